@@ -1,0 +1,43 @@
+package dev.millrace.runner;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.DefaultValueFactory;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** Options of the Millrace runner. */
+public interface MillracePipelineOptions extends PipelineOptions {
+
+  @Description("Subtasks per vertex. Defaults to the number of available cores.")
+  @Default.InstanceFactory(AvailableCores.class)
+  int getParallelism();
+
+  void setParallelism(int parallelism);
+
+  @Description("Most elements a subtask processes in one bundle.")
+  @Default.Integer(1000)
+  int getMaxBundleSize();
+
+  void setMaxBundleSize(int size);
+
+  @Description("Longest time, in milliseconds, a bundle stays open.")
+  @Default.Long(100)
+  long getMaxBundleMillis();
+
+  void setMaxBundleMillis(long millis);
+
+  @Description(
+      "TestMillraceRunner only: seconds a test pipeline may run before it is cancelled and fails.")
+  @Default.Long(300)
+  long getTestTimeoutSeconds();
+
+  void setTestTimeoutSeconds(long seconds);
+
+  /** The number of cores the JVM may use. */
+  class AvailableCores implements DefaultValueFactory<Integer> {
+    @Override
+    public Integer create(PipelineOptions options) {
+      return Runtime.getRuntime().availableProcessors();
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package dev.millrace.runner;
+
+import dev.millrace.runner.engine.JobExecution;
+import dev.millrace.runner.engine.JobStatus;
+import dev.millrace.translation.JobMetrics;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricResults;
+import org.apache.beam.sdk.util.UserCodeException;
+import org.joda.time.Duration;
+
+/** A job started by {@link MillraceRunner}. */
+public class MillracePipelineResult implements PipelineResult {
+  private final JobExecution execution;
+  private final JobMetrics metrics;
+
+  MillracePipelineResult(JobExecution execution, JobMetrics metrics) {
+    this.execution = execution;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public State getState() {
+    return toState(execution.status());
+  }
+
+  private static State toState(JobStatus status) {
+    return switch (status) {
+      case RUNNING -> State.RUNNING;
+      case DONE -> State.DONE;
+      case FAILED -> State.FAILED;
+      case CANCELLED -> State.CANCELLED;
+    };
+  }
+
+  @Override
+  public State cancel() {
+    execution.cancel();
+    return waitUntilFinish(Duration.standardSeconds(30));
+  }
+
+  /**
+   * Waits for the job; a failed job throws {@link Pipeline.PipelineExecutionException} with the
+   * user's exception as its cause. Returns null if the time ran out.
+   */
+  @Override
+  public State waitUntilFinish(Duration duration) {
+    JobStatus status;
+    try {
+      status = execution.await(duration == null ? null : java.time.Duration.ofMillis(duration.getMillis()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+    if (status == JobStatus.FAILED) {
+      throw new Pipeline.PipelineExecutionException(userCause(execution.failure()));
+    }
+    return status.isTerminal() ? toState(status) : null;
+  }
+
+  @Override
+  public State waitUntilFinish() {
+    return waitUntilFinish(null);
+  }
+
+  /** The user's own exception, without the wrappers Beam's DoFn runners put around it. */
+  static Throwable userCause(Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof UserCodeException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
+  }
+
+  @Override
+  public MetricResults metrics() {
+    return metrics.results();
+  }
+
+  /** The plan the job runs, as text. */
+  public String explain() {
+    return execution.plan().explain();
+  }
+}

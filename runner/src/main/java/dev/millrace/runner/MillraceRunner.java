@@ -1,0 +1,51 @@
+package dev.millrace.runner;
+
+import dev.millrace.runner.engine.ExecutionSettings;
+import dev.millrace.runner.engine.JobExecution;
+import dev.millrace.translation.PipelineTranslator;
+import dev.millrace.translation.TranslatedJob;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineRunner;
+import org.apache.beam.sdk.metrics.MetricsEnvironment;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsValidator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs a Beam Java pipeline on the Millrace engine, in this JVM, on all cores. */
+public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
+  private static final Logger LOG = LoggerFactory.getLogger(MillraceRunner.class);
+  private static final AtomicLong JOB_IDS = new AtomicLong();
+
+  private final MillracePipelineOptions options;
+
+  protected MillraceRunner(MillracePipelineOptions options) {
+    this.options = options;
+  }
+
+  public static MillraceRunner fromOptions(PipelineOptions options) {
+    return new MillraceRunner(PipelineOptionsValidator.validate(MillracePipelineOptions.class, options));
+  }
+
+  @Override
+  public MillracePipelineResult run(Pipeline pipeline) {
+    MetricsEnvironment.setMetricsSupported(true);
+    if (options.getParallelism() < 1) {
+      throw new IllegalArgumentException("--parallelism must be at least 1, was " + options.getParallelism());
+    }
+    TranslatedJob job = new PipelineTranslator(options, options.getParallelism()).translate(pipeline);
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("Plan of {}:\n{}", options.getJobName(), job.plan().explain());
+    }
+    ExecutionSettings settings =
+        new ExecutionSettings(
+            options.getMaxBundleSize(),
+            options.getMaxBundleMillis(),
+            ExecutionSettings.defaults().batchSize(),
+            ExecutionSettings.defaults().inboxCapacity(),
+            System::currentTimeMillis);
+    String name = "job" + JOB_IDS.incrementAndGet();
+    return new MillracePipelineResult(JobExecution.start(job.plan(), name, settings), job.metrics());
+  }
+}

@@ -1,0 +1,34 @@
+package dev.millrace.runner.engine;
+
+import java.util.function.LongSupplier;
+
+/**
+ * Knobs of one job's execution.
+ *
+ * @param maxBundleSize elements a subtask processes before it ends a bundle
+ * @param maxBundleMillis time after which a subtask ends a bundle even if it is not full
+ * @param batchSize elements an exchange packs into one message
+ * @param inboxCapacity messages a subtask's inbox holds before producers block (backpressure)
+ * @param clock the job's one processing-time clock, in milliseconds
+ */
+public record ExecutionSettings(
+    int maxBundleSize, long maxBundleMillis, int batchSize, int inboxCapacity, LongSupplier clock) {
+
+  public static ExecutionSettings defaults() {
+    return new ExecutionSettings(1000, 100, 256, 32, System::currentTimeMillis);
+  }
+
+  public ExecutionSettings {
+    if (maxBundleSize < 1 || maxBundleMillis < 1 || batchSize < 1 || inboxCapacity < 1) {
+      throw new IllegalArgumentException("execution settings must be positive");
+    }
+  }
+
+  public ExecutionSettings withInboxCapacity(int capacity) {
+    return new ExecutionSettings(maxBundleSize, maxBundleMillis, batchSize, capacity, clock);
+  }
+
+  public ExecutionSettings withBatchSize(int size) {
+    return new ExecutionSettings(maxBundleSize, maxBundleMillis, size, inboxCapacity, clock);
+  }
+}

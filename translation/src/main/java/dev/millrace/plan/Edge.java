@@ -1,0 +1,5 @@
+package dev.millrace.plan;
+
+/** Carries one operator output of one vertex to one operator input of another vertex. */
+public record Edge(
+    int id, PortRef from, PortRef to, EdgeKind kind, KeyGroupFunction keyGroups, int maxKeyGroups) {}

@@ -1,0 +1,8 @@
+package dev.millrace.plan;
+
+
+/** Makes one fresh operator per subtask. */
+@FunctionalInterface
+public interface OperatorFactory {
+  Operator create();
+}

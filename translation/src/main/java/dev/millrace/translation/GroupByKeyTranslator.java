@@ -1,0 +1,33 @@
+package dev.millrace.translation;
+
+import dev.millrace.plan.EdgeKind;
+import dev.millrace.plan.OperatorNode;
+import dev.millrace.plan.PortRef;
+import dev.millrace.translation.operators.GroupByKeyOperator;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.runners.AppliedPTransform;
+import org.apache.beam.sdk.values.PCollection;
+
+/** GroupByKey: a HASH exchange by key group into a vertex headed by the grouping operator. */
+final class GroupByKeyTranslator implements TransformTranslator {
+  @Override
+  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
+    PCollection<?> input = Translations.mainInput(transform);
+    if (!(input.getCoder() instanceof KvCoder<?, ?> coder)) {
+      throw new IllegalArgumentException(
+          transform.getFullName() + ": GroupByKey needs a KvCoder input, got " + input.getCoder());
+    }
+    String name = transform.getFullName();
+    PortRef in =
+        context.startVertex(
+            name,
+            context.parallelism(),
+            new OperatorNode(
+                name,
+                () -> new GroupByKeyOperator<>(coder, input.getWindowingStrategy(), context.options()),
+                1,
+                1));
+    context.exchange(input, in, EdgeKind.HASH, context.keyGroupsOf(coder.getKeyCoder()));
+    context.setProducer(Translations.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
+  }
+}

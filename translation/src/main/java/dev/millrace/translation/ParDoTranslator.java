@@ -1,0 +1,87 @@
+package dev.millrace.translation;
+
+import dev.millrace.plan.EdgeKind;
+import dev.millrace.plan.OperatorNode;
+import dev.millrace.plan.PortRef;
+import dev.millrace.translation.operators.DoFnOperator;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.runners.AppliedPTransform;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
+
+/**
+ * A stateless ParDo is fused into the vertex of its input. With side inputs it heads a vertex of
+ * its own: the main input comes FORWARD, each side input BROADCAST.
+ */
+final class ParDoTranslator implements TransformTranslator {
+  @Override
+  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
+    translateTyped(transform, context);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private <InputT, OutputT> void translateTyped(AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
+    ParDo.MultiOutput<InputT, OutputT> parDo = (ParDo.MultiOutput<InputT, OutputT>) transform.getTransform();
+    PCollection<InputT> input = (PCollection<InputT>) Translations.mainInput(transform);
+    DoFn<InputT, OutputT> fn = parDo.getFn();
+
+    List<TupleTag<?>> outputTags = new ArrayList<>();
+    outputTags.add(parDo.getMainOutputTag());
+    for (TupleTag<?> tag : parDo.getAdditionalOutputTags().getAll()) {
+      if (!outputTags.contains(tag)) {
+        outputTags.add(tag);
+      }
+    }
+    Map<TupleTag<?>, Coder<?>> outputCoders = new LinkedHashMap<>();
+    for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {
+      outputCoders.put(out.getKey(), out.getValue().getCoder());
+    }
+    List<PCollectionView<?>> sideInputs = new ArrayList<>(parDo.getSideInputs().values());
+    DoFnOperator.Spec<InputT, OutputT> spec =
+        new DoFnOperator.Spec<>(
+            fn,
+            context.options(),
+            input.getCoder(),
+            parDo.getMainOutputTag(),
+            outputTags,
+            outputCoders,
+            input.getWindowingStrategy(),
+            sideInputs,
+            ParDo.getDoFnSchemaInformation(fn, input),
+            parDo.getSideInputs());
+    String name = transform.getFullName();
+    JobMetrics metrics = context.metrics();
+    OperatorNode node =
+        new OperatorNode(
+            name,
+            () -> new DoFnOperator<>(spec, metrics.forStep(name)),
+            1 + sideInputs.size(),
+            outputTags.size());
+    PortRef in;
+    if (sideInputs.isEmpty()) {
+      in = context.fuse(input, node);
+    } else {
+      PortRef producer = context.producerOf(input);
+      in = context.startVertex(name, context.plan().parallelism(producer.vertex()), node);
+      context.exchange(input, in, EdgeKind.FORWARD, null);
+      for (int i = 0; i < sideInputs.size(); i++) {
+        PCollection<?> sidePc = sideInputs.get(i).getPCollection();
+        context.exchange(sidePc, new PortRef(in.vertex(), in.operator(), 1 + i), EdgeKind.BROADCAST, null);
+      }
+    }
+    for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {
+      int port = outputTags.indexOf(out.getKey());
+      if (port < 0) {
+        throw new IllegalStateException("output " + out.getKey() + " of " + name + " is not declared");
+      }
+      context.setProducer(out.getValue(), new PortRef(in.vertex(), in.operator(), port));
+    }
+  }
+}

@@ -1,0 +1,189 @@
+package dev.millrace.translation;
+
+import dev.millrace.plan.KeyGroups;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.runners.AppliedPTransform;
+import org.apache.beam.sdk.runners.TransformHierarchy;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
+import org.apache.beam.sdk.util.construction.PTransformTranslation;
+import org.apache.beam.sdk.util.construction.SplittableParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PValue;
+
+/**
+ * Turns a classic Java pipeline into a {@link dev.millrace.plan.Plan}. A first walk collects
+ * everything Millrace cannot run and fails with one error naming all of it; a second walk
+ * translates, one translator per primitive (and for the composites Millrace runs whole).
+ */
+public final class PipelineTranslator {
+  private static final Map<String, TransformTranslator> PRIMITIVES =
+      Map.of(
+          PTransformTranslation.IMPULSE_TRANSFORM_URN, new ImpulseTranslator(),
+          PTransformTranslation.PAR_DO_TRANSFORM_URN, new ParDoTranslator(),
+          PTransformTranslation.GROUP_BY_KEY_TRANSFORM_URN, new GroupByKeyTranslator(),
+          PTransformTranslation.FLATTEN_TRANSFORM_URN, new FlattenTranslator(),
+          PTransformTranslation.ASSIGN_WINDOWS_TRANSFORM_URN, new WindowAssignTranslator(),
+          PTransformTranslation.CREATE_VIEW_TRANSFORM_URN, new IdentityTranslator());
+
+  private static final Map<String, TransformTranslator> COMPOSITES =
+      Map.of(
+          PTransformTranslation.RESHUFFLE_URN, new ExchangeTranslator(true),
+          PTransformTranslation.REDISTRIBUTE_BY_KEY_URN, new ExchangeTranslator(true),
+          PTransformTranslation.REDISTRIBUTE_ARBITRARILY_URN, new ExchangeTranslator(false));
+
+  private final PipelineOptions options;
+  private final int parallelism;
+
+  public PipelineTranslator(PipelineOptions options, int parallelism) {
+    this.options = options;
+    this.parallelism = parallelism;
+  }
+
+  /** Rewrites, checks and translates {@code pipeline}. */
+  public TranslatedJob translate(Pipeline pipeline) {
+    PipelineOverrides.apply(pipeline);
+    List<String> unsupported = new ArrayList<>();
+    pipeline.traverseTopologically(new Walk(pipeline, null, unsupported));
+    if (!unsupported.isEmpty()) {
+      throw new UnsupportedFeaturesException(unsupported);
+    }
+    JobMetrics metrics = new JobMetrics();
+    TranslationContext context =
+        new TranslationContext(options, metrics, parallelism, KeyGroups.DEFAULT_MAX_KEY_GROUPS);
+    pipeline.traverseTopologically(new Walk(pipeline, context, unsupported));
+    return new TranslatedJob(context.plan().build(), metrics);
+  }
+
+  private static TransformTranslator primitiveTranslator(AppliedPTransform<?, ?, ?> transform) {
+    if (transform.getTransform() instanceof SplittableParDo.PrimitiveBoundedRead) {
+      return new ReadBoundedTranslator();
+    }
+    if (transform.getTransform() instanceof View.CreatePCollectionView) {
+      return new IdentityTranslator();
+    }
+    String urn = PTransformTranslation.urnForTransformOrNull(transform.getTransform());
+    return urn == null ? null : PRIMITIVES.get(urn);
+  }
+
+  private static TransformTranslator compositeTranslator(AppliedPTransform<?, ?, ?> transform) {
+    String urn = PTransformTranslation.urnForTransformOrNull(transform.getTransform());
+    if (urn == null) {
+      return null;
+    }
+    if (urn.equals(PTransformTranslation.COMBINE_PER_KEY_TRANSFORM_URN)) {
+      return CombinePerKeyTranslator.canLift(transform) ? new CombinePerKeyTranslator() : null;
+    }
+    return COMPOSITES.get(urn);
+  }
+
+  /** What in a primitive Millrace cannot run yet, or an empty list. */
+  private static List<String> problems(AppliedPTransform<?, ?, ?> transform) {
+    List<String> problems = new ArrayList<>();
+    String name = transform.getFullName();
+    for (PCollection<?> out : transform.getOutputs().values()) {
+      if (out.isBounded() == PCollection.IsBounded.UNBOUNDED) {
+        problems.add("unbounded PCollection " + out.getName() + " from " + name + " (streaming input)");
+        break;
+      }
+    }
+    String urn = PTransformTranslation.urnForTransformOrNull(transform.getTransform());
+    if (PTransformTranslation.TEST_STREAM_TRANSFORM_URN.equals(urn)) {
+      problems.add("TestStream " + name);
+      return problems;
+    }
+    if (primitiveTranslator(transform) == null) {
+      problems.add(
+          "transform " + name + " (" + transform.getTransform().getClass().getName()
+              + (urn == null ? "" : ", URN " + urn) + ")");
+      return problems;
+    }
+    if (transform.getTransform() instanceof ParDo.MultiOutput<?, ?> parDo) {
+      DoFn<?, ?> fn = parDo.getFn();
+      DoFnSignature signature = DoFnSignatures.getSignature(fn.getClass());
+      if (signature.usesState() || signature.usesTimers()) {
+        problems.add("stateful ParDo " + name + " (state and timers)");
+      }
+      if (signature.processElement().isSplittable()) {
+        problems.add("splittable DoFn " + name + " on unbounded input");
+      }
+      if (usesBundleFinalizer(signature)) {
+        problems.add("BundleFinalizer in " + name);
+      }
+      if (signature.processElement().requiresStableInput()) {
+        problems.add("@RequiresStableInput in " + name);
+      }
+    }
+    return problems;
+  }
+
+  private static boolean usesBundleFinalizer(DoFnSignature signature) {
+    List<DoFnSignature.Parameter> params = new ArrayList<>(signature.processElement().extraParameters());
+    if (signature.startBundle() != null) {
+      params.addAll(signature.startBundle().extraParameters());
+    }
+    if (signature.finishBundle() != null) {
+      params.addAll(signature.finishBundle().extraParameters());
+    }
+    return params.stream().anyMatch(p -> p instanceof DoFnSignature.Parameter.BundleFinalizerParameter);
+  }
+
+  /** One walk over the pipeline: checks when {@code context} is null, translates otherwise. */
+  private static final class Walk extends Pipeline.PipelineVisitor.Defaults {
+    private final Pipeline pipeline;
+    private final TranslationContext context;
+    private final List<String> unsupported;
+
+    Walk(Pipeline pipeline, TranslationContext context, List<String> unsupported) {
+      this.pipeline = pipeline;
+      this.context = context;
+      this.unsupported = unsupported;
+    }
+
+    @Override
+    public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
+      if (node.isRootNode()) {
+        return CompositeBehavior.ENTER_TRANSFORM;
+      }
+      AppliedPTransform<?, ?, ?> transform = node.toAppliedPTransform(pipeline);
+      TransformTranslator translator = compositeTranslator(transform);
+      if (translator == null) {
+        return CompositeBehavior.ENTER_TRANSFORM;
+      }
+      if (context != null) {
+        run(translator, transform);
+      }
+      return CompositeBehavior.DO_NOT_ENTER_TRANSFORM;
+    }
+
+    @Override
+    public void visitPrimitiveTransform(TransformHierarchy.Node node) {
+      AppliedPTransform<?, ?, ?> transform = node.toAppliedPTransform(pipeline);
+      if (context == null) {
+        unsupported.addAll(problems(transform));
+      } else {
+        run(primitiveTranslator(transform), transform);
+      }
+    }
+
+    @Override
+    public void visitValue(PValue value, TransformHierarchy.Node producer) {}
+
+    private void run(TransformTranslator translator, AppliedPTransform<?, ?, ?> transform) {
+      try {
+        translator.translate(transform, context);
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException("could not translate " + transform.getFullName() + ": " + e, e);
+      }
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package dev.millrace.translation;
+
+import dev.millrace.plan.OperatorNode;
+import dev.millrace.plan.PortRef;
+import dev.millrace.translation.operators.BoundedReadOperator;
+import java.util.List;
+import org.apache.beam.sdk.io.BoundedSource;
+import org.apache.beam.sdk.runners.AppliedPTransform;
+import org.apache.beam.sdk.util.construction.SplittableParDo;
+
+/**
+ * A bounded read becomes a source vertex at full parallelism. The source is split once here, into
+ * about four splits per subtask, and each subtask reads every parallelism-th split.
+ */
+final class ReadBoundedTranslator implements TransformTranslator {
+  private static final int SPLITS_PER_SUBTASK = 4;
+
+  @Override
+  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) throws Exception {
+    translateTyped(transform, context);
+  }
+
+  private <T> void translateTyped(AppliedPTransform<?, ?, ?> transform, TranslationContext context)
+      throws Exception {
+    @SuppressWarnings("unchecked")
+    BoundedSource<T> source =
+        ((SplittableParDo.PrimitiveBoundedRead<T>) transform.getTransform()).getSource();
+    int parallelism = context.parallelism();
+    List<? extends BoundedSource<T>> splits = List.of(source);
+    if (parallelism > 1) {
+      long size = Math.max(source.getEstimatedSizeBytes(context.options()), 1);
+      long desired = Math.max(size / ((long) parallelism * SPLITS_PER_SUBTASK), 1);
+      splits = source.split(desired, context.options());
+    }
+    List<? extends BoundedSource<T>> finalSplits = splits;
+    String name = transform.getFullName();
+    JobMetrics metrics = context.metrics();
+    PortRef op =
+        context.startVertex(
+            name,
+            parallelism,
+            new OperatorNode(
+                name,
+                () -> new BoundedReadOperator<>(finalSplits, context.options(), metrics.forStep(name)),
+                0,
+                1));
+    context.setProducer(Translations.onlyOutput(transform), new PortRef(op.vertex(), op.operator(), 0));
+  }
+}

@@ -1,0 +1,21 @@
+package dev.millrace.translation.operators;
+
+import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.SourceOperator;
+import dev.millrace.plan.Watermarks;
+
+/** The source of a Flatten of no inputs: complete at once, with no elements. */
+public final class EmptySourceOperator implements SourceOperator {
+  @Override
+  public void open(OperatorContext context) {}
+
+  @Override
+  public boolean emit(int maxElements) {
+    return false;
+  }
+
+  @Override
+  public long outputWatermark() {
+    return Watermarks.END;
+  }
+}

@@ -1,0 +1,32 @@
+package dev.millrace.translation.operators;
+
+import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.SourceOperator;
+import dev.millrace.plan.Watermarks;
+import org.apache.beam.sdk.util.WindowedValue;
+
+/** Beam's Impulse: one empty byte array in the global window, from subtask 0 only. */
+public final class ImpulseOperator implements SourceOperator {
+  private OperatorContext context;
+  private boolean done;
+
+  @Override
+  public void open(OperatorContext context) {
+    this.context = context;
+    this.done = context.subtaskIndex() != 0;
+  }
+
+  @Override
+  public boolean emit(int maxElements) throws Exception {
+    if (!done) {
+      context.output(0).emit(WindowedValue.valueInGlobalWindow(new byte[0]));
+      done = true;
+    }
+    return false;
+  }
+
+  @Override
+  public long outputWatermark() {
+    return done ? Watermarks.END : Watermarks.MIN;
+  }
+}
