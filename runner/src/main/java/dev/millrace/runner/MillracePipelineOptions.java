@@ -26,13 +26,6 @@ public interface MillracePipelineOptions extends PipelineOptions {
 
   void setMaxBundleMillis(long millis);
 
-  @Description(
-      "TestMillraceRunner only: seconds a test pipeline may run before it is cancelled and fails.")
-  @Default.Long(300)
-  long getTestTimeoutSeconds();
-
-  void setTestTimeoutSeconds(long seconds);
-
   /** The number of cores the JVM may use. */
   class AvailableCores implements DefaultValueFactory<Integer> {
     @Override

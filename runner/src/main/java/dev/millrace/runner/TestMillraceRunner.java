@@ -4,24 +4,29 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.PipelineRunner;
 import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.testing.TestPipelineOptions;
 import org.joda.time.Duration;
 
 /**
  * The runner Beam's {@code TestPipeline} uses: runs the pipeline to its end and fails with the
- * pipeline's error. A pipeline still running after {@code --testTimeoutSeconds} is cancelled and
+ * pipeline's error. A pipeline still running after {@code --testTimeoutSeconds} (Beam's
+ * {@link TestPipelineOptions}; {@value #DEFAULT_TIMEOUT_SECONDS} s when unset) is cancelled and
  * fails, so one hanging test cannot stall a suite.
  */
 public class TestMillraceRunner extends PipelineRunner<PipelineResult> {
+  static final long DEFAULT_TIMEOUT_SECONDS = 300;
+
   private final MillraceRunner delegate;
   private final long timeoutSeconds;
 
-  private TestMillraceRunner(MillracePipelineOptions options) {
+  private TestMillraceRunner(PipelineOptions options) {
     this.delegate = MillraceRunner.fromOptions(options);
-    this.timeoutSeconds = options.getTestTimeoutSeconds();
+    Long timeout = options.as(TestPipelineOptions.class).getTestTimeoutSeconds();
+    this.timeoutSeconds = timeout == null ? DEFAULT_TIMEOUT_SECONDS : timeout;
   }
 
   public static TestMillraceRunner fromOptions(PipelineOptions options) {
-    return new TestMillraceRunner(options.as(MillracePipelineOptions.class));
+    return new TestMillraceRunner(options);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.millrace.translation;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
 import dev.millrace.translation.operators.BoundedReadOperator;
+import java.io.Closeable;
 import java.util.List;
 import org.apache.beam.sdk.io.BoundedSource;
 import org.apache.beam.sdk.runners.AppliedPTransform;
@@ -26,15 +27,18 @@ final class ReadBoundedTranslator implements TransformTranslator {
     BoundedSource<T> source =
         ((SplittableParDo.PrimitiveBoundedRead<T>) transform.getTransform()).getSource();
     int parallelism = context.parallelism();
-    List<? extends BoundedSource<T>> splits = List.of(source);
-    if (parallelism > 1) {
+    String name = transform.getFullName();
+    JobMetrics metrics = context.metrics();
+    // Splitting runs user code, whose metrics count as the read step's.
+    JobMetrics.BundleMetrics splitMetrics = metrics.forStep(name);
+    List<? extends BoundedSource<T>> splits;
+    try (Closeable scope = splitMetrics.enter()) {
       long size = Math.max(source.getEstimatedSizeBytes(context.options()), 1);
       long desired = Math.max(size / ((long) parallelism * SPLITS_PER_SUBTASK), 1);
       splits = source.split(desired, context.options());
     }
+    splitMetrics.commit();
     List<? extends BoundedSource<T>> finalSplits = splits;
-    String name = transform.getFullName();
-    JobMetrics metrics = context.metrics();
     PortRef op =
         context.startVertex(
             name,
