@@ -88,16 +88,16 @@ public final class PipelineTranslator {
   private static List<String> problems(AppliedPTransform<?, ?, ?> transform) {
     List<String> problems = new ArrayList<>();
     String name = transform.getFullName();
+    String urn = PTransformTranslation.urnForTransformOrNull(transform.getTransform());
+    if (PTransformTranslation.TEST_STREAM_TRANSFORM_URN.equals(urn)) {
+      problems.add("TestStream " + name);
+      return problems;
+    }
     for (PCollection<?> out : transform.getOutputs().values()) {
       if (out.isBounded() == PCollection.IsBounded.UNBOUNDED) {
         problems.add("unbounded PCollection " + out.getName() + " from " + name + " (streaming input)");
         break;
       }
-    }
-    String urn = PTransformTranslation.urnForTransformOrNull(transform.getTransform());
-    if (PTransformTranslation.TEST_STREAM_TRANSFORM_URN.equals(urn)) {
-      problems.add("TestStream " + name);
-      return problems;
     }
     if (primitiveTranslator(transform) == null) {
       problems.add(

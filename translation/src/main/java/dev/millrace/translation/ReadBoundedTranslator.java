@@ -33,9 +33,14 @@ final class ReadBoundedTranslator implements TransformTranslator {
     JobMetrics.BundleMetrics splitMetrics = metrics.forStep(name);
     List<? extends BoundedSource<T>> splits;
     try (Closeable scope = splitMetrics.enter()) {
-      long size = Math.max(source.getEstimatedSizeBytes(context.options()), 1);
-      long desired = Math.max(size / ((long) parallelism * SPLITS_PER_SUBTASK), 1);
-      splits = source.split(desired, context.options());
+      long size = source.getEstimatedSizeBytes(context.options());
+      if (size <= 0) {
+        // Unknown (or overflowing) size: any bundle size we picked could mean millions of splits.
+        splits = List.of(source);
+      } else {
+        long desired = Math.max(size / ((long) parallelism * SPLITS_PER_SUBTASK), 1);
+        splits = source.split(desired, context.options());
+      }
     }
     splitMetrics.commit();
     List<? extends BoundedSource<T>> finalSplits = splits;

@@ -13,7 +13,9 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.FlatMapElements;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.Top;
+import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
@@ -51,16 +53,27 @@ public final class WordCount {
     }
   }
 
+  /** Lines in, (lower-case word, count) out. */
+  public static PTransform<PCollection<String>, PCollection<KV<String, Long>>> countWords() {
+    return new PTransform<>() {
+      @Override
+      public PCollection<KV<String, Long>> expand(PCollection<String> lines) {
+        return lines
+            .apply(
+                "Split",
+                FlatMapElements.into(TypeDescriptors.strings())
+                    .via((String line) -> Arrays.asList(line.toLowerCase().split("[^\\p{L}']+"))))
+            .apply("NonEmpty", Filter.by((String word) -> !word.isEmpty()))
+            .apply("Count", Count.perElement());
+      }
+    };
+  }
+
   public static Pipeline build(Options options) {
     Pipeline pipeline = Pipeline.create(options);
     pipeline
         .apply("Read", TextIO.read().from(options.getInputFile()))
-        .apply(
-            "Split",
-            FlatMapElements.into(TypeDescriptors.strings())
-                .via((String line) -> Arrays.asList(line.toLowerCase().split("[^\\p{L}']+"))))
-        .apply("NonEmpty", Filter.by((String word) -> !word.isEmpty()))
-        .apply("Count", Count.perElement())
+        .apply("CountWords", countWords())
         .apply("Top", Top.of(options.getTop(), new KV.OrderByValue<>()))
         .apply("Print", ParDo.of(new PrintTop()));
     return pipeline;
