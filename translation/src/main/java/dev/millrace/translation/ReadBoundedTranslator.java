@@ -15,6 +15,8 @@ import org.apache.beam.sdk.util.construction.SplittableParDo;
  */
 final class ReadBoundedTranslator implements TransformTranslator {
   private static final int SPLITS_PER_SUBTASK = 4;
+  /** Bundle size asked for when a source cannot estimate its size. */
+  private static final long UNKNOWN_SIZE_BUNDLE_BYTES = 64L << 20;
 
   @Override
   public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) throws Exception {
@@ -34,12 +36,16 @@ final class ReadBoundedTranslator implements TransformTranslator {
     List<? extends BoundedSource<T>> splits;
     try (Closeable scope = splitMetrics.enter()) {
       long size = source.getEstimatedSizeBytes(context.options());
-      if (size <= 0) {
-        // Unknown (or overflowing) size: any bundle size we picked could mean millions of splits.
+      if (size < 0) {
+        // An overflowing estimate: any bundle size we derived from it could mean billions of splits.
         splits = List.of(source);
       } else {
-        long desired = Math.max(size / ((long) parallelism * SPLITS_PER_SUBTASK), 1);
+        long desired =
+            size == 0 ? UNKNOWN_SIZE_BUNDLE_BYTES : Math.max(size / ((long) parallelism * SPLITS_PER_SUBTASK), 1);
         splits = source.split(desired, context.options());
+        if (splits == null || splits.isEmpty()) {
+          splits = List.of(source);
+        }
       }
     }
     splitMetrics.commit();
