@@ -114,25 +114,10 @@ public final class PipelineTranslator {
       if (signature.processElement().isSplittable()) {
         problems.add("splittable DoFn " + name + " on unbounded input");
       }
-      if (usesBundleFinalizer(signature)) {
-        problems.add("BundleFinalizer in " + name);
-      }
-      if (signature.processElement().requiresStableInput()) {
-        problems.add("@RequiresStableInput in " + name);
-      }
+      // @RequiresStableInput needs nothing yet: nothing is ever replayed, a failure fails the job.
+      // Checkpoint-and-restart must revisit this.
     }
     return problems;
-  }
-
-  private static boolean usesBundleFinalizer(DoFnSignature signature) {
-    List<DoFnSignature.Parameter> params = new ArrayList<>(signature.processElement().extraParameters());
-    if (signature.startBundle() != null) {
-      params.addAll(signature.startBundle().extraParameters());
-    }
-    if (signature.finishBundle() != null) {
-      params.addAll(signature.finishBundle().extraParameters());
-    }
-    return params.stream().anyMatch(p -> p instanceof DoFnSignature.Parameter.BundleFinalizerParameter);
   }
 
   /** One walk over the pipeline: checks when {@code context} is null, translates otherwise. */

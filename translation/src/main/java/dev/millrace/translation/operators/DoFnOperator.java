@@ -52,6 +52,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   private DoFnInvoker<InputT, OutputT> invoker;
   private DoFnRunner<InputT, OutputT> runner;
   private SideInputStore sideInputs;
+  private final StatelessStepContext stepContext = new StatelessStepContext();
   private final List<WindowedValue<InputT>> pushedBack = new ArrayList<>();
   private long pushedBackHold = Watermarks.END;
 
@@ -101,7 +102,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
             outputManager,
             spec.mainOutputTag(),
             additional,
-            new StatelessStepContext(),
+            stepContext,
             spec.inputCoder(),
             spec.outputCoders(),
             spec.windowingStrategy(),
@@ -182,10 +183,14 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
       runner.finishBundle();
     }
     metrics.commit();
+    try (Closeable scope = metrics.enter()) {
+      stepContext.bundleCommitted(new org.joda.time.Instant(context.currentProcessingTime()));
+    }
   }
 
   @Override
   public void close() throws Exception {
+    stepContext.bundleAborted();
     metrics.abort();
     if (invoker != null) {
       try (Closeable scope = metrics.enter()) {
