@@ -8,7 +8,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 /** Options of the Millrace runner. */
 public interface MillracePipelineOptions extends PipelineOptions {
 
-  @Description("Subtasks per vertex. Defaults to the number of available cores.")
+  @Description("Subtasks per vertex, and worker threads per job. Defaults to the number of available cores.")
   @Default.InstanceFactory(AvailableCores.class)
   int getParallelism();
 

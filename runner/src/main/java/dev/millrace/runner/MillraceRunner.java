@@ -44,6 +44,7 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             options.getMaxBundleMillis(),
             ExecutionSettings.defaults().batchSize(),
             ExecutionSettings.defaults().inboxCapacity(),
+            options.getParallelism(),
             System::currentTimeMillis);
     String name = "job" + JOB_IDS.incrementAndGet();
     return new MillracePipelineResult(JobExecution.start(job.plan(), name, settings), job.metrics());

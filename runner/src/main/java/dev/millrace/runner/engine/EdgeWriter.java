@@ -1,12 +1,18 @@
 package dev.millrace.runner.engine;
 
 import dev.millrace.plan.Edge;
+import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.KeyGroups;
+import java.util.ArrayDeque;
 
 /**
  * The producer side of one edge in one subtask: routes each element to the consumer subtasks the
  * edge kind says and packs them into batches. Elements pass as objects; nothing is encoded.
+ *
+ * <p>Writing never blocks. When a consumer's inbox is full, messages for it wait here in order,
+ * and the subtask takes no new input until {@link #tryFlushOverflow()} has moved them on: that is
+ * the backpressure, and what waits is bounded by the output of one step.
  */
 final class EdgeWriter implements Emitter {
   private final Edge edge;
@@ -16,9 +22,12 @@ final class EdgeWriter implements Emitter {
   private final int batchSize;
   private final Object[][] buffers;
   private final int[] sizes;
+  private final ArrayDeque<Message>[] overflow;
+  private int blockedTargets;
   private int nextRoundRobin;
   private long sentWatermark = Long.MIN_VALUE;
 
+  @SuppressWarnings("unchecked")
   EdgeWriter(Edge edge, int producerSubtask, Inbox[] targets, int[] channels, int batchSize) {
     this.edge = edge;
     this.producerSubtask = producerSubtask;
@@ -27,6 +36,7 @@ final class EdgeWriter implements Emitter {
     this.batchSize = batchSize;
     this.buffers = new Object[targets.length][];
     this.sizes = new int[targets.length];
+    this.overflow = new ArrayDeque[targets.length];
     this.nextRoundRobin = producerSubtask;
   }
 
@@ -54,7 +64,7 @@ final class EdgeWriter implements Emitter {
     }
   }
 
-  private void add(int target, Object element) throws InterruptedException {
+  private void add(int target, Object element) {
     Object[] buffer = buffers[target];
     if (buffer == null) {
       buffer = new Object[batchSize];
@@ -66,31 +76,73 @@ final class EdgeWriter implements Emitter {
     }
   }
 
-  private void flush(int target) throws InterruptedException {
+  private void flush(int target) {
     if (sizes[target] > 0) {
-      targets[target].put(new Message.Batch(channels[target], buffers[target], sizes[target]));
+      send(target, new Message.Batch(channels[target], buffers[target], sizes[target]));
       buffers[target] = null;
       sizes[target] = 0;
     }
   }
 
-  void flush() throws InterruptedException {
+  private void send(int target, Message message) {
+    ArrayDeque<Message> waiting = overflow[target];
+    if (waiting != null && !waiting.isEmpty()) {
+      waiting.addLast(message);
+    } else if (!targets[target].offer(message)) {
+      if (waiting == null) {
+        waiting = new ArrayDeque<>();
+        overflow[target] = waiting;
+      }
+      waiting.addLast(message);
+      blockedTargets++;
+    }
+  }
+
+  /** True while some messages wait for room in a full inbox. */
+  boolean isBlocked() {
+    return blockedTargets > 0;
+  }
+
+  /** Moves waiting messages into inboxes that have room again; returns whether any moved. */
+  boolean tryFlushOverflow() {
+    boolean moved = false;
+    for (int t = 0; t < targets.length && blockedTargets > 0; t++) {
+      ArrayDeque<Message> waiting = overflow[t];
+      if (waiting == null || waiting.isEmpty()) {
+        continue;
+      }
+      while (!waiting.isEmpty() && targets[t].offer(waiting.peekFirst())) {
+        waiting.removeFirst();
+        moved = true;
+      }
+      if (waiting.isEmpty()) {
+        blockedTargets--;
+      }
+    }
+    return moved;
+  }
+
+  void flush() {
     for (int t = 0; t < targets.length; t++) {
       flush(t);
     }
   }
 
-  /** Flushes buffered elements, then tells every consumer the new watermark if it advanced. */
-  void advanceWatermark(long watermark) throws InterruptedException {
+  /**
+   * Flushes buffered elements, then tells every consumer the new watermark if it advanced; the
+   * watermark queues behind the elements, so no consumer sees it before them.
+   */
+  boolean advanceWatermark(long watermark) {
     flush();
     if (watermark <= sentWatermark) {
-      return;
+      return false;
     }
     sentWatermark = watermark;
     for (int t = 0; t < targets.length; t++) {
-      if (edge.kind() != dev.millrace.plan.EdgeKind.FORWARD || t == producerSubtask) {
-        targets[t].put(new Message.WatermarkAdvance(channels[t], watermark));
+      if (edge.kind() != EdgeKind.FORWARD || t == producerSubtask) {
+        send(t, new Message.WatermarkAdvance(channels[t], watermark));
       }
     }
+    return true;
   }
 }

@@ -9,26 +9,37 @@ import java.util.function.LongSupplier;
  * @param maxBundleMillis time after which a subtask ends a bundle even if it is not full
  * @param batchSize elements an exchange packs into one message
  * @param inboxCapacity messages a subtask's inbox holds before producers block (backpressure)
+ * @param workerThreads threads of the job's pool; subtasks are spread over them
  * @param clock the job's one processing-time clock, in milliseconds
  */
 public record ExecutionSettings(
-    int maxBundleSize, long maxBundleMillis, int batchSize, int inboxCapacity, LongSupplier clock) {
+    int maxBundleSize,
+    long maxBundleMillis,
+    int batchSize,
+    int inboxCapacity,
+    int workerThreads,
+    LongSupplier clock) {
 
   public static ExecutionSettings defaults() {
-    return new ExecutionSettings(1000, 100, 256, 32, System::currentTimeMillis);
+    return new ExecutionSettings(
+        1000, 100, 256, 32, Runtime.getRuntime().availableProcessors(), System::currentTimeMillis);
   }
 
   public ExecutionSettings {
-    if (maxBundleSize < 1 || maxBundleMillis < 1 || batchSize < 1 || inboxCapacity < 1) {
+    if (maxBundleSize < 1 || maxBundleMillis < 1 || batchSize < 1 || inboxCapacity < 1 || workerThreads < 1) {
       throw new IllegalArgumentException("execution settings must be positive");
     }
   }
 
   public ExecutionSettings withInboxCapacity(int capacity) {
-    return new ExecutionSettings(maxBundleSize, maxBundleMillis, batchSize, capacity, clock);
+    return new ExecutionSettings(maxBundleSize, maxBundleMillis, batchSize, capacity, workerThreads, clock);
   }
 
   public ExecutionSettings withBatchSize(int size) {
-    return new ExecutionSettings(maxBundleSize, maxBundleMillis, size, inboxCapacity, clock);
+    return new ExecutionSettings(maxBundleSize, maxBundleMillis, size, inboxCapacity, workerThreads, clock);
+  }
+
+  public ExecutionSettings withWorkerThreads(int threads) {
+    return new ExecutionSettings(maxBundleSize, maxBundleMillis, batchSize, inboxCapacity, threads, clock);
   }
 }

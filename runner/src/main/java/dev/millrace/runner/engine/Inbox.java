@@ -2,7 +2,6 @@ package dev.millrace.runner.engine;
 
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /** A subtask's bounded input queue, shared by all channels that feed it. */
 final class Inbox {
@@ -12,24 +11,16 @@ final class Inbox {
     this.queue = new ArrayBlockingQueue<>(capacity);
   }
 
-  /** Blocks while the inbox is full: this is how a slow consumer slows its producers down. */
-  void put(Message message) throws InterruptedException {
-    queue.put(message);
+  /** False when the inbox is full: the producer must keep the message and try again later. */
+  boolean offer(Message message) {
+    return queue.offer(message);
   }
 
   Message poll() {
     return queue.poll();
   }
 
-  Message poll(long millis) throws InterruptedException {
-    return queue.poll(millis, TimeUnit.MILLISECONDS);
-  }
-
   boolean isEmpty() {
     return queue.isEmpty();
-  }
-
-  int size() {
-    return queue.size();
   }
 }

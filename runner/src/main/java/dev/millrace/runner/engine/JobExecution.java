@@ -14,9 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One running job: a thread per subtask, bounded inboxes between them. The first failure of any
- * subtask stops every other subtask; the job ends once all of their threads have ended and every
- * operator was closed.
+ * One running job: its subtasks spread over a fixed pool of worker threads, bounded inboxes between
+ * them. The first failure of any subtask stops every other subtask; the job ends once every
+ * subtask has ended and every operator was closed.
  */
 public final class JobExecution {
   /** Which operator input a channel of a subtask's inbox feeds. */
@@ -87,6 +87,12 @@ public final class JobExecution {
         }
       }
     }
+    int workerCount = Math.min(settings.workerThreads(), plan.vertices().stream().mapToInt(Vertex::parallelism).sum());
+    List<Worker> workers = new ArrayList<>();
+    for (int w = 0; w < workerCount; w++) {
+      workers.add(new Worker(this));
+    }
+    int next = 0;
     for (Vertex v : vertices) {
       for (int s = 0; s < v.parallelism(); s++) {
         List<EdgeWriter> writers = new ArrayList<>();
@@ -103,10 +109,13 @@ public final class JobExecution {
         }
         Subtask subtask =
             new Subtask(this, v, s, inboxes[v.id()][s], channels.get(v.id()).get(s), writers);
-        Thread thread = new Thread(subtask, "millrace-" + jobName + "-" + subtask.name());
-        thread.setDaemon(true);
-        threads.add(thread);
+        workers.get(next++ % workerCount).assign(subtask);
       }
+    }
+    for (int w = 0; w < workerCount; w++) {
+      Thread thread = new Thread(workers.get(w), "millrace-" + jobName + "-worker-" + w);
+      thread.setDaemon(true);
+      threads.add(thread);
     }
     threads.forEach(Thread::start);
   }

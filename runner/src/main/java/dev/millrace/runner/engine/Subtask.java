@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One parallel instance of a vertex, run by one thread: it feeds the vertex's operator chain from
+ * One parallel instance of a vertex, stepped by one worker thread: it feeds the vertex's operator chain from
  * its sources and its inbox, in bundles, and turns input watermarks into output watermarks.
  *
  * <p>A port's watermark is the minimum over the channels and upstream operators that feed it; an
@@ -19,9 +19,7 @@ import java.util.List;
  * watermarks leave through the edge writers after the bundle's elements were flushed, so a
  * consumer never sees an element behind a watermark that has passed it.
  */
-final class Subtask implements Runnable {
-  private static final long IDLE_POLL_MILLIS = 20;
-
+final class Subtask {
   private final JobExecution job;
   private final Vertex vertex;
   private final int index;
@@ -41,6 +39,8 @@ final class Subtask implements Runnable {
   private final List<EdgeWriter> writers;
   private final long[] lastOutputWatermark;
   private final boolean[] sourceDone;
+  private int activeSources;
+  private boolean opened;
   private int bundleElements;
   private long bundleStartMillis;
   private boolean anyBundleOpen;
@@ -104,37 +104,111 @@ final class Subtask implements Runnable {
     return vertex.name() + "#" + index;
   }
 
-  @Override
-  public void run() {
-    Throwable failure = null;
-    try {
+  /** What one {@link #step()} achieved. */
+  enum Step {
+    /** Elements, watermarks or output moved: step again soon. */
+    PROGRESS,
+    /** Nothing to do right now (no input, or output blocked by full inboxes downstream). */
+    IDLE,
+    /** Every input is complete and every output watermark is END: the subtask is finished. */
+    DONE
+  }
+
+  /**
+   * Does a bounded amount of work without ever blocking on a queue: at most one bundle's worth of
+   * input, and no new input at all while output waits for room downstream. A worker thread calls
+   * this in turn for each of its subtasks.
+   */
+  Step step() throws Exception {
+    if (!opened) {
+      opened = true;
       open();
-      loop();
-    } catch (Throwable t) {
-      failure = t;
-    } finally {
-      for (Operator op : operators) {
-        if (op != null) {
-          try {
-            op.close();
-          } catch (Throwable t) {
-            if (failure == null) {
-              failure = t;
-            } else if (failure != t) {
-              failure.addSuppressed(t);
-            }
+    }
+    job.checkRunning();
+    boolean progress = false;
+    if (outputBlocked()) {
+      for (EdgeWriter writer : writers) {
+        progress |= writer.tryFlushOverflow();
+      }
+      if (outputBlocked()) {
+        return progress ? Step.PROGRESS : Step.IDLE;
+      }
+    }
+    for (int op = 0; op < operators.length && !outputBlocked(); op++) {
+      if (!sourceDone[op]) {
+        ensureBundle(op);
+        int batch = settings.batchSize();
+        if (!((SourceOperator) operators[op]).emit(batch)) {
+          sourceDone[op] = true;
+          activeSources--;
+        }
+        bundleElements += batch;
+        progress = true;
+      }
+    }
+    if (inbox != null) {
+      Message message;
+      while (bundleElements < settings.maxBundleSize() && !outputBlocked() && (message = inbox.poll()) != null) {
+        handle(message);
+        progress = true;
+      }
+    }
+    long now = job.now();
+    for (int op = 0; op < operators.length; op++) {
+      if (operators[op].wantsProcessingTime()) {
+        ensureBundle(op);
+        operators[op].onProcessingTime(now);
+      }
+    }
+    boolean inputIdle = activeSources == 0 && (inbox == null || inbox.isEmpty());
+    if (anyBundleOpen || watermarksPending()) {
+      if (inputIdle
+          || bundleElements >= settings.maxBundleSize()
+          || System.currentTimeMillis() - bundleStartMillis >= settings.maxBundleMillis()) {
+        progress |= commit();
+      }
+    } else if (activeSources == 0 && finished() && !outputBlocked()) {
+      return Step.DONE;
+    }
+    return progress ? Step.PROGRESS : Step.IDLE;
+  }
+
+  private boolean outputBlocked() {
+    for (EdgeWriter writer : writers) {
+      if (writer.isBlocked()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Closes every operator; returns the first error, added to {@code failure} if there was one. */
+  Throwable close(Throwable failure) {
+    for (Operator op : operators) {
+      if (op != null) {
+        try {
+          op.close();
+        } catch (Throwable t) {
+          if (failure == null) {
+            failure = t;
+          } else if (failure != t) {
+            failure.addSuppressed(t);
           }
         }
       }
-      job.subtaskEnded(this, failure);
     }
+    return failure;
   }
 
   private void open() throws Exception {
     int n = operators.length;
-    List<List<Emitter>> outputs = new ArrayList<>();
     for (int op = 0; op < n; op++) {
       operators[op] = vertex.operators().get(op).factory().create();
+      if (operators[op] instanceof SourceOperator) {
+        activeSources++;
+      } else {
+        sourceDone[op] = true;
+      }
     }
     for (int op = 0; op < n; op++) {
       int outs = vertex.operators().get(op).outputs();
@@ -191,66 +265,6 @@ final class Subtask implements Runnable {
     }
   }
 
-  private void loop() throws Exception {
-    int activeSources = 0;
-    for (int op = 0; op < operators.length; op++) {
-      if (operators[op] instanceof SourceOperator) {
-        activeSources++;
-      } else {
-        sourceDone[op] = true;
-      }
-    }
-    while (true) {
-      job.checkRunning();
-      for (int op = 0; op < operators.length; op++) {
-        if (!sourceDone[op]) {
-          ensureBundle(op);
-          int batch = settings.batchSize();
-          if (!((SourceOperator) operators[op]).emit(batch)) {
-            sourceDone[op] = true;
-            activeSources--;
-          }
-          bundleElements += batch;
-        }
-      }
-      if (inbox != null) {
-        Message message;
-        if (activeSources > 0 || anyBundleOpen) {
-          message = inbox.poll();
-        } else {
-          message = inbox.poll(IDLE_POLL_MILLIS);
-        }
-        while (message != null) {
-          handle(message);
-          if (bundleElements >= settings.maxBundleSize()) {
-            break;
-          }
-          message = inbox.poll();
-        }
-      }
-      long now = job.now();
-      for (int op = 0; op < operators.length; op++) {
-        if (operators[op].wantsProcessingTime()) {
-          ensureBundle(op);
-          operators[op].onProcessingTime(now);
-        }
-      }
-      boolean inputIdle = activeSources == 0 && (inbox == null || inbox.isEmpty());
-      if (anyBundleOpen || watermarksPending()) {
-        if (inputIdle
-            || bundleElements >= settings.maxBundleSize()
-            || System.currentTimeMillis() - bundleStartMillis >= settings.maxBundleMillis()) {
-          commit();
-        }
-      } else if (activeSources == 0 && finished()) {
-        return;
-      } else if (activeSources == 0 && inbox == null) {
-        // Only processing-time work is left; don't spin.
-        Thread.sleep(IDLE_POLL_MILLIS);
-      }
-    }
-  }
-
   private void handle(Message message) throws Exception {
     if (message instanceof Message.Batch batch) {
       int c = batch.channel();
@@ -295,16 +309,22 @@ final class Subtask implements Runnable {
     return false;
   }
 
-  /** Ends the bundle: finish, deliver watermarks until nothing moves, flush, send watermarks. */
-  private void commit() throws Exception {
+  /**
+   * Ends the bundle: finish, deliver watermarks until nothing moves, flush, send watermarks.
+   * Returns whether anything moved.
+   */
+  private boolean commit() throws Exception {
+    boolean moved = bundleElements > 0;
     finishBundles();
     while (propagateWatermarks()) {
+      moved = true;
       finishBundles();
     }
     for (EdgeWriter writer : writers) {
-      writer.advanceWatermark(lastOutputWatermark[writer.edge().from().operator()]);
+      moved |= writer.advanceWatermark(lastOutputWatermark[writer.edge().from().operator()]);
     }
     bundleElements = 0;
+    return moved;
   }
 
   private void finishBundles() throws Exception {
