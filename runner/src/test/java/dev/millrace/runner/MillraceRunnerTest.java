@@ -217,4 +217,19 @@ class MillraceRunnerTest {
     assertThat(RESULTS, is(expected));
     assertThat(expected.keySet(), hasItem("summer's"));
   }
+
+  @Test
+  void unboundedSourceReadUpToARecordLimitFinishes() {
+    RESULTS.clear();
+    Pipeline p = pipeline(2);
+    p.apply(
+            org.apache.beam.sdk.io.Read.from(org.apache.beam.sdk.io.CountingSource.unbounded())
+                .withMaxNumRecords(50))
+        .apply(Count.globally())
+        .apply(MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
+            .via(n -> KV.of("count", n)))
+        .apply(ParDo.of(new Record()));
+    assertThat(p.run().waitUntilFinish(Duration.standardSeconds(60)), is(PipelineResult.State.DONE));
+    assertThat(RESULTS.get("count"), is(50L));
+  }
 }
