@@ -9,6 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -18,7 +21,8 @@ import org.apache.beam.sdk.values.TupleTag;
 
 /**
  * A stateless ParDo is fused into the vertex of its input. With side inputs it heads a vertex of
- * its own: the main input comes FORWARD, each side input BROADCAST.
+ * its own: the main input comes FORWARD, each side input BROADCAST. A ParDo with state or timers
+ * heads a vertex fed by a HASH exchange on its key, so each key lives in one subtask.
  */
 final class ParDoTranslator implements TransformTranslator {
   @Override
@@ -44,6 +48,15 @@ final class ParDoTranslator implements TransformTranslator {
       outputCoders.put(out.getKey(), out.getValue().getCoder());
     }
     List<PCollectionView<?>> sideInputs = new ArrayList<>(parDo.getSideInputs().values());
+    DoFnSignature signature = DoFnSignatures.getSignature(fn.getClass());
+    Coder<?> keyCoder = null;
+    if (signature.usesState() || signature.usesTimers()) {
+      if (!(input.getCoder() instanceof KvCoder<?, ?> kvCoder)) {
+        throw new IllegalArgumentException(
+            transform.getFullName() + ": a DoFn with state or timers needs KV input, got " + input.getCoder());
+      }
+      keyCoder = kvCoder.getKeyCoder();
+    }
     DoFnOperator.Spec<InputT, OutputT> spec =
         new DoFnOperator.Spec<>(
             fn,
@@ -55,7 +68,8 @@ final class ParDoTranslator implements TransformTranslator {
             input.getWindowingStrategy(),
             sideInputs,
             ParDo.getDoFnSchemaInformation(fn, input),
-            parDo.getSideInputs());
+            parDo.getSideInputs(),
+            keyCoder);
     String name = transform.getFullName();
     JobMetrics metrics = context.metrics();
     OperatorNode node =
@@ -65,12 +79,17 @@ final class ParDoTranslator implements TransformTranslator {
             1 + sideInputs.size(),
             outputTags.size());
     PortRef in;
-    if (sideInputs.isEmpty()) {
+    if (keyCoder != null) {
+      in = context.startVertex(name, context.parallelism(), node);
+      context.exchange(input, in, EdgeKind.HASH, context.keyGroupsOf(keyCoder));
+    } else if (sideInputs.isEmpty()) {
       in = context.fuse(input, node);
     } else {
       PortRef producer = context.producerOf(input);
       in = context.startVertex(name, context.plan().parallelism(producer.vertex()), node);
       context.exchange(input, in, EdgeKind.FORWARD, null);
+    }
+    if (!sideInputs.isEmpty()) {
       for (int i = 0; i < sideInputs.size(); i++) {
         PCollection<?> sidePc = sideInputs.get(i).getPCollection();
         context.exchange(sidePc, new PortRef(in.vertex(), in.operator(), 1 + i), EdgeKind.BROADCAST, null);

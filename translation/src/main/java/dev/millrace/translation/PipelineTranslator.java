@@ -108,9 +108,6 @@ public final class PipelineTranslator {
     if (transform.getTransform() instanceof ParDo.MultiOutput<?, ?> parDo) {
       DoFn<?, ?> fn = parDo.getFn();
       DoFnSignature signature = DoFnSignatures.getSignature(fn.getClass());
-      if (signature.usesState() || signature.usesTimers()) {
-        problems.add("stateful ParDo " + name + " (state and timers)");
-      }
       if (signature.processElement().isSplittable()) {
         problems.add("splittable DoFn " + name + " on unbounded input");
       }

@@ -13,6 +13,13 @@ import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.DoFnRunners;
 import org.apache.beam.runners.core.NullSideInputReader;
 import org.apache.beam.runners.core.SideInputReader;
+import org.apache.beam.runners.core.StateNamespace;
+import org.apache.beam.runners.core.StateNamespaces;
+import org.apache.beam.runners.core.StatefulDoFnRunner;
+import org.apache.beam.runners.core.TimerInternals.TimerData;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -27,8 +34,9 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.WindowingStrategy;
 
 /**
- * A user DoFn run through runners-core's {@link DoFnRunners#simpleRunner}. Port 0 is the main
- * input; port 1+i carries side input i. Main-input elements whose side-input windows are not ready
+ * A user DoFn run through runners-core's {@link DoFnRunners#simpleRunner}, wrapped in its stateful
+ * runner when the DoFn has state or timers (its input then arrives keyed by key group, and state
+ * and timers are kept per key). Port 0 is the main input; port 1+i carries side input i. Main-input elements whose side-input windows are not ready
  * yet wait here and hold the output watermark back until they are.
  */
 public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
@@ -44,7 +52,14 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
       WindowingStrategy<?, ?> windowingStrategy,
       List<PCollectionView<?>> sideInputs,
       DoFnSchemaInformation schemaInformation,
-      Map<String, PCollectionView<?>> sideInputMapping) {}
+      Map<String, PCollectionView<?>> sideInputMapping,
+      Coder<?> keyCoder) {
+
+    /** Stateful DoFns (state or timers) get a key coder; their input is keyed by it. */
+    boolean isStateful() {
+      return keyCoder != null;
+    }
+  }
 
   private final Spec<InputT, OutputT> spec;
   private final JobMetrics.BundleMetrics metrics;
@@ -52,7 +67,9 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   private DoFnInvoker<InputT, OutputT> invoker;
   private DoFnRunner<InputT, OutputT> runner;
   private SideInputStore sideInputs;
-  private final StatelessStepContext stepContext = new StatelessStepContext();
+  private DoFnStepContext stepContext;
+  private InMemoryKeyedState<Object> keyedState;
+  private CurrentKeyInternals<Object> currentKey;
   private final List<WindowedValue<InputT>> pushedBack = new ArrayList<>();
   private long pushedBackHold = Watermarks.END;
 
@@ -92,6 +109,13 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
       sideInputs = new SideInputStore(spec.sideInputs());
       reader = sideInputs;
     }
+    if (spec.isStateful()) {
+      @SuppressWarnings("unchecked")
+      Coder<Object> keyCoder = (Coder<Object>) spec.keyCoder();
+      keyedState = new InMemoryKeyedState<>(keyCoder);
+      currentKey = new CurrentKeyInternals<>();
+    }
+    stepContext = new DoFnStepContext(currentKey);
     List<TupleTag<?>> additional = new ArrayList<>(spec.outputTags());
     additional.remove(spec.mainOutputTag());
     runner =
@@ -108,6 +132,99 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
             spec.windowingStrategy(),
             spec.schemaInformation(),
             spec.sideInputMapping());
+    if (spec.isStateful()) {
+      runner = statefulRunner(runner);
+    }
+  }
+
+  /** Late-data dropping, state garbage collection and time-sorted input, from runners-core. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private DoFnRunner<InputT, OutputT> statefulRunner(DoFnRunner<InputT, OutputT> simple) {
+    WindowingStrategy<?, ?> windowing = spec.windowingStrategy();
+    Coder windowCoder = windowing.getWindowFn().windowCoder();
+    boolean timeSorted =
+        DoFnSignatures.getSignature(fn.getClass()).processElement().requiresTimeSortedInput();
+    return DoFnRunners.defaultStatefulDoFnRunner(
+        fn,
+        spec.inputCoder(),
+        simple,
+        stepContext,
+        windowing,
+        new StatefulDoFnRunner.TimeInternalsCleanupTimer<>(currentKey.timers, windowing),
+        new StatefulDoFnRunner.StateInternalsStateCleaner<>(fn, currentKey.state, windowCoder),
+        timeSorted);
+  }
+
+  /** Runs one element, with the state and timers of its key when the DoFn is stateful. */
+  private void process(WindowedValue<InputT> value) throws Exception {
+    if (keyedState == null) {
+      runner.processElement(value);
+      return;
+    }
+    InMemoryKeyedState.Entry<Object> entry = keyedState.entry(((KV<?, ?>) value.getValue()).getKey());
+    currentKey.set(entry);
+    runner.processElement(value);
+    keyedState.track(entry, true);
+  }
+
+  private void fire(InMemoryKeyedState.Entry<Object> entry, TimerData timer) {
+    currentKey.set(entry);
+    runner.onTimer(
+        timer.getTimerId(),
+        timer.getTimerFamilyId(),
+        entry.key,
+        windowOf(timer.getNamespace()),
+        timer.getTimestamp(),
+        timer.getOutputTimestamp(),
+        timer.getDomain());
+  }
+
+  private static BoundedWindow windowOf(StateNamespace namespace) {
+    if (namespace instanceof StateNamespaces.WindowNamespace<?> window) {
+      return window.getWindow();
+    }
+    if (namespace instanceof StateNamespaces.WindowAndTriggerNamespace<?> window) {
+      return window.getWindow();
+    }
+    return GlobalWindow.INSTANCE;
+  }
+
+  /**
+   * Elements waiting for side inputs hold event time back for timers too: firing a window's
+   * garbage-collection timer before they are processed would drop them as late.
+   */
+  private long timerWatermark() {
+    return Math.min(inputWatermark(0), pushedBackHold);
+  }
+
+  /** Fires due timers one at a time, earliest first, so a timer set while firing is in order too. */
+  private void fireEventTimers(long watermark) throws Exception {
+    for (InMemoryKeyedState.Entry<Object> entry : keyedState.advanceInputWatermark(BeamTime.toInstant(watermark))) {
+      TimerData timer;
+      while ((timer = entry.timers.removeNextEventTimer()) != null) {
+        fire(entry, timer);
+      }
+      keyedState.track(entry, true);
+    }
+  }
+
+  @Override
+  public boolean wantsProcessingTime() {
+    return keyedState != null && keyedState.hasProcessingTimers() && inputWatermark(0) != Watermarks.END;
+  }
+
+  @Override
+  public void onProcessingTime(long now) throws Exception {
+    try (Closeable scope = metrics.enter()) {
+      for (InMemoryKeyedState.Entry<Object> entry : keyedState.advanceProcessingTime(new org.joda.time.Instant(now))) {
+        TimerData timer;
+        while ((timer = entry.timers.removeNextProcessingTimer()) != null
+            || (timer = entry.timers.removeNextSynchronizedProcessingTimer()) != null) {
+          fire(entry, timer);
+        }
+        keyedState.track(entry, true);
+      }
+    }
   }
 
   @Override
@@ -124,7 +241,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
       WindowedValue<InputT> value = (WindowedValue<InputT>) element;
       try (Closeable scope = metrics.enter()) {
         if (sideInputs == null) {
-          runner.processElement(value);
+          process(value);
         } else {
           processWhenReady(value);
         }
@@ -134,10 +251,10 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     }
   }
 
-  private void processWhenReady(WindowedValue<InputT> value) {
+  private void processWhenReady(WindowedValue<InputT> value) throws Exception {
     for (WindowedValue<InputT> single : value.explodeWindows()) {
       if (ready(single.getWindows().iterator().next())) {
-        runner.processElement(single);
+        process(single);
       } else {
         pushedBack.add(single);
         pushedBackHold = Math.min(pushedBackHold, single.getTimestamp().getMillis());
@@ -157,6 +274,11 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
+    if (port == 0 && keyedState != null) {
+      try (Closeable scope = metrics.enter()) {
+        fireEventTimers(timerWatermark());
+      }
+    }
     if (port > 0) {
       sideInputs.advanceWatermark(sideInputs.view(port - 1), watermark);
       if (!pushedBack.isEmpty()) {
@@ -166,6 +288,9 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
         try (Closeable scope = metrics.enter()) {
           for (WindowedValue<InputT> value : retry) {
             processWhenReady(value);
+          }
+          if (keyedState != null) {
+            fireEventTimers(timerWatermark());
           }
         }
       }

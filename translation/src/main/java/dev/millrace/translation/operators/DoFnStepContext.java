@@ -9,22 +9,34 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.joda.time.Instant;
 
 /**
- * The step context of a DoFn without state or timers (translation rejects those that use them).
+ * The step context of a DoFn: state and timers of the current key when the DoFn is stateful.
  * Bundle finalization callbacks are collected here and run once the bundle has been committed.
  */
-final class StatelessStepContext implements StepContext, DoFn.BundleFinalizer {
+final class DoFnStepContext implements StepContext, DoFn.BundleFinalizer {
   private record Pending(Instant expiry, DoFn.BundleFinalizer.Callback callback) {}
 
   private final List<Pending> pending = new ArrayList<>();
+  private final CurrentKeyInternals<?> keyed;
+
+  /** {@code keyed} is null for a DoFn without state and timers. */
+  DoFnStepContext(CurrentKeyInternals<?> keyed) {
+    this.keyed = keyed;
+  }
 
   @Override
   public StateInternals stateInternals() {
-    throw new UnsupportedOperationException("Millrace does not support state in this step yet");
+    if (keyed == null) {
+      throw new UnsupportedOperationException("this DoFn declares no state");
+    }
+    return keyed.state;
   }
 
   @Override
   public TimerInternals timerInternals() {
-    throw new UnsupportedOperationException("Millrace does not support timers in this step yet");
+    if (keyed == null) {
+      throw new UnsupportedOperationException("this DoFn declares no timers");
+    }
+    return keyed.timers;
   }
 
   @Override
