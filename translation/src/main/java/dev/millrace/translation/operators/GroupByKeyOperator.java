@@ -3,14 +3,9 @@ package dev.millrace.translation.operators;
 import dev.millrace.plan.OperatorContext;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.apache.beam.runners.core.InMemoryStateInternals;
-import org.apache.beam.runners.core.InMemoryTimerInternals;
 import org.apache.beam.runners.core.LateDataUtils;
 import org.apache.beam.runners.core.NullSideInputReader;
 import org.apache.beam.runners.core.OutputWindowedValue;
@@ -35,38 +30,18 @@ import org.joda.time.Instant;
 
 /**
  * GroupByKey with any windowing, trigger, lateness and accumulation mode, through runners-core's
- * {@link ReduceFnRunner}. State and timers live in memory per key of this subtask's key groups;
+ * {@link ReduceFnRunner}. State and timers live in memory ({@link InMemoryKeyedState}) per key;
  * elements of a bundle are handed to the runner once per key at the bundle's end.
  */
 public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends AbstractOperator {
   private final KvCoder<K, V> inputCoder;
   private final WindowingStrategy<?, W> windowingStrategy;
   private final PipelineOptions options;
-  private final Map<EncodedKey, KeyState> keys = new HashMap<>();
-  private final Map<KeyState, List<WindowedValue<V>>> pending = new LinkedHashMap<>();
-  private final Set<KeyState> withEventTimers = new HashSet<>();
-  private final Set<KeyState> withProcessingTimers = new HashSet<>();
+  private final InMemoryKeyedState<K> keys;
+  private final Map<InMemoryKeyedState.Entry<K>, List<WindowedValue<V>>> pending = new LinkedHashMap<>();
   private final CounterCell droppedDueToLateness =
       new CounterCell(MetricName.named(GroupByKeyOperator.class, "droppedDueToLateness"));
   private ExecutableTriggerStateMachine triggerStateMachine;
-  private Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
-  private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
-
-  private final class KeyState {
-    final EncodedKey id;
-    final K key;
-    final InMemoryStateInternals<K> state;
-    final InMemoryTimerInternals timers = new InMemoryTimerInternals();
-
-    KeyState(EncodedKey id, K key) throws Exception {
-      this.id = id;
-      this.key = key;
-      this.state = InMemoryStateInternals.forKey(key);
-      timers.advanceInputWatermark(inputWatermark);
-      timers.advanceOutputWatermark(inputWatermark);
-      timers.advanceProcessingTime(processingTime);
-    }
-  }
 
   @SuppressWarnings("unchecked")
   public GroupByKeyOperator(
@@ -75,6 +50,7 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
     this.inputCoder = inputCoder;
     this.windowingStrategy = (WindowingStrategy<?, W>) windowingStrategy;
     this.options = options;
+    this.keys = new InMemoryKeyedState<>(inputCoder.getKeyCoder());
   }
 
   @Override
@@ -90,19 +66,12 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   @SuppressWarnings("unchecked")
   public void processElement(int port, Object element) throws Exception {
     WindowedValue<KV<K, V>> value = (WindowedValue<KV<K, V>>) element;
-    K key = value.getValue().getKey();
-    EncodedKey encoded = EncodedKey.of(inputCoder.getKeyCoder(), key);
-    KeyState state = keys.get(encoded);
-    if (state == null) {
-      state = new KeyState(encoded, key);
-      keys.put(encoded, state);
-    }
     pending
-        .computeIfAbsent(state, k -> new ArrayList<>())
+        .computeIfAbsent(keys.entry(value.getValue().getKey()), k -> new ArrayList<>())
         .add(value.withValue(value.getValue().getValue()));
   }
 
-  private ReduceFnRunner<K, V, Iterable<V>, W> runnerFor(KeyState state) {
+  private ReduceFnRunner<K, V, Iterable<V>, W> runnerFor(InMemoryKeyedState.Entry<K> state) {
     OutputWindowedValue<KV<K, Iterable<V>>> outputter =
         new OutputWindowedValue<>() {
           @Override
@@ -136,37 +105,16 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
     if (pending.isEmpty()) {
       return;
     }
-    for (Map.Entry<KeyState, List<WindowedValue<V>>> entry : pending.entrySet()) {
-      KeyState state = entry.getKey();
+    for (Map.Entry<InMemoryKeyedState.Entry<K>, List<WindowedValue<V>>> entry : pending.entrySet()) {
+      InMemoryKeyedState.Entry<K> state = entry.getKey();
       ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(state);
       runner.processElements(
           LateDataUtils.dropExpiredWindows(
               state.key, entry.getValue(), state.timers, windowingStrategy, droppedDueToLateness));
       runner.persist();
-      track(state);
+      keys.track(state, false);
     }
     pending.clear();
-  }
-
-  /** Remembers which keys have timers; forgets keys that have none (their windows are gone). */
-  private void track(KeyState state) {
-    boolean event = state.timers.getNextTimer(TimeDomain.EVENT_TIME) != null;
-    boolean processing =
-        state.timers.getNextTimer(TimeDomain.PROCESSING_TIME) != null
-            || state.timers.getNextTimer(TimeDomain.SYNCHRONIZED_PROCESSING_TIME) != null;
-    if (event) {
-      withEventTimers.add(state);
-    } else {
-      withEventTimers.remove(state);
-    }
-    if (processing) {
-      withProcessingTimers.add(state);
-    } else {
-      withProcessingTimers.remove(state);
-    }
-    if (!event && !processing && !pending.containsKey(state)) {
-      keys.remove(state.id);
-    }
   }
 
   @Override
@@ -177,31 +125,25 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
     flushPending();
-    inputWatermark = BeamTime.toInstant(watermark);
-    for (KeyState state : new ArrayList<>(withEventTimers)) {
-      state.timers.advanceInputWatermark(inputWatermark);
-      state.timers.advanceOutputWatermark(inputWatermark);
+    for (InMemoryKeyedState.Entry<K> state : keys.advanceInputWatermark(BeamTime.toInstant(watermark))) {
       fire(state, TimeDomain.EVENT_TIME);
     }
   }
 
   @Override
   public boolean wantsProcessingTime() {
-    return !withProcessingTimers.isEmpty();
+    return keys.hasProcessingTimers();
   }
 
   @Override
   public void onProcessingTime(long now) throws Exception {
     flushPending();
-    processingTime = new Instant(now);
-    for (KeyState state : new ArrayList<>(withProcessingTimers)) {
-      state.timers.advanceProcessingTime(processingTime);
-      state.timers.advanceSynchronizedProcessingTime(processingTime);
+    for (InMemoryKeyedState.Entry<K> state : keys.advanceProcessingTime(new Instant(now))) {
       fire(state, TimeDomain.PROCESSING_TIME);
     }
   }
 
-  private void fire(KeyState state, TimeDomain domain) throws Exception {
+  private void fire(InMemoryKeyedState.Entry<K> state, TimeDomain domain) throws Exception {
     ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(state);
     while (true) {
       List<TimerData> due = new ArrayList<>();
@@ -224,6 +166,7 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
       runner.onTimers(due);
     }
     runner.persist();
-    track(state);
+    // A key without timers has no window left: its state is gone too.
+    keys.track(state, pending.containsKey(state));
   }
 }
