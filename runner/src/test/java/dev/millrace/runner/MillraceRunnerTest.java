@@ -32,7 +32,16 @@ import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -218,5 +227,58 @@ class MillraceRunnerTest {
         .apply(ParDo.of(new Record()));
     assertThat(p.run().waitUntilFinish(Duration.standardSeconds(60)), is(PipelineResult.State.DONE));
     assertThat(RESULTS.get("count"), is(50L));
+  }
+
+  /** Counts per key in state; an event-time timer at the end of the window emits the count. */
+  static final class CountWithTimer extends DoFn<KV<String, Long>, KV<String, Long>> {
+    @StateId("count")
+    private final StateSpec<ValueState<Long>> countSpec = StateSpecs.value(VarLongCoder.of());
+
+    @StateId("key")
+    private final StateSpec<ValueState<String>> keySpec = StateSpecs.value(StringUtf8Coder.of());
+
+    @TimerId("end")
+    private final TimerSpec endSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    @ProcessElement
+    public void process(
+        @Element KV<String, Long> element,
+        BoundedWindow window,
+        @StateId("count") ValueState<Long> count,
+        @StateId("key") ValueState<String> key,
+        @TimerId("end") Timer end) {
+      Long current = count.read();
+      count.write(current == null ? 1 : current + 1);
+      key.write(element.getKey());
+      end.set(window.maxTimestamp());
+    }
+
+    @OnTimer("end")
+    public void onEnd(
+        @StateId("count") ValueState<Long> count,
+        @StateId("key") ValueState<String> key,
+        OutputReceiver<KV<String, Long>> out) {
+      out.output(KV.of(key.read(), count.read()));
+    }
+  }
+
+  @Test
+  void statefulDoFnWithTimersCountsPerKey() {
+    RESULTS.clear();
+    Pipeline p = pipeline(2);
+    p.apply(GenerateSequence.from(0).to(5_000))
+        .apply(MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
+            .via(x -> KV.of("k" + (x % 7), x)))
+        .apply("Count", ParDo.of(new CountWithTimer()))
+        .apply(ParDo.of(new Record()));
+    assertThat(p.run().waitUntilFinish(), is(PipelineResult.State.DONE));
+    assertThat(RESULTS.size(), is(7));
+    for (int k = 0; k < 7; k++) {
+      long expected = 0;
+      for (long x = k; x < 5_000; x += 7) {
+        expected++;
+      }
+      assertThat(RESULTS.get("k" + k), is(expected));
+    }
   }
 }
