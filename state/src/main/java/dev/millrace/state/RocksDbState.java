@@ -1,0 +1,31 @@
+package dev.millrace.state;
+
+import org.apache.beam.sdk.state.ReadableState;
+import org.apache.beam.sdk.state.State;
+
+/** Base of every state cell: all of a cell's data lies under one key prefix. */
+abstract class RocksDbState implements State {
+  final RocksDbStateBackend backend;
+  final byte[] prefix;
+
+  RocksDbState(RocksDbStateBackend backend, byte[] prefix) {
+    this.backend = backend;
+    this.prefix = prefix;
+  }
+
+  @Override
+  public void clear() {
+    backend.deletePrefix(prefix);
+  }
+
+  /** Lazy emptiness check shared by the collection-like cells. */
+  public ReadableState<Boolean> isEmpty() {
+    return LazyState.of(() -> !backend.hasKeyWithPrefix(prefix));
+  }
+
+  /** The next free 8-byte sequence number among keys {@code group + seq}. */
+  long nextSequence(byte[] group) {
+    byte[] last = backend.lastKeyWithPrefix(group);
+    return last == null ? 0 : StateKeys.longAt(last, last.length - 8) + 1;
+  }
+}

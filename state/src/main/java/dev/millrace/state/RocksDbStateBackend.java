@@ -1,0 +1,368 @@
+package dev.millrace.state;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.stream.Stream;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatchWithIndex;
+import org.rocksdb.WriteOptions;
+
+/**
+ * One RocksDB instance holding the state of every key this worker owns.
+ *
+ * <p>All writes are staged in an indexed write batch and reach the database only on {@link
+ * #commit()}, which the engine calls at the end of a bundle; a failed bundle is dropped with
+ * {@link #discard()}. Reads merge the batch over the database, so a bundle sees its own writes.
+ * The WAL is off: the engine recovers from checkpoints, not from RocksDB's log.
+ *
+ * <p>Not thread-safe: the engine processes one bundle at a time per backend.
+ */
+public final class RocksDbStateBackend implements AutoCloseable {
+
+  /** Version of the key layout described in {@link StateKeys}; bump on any incompatible change. */
+  public static final int LAYOUT_VERSION = 1;
+
+  // The version lives in its own column family so that it can never fall inside a key-group range.
+  private static final byte[] META_COLUMN_FAMILY = "millrace-meta".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] LAYOUT_VERSION_KEY =
+      "layout-version".getBytes(StandardCharsets.UTF_8);
+
+  private final Path directory;
+  private final boolean deleteOnClose;
+  // Native objects, closed in reverse order of creation.
+  private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+  private final RocksDB db;
+  private final ReadOptions readOptions;
+  private final WriteOptions writeOptions;
+  private final WriteBatchWithIndex batch;
+  private boolean closed;
+
+  /** Opens a backend in a fresh temporary directory that is deleted on {@link #close()}. */
+  public static RocksDbStateBackend openTemporary() {
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("millrace-state-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create a temporary state directory", e);
+    }
+    return new RocksDbStateBackend(dir, true, LAYOUT_VERSION);
+  }
+
+  /** Opens (or creates) a backend in {@code directory}, which is kept on close. */
+  public static RocksDbStateBackend open(Path directory) {
+    return open(directory, LAYOUT_VERSION);
+  }
+
+  /** Lets tests impersonate another layout version. */
+  static RocksDbStateBackend open(Path directory, int layoutVersion) {
+    try {
+      Files.createDirectories(directory);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create state directory " + directory, e);
+    }
+    return new RocksDbStateBackend(directory, false, layoutVersion);
+  }
+
+  private RocksDbStateBackend(Path directory, boolean deleteOnClose, int layoutVersion) {
+    this.directory = directory;
+    this.deleteOnClose = deleteOnClose;
+    try {
+      DBOptions dbOptions =
+          track(
+              new DBOptions()
+                  .setCreateIfMissing(true)
+                  .setCreateMissingColumnFamilies(true)
+                  // A temporary DB is deleted right after close; flushing it would be wasted I/O.
+                  .setAvoidFlushDuringShutdown(deleteOnClose));
+      ColumnFamilyOptions cfOptions = track(new ColumnFamilyOptions());
+      List<ColumnFamilyDescriptor> descriptors =
+          List.of(
+              new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+              new ColumnFamilyDescriptor(META_COLUMN_FAMILY, cfOptions));
+      List<ColumnFamilyHandle> handles = new ArrayList<>();
+      RocksDB opened = RocksDB.open(dbOptions, directory.toString(), descriptors, handles);
+      // Column family handles must be closed before their DB; the deque pops newest first.
+      resources.push(opened);
+      handles.forEach(resources::push);
+      this.db = opened;
+      this.readOptions = track(new ReadOptions());
+      this.writeOptions = track(new WriteOptions().setDisableWAL(true));
+      // overwriteKey=true: the batch index keeps only the latest write per key, which is what
+      // getFromBatchAndDB and the merged iterators expect for plain put/delete.
+      this.batch = track(new WriteBatchWithIndex(true));
+      checkOrRecordLayoutVersion(handles.get(0), handles.get(1), layoutVersion);
+    } catch (RocksDBException e) {
+      throw closeAfterFailure(
+          new IllegalStateException("Cannot open RocksDB state in " + directory, e));
+    } catch (RuntimeException e) {
+      throw closeAfterFailure(e);
+    }
+  }
+
+  private void checkOrRecordLayoutVersion(
+      ColumnFamilyHandle data, ColumnFamilyHandle meta, int layoutVersion)
+      throws RocksDBException {
+    byte[] stored = db.get(meta, LAYOUT_VERSION_KEY);
+    if (stored != null) {
+      int storedVersion = ByteBuffer.wrap(stored).getInt();
+      if (storedVersion != layoutVersion) {
+        throw new IllegalStateException(
+            "State in "
+                + directory
+                + " uses layout version "
+                + storedVersion
+                + " but this build reads layout version "
+                + layoutVersion);
+      }
+      return;
+    }
+    try (RocksIterator it = db.newIterator(data)) {
+      it.seekToFirst();
+      if (it.isValid()) {
+        throw new IllegalStateException(
+            "State in "
+                + directory
+                + " has data but no layout version; this build reads layout version "
+                + layoutVersion);
+      }
+    }
+    byte[] version = ByteBuffer.allocate(Integer.BYTES).putInt(layoutVersion).array();
+    db.put(meta, writeOptions, LAYOUT_VERSION_KEY, version);
+    // Without a WAL the version would only live in the memtable; flush it so a crash right after
+    // opening cannot leave data behind without its version.
+    try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+      db.flush(flush, meta);
+    }
+  }
+
+  /** The directory holding the database files. */
+  public Path directory() {
+    return directory;
+  }
+
+  /** The byte range holding all state of {@code keyGroup}. */
+  public KeyGroupRange keyGroupRange(int keyGroup) {
+    return new KeyGroupRange(keyGroup);
+  }
+
+  /** The value at {@code key}, including uncommitted writes, or null. */
+  public byte @Nullable [] get(byte[] key) {
+    checkOpen();
+    try {
+      return batch.getFromBatchAndDB(db, readOptions, key);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("RocksDB read failed", e);
+    }
+  }
+
+  /** Stages a put; visible to reads at once, durable in the DB after {@link #commit()}. */
+  public void put(byte[] key, byte[] value) {
+    checkOpen();
+    try {
+      batch.put(key, value);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("RocksDB write failed", e);
+    }
+  }
+
+  /** Stages a delete. */
+  public void delete(byte[] key) {
+    checkOpen();
+    try {
+      batch.delete(key);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("RocksDB delete failed", e);
+    }
+  }
+
+  /** Stages deletes of every key in {@code [from, toExclusive)}. */
+  public void deleteRange(byte[] from, byte @Nullable [] toExclusive) {
+    // WriteBatchWithIndex does not support DeleteRange, so delete the keys one by one; collect
+    // first because modifying the batch invalidates its iterators.
+    List<byte[]> keys = new ArrayList<>();
+    try (RocksIterator it = mergedIterator()) {
+      for (it.seek(from); it.isValid() && below(it.key(), toExclusive); it.next()) {
+        keys.add(it.key());
+      }
+    }
+    keys.forEach(this::delete);
+  }
+
+  /** Stages deletes of every key starting with {@code prefix}. */
+  public void deletePrefix(byte[] prefix) {
+    deleteRange(prefix, StateKeys.prefixEnd(prefix));
+  }
+
+  /** A key/value pair read from the backend. */
+  public record Entry(byte[] key, byte[] value) {}
+
+  /**
+   * All entries in {@code [from, toExclusive)}, including uncommitted writes, in key order. The
+   * result is a copy, so later writes do not affect it.
+   */
+  public List<Entry> scan(byte[] from, byte @Nullable [] toExclusive) {
+    List<Entry> entries = new ArrayList<>();
+    try (RocksIterator it = mergedIterator()) {
+      for (it.seek(from); it.isValid() && below(it.key(), toExclusive); it.next()) {
+        entries.add(new Entry(it.key(), it.value()));
+      }
+    }
+    return entries;
+  }
+
+  /** All entries whose key starts with {@code prefix}. */
+  public List<Entry> scanPrefix(byte[] prefix) {
+    return scan(prefix, StateKeys.prefixEnd(prefix));
+  }
+
+  /** The first key in {@code [from, toExclusive)}, or null. */
+  public byte @Nullable [] firstKey(byte[] from, byte @Nullable [] toExclusive) {
+    try (RocksIterator it = mergedIterator()) {
+      it.seek(from);
+      return it.isValid() && below(it.key(), toExclusive) ? it.key() : null;
+    }
+  }
+
+  /** The last key starting with {@code prefix}, or null. */
+  public byte @Nullable [] lastKeyWithPrefix(byte[] prefix) {
+    byte[] end = StateKeys.prefixEnd(prefix);
+    try (RocksIterator it = mergedIterator()) {
+      if (end == null) {
+        it.seekToLast();
+      } else {
+        it.seekForPrev(end);
+        if (it.isValid() && Arrays.equals(it.key(), end)) {
+          it.prev();
+        }
+      }
+      return it.isValid() && StateKeys.hasPrefix(it.key(), prefix) ? it.key() : null;
+    }
+  }
+
+  /** Whether any key starts with {@code prefix}. */
+  public boolean hasKeyWithPrefix(byte[] prefix) {
+    return firstKey(prefix, StateKeys.prefixEnd(prefix)) != null;
+  }
+
+  /** Atomically applies every staged write to the database (without WAL). */
+  public void commit() {
+    checkOpen();
+    try {
+      db.write(writeOptions, batch);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("RocksDB commit failed", e);
+    }
+    batch.clear();
+  }
+
+  /** Drops every staged write; reads see the last committed state again. */
+  public void discard() {
+    checkOpen();
+    batch.clear();
+  }
+
+  /** Number of staged, uncommitted writes. */
+  public int pendingWrites() {
+    checkOpen();
+    return batch.count();
+  }
+
+  /** Closes the database, dropping uncommitted writes, and deletes a temporary directory. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closeAll();
+  }
+
+  private RocksIterator mergedIterator() {
+    checkOpen();
+    // The returned iterator takes ownership of the base iterator and frees it on close.
+    return batch.newIteratorWithBase(db.newIterator(readOptions));
+  }
+
+  private static boolean below(byte[] key, byte @Nullable [] toExclusive) {
+    return toExclusive == null || Arrays.compareUnsigned(key, toExclusive) < 0;
+  }
+
+  private <T extends AutoCloseable> T track(T resource) {
+    resources.push(resource);
+    return resource;
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("RocksDB state backend is closed");
+    }
+  }
+
+  private RuntimeException closeAfterFailure(RuntimeException failure) {
+    try {
+      closeAll();
+    } catch (RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+    return failure;
+  }
+
+  private void closeAll() {
+    closed = true;
+    RuntimeException failure = null;
+    while (!resources.isEmpty()) {
+      try {
+        resources.pop().close();
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = new IllegalStateException("Failed to close RocksDB state backend", e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (deleteOnClose) {
+      try {
+        deleteRecursively(directory);
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = new UncheckedIOException("Cannot delete " + directory, e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private static void deleteRecursively(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+        Files.delete(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,203 @@
+package dev.millrace.state;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.apache.beam.runners.core.StateNamespace;
+
+/**
+ * Builds the RocksDB keys of the state layout:
+ *
+ * <pre>
+ * [key group: 2 bytes BE][varint len][user key][varint len][namespace][varint len][state id][sub-key]
+ * </pre>
+ *
+ * <p>The key group comes first so that one key group is one contiguous byte range (what a
+ * checkpoint or a rescale moves around). Every variable-length component is length-prefixed so
+ * that a shorter component can never be confused with the start of a longer one; that makes each
+ * of "one key", "one key in one namespace" and "one state cell" a plain byte prefix.
+ */
+public final class StateKeys {
+
+  /**
+   * Key groups are capped at 2^15 so that the exclusive upper bound of every group, {@code g + 1},
+   * is itself a two-byte prefix; with 2^16 groups the last group would have no finite bound.
+   */
+  public static final int MAX_KEY_GROUPS = 1 << 15;
+
+  static final int KEY_GROUP_BYTES = 2;
+
+  private StateKeys() {}
+
+  /** The two-byte prefix shared by every key of {@code keyGroup}. */
+  public static byte[] keyGroupPrefix(int keyGroup) {
+    checkKeyGroup(keyGroup);
+    return new byte[] {(byte) (keyGroup >>> 8), (byte) keyGroup};
+  }
+
+  /** The key group a stored key belongs to. */
+  public static int keyGroupOf(byte[] storedKey) {
+    if (storedKey.length < KEY_GROUP_BYTES) {
+      throw new IllegalArgumentException("Key too short to carry a key group");
+    }
+    return ((storedKey[0] & 0xFF) << 8) | (storedKey[1] & 0xFF);
+  }
+
+  /** The prefix of all state of one user key (every namespace, every state id). */
+  public static byte[] keyPrefix(int keyGroup, byte[] encodedUserKey) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(8 + encodedUserKey.length);
+    out.writeBytes(keyGroupPrefix(keyGroup));
+    writeLengthPrefixed(out, encodedUserKey);
+    return out.toByteArray();
+  }
+
+  /** The prefix of all state of one user key in one namespace. */
+  public static byte[] namespacePrefix(byte[] keyPrefix, StateNamespace namespace) {
+    return appendLengthPrefixed(keyPrefix, utf8(namespace.stringKey()));
+  }
+
+  /** The prefix of one state cell; a value-like cell is stored exactly under this key. */
+  public static byte[] statePrefix(byte[] keyPrefix, StateNamespace namespace, String stateId) {
+    return appendLengthPrefixed(namespacePrefix(keyPrefix, namespace), utf8(stateId));
+  }
+
+  /** {@code prefix} followed by {@code subKey}, unprefixed: the sub-key is the last component. */
+  public static byte[] withSubKey(byte[] prefix, byte[]... subKeyParts) {
+    int length = prefix.length;
+    for (byte[] part : subKeyParts) {
+      length += part.length;
+    }
+    byte[] result = Arrays.copyOf(prefix, length);
+    int at = prefix.length;
+    for (byte[] part : subKeyParts) {
+      System.arraycopy(part, 0, result, at, part.length);
+      at += part.length;
+    }
+    return result;
+  }
+
+  /**
+   * The smallest byte string greater than every string starting with {@code prefix}, or {@code
+   * null} if there is none (the prefix is all 0xFF). Never null for prefixes built here, because
+   * key groups stay below 0x8000.
+   */
+  public static byte[] prefixEnd(byte[] prefix) {
+    for (int i = prefix.length - 1; i >= 0; i--) {
+      if (prefix[i] != (byte) 0xFF) {
+        byte[] end = Arrays.copyOf(prefix, i + 1);
+        end[i]++;
+        return end;
+      }
+    }
+    return null;
+  }
+
+  /** Whether {@code key} starts with {@code prefix}. */
+  public static boolean hasPrefix(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length
+        && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
+  /** {@code value} as 8 big-endian bytes; unsigned order equals numeric order for values >= 0. */
+  public static byte[] sequence(long value) {
+    if (value < 0) {
+      throw new IllegalArgumentException("Sequence numbers are non-negative: " + value);
+    }
+    return longBigEndian(value);
+  }
+
+  /**
+   * Millis as 8 bytes whose unsigned byte order is the signed numeric order: flipping the sign bit
+   * moves negative instants below positive ones.
+   */
+  public static byte[] sortableMillis(long millis) {
+    return longBigEndian(millis ^ Long.MIN_VALUE);
+  }
+
+  /** Inverse of {@link #sortableMillis}, reading 8 bytes at {@code offset}. */
+  public static long sortableMillisAt(byte[] bytes, int offset) {
+    return longAt(bytes, offset) ^ Long.MIN_VALUE;
+  }
+
+  /** Reads 8 big-endian bytes at {@code offset}. */
+  public static long longAt(byte[] bytes, int offset) {
+    long value = 0;
+    for (int i = 0; i < 8; i++) {
+      value = (value << 8) | (bytes[offset + i] & 0xFF);
+    }
+    return value;
+  }
+
+  static byte[] longBigEndian(long value) {
+    byte[] bytes = new byte[8];
+    for (int i = 7; i >= 0; i--) {
+      bytes[i] = (byte) value;
+      value >>>= 8;
+    }
+    return bytes;
+  }
+
+  /** {@code bytes} preceded by its length as an unsigned varint. */
+  public static byte[] lengthPrefixed(byte[] bytes) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length + 5);
+    writeLengthPrefixed(out, bytes);
+    return out.toByteArray();
+  }
+
+  /**
+   * Reads a length-prefixed component at {@code offset}; returns {@code {start, end}} of its
+   * payload within {@code bytes}.
+   */
+  public static int[] lengthPrefixedAt(byte[] bytes, int offset) {
+    long length = 0;
+    int shift = 0;
+    int at = offset;
+    while (true) {
+      if (at >= bytes.length || shift > 28) {
+        throw new IllegalArgumentException("Malformed varint at offset " + offset);
+      }
+      byte b = bytes[at++];
+      length |= (long) (b & 0x7F) << shift;
+      if ((b & 0x80) == 0) {
+        break;
+      }
+      shift += 7;
+    }
+    long end = at + length;
+    if (end > bytes.length) {
+      throw new IllegalArgumentException("Length prefix at offset " + offset + " overruns key");
+    }
+    return new int[] {at, (int) end};
+  }
+
+  static void writeVarint(ByteArrayOutputStream out, int value) {
+    while ((value & ~0x7F) != 0) {
+      out.write((value & 0x7F) | 0x80);
+      value >>>= 7;
+    }
+    out.write(value);
+  }
+
+  private static void writeLengthPrefixed(ByteArrayOutputStream out, byte[] bytes) {
+    writeVarint(out, bytes.length);
+    out.writeBytes(bytes);
+  }
+
+  private static byte[] appendLengthPrefixed(byte[] prefix, byte[] component) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(prefix.length + component.length + 5);
+    out.writeBytes(prefix);
+    writeLengthPrefixed(out, component);
+    return out.toByteArray();
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  static void checkKeyGroup(int keyGroup) {
+    if (keyGroup < 0 || keyGroup >= MAX_KEY_GROUPS) {
+      throw new IllegalArgumentException(
+          "Key group " + keyGroup + " outside [0, " + MAX_KEY_GROUPS + ")");
+    }
+  }
+}
