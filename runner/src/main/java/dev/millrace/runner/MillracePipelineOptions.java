@@ -1,5 +1,6 @@
 package dev.millrace.runner;
 
+import dev.millrace.translation.StateBackendKind;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.DefaultValueFactory;
 import org.apache.beam.sdk.options.Description;
@@ -13,6 +14,15 @@ public interface MillracePipelineOptions extends PipelineOptions {
   int getParallelism();
 
   void setParallelism(int parallelism);
+
+  @Description(
+      "Where keyed state (stateful ParDo, GroupByKey) lives: MEMORY (default for bounded input) or "
+          + "ROCKSDB (a RocksDB instance per keyed operator and subtask, in a temp directory removed "
+          + "when the job ends).")
+  @Default.Enum("MEMORY")
+  StateBackendKind getStateBackend();
+
+  void setStateBackend(StateBackendKind backend);
 
   @Description("Most elements a subtask processes in one bundle.")
   @Default.Integer(1000)

@@ -34,7 +34,7 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
     if (options.getParallelism() < 1) {
       throw new IllegalArgumentException("--parallelism must be at least 1, was " + options.getParallelism());
     }
-    TranslatedJob job = new PipelineTranslator(options, options.getParallelism()).translate(pipeline);
+    TranslatedJob job = new PipelineTranslator(options, options.getParallelism(), options.getStateBackend()).translate(pipeline);
     if (LOG.isDebugEnabled()) {
       LOG.debug("Plan of {}:\n{}", options.getJobName(), job.plan().explain());
     }

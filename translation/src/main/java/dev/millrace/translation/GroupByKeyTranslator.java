@@ -24,7 +24,7 @@ final class GroupByKeyTranslator implements TransformTranslator {
             context.parallelism(),
             new OperatorNode(
                 name,
-                () -> new GroupByKeyOperator<>(coder, input.getWindowingStrategy(), context.options()),
+                () -> new GroupByKeyOperator<>(coder, input.getWindowingStrategy(), context.options(), context.stateBackend()),
                 1,
                 1));
     context.exchange(input, in, EdgeKind.HASH, context.keyGroupsOf(coder.getKeyCoder()));

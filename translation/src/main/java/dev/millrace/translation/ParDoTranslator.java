@@ -69,7 +69,8 @@ final class ParDoTranslator implements TransformTranslator {
             sideInputs,
             ParDo.getDoFnSchemaInformation(fn, input),
             parDo.getSideInputs(),
-            keyCoder);
+            keyCoder,
+            context.stateBackend());
     String name = transform.getFullName();
     JobMetrics metrics = context.metrics();
     OperatorNode node =

@@ -41,10 +41,12 @@ public final class PipelineTranslator {
 
   private final PipelineOptions options;
   private final int parallelism;
+  private final StateBackendKind stateBackend;
 
-  public PipelineTranslator(PipelineOptions options, int parallelism) {
+  public PipelineTranslator(PipelineOptions options, int parallelism, StateBackendKind stateBackend) {
     this.options = options;
     this.parallelism = parallelism;
+    this.stateBackend = stateBackend;
   }
 
   /** Rewrites, checks and translates {@code pipeline}. */
@@ -57,7 +59,7 @@ public final class PipelineTranslator {
     }
     JobMetrics metrics = new JobMetrics();
     TranslationContext context =
-        new TranslationContext(options, metrics, parallelism, KeyGroups.DEFAULT_MAX_KEY_GROUPS);
+        new TranslationContext(options, metrics, parallelism, KeyGroups.DEFAULT_MAX_KEY_GROUPS, stateBackend);
     pipeline.traverseTopologically(new Walk(pipeline, context, unsupported));
     return new TranslatedJob(context.plan().build(), metrics);
   }

@@ -22,9 +22,16 @@ public final class TranslationContext {
   private final JobMetrics metrics;
   private final int parallelism;
   private final int maxKeyGroups;
+  private final StateBackendKind stateBackend;
   private final Map<PCollection<?>, PortRef> producers = new HashMap<>();
 
-  TranslationContext(PipelineOptions options, JobMetrics metrics, int parallelism, int maxKeyGroups) {
+  TranslationContext(
+      PipelineOptions options,
+      JobMetrics metrics,
+      int parallelism,
+      int maxKeyGroups,
+      StateBackendKind stateBackend) {
+    this.stateBackend = stateBackend;
     this.options = options;
     this.metrics = metrics;
     this.parallelism = parallelism;
@@ -37,6 +44,10 @@ public final class TranslationContext {
 
   public JobMetrics metrics() {
     return metrics;
+  }
+
+  public StateBackendKind stateBackend() {
+    return stateBackend;
   }
 
   public int parallelism() {

@@ -14,13 +14,13 @@ import org.joda.time.Instant;
  * built once with one StateInternals and one TimerInternals; these point at the current key's.
  */
 final class CurrentKeyInternals<K> {
-  private InMemoryKeyedState.Entry<K> current;
+  private KeyedState.Entry<K> current;
 
-  void set(InMemoryKeyedState.Entry<K> entry) {
+  void set(KeyedState.Entry<K> entry) {
     this.current = entry;
   }
 
-  InMemoryKeyedState.Entry<K> current() {
+  KeyedState.Entry<K> current() {
     return current;
   }
 

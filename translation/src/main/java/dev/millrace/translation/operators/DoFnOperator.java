@@ -4,6 +4,7 @@ import dev.millrace.plan.Emitter;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.JobMetrics;
+import dev.millrace.translation.StateBackendKind;
 import java.io.Closeable;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,7 +54,8 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
       List<PCollectionView<?>> sideInputs,
       DoFnSchemaInformation schemaInformation,
       Map<String, PCollectionView<?>> sideInputMapping,
-      Coder<?> keyCoder) {
+      Coder<?> keyCoder,
+      StateBackendKind stateBackend) {
 
     /** Stateful DoFns (state or timers) get a key coder; their input is keyed by it. */
     boolean isStateful() {
@@ -68,7 +70,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   private DoFnRunner<InputT, OutputT> runner;
   private SideInputStore sideInputs;
   private DoFnStepContext stepContext;
-  private InMemoryKeyedState<Object> keyedState;
+  private KeyedState<Object> keyedState;
   private CurrentKeyInternals<Object> currentKey;
   private final List<WindowedValue<InputT>> pushedBack = new ArrayList<>();
   private long pushedBackHold = Watermarks.END;
@@ -112,7 +114,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     if (spec.isStateful()) {
       @SuppressWarnings("unchecked")
       Coder<Object> keyCoder = (Coder<Object>) spec.keyCoder();
-      keyedState = new InMemoryKeyedState<>(keyCoder);
+      keyedState = new KeyedState<>(keyCoder, KeyedStateStore.create(spec.stateBackend()));
       currentKey = new CurrentKeyInternals<>();
     }
     stepContext = new DoFnStepContext(currentKey);
@@ -161,13 +163,13 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
       runner.processElement(value);
       return;
     }
-    InMemoryKeyedState.Entry<Object> entry = keyedState.entry(((KV<?, ?>) value.getValue()).getKey());
+    KeyedState.Entry<Object> entry = keyedState.entry(((KV<?, ?>) value.getValue()).getKey());
     currentKey.set(entry);
     runner.processElement(value);
     keyedState.track(entry, true);
   }
 
-  private void fire(InMemoryKeyedState.Entry<Object> entry, TimerData timer) {
+  private void fire(KeyedState.Entry<Object> entry, TimerData timer) {
     currentKey.set(entry);
     runner.onTimer(
         timer.getTimerId(),
@@ -199,7 +201,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
   /** Fires due timers one at a time, earliest first, so a timer set while firing is in order too. */
   private void fireEventTimers(long watermark) throws Exception {
-    for (InMemoryKeyedState.Entry<Object> entry : keyedState.advanceInputWatermark(BeamTime.toInstant(watermark))) {
+    for (KeyedState.Entry<Object> entry : keyedState.advanceInputWatermark(BeamTime.toInstant(watermark))) {
       TimerData timer;
       while ((timer = entry.timers.removeNextEventTimer()) != null) {
         fire(entry, timer);
@@ -216,7 +218,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   @Override
   public void onProcessingTime(long now) throws Exception {
     try (Closeable scope = metrics.enter()) {
-      for (InMemoryKeyedState.Entry<Object> entry : keyedState.advanceProcessingTime(new org.joda.time.Instant(now))) {
+      for (KeyedState.Entry<Object> entry : keyedState.advanceProcessingTime(new org.joda.time.Instant(now))) {
         TimerData timer;
         while ((timer = entry.timers.removeNextProcessingTimer()) != null
             || (timer = entry.timers.removeNextSynchronizedProcessingTimer()) != null) {
@@ -307,6 +309,9 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     try (Closeable scope = metrics.enter()) {
       runner.finishBundle();
     }
+    if (keyedState != null) {
+      keyedState.commit();
+    }
     metrics.commit();
     try (Closeable scope = metrics.enter()) {
       stepContext.bundleCommitted(new org.joda.time.Instant(context.currentProcessingTime()));
@@ -315,11 +320,19 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
   @Override
   public void close() throws Exception {
-    stepContext.bundleAborted();
+    if (stepContext != null) {
+      stepContext.bundleAborted();
+    }
     metrics.abort();
-    if (invoker != null) {
-      try (Closeable scope = metrics.enter()) {
-        invoker.invokeTeardown();
+    try {
+      if (invoker != null) {
+        try (Closeable scope = metrics.enter()) {
+          invoker.invokeTeardown();
+        }
+      }
+    } finally {
+      if (keyedState != null) {
+        keyedState.close();
       }
     }
   }

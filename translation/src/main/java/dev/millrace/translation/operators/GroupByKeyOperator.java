@@ -1,6 +1,7 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.plan.OperatorContext;
+import dev.millrace.translation.StateBackendKind;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -30,32 +31,37 @@ import org.joda.time.Instant;
 
 /**
  * GroupByKey with any windowing, trigger, lateness and accumulation mode, through runners-core's
- * {@link ReduceFnRunner}. State and timers live in memory ({@link InMemoryKeyedState}) per key;
+ * {@link ReduceFnRunner}. State and timers live in memory ({@link KeyedState}) per key;
  * elements of a bundle are handed to the runner once per key at the bundle's end.
  */
 public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends AbstractOperator {
   private final KvCoder<K, V> inputCoder;
   private final WindowingStrategy<?, W> windowingStrategy;
   private final PipelineOptions options;
-  private final InMemoryKeyedState<K> keys;
-  private final Map<InMemoryKeyedState.Entry<K>, List<WindowedValue<V>>> pending = new LinkedHashMap<>();
+  private final StateBackendKind stateBackend;
+  private KeyedState<K> keys;
+  private final Map<KeyedState.Entry<K>, List<WindowedValue<V>>> pending = new LinkedHashMap<>();
   private final CounterCell droppedDueToLateness =
       new CounterCell(MetricName.named(GroupByKeyOperator.class, "droppedDueToLateness"));
   private ExecutableTriggerStateMachine triggerStateMachine;
 
   @SuppressWarnings("unchecked")
   public GroupByKeyOperator(
-      KvCoder<K, V> inputCoder, WindowingStrategy<?, ?> windowingStrategy, PipelineOptions options) {
+      KvCoder<K, V> inputCoder,
+      WindowingStrategy<?, ?> windowingStrategy,
+      PipelineOptions options,
+      StateBackendKind stateBackend) {
     super(1);
     this.inputCoder = inputCoder;
     this.windowingStrategy = (WindowingStrategy<?, W>) windowingStrategy;
     this.options = options;
-    this.keys = new InMemoryKeyedState<>(inputCoder.getKeyCoder());
+    this.stateBackend = stateBackend;
   }
 
   @Override
   public void open(OperatorContext context) throws Exception {
     super.open(context);
+    keys = new KeyedState<>(inputCoder.getKeyCoder(), KeyedStateStore.create(stateBackend));
     triggerStateMachine =
         ExecutableTriggerStateMachine.create(
             TriggerStateMachines.stateMachineForTrigger(
@@ -71,7 +77,7 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
         .add(value.withValue(value.getValue().getValue()));
   }
 
-  private ReduceFnRunner<K, V, Iterable<V>, W> runnerFor(InMemoryKeyedState.Entry<K> state) {
+  private ReduceFnRunner<K, V, Iterable<V>, W> runnerFor(KeyedState.Entry<K> state) {
     OutputWindowedValue<KV<K, Iterable<V>>> outputter =
         new OutputWindowedValue<>() {
           @Override
@@ -105,8 +111,8 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
     if (pending.isEmpty()) {
       return;
     }
-    for (Map.Entry<InMemoryKeyedState.Entry<K>, List<WindowedValue<V>>> entry : pending.entrySet()) {
-      InMemoryKeyedState.Entry<K> state = entry.getKey();
+    for (Map.Entry<KeyedState.Entry<K>, List<WindowedValue<V>>> entry : pending.entrySet()) {
+      KeyedState.Entry<K> state = entry.getKey();
       ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(state);
       runner.processElements(
           LateDataUtils.dropExpiredWindows(
@@ -120,12 +126,20 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   @Override
   public void finishBundle() throws Exception {
     flushPending();
+    keys.commit();
+  }
+
+  @Override
+  public void close() {
+    if (keys != null) {
+      keys.close();
+    }
   }
 
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
     flushPending();
-    for (InMemoryKeyedState.Entry<K> state : keys.advanceInputWatermark(BeamTime.toInstant(watermark))) {
+    for (KeyedState.Entry<K> state : keys.advanceInputWatermark(BeamTime.toInstant(watermark))) {
       fire(state, TimeDomain.EVENT_TIME);
     }
   }
@@ -138,12 +152,12 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   @Override
   public void onProcessingTime(long now) throws Exception {
     flushPending();
-    for (InMemoryKeyedState.Entry<K> state : keys.advanceProcessingTime(new Instant(now))) {
+    for (KeyedState.Entry<K> state : keys.advanceProcessingTime(new Instant(now))) {
       fire(state, TimeDomain.PROCESSING_TIME);
     }
   }
 
-  private void fire(InMemoryKeyedState.Entry<K> state, TimeDomain domain) throws Exception {
+  private void fire(KeyedState.Entry<K> state, TimeDomain domain) throws Exception {
     ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(state);
     while (true) {
       List<TimerData> due = new ArrayList<>();

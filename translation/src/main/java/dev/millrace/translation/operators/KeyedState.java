@@ -6,7 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.beam.runners.core.InMemoryStateInternals;
+import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.InMemoryTimerInternals;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -14,42 +14,45 @@ import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.joda.time.Instant;
 
 /**
- * Keyed state and timers of one subtask, in memory: what bounded input needs (no per-element
- * round trip to disk). Keys are told apart by their encoding, as Beam groups them. Keys with
- * pending timers are tracked so a watermark or clock advance visits only those.
+ * Keyed state and timers of one operator in one subtask. State lives in the {@link
+ * KeyedStateStore} (memory or RocksDB); timers are kept in memory per key. Keys are told apart by
+ * their encoding, as Beam groups them. Keys with pending timers are tracked so a watermark or
+ * clock advance visits only those.
  */
-final class InMemoryKeyedState<K> {
+final class KeyedState<K> implements AutoCloseable {
 
   /** The state and timers of one key. */
   static final class Entry<K> {
     final EncodedKey id;
     final K key;
-    final InMemoryStateInternals<K> state;
+    final StateInternals state;
     final InMemoryTimerInternals timers = new InMemoryTimerInternals();
 
-    Entry(EncodedKey id, K key) {
+    Entry(EncodedKey id, K key, StateInternals state) {
       this.id = id;
       this.key = key;
-      this.state = InMemoryStateInternals.forKey(key);
+      this.state = state;
     }
   }
 
   private final Coder<K> keyCoder;
+  private final KeyedStateStore store;
   private final Map<EncodedKey, Entry<K>> entries = new HashMap<>();
   private final Set<Entry<K>> withEventTimers = new HashSet<>();
   private final Set<Entry<K>> withProcessingTimers = new HashSet<>();
   private Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
 
-  InMemoryKeyedState(Coder<K> keyCoder) {
+  KeyedState(Coder<K> keyCoder, KeyedStateStore store) {
     this.keyCoder = keyCoder;
+    this.store = store;
   }
 
   Entry<K> entry(K key) throws Exception {
     EncodedKey id = EncodedKey.of(keyCoder, key);
     Entry<K> entry = entries.get(id);
     if (entry == null) {
-      entry = new Entry<>(id, key);
+      entry = new Entry<>(id, key, store.stateFor(key, keyCoder, id));
       // A new key's timers start where the subtask's clocks are, not at the beginning of time.
       entry.timers.advanceInputWatermark(inputWatermark);
       entry.timers.advanceOutputWatermark(inputWatermark);
@@ -104,5 +107,15 @@ final class InMemoryKeyedState<K> {
 
   boolean hasProcessingTimers() {
     return !withProcessingTimers.isEmpty();
+  }
+
+  /** Makes the bundle's state writes durable for later bundles. */
+  void commit() {
+    store.commit();
+  }
+
+  @Override
+  public void close() {
+    store.close();
   }
 }

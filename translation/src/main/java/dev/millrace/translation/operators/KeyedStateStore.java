@@ -1,0 +1,55 @@
+package dev.millrace.translation.operators;
+
+import dev.millrace.plan.KeyGroups;
+import dev.millrace.state.RocksDbStateBackend;
+import dev.millrace.state.RocksDbStateInternals;
+import dev.millrace.translation.StateBackendKind;
+import org.apache.beam.runners.core.InMemoryStateInternals;
+import org.apache.beam.runners.core.StateInternals;
+import org.apache.beam.sdk.coders.Coder;
+
+/**
+ * The keyed state of one operator in one subtask. Writes of a bundle become visible to later
+ * bundles at {@link #commit()}; {@link #close()} releases everything (a RocksDB store removes its
+ * directory).
+ */
+abstract class KeyedStateStore implements AutoCloseable {
+
+  abstract <K> StateInternals stateFor(K key, Coder<K> keyCoder, EncodedKey encoded);
+
+  void commit() {}
+
+  @Override
+  public void close() {}
+
+  static KeyedStateStore create(StateBackendKind kind) {
+    return kind == StateBackendKind.ROCKSDB ? new RocksDb() : new Memory();
+  }
+
+  private static final class Memory extends KeyedStateStore {
+    @Override
+    <K> StateInternals stateFor(K key, Coder<K> keyCoder, EncodedKey encoded) {
+      return InMemoryStateInternals.forKey(key);
+    }
+  }
+
+  private static final class RocksDb extends KeyedStateStore {
+    private final RocksDbStateBackend backend = RocksDbStateBackend.openTemporary();
+
+    @Override
+    <K> StateInternals stateFor(K key, Coder<K> keyCoder, EncodedKey encoded) {
+      int keyGroup = KeyGroups.keyGroupOf(encoded.bytes(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
+      return RocksDbStateInternals.forKey(backend, key, keyCoder, keyGroup);
+    }
+
+    @Override
+    void commit() {
+      backend.commit();
+    }
+
+    @Override
+    public void close() {
+      backend.close();
+    }
+  }
+}
