@@ -114,7 +114,12 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     if (spec.isStateful()) {
       @SuppressWarnings("unchecked")
       Coder<Object> keyCoder = (Coder<Object>) spec.keyCoder();
-      keyedState = new KeyedState<>(keyCoder, KeyedStateStore.create(spec.stateBackend()));
+      keyedState =
+          new KeyedState<>(
+              keyCoder,
+              spec.windowingStrategy().getWindowFn().windowCoder(),
+              KeyedStateStore.create(spec.stateBackend()),
+              true);
       currentKey = new CurrentKeyInternals<>();
     }
     stepContext = new DoFnStepContext(currentKey);
@@ -166,7 +171,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     KeyedState.Entry<Object> entry = keyedState.entry(((KV<?, ?>) value.getValue()).getKey());
     currentKey.set(entry);
     runner.processElement(value);
-    keyedState.track(entry, true);
+    keyedState.track(entry, false);
   }
 
   private void fire(KeyedState.Entry<Object> entry, TimerData timer) {
@@ -201,12 +206,11 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
   /** Fires due timers one at a time, earliest first, so a timer set while firing is in order too. */
   private void fireEventTimers(long watermark) throws Exception {
-    for (KeyedState.Entry<Object> entry : keyedState.advanceInputWatermark(BeamTime.toInstant(watermark))) {
-      TimerData timer;
-      while ((timer = entry.timers.removeNextEventTimer()) != null) {
-        fire(entry, timer);
-      }
-      keyedState.track(entry, true);
+    keyedState.advanceInputWatermark(BeamTime.toInstant(watermark));
+    KeyedState.Due<Object> due;
+    while ((due = keyedState.pollEventTimer()) != null) {
+      fire(due.entry(), due.timer());
+      keyedState.track(due.entry(), false);
     }
   }
 
@@ -218,16 +222,15 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   @Override
   public void onProcessingTime(long now) throws Exception {
     try (Closeable scope = metrics.enter()) {
-      for (KeyedState.Entry<Object> entry : keyedState.advanceProcessingTime(new org.joda.time.Instant(now))) {
-        TimerData timer;
-        while ((timer = entry.timers.removeNextProcessingTimer()) != null
-            || (timer = entry.timers.removeNextSynchronizedProcessingTimer()) != null) {
-          fire(entry, timer);
-        }
-        keyedState.track(entry, true);
+      keyedState.advanceProcessingTime(new org.joda.time.Instant(now));
+      KeyedState.Due<Object> due;
+      while ((due = keyedState.pollProcessingTimer()) != null) {
+        fire(due.entry(), due.timer());
+        keyedState.track(due.entry(), false);
       }
     }
   }
+
 
   @Override
   public void startBundle() throws Exception {
@@ -301,7 +304,15 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
   @Override
   public long outputWatermark() {
-    return Math.min(inputWatermark(0), pushedBackHold);
+    long watermark = Math.min(inputWatermark(0), pushedBackHold);
+    if (keyedState != null) {
+      // Event-time timers hold output back to their output timestamps until they fire.
+      org.joda.time.Instant hold = keyedState.minimumHold();
+      if (hold != null) {
+        watermark = Math.min(watermark, BeamTime.toWatermark(hold));
+      }
+    }
+    return watermark;
   }
 
   @Override

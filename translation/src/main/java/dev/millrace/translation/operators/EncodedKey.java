@@ -19,6 +19,11 @@ public final class EncodedKey {
     return new EncodedKey(CoderUtils.encodeToByteArray(coder, key));
   }
 
+  /** A key already encoded, as stored. */
+  public static EncodedKey ofBytes(byte[] bytes) {
+    return new EncodedKey(bytes);
+  }
+
   public byte[] bytes() {
     return bytes;
   }

@@ -12,14 +12,12 @@ import org.apache.beam.runners.core.NullSideInputReader;
 import org.apache.beam.runners.core.OutputWindowedValue;
 import org.apache.beam.runners.core.ReduceFnRunner;
 import org.apache.beam.runners.core.SystemReduceFn;
-import org.apache.beam.runners.core.TimerInternals.TimerData;
 import org.apache.beam.runners.core.metrics.CounterCell;
 import org.apache.beam.runners.core.triggers.ExecutableTriggerStateMachine;
 import org.apache.beam.runners.core.triggers.TriggerStateMachines;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.metrics.MetricName;
 import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.util.WindowedValue;
@@ -61,7 +59,12 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   @Override
   public void open(OperatorContext context) throws Exception {
     super.open(context);
-    keys = new KeyedState<>(inputCoder.getKeyCoder(), KeyedStateStore.create(stateBackend));
+    keys =
+        new KeyedState<>(
+            inputCoder.getKeyCoder(),
+            windowingStrategy.getWindowFn().windowCoder(),
+            KeyedStateStore.create(stateBackend),
+            false);
     triggerStateMachine =
         ExecutableTriggerStateMachine.create(
             TriggerStateMachines.stateMachineForTrigger(
@@ -139,8 +142,10 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
     flushPending();
-    for (KeyedState.Entry<K> state : keys.advanceInputWatermark(BeamTime.toInstant(watermark))) {
-      fire(state, TimeDomain.EVENT_TIME);
+    keys.advanceInputWatermark(BeamTime.toInstant(watermark));
+    KeyedState.Due<K> due;
+    while ((due = keys.pollEventTimer()) != null) {
+      fire(due);
     }
   }
 
@@ -152,35 +157,19 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   @Override
   public void onProcessingTime(long now) throws Exception {
     flushPending();
-    for (KeyedState.Entry<K> state : keys.advanceProcessingTime(new Instant(now))) {
-      fire(state, TimeDomain.PROCESSING_TIME);
+    keys.advanceProcessingTime(new Instant(now));
+    KeyedState.Due<K> due;
+    while ((due = keys.pollProcessingTimer()) != null) {
+      fire(due);
     }
   }
 
-  private void fire(KeyedState.Entry<K> state, TimeDomain domain) throws Exception {
-    ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(state);
-    while (true) {
-      List<TimerData> due = new ArrayList<>();
-      TimerData timer;
-      if (domain == TimeDomain.EVENT_TIME) {
-        while ((timer = state.timers.removeNextEventTimer()) != null) {
-          due.add(timer);
-        }
-      } else {
-        while ((timer = state.timers.removeNextProcessingTimer()) != null) {
-          due.add(timer);
-        }
-        while ((timer = state.timers.removeNextSynchronizedProcessingTimer()) != null) {
-          due.add(timer);
-        }
-      }
-      if (due.isEmpty()) {
-        break;
-      }
-      runner.onTimers(due);
-    }
+  private void fire(KeyedState.Due<K> due) throws Exception {
+    ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(due.entry());
+    runner.onTimers(List.of(due.timer()));
     runner.persist();
-    // A key without timers has no window left: its state is gone too.
-    keys.track(state, pending.containsKey(state));
+    // A key without timers has no window left, so no state either: forget it.
+    keys.track(due.entry(), pending.containsKey(due.entry()));
   }
+
 }

@@ -1,23 +1,28 @@
 package dev.millrace.translation.operators;
 
-import java.util.ArrayList;
+import dev.millrace.plan.KeyGroups;
+import dev.millrace.state.RocksDbTimerStore;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.InMemoryTimerInternals;
+import org.apache.beam.runners.core.StateInternals;
+import org.apache.beam.runners.core.StateNamespace;
+import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.util.CoderUtils;
 import org.joda.time.Instant;
 
 /**
  * Keyed state and timers of one operator in one subtask. State lives in the {@link
- * KeyedStateStore} (memory or RocksDB); timers are kept in memory per key. Keys are told apart by
- * their encoding, as Beam groups them. Keys with pending timers are tracked so a watermark or
- * clock advance visits only those.
+ * KeyedStateStore}. Timers live in RocksDB beside the state when the store has a {@link
+ * RocksDbTimerStore} (due timers are found by range scans, never all in memory); otherwise in
+ * memory per key, with the keys that have timers tracked so an advance visits only those. Keys are
+ * told apart by their encoding, as Beam groups them.
  */
 final class KeyedState<K> implements AutoCloseable {
 
@@ -26,48 +31,87 @@ final class KeyedState<K> implements AutoCloseable {
     final EncodedKey id;
     final K key;
     final StateInternals state;
-    final InMemoryTimerInternals timers = new InMemoryTimerInternals();
+    final TimerInternals timers;
+    /** The same object as {@link #timers} when timers stay in memory, else null. */
+    final InMemoryTimerInternals memoryTimers;
 
-    Entry(EncodedKey id, K key, StateInternals state) {
+    Entry(EncodedKey id, K key, StateInternals state, TimerInternals timers, InMemoryTimerInternals memoryTimers) {
       this.id = id;
       this.key = key;
       this.state = state;
+      this.timers = timers;
+      this.memoryTimers = memoryTimers;
     }
   }
 
+  /** A timer that is due, and the key it belongs to. */
+  record Due<K>(Entry<K> entry, TimerInternals.TimerData timer) {}
+
   private final Coder<K> keyCoder;
   private final KeyedStateStore store;
+  private final RocksDbTimerStore timerStore;
+  /** In memory, keys without timers must keep their entry: it holds their state. */
+  private final boolean retainWithoutTimers;
   private final Map<EncodedKey, Entry<K>> entries = new HashMap<>();
   private final Set<Entry<K>> withEventTimers = new HashSet<>();
   private final Set<Entry<K>> withProcessingTimers = new HashSet<>();
+  private final ArrayDeque<Entry<K>> dueEvent = new ArrayDeque<>();
+  private final ArrayDeque<Entry<K>> dueProcessing = new ArrayDeque<>();
   private Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
 
-  KeyedState(Coder<K> keyCoder, KeyedStateStore store) {
+  KeyedState(
+      Coder<K> keyCoder,
+      Coder<? extends BoundedWindow> windowCoder,
+      KeyedStateStore store,
+      boolean retainWithoutTimers) {
     this.keyCoder = keyCoder;
     this.store = store;
+    this.timerStore = store.timers(windowCoder);
+    this.retainWithoutTimers = retainWithoutTimers;
   }
 
   Entry<K> entry(K key) throws Exception {
-    EncodedKey id = EncodedKey.of(keyCoder, key);
+    return entry(EncodedKey.of(keyCoder, key), key);
+  }
+
+  private Entry<K> entry(EncodedKey id, K key) throws Exception {
     Entry<K> entry = entries.get(id);
     if (entry == null) {
-      entry = new Entry<>(id, key, store.stateFor(key, keyCoder, id));
-      // A new key's timers start where the subtask's clocks are, not at the beginning of time.
-      entry.timers.advanceInputWatermark(inputWatermark);
-      entry.timers.advanceOutputWatermark(inputWatermark);
-      entry.timers.advanceProcessingTime(processingTime);
+      StateInternals state = store.stateFor(key, keyCoder, id);
+      if (timerStore == null) {
+        InMemoryTimerInternals timers = new InMemoryTimerInternals();
+        // A new key's timers start where the subtask's clocks are, not at the beginning of time.
+        timers.advanceInputWatermark(inputWatermark);
+        timers.advanceOutputWatermark(inputWatermark);
+        timers.advanceProcessingTime(processingTime);
+        entry = new Entry<>(id, key, state, timers, timers);
+      } else {
+        entry = new Entry<>(id, key, state, new StoredTimers(id), null);
+      }
       entries.put(id, entry);
     }
     return entry;
   }
 
-  /** Call after the key's timers may have changed; forgets keys with no timers and no state use. */
-  void track(Entry<K> entry, boolean keepWithoutTimers) {
-    boolean event = entry.timers.getNextTimer(TimeDomain.EVENT_TIME) != null;
+  /**
+   * Call after working on a key. Forgets its entry when nothing needs it: with timers in RocksDB
+   * the entry is only a handle; in memory it goes once the key has no timers (and, unless the
+   * operator retains state without timers, no state worth keeping). {@code inUse}: the operator
+   * still holds the entry.
+   */
+  void track(Entry<K> entry, boolean inUse) {
+    if (timerStore != null) {
+      if (!inUse) {
+        entries.remove(entry.id);
+      }
+      return;
+    }
+    InMemoryTimerInternals timers = entry.memoryTimers;
+    boolean event = timers.getNextTimer(TimeDomain.EVENT_TIME) != null;
     boolean processing =
-        entry.timers.getNextTimer(TimeDomain.PROCESSING_TIME) != null
-            || entry.timers.getNextTimer(TimeDomain.SYNCHRONIZED_PROCESSING_TIME) != null;
+        timers.getNextTimer(TimeDomain.PROCESSING_TIME) != null
+            || timers.getNextTimer(TimeDomain.SYNCHRONIZED_PROCESSING_TIME) != null;
     if (event) {
       withEventTimers.add(entry);
     } else {
@@ -78,38 +122,101 @@ final class KeyedState<K> implements AutoCloseable {
     } else {
       withProcessingTimers.remove(entry);
     }
-    if (!event && !processing && !keepWithoutTimers) {
+    if (!event && !processing && !inUse && !retainWithoutTimers) {
       entries.remove(entry.id);
     }
   }
 
-  /** Advances the input watermark of every key that has event-time timers; returns those keys. */
-  List<Entry<K>> advanceInputWatermark(Instant watermark) throws Exception {
+  void advanceInputWatermark(Instant watermark) throws Exception {
     inputWatermark = watermark;
-    List<Entry<K>> due = new ArrayList<>(withEventTimers);
-    for (Entry<K> entry : due) {
-      entry.timers.advanceInputWatermark(watermark);
-      entry.timers.advanceOutputWatermark(watermark);
+    if (timerStore == null) {
+      for (Entry<K> entry : withEventTimers) {
+        entry.memoryTimers.advanceInputWatermark(watermark);
+        entry.memoryTimers.advanceOutputWatermark(watermark);
+        dueEvent.add(entry);
+      }
     }
-    return due;
   }
 
-  /** Advances the clocks of every key that has processing-time timers; returns those keys. */
-  List<Entry<K>> advanceProcessingTime(Instant now) throws Exception {
+  void advanceProcessingTime(Instant now) throws Exception {
     processingTime = now;
-    List<Entry<K>> due = new ArrayList<>(withProcessingTimers);
-    for (Entry<K> entry : due) {
-      entry.timers.advanceProcessingTime(now);
-      entry.timers.advanceSynchronizedProcessingTime(now);
+    if (timerStore == null) {
+      for (Entry<K> entry : withProcessingTimers) {
+        entry.memoryTimers.advanceProcessingTime(now);
+        entry.memoryTimers.advanceSynchronizedProcessingTime(now);
+        dueProcessing.add(entry);
+      }
     }
-    return due;
+  }
+
+  /** Removes and returns a due event-time timer; a key's timers come earliest first. */
+  Due<K> pollEventTimer() throws Exception {
+    if (timerStore != null) {
+      return stored(timerStore.pollDue(TimeDomain.EVENT_TIME, inputWatermark));
+    }
+    while (!dueEvent.isEmpty()) {
+      Entry<K> entry = dueEvent.peek();
+      TimerInternals.TimerData timer = entry.memoryTimers.removeNextEventTimer();
+      if (timer != null) {
+        return new Due<>(entry, timer);
+      }
+      dueEvent.poll();
+    }
+    return null;
+  }
+
+  /** Removes and returns a due processing-time (or synchronized processing-time) timer. */
+  Due<K> pollProcessingTimer() throws Exception {
+    if (timerStore != null) {
+      RocksDbTimerStore.Due due = timerStore.pollDue(TimeDomain.PROCESSING_TIME, processingTime);
+      if (due == null) {
+        due = timerStore.pollDue(TimeDomain.SYNCHRONIZED_PROCESSING_TIME, processingTime);
+      }
+      return stored(due);
+    }
+    while (!dueProcessing.isEmpty()) {
+      Entry<K> entry = dueProcessing.peek();
+      TimerInternals.TimerData timer = entry.memoryTimers.removeNextProcessingTimer();
+      if (timer == null) {
+        timer = entry.memoryTimers.removeNextSynchronizedProcessingTimer();
+      }
+      if (timer != null) {
+        return new Due<>(entry, timer);
+      }
+      dueProcessing.poll();
+    }
+    return null;
+  }
+
+  private Due<K> stored(RocksDbTimerStore.Due due) throws Exception {
+    if (due == null) {
+      return null;
+    }
+    EncodedKey id = EncodedKey.ofBytes(due.key());
+    Entry<K> entry = entries.get(id);
+    if (entry == null) {
+      entry = entry(id, CoderUtils.decodeFromByteArray(keyCoder, due.key()));
+    }
+    return new Due<>(entry, due.timer());
   }
 
   boolean hasProcessingTimers() {
+    if (timerStore != null) {
+      return timerStore.hasTimers(TimeDomain.PROCESSING_TIME)
+          || timerStore.hasTimers(TimeDomain.SYNCHRONIZED_PROCESSING_TIME);
+    }
     return !withProcessingTimers.isEmpty();
   }
 
-  /** Makes the bundle's state writes durable for later bundles. */
+  /**
+   * The earliest output timestamp of a pending event-time timer, or null. Only known with timers
+   * in RocksDB; in memory (bounded input, where watermarks jump from start to end) it is null.
+   */
+  Instant minimumHold() {
+    return timerStore == null ? null : timerStore.minimumHold();
+  }
+
+  /** Makes the bundle's state and timer writes durable for later bundles. */
   void commit() {
     store.commit();
   }
@@ -117,5 +224,67 @@ final class KeyedState<K> implements AutoCloseable {
   @Override
   public void close() {
     store.close();
+  }
+
+  /** The timers of one key, kept in the RocksDB timer store. */
+  private final class StoredTimers implements TimerInternals {
+    private final EncodedKey id;
+    private final int keyGroup;
+
+    StoredTimers(EncodedKey id) {
+      this.id = id;
+      this.keyGroup = KeyGroups.keyGroupOf(id.bytes(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
+    }
+
+    @Override
+    public void setTimer(
+        StateNamespace namespace,
+        String timerId,
+        String timerFamilyId,
+        Instant target,
+        Instant outputTimestamp,
+        TimeDomain timeDomain) {
+      setTimer(TimerData.of(timerId, timerFamilyId, namespace, target, outputTimestamp, timeDomain));
+    }
+
+    @Override
+    public void setTimer(TimerData timerData) {
+      timerStore.set(keyGroup, id.bytes(), timerData);
+    }
+
+    @Override
+    public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain timeDomain) {
+      timerStore.delete(keyGroup, id.bytes(), namespace, timerId, timerFamilyId);
+    }
+
+    @Override
+    public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId) {
+      timerStore.delete(keyGroup, id.bytes(), namespace, timerId, timerFamilyId);
+    }
+
+    @Override
+    public void deleteTimer(TimerData timerKey) {
+      timerStore.delete(keyGroup, id.bytes(), timerKey.getNamespace(), timerKey.getTimerId(), timerKey.getTimerFamilyId());
+    }
+
+    @Override
+    public Instant currentProcessingTime() {
+      return processingTime;
+    }
+
+    @Override
+    public Instant currentSynchronizedProcessingTime() {
+      return processingTime;
+    }
+
+    @Override
+    public Instant currentInputWatermarkTime() {
+      return inputWatermark;
+    }
+
+    @Override
+    public Instant currentOutputWatermarkTime() {
+      return inputWatermark;
+    }
   }
 }

@@ -3,10 +3,12 @@ package dev.millrace.translation.operators;
 import dev.millrace.plan.KeyGroups;
 import dev.millrace.state.RocksDbStateBackend;
 import dev.millrace.state.RocksDbStateInternals;
+import dev.millrace.state.RocksDbTimerStore;
 import dev.millrace.translation.StateBackendKind;
 import org.apache.beam.runners.core.InMemoryStateInternals;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 
 /**
  * The keyed state of one operator in one subtask. Writes of a bundle become visible to later
@@ -16,6 +18,11 @@ import org.apache.beam.sdk.coders.Coder;
 abstract class KeyedStateStore implements AutoCloseable {
 
   abstract <K> StateInternals stateFor(K key, Coder<K> keyCoder, EncodedKey encoded);
+
+  /** Where this store keeps timers, or null when timers stay in memory. */
+  RocksDbTimerStore timers(Coder<? extends BoundedWindow> windowCoder) {
+    return null;
+  }
 
   void commit() {}
 
@@ -40,6 +47,11 @@ abstract class KeyedStateStore implements AutoCloseable {
     <K> StateInternals stateFor(K key, Coder<K> keyCoder, EncodedKey encoded) {
       int keyGroup = KeyGroups.keyGroupOf(encoded.bytes(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
       return RocksDbStateInternals.forKey(backend, key, keyCoder, keyGroup);
+    }
+
+    @Override
+    RocksDbTimerStore timers(Coder<? extends BoundedWindow> windowCoder) {
+      return new RocksDbTimerStore(backend, windowCoder);
     }
 
     @Override

@@ -1,0 +1,155 @@
+package dev.millrace.state;
+
+import java.util.Arrays;
+import org.apache.beam.runners.core.StateNamespace;
+import org.apache.beam.runners.core.StateNamespaces;
+import org.apache.beam.runners.core.TimerInternals.TimerData;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
+
+/**
+ * The timers of one operator, in the same RocksDB as its state, under prefixes above every key
+ * group (key groups stay below 0x8000). Three indexes:
+ *
+ * <ul>
+ *   <li>by identity {@code [0x90][identity]}: the timer's domain, timestamp and output timestamp,
+ *       so setting a timer again replaces it;
+ *   <li>by time, one per domain {@code [0x91|0x92|0x93][timestamp][identity]}: due timers are the
+ *       first keys of a range scan, never all timers in memory;
+ *   <li>by output timestamp {@code [0x94][output timestamp][identity]} for event-time timers: its
+ *       first key is the operator's minimum hold.
+ * </ul>
+ *
+ * The identity is {@code [key group][key][namespace][timer id][timer family]}, each
+ * length-prefixed. Timers sit outside the key-group ranges: moving a key group moves its timers
+ * by scanning the identity index, which is itself ordered by key group.
+ */
+public final class RocksDbTimerStore {
+  private static final byte BY_ID = (byte) 0x90;
+  private static final byte BY_EVENT_TIME = (byte) 0x91;
+  private static final byte BY_PROCESSING_TIME = (byte) 0x92;
+  private static final byte BY_SYNCHRONIZED_TIME = (byte) 0x93;
+  private static final byte HOLDS = (byte) 0x94;
+  private static final byte[] EMPTY = new byte[0];
+
+  private final RocksDbStateBackend backend;
+  private final Coder<? extends BoundedWindow> windowCoder;
+
+  /** A timer that is due, with the key group and encoded key it belongs to. */
+  public record Due(int keyGroup, byte[] key, TimerData timer) {}
+
+  public RocksDbTimerStore(RocksDbStateBackend backend, Coder<? extends BoundedWindow> windowCoder) {
+    this.backend = backend;
+    this.windowCoder = windowCoder;
+  }
+
+  private static byte[] identity(int keyGroup, byte[] key, StateNamespace namespace, String id, String family) {
+    return StateKeys.withSubKey(
+        StateKeys.keyPrefix(keyGroup, key),
+        StateKeys.lengthPrefixed(namespace.stringKey().getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+        StateKeys.lengthPrefixed(id.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+        StateKeys.lengthPrefixed(family.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  }
+
+  private static byte indexOf(TimeDomain domain) {
+    switch (domain) {
+      case EVENT_TIME:
+        return BY_EVENT_TIME;
+      case PROCESSING_TIME:
+        return BY_PROCESSING_TIME;
+      default:
+        return BY_SYNCHRONIZED_TIME;
+    }
+  }
+
+  private static byte[] key(byte index, byte[]... parts) {
+    return StateKeys.withSubKey(new byte[] {index}, parts);
+  }
+
+  /** Sets (or replaces) {@code timer} of the key. */
+  public void set(int keyGroup, byte[] key, TimerData timer) {
+    byte[] id = identity(keyGroup, key, timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId());
+    remove(id);
+    long timestamp = timer.getTimestamp().getMillis();
+    long output = timer.getOutputTimestamp().getMillis();
+    byte[] value =
+        StateKeys.withSubKey(
+            new byte[] {(byte) timer.getDomain().ordinal()},
+            StateKeys.sortableMillis(timestamp),
+            StateKeys.sortableMillis(output));
+    backend.put(key(BY_ID, id), value);
+    backend.put(key(indexOf(timer.getDomain()), StateKeys.sortableMillis(timestamp), id), EMPTY);
+    if (timer.getDomain() == TimeDomain.EVENT_TIME) {
+      backend.put(key(HOLDS, StateKeys.sortableMillis(output), id), EMPTY);
+    }
+  }
+
+  /** Deletes the key's timer {@code timerId} of {@code family} in {@code namespace}, if set. */
+  public void delete(int keyGroup, byte[] key, StateNamespace namespace, String timerId, String family) {
+    remove(identity(keyGroup, key, namespace, timerId, family));
+  }
+
+  /** Removes a timer from all indexes; returns its stored value, or null if it was not set. */
+  private byte @Nullable [] remove(byte[] id) {
+    byte[] byId = key(BY_ID, id);
+    byte[] value = backend.get(byId);
+    if (value == null) {
+      return null;
+    }
+    TimeDomain domain = TimeDomain.values()[value[0]];
+    backend.delete(byId);
+    backend.delete(key(indexOf(domain), Arrays.copyOfRange(value, 1, 9), id));
+    if (domain == TimeDomain.EVENT_TIME) {
+      backend.delete(key(HOLDS, Arrays.copyOfRange(value, 9, 17), id));
+    }
+    return value;
+  }
+
+  /** Removes and returns the earliest timer of {@code domain} before {@code before}, or null. */
+  public @Nullable Due pollDue(TimeDomain domain, Instant before) {
+    byte index = indexOf(domain);
+    byte[] first = backend.firstKey(new byte[] {index}, key(index, StateKeys.sortableMillis(before.getMillis())));
+    if (first == null) {
+      return null;
+    }
+    byte[] id = Arrays.copyOfRange(first, 9, first.length);
+    byte[] value = remove(id);
+    if (value == null) {
+      throw new IllegalStateException("timer index and identity index disagree");
+    }
+    int keyGroup = StateKeys.keyGroupOf(id);
+    int[] keyAt = StateKeys.lengthPrefixedAt(id, StateKeys.KEY_GROUP_BYTES);
+    int[] namespaceAt = StateKeys.lengthPrefixedAt(id, keyAt[1]);
+    int[] idAt = StateKeys.lengthPrefixedAt(id, namespaceAt[1]);
+    int[] familyAt = StateKeys.lengthPrefixedAt(id, idAt[1]);
+    StateNamespace namespace = StateNamespaces.fromString(utf8(id, namespaceAt), windowCoder);
+    TimerData timer =
+        TimerData.of(
+            utf8(id, idAt),
+            utf8(id, familyAt),
+            namespace,
+            new Instant(StateKeys.sortableMillisAt(value, 1)),
+            new Instant(StateKeys.sortableMillisAt(value, 9)),
+            domain);
+    return new Due(keyGroup, Arrays.copyOfRange(id, keyAt[0], keyAt[1]), timer);
+  }
+
+  private static String utf8(byte[] bytes, int[] at) {
+    return new String(bytes, at[0], at[1] - at[0], java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** Whether any timer of {@code domain} is set. */
+  public boolean hasTimers(TimeDomain domain) {
+    byte index = indexOf(domain);
+    return backend.firstKey(new byte[] {index}, new byte[] {(byte) (index + 1)}) != null;
+  }
+
+  /** The earliest output timestamp of any event-time timer: the hold on the output watermark. */
+  public @Nullable Instant minimumHold() {
+    byte[] first = backend.firstKey(new byte[] {HOLDS}, new byte[] {(byte) (HOLDS + 1)});
+    return first == null ? null : new Instant(StateKeys.sortableMillisAt(first, 1));
+  }
+}

@@ -1,0 +1,92 @@
+package dev.millrace.state;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.nullValue;
+
+import java.nio.charset.StandardCharsets;
+import org.apache.beam.runners.core.StateNamespace;
+import org.apache.beam.runners.core.StateNamespaces;
+import org.apache.beam.runners.core.TimerInternals.TimerData;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.joda.time.Instant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class RocksDbTimerStoreTest {
+  private static final StateNamespace WINDOW =
+      StateNamespaces.window(IntervalWindow.getCoder(), new IntervalWindow(new Instant(0), new Instant(1000)));
+
+  private RocksDbStateBackend backend;
+  private RocksDbTimerStore timers;
+
+  @BeforeEach
+  void open() {
+    backend = RocksDbStateBackend.openTemporary();
+    timers = new RocksDbTimerStore(backend, IntervalWindow.getCoder());
+  }
+
+  @AfterEach
+  void close() {
+    backend.close();
+  }
+
+  private static byte[] key(String k) {
+    return k.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static TimerData timer(String id, long at, long output, TimeDomain domain) {
+    return TimerData.of(id, "family", WINDOW, new Instant(at), new Instant(output), domain);
+  }
+
+  @Test
+  void dueTimersComeEarliestFirstAcrossKeysAndOnlyBeforeTheBound() {
+    timers.set(3, key("b"), timer("t", 300, 300, TimeDomain.EVENT_TIME));
+    timers.set(7, key("a"), timer("t", 100, 50, TimeDomain.EVENT_TIME));
+    timers.set(7, key("a"), timer("u", -5, -5, TimeDomain.EVENT_TIME));
+    timers.set(1, key("c"), timer("t", 200, 200, TimeDomain.PROCESSING_TIME));
+
+    RocksDbTimerStore.Due first = timers.pollDue(TimeDomain.EVENT_TIME, new Instant(250));
+    assertThat(first.timer().getTimerId(), is("u"));
+    assertThat(first.keyGroup(), is(7));
+    assertThat(new String(first.key(), StandardCharsets.UTF_8), is("a"));
+    RocksDbTimerStore.Due second = timers.pollDue(TimeDomain.EVENT_TIME, new Instant(250));
+    assertThat(second.timer(), is(timer("t", 100, 50, TimeDomain.EVENT_TIME)));
+    assertThat(second.timer().getNamespace(), is(WINDOW));
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(250)), is(nullValue()));
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(301)).timer().getTimestamp(), is(new Instant(300)));
+    assertThat(timers.hasTimers(TimeDomain.EVENT_TIME), is(false));
+    assertThat(timers.hasTimers(TimeDomain.PROCESSING_TIME), is(true));
+  }
+
+  @Test
+  void settingATimerAgainReplacesItAndDeleteRemovesIt() {
+    timers.set(0, key("k"), timer("t", 100, 100, TimeDomain.EVENT_TIME));
+    timers.set(0, key("k"), timer("t", 500, 400, TimeDomain.EVENT_TIME));
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(200)), is(nullValue()));
+    assertThat(timers.minimumHold(), is(new Instant(400)));
+    timers.delete(0, key("k"), WINDOW, "t", "family");
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)), is(nullValue()));
+    assertThat(timers.minimumHold(), is(nullValue()));
+  }
+
+  @Test
+  void minimumHoldIsTheEarliestOutputTimestampOfEventTimers() {
+    timers.set(0, key("a"), timer("t", 900, 700, TimeDomain.EVENT_TIME));
+    timers.set(5, key("b"), timer("t", 800, 600, TimeDomain.EVENT_TIME));
+    timers.set(9, key("c"), timer("t", 10, 10, TimeDomain.PROCESSING_TIME));
+    assertThat(timers.minimumHold(), is(new Instant(600)));
+    timers.pollDue(TimeDomain.EVENT_TIME, new Instant(850));
+    assertThat(timers.minimumHold(), is(new Instant(700)));
+  }
+
+  @Test
+  void timersSurviveACommitAndStayOutsideEveryKeyGroupRange() {
+    timers.set(4, key("k"), timer("t", 100, 100, TimeDomain.EVENT_TIME));
+    backend.commit();
+    assertThat(backend.scan(backend.keyGroupRange(4).start(), backend.keyGroupRange(4).endExclusive()).size(), is(0));
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(101)).keyGroup(), is(4));
+  }
+}
