@@ -72,7 +72,6 @@ public final class RocksDbTimerStore {
   /** Sets (or replaces) {@code timer} of the key. */
   public void set(int keyGroup, byte[] key, TimerData timer) {
     byte[] id = identity(keyGroup, key, timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId());
-    remove(id);
     long timestamp = timer.getTimestamp().getMillis();
     long output = timer.getOutputTimestamp().getMillis();
     byte[] value =
@@ -80,6 +79,12 @@ public final class RocksDbTimerStore {
             new byte[] {(byte) timer.getDomain().ordinal()},
             StateKeys.sortableMillis(timestamp),
             StateKeys.sortableMillis(output));
+    // Setting the same timer again is common (e.g. end of window, per element). Rewriting it would
+    // leave tombstones in the time index that every later range scan must skip.
+    if (Arrays.equals(backend.get(key(BY_ID, id)), value)) {
+      return;
+    }
+    remove(id);
     backend.put(key(BY_ID, id), value);
     backend.put(key(indexOf(timer.getDomain()), StateKeys.sortableMillis(timestamp), id), EMPTY);
     if (timer.getDomain() == TimeDomain.EVENT_TIME) {
