@@ -264,6 +264,11 @@ public final class RocksDbStateBackend implements AutoCloseable {
   }
 
   /** Atomically applies every staged write to the database (without WAL). */
+  /** The earliest watermark hold of any key's state here, or null: one seek. */
+  public org.joda.time.@Nullable Instant minimumWatermarkHold() {
+    return RocksDbWatermarkHoldState.minimum(this);
+  }
+
   public void commit() {
     checkOpen();
     try {

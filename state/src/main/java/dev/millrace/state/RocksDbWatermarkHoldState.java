@@ -6,9 +6,14 @@ import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
-/** The combined hold as one Instant under the cell's prefix; absent means no hold. */
+/**
+ * The combined hold as one Instant under the cell's prefix; absent means no hold. Every hold is
+ * also indexed by time under {@code [0x95][time][cell prefix]}, above every key group, so the
+ * minimum over all keys of a backend is one seek ({@link #minimum}).
+ */
 final class RocksDbWatermarkHoldState extends RocksDbState implements WatermarkHoldState {
   private static final InstantCoder INSTANT_CODER = InstantCoder.of();
+  private static final byte HOLD_INDEX = (byte) 0x95;
 
   private final TimestampCombiner timestampCombiner;
 
@@ -23,7 +28,24 @@ final class RocksDbWatermarkHoldState extends RocksDbState implements WatermarkH
     Instant current = read();
     Instant combined =
         current == null ? outputTime : timestampCombiner.combine(current, outputTime);
+    if (combined.equals(current)) {
+      return;
+    }
+    if (current != null) {
+      backend.delete(indexKey(current));
+    }
     backend.put(prefix, Codec.encode(INSTANT_CODER, combined));
+    backend.put(indexKey(combined), new byte[0]);
+  }
+
+  private byte[] indexKey(Instant hold) {
+    return StateKeys.withSubKey(new byte[] {HOLD_INDEX}, StateKeys.sortableMillis(hold.getMillis()), prefix);
+  }
+
+  /** The earliest hold of any key in {@code backend}, or null if there is none. */
+  static @Nullable Instant minimum(RocksDbStateBackend backend) {
+    byte[] first = backend.firstKey(new byte[] {HOLD_INDEX}, new byte[] {(byte) (HOLD_INDEX + 1)});
+    return first == null ? null : new Instant(StateKeys.sortableMillisAt(first, 1));
   }
 
   @Override
@@ -44,6 +66,10 @@ final class RocksDbWatermarkHoldState extends RocksDbState implements WatermarkH
 
   @Override
   public void clear() {
-    backend.delete(prefix);
+    Instant current = read();
+    if (current != null) {
+      backend.delete(prefix);
+      backend.delete(indexKey(current));
+    }
   }
 }

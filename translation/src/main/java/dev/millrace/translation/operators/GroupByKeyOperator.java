@@ -149,6 +149,14 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
     }
   }
 
+  /** Held back by ReduceFnRunner's watermark holds (pending panes) and timers' output times. */
+  @Override
+  public long outputWatermark() {
+    long watermark = minInputWatermark();
+    Instant hold = keys == null ? null : keys.minimumHold();
+    return hold == null ? watermark : Math.min(watermark, BeamTime.toWatermark(hold));
+  }
+
   @Override
   public boolean wantsProcessingTime() {
     return keys.hasProcessingTimers();

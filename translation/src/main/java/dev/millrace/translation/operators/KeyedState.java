@@ -209,11 +209,17 @@ final class KeyedState<K> implements AutoCloseable {
   }
 
   /**
-   * The earliest output timestamp of a pending event-time timer, or null. Only known with timers
-   * in RocksDB; in memory (bounded input, where watermarks jump from start to end) it is null.
+   * The earliest of the output timestamps of pending event-time timers and the watermark holds in
+   * state, or null. Only known in RocksDB; in memory (bounded input, where watermarks jump from
+   * start to end) it is null.
    */
   Instant minimumHold() {
-    return timerStore == null ? null : timerStore.minimumHold();
+    Instant timers = timerStore == null ? null : timerStore.minimumHold();
+    Instant state = store.minimumWatermarkHold();
+    if (timers == null) {
+      return state;
+    }
+    return state == null || timers.isBefore(state) ? timers : state;
   }
 
   /** Makes the bundle's state and timer writes durable for later bundles. */

@@ -24,6 +24,11 @@ abstract class KeyedStateStore implements AutoCloseable {
     return null;
   }
 
+  /** The earliest watermark hold in this store's state, or null (none, or not tracked). */
+  org.joda.time.Instant minimumWatermarkHold() {
+    return null;
+  }
+
   void commit() {}
 
   @Override
@@ -52,6 +57,11 @@ abstract class KeyedStateStore implements AutoCloseable {
     @Override
     RocksDbTimerStore timers(Coder<? extends BoundedWindow> windowCoder) {
       return new RocksDbTimerStore(backend, windowCoder);
+    }
+
+    @Override
+    org.joda.time.Instant minimumWatermarkHold() {
+      return backend.minimumWatermarkHold();
     }
 
     @Override
