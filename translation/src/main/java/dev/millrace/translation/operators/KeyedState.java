@@ -78,7 +78,8 @@ final class KeyedState<K> implements AutoCloseable {
   private Entry<K> entry(EncodedKey id, K key) throws Exception {
     Entry<K> entry = entries.get(id);
     if (entry == null) {
-      StateInternals state = store.stateFor(key, keyCoder, id);
+      int keyGroup = KeyGroups.keyGroupOf(id.bytes(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
+      StateInternals state = store.stateFor(key, keyCoder, keyGroup);
       if (timerStore == null) {
         InMemoryTimerInternals timers = new InMemoryTimerInternals();
         // A new key's timers start where the subtask's clocks are, not at the beginning of time.
@@ -87,7 +88,7 @@ final class KeyedState<K> implements AutoCloseable {
         timers.advanceProcessingTime(processingTime);
         entry = new Entry<>(id, key, state, timers, timers);
       } else {
-        entry = new Entry<>(id, key, state, new StoredTimers(id), null);
+        entry = new Entry<>(id, key, state, new StoredTimers(id, keyGroup), null);
       }
       entries.put(id, entry);
     }
@@ -237,9 +238,9 @@ final class KeyedState<K> implements AutoCloseable {
     private final EncodedKey id;
     private final int keyGroup;
 
-    StoredTimers(EncodedKey id) {
+    StoredTimers(EncodedKey id, int keyGroup) {
       this.id = id;
-      this.keyGroup = KeyGroups.keyGroupOf(id.bytes(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
+      this.keyGroup = keyGroup;
     }
 
     @Override

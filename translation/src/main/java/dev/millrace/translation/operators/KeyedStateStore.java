@@ -1,6 +1,5 @@
 package dev.millrace.translation.operators;
 
-import dev.millrace.plan.KeyGroups;
 import dev.millrace.state.RocksDbStateBackend;
 import dev.millrace.state.RocksDbStateInternals;
 import dev.millrace.state.RocksDbTimerStore;
@@ -17,7 +16,7 @@ import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
  */
 abstract class KeyedStateStore implements AutoCloseable {
 
-  abstract <K> StateInternals stateFor(K key, Coder<K> keyCoder, EncodedKey encoded);
+  abstract <K> StateInternals stateFor(K key, Coder<K> keyCoder, int keyGroup);
 
   /** Where this store keeps timers, or null when timers stay in memory. */
   RocksDbTimerStore timers(Coder<? extends BoundedWindow> windowCoder) {
@@ -40,7 +39,7 @@ abstract class KeyedStateStore implements AutoCloseable {
 
   private static final class Memory extends KeyedStateStore {
     @Override
-    <K> StateInternals stateFor(K key, Coder<K> keyCoder, EncodedKey encoded) {
+    <K> StateInternals stateFor(K key, Coder<K> keyCoder, int keyGroup) {
       return InMemoryStateInternals.forKey(key);
     }
   }
@@ -49,8 +48,7 @@ abstract class KeyedStateStore implements AutoCloseable {
     private final RocksDbStateBackend backend = RocksDbStateBackend.openTemporary();
 
     @Override
-    <K> StateInternals stateFor(K key, Coder<K> keyCoder, EncodedKey encoded) {
-      int keyGroup = KeyGroups.keyGroupOf(encoded.bytes(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
+    <K> StateInternals stateFor(K key, Coder<K> keyCoder, int keyGroup) {
       return RocksDbStateInternals.forKey(backend, key, keyCoder, keyGroup);
     }
 
