@@ -9,14 +9,4 @@ public final class Watermarks {
   public static final long END = Long.MAX_VALUE;
 
   private Watermarks() {}
-
-  public static String format(long watermark) {
-    if (watermark == MIN) {
-      return "MIN";
-    }
-    if (watermark == END) {
-      return "END";
-    }
-    return Long.toString(watermark);
-  }
 }

@@ -3,7 +3,6 @@ package dev.millrace.translation;
 import java.util.Map;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PValue;
 import org.apache.beam.sdk.values.TupleTag;
 
 /** Small lookups every translator needs. */
@@ -25,9 +24,5 @@ final class Translations {
       throw new IllegalArgumentException(transform.getFullName() + " has " + inputs.size() + " main inputs, expected 1");
     }
     return inputs.values().iterator().next();
-  }
-
-  static String name(PValue value) {
-    return value.getName();
   }
 }

@@ -38,8 +38,4 @@ public record ExecutionSettings(
   public ExecutionSettings withBatchSize(int size) {
     return new ExecutionSettings(maxBundleSize, maxBundleMillis, size, inboxCapacity, workerThreads, clock);
   }
-
-  public ExecutionSettings withWorkerThreads(int threads) {
-    return new ExecutionSettings(maxBundleSize, maxBundleMillis, batchSize, inboxCapacity, threads, clock);
-  }
 }

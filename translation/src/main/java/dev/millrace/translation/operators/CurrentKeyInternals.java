@@ -20,10 +20,6 @@ final class CurrentKeyInternals<K> {
     this.current = entry;
   }
 
-  KeyedState.Entry<K> current() {
-    return current;
-  }
-
   final StateInternals state =
       new StateInternals() {
         @Override

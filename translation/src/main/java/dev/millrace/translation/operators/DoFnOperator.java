@@ -231,7 +231,6 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     }
   }
 
-
   @Override
   public void startBundle() throws Exception {
     try (Closeable scope = metrics.enter()) {
