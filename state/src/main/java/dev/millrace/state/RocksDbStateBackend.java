@@ -39,7 +39,7 @@ import org.rocksdb.WriteOptions;
 public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Version of the key layout described in {@link StateKeys}; bump on any incompatible change. */
-  public static final int LAYOUT_VERSION = 1;
+  public static final int LAYOUT_VERSION = 2;
 
   // The version lives in its own column family so that it can never fall inside a key-group range.
   private static final byte[] META_COLUMN_FAMILY = "millrace-meta".getBytes(StandardCharsets.UTF_8);
@@ -54,6 +54,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   private final ReadOptions readOptions;
   private final WriteOptions writeOptions;
   private final WriteBatchWithIndex batch;
+  private final KeyDictionary keyDictionary = new KeyDictionary(this);
   private boolean closed;
 
   /** Opens a backend in a fresh temporary directory that is deleted on {@link #close()}. */
@@ -109,7 +110,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
       // overwriteKey=true: the batch index keeps only the latest write per key, which is what
       // getFromBatchAndDB and the merged iterators expect for plain put/delete.
       this.batch = track(new WriteBatchWithIndex(true));
-      checkOrRecordLayoutVersion(handles.get(0), handles.get(1), layoutVersion);
+      checkOrRecordLayoutVersion(handles.get(0), handles.get(1), layoutVersion, !deleteOnClose);
     } catch (RocksDBException e) {
       throw closeAfterFailure(
           new IllegalStateException("Cannot open RocksDB state in " + directory, e));
@@ -119,7 +120,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   }
 
   private void checkOrRecordLayoutVersion(
-      ColumnFamilyHandle data, ColumnFamilyHandle meta, int layoutVersion)
+      ColumnFamilyHandle data, ColumnFamilyHandle meta, int layoutVersion, boolean durable)
       throws RocksDBException {
     byte[] stored = db.get(meta, LAYOUT_VERSION_KEY);
     if (stored != null) {
@@ -147,6 +148,11 @@ public final class RocksDbStateBackend implements AutoCloseable {
     }
     byte[] version = ByteBuffer.allocate(Integer.BYTES).putInt(layoutVersion).array();
     db.put(meta, writeOptions, LAYOUT_VERSION_KEY, version);
+    if (!durable) {
+      // A temporary DB dies with its job; a flush would only make every job start slower (and it
+      // waits behind other DBs' flushes, which share one background thread).
+      return;
+    }
     // Without a WAL the version would only live in the memtable; flush it so a crash right after
     // opening cannot leave data behind without its version.
     try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
@@ -162,6 +168,20 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** The byte range holding all state of {@code keyGroup}. */
   public KeyGroupRange keyGroupRange(int keyGroup) {
     return new KeyGroupRange(keyGroup);
+  }
+
+  /**
+   * The prefix of all state of a key (every namespace, every state id): {@code [key group][key]},
+   * where a key longer than {@link StateKeys#INLINE_KEY_LIMIT} is replaced by a short dictionary
+   * reference, so a huge key is stored once rather than in every cell, timer and index entry.
+   */
+  public byte[] keyPrefix(int keyGroup, byte[] encodedKey) {
+    return keyDictionary.keyPrefix(keyGroup, encodedKey);
+  }
+
+  /** The encoded key whose component starts at {@code offset} of a key built from {@link #keyPrefix}. */
+  public byte[] encodedKeyAt(byte[] storedKey, int offset) {
+    return keyDictionary.encodedKeyAt(storedKey, offset);
   }
 
   /** The value at {@code key}, including uncommitted writes, or null. */
@@ -263,12 +283,12 @@ public final class RocksDbStateBackend implements AutoCloseable {
     return firstKey(prefix, StateKeys.prefixEnd(prefix)) != null;
   }
 
-  /** Atomically applies every staged write to the database (without WAL). */
   /** The earliest watermark hold of any key's state here, or null: one seek. */
   public org.joda.time.@Nullable Instant minimumWatermarkHold() {
     return RocksDbWatermarkHoldState.minimum(this);
   }
 
+  /** Atomically applies every staged write to the database (without WAL). */
   public void commit() {
     checkOpen();
     try {

@@ -43,10 +43,10 @@ public final class RocksDbStateInternals<K> implements StateInternals {
       };
 
   private RocksDbStateInternals(
-      RocksDbStateBackend backend, K key, Coder<K> keyCoder, int keyGroup) {
+      RocksDbStateBackend backend, K key, byte[] encodedKey, int keyGroup) {
     this.backend = backend;
     this.key = key;
-    this.keyPrefix = StateKeys.keyPrefix(keyGroup, Codec.encode(keyCoder, key));
+    this.keyPrefix = backend.keyPrefix(keyGroup, encodedKey);
   }
 
   /**
@@ -55,7 +55,18 @@ public final class RocksDbStateInternals<K> implements StateInternals {
    */
   public static <K> RocksDbStateInternals<K> forKey(
       RocksDbStateBackend backend, K key, Coder<K> keyCoder, int keyGroup) {
-    return new RocksDbStateInternals<>(backend, key, keyCoder, keyGroup);
+    return new RocksDbStateInternals<>(backend, key, Codec.encode(keyCoder, key), keyGroup);
+  }
+
+  /** As {@link #forKey}, for a caller that already holds the key's deterministic encoding. */
+  public static <K> RocksDbStateInternals<K> forEncodedKey(
+      RocksDbStateBackend backend, K key, byte[] encodedKey, int keyGroup) {
+    return new RocksDbStateInternals<>(backend, key, encodedKey, keyGroup);
+  }
+
+  /** The prefix of all of this key's state; timers of the key are set under it too. */
+  public byte[] keyPrefix() {
+    return keyPrefix;
   }
 
   @Override

@@ -23,8 +23,8 @@ import org.joda.time.Instant;
  *       first key is the operator's minimum hold.
  * </ul>
  *
- * The identity is {@code [key group][key][namespace][timer id][timer family]}, each
- * length-prefixed. Timers sit outside the key-group ranges: moving a key group moves its timers
+ * The identity is {@code [key group][key][namespace][timer id][timer family]}, the key as in
+ * {@link StateKeys} (a huge key by dictionary reference), the rest length-prefixed. Timers sit outside the key-group ranges: moving a key group moves its timers
  * by scanning the identity index, which is itself ordered by key group.
  */
 public final class RocksDbTimerStore {
@@ -46,9 +46,9 @@ public final class RocksDbTimerStore {
     this.windowCoder = windowCoder;
   }
 
-  private static byte[] identity(int keyGroup, byte[] key, StateNamespace namespace, String id, String family) {
+  private static byte[] identity(byte[] keyPrefix, StateNamespace namespace, String id, String family) {
     return StateKeys.withSubKey(
-        StateKeys.keyPrefix(keyGroup, key),
+        keyPrefix,
         StateKeys.lengthPrefixed(namespace.stringKey().getBytes(java.nio.charset.StandardCharsets.UTF_8)),
         StateKeys.lengthPrefixed(id.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
         StateKeys.lengthPrefixed(family.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
@@ -69,9 +69,12 @@ public final class RocksDbTimerStore {
     return StateKeys.withSubKey(new byte[] {index}, parts);
   }
 
-  /** Sets (or replaces) {@code timer} of the key. */
-  public void set(int keyGroup, byte[] key, TimerData timer) {
-    byte[] id = identity(keyGroup, key, timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId());
+  /**
+   * Sets (or replaces) {@code timer} of the key whose state lies under {@code keyPrefix} (from
+   * {@link RocksDbStateBackend#keyPrefix} or {@link RocksDbStateInternals#keyPrefix()}).
+   */
+  public void set(byte[] keyPrefix, TimerData timer) {
+    byte[] id = identity(keyPrefix, timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId());
     long timestamp = timer.getTimestamp().getMillis();
     long output = timer.getOutputTimestamp().getMillis();
     byte[] value =
@@ -93,8 +96,8 @@ public final class RocksDbTimerStore {
   }
 
   /** Deletes the key's timer {@code timerId} of {@code family} in {@code namespace}, if set. */
-  public void delete(int keyGroup, byte[] key, StateNamespace namespace, String timerId, String family) {
-    remove(identity(keyGroup, key, namespace, timerId, family));
+  public void delete(byte[] keyPrefix, StateNamespace namespace, String timerId, String family) {
+    remove(identity(keyPrefix, namespace, timerId, family));
   }
 
   /** Removes a timer from all indexes; returns its stored value, or null if it was not set. */
@@ -126,7 +129,7 @@ public final class RocksDbTimerStore {
       throw new IllegalStateException("timer index and identity index disagree");
     }
     int keyGroup = StateKeys.keyGroupOf(id);
-    int[] keyAt = StateKeys.lengthPrefixedAt(id, StateKeys.KEY_GROUP_BYTES);
+    int[] keyAt = StateKeys.keyComponentAt(id, StateKeys.KEY_GROUP_BYTES);
     int[] namespaceAt = StateKeys.lengthPrefixedAt(id, keyAt[1]);
     int[] idAt = StateKeys.lengthPrefixedAt(id, namespaceAt[1]);
     int[] familyAt = StateKeys.lengthPrefixedAt(id, idAt[1]);
@@ -139,7 +142,7 @@ public final class RocksDbTimerStore {
             new Instant(StateKeys.sortableMillisAt(value, 1)),
             new Instant(StateKeys.sortableMillisAt(value, 9)),
             domain);
-    return new Due(keyGroup, Arrays.copyOfRange(id, keyAt[0], keyAt[1]), timer);
+    return new Due(keyGroup, backend.encodedKeyAt(id, StateKeys.KEY_GROUP_BYTES), timer);
   }
 
   private static String utf8(byte[] bytes, int[] at) {

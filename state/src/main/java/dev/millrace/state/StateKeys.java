@@ -9,8 +9,14 @@ import org.apache.beam.runners.core.StateNamespace;
  * Builds the RocksDB keys of the state layout:
  *
  * <pre>
- * [key group: 2 bytes BE][varint len][user key][varint len][namespace][varint len][state id][sub-key]
+ * [key group: 2 bytes BE][key][varint len][namespace][varint len][state id][sub-key]
  * </pre>
+ *
+ * <p>The key component is either inline, {@code [varint (len << 1)][encoded key]}, or, for keys
+ * longer than {@link #INLINE_KEY_LIMIT} bytes, a reference into the {@link KeyDictionary}: {@code
+ * [0x01][8-byte hash][varint collision index]}. The low bit of the first varint tells the two
+ * apart, and both forms are self-delimiting, so no key component is a prefix of another. Without
+ * references a 100 MB key would be copied into every state cell, timer and index entry of the key.
  *
  * <p>The key group comes first so that one key group is one contiguous byte range (what a
  * checkpoint or a rescale moves around). Every variable-length component is length-prefixed so
@@ -26,6 +32,11 @@ public final class StateKeys {
   public static final int MAX_KEY_GROUPS = 1 << 15;
 
   static final int KEY_GROUP_BYTES = 2;
+
+  /** Encoded keys up to this many bytes are stored inline; longer ones by dictionary reference. */
+  public static final int INLINE_KEY_LIMIT = 4096;
+
+  private static final int REFERENCE_TAG = 1;
 
   private StateKeys() {}
 
@@ -43,12 +54,48 @@ public final class StateKeys {
     return ((storedKey[0] & 0xFF) << 8) | (storedKey[1] & 0xFF);
   }
 
-  /** The prefix of all state of one user key (every namespace, every state id). */
-  public static byte[] keyPrefix(int keyGroup, byte[] encodedUserKey) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(8 + encodedUserKey.length);
+  /**
+   * The prefix of all state of one user key stored inline (every namespace, every state id). Keys
+   * longer than {@link #INLINE_KEY_LIMIT} go through {@link RocksDbStateBackend#keyPrefix}.
+   */
+  static byte[] inlineKeyPrefix(int keyGroup, byte[] encodedUserKey) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(12 + encodedUserKey.length);
     out.writeBytes(keyGroupPrefix(keyGroup));
-    writeLengthPrefixed(out, encodedUserKey);
+    writeVarint(out, (long) encodedUserKey.length << 1);
+    out.writeBytes(encodedUserKey);
     return out.toByteArray();
+  }
+
+  /** The prefix of all state of a key stored in the dictionary under {@code hash, index}. */
+  static byte[] referenceKeyPrefix(int keyGroup, long hash, int index) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(16);
+    out.writeBytes(keyGroupPrefix(keyGroup));
+    out.write(REFERENCE_TAG);
+    out.writeBytes(longBigEndian(hash));
+    writeVarint(out, index);
+    return out.toByteArray();
+  }
+
+  /**
+   * The key component starting at {@code offset} (just after the key group): {@code {start, end,
+   * inline ? 1 : 0}}, where for an inline key {@code [start, end)} is the encoded key and for a
+   * reference it is the hash and index.
+   */
+  static int[] keyComponentAt(byte[] bytes, int offset) {
+    long[] tag = varintAt(bytes, offset);
+    int at = (int) tag[1];
+    if ((tag[0] & 1) == 0) {
+      long end = at + (tag[0] >>> 1);
+      if (end > bytes.length) {
+        throw new IllegalArgumentException("Inline key at offset " + offset + " overruns key");
+      }
+      return new int[] {at, (int) end, 1};
+    }
+    if (tag[0] != REFERENCE_TAG) {
+      throw new IllegalArgumentException("Unknown key tag " + tag[0] + " at offset " + offset);
+    }
+    long[] index = varintAt(bytes, at + Long.BYTES);
+    return new int[] {at, (int) index[1], 0};
   }
 
   /** The prefix of all state of one user key in one namespace. */
@@ -149,33 +196,38 @@ public final class StateKeys {
    * payload within {@code bytes}.
    */
   public static int[] lengthPrefixedAt(byte[] bytes, int offset) {
-    long length = 0;
-    int shift = 0;
-    int at = offset;
-    while (true) {
-      if (at >= bytes.length || shift > 28) {
-        throw new IllegalArgumentException("Malformed varint at offset " + offset);
-      }
-      byte b = bytes[at++];
-      length |= (long) (b & 0x7F) << shift;
-      if ((b & 0x80) == 0) {
-        break;
-      }
-      shift += 7;
-    }
-    long end = at + length;
+    long[] length = varintAt(bytes, offset);
+    long end = length[1] + length[0];
     if (end > bytes.length) {
       throw new IllegalArgumentException("Length prefix at offset " + offset + " overruns key");
     }
-    return new int[] {at, (int) end};
+    return new int[] {(int) length[1], (int) end};
   }
 
-  static void writeVarint(ByteArrayOutputStream out, int value) {
-    while ((value & ~0x7F) != 0) {
-      out.write((value & 0x7F) | 0x80);
+  /** The unsigned varint at {@code offset}: {@code {value, offset after it}}. */
+  static long[] varintAt(byte[] bytes, int offset) {
+    long value = 0;
+    int shift = 0;
+    int at = offset;
+    while (true) {
+      if (at >= bytes.length || shift > 35) {
+        throw new IllegalArgumentException("Malformed varint at offset " + offset);
+      }
+      byte b = bytes[at++];
+      value |= (long) (b & 0x7F) << shift;
+      if ((b & 0x80) == 0) {
+        return new long[] {value, at};
+      }
+      shift += 7;
+    }
+  }
+
+  static void writeVarint(ByteArrayOutputStream out, long value) {
+    while ((value & ~0x7FL) != 0) {
+      out.write((int) ((value & 0x7F) | 0x80));
       value >>>= 7;
     }
-    out.write(value);
+    out.write((int) value);
   }
 
   private static void writeLengthPrefixed(ByteArrayOutputStream out, byte[] bytes) {

@@ -159,4 +159,23 @@ class RocksDbStateKindsTest {
         contains(3));
     assertThat(internals.getKey(), equalTo("key"));
   }
+
+  @Test
+  void hugeKeysKeepTheirOwnStateAndADiscardedBundleForgetsThem() {
+    String base = "k".repeat(StateKeys.INLINE_KEY_LIMIT + 1);
+    RocksDbStateInternals<String> a = RocksDbStateInternals.forKey(backend, base + "a", StringUtf8Coder.of(), 5);
+    RocksDbStateInternals<String> b = RocksDbStateInternals.forKey(backend, base + "b", StringUtf8Coder.of(), 5);
+    assertThat(a.keyPrefix().length < 32, is(true));
+    a.state(NS, BAG).add(1);
+    b.state(NS, BAG).add(2);
+    backend.commit();
+    assertThat(RocksDbStateInternals.forKey(backend, base + "a", StringUtf8Coder.of(), 5).state(NS, BAG).read(), contains(1));
+    assertThat(b.state(NS, BAG).read(), contains(2));
+
+    RocksDbStateInternals<String> c = RocksDbStateInternals.forKey(backend, base + "c", StringUtf8Coder.of(), 5);
+    c.state(NS, BAG).add(3);
+    backend.discard();
+    assertThat(backend.scanPrefix(new byte[] {KeyDictionary.PREFIX}).size(), is(2));
+    assertThat(RocksDbStateInternals.forKey(backend, base + "c", StringUtf8Coder.of(), 5).state(NS, BAG).read(), emptyIterable());
+  }
 }

@@ -37,16 +37,20 @@ class RocksDbTimerStoreTest {
     return k.getBytes(StandardCharsets.UTF_8);
   }
 
+  private byte[] prefix(int keyGroup, String k) {
+    return backend.keyPrefix(keyGroup, key(k));
+  }
+
   private static TimerData timer(String id, long at, long output, TimeDomain domain) {
     return TimerData.of(id, "family", WINDOW, new Instant(at), new Instant(output), domain);
   }
 
   @Test
   void dueTimersComeEarliestFirstAcrossKeysAndOnlyBeforeTheBound() {
-    timers.set(3, key("b"), timer("t", 300, 300, TimeDomain.EVENT_TIME));
-    timers.set(7, key("a"), timer("t", 100, 50, TimeDomain.EVENT_TIME));
-    timers.set(7, key("a"), timer("u", -5, -5, TimeDomain.EVENT_TIME));
-    timers.set(1, key("c"), timer("t", 200, 200, TimeDomain.PROCESSING_TIME));
+    timers.set(prefix(3, "b"), timer("t", 300, 300, TimeDomain.EVENT_TIME));
+    timers.set(prefix(7, "a"), timer("t", 100, 50, TimeDomain.EVENT_TIME));
+    timers.set(prefix(7, "a"), timer("u", -5, -5, TimeDomain.EVENT_TIME));
+    timers.set(prefix(1, "c"), timer("t", 200, 200, TimeDomain.PROCESSING_TIME));
 
     RocksDbTimerStore.Due first = timers.pollDue(TimeDomain.EVENT_TIME, new Instant(250));
     assertThat(first.timer().getTimerId(), is("u"));
@@ -63,20 +67,20 @@ class RocksDbTimerStoreTest {
 
   @Test
   void settingATimerAgainReplacesItAndDeleteRemovesIt() {
-    timers.set(0, key("k"), timer("t", 100, 100, TimeDomain.EVENT_TIME));
-    timers.set(0, key("k"), timer("t", 500, 400, TimeDomain.EVENT_TIME));
+    timers.set(prefix(0, "k"), timer("t", 100, 100, TimeDomain.EVENT_TIME));
+    timers.set(prefix(0, "k"), timer("t", 500, 400, TimeDomain.EVENT_TIME));
     assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(200)), is(nullValue()));
     assertThat(timers.minimumHold(), is(new Instant(400)));
-    timers.delete(0, key("k"), WINDOW, "t", "family");
+    timers.delete(prefix(0, "k"), WINDOW, "t", "family");
     assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)), is(nullValue()));
     assertThat(timers.minimumHold(), is(nullValue()));
   }
 
   @Test
   void minimumHoldIsTheEarliestOutputTimestampOfEventTimers() {
-    timers.set(0, key("a"), timer("t", 900, 700, TimeDomain.EVENT_TIME));
-    timers.set(5, key("b"), timer("t", 800, 600, TimeDomain.EVENT_TIME));
-    timers.set(9, key("c"), timer("t", 10, 10, TimeDomain.PROCESSING_TIME));
+    timers.set(prefix(0, "a"), timer("t", 900, 700, TimeDomain.EVENT_TIME));
+    timers.set(prefix(5, "b"), timer("t", 800, 600, TimeDomain.EVENT_TIME));
+    timers.set(prefix(9, "c"), timer("t", 10, 10, TimeDomain.PROCESSING_TIME));
     assertThat(timers.minimumHold(), is(new Instant(600)));
     timers.pollDue(TimeDomain.EVENT_TIME, new Instant(850));
     assertThat(timers.minimumHold(), is(new Instant(700)));
@@ -84,9 +88,28 @@ class RocksDbTimerStoreTest {
 
   @Test
   void timersSurviveACommitAndStayOutsideEveryKeyGroupRange() {
-    timers.set(4, key("k"), timer("t", 100, 100, TimeDomain.EVENT_TIME));
+    timers.set(prefix(4, "k"), timer("t", 100, 100, TimeDomain.EVENT_TIME));
     backend.commit();
     assertThat(backend.scan(backend.keyGroupRange(4).start(), backend.keyGroupRange(4).endExclusive()).size(), is(0));
     assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(101)).keyGroup(), is(4));
+  }
+
+  @Test
+  void aHugeKeyIsStoredOnceAndComesBackWithItsTimer() {
+    byte[] huge = new byte[5 << 20];
+    java.util.Arrays.fill(huge, (byte) 'h');
+    huge[huge.length - 1] = 'x';
+    byte[] prefix = backend.keyPrefix(2, huge);
+    assertThat(prefix.length < 32, is(true));
+    timers.set(prefix, timer("t", 100, 100, TimeDomain.EVENT_TIME));
+    timers.set(prefix, timer("u", 200, 200, TimeDomain.EVENT_TIME));
+    backend.commit();
+
+    long stored = backend.scan(new byte[0], null).stream().mapToLong(e -> e.key().length + e.value().length).sum();
+    assertThat("the key is stored once: " + stored, stored < huge.length + 1024, is(true));
+    RocksDbTimerStore.Due due = timers.pollDue(TimeDomain.EVENT_TIME, new Instant(150));
+    assertThat(java.util.Arrays.equals(due.key(), huge), is(true));
+    assertThat(due.keyGroup(), is(2));
+    assertThat(java.util.Arrays.equals(backend.keyPrefix(2, huge), prefix), is(true));
   }
 }

@@ -27,7 +27,7 @@ class StateKeysTest {
 
   @Test
   void keyGroupIsTheFirstTwoBytesBigEndian() {
-    byte[] key = StateKeys.keyPrefix(0x1234, new byte[] {9});
+    byte[] key = StateKeys.inlineKeyPrefix(0x1234, new byte[] {9});
     assertThat(key[0], equalTo((byte) 0x12));
     assertThat(key[1], equalTo((byte) 0x34));
     assertThat(StateKeys.keyGroupOf(key), equalTo(0x1234));
@@ -35,15 +35,29 @@ class StateKeysTest {
 
   @Test
   void stateKeyIsPrefixedByKeyAndNamespace() {
-    byte[] keyPrefix = StateKeys.keyPrefix(3, new byte[] {1, 2});
+    byte[] keyPrefix = StateKeys.inlineKeyPrefix(3, new byte[] {1, 2});
     byte[] ns = StateKeys.namespacePrefix(keyPrefix, StateNamespaces.global());
     byte[] state = StateKeys.statePrefix(keyPrefix, StateNamespaces.global(), "id");
     byte[] cell = StateKeys.withSubKey(state, new byte[] {7});
     assertThat(StateKeys.hasPrefix(ns, keyPrefix), is(true));
     assertThat(StateKeys.hasPrefix(state, ns), is(true));
     assertThat(StateKeys.hasPrefix(cell, state), is(true));
-    byte[] otherKey = StateKeys.keyPrefix(3, new byte[] {1, 2, 3});
+    byte[] otherKey = StateKeys.inlineKeyPrefix(3, new byte[] {1, 2, 3});
     assertThat(StateKeys.hasPrefix(otherKey, keyPrefix), is(false));
+  }
+
+  @Test
+  void inlineAndReferencedKeyComponentsAreSelfDelimiting() {
+    byte[] inline = StateKeys.inlineKeyPrefix(1, new byte[] {1, 2, 3});
+    int[] span = StateKeys.keyComponentAt(inline, 2);
+    assertThat(span[2], equalTo(1));
+    assertThat(Arrays.copyOfRange(inline, span[0], span[1]), equalTo(new byte[] {1, 2, 3}));
+    byte[] reference = StateKeys.referenceKeyPrefix(1, -7L, 300);
+    int[] ref = StateKeys.keyComponentAt(reference, 2);
+    assertThat(ref[2], equalTo(0));
+    assertThat(ref[1], equalTo(reference.length));
+    // An empty inline key (tag 0) and a reference (tag 1) differ in their first byte.
+    assertThat(StateKeys.hasPrefix(reference, StateKeys.inlineKeyPrefix(1, new byte[0])), is(false));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.plan.KeyGroups;
+import dev.millrace.state.RocksDbStateInternals;
 import dev.millrace.state.RocksDbTimerStore;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -79,7 +80,7 @@ final class KeyedState<K> implements AutoCloseable {
     Entry<K> entry = entries.get(id);
     if (entry == null) {
       int keyGroup = KeyGroups.keyGroupOf(id.bytes(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
-      StateInternals state = store.stateFor(key, keyCoder, keyGroup);
+      StateInternals state = store.stateFor(key, id.bytes(), keyGroup);
       if (timerStore == null) {
         InMemoryTimerInternals timers = new InMemoryTimerInternals();
         // A new key's timers start where the subtask's clocks are, not at the beginning of time.
@@ -88,7 +89,9 @@ final class KeyedState<K> implements AutoCloseable {
         timers.advanceProcessingTime(processingTime);
         entry = new Entry<>(id, key, state, timers, timers);
       } else {
-        entry = new Entry<>(id, key, state, new StoredTimers(id, keyGroup), null);
+        // The RocksDB store hands out RocksDB state; its key prefix addresses the key's timers too.
+        byte[] keyPrefix = ((RocksDbStateInternals<?>) state).keyPrefix();
+        entry = new Entry<>(id, key, state, new StoredTimers(keyPrefix), null);
       }
       entries.put(id, entry);
     }
@@ -235,12 +238,10 @@ final class KeyedState<K> implements AutoCloseable {
 
   /** The timers of one key, kept in the RocksDB timer store. */
   private final class StoredTimers implements TimerInternals {
-    private final EncodedKey id;
-    private final int keyGroup;
+    private final byte[] keyPrefix;
 
-    StoredTimers(EncodedKey id, int keyGroup) {
-      this.id = id;
-      this.keyGroup = keyGroup;
+    StoredTimers(byte[] keyPrefix) {
+      this.keyPrefix = keyPrefix;
     }
 
     @Override
@@ -256,22 +257,22 @@ final class KeyedState<K> implements AutoCloseable {
 
     @Override
     public void setTimer(TimerData timerData) {
-      timerStore.set(keyGroup, id.bytes(), timerData);
+      timerStore.set(keyPrefix, timerData);
     }
 
     @Override
     public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain timeDomain) {
-      timerStore.delete(keyGroup, id.bytes(), namespace, timerId, timerFamilyId);
+      timerStore.delete(keyPrefix, namespace, timerId, timerFamilyId);
     }
 
     @Override
     public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId) {
-      timerStore.delete(keyGroup, id.bytes(), namespace, timerId, timerFamilyId);
+      timerStore.delete(keyPrefix, namespace, timerId, timerFamilyId);
     }
 
     @Override
     public void deleteTimer(TimerData timerKey) {
-      timerStore.delete(keyGroup, id.bytes(), timerKey.getNamespace(), timerKey.getTimerId(), timerKey.getTimerFamilyId());
+      timerStore.delete(keyPrefix, timerKey.getNamespace(), timerKey.getTimerId(), timerKey.getTimerFamilyId());
     }
 
     @Override

@@ -16,7 +16,7 @@ import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
  */
 abstract class KeyedStateStore implements AutoCloseable {
 
-  abstract <K> StateInternals stateFor(K key, Coder<K> keyCoder, int keyGroup);
+  abstract <K> StateInternals stateFor(K key, byte[] encodedKey, int keyGroup);
 
   /** Where this store keeps timers, or null when timers stay in memory. */
   RocksDbTimerStore timers(Coder<? extends BoundedWindow> windowCoder) {
@@ -39,7 +39,7 @@ abstract class KeyedStateStore implements AutoCloseable {
 
   private static final class Memory extends KeyedStateStore {
     @Override
-    <K> StateInternals stateFor(K key, Coder<K> keyCoder, int keyGroup) {
+    <K> StateInternals stateFor(K key, byte[] encodedKey, int keyGroup) {
       return InMemoryStateInternals.forKey(key);
     }
   }
@@ -48,8 +48,8 @@ abstract class KeyedStateStore implements AutoCloseable {
     private final RocksDbStateBackend backend = RocksDbStateBackend.openTemporary();
 
     @Override
-    <K> StateInternals stateFor(K key, Coder<K> keyCoder, int keyGroup) {
-      return RocksDbStateInternals.forKey(backend, key, keyCoder, keyGroup);
+    <K> StateInternals stateFor(K key, byte[] encodedKey, int keyGroup) {
+      return RocksDbStateInternals.forEncodedKey(backend, key, encodedKey, keyGroup);
     }
 
     @Override
