@@ -25,7 +25,6 @@ abstract class RocksDbState implements State {
 
   /** The next free 8-byte sequence number among keys {@code group + seq}. */
   long nextSequence(byte[] group) {
-    byte[] last = backend.lastKeyWithPrefix(group);
-    return last == null ? 0 : StateKeys.longAt(last, last.length - 8) + 1;
+    return backend.nextSequence(group);
   }
 }

@@ -11,9 +11,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -31,7 +34,8 @@ import org.rocksdb.WriteOptions;
  *
  * <p>All writes are staged in an indexed write batch and reach the database only on {@link
  * #commit()}, which the engine calls at the end of a bundle; a failed bundle is dropped with
- * {@link #discard()}. Reads merge the batch over the database, so a bundle sees its own writes.
+ * {@link #discard()}. Reads merge the batch over the database, so a bundle sees its own writes. A
+ * per-bundle cache in front of the batch remembers where each bag-like cell appends next.
  * The WAL is off: the engine recovers from checkpoints, not from RocksDB's log.
  *
  * <p>Not thread-safe: the engine processes one bundle at a time per backend.
@@ -46,18 +50,34 @@ public final class RocksDbStateBackend implements AutoCloseable {
   private static final byte[] LAYOUT_VERSION_KEY =
       "layout-version".getBytes(StandardCharsets.UTF_8);
 
+  static {
+    // Options and batches are created before any RocksDB, whose class would otherwise load it.
+    RocksDB.loadLibrary();
+  }
+
   private final Path directory;
   private final boolean deleteOnClose;
+  private final int layoutVersion;
   // Native objects, closed in reverse order of creation.
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
-  private final RocksDB db;
   private final ReadOptions readOptions;
   private final WriteOptions writeOptions;
   private final WriteBatchWithIndex batch;
   private final KeyDictionary keyDictionary = new KeyDictionary(this);
+  // The bundle's cache: next sequence number per appendable group (bag, multimap key, ordered
+  // list timestamp), so only a group's first add in a bundle seeks. Never invalidated by deletes:
+  // a sequence only has to grow, gaps are harmless. Dropped at commit and discard.
+  private final Map<ByteBuffer, long[]> nextSequences = new HashMap<>();
+  // Null until the first write of a temporary backend: most keyed subtasks of a small job never
+  // see a key, and opening a RocksDB costs milliseconds.
+  private @Nullable RocksDB db;
+  private long modifications;
   private boolean closed;
 
-  /** Opens a backend in a fresh temporary directory that is deleted on {@link #close()}. */
+  /**
+   * A backend in a fresh temporary directory that is deleted on {@link #close()}. The database is
+   * only opened by the first write; until then every read finds nothing.
+   */
   public static RocksDbStateBackend openTemporary() {
     Path dir;
     try {
@@ -80,12 +100,28 @@ public final class RocksDbStateBackend implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create state directory " + directory, e);
     }
-    return new RocksDbStateBackend(directory, false, layoutVersion);
+    RocksDbStateBackend backend = new RocksDbStateBackend(directory, false, layoutVersion);
+    // A kept directory may hold another version's data: fail at open, not at the first write.
+    backend.database();
+    return backend;
   }
 
   private RocksDbStateBackend(Path directory, boolean deleteOnClose, int layoutVersion) {
     this.directory = directory;
     this.deleteOnClose = deleteOnClose;
+    this.layoutVersion = layoutVersion;
+    this.readOptions = track(new ReadOptions());
+    this.writeOptions = track(new WriteOptions().setDisableWAL(true));
+    // overwriteKey=true: the batch index keeps only the latest write per key, which is what
+    // getFromBatchAndDB and the merged iterators expect for plain put/delete.
+    this.batch = track(new WriteBatchWithIndex(true));
+  }
+
+  private RocksDB database() {
+    checkOpen();
+    if (db != null) {
+      return db;
+    }
     try {
       DBOptions dbOptions =
           track(
@@ -94,7 +130,12 @@ public final class RocksDbStateBackend implements AutoCloseable {
                   .setCreateMissingColumnFamilies(true)
                   // A temporary DB is deleted right after close; flushing it would be wasted I/O.
                   .setAvoidFlushDuringShutdown(deleteOnClose));
-      ColumnFamilyOptions cfOptions = track(new ColumnFamilyOptions());
+      dbOptions.setWriteBufferManager(NativeMemory.WRITE_BUFFERS);
+      ColumnFamilyOptions cfOptions =
+          track(
+              new ColumnFamilyOptions()
+                  .setTableFormatConfig(
+                      new BlockBasedTableConfig().setBlockCache(NativeMemory.BLOCK_CACHE)));
       List<ColumnFamilyDescriptor> descriptors =
           List.of(
               new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
@@ -105,12 +146,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
       resources.push(opened);
       handles.forEach(resources::push);
       this.db = opened;
-      this.readOptions = track(new ReadOptions());
-      this.writeOptions = track(new WriteOptions().setDisableWAL(true));
-      // overwriteKey=true: the batch index keeps only the latest write per key, which is what
-      // getFromBatchAndDB and the merged iterators expect for plain put/delete.
-      this.batch = track(new WriteBatchWithIndex(true));
       checkOrRecordLayoutVersion(handles.get(0), handles.get(1), layoutVersion, !deleteOnClose);
+      return opened;
     } catch (RocksDBException e) {
       throw closeAfterFailure(
           new IllegalStateException("Cannot open RocksDB state in " + directory, e));
@@ -187,6 +224,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** The value at {@code key}, including uncommitted writes, or null. */
   public byte @Nullable [] get(byte[] key) {
     checkOpen();
+    if (db == null) {
+      return null;
+    }
     try {
       return batch.getFromBatchAndDB(db, readOptions, key);
     } catch (RocksDBException e) {
@@ -196,7 +236,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Stages a put; visible to reads at once, durable in the DB after {@link #commit()}. */
   public void put(byte[] key, byte[] value) {
-    checkOpen();
+    database();
+    modifications++;
     try {
       batch.put(key, value);
     } catch (RocksDBException e) {
@@ -206,7 +247,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Stages a delete. */
   public void delete(byte[] key) {
-    checkOpen();
+    database();
+    modifications++;
     try {
       batch.delete(key);
     } catch (RocksDBException e) {
@@ -218,6 +260,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
   public void deleteRange(byte[] from, byte @Nullable [] toExclusive) {
     // WriteBatchWithIndex does not support DeleteRange, so delete the keys one by one; collect
     // first because modifying the batch invalidates its iterators.
+    if (neverWritten()) {
+      return;
+    }
     List<byte[]> keys = new ArrayList<>();
     try (RocksIterator it = mergedIterator()) {
       for (it.seek(from); it.isValid() && below(it.key(), toExclusive); it.next()) {
@@ -241,6 +286,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
    */
   public List<Entry> scan(byte[] from, byte @Nullable [] toExclusive) {
     List<Entry> entries = new ArrayList<>();
+    if (neverWritten()) {
+      return entries;
+    }
     try (RocksIterator it = mergedIterator()) {
       for (it.seek(from); it.isValid() && below(it.key(), toExclusive); it.next()) {
         entries.add(new Entry(it.key(), it.value()));
@@ -256,6 +304,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** The first key in {@code [from, toExclusive)}, or null. */
   public byte @Nullable [] firstKey(byte[] from, byte @Nullable [] toExclusive) {
+    if (neverWritten()) {
+      return null;
+    }
     try (RocksIterator it = mergedIterator()) {
       it.seek(from);
       return it.isValid() && below(it.key(), toExclusive) ? it.key() : null;
@@ -264,6 +315,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** The last key starting with {@code prefix}, or null. */
   public byte @Nullable [] lastKeyWithPrefix(byte[] prefix) {
+    if (neverWritten()) {
+      return null;
+    }
     byte[] end = StateKeys.prefixEnd(prefix);
     try (RocksIterator it = mergedIterator()) {
       if (end == null) {
@@ -276,6 +330,17 @@ public final class RocksDbStateBackend implements AutoCloseable {
       }
       return it.isValid() && StateKeys.hasPrefix(it.key(), prefix) ? it.key() : null;
     }
+  }
+
+  /** The next free 8-byte sequence number among keys {@code group + seq}, as appenders use. */
+  long nextSequence(byte[] group) {
+    long[] next = nextSequences.get(ByteBuffer.wrap(group));
+    if (next == null) {
+      byte[] last = lastKeyWithPrefix(group);
+      next = new long[] {last == null ? 0 : StateKeys.longAt(last, last.length - 8) + 1};
+      nextSequences.put(ByteBuffer.wrap(group), next);
+    }
+    return next[0]++;
   }
 
   /** Whether any key starts with {@code prefix}. */
@@ -291,18 +356,32 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Atomically applies every staged write to the database (without WAL). */
   public void commit() {
     checkOpen();
+    if (db == null) {
+      return; // nothing was ever written
+    }
     try {
       db.write(writeOptions, batch);
     } catch (RocksDBException e) {
       throw new IllegalStateException("RocksDB commit failed", e);
     }
     batch.clear();
+    nextSequences.clear();
   }
 
   /** Drops every staged write; reads see the last committed state again. */
   public void discard() {
     checkOpen();
+    modifications++;
     batch.clear();
+    nextSequences.clear();
+  }
+
+  /**
+   * Grows with every put, delete and discard: a value derived from reads (such as a minimum hold)
+   * is still valid while this has not changed.
+   */
+  public long modifications() {
+    return modifications;
   }
 
   /** Number of staged, uncommitted writes. */
@@ -318,6 +397,12 @@ public final class RocksDbStateBackend implements AutoCloseable {
       return;
     }
     closeAll();
+  }
+
+  /** Whether nothing was ever written, so every read finds nothing without opening the DB. */
+  private boolean neverWritten() {
+    checkOpen();
+    return db == null;
   }
 
   private RocksIterator mergedIterator() {

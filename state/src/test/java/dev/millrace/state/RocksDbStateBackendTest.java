@@ -200,6 +200,45 @@ class RocksDbStateBackendTest {
   }
 
   @Test
+  void aTemporaryBackendOpensItsDatabaseOnlyAtTheFirstWrite() throws Exception {
+    try (RocksDbStateBackend backend = RocksDbStateBackend.openTemporary()) {
+      BagState<Integer> bag = internals(backend, "k", 3).state(GLOBAL, BAG);
+      assertThat(bag.read(), org.hamcrest.Matchers.emptyIterable());
+      assertThat(backend.scan(new byte[0], null), empty());
+      assertThat(backend.minimumWatermarkHold(), nullValue());
+      backend.commit();
+      try (java.util.stream.Stream<Path> files = Files.list(backend.directory())) {
+        assertThat(files.count(), equalTo(0L));
+      }
+      bag.add(1);
+      try (java.util.stream.Stream<Path> files = Files.list(backend.directory())) {
+        assertThat(files.count() > 0, is(true));
+      }
+      assertThat(bag.read(), org.hamcrest.Matchers.contains(1));
+    }
+  }
+
+  @Test
+  void appendsStayInOrderAroundClearsCommitsAndDiscards() {
+    try (RocksDbStateBackend backend = RocksDbStateBackend.openTemporary()) {
+      BagState<Integer> bag = internals(backend, "k", 3).state(GLOBAL, BAG);
+      bag.add(1);
+      bag.add(2);
+      backend.commit();
+      bag.add(3);
+      backend.discard();
+      bag.add(4);
+      assertThat(bag.read(), org.hamcrest.Matchers.contains(1, 2, 4));
+      bag.clear();
+      bag.add(5);
+      bag.add(6);
+      backend.commit();
+      bag.add(7);
+      assertThat(bag.read(), org.hamcrest.Matchers.contains(5, 6, 7));
+    }
+  }
+
+  @Test
   void keysAreIsolatedFromEachOther() {
     try (RocksDbStateBackend backend = RocksDbStateBackend.openTemporary()) {
       // "a" and "ab" would collide without length prefixes if one were a prefix of the other.

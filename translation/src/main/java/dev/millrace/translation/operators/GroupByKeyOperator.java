@@ -12,6 +12,7 @@ import org.apache.beam.runners.core.NullSideInputReader;
 import org.apache.beam.runners.core.OutputWindowedValue;
 import org.apache.beam.runners.core.ReduceFnRunner;
 import org.apache.beam.runners.core.SystemReduceFn;
+import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.core.metrics.CounterCell;
 import org.apache.beam.runners.core.triggers.ExecutableTriggerStateMachine;
 import org.apache.beam.runners.core.triggers.TriggerStateMachines;
@@ -29,7 +30,7 @@ import org.joda.time.Instant;
 
 /**
  * GroupByKey with any windowing, trigger, lateness and accumulation mode, through runners-core's
- * {@link ReduceFnRunner}. State and timers live in memory ({@link KeyedState}) per key;
+ * {@link ReduceFnRunner}. State and timers live in the {@link KeyedState} (memory or RocksDB);
  * elements of a bundle are handed to the runner once per key at the bundle's end.
  */
 public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends AbstractOperator {
@@ -143,10 +144,7 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   protected void onWatermark(int port, long watermark) throws Exception {
     flushPending();
     keys.advanceInputWatermark(BeamTime.toInstant(watermark));
-    KeyedState.Due<K> due;
-    while ((due = keys.pollEventTimer()) != null) {
-      fire(due);
-    }
+    fireDue(keys::pollEventTimer);
   }
 
   /** Held back by ReduceFnRunner's watermark holds (pending panes) and timers' output times. */
@@ -166,18 +164,36 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   public void onProcessingTime(long now) throws Exception {
     flushPending();
     keys.advanceProcessingTime(new Instant(now));
-    KeyedState.Due<K> due;
-    while ((due = keys.pollProcessingTimer()) != null) {
-      fire(due);
-    }
+    fireDue(keys::pollProcessingTimer);
   }
 
-  private void fire(KeyedState.Due<K> due) throws Exception {
-    ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(due.entry());
-    runner.onTimers(List.of(due.timer()));
-    runner.persist();
-    // A key without timers has no window left, so no state either: forget it.
-    keys.track(due.entry(), pending.containsKey(due.entry()));
+  private interface TimerPoll<K> {
+    KeyedState.Due<K> poll() throws Exception;
+  }
+
+  /**
+   * Fires due timers earliest first, handing each run of consecutive timers of one key to one
+   * ReduceFnRunner (at the end of bounded input that is every window of the key at once). Timers
+   * a firing sets that are already due come in a later run.
+   */
+  private void fireDue(TimerPoll<K> timers) throws Exception {
+    KeyedState.Due<K> due = timers.poll();
+    List<TimerInternals.TimerData> run = new ArrayList<>();
+    while (due != null) {
+      KeyedState.Entry<K> entry = due.entry();
+      run.add(due.timer());
+      KeyedState.Due<K> next;
+      while ((next = timers.poll()) != null && next.entry() == entry) {
+        run.add(next.timer());
+      }
+      ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(entry);
+      runner.onTimers(run);
+      runner.persist();
+      run.clear();
+      // A key without timers has no window left, so no state either: forget it.
+      keys.track(entry, pending.containsKey(entry));
+      due = next;
+    }
   }
 
 }

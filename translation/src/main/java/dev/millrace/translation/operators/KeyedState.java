@@ -60,6 +60,8 @@ final class KeyedState<K> implements AutoCloseable {
   private final ArrayDeque<Entry<K>> dueProcessing = new ArrayDeque<>();
   private Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  private Instant minimumHold;
+  private long holdComputedAt = -1;
 
   KeyedState(
       Coder<K> keyCoder,
@@ -218,12 +220,15 @@ final class KeyedState<K> implements AutoCloseable {
    * start to end) it is null.
    */
   Instant minimumHold() {
-    Instant timers = timerStore == null ? null : timerStore.minimumHold();
-    Instant state = store.minimumWatermarkHold();
-    if (timers == null) {
-      return state;
+    // The engine asks on every step, but the answer can only change after a write.
+    long modifications = store.modifications();
+    if (modifications != holdComputedAt) {
+      Instant timers = timerStore == null ? null : timerStore.minimumHold();
+      Instant state = store.minimumWatermarkHold();
+      minimumHold = timers == null || (state != null && state.isBefore(timers)) ? state : timers;
+      holdComputedAt = modifications;
     }
-    return state == null || timers.isBefore(state) ? timers : state;
+    return minimumHold;
   }
 
   /** Makes the bundle's state and timer writes durable for later bundles. */

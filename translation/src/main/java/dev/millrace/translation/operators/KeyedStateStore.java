@@ -28,6 +28,11 @@ abstract class KeyedStateStore implements AutoCloseable {
     return null;
   }
 
+  /** Changes whenever the store's contents may have; constant for stores that track no holds. */
+  long modifications() {
+    return 0;
+  }
+
   void commit() {}
 
   @Override
@@ -60,6 +65,11 @@ abstract class KeyedStateStore implements AutoCloseable {
     @Override
     org.joda.time.Instant minimumWatermarkHold() {
       return backend.minimumWatermarkHold();
+    }
+
+    @Override
+    long modifications() {
+      return backend.modifications();
     }
 
     @Override
