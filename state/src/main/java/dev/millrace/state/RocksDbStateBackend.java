@@ -72,6 +72,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   // see a key, and opening a RocksDB costs milliseconds.
   private @Nullable RocksDB db;
   private long modifications;
+  private long discards;
   private boolean closed;
 
   /**
@@ -372,6 +373,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   public void discard() {
     checkOpen();
     modifications++;
+    discards++;
     batch.clear();
     nextSequences.clear();
   }
@@ -382,6 +384,11 @@ public final class RocksDbStateBackend implements AutoCloseable {
    */
   public long modifications() {
     return modifications;
+  }
+
+  /** How many times {@link #discard()} brought back deleted data: cached positions are stale. */
+  public long discards() {
+    return discards;
   }
 
   /** Number of staged, uncommitted writes. */

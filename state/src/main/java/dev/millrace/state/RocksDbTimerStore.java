@@ -37,6 +37,12 @@ public final class RocksDbTimerStore {
 
   private final RocksDbStateBackend backend;
   private final Coder<? extends BoundedWindow> windowCoder;
+  // Per time index: no timer lies below this key, so a poll seeks from here instead of from the
+  // index start. Polled timers are deleted, and a seek from the start would step over every one of
+  // those tombstones again: quadratic in the timers fired at one watermark. Moved back when a timer
+  // is set below it; forgotten when the backend discards (deleted timers come back).
+  private final byte[][] lowerBound = new byte[3][];
+  private long boundsValidForDiscards;
 
   /** A timer that is due, with the key group and encoded key it belongs to. */
   public record Due(int keyGroup, byte[] key, TimerData timer) {}
@@ -89,7 +95,12 @@ public final class RocksDbTimerStore {
     }
     remove(id);
     backend.put(key(BY_ID, id), value);
-    backend.put(key(indexOf(timer.getDomain()), StateKeys.sortableMillis(timestamp), id), EMPTY);
+    byte[] timeKey = key(indexOf(timer.getDomain()), StateKeys.sortableMillis(timestamp), id);
+    backend.put(timeKey, EMPTY);
+    int slot = timer.getDomain().ordinal();
+    if (lowerBound[slot] != null && Arrays.compareUnsigned(timeKey, lowerBound[slot]) < 0) {
+      lowerBound[slot] = timeKey;
+    }
     if (timer.getDomain() == TimeDomain.EVENT_TIME) {
       backend.put(key(HOLDS, StateKeys.sortableMillis(output), id), EMPTY);
     }
@@ -119,10 +130,18 @@ public final class RocksDbTimerStore {
   /** Removes and returns the earliest timer of {@code domain} before {@code before}, or null. */
   public @Nullable Due pollDue(TimeDomain domain, Instant before) {
     byte index = indexOf(domain);
-    byte[] first = backend.firstKey(new byte[] {index}, key(index, StateKeys.sortableMillis(before.getMillis())));
+    if (boundsValidForDiscards != backend.discards()) {
+      Arrays.fill(lowerBound, null);
+      boundsValidForDiscards = backend.discards();
+    }
+    int slot = domain.ordinal();
+    byte[] from = lowerBound[slot] != null ? lowerBound[slot] : new byte[] {index};
+    byte[] first = backend.firstKey(from, key(index, StateKeys.sortableMillis(before.getMillis())));
     if (first == null) {
+      // Nothing due; everything below the bound stays empty, so keep it.
       return null;
     }
+    lowerBound[slot] = first;
     byte[] id = Arrays.copyOfRange(first, 9, first.length);
     byte[] value = remove(id);
     if (value == null) {

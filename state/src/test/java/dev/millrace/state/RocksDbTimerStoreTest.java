@@ -95,6 +95,23 @@ class RocksDbTimerStoreTest {
   }
 
   @Test
+  void aTimerSetBelowTheLastPolledOneIsStillFoundAndADiscardBringsPolledTimersBack() {
+    for (int i = 0; i < 100; i++) {
+      timers.set(prefix(1, "k" + i), timer("t", 1000 + i, 1000 + i, TimeDomain.EVENT_TIME));
+    }
+    backend.commit();
+    for (int i = 0; i < 50; i++) {
+      assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(), is(new Instant(1000 + i)));
+    }
+    // Set while firing, earlier than everything polled so far: it must come next.
+    timers.set(prefix(2, "late"), timer("t", 10, 10, TimeDomain.EVENT_TIME));
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(), is(new Instant(10)));
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(), is(new Instant(1050)));
+    backend.discard();
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(), is(new Instant(1000)));
+  }
+
+  @Test
   void aHugeKeyIsStoredOnceAndComesBackWithItsTimer() {
     byte[] huge = new byte[5 << 20];
     java.util.Arrays.fill(huge, (byte) 'h');
