@@ -1,0 +1,135 @@
+package dev.millrace.benchmarks;
+
+import dev.millrace.benchmarks.queries.Queries;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs every query on every runner, each measurement in its own JVM, one at a time, in rounds whose
+ * runner order rotates, and prints a markdown table. A checksum that differs between runners
+ * fails the run.
+ *
+ * <p>Options: {@code --quick} (small N, one round: a few minutes), {@code --events=N}, {@code
+ * --rounds=R}, {@code --runners=a,b}, {@code --queries=Q0,Q3}, {@code --direct-events=N}
+ * (DirectRunner is slow; it gets its own N), {@code --seed=S}, {@code --job-timeout-seconds=T}.
+ */
+public final class BenchmarkSuite {
+
+  record Measurement(String runner, String query, long events, double seconds, String checksum, long peakHeapMb) {
+    double eventsPerSecond() {
+      return events / seconds;
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = parse(args);
+    boolean quick = options.containsKey("quick");
+    long events = Long.parseLong(options.getOrDefault("events", quick ? "200000" : "5000000"));
+    long directEvents = Long.parseLong(options.getOrDefault("direct-events", quick ? "20000" : "500000"));
+    int rounds = Integer.parseInt(options.getOrDefault("rounds", quick ? "1" : "3"));
+    long seed = Long.parseLong(options.getOrDefault("seed", "42"));
+    long timeout = Long.parseLong(options.getOrDefault("job-timeout-seconds", "900"));
+    List<String> runners = list(options.get("runners"), Runners.all());
+    List<String> queries = list(options.get("queries"), Queries.names());
+
+    List<Measurement> measurements = new ArrayList<>();
+    Map<String, double[]> fixedCost = new LinkedHashMap<>();
+    for (int round = 0; round < rounds; round++) {
+      for (String query : queries) {
+        for (int i = 0; i < runners.size(); i++) {
+          String runner = runners.get((i + round) % runners.size());
+          long n = runner.equals("direct") ? directEvents : events;
+          Map<String, String> result = runJob(runner, query, n, seed, timeout);
+          Measurement m = new Measurement(runner, query, n, Double.parseDouble(result.get("seconds")), result.get("checksum"), Long.parseLong(result.get("peakHeapMb")));
+          System.err.printf("round %d %-6s %-17s %,12.0f events/s  %s%n", round + 1, query, runner, m.eventsPerSecond(), m.checksum);
+          measurements.add(m);
+        }
+      }
+    }
+    for (String runner : runners) {
+      Map<String, String> result = runJob(runner, "fixed-cost", BenchmarkJob.FIXED_COST_EVENTS, seed, timeout);
+      fixedCost.put(runner, new double[] {Double.parseDouble(result.get("cold")), Double.parseDouble(result.get("warm"))});
+    }
+    Report report = new Report(runners, queries, measurements, fixedCost, events, directEvents, rounds);
+    System.out.println(report.markdown());
+    List<String> disagreements = report.disagreements();
+    if (!disagreements.isEmpty()) {
+      System.err.println("CHECKSUMS DISAGREE: " + disagreements);
+      System.exit(1);
+    }
+  }
+
+  /** Runs one {@link BenchmarkJob} in a fresh JVM with this JVM's class path. */
+  static Map<String, String> runJob(String runner, String query, long events, long seed, long timeoutSeconds)
+      throws IOException, InterruptedException {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx4g", "-cp", System.getProperty("java.class.path")));
+    command.addAll(List.of(BenchmarkJob.class.getName(), runner, query, Long.toString(events), Long.toString(seed)));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    // A hung job must fail this measurement, not hang the suite: kill it at the deadline.
+    Thread watchdog = new Thread(() -> {
+      try {
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        // the job ended first
+      }
+    }, "job-watchdog");
+    watchdog.setDaemon(true);
+    watchdog.start();
+    String resultLine = null;
+    StringBuilder tail = new StringBuilder();
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = out.readLine()) != null) {
+        if (line.startsWith("RESULT ")) {
+          resultLine = line;
+        } else {
+          tail.append(line).append('\n');
+          if (tail.length() > 20_000) {
+            tail.delete(0, tail.length() - 10_000);
+          }
+        }
+      }
+    }
+    process.waitFor();
+    watchdog.interrupt();
+    if (resultLine == null) {
+      throw new IllegalStateException(
+          runner + " " + query + " failed (exit " + process.exitValue() + ", killed after " + timeoutSeconds + " s if it ran that long):\n" + tail);
+    }
+    Map<String, String> fields = new HashMap<>();
+    for (String field : resultLine.substring("RESULT ".length()).split(" ")) {
+      int eq = field.indexOf('=');
+      fields.put(field.substring(0, eq), field.substring(eq + 1));
+    }
+    return fields;
+  }
+
+  private static Map<String, String> parse(String[] args) {
+    Map<String, String> options = new HashMap<>();
+    for (String arg : args) {
+      if (!arg.startsWith("--")) {
+        throw new IllegalArgumentException("Unexpected argument " + arg);
+      }
+      int eq = arg.indexOf('=');
+      options.put(eq < 0 ? arg.substring(2) : arg.substring(2, eq), eq < 0 ? "" : arg.substring(eq + 1));
+    }
+    return options;
+  }
+
+  private static List<String> list(String value, List<String> all) {
+    return value == null ? all : Arrays.asList(value.split(","));
+  }
+}

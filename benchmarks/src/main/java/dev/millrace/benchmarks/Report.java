@@ -1,0 +1,126 @@
+package dev.millrace.benchmarks;
+
+import dev.millrace.benchmarks.BenchmarkSuite.Measurement;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** Turns the measurements of one suite run into its markdown table. */
+final class Report {
+  private final List<String> runners;
+  private final List<String> queries;
+  private final List<Measurement> measurements;
+  private final Map<String, double[]> fixedCost;
+  private final long events;
+  private final long directEvents;
+  private final int rounds;
+
+  Report(List<String> runners, List<String> queries, List<Measurement> measurements, Map<String, double[]> fixedCost, long events, long directEvents, int rounds) {
+    this.runners = runners;
+    this.queries = queries;
+    this.measurements = measurements;
+    this.fixedCost = fixedCost;
+    this.events = events;
+    this.directEvents = directEvents;
+    this.rounds = rounds;
+  }
+
+  /** Median events/s of a runner on a query, or NaN if it was not measured. */
+  double throughput(String runner, String query) {
+    List<Double> values = measurements.stream()
+        .filter(m -> m.runner().equals(runner) && m.query().equals(query))
+        .map(Measurement::eventsPerSecond)
+        .sorted()
+        .collect(Collectors.toList());
+    return values.isEmpty() ? Double.NaN : values.get(values.size() / 2);
+  }
+
+  long peakHeap(String runner, String query) {
+    return measurements.stream()
+        .filter(m -> m.runner().equals(runner) && m.query().equals(query))
+        .mapToLong(Measurement::peakHeapMb)
+        .max()
+        .orElse(-1);
+  }
+
+  /** Queries whose runners did not all produce one checksum, with what each produced. */
+  List<String> disagreements() {
+    List<String> problems = new ArrayList<>();
+    for (String query : queries) {
+      // DirectRunner runs a different N, so it is checked against nothing but itself.
+      Set<String> main = new LinkedHashSet<>();
+      Set<String> direct = new LinkedHashSet<>();
+      for (Measurement m : measurements) {
+        if (m.query().equals(query)) {
+          (m.events() == events ? main : direct).add(m.runner() + "=" + m.checksum());
+        }
+      }
+      if (main.stream().map(s -> s.substring(s.indexOf('=') + 1)).distinct().count() > 1
+          || direct.stream().map(s -> s.substring(s.indexOf('=') + 1)).distinct().count() > 1) {
+        problems.add(query + " " + main + " " + direct);
+      }
+    }
+    return problems;
+  }
+
+  String markdown() {
+    StringBuilder out = new StringBuilder();
+    out.append(String.format(Locale.ROOT, "Events per second (median of %d round%s; N = %,d events%s).%n%n",
+        rounds, rounds == 1 ? "" : "s", events, runners.contains("direct") ? String.format(Locale.ROOT, ", DirectRunner N = %,d", directEvents) : ""));
+    out.append("| Query |");
+    runners.forEach(r -> out.append(' ').append(r).append(" |"));
+    List<String[]> ratios = ratioColumns();
+    ratios.forEach(r -> out.append(' ').append(r[0]).append(" |"));
+    out.append(" checksum (lines:sum) |\n|---|");
+    runners.forEach(r -> out.append("---:|"));
+    ratios.forEach(r -> out.append("---:|"));
+    out.append("---|\n");
+    for (String query : queries) {
+      out.append("| ").append(query).append(" |");
+      for (String runner : runners) {
+        out.append(String.format(Locale.ROOT, " %,.0f |", throughput(runner, query)));
+      }
+      for (String[] ratio : ratios) {
+        double r = throughput(ratio[1], query) / throughput(ratio[2], query);
+        out.append(String.format(Locale.ROOT, ratio[3].equals("%") ? " %.1f%% |" : " %.2fx |", ratio[3].equals("%") ? 100 * r : r));
+      }
+      String checksum = measurements.stream().filter(m -> m.query().equals(query) && m.events() == events).map(Measurement::checksum).findFirst().orElse("-");
+      out.append(' ').append(checksum).append(disagreements().stream().anyMatch(d -> d.startsWith(query + " ")) ? " **DISAGREE**" : "").append(" |\n");
+    }
+    out.append("\nPeak heap used (MB, max over rounds):\n\n| Query |");
+    runners.forEach(r -> out.append(' ').append(r).append(" |"));
+    out.append("\n|---|");
+    runners.forEach(r -> out.append("---:|"));
+    out.append('\n');
+    for (String query : queries) {
+      out.append("| ").append(query).append(" |");
+      runners.forEach(r -> out.append(' ').append(peakHeap(r, query)).append(" |"));
+      out.append('\n');
+    }
+    out.append("\nFixed cost: a 1,000-event Q0 job, seconds in-process (first job of a fresh JVM / third):\n\n");
+    out.append("| Runner | cold | warm |\n|---|---:|---:|\n");
+    fixedCost.forEach((runner, t) -> out.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f |%n", runner, t[0], t[1])));
+    return out.toString();
+  }
+
+  /** {title, numerator runner, denominator runner, "%" or "x"} for each ratio both sides measured. */
+  private List<String[]> ratioColumns() {
+    List<String[]> columns = new ArrayList<>();
+    String[][] wanted = {
+      {"millrace ÷ flink-batch", "millrace", "flink-batch", "x"},
+      {"millrace-rocksdb ÷ flink-streaming-rocksdb", "millrace-rocksdb", "flink-streaming-rocksdb", "x"},
+      {"millrace ÷ direct", "millrace", "direct", "x"},
+      {"millrace ÷ plain-java", "millrace", Runners.PLAIN, "%"},
+    };
+    for (String[] w : wanted) {
+      if (runners.contains(w[1]) && runners.contains(w[2])) {
+        columns.add(w);
+      }
+    }
+    return columns;
+  }
+}

@@ -1,0 +1,69 @@
+package dev.millrace.benchmarks;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.hasSize;
+
+import dev.millrace.benchmarks.queries.Queries;
+import dev.millrace.benchmarks.queries.Query;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The benchmark harness at a tiny N: every runner agrees with plain Java on every query. */
+class HarnessSmokeTest {
+  private static final long EVENTS = 3_000;
+  private static final long SEED = 7;
+
+  static List<String> queries() {
+    return Queries.names();
+  }
+
+  @ParameterizedTest
+  @MethodSource("queries")
+  @Timeout(120)
+  void everyRunnerAgreesWithPlainJava(String name) {
+    Query query = Queries.byName(name);
+    Checksum expected = BenchmarkJob.plain(query, EVENTS, SEED);
+    assertThat(name + " produces output", expected.count(), greaterThan(0L));
+    for (String runner : Runners.BEAM) {
+      assertThat(name + " on " + runner, BenchmarkJob.time(runner, query, EVENTS, SEED).checksum(), equalTo(expected));
+    }
+  }
+
+  @Test
+  void aDifferentSeedGivesADifferentChecksum() {
+    Query q3 = Queries.byName("Q0");
+    assertThat(BenchmarkJob.plain(q3, EVENTS, SEED).equals(BenchmarkJob.plain(q3, EVENTS, SEED + 1)), equalTo(false));
+  }
+
+  @Test
+  @Timeout(120)
+  void aJobRunsInItsOwnJvmAndReportsOneResultLine() throws Exception {
+    Map<String, String> result = BenchmarkSuite.runJob("millrace", "Q2", EVENTS, SEED, 100);
+    assertThat(result.get("checksum"), equalTo(BenchmarkJob.plain(Queries.byName("Q2"), EVENTS, SEED).toString()));
+    assertThat(Double.parseDouble(result.get("seconds")) > 0, equalTo(true));
+  }
+
+  @Test
+  void theReportFlagsRunnersThatDisagree() {
+    List<BenchmarkSuite.Measurement> measurements =
+        List.of(
+            new BenchmarkSuite.Measurement("plain-java", "Q1", 10, 1.0, "5:a", 1),
+            new BenchmarkSuite.Measurement("millrace", "Q1", 10, 0.5, "5:a", 1),
+            new BenchmarkSuite.Measurement("plain-java", "Q2", 10, 1.0, "5:b", 1),
+            new BenchmarkSuite.Measurement("millrace", "Q2", 10, 0.5, "4:b", 1));
+    Report report = new Report(List.of("plain-java", "millrace"), List.of("Q1", "Q2"), measurements, Map.of(), 10, 10, 1);
+    assertThat(report.disagreements(), hasSize(1));
+    assertThat(report.disagreements().get(0), containsString("Q2"));
+    assertThat(report.markdown(), containsString("| Q1 | 10 | 20 | 200.0% | 5:a |"));
+    Report agreeing = new Report(List.of("plain-java", "millrace"), List.of("Q1"), measurements, Map.of(), 10, 10, 1);
+    assertThat(agreeing.disagreements(), empty());
+  }
+}
