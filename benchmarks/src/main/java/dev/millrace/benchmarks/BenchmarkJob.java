@@ -27,7 +27,7 @@ public final class BenchmarkJob {
       time(runner, Queries.byName("Q0"), FIXED_COST_EVENTS, seed);
       double warm = time(runner, Queries.byName("Q0"), FIXED_COST_EVENTS, seed).seconds;
       System.out.printf("RESULT runner=%s query=fixed-cost cold=%.4f warm=%.4f%n", runner, cold, warm);
-      return;
+      exit();
     }
     Query query = Queries.byName(args[1]);
     try (HeapSampler heap = new HeapSampler()) {
@@ -36,7 +36,12 @@ public final class BenchmarkJob {
           "RESULT runner=%s query=%s events=%d seconds=%.4f checksum=%s peakHeapMb=%d%n",
           runner, query.name(), events, timed.seconds, timed.checksum, heap.peakBytes() >> 20);
     }
-    // Runners may leave non-daemon threads behind (DirectRunner's pools); the result is out.
+    exit();
+  }
+
+  /** Runners may leave non-daemon threads behind (DirectRunner's pools); the result is out. */
+  private static void exit() {
+    System.out.flush();
     System.exit(0);
   }
 

@@ -79,6 +79,7 @@ final class Report {
     runners.forEach(r -> out.append("---:|"));
     ratios.forEach(r -> out.append("---:|"));
     out.append("---|\n");
+    List<String> disagreements = disagreements();
     for (String query : queries) {
       out.append("| ").append(query).append(" |");
       for (String runner : runners) {
@@ -89,7 +90,7 @@ final class Report {
         out.append(String.format(Locale.ROOT, ratio[3].equals("%") ? " %.1f%% |" : " %.2fx |", ratio[3].equals("%") ? 100 * r : r));
       }
       String checksum = measurements.stream().filter(m -> m.query().equals(query) && m.events() == events).map(Measurement::checksum).findFirst().orElse("-");
-      out.append(' ').append(checksum).append(disagreements().stream().anyMatch(d -> d.startsWith(query + " ")) ? " **DISAGREE**" : "").append(" |\n");
+      out.append(' ').append(checksum).append(disagreements.stream().anyMatch(d -> d.startsWith(query + " ")) ? " **DISAGREE**" : "").append(" |\n");
     }
     out.append("\nPeak heap used (MB, max over rounds):\n\n| Query |");
     runners.forEach(r -> out.append(' ').append(r).append(" |"));

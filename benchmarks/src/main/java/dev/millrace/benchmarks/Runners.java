@@ -14,7 +14,9 @@ public final class Runners {
   private Runners() {}
 
   public static List<String> all() {
-    return List.of(PLAIN, "millrace", "millrace-rocksdb", "direct");
+    List<String> all = new java.util.ArrayList<>(List.of(PLAIN));
+    all.addAll(BEAM);
+    return all;
   }
 
   /** Pipeline options that select {@code runner}, or a clear error for an unknown name. */
