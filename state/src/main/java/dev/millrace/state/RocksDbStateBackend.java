@@ -86,7 +86,17 @@ public final class RocksDbStateBackend implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create a temporary state directory", e);
     }
-    return new RocksDbStateBackend(dir, true, LAYOUT_VERSION);
+    try {
+      return new RocksDbStateBackend(dir, true, LAYOUT_VERSION);
+    } catch (RuntimeException | Error e) {
+      // Nobody will ever close this backend, so nobody else would remove the directory.
+      try {
+        deleteRecursively(dir);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
   }
 
   /** Opens (or creates) a backend in {@code directory}, which is kept on close. */
