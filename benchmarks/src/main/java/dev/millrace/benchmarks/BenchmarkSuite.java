@@ -69,11 +69,16 @@ public final class BenchmarkSuite {
     }
   }
 
-  /** Runs one {@link BenchmarkJob} in a fresh JVM with this JVM's class path. */
+  /**
+   * Runs one {@link BenchmarkJob} in a fresh JVM: with this JVM's class path, or for a Flink
+   * runner with {@link FlinkClassPath}'s, so Flink's frocksdbjni and our rocksdbjni never meet.
+   */
   static Map<String, String> runJob(String runner, String query, long events, long seed, long timeoutSeconds)
       throws IOException, InterruptedException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx4g", "-cp", System.getProperty("java.class.path")));
+    String classPath = Runners.FLINK.contains(runner) ? FlinkClassPath.get() : System.getProperty("java.class.path");
+    List<String> command =
+        new ArrayList<>(List.of(java.toString(), "-Xmx4g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classPath));
     command.addAll(List.of(BenchmarkJob.class.getName(), runner, query, Long.toString(events), Long.toString(seed)));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     // A hung job must fail this measurement, not hang the suite: kill it at the deadline.

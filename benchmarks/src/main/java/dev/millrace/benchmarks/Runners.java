@@ -11,12 +11,31 @@ public final class Runners {
 
   public static final List<String> BEAM = List.of("millrace", "millrace-rocksdb", "direct");
 
+  /** Runners whose jobs need Flink's own class path (see {@code flink-classpath/pom.xml}). */
+  public static final List<String> FLINK = List.of("flink-batch", "flink-streaming-rocksdb");
+
   private Runners() {}
 
   public static List<String> all() {
     List<String> all = new java.util.ArrayList<>(List.of(PLAIN));
     all.addAll(BEAM);
+    all.addAll(FLINK);
     return all;
+  }
+
+  private static int cores() {
+    return Runtime.getRuntime().availableProcessors();
+  }
+
+  /** Flink's RocksDB backend wants a checkpoint URI even when no checkpoint is taken. */
+  private static String flinkCheckpointDirectory() {
+    try {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("millrace-bench-flink-");
+      dir.toFile().deleteOnExit();
+      return dir.toUri().toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Pipeline options that select {@code runner}, or a clear error for an unknown name. */
@@ -29,6 +48,20 @@ public final class Runners {
       case "direct":
         // As users get it: DirectRunner's immutability and encodability checks stay on.
         return PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create();
+      case "flink-batch":
+        // An embedded Flink mini-cluster with as many slots as Millrace has worker threads.
+        return PipelineOptionsFactory.fromArgs(
+                "--runner=FlinkRunner", "--flinkMaster=[local]", "--streaming=false", "--parallelism=" + cores())
+            .create();
+      case "flink-streaming-rocksdb":
+        return PipelineOptionsFactory.fromArgs(
+                "--runner=FlinkRunner",
+                "--flinkMaster=[local]",
+                "--streaming=true",
+                "--parallelism=" + cores(),
+                "--stateBackend=rocksdb",
+                "--stateBackendStoragePath=" + flinkCheckpointDirectory())
+            .create();
       default:
         throw new IllegalArgumentException("Unknown runner " + runner + "; known: " + all());
     }
