@@ -3,9 +3,11 @@ package dev.millrace.translation;
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
+import dev.millrace.translation.operators.BoundedGroupByKeyOperator;
 import dev.millrace.translation.operators.GroupByKeyOperator;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.runners.AppliedPTransform;
+import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.values.PCollection;
 
 /** GroupByKey: a HASH exchange by key group into a vertex headed by the grouping operator. */
@@ -24,10 +26,25 @@ final class GroupByKeyTranslator implements TransformTranslator {
             context.parallelism(),
             new OperatorNode(
                 name,
-                () -> new GroupByKeyOperator<>(coder, input.getWindowingStrategy(), context.options(), context.stateBackend()),
+                groupsOnceAtTheEnd(input, context.stateBackend())
+                    ? () -> new BoundedGroupByKeyOperator<>(coder.getKeyCoder(), input.getWindowingStrategy())
+                    : () ->
+                        new GroupByKeyOperator<>(
+                            coder, input.getWindowingStrategy(), context.options(), context.stateBackend()),
                 1,
                 1));
     context.exchange(input, in, EdgeKind.HASH, context.keyGroupsOf(coder.getKeyCoder()));
     context.setProducer(Translations.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
+  }
+
+  /**
+   * Whether {@link BoundedGroupByKeyOperator} can group this input: bounded (one watermark step,
+   * to the end), the default trigger (one on-time pane per window, whatever the arrival order) and
+   * state in memory (it holds the input on the heap, which ROCKSDB mode promises not to do).
+   */
+  private static boolean groupsOnceAtTheEnd(PCollection<?> input, StateBackendKind stateBackend) {
+    return input.isBounded() == PCollection.IsBounded.BOUNDED
+        && stateBackend == StateBackendKind.MEMORY
+        && input.getWindowingStrategy().getTrigger() instanceof DefaultTrigger;
   }
 }
