@@ -35,7 +35,8 @@ import org.rocksdb.WriteOptions;
  * <p>All writes are staged in an indexed write batch and reach the database only on {@link
  * #commit()}, which the engine calls at the end of a bundle; a failed bundle is dropped with
  * {@link #discard()}. Reads merge the batch over the database, so a bundle sees its own writes. A
- * per-bundle cache in front of the batch remembers where each bag-like cell appends next.
+ * cache in front of the batch remembers small values read and written, and where each bag-like
+ * cell appends next.
  * The WAL is off: the engine recovers from checkpoints, not from RocksDB's log.
  *
  * <p>Not thread-safe: the engine processes one bundle at a time per backend.
@@ -44,6 +45,15 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Version of the key layout described in {@link StateKeys}; bump on any incompatible change. */
   public static final int LAYOUT_VERSION = 2;
+
+  /** The read cache is emptied when it would hold more than this many bytes of keys and values. */
+  private static final long MAX_CACHED_BYTES = 16L << 20;
+
+  /** Puts of values up to this size are cached; larger ones only invalidate. */
+  private static final int MAX_CACHED_PUT = 256;
+
+  // Compared by identity: a real empty value is another array.
+  private static final byte[] ABSENT = new byte[0];
 
   // The version lives in its own column family so that it can never fall inside a key-group range.
   private static final byte[] META_COLUMN_FAMILY = "millrace-meta".getBytes(StandardCharsets.UTF_8);
@@ -68,6 +78,14 @@ public final class RocksDbStateBackend implements AutoCloseable {
   // list timestamp), so only a group's first add in a bundle seeks. Never invalidated by deletes:
   // a sequence only has to grow, gaps are harmless. Dropped at commit and discard.
   private final Map<ByteBuffer, long[]> nextSequences = new HashMap<>();
+  // Values read or written, by key; ABSENT marks a key known to hold nothing. A put of a large
+  // value only forgets its key (such values are bag elements and the like, never read back one by
+  // one); a small one is kept, because read-modify-write cells (counters, map entries) read right
+  // back what they wrote. This backend is its database's only writer, so entries stay true
+  // across commits; a discard drops them with the batch. Point reads (value cells, map entries,
+  // timer identities) are most of a stateful job's RocksDB calls, and the same keys recur.
+  private final Map<ByteBuffer, byte[]> values = new HashMap<>();
+  private long cachedBytes;
   // Null until the first write of a temporary backend: most keyed subtasks of a small job never
   // see a key, and opening a RocksDB costs milliseconds.
   private @Nullable RocksDB db;
@@ -238,17 +256,58 @@ public final class RocksDbStateBackend implements AutoCloseable {
     if (db == null) {
       return null;
     }
+    ByteBuffer cacheKey = ByteBuffer.wrap(key);
+    byte[] cached = values.get(cacheKey);
+    if (cached != null) {
+      return cached == ABSENT ? null : cached;
+    }
+    byte[] value;
     try {
-      return batch.getFromBatchAndDB(db, readOptions, key);
+      value = batch.getFromBatchAndDB(db, readOptions, key);
     } catch (RocksDBException e) {
       throw new IllegalStateException("RocksDB read failed", e);
     }
+    remember(cacheKey, value == null ? ABSENT : value);
+    return value;
   }
 
-  /** Stages a put; visible to reads at once, durable in the DB after {@link #commit()}. */
+  private void remember(ByteBuffer key, byte[] value) {
+    long size = key.capacity() + value.length + 64L;
+    if (cachedBytes + size > MAX_CACHED_BYTES) {
+      forgetAllValues();
+      if (size > MAX_CACHED_BYTES) {
+        return;
+      }
+    }
+    byte[] previous = values.put(key, value);
+    cachedBytes += size - (previous == null ? 0 : key.capacity() + previous.length + 64L);
+  }
+
+  private void forget(ByteBuffer key) {
+    byte[] previous = values.remove(key);
+    if (previous != null) {
+      cachedBytes -= key.capacity() + previous.length + 64L;
+    }
+  }
+
+  private void forgetAllValues() {
+    values.clear();
+    cachedBytes = 0;
+  }
+
+  /**
+   * Stages a put; visible to reads at once, durable in the DB after {@link #commit()}. The cache
+   * may keep {@code key} and {@code value}, and arrays {@link #get} returns are shared with it:
+   * never change either afterwards.
+   */
   public void put(byte[] key, byte[] value) {
     database();
     modifications++;
+    if (value.length <= MAX_CACHED_PUT) {
+      remember(ByteBuffer.wrap(key), value);
+    } else {
+      forget(ByteBuffer.wrap(key));
+    }
     try {
       batch.put(key, value);
     } catch (RocksDBException e) {
@@ -260,6 +319,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   public void delete(byte[] key) {
     database();
     modifications++;
+    remember(ByteBuffer.wrap(key), ABSENT);
     try {
       batch.delete(key);
     } catch (RocksDBException e) {
@@ -386,6 +446,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
     discards++;
     batch.clear();
     nextSequences.clear();
+    forgetAllValues();
   }
 
   /**
