@@ -25,9 +25,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BenchmarkSuite {
 
+  /** One job's result; a job that failed or was killed has {@link #FAILED} as its checksum. */
   record Measurement(String runner, String query, long events, double seconds, String checksum, long peakHeapMb) {
+    static final String FAILED = "failed";
+
     double eventsPerSecond() {
-      return events / seconds;
+      return failed() ? Double.NaN : events / seconds;
+    }
+
+    boolean failed() {
+      return checksum.equals(FAILED);
     }
   }
 
@@ -49,22 +56,40 @@ public final class BenchmarkSuite {
         for (int i = 0; i < runners.size(); i++) {
           String runner = runners.get((i + round) % runners.size());
           long n = runner.equals("direct") ? directEvents : events;
-          Map<String, String> result = runJob(runner, query, n, seed, timeout);
-          Measurement m = new Measurement(runner, query, n, Double.parseDouble(result.get("seconds")), result.get("checksum"), Long.parseLong(result.get("peakHeapMb")));
+          Measurement m;
+          try {
+            Map<String, String> result = runJob(runner, query, n, seed, timeout);
+            m = new Measurement(runner, query, n, Double.parseDouble(result.get("seconds")), result.get("checksum"), Long.parseLong(result.get("peakHeapMb")));
+          } catch (IllegalStateException e) {
+            // One runner failing one query must not cost the whole run its other measurements.
+            System.err.println(e.getMessage());
+            m = new Measurement(runner, query, n, Double.NaN, Measurement.FAILED, -1);
+          }
           System.err.printf("round %d %-6s %-17s %,12.0f events/s  %s%n", round + 1, query, runner, m.eventsPerSecond(), m.checksum);
           measurements.add(m);
         }
       }
     }
     for (String runner : runners) {
-      Map<String, String> result = runJob(runner, "fixed-cost", BenchmarkJob.FIXED_COST_EVENTS, seed, timeout);
-      fixedCost.put(runner, new double[] {Double.parseDouble(result.get("cold")), Double.parseDouble(result.get("warm"))});
+      try {
+        Map<String, String> result = runJob(runner, "fixed-cost", BenchmarkJob.FIXED_COST_EVENTS, seed, timeout);
+        fixedCost.put(runner, new double[] {Double.parseDouble(result.get("cold")), Double.parseDouble(result.get("warm"))});
+      } catch (IllegalStateException e) {
+        System.err.println(e.getMessage());
+        fixedCost.put(runner, new double[] {Double.NaN, Double.NaN});
+      }
     }
     Report report = new Report(runners, queries, measurements, fixedCost, events, directEvents, rounds);
     System.out.println(report.markdown());
     List<String> disagreements = report.disagreements();
     if (!disagreements.isEmpty()) {
       System.err.println("CHECKSUMS DISAGREE: " + disagreements);
+    }
+    long failed = measurements.stream().filter(Measurement::failed).count();
+    if (failed > 0) {
+      System.err.println(failed + " measurement(s) failed; see the messages above");
+    }
+    if (!disagreements.isEmpty() || failed > 0) {
       System.exit(1);
     }
   }

@@ -32,7 +32,7 @@ final class Report {
   /** Median events/s of a runner on a query, or NaN if it was not measured. */
   double throughput(String runner, String query) {
     List<Double> values = measurements.stream()
-        .filter(m -> m.runner().equals(runner) && m.query().equals(query))
+        .filter(m -> m.runner().equals(runner) && m.query().equals(query) && !m.failed())
         .map(Measurement::eventsPerSecond)
         .sorted()
         .collect(Collectors.toList());
@@ -55,7 +55,7 @@ final class Report {
       Set<String> main = new LinkedHashSet<>();
       Set<String> direct = new LinkedHashSet<>();
       for (Measurement m : measurements) {
-        if (m.query().equals(query)) {
+        if (m.query().equals(query) && !m.failed()) {
           (m.events() == events ? main : direct).add(m.runner() + "=" + m.checksum());
         }
       }
@@ -83,13 +83,15 @@ final class Report {
     for (String query : queries) {
       out.append("| ").append(query).append(" |");
       for (String runner : runners) {
-        out.append(String.format(Locale.ROOT, " %,.0f |", throughput(runner, query)));
+        double throughput = throughput(runner, query);
+        boolean failed = measurements.stream().anyMatch(m -> m.failed() && m.runner().equals(runner) && m.query().equals(query));
+        out.append(Double.isNaN(throughput) ? (failed ? " failed |" : " - |") : String.format(Locale.ROOT, " %,.0f |", throughput));
       }
       for (String[] ratio : ratios) {
         double r = throughput(ratio[1], query) / throughput(ratio[2], query);
-        out.append(String.format(Locale.ROOT, ratio[3].equals("%") ? " %.1f%% |" : " %.2fx |", ratio[3].equals("%") ? 100 * r : r));
+        out.append(Double.isNaN(r) ? " - |" : String.format(Locale.ROOT, ratio[3].equals("%") ? " %.1f%% |" : " %.2fx |", ratio[3].equals("%") ? 100 * r : r));
       }
-      String checksum = measurements.stream().filter(m -> m.query().equals(query) && m.events() == events).map(Measurement::checksum).findFirst().orElse("-");
+      String checksum = measurements.stream().filter(m -> m.query().equals(query) && m.events() == events && !m.failed()).map(Measurement::checksum).findFirst().orElse("-");
       out.append(' ').append(checksum).append(disagreements.stream().anyMatch(d -> d.startsWith(query + " ")) ? " **DISAGREE**" : "").append(" |\n");
     }
     out.append("\nPeak heap used (MB, max over rounds):\n\n| Query |");

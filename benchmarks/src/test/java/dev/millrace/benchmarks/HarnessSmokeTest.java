@@ -63,6 +63,13 @@ class HarnessSmokeTest {
     assertThat(report.disagreements(), hasSize(1));
     assertThat(report.disagreements().get(0), containsString("Q2"));
     assertThat(report.markdown(), containsString("| Q1 | 10 | 20 | 200.0% | 5:a |"));
+    List<BenchmarkSuite.Measurement> withFailure =
+        List.of(
+            new BenchmarkSuite.Measurement("plain-java", "Q1", 10, 1.0, "5:a", 1),
+            new BenchmarkSuite.Measurement("millrace", "Q1", 10, Double.NaN, BenchmarkSuite.Measurement.FAILED, -1));
+    Report failing = new Report(List.of("plain-java", "millrace"), List.of("Q1"), withFailure, Map.of(), 10, 10, 1);
+    assertThat(failing.disagreements(), empty());
+    assertThat(failing.markdown(), containsString("| Q1 | 10 | failed | - | 5:a |"));
     Report agreeing = new Report(List.of("plain-java", "millrace"), List.of("Q1"), measurements, Map.of(), 10, 10, 1);
     assertThat(agreeing.disagreements(), empty());
   }
