@@ -20,8 +20,7 @@ final class RocksDbBagState<T> extends RocksDbState implements BagState<T> {
 
   @Override
   public void add(T value) {
-    byte[] key = StateKeys.withSubKey(prefix, StateKeys.sequence(nextSequence(prefix)));
-    backend.put(key, Codec.encode(elemCoder, value));
+    backend.append(prefix, Codec.encode(elemCoder, value));
   }
 
   @Override

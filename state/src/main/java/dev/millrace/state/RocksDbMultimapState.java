@@ -33,10 +33,7 @@ final class RocksDbMultimapState<K, V> extends RocksDbState implements MultimapS
 
   @Override
   public void put(K key, V value) {
-    byte[] group = groupOf(key);
-    backend.put(
-        StateKeys.withSubKey(group, StateKeys.sequence(nextSequence(group))),
-        Codec.encode(valueCoder, value));
+    backend.append(groupOf(key), Codec.encode(valueCoder, value));
   }
 
   @Override

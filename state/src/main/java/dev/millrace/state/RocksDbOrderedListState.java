@@ -28,10 +28,7 @@ final class RocksDbOrderedListState<T> extends RocksDbState implements OrderedLi
 
   @Override
   public void add(TimestampedValue<T> value) {
-    byte[] group = timestampBound(value.getTimestamp());
-    backend.put(
-        StateKeys.withSubKey(group, StateKeys.sequence(nextSequence(group))),
-        Codec.encode(elemCoder, value.getValue()));
+    backend.append(timestampBound(value.getTimestamp()), Codec.encode(elemCoder, value.getValue()));
   }
 
   @Override

@@ -23,8 +23,4 @@ abstract class RocksDbState implements State {
     return LazyState.of(() -> !backend.hasKeyWithPrefix(prefix));
   }
 
-  /** The next free 8-byte sequence number among keys {@code group + seq}. */
-  long nextSequence(byte[] group) {
-    return backend.nextSequence(group);
-  }
 }

@@ -301,9 +301,21 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * never change either afterwards.
    */
   public void put(byte[] key, byte[] value) {
+    write(key, value, value.length <= MAX_CACHED_PUT);
+  }
+
+  /**
+   * Stages {@code value} under {@code group + next sequence number}: appends in insertion order
+   * to a group whose entries are read back only by scans, so the read cache is not involved.
+   */
+  public void append(byte[] group, byte[] value) {
+    write(StateKeys.withSubKey(group, StateKeys.sequence(nextSequence(group))), value, false);
+  }
+
+  private void write(byte[] key, byte[] value, boolean cache) {
     database();
     modifications++;
-    if (value.length <= MAX_CACHED_PUT) {
+    if (cache) {
       remember(ByteBuffer.wrap(key), value);
     } else {
       forget(ByteBuffer.wrap(key));
@@ -368,6 +380,36 @@ public final class RocksDbStateBackend implements AutoCloseable {
     return entries;
   }
 
+  /** Receives entries of {@link #forEach}; may not write to the backend while it runs. */
+  public interface EntryVisitor {
+    void visit(byte[] key, byte[] value) throws Exception;
+  }
+
+  /**
+   * Visits every entry in {@code [from, toExclusive)} in key order, including uncommitted writes,
+   * one at a time: unlike {@link #scan}, the range may be far larger than the heap.
+   */
+  public void forEach(byte[] from, byte @Nullable [] toExclusive, EntryVisitor visitor) throws Exception {
+    if (neverWritten()) {
+      return;
+    }
+    try (RocksIterator it = mergedIterator()) {
+      for (it.seek(from); it.isValid() && below(it.key(), toExclusive); it.next()) {
+        visitor.visit(it.key(), it.value());
+      }
+    }
+  }
+
+  /** The encoded user key of a stored state key (its component after the key group). */
+  public byte[] encodedKeyOf(byte[] storedKey) {
+    return encodedKeyAt(storedKey, StateKeys.KEY_GROUP_BYTES);
+  }
+
+  /** The length of the {@code [key group][key]} prefix at the start of a stored state key. */
+  public static int keyPrefixLength(byte[] storedKey) {
+    return StateKeys.keyComponentAt(storedKey, StateKeys.KEY_GROUP_BYTES)[1];
+  }
+
   /** All entries whose key starts with {@code prefix}. */
   public List<Entry> scanPrefix(byte[] prefix) {
     return scan(prefix, StateKeys.prefixEnd(prefix));
@@ -403,8 +445,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
     }
   }
 
-  /** The next free 8-byte sequence number among keys {@code group + seq}, as appenders use. */
-  long nextSequence(byte[] group) {
+  /** The next free 8-byte sequence number among keys {@code group + seq}. */
+  private long nextSequence(byte[] group) {
     long[] next = nextSequences.get(ByteBuffer.wrap(group));
     if (next == null) {
       byte[] last = lastKeyWithPrefix(group);

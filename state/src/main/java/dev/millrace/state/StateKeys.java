@@ -46,6 +46,11 @@ public final class StateKeys {
     return new byte[] {(byte) (keyGroup >>> 8), (byte) keyGroup};
   }
 
+  /** The smallest byte string above every key group's range (and below every index prefix). */
+  public static byte[] keyGroupsEnd() {
+    return new byte[] {(byte) (MAX_KEY_GROUPS >>> 8)};
+  }
+
   /** The key group a stored key belongs to. */
   public static int keyGroupOf(byte[] storedKey) {
     if (storedKey.length < KEY_GROUP_BYTES) {

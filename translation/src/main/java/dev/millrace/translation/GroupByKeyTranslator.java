@@ -26,8 +26,8 @@ final class GroupByKeyTranslator implements TransformTranslator {
             context.parallelism(),
             new OperatorNode(
                 name,
-                groupsOnceAtTheEnd(input, context.stateBackend())
-                    ? () -> new BoundedGroupByKeyOperator<>(coder.getKeyCoder(), input.getWindowingStrategy())
+                groupsOnceAtTheEnd(input)
+                    ? () -> new BoundedGroupByKeyOperator<>(coder, input.getWindowingStrategy(), context.stateBackend())
                     : () ->
                         new GroupByKeyOperator<>(
                             coder, input.getWindowingStrategy(), context.options(), context.stateBackend()),
@@ -38,13 +38,12 @@ final class GroupByKeyTranslator implements TransformTranslator {
   }
 
   /**
-   * Whether {@link BoundedGroupByKeyOperator} can group this input: bounded (one watermark step,
-   * to the end), the default trigger (one on-time pane per window, whatever the arrival order) and
-   * state in memory (it holds the input on the heap, which ROCKSDB mode promises not to do).
+   * Whether {@link BoundedGroupByKeyOperator} can group this input: bounded (all of it is known
+   * before anything is emitted) and the default trigger (one on-time pane per window, whatever the
+   * arrival order).
    */
-  private static boolean groupsOnceAtTheEnd(PCollection<?> input, StateBackendKind stateBackend) {
+  private static boolean groupsOnceAtTheEnd(PCollection<?> input) {
     return input.isBounded() == PCollection.IsBounded.BOUNDED
-        && stateBackend == StateBackendKind.MEMORY
         && input.getWindowingStrategy().getTrigger() instanceof DefaultTrigger;
   }
 }

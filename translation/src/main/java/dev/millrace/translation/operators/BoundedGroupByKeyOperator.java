@@ -1,13 +1,15 @@
 package dev.millrace.translation.operators;
 
+import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.Watermarks;
+import dev.millrace.translation.StateBackendKind;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
@@ -18,8 +20,9 @@ import org.apache.beam.sdk.values.WindowingStrategy;
 import org.joda.time.Instant;
 
 /**
- * GroupByKey of bounded input with the default trigger, state in memory: holds every element until
- * the watermark reaches its end, then groups each key once: windows merged in one {@link
+ * GroupByKey of bounded input with the default trigger: holds every element until the watermark
+ * reaches its end (on the heap, or in RocksDB with {@code --stateBackend=ROCKSDB}; see {@link
+ * GroupingBuffer}), then groups each key once: windows merged in one {@link
  * WindowFn#mergeWindows} call, one on-time pane per window, its timestamp from the {@link
  * TimestampCombiner} as ReduceFnRunner's watermark holds would give it. ReduceFnRunner, in {@link
  * GroupByKeyOperator}, pays per element for state tables and per bundle for each key's window set;
@@ -30,26 +33,29 @@ import org.joda.time.Instant;
  * nothing, which only delays downstream work that could not start before the input ends anyway.
  */
 public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> extends AbstractOperator {
-  private final Coder<K> keyCoder;
+  private final KvCoder<K, V> inputCoder;
   private final WindowingStrategy<?, W> windowingStrategy;
-  private final Map<EncodedKey, KeyGroup<K, V>> keys = new HashMap<>();
+  private final StateBackendKind stateBackend;
+  private GroupingBuffer<K, V> buffer;
   private boolean emitted;
 
-  /** The elements of one key, each in its own windows. */
-  private static final class KeyGroup<K, V> {
-    final K key;
-    final List<WindowedValue<V>> values = new ArrayList<>();
-
-    KeyGroup(K key) {
-      this.key = key;
-    }
+  @SuppressWarnings("unchecked")
+  public BoundedGroupByKeyOperator(
+      KvCoder<K, V> inputCoder, WindowingStrategy<?, ?> windowingStrategy, StateBackendKind stateBackend) {
+    super(1);
+    this.inputCoder = inputCoder;
+    this.windowingStrategy = (WindowingStrategy<?, W>) windowingStrategy;
+    this.stateBackend = stateBackend;
   }
 
-  @SuppressWarnings("unchecked")
-  public BoundedGroupByKeyOperator(Coder<K> keyCoder, WindowingStrategy<?, ?> windowingStrategy) {
-    super(1);
-    this.keyCoder = keyCoder;
-    this.windowingStrategy = (WindowingStrategy<?, W>) windowingStrategy;
+  @Override
+  public void open(OperatorContext context) throws Exception {
+    super.open(context);
+    buffer =
+        stateBackend == StateBackendKind.ROCKSDB
+            ? GroupingBuffer.inRocksDb(
+                inputCoder.getKeyCoder(), inputCoder.getValueCoder(), windowingStrategy.getWindowFn().windowCoder())
+            : GroupingBuffer.inMemory();
   }
 
   @Override
@@ -57,9 +63,19 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
   public void processElement(int port, Object element) throws Exception {
     WindowedValue<KV<K, V>> value = (WindowedValue<KV<K, V>>) element;
     K key = value.getValue().getKey();
-    keys.computeIfAbsent(EncodedKey.of(keyCoder, key), k -> new KeyGroup<>(key))
-        .values
-        .add(value.withValue(value.getValue().getValue()));
+    buffer.add(key, EncodedKey.of(inputCoder.getKeyCoder(), key), value.withValue(value.getValue().getValue()));
+  }
+
+  @Override
+  public void finishBundle() throws Exception {
+    buffer.commit();
+  }
+
+  @Override
+  public void close() {
+    if (buffer != null) {
+      buffer.close();
+    }
   }
 
   @Override
@@ -67,10 +83,7 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
     if (watermark < Watermarks.END || emitted) {
       return;
     }
-    for (KeyGroup<K, V> group : keys.values()) {
-      emit(group);
-    }
-    keys.clear();
+    buffer.drain(this::emit);
     emitted = true;
   }
 
@@ -79,12 +92,12 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
     return emitted ? minInputWatermark() : Watermarks.MIN;
   }
 
-  private void emit(KeyGroup<K, V> group) throws Exception {
+  private void emit(K key, List<WindowedValue<V>> elements) throws Exception {
     // window -> its values and the watermark holds they would have set
     Map<W, List<V>> values = new LinkedHashMap<>();
     Map<W, List<Instant>> holds = new HashMap<>();
     TimestampCombiner combiner = windowingStrategy.getTimestampCombiner();
-    for (WindowedValue<V> element : group.values) {
+    for (WindowedValue<V> element : elements) {
       for (BoundedWindow w : element.getWindows()) {
         @SuppressWarnings("unchecked")
         W window = (W) w;
@@ -110,7 +123,7 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
       }
       EmitterCalls.emit(
           output(0),
-          WindowedValue.of(KV.of(group.key, (Iterable<V>) e.getValue()), timestamp, window, PaneInfo.ON_TIME_AND_ONLY_FIRING));
+          WindowedValue.of(KV.of(key, (Iterable<V>) e.getValue()), timestamp, window, PaneInfo.ON_TIME_AND_ONLY_FIRING));
     }
   }
 

@@ -1,0 +1,136 @@
+package dev.millrace.translation.operators;
+
+import dev.millrace.plan.KeyGroups;
+import dev.millrace.state.RocksDbStateBackend;
+import dev.millrace.state.StateKeys;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.util.WindowedValue.FullWindowedValueCoder;
+
+/**
+ * Where {@link BoundedGroupByKeyOperator} keeps its input until the input ends: on the heap, or in
+ * RocksDB, whose key order hands the elements back grouped by key, one key in memory at a time.
+ */
+abstract class GroupingBuffer<K, V> implements AutoCloseable {
+
+  /** Receives one key and all of its elements. */
+  interface KeyVisitor<K, V> {
+    void visit(K key, List<WindowedValue<V>> values) throws Exception;
+  }
+
+  abstract void add(K key, EncodedKey encodedKey, WindowedValue<V> value) throws Exception;
+
+  /** Makes the bundle's additions durable (RocksDB), so its write batch stays small. */
+  void commit() {}
+
+  /** Visits every key with its elements; called once, after the last {@link #add}. */
+  abstract void drain(KeyVisitor<K, V> visitor) throws Exception;
+
+  @Override
+  public void close() {}
+
+  static <K, V> GroupingBuffer<K, V> inMemory() {
+    return new InMemory<>();
+  }
+
+  static <K, V> GroupingBuffer<K, V> inRocksDb(
+      Coder<K> keyCoder, Coder<V> valueCoder, Coder<? extends BoundedWindow> windowCoder) {
+    return new InRocksDb<>(keyCoder, FullWindowedValueCoder.of(valueCoder, windowCoder));
+  }
+
+  private static final class InMemory<K, V> extends GroupingBuffer<K, V> {
+    private final Map<EncodedKey, KeyValues<K, V>> keys = new HashMap<>();
+
+    private static final class KeyValues<K, V> {
+      final K key;
+      final List<WindowedValue<V>> values = new ArrayList<>();
+
+      KeyValues(K key) {
+        this.key = key;
+      }
+    }
+
+    @Override
+    void add(K key, EncodedKey encodedKey, WindowedValue<V> value) {
+      keys.computeIfAbsent(encodedKey, k -> new KeyValues<>(key)).values.add(value);
+    }
+
+    @Override
+    void drain(KeyVisitor<K, V> visitor) throws Exception {
+      for (KeyValues<K, V> k : keys.values()) {
+        visitor.visit(k.key, k.values);
+      }
+      keys.clear();
+    }
+  }
+
+  /**
+   * Each element under {@code [key group][key][8-byte sequence]}: a key's elements are one
+   * contiguous range, so a single pass in key order groups them.
+   */
+  private static final class InRocksDb<K, V> extends GroupingBuffer<K, V> {
+    private final RocksDbStateBackend backend = RocksDbStateBackend.openTemporary();
+    private final Coder<K> keyCoder;
+    private final Coder<WindowedValue<V>> elementCoder;
+
+    InRocksDb(Coder<K> keyCoder, Coder<WindowedValue<V>> elementCoder) {
+      this.keyCoder = keyCoder;
+      this.elementCoder = elementCoder;
+    }
+
+    @Override
+    void add(K key, EncodedKey encodedKey, WindowedValue<V> value) throws Exception {
+      byte[] encoded = encodedKey.bytes();
+      byte[] prefix = backend.keyPrefix(KeyGroups.keyGroupOf(encoded, KeyGroups.DEFAULT_MAX_KEY_GROUPS), encoded);
+      backend.append(prefix, CoderUtils.encodeToByteArray(elementCoder, value));
+    }
+
+    @Override
+    void commit() {
+      backend.commit();
+    }
+
+    @Override
+    void drain(KeyVisitor<K, V> visitor) throws Exception {
+      byte[][] currentPrefix = {null};
+      List<WindowedValue<V>> values = new ArrayList<>();
+      K[] currentKey = newKeyArray();
+      backend.forEach(
+          StateKeys.keyGroupPrefix(0),
+          StateKeys.keyGroupsEnd(),
+          (key, value) -> {
+            int prefixLength = RocksDbStateBackend.keyPrefixLength(key);
+            if (currentPrefix[0] == null || !Arrays.equals(currentPrefix[0], 0, currentPrefix[0].length, key, 0, prefixLength)) {
+              if (currentPrefix[0] != null) {
+                visitor.visit(currentKey[0], new ArrayList<>(values));
+                values.clear();
+              }
+              currentPrefix[0] = Arrays.copyOf(key, prefixLength);
+              currentKey[0] = CoderUtils.decodeFromByteArray(keyCoder, backend.encodedKeyOf(key));
+            }
+            values.add(CoderUtils.decodeFromByteArray(elementCoder, value));
+          });
+      if (currentPrefix[0] != null) {
+        visitor.visit(currentKey[0], values);
+      }
+      // The input has ended, so nothing is added after this; the directory goes at close().
+    }
+
+    @SuppressWarnings("unchecked")
+    private K[] newKeyArray() {
+      return (K[]) new Object[1];
+    }
+
+    @Override
+    public void close() {
+      backend.close();
+    }
+  }
+}
