@@ -41,8 +41,8 @@ public final class BenchmarkSuite {
   public static void main(String[] args) throws Exception {
     Map<String, String> options = parse(args);
     boolean quick = options.containsKey("quick");
-    long events = Long.parseLong(options.getOrDefault("events", quick ? "200000" : "5000000"));
-    long directEvents = Long.parseLong(options.getOrDefault("direct-events", quick ? "20000" : "500000"));
+    long events = Long.parseLong(options.getOrDefault("events", quick ? "100000" : "5000000"));
+    long directEvents = Long.parseLong(options.getOrDefault("direct-events", quick ? "10000" : "100000"));
     int rounds = Integer.parseInt(options.getOrDefault("rounds", quick ? "1" : "3"));
     long seed = Long.parseLong(options.getOrDefault("seed", "42"));
     long timeout = Long.parseLong(options.getOrDefault("job-timeout-seconds", "900"));
