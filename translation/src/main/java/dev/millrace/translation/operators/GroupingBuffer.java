@@ -99,33 +99,40 @@ abstract class GroupingBuffer<K, V> implements AutoCloseable {
 
     @Override
     void drain(KeyVisitor<K, V> visitor) throws Exception {
-      byte[][] currentPrefix = {null};
-      List<WindowedValue<V>> values = new ArrayList<>();
-      K[] currentKey = newKeyArray();
-      backend.forEach(
-          StateKeys.keyGroupPrefix(0),
-          StateKeys.keyGroupsEnd(),
-          (key, value) -> {
-            int prefixLength = RocksDbStateBackend.keyPrefixLength(key);
-            if (currentPrefix[0] == null || !Arrays.equals(currentPrefix[0], 0, currentPrefix[0].length, key, 0, prefixLength)) {
-              if (currentPrefix[0] != null) {
-                visitor.visit(currentKey[0], new ArrayList<>(values));
-                values.clear();
-              }
-              currentPrefix[0] = Arrays.copyOf(key, prefixLength);
-              currentKey[0] = CoderUtils.decodeFromByteArray(keyCoder, backend.encodedKeyOf(key));
-            }
-            values.add(CoderUtils.decodeFromByteArray(elementCoder, value));
-          });
-      if (currentPrefix[0] != null) {
-        visitor.visit(currentKey[0], values);
-      }
+      KeyRuns runs = new KeyRuns(visitor);
+      backend.forEach(StateKeys.keyGroupPrefix(0), StateKeys.keyGroupsEnd(), runs);
+      runs.finish();
       // The input has ended, so nothing is added after this; the directory goes at close().
     }
 
-    @SuppressWarnings("unchecked")
-    private K[] newKeyArray() {
-      return (K[]) new Object[1];
+    /** Cuts the key-ordered entries into runs of one key and hands each run over. */
+    private final class KeyRuns implements RocksDbStateBackend.EntryVisitor {
+      private final KeyVisitor<K, V> visitor;
+      private final List<WindowedValue<V>> values = new ArrayList<>();
+      private byte[] prefix;
+      private K key;
+
+      KeyRuns(KeyVisitor<K, V> visitor) {
+        this.visitor = visitor;
+      }
+
+      @Override
+      public void visit(byte[] storedKey, byte[] value) throws Exception {
+        int prefixLength = RocksDbStateBackend.keyPrefixLength(storedKey);
+        if (prefix == null || !Arrays.equals(prefix, 0, prefix.length, storedKey, 0, prefixLength)) {
+          finish();
+          prefix = Arrays.copyOf(storedKey, prefixLength);
+          key = CoderUtils.decodeFromByteArray(keyCoder, backend.encodedKeyOf(storedKey));
+        }
+        values.add(CoderUtils.decodeFromByteArray(elementCoder, value));
+      }
+
+      void finish() throws Exception {
+        if (!values.isEmpty()) {
+          visitor.visit(key, new ArrayList<>(values));
+          values.clear();
+        }
+      }
     }
 
     @Override
