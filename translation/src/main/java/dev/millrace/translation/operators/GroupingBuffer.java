@@ -85,11 +85,18 @@ abstract class GroupingBuffer<K, V> implements AutoCloseable {
       this.elementCoder = elementCoder;
     }
 
+    // Runs of one key are common, and a huge key's prefix costs a dictionary lookup.
+    private EncodedKey lastKey;
+    private byte[] lastPrefix;
+
     @Override
     void add(K key, EncodedKey encodedKey, WindowedValue<V> value) throws Exception {
-      byte[] encoded = encodedKey.bytes();
-      byte[] prefix = backend.keyPrefix(KeyGroups.keyGroupOf(encoded, KeyGroups.DEFAULT_MAX_KEY_GROUPS), encoded);
-      backend.append(prefix, CoderUtils.encodeToByteArray(elementCoder, value));
+      if (!encodedKey.equals(lastKey)) {
+        byte[] encoded = encodedKey.bytes();
+        lastPrefix = backend.keyPrefix(KeyGroups.keyGroupOf(encoded, KeyGroups.DEFAULT_MAX_KEY_GROUPS), encoded);
+        lastKey = encodedKey;
+      }
+      backend.append(lastPrefix, CoderUtils.encodeToByteArray(elementCoder, value));
     }
 
     @Override
