@@ -110,7 +110,11 @@ public final class BenchmarkSuite {
     Thread watchdog = new Thread(() -> {
       try {
         if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
+          // SIGTERM first, so the job's shutdown hooks remove its temporary state.
+          process.destroy();
+          if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+          }
         }
       } catch (InterruptedException e) {
         // the job ended first

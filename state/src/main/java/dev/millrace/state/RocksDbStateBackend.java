@@ -9,12 +9,10 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -105,11 +103,13 @@ public final class RocksDbStateBackend implements AutoCloseable {
       throw new UncheckedIOException("Cannot create a temporary state directory", e);
     }
     try {
-      return new RocksDbStateBackend(dir, true, LAYOUT_VERSION);
+      RocksDbStateBackend backend = new RocksDbStateBackend(dir, true, LAYOUT_VERSION);
+      TemporaryDirectories.register(dir);
+      return backend;
     } catch (RuntimeException | Error e) {
       // Nobody will ever close this backend, so nobody else would remove the directory.
       try {
-        deleteRecursively(dir);
+        TemporaryDirectories.deleteRecursively(dir);
       } catch (IOException cleanup) {
         e.addSuppressed(cleanup);
       }
@@ -571,7 +571,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
     }
     if (deleteOnClose) {
       try {
-        deleteRecursively(directory);
+        TemporaryDirectories.deleteRecursively(directory);
+        TemporaryDirectories.unregister(directory);
       } catch (IOException e) {
         if (failure == null) {
           failure = new UncheckedIOException("Cannot delete " + directory, e);
@@ -582,17 +583,6 @@ public final class RocksDbStateBackend implements AutoCloseable {
     }
     if (failure != null) {
       throw failure;
-    }
-  }
-
-  private static void deleteRecursively(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
-        Files.delete(p);
-      }
     }
   }
 }
