@@ -48,6 +48,8 @@ final class KeyedState<K> implements AutoCloseable {
   /** A timer that is due, and the key it belongs to. */
   record Due<K>(Entry<K> entry, TimerInternals.TimerData timer) {}
 
+  private static final int MAX_IDLE_ROCKSDB_ENTRIES = 10_000;
+
   private final Coder<K> keyCoder;
   private final KeyedStateStore store;
   private final RocksDbTimerStore timerStore;
@@ -108,8 +110,11 @@ final class KeyedState<K> implements AutoCloseable {
    */
   void track(Entry<K> entry, boolean inUse) {
     if (timerStore != null) {
-      if (!inUse) {
-        entries.remove(entry.id);
+      // With RocksDB an entry holds no data, only the key's prefixes and bound state cells, so
+      // keeping recent ones saves rebuilding them for the next element of the same key. The map
+      // is emptied when it grows past a bound, so its size does not follow the number of keys.
+      if (!inUse && entries.size() > MAX_IDLE_ROCKSDB_ENTRIES) {
+        entries.clear();
       }
       return;
     }
