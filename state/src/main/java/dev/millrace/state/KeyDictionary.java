@@ -44,9 +44,9 @@ final class KeyDictionary {
     return StateKeys.referenceKeyPrefix(keyGroup, hash, index);
   }
 
-  /** The encoded key of the key component at {@code offset} of {@code storedKey}. */
-  byte[] encodedKeyAt(byte[] storedKey, int offset) {
-    int[] component = StateKeys.keyComponentAt(storedKey, offset);
+  /** The encoded key of a stored key: its component right after the key group. */
+  byte[] encodedKeyOf(byte[] storedKey) {
+    int[] component = StateKeys.keyComponentAt(storedKey, StateKeys.KEY_GROUP_BYTES);
     if (component[2] == 1) {
       return Arrays.copyOfRange(storedKey, component[0], component[1]);
     }

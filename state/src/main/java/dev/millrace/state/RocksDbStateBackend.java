@@ -77,9 +77,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
   // a sequence only has to grow, gaps are harmless. Dropped at commit and discard.
   private final Map<ByteBuffer, long[]> nextSequences = new HashMap<>();
   // Values read or written, by key; ABSENT marks a key known to hold nothing. A put of a large
-  // value only forgets its key (such values are bag elements and the like, never read back one by
-  // one); a small one is kept, because read-modify-write cells (counters, map entries) read right
-  // back what they wrote. This backend is its database's only writer, so entries stay true
+  // value only forgets its key, so big writes cannot crowd the cache; a small one is kept, because
+  // read-modify-write cells (counters, map entries) read right back what they wrote. Appends
+  // bypass it: their entries are only read back by scans. This backend is its database's only writer, so entries stay true
   // across commits; a discard drops them with the batch. Point reads (value cells, map entries,
   // timer identities) are most of a stateful job's RocksDB calls, and the same keys recur.
   private final Map<ByteBuffer, byte[]> values = new HashMap<>();
@@ -245,9 +245,12 @@ public final class RocksDbStateBackend implements AutoCloseable {
     return keyDictionary.keyPrefix(keyGroup, encodedKey);
   }
 
-  /** The encoded key whose component starts at {@code offset} of a key built from {@link #keyPrefix}. */
-  public byte[] encodedKeyAt(byte[] storedKey, int offset) {
-    return keyDictionary.encodedKeyAt(storedKey, offset);
+  /**
+   * The encoded user key of a key built from {@link #keyPrefix} (a state cell, or a timer identity):
+   * its component after the key group, looked up in the dictionary if it is a reference.
+   */
+  public byte[] encodedKeyOf(byte[] storedKey) {
+    return keyDictionary.encodedKeyOf(storedKey);
   }
 
   /** The value at {@code key}, including uncommitted writes, or null. */
@@ -398,11 +401,6 @@ public final class RocksDbStateBackend implements AutoCloseable {
         visitor.visit(it.key(), it.value());
       }
     }
-  }
-
-  /** The encoded user key of a stored state key (its component after the key group). */
-  public byte[] encodedKeyOf(byte[] storedKey) {
-    return encodedKeyAt(storedKey, StateKeys.KEY_GROUP_BYTES);
   }
 
   /** The length of the {@code [key group][key]} prefix at the start of a stored state key. */

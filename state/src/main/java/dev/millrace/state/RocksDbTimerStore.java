@@ -161,7 +161,7 @@ public final class RocksDbTimerStore {
             new Instant(StateKeys.sortableMillisAt(value, 1)),
             new Instant(StateKeys.sortableMillisAt(value, 9)),
             domain);
-    return new Due(keyGroup, backend.encodedKeyAt(id, StateKeys.KEY_GROUP_BYTES), timer);
+    return new Due(keyGroup, backend.encodedKeyOf(id), timer);
   }
 
   private static String utf8(byte[] bytes, int[] at) {

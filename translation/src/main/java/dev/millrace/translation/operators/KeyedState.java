@@ -103,10 +103,10 @@ final class KeyedState<K> implements AutoCloseable {
   }
 
   /**
-   * Call after working on a key. Forgets its entry when nothing needs it: with timers in RocksDB
-   * the entry is only a handle; in memory it goes once the key has no timers (and, unless the
-   * operator retains state without timers, no state worth keeping). {@code inUse}: the operator
-   * still holds the entry.
+   * Call after working on a key. With RocksDB the entry is only a handle, kept while the map of
+   * recent entries stays under its bound. In memory the entry goes once the key has no timers
+   * (and, unless the operator retains state without timers, no state worth keeping). {@code
+   * inUse}: the operator still holds the entry.
    */
   void track(Entry<K> entry, boolean inUse) {
     if (timerStore != null) {
