@@ -251,7 +251,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
         }
       }
     } else {
-      sideInputs.add(sideInputs.view(port - 1), (WindowedValue<?>) element);
+      sideInputs.add(port - 1, (WindowedValue<?>) element);
     }
   }
 
@@ -267,9 +267,10 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   }
 
   private boolean ready(BoundedWindow mainWindow) {
-    for (PCollectionView<?> view : spec.sideInputs()) {
-      BoundedWindow sideWindow = view.getWindowMappingFn().getSideInputWindow(mainWindow);
-      if (!sideInputs.isReady(view, sideWindow)) {
+    List<PCollectionView<?>> views = spec.sideInputs();
+    for (int i = 0; i < views.size(); i++) {
+      BoundedWindow sideWindow = views.get(i).getWindowMappingFn().getSideInputWindow(mainWindow);
+      if (!sideInputs.isReady(i, sideWindow)) {
         return false;
       }
     }
@@ -284,7 +285,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
       }
     }
     if (port > 0) {
-      sideInputs.advanceWatermark(sideInputs.view(port - 1), watermark);
+      sideInputs.advanceWatermark(port - 1, watermark);
       if (!pushedBack.isEmpty()) {
         List<WindowedValue<InputT>> retry = new ArrayList<>(pushedBack);
         pushedBack.clear();

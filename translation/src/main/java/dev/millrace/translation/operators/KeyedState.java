@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import org.apache.beam.runners.core.InMemoryTimerInternals;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.TimerInternals;
@@ -34,9 +33,9 @@ final class KeyedState<K> implements AutoCloseable {
     final StateInternals state;
     final TimerInternals timers;
     /** The same object as {@link #timers} when timers stay in memory, else null. */
-    final InMemoryTimerInternals memoryTimers;
+    final MemoryTimers memoryTimers;
 
-    Entry(EncodedKey id, K key, StateInternals state, TimerInternals timers, InMemoryTimerInternals memoryTimers) {
+    Entry(EncodedKey id, K key, StateInternals state, TimerInternals timers, MemoryTimers memoryTimers) {
       this.id = id;
       this.key = key;
       this.state = state;
@@ -64,6 +63,18 @@ final class KeyedState<K> implements AutoCloseable {
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant minimumHold;
   private long holdComputedAt = -1;
+  private final MemoryTimers.Clocks clocks =
+      new MemoryTimers.Clocks() {
+        @Override
+        public Instant inputWatermark() {
+          return inputWatermark;
+        }
+
+        @Override
+        public Instant processingTime() {
+          return processingTime;
+        }
+      };
 
   KeyedState(
       Coder<K> keyCoder,
@@ -86,11 +97,7 @@ final class KeyedState<K> implements AutoCloseable {
       int keyGroup = KeyGroups.keyGroupOf(id.bytes(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
       StateInternals state = store.stateFor(key, id.bytes(), keyGroup);
       if (timerStore == null) {
-        InMemoryTimerInternals timers = new InMemoryTimerInternals();
-        // A new key's timers start where the subtask's clocks are, not at the beginning of time.
-        timers.advanceInputWatermark(inputWatermark);
-        timers.advanceOutputWatermark(inputWatermark);
-        timers.advanceProcessingTime(processingTime);
+        MemoryTimers timers = new MemoryTimers(clocks);
         entry = new Entry<>(id, key, state, timers, timers);
       } else {
         // The RocksDB store hands out RocksDB state; its key prefix addresses the key's timers too.
@@ -118,11 +125,10 @@ final class KeyedState<K> implements AutoCloseable {
       }
       return;
     }
-    InMemoryTimerInternals timers = entry.memoryTimers;
-    boolean event = timers.getNextTimer(TimeDomain.EVENT_TIME) != null;
+    MemoryTimers timers = entry.memoryTimers;
+    boolean event = timers.hasTimers(TimeDomain.EVENT_TIME);
     boolean processing =
-        timers.getNextTimer(TimeDomain.PROCESSING_TIME) != null
-            || timers.getNextTimer(TimeDomain.SYNCHRONIZED_PROCESSING_TIME) != null;
+        timers.hasTimers(TimeDomain.PROCESSING_TIME) || timers.hasTimers(TimeDomain.SYNCHRONIZED_PROCESSING_TIME);
     if (event) {
       withEventTimers.add(entry);
     } else {
@@ -141,22 +147,14 @@ final class KeyedState<K> implements AutoCloseable {
   void advanceInputWatermark(Instant watermark) throws Exception {
     inputWatermark = watermark;
     if (timerStore == null) {
-      for (Entry<K> entry : withEventTimers) {
-        entry.memoryTimers.advanceInputWatermark(watermark);
-        entry.memoryTimers.advanceOutputWatermark(watermark);
-        dueEvent.add(entry);
-      }
+      dueEvent.addAll(withEventTimers);
     }
   }
 
   void advanceProcessingTime(Instant now) throws Exception {
     processingTime = now;
     if (timerStore == null) {
-      for (Entry<K> entry : withProcessingTimers) {
-        entry.memoryTimers.advanceProcessingTime(now);
-        entry.memoryTimers.advanceSynchronizedProcessingTime(now);
-        dueProcessing.add(entry);
-      }
+      dueProcessing.addAll(withProcessingTimers);
     }
   }
 
@@ -167,7 +165,7 @@ final class KeyedState<K> implements AutoCloseable {
     }
     while (!dueEvent.isEmpty()) {
       Entry<K> entry = dueEvent.peek();
-      TimerInternals.TimerData timer = entry.memoryTimers.removeNextEventTimer();
+      TimerInternals.TimerData timer = entry.memoryTimers.removeNextBefore(TimeDomain.EVENT_TIME, inputWatermark);
       if (timer != null) {
         return new Due<>(entry, timer);
       }
@@ -187,9 +185,9 @@ final class KeyedState<K> implements AutoCloseable {
     }
     while (!dueProcessing.isEmpty()) {
       Entry<K> entry = dueProcessing.peek();
-      TimerInternals.TimerData timer = entry.memoryTimers.removeNextProcessingTimer();
+      TimerInternals.TimerData timer = entry.memoryTimers.removeNextBefore(TimeDomain.PROCESSING_TIME, processingTime);
       if (timer == null) {
-        timer = entry.memoryTimers.removeNextSynchronizedProcessingTimer();
+        timer = entry.memoryTimers.removeNextBefore(TimeDomain.SYNCHRONIZED_PROCESSING_TIME, processingTime);
       }
       if (timer != null) {
         return new Due<>(entry, timer);

@@ -3,6 +3,7 @@ package dev.millrace.translation.operators;
 import dev.millrace.plan.Watermarks;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.core.InMemoryMultimapSideInputView;
@@ -22,53 +23,80 @@ import org.apache.beam.sdk.values.PCollectionView;
  */
 final class SideInputStore implements ReadyCheckingSideInputReader {
   private final List<PCollectionView<?>> views;
-  private final Map<PCollectionView<?>, Map<BoundedWindow, List<Object>>> contents = new HashMap<>();
-  private final Map<PCollectionView<?>, Long> watermarks = new HashMap<>();
-  private final Map<PCollectionView<?>, Map<BoundedWindow, Object>> materialized = new HashMap<>();
+  private final List<Map<BoundedWindow, List<Object>>> contents = new ArrayList<>();
+  private final long[] watermarks;
+  private final List<Map<BoundedWindow, Object>> materialized = new ArrayList<>();
+  /** The view objects user code has asked with (often deserialized copies), by identity. */
+  private final Map<PCollectionView<?>, Integer> positions = new IdentityHashMap<>();
 
   SideInputStore(List<PCollectionView<?>> views) {
     this.views = views;
-    for (PCollectionView<?> view : views) {
+    this.watermarks = new long[views.size()];
+    for (int i = 0; i < views.size(); i++) {
+      PCollectionView<?> view = views.get(i);
       String urn = view.getViewFn().getMaterialization().getUrn();
       if (!urn.equals(Materializations.ITERABLE_MATERIALIZATION_URN)
           && !urn.equals(Materializations.MULTIMAP_MATERIALIZATION_URN)) {
         throw new IllegalArgumentException("side input materialization " + urn + " is not supported");
       }
-      contents.put(view, new HashMap<>());
-      watermarks.put(view, Watermarks.MIN);
-      materialized.put(view, new HashMap<>());
+      contents.add(new HashMap<>());
+      watermarks[i] = Watermarks.MIN;
+      materialized.add(new HashMap<>());
+      positions.put(view, i);
     }
   }
 
-  PCollectionView<?> view(int index) {
-    return views.get(index);
+  /** The view's position, or -1 when this store does not hold it. */
+  private int position(PCollectionView<?> view) {
+    Integer known = positions.get(view);
+    if (known != null) {
+      return known;
+    }
+    int found = views.indexOf(view);
+    if (found >= 0) {
+      positions.put(view, found);
+    }
+    return found;
   }
 
-  void add(PCollectionView<?> view, WindowedValue<?> element) {
+  private int required(PCollectionView<?> view) {
+    int position = position(view);
+    if (position < 0) {
+      throw new IllegalArgumentException("side input " + view + " is not an input of this step");
+    }
+    return position;
+  }
+
+  void add(int index, WindowedValue<?> element) {
     for (BoundedWindow window : element.getWindows()) {
-      contents.get(view).computeIfAbsent(window, w -> new ArrayList<>()).add(element.getValue());
-      materialized.get(view).remove(window);
+      contents.get(index).computeIfAbsent(window, w -> new ArrayList<>()).add(element.getValue());
+      materialized.get(index).remove(window);
     }
   }
 
-  void advanceWatermark(PCollectionView<?> view, long watermark) {
-    watermarks.put(view, watermark);
+  void advanceWatermark(int index, long watermark) {
+    watermarks[index] = watermark;
   }
 
   @Override
   public boolean isReady(PCollectionView<?> view, BoundedWindow window) {
-    long wm = watermarks.get(view);
+    return isReady(required(view), window);
+  }
+
+  boolean isReady(int index, BoundedWindow window) {
+    long wm = watermarks[index];
     return wm == Watermarks.END || wm > window.maxTimestamp().getMillis();
   }
 
   @Override
   @SuppressWarnings({"unchecked", "rawtypes"})
   public <T> T get(PCollectionView<T> view, BoundedWindow window) {
-    Map<BoundedWindow, Object> cache = materialized.get(view);
+    int index = required(view);
+    Map<BoundedWindow, Object> cache = materialized.get(index);
     if (cache.containsKey(window)) {
       return (T) cache.get(window);
     }
-    List<Object> values = contents.get(view).getOrDefault(window, List.of());
+    List<Object> values = contents.get(index).getOrDefault(window, List.of());
     Object result;
     if (view.getViewFn().getMaterialization().getUrn().equals(Materializations.ITERABLE_MATERIALIZATION_URN)) {
       ViewFn<Materializations.IterableView, T> viewFn = (ViewFn) view.getViewFn();
@@ -89,7 +117,7 @@ final class SideInputStore implements ReadyCheckingSideInputReader {
 
   @Override
   public <T> boolean contains(PCollectionView<T> view) {
-    return contents.containsKey(view);
+    return position(view) >= 0;
   }
 
   @Override
