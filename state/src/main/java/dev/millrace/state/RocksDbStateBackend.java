@@ -75,14 +75,14 @@ public final class RocksDbStateBackend implements AutoCloseable {
   // The bundle's cache: next sequence number per appendable group (bag, multimap key, ordered
   // list timestamp), so only a group's first add in a bundle seeks. Never invalidated by deletes:
   // a sequence only has to grow, gaps are harmless. Dropped at commit and discard.
-  private final Map<ByteBuffer, long[]> nextSequences = new HashMap<>();
+  private final Map<ByteKey, long[]> nextSequences = new HashMap<>();
   // Values read or written, by key; ABSENT marks a key known to hold nothing. A put of a large
   // value only forgets its key, so big writes cannot crowd the cache; a small one is kept, because
   // read-modify-write cells (counters, map entries) read right back what they wrote. Appends
   // bypass it: their entries are only read back by scans. This backend is its database's only writer, so entries stay true
   // across commits; a discard drops them with the batch. Point reads (value cells, map entries,
   // timer identities) are most of a stateful job's RocksDB calls, and the same keys recur.
-  private final Map<ByteBuffer, byte[]> values = new HashMap<>();
+  private final Map<ByteKey, byte[]> values = new HashMap<>();
   private long cachedBytes;
   // Null until the first write of a temporary backend: most keyed subtasks of a small job never
   // see a key, and opening a RocksDB costs milliseconds.
@@ -259,7 +259,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
     if (db == null) {
       return null;
     }
-    ByteBuffer cacheKey = ByteBuffer.wrap(key);
+    ByteKey cacheKey = new ByteKey(key);
     byte[] cached = values.get(cacheKey);
     if (cached != null) {
       return cached == ABSENT ? null : cached;
@@ -274,8 +274,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
     return value;
   }
 
-  private void remember(ByteBuffer key, byte[] value) {
-    long size = key.capacity() + value.length + 64L;
+  private void remember(ByteKey key, byte[] value) {
+    long size = key.length() + value.length + 64L;
     if (cachedBytes + size > MAX_CACHED_BYTES) {
       forgetAllValues();
       if (size > MAX_CACHED_BYTES) {
@@ -283,13 +283,13 @@ public final class RocksDbStateBackend implements AutoCloseable {
       }
     }
     byte[] previous = values.put(key, value);
-    cachedBytes += size - (previous == null ? 0 : key.capacity() + previous.length + 64L);
+    cachedBytes += size - (previous == null ? 0 : key.length() + previous.length + 64L);
   }
 
-  private void forget(ByteBuffer key) {
+  private void forget(ByteKey key) {
     byte[] previous = values.remove(key);
     if (previous != null) {
-      cachedBytes -= key.capacity() + previous.length + 64L;
+      cachedBytes -= key.length() + previous.length + 64L;
     }
   }
 
@@ -319,9 +319,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
     database();
     modifications++;
     if (cache) {
-      remember(ByteBuffer.wrap(key), value);
+      remember(new ByteKey(key), value);
     } else {
-      forget(ByteBuffer.wrap(key));
+      forget(new ByteKey(key));
     }
     try {
       batch.put(key, value);
@@ -334,7 +334,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   public void delete(byte[] key) {
     database();
     modifications++;
-    remember(ByteBuffer.wrap(key), ABSENT);
+    remember(new ByteKey(key), ABSENT);
     try {
       batch.delete(key);
     } catch (RocksDBException e) {
@@ -445,11 +445,11 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** The next free 8-byte sequence number among keys {@code group + seq}. */
   private long nextSequence(byte[] group) {
-    long[] next = nextSequences.get(ByteBuffer.wrap(group));
+    long[] next = nextSequences.get(new ByteKey(group));
     if (next == null) {
       byte[] last = lastKeyWithPrefix(group);
       next = new long[] {last == null ? 0 : StateKeys.longAt(last, last.length - 8) + 1};
-      nextSequences.put(ByteBuffer.wrap(group), next);
+      nextSequences.put(new ByteKey(group), next);
     }
     return next[0]++;
   }

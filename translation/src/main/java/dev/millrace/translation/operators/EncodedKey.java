@@ -1,5 +1,6 @@
 package dev.millrace.translation.operators;
 
+import dev.millrace.state.ByteKey;
 import java.util.Arrays;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderException;
@@ -12,23 +13,7 @@ public final class EncodedKey {
 
   private EncodedKey(byte[] bytes) {
     this.bytes = bytes;
-    this.hash = hash(bytes);
-  }
-
-  /**
-   * A well-mixed hash of encoded bytes. {@code Arrays.hashCode} maps short encodings (a varint id
-   * of two or three bytes) onto few values, roughly eight keys to a value, and every collision is
-   * an equals walk through cold memory in a large table.
-   */
-  static int hash(byte[] bytes) {
-    long h = 0xcbf29ce484222325L;
-    for (byte b : bytes) {
-      h = (h ^ (b & 0xff)) * 0x100000001b3L;
-    }
-    h ^= h >>> 33;
-    h *= 0xff51afd7ed558ccdL;
-    h ^= h >>> 33;
-    return (int) h;
+    this.hash = ByteKey.hash(bytes);
   }
 
   public static <K> EncodedKey of(Coder<K> coder, K key) throws CoderException {
