@@ -6,9 +6,11 @@ import dev.millrace.translation.StateBackendKind;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
@@ -106,6 +108,8 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
       }
     }
     Map<W, W> mergedInto = merge(values.keySet());
+    // A set, not mergedInto.containsValue: that scans every merged window once per output window.
+    Set<W> mergeResults = new HashSet<>(mergedInto.values());
     Map<W, List<V>> outputValues = new LinkedHashMap<>();
     Map<W, List<Instant>> outputHolds = new HashMap<>();
     for (Map.Entry<W, List<V>> e : values.entrySet()) {
@@ -117,7 +121,7 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
       W window = e.getKey();
       List<Instant> windowHolds = outputHolds.get(window);
       Instant timestamp =
-          mergedInto.containsValue(window) ? combiner.merge(window, windowHolds) : combiner.combine(windowHolds);
+          mergeResults.contains(window) ? combiner.merge(window, windowHolds) : combiner.combine(windowHolds);
       if (timestamp.isAfter(window.maxTimestamp())) {
         timestamp = window.maxTimestamp(); // as ReduceFnRunner clips a hold past the window
       }
