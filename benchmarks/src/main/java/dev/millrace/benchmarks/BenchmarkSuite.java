@@ -19,11 +19,22 @@ import java.util.concurrent.TimeUnit;
  * runner order rotates, and prints a markdown table. A checksum that differs between runners
  * fails the run.
  *
- * <p>Options: {@code --quick} (small N, one round: a few minutes), {@code --events=N}, {@code
+ * <p>Options: {@code --quick} (small N, one round: a few minutes), {@code --full} (each query at
+ * the N of {@link #FULL_EVENTS}, one round: about an hour), {@code --events=N}, {@code
+ * --events-per-query=Q1=40000000,Q5=5000000} (overrides {@code --events} for those queries), {@code
  * --rounds=R}, {@code --runners=a,b}, {@code --queries=Q0,Q3}, {@code --direct-events=N}
  * (DirectRunner is slow; it gets its own N), {@code --seed=S}, {@code --job-timeout-seconds=T}.
  */
 public final class BenchmarkSuite {
+
+  /**
+   * N per query for {@code --full}: steady state for Millrace, which runs at least about 10 s on
+   * two cores at these sizes, while the slowest Flink column stays within minutes. Queries whose
+   * Flink streaming column is 20-60x slower than Millrace get a smaller N than the stateless ones.
+   */
+  static final String FULL_EVENTS =
+      "Q0=20000000,Q1=40000000,Q2=40000000,Q3=20000000,Q5=5000000,Q7=8000000,Q8=20000000,"
+          + "Q11=5000000,WC=20000000,TIMERS=10000000";
 
   /** One job's result; a job that failed or was killed has {@link #FAILED} as its checksum. */
   record Measurement(String runner, String query, long events, double seconds, String checksum, long peakHeapMb) {
@@ -41,13 +52,25 @@ public final class BenchmarkSuite {
   public static void main(String[] args) throws Exception {
     Map<String, String> options = parse(args);
     boolean quick = options.containsKey("quick");
+    boolean full = options.containsKey("full");
+    if (quick && full) {
+      throw new IllegalArgumentException("--quick and --full exclude each other");
+    }
     long events = Long.parseLong(options.getOrDefault("events", quick ? "100000" : "5000000"));
     long directEvents = Long.parseLong(options.getOrDefault("direct-events", quick ? "10000" : "100000"));
-    int rounds = Integer.parseInt(options.getOrDefault("rounds", quick ? "1" : "3"));
+    int rounds = Integer.parseInt(options.getOrDefault("rounds", quick || full ? "1" : "3"));
     long seed = Long.parseLong(options.getOrDefault("seed", "42"));
     long timeout = Long.parseLong(options.getOrDefault("job-timeout-seconds", "900"));
     List<String> runners = list(options.get("runners"), Runners.all());
     List<String> queries = list(options.get("queries"), Queries.names());
+    Map<String, Long> eventsPerQuery = new LinkedHashMap<>();
+    for (String query : queries) {
+      eventsPerQuery.put(query, events);
+    }
+    if (full) {
+      eventsPerQuery.putAll(eventsPerQuery(FULL_EVENTS, queries));
+    }
+    eventsPerQuery.putAll(eventsPerQuery(options.get("events-per-query"), queries));
 
     List<Measurement> measurements = new ArrayList<>();
     Map<String, double[]> fixedCost = new LinkedHashMap<>();
@@ -55,7 +78,7 @@ public final class BenchmarkSuite {
       for (String query : queries) {
         for (int i = 0; i < runners.size(); i++) {
           String runner = runners.get((i + round) % runners.size());
-          long n = runner.equals("direct") ? directEvents : events;
+          long n = runner.equals("direct") ? directEvents : eventsPerQuery.get(query);
           Measurement m;
           try {
             Map<String, String> result = runJob(runner, query, n, seed, timeout);
@@ -79,7 +102,7 @@ public final class BenchmarkSuite {
         fixedCost.put(runner, new double[] {Double.NaN, Double.NaN});
       }
     }
-    Report report = new Report(runners, queries, measurements, fixedCost, events, directEvents, rounds);
+    Report report = new Report(runners, queries, measurements, fixedCost, eventsPerQuery, directEvents, rounds);
     System.out.println(report.markdown());
     List<String> disagreements = report.disagreements();
     if (!disagreements.isEmpty()) {
@@ -161,6 +184,24 @@ public final class BenchmarkSuite {
       options.put(eq < 0 ? arg.substring(2) : arg.substring(2, eq), eq < 0 ? "" : arg.substring(eq + 1));
     }
     return options;
+  }
+
+  /** Parses {@code Q1=40000000,Q5=5000000}, keeping only the queries this run measures. */
+  static Map<String, Long> eventsPerQuery(String value, List<String> queries) {
+    Map<String, Long> result = new LinkedHashMap<>();
+    if (value == null || value.isEmpty()) {
+      return result;
+    }
+    for (String pair : value.split(",")) {
+      String[] parts = pair.split("=");
+      if (parts.length != 2 || !Queries.names().contains(parts[0])) {
+        throw new IllegalArgumentException("--events-per-query wants QUERY=N pairs of known queries, got " + pair);
+      }
+      if (queries.contains(parts[0])) {
+        result.put(parts[0], Long.parseLong(parts[1]));
+      }
+    }
+    return result;
   }
 
   private static List<String> list(String value, List<String> all) {

@@ -15,16 +15,16 @@ final class Report {
   private final List<String> queries;
   private final List<Measurement> measurements;
   private final Map<String, double[]> fixedCost;
-  private final long events;
+  private final Map<String, Long> eventsPerQuery;
   private final long directEvents;
   private final int rounds;
 
-  Report(List<String> runners, List<String> queries, List<Measurement> measurements, Map<String, double[]> fixedCost, long events, long directEvents, int rounds) {
+  Report(List<String> runners, List<String> queries, List<Measurement> measurements, Map<String, double[]> fixedCost, Map<String, Long> eventsPerQuery, long directEvents, int rounds) {
     this.runners = runners;
     this.queries = queries;
     this.measurements = measurements;
     this.fixedCost = fixedCost;
-    this.events = events;
+    this.eventsPerQuery = eventsPerQuery;
     this.directEvents = directEvents;
     this.rounds = rounds;
   }
@@ -56,7 +56,7 @@ final class Report {
       Set<String> direct = new LinkedHashSet<>();
       for (Measurement m : measurements) {
         if (m.query().equals(query) && !m.failed()) {
-          (m.events() == events ? main : direct).add(m.runner() + "=" + m.checksum());
+          (m.events() == eventsPerQuery.get(query) ? main : direct).add(m.runner() + "=" + m.checksum());
         }
       }
       if (main.stream().map(s -> s.substring(s.indexOf('=') + 1)).distinct().count() > 1
@@ -69,19 +69,19 @@ final class Report {
 
   String markdown() {
     StringBuilder out = new StringBuilder();
-    out.append(String.format(Locale.ROOT, "Events per second (median of %d round%s; N = %,d events%s).%n%n",
-        rounds, rounds == 1 ? "" : "s", events, runners.contains("direct") ? String.format(Locale.ROOT, ", DirectRunner N = %,d", directEvents) : ""));
-    out.append("| Query |");
+    out.append(String.format(Locale.ROOT, "Events per second (median of %d round%s; N events per query%s).%n%n",
+        rounds, rounds == 1 ? "" : "s", runners.contains("direct") ? String.format(Locale.ROOT, ", DirectRunner N = %,d", directEvents) : ""));
+    out.append("| Query | N |");
     runners.forEach(r -> out.append(' ').append(r).append(" |"));
     List<String[]> ratios = ratioColumns();
     ratios.forEach(r -> out.append(' ').append(r[0]).append(" |"));
-    out.append(" checksum (lines:sum) |\n|---|");
+    out.append(" checksum (lines:sum) |\n|---|---:|");
     runners.forEach(r -> out.append("---:|"));
     ratios.forEach(r -> out.append("---:|"));
     out.append("---|\n");
     List<String> disagreements = disagreements();
     for (String query : queries) {
-      out.append("| ").append(query).append(" |");
+      out.append("| ").append(query).append(String.format(Locale.ROOT, " | %,d |", eventsPerQuery.get(query)));
       for (String runner : runners) {
         double throughput = throughput(runner, query);
         boolean failed = measurements.stream().anyMatch(m -> m.failed() && m.runner().equals(runner) && m.query().equals(query));
@@ -91,7 +91,7 @@ final class Report {
         double r = throughput(ratio[1], query) / throughput(ratio[2], query);
         out.append(Double.isNaN(r) ? " - |" : String.format(Locale.ROOT, ratio[3].equals("%") ? " %.1f%% |" : " %.2fx |", ratio[3].equals("%") ? 100 * r : r));
       }
-      String checksum = measurements.stream().filter(m -> m.query().equals(query) && m.events() == events && !m.failed()).map(Measurement::checksum).findFirst().orElse("-");
+      String checksum = measurements.stream().filter(m -> m.query().equals(query) && m.events() == eventsPerQuery.get(query) && !m.failed()).map(Measurement::checksum).findFirst().orElse("-");
       out.append(' ').append(checksum).append(disagreements.stream().anyMatch(d -> d.startsWith(query + " ")) ? " **DISAGREE**" : "").append(" |\n");
     }
     out.append("\nPeak heap used (MB, max over rounds):\n\n| Query |");

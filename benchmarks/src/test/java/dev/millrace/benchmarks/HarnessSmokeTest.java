@@ -6,11 +6,14 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasSize;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 
 import dev.millrace.benchmarks.queries.Queries;
 import dev.millrace.benchmarks.queries.Query;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,18 +62,27 @@ class HarnessSmokeTest {
             new BenchmarkSuite.Measurement("millrace", "Q1", 10, 0.5, "5:a", 1),
             new BenchmarkSuite.Measurement("plain-java", "Q2", 10, 1.0, "5:b", 1),
             new BenchmarkSuite.Measurement("millrace", "Q2", 10, 0.5, "4:b", 1));
-    Report report = new Report(List.of("plain-java", "millrace"), List.of("Q1", "Q2"), measurements, Map.of(), 10, 10, 1);
+    Report report = new Report(List.of("plain-java", "millrace"), List.of("Q1", "Q2"), measurements, Map.of(), Map.of("Q1", 10L, "Q2", 10L), 10, 1);
     assertThat(report.disagreements(), hasSize(1));
     assertThat(report.disagreements().get(0), containsString("Q2"));
-    assertThat(report.markdown(), containsString("| Q1 | 10 | 20 | 200.0% | 5:a |"));
+    assertThat(report.markdown(), containsString("| Q1 | 10 | 10 | 20 | 200.0% | 5:a |"));
     List<BenchmarkSuite.Measurement> withFailure =
         List.of(
             new BenchmarkSuite.Measurement("plain-java", "Q1", 10, 1.0, "5:a", 1),
             new BenchmarkSuite.Measurement("millrace", "Q1", 10, Double.NaN, BenchmarkSuite.Measurement.FAILED, -1));
-    Report failing = new Report(List.of("plain-java", "millrace"), List.of("Q1"), withFailure, Map.of(), 10, 10, 1);
+    Report failing = new Report(List.of("plain-java", "millrace"), List.of("Q1"), withFailure, Map.of(), Map.of("Q1", 10L), 10, 1);
     assertThat(failing.disagreements(), empty());
-    assertThat(failing.markdown(), containsString("| Q1 | 10 | failed | - | 5:a |"));
-    Report agreeing = new Report(List.of("plain-java", "millrace"), List.of("Q1"), measurements, Map.of(), 10, 10, 1);
+    assertThat(failing.markdown(), containsString("| Q1 | 10 | 10 | failed | - | 5:a |"));
+    Report agreeing = new Report(List.of("plain-java", "millrace"), List.of("Q1"), measurements, Map.of(), Map.of("Q1", 10L, "Q2", 10L), 10, 1);
     assertThat(agreeing.disagreements(), empty());
+  }
+
+  @Test
+  void eachQueryCanHaveItsOwnN() {
+    assertThat(
+        BenchmarkSuite.eventsPerQuery("Q1=40000000,Q5=5000", List.of("Q1", "Q2")), equalTo(Map.of("Q1", 40_000_000L)));
+    assertThat(BenchmarkSuite.eventsPerQuery(BenchmarkSuite.FULL_EVENTS, Queries.names()).keySet(), equalTo(Set.copyOf(Queries.names())));
+    assertThrows(IllegalArgumentException.class, () -> BenchmarkSuite.eventsPerQuery("Q99=5", List.of("Q1")));
+    assertThrows(IllegalArgumentException.class, () -> BenchmarkSuite.eventsPerQuery("Q1", List.of("Q1")));
   }
 }
