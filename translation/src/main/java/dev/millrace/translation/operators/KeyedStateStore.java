@@ -4,7 +4,6 @@ import dev.millrace.state.RocksDbStateBackend;
 import dev.millrace.state.RocksDbStateInternals;
 import dev.millrace.state.RocksDbTimerStore;
 import dev.millrace.translation.StateBackendKind;
-import org.apache.beam.runners.core.InMemoryStateInternals;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
@@ -45,7 +44,7 @@ abstract class KeyedStateStore implements AutoCloseable {
   private static final class Memory extends KeyedStateStore {
     @Override
     <K> StateInternals stateFor(K key, byte[] encodedKey, int keyGroup) {
-      return InMemoryStateInternals.forKey(key);
+      return new MemoryKeyState<>(key);
     }
   }
 

@@ -84,10 +84,16 @@ final class MemoryTimers implements TimerInternals {
 
   @Override
   public void setTimer(TimerData timer) {
-    TimerData existing = byIdentity.put(identityOf(timer), timer);
+    Identity identity = identityOf(timer);
+    // Setting the same timer again is common (the end-of-window cleanup timer, once per element);
+    // re-sorting it would cost a removal and an insertion.
+    if (timer.equals(byIdentity.get(identity))) {
+      return;
+    }
+    TimerData existing = byIdentity.put(identity, timer);
     if (existing != null) {
       if (existing.getDomain() != timer.getDomain()) {
-        byIdentity.put(identityOf(existing), existing);
+        byIdentity.put(identity, existing);
         throw new IllegalArgumentException(
             "timer "
                 + timer.getTimerId()

@@ -56,6 +56,15 @@ class MemoryTimersTest {
   }
 
   @Test
+  void settingAnIdenticalTimerAgainKeepsOne() {
+    timers.setTimer(timer("a", 10, TimeDomain.EVENT_TIME));
+    timers.setTimer(timer("a", 10, TimeDomain.EVENT_TIME));
+    assertThat(timers.removeNextBefore(TimeDomain.EVENT_TIME, new Instant(30)).getTimerId(), is("a"));
+    assertThat(timers.removeNextBefore(TimeDomain.EVENT_TIME, new Instant(30)), is(nullValue()));
+    assertThat(timers.isEmpty(), is(true));
+  }
+
+  @Test
   void deletedTimersNeverFireAndDomainsAreSeparate() {
     timers.setTimer(timer("a", 10, TimeDomain.EVENT_TIME));
     timers.setTimer(timer("p", 5, TimeDomain.PROCESSING_TIME));
