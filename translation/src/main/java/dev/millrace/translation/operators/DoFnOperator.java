@@ -37,8 +37,9 @@ import org.apache.beam.sdk.values.WindowingStrategy;
 /**
  * A user DoFn run through runners-core's {@link DoFnRunners#simpleRunner}, wrapped in its stateful
  * runner when the DoFn has state or timers (its input then arrives keyed by key group, and state
- * and timers are kept per key). Port 0 is the main input; port 1+i carries side input i. Main-input elements whose side-input windows are not ready
- * yet wait here and hold the output watermark back until they are.
+ * and timers are kept per key). Port 0 is the main input; port 1+i carries side input i.
+ * Main-input elements whose side-input windows are not ready yet wait in a {@link PushbackBuffer}
+ * (in RocksDB with RocksDB state) and hold the output watermark back until they are.
  */
 public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
@@ -72,7 +73,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   private DoFnStepContext stepContext;
   private KeyedState<Object> keyedState;
   private CurrentKeyInternals<Object> currentKey;
-  private final List<WindowedValue<InputT>> pushedBack = new ArrayList<>();
+  private PushbackBuffer<InputT> pushedBack;
   private long pushedBackHold = Watermarks.END;
 
   public DoFnOperator(Spec<InputT, OutputT> spec, JobMetrics.BundleMetrics metrics) {
@@ -110,6 +111,12 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     } else {
       sideInputs = new SideInputStore(spec.sideInputs());
       reader = sideInputs;
+      pushedBack =
+          spec.stateBackend() == StateBackendKind.ROCKSDB
+              ? PushbackBuffer.inRocksDb(
+                  WindowedValue.FullWindowedValueCoder.of(
+                      spec.inputCoder(), spec.windowingStrategy().getWindowFn().windowCoder()))
+              : PushbackBuffer.inMemory();
     }
     if (spec.isStateful()) {
       @SuppressWarnings("unchecked")
@@ -287,13 +294,9 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     if (port > 0) {
       sideInputs.advanceWatermark(port - 1, watermark);
       if (!pushedBack.isEmpty()) {
-        List<WindowedValue<InputT>> retry = new ArrayList<>(pushedBack);
-        pushedBack.clear();
         pushedBackHold = Watermarks.END;
         try (Closeable scope = metrics.enter()) {
-          for (WindowedValue<InputT> value : retry) {
-            processWhenReady(value);
-          }
+          pushedBack.drain(this::processWhenReady);
           if (keyedState != null) {
             fireEventTimers(timerWatermark());
           }
@@ -323,6 +326,9 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     if (keyedState != null) {
       keyedState.commit();
     }
+    if (pushedBack != null) {
+      pushedBack.commit();
+    }
     metrics.commit();
     try (Closeable scope = metrics.enter()) {
       stepContext.bundleCommitted(new org.joda.time.Instant(context.currentProcessingTime()));
@@ -344,6 +350,9 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     } finally {
       if (keyedState != null) {
         keyedState.close();
+      }
+      if (pushedBack != null) {
+        pushedBack.close();
       }
     }
   }
