@@ -63,8 +63,8 @@ final class KeyedState<K> implements AutoCloseable {
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant minimumHold;
   private long holdComputedAt = -1;
-  private final MemoryTimers.Clocks clocks =
-      new MemoryTimers.Clocks() {
+  private final KeyTimers.Clocks clocks =
+      new KeyTimers.Clocks() {
         @Override
         public Instant inputWatermark() {
           return inputWatermark;
@@ -245,22 +245,12 @@ final class KeyedState<K> implements AutoCloseable {
   }
 
   /** The timers of one key, kept in the RocksDB timer store. */
-  private final class StoredTimers implements TimerInternals {
+  private final class StoredTimers extends KeyTimers {
     private final byte[] keyPrefix;
 
     StoredTimers(byte[] keyPrefix) {
+      super(clocks);
       this.keyPrefix = keyPrefix;
-    }
-
-    @Override
-    public void setTimer(
-        StateNamespace namespace,
-        String timerId,
-        String timerFamilyId,
-        Instant target,
-        Instant outputTimestamp,
-        TimeDomain timeDomain) {
-      setTimer(TimerData.of(timerId, timerFamilyId, namespace, target, outputTimestamp, timeDomain));
     }
 
     @Override
@@ -269,38 +259,8 @@ final class KeyedState<K> implements AutoCloseable {
     }
 
     @Override
-    public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain timeDomain) {
+    void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
       timerStore.delete(keyPrefix, namespace, timerId, timerFamilyId);
-    }
-
-    @Override
-    public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId) {
-      timerStore.delete(keyPrefix, namespace, timerId, timerFamilyId);
-    }
-
-    @Override
-    public void deleteTimer(TimerData timerKey) {
-      timerStore.delete(keyPrefix, timerKey.getNamespace(), timerKey.getTimerId(), timerKey.getTimerFamilyId());
-    }
-
-    @Override
-    public Instant currentProcessingTime() {
-      return processingTime;
-    }
-
-    @Override
-    public Instant currentSynchronizedProcessingTime() {
-      return processingTime;
-    }
-
-    @Override
-    public Instant currentInputWatermarkTime() {
-      return inputWatermark;
-    }
-
-    @Override
-    public Instant currentOutputWatermarkTime() {
-      return inputWatermark;
     }
   }
 }

@@ -4,7 +4,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeSet;
 import org.apache.beam.runners.core.StateNamespace;
-import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.sdk.state.TimeDomain;
 import org.joda.time.Instant;
 
@@ -13,28 +12,20 @@ import org.joda.time.Instant;
  * job, but it builds three sorted sets and a table for every key and answers "is there a next
  * timer?" by catching an exception from an empty set; a keyed operator asks that after every
  * element. Here the sets are made when a key first sets a timer of their domain, and emptiness is
- * a field read. The clocks are the operator's, shared by all its keys.
+ * a field read.
  */
-final class MemoryTimers implements TimerInternals {
-
-  /** The operator's clocks, which every key's timers report. */
-  interface Clocks {
-    Instant inputWatermark();
-
-    Instant processingTime();
-  }
+final class MemoryTimers extends KeyTimers {
 
   /** What makes a timer the same timer: setting it again replaces it. */
   private record Identity(StateNamespace namespace, String timerId, String timerFamilyId) {}
 
-  private final Clocks clocks;
   private final Map<Identity, TimerData> byIdentity = new HashMap<>(4);
   /** Indexed by {@link TimeDomain#ordinal()}; null until the domain's first timer. */
   private final TreeSet<TimerData>[] byTime;
 
   @SuppressWarnings("unchecked")
   MemoryTimers(Clocks clocks) {
-    this.clocks = clocks;
+    super(clocks);
     this.byTime = new TreeSet[TimeDomain.values().length];
   }
 
@@ -72,17 +63,6 @@ final class MemoryTimers implements TimerInternals {
   }
 
   @Override
-  public void setTimer(
-      StateNamespace namespace,
-      String timerId,
-      String timerFamilyId,
-      Instant target,
-      Instant outputTimestamp,
-      TimeDomain timeDomain) {
-    setTimer(TimerData.of(timerId, timerFamilyId, namespace, target, outputTimestamp, timeDomain));
-  }
-
-  @Override
   public void setTimer(TimerData timer) {
     Identity identity = identityOf(timer);
     // Setting the same timer again is common (the end-of-window cleanup timer, once per element);
@@ -108,45 +88,17 @@ final class MemoryTimers implements TimerInternals {
   }
 
   @Override
-  public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain timeDomain) {
-    TimerData existing = byIdentity.get(new Identity(namespace, timerId, timerFamilyId));
-    if (existing != null && existing.getDomain() != timeDomain) {
+  void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
+    Identity identity = new Identity(namespace, timerId, timerFamilyId);
+    TimerData existing = byIdentity.get(identity);
+    if (existing == null) {
+      return;
+    }
+    if (domain != null && existing.getDomain() != domain) {
       throw new IllegalStateException(
-          "timer " + timerId + " is set in time domain " + existing.getDomain() + ", not " + timeDomain);
+          "timer " + timerId + " is set in time domain " + existing.getDomain() + ", not " + domain);
     }
-    deleteTimer(namespace, timerId, timerFamilyId);
-  }
-
-  @Override
-  public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId) {
-    TimerData existing = byIdentity.remove(new Identity(namespace, timerId, timerFamilyId));
-    if (existing != null) {
-      timers(existing.getDomain()).remove(existing);
-    }
-  }
-
-  @Override
-  public void deleteTimer(TimerData timer) {
-    deleteTimer(timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId(), timer.getDomain());
-  }
-
-  @Override
-  public Instant currentProcessingTime() {
-    return clocks.processingTime();
-  }
-
-  @Override
-  public Instant currentSynchronizedProcessingTime() {
-    return clocks.processingTime();
-  }
-
-  @Override
-  public Instant currentInputWatermarkTime() {
-    return clocks.inputWatermark();
-  }
-
-  @Override
-  public Instant currentOutputWatermarkTime() {
-    return clocks.inputWatermark();
+    byIdentity.remove(identity);
+    timers(existing.getDomain()).remove(existing);
   }
 }

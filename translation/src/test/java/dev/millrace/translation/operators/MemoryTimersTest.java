@@ -19,7 +19,7 @@ class MemoryTimersTest {
   private Instant watermark = new Instant(0);
   private final MemoryTimers timers =
       new MemoryTimers(
-          new MemoryTimers.Clocks() {
+          new KeyTimers.Clocks() {
             @Override
             public Instant inputWatermark() {
               return watermark;

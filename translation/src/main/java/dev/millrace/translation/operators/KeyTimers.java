@@ -1,0 +1,76 @@
+package dev.millrace.translation.operators;
+
+import org.apache.beam.runners.core.StateNamespace;
+import org.apache.beam.runners.core.TimerInternals;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.joda.time.Instant;
+
+/**
+ * The timers of one key, on the heap ({@link MemoryTimers}) or in RocksDB: the overloads {@link
+ * TimerInternals} asks for, reduced to one set and one delete, and the operator's clocks, which
+ * every key's timers report.
+ */
+abstract class KeyTimers implements TimerInternals {
+
+  /** The operator's clocks. */
+  interface Clocks {
+    Instant inputWatermark();
+
+    Instant processingTime();
+  }
+
+  private final Clocks clocks;
+
+  KeyTimers(Clocks clocks) {
+    this.clocks = clocks;
+  }
+
+  /** Deletes the timer if set; {@code domain} is null when the caller did not say. */
+  abstract void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain);
+
+  @Override
+  public final void setTimer(
+      StateNamespace namespace,
+      String timerId,
+      String timerFamilyId,
+      Instant target,
+      Instant outputTimestamp,
+      TimeDomain timeDomain) {
+    setTimer(TimerData.of(timerId, timerFamilyId, namespace, target, outputTimestamp, timeDomain));
+  }
+
+  @Override
+  public final void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain timeDomain) {
+    delete(namespace, timerId, timerFamilyId, timeDomain);
+  }
+
+  @Override
+  public final void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId) {
+    delete(namespace, timerId, timerFamilyId, null);
+  }
+
+  @Override
+  public final void deleteTimer(TimerData timer) {
+    delete(timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId(), timer.getDomain());
+  }
+
+  @Override
+  public final Instant currentProcessingTime() {
+    return clocks.processingTime();
+  }
+
+  @Override
+  public final Instant currentSynchronizedProcessingTime() {
+    return clocks.processingTime();
+  }
+
+  @Override
+  public final Instant currentInputWatermarkTime() {
+    return clocks.inputWatermark();
+  }
+
+  @Override
+  public final Instant currentOutputWatermarkTime() {
+    return clocks.inputWatermark();
+  }
+}
