@@ -358,29 +358,6 @@ public final class RocksDbStateBackend implements AutoCloseable {
     keys.forEach(this::delete);
   }
 
-  /**
-   * Deletes every key in {@code [from, toExclusive)} from the database at once, with one range
-   * tombstone instead of a tombstone per key. Not part of any bundle: it needs an empty write
-   * batch (call {@link #commit()} first) and cannot be discarded, so it is for data its owner has
-   * consumed for good, such as a buffer's drained range.
-   */
-  public void deleteCommittedRange(byte[] from, byte[] toExclusive) {
-    if (neverWritten()) {
-      return;
-    }
-    if (batch.count() != 0) {
-      throw new IllegalStateException("deleteCommittedRange needs a committed backend, " + batch.count() + " writes are staged");
-    }
-    try {
-      db.deleteRange(writeOptions, from, toExclusive);
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("RocksDB delete failed", e);
-    }
-    modifications++;
-    // The read cache may hold values in the range; it is cheaper to drop than to search.
-    forgetAllValues();
-  }
-
   /** Stages deletes of every key starting with {@code prefix}. */
   public void deletePrefix(byte[] prefix) {
     deleteRange(prefix, StateKeys.prefixEnd(prefix));

@@ -97,25 +97,6 @@ class RocksDbStateBackendTest {
   }
 
   @Test
-  void aCommittedRangeIsDeletedAtOnceAndOnlyWhenNothingIsStaged() {
-    try (RocksDbStateBackend backend = RocksDbStateBackend.openTemporary()) {
-      for (byte b = 1; b <= 5; b++) {
-        backend.put(new byte[] {b}, new byte[] {b});
-      }
-      byte[] from = {2};
-      byte[] to = {4};
-      backend.get(new byte[] {3}); // cached before the delete
-      assertThrows(IllegalStateException.class, () -> backend.deleteCommittedRange(from, to));
-      backend.commit();
-      backend.deleteCommittedRange(from, to);
-      assertThat(backend.get(new byte[] {2}), is(nullValue()));
-      assertThat(backend.get(new byte[] {3}), is(nullValue()));
-      assertThat(backend.get(new byte[] {4}), equalTo(new byte[] {4}));
-      assertThat(backend.scan(new byte[0], null).size(), equalTo(3));
-    }
-  }
-
-  @Test
   void tenMegabyteValueRoundTrips() {
     byte[] big = new byte[10 * 1024 * 1024];
     new Random(42).nextBytes(big);

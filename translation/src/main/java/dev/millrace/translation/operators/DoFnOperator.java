@@ -39,7 +39,7 @@ import org.apache.beam.sdk.values.WindowingStrategy;
  * runner when the DoFn has state or timers (its input then arrives keyed by key group, and state
  * and timers are kept per key). Port 0 is the main input; port 1+i carries side input i.
  * Main-input elements whose side-input windows are not ready yet wait in a {@link PushbackBuffer}
- * (in RocksDB with RocksDB state) and hold the output watermark back until they are.
+ * (on disk with RocksDB state) and hold the output watermark back until they are.
  */
 public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
@@ -113,7 +113,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
       reader = sideInputs;
       pushedBack =
           spec.stateBackend() == StateBackendKind.ROCKSDB
-              ? PushbackBuffer.inRocksDb(
+              ? PushbackBuffer.onDisk(
                   WindowedValue.FullWindowedValueCoder.of(
                       spec.inputCoder(), spec.windowingStrategy().getWindowFn().windowCoder()))
               : PushbackBuffer.inMemory();
@@ -325,9 +325,6 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     }
     if (keyedState != null) {
       keyedState.commit();
-    }
-    if (pushedBack != null) {
-      pushedBack.commit();
     }
     metrics.commit();
     try (Closeable scope = metrics.enter()) {

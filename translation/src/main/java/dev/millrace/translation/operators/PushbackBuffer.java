@@ -1,7 +1,6 @@
 package dev.millrace.translation.operators;
 
-import dev.millrace.state.RocksDbStateBackend;
-import dev.millrace.state.StateKeys;
+import dev.millrace.state.SpillQueue;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
@@ -11,8 +10,8 @@ import org.apache.beam.sdk.util.WindowedValue;
 /**
  * Main-input elements of a DoFn with side inputs whose side-input windows are not ready yet. On
  * bounded input that is usually the whole main input, held until the side inputs end: on the heap
- * with state in memory, or in RocksDB with {@code --stateBackend=ROCKSDB}, so that waiting for a
- * side input is bounded by disk, not by the heap.
+ * with state in memory, or on disk with {@code --stateBackend=ROCKSDB}, so that waiting for a side
+ * input is bounded by disk, not by the heap.
  */
 abstract class PushbackBuffer<T> implements AutoCloseable {
 
@@ -31,9 +30,6 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
    */
   abstract void drain(ElementConsumer<T> consumer) throws Exception;
 
-  /** Makes the bundle's additions durable (RocksDB), so its write batch stays small. */
-  void commit() {}
-
   @Override
   public void close() {}
 
@@ -41,8 +37,8 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
     return new InMemory<>();
   }
 
-  static <T> PushbackBuffer<T> inRocksDb(Coder<WindowedValue<T>> coder) {
-    return new InRocksDb<>(coder);
+  static <T> PushbackBuffer<T> onDisk(Coder<WindowedValue<T>> coder) {
+    return new OnDisk<>(coder);
   }
 
   private static final class InMemory<T> extends PushbackBuffer<T> {
@@ -68,63 +64,33 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
     }
   }
 
-  /**
-   * Each element under an 8-byte sequence number. A drain reads the sequences that existed when it
-   * began, a chunk at a time: a chunk is copied out and deleted before its elements are handed
-   * over, because the consumer may add elements back while no RocksDB iterator may be open. The
-   * buffer is no user state, so a drain commits its backend freely: each chunk's range then goes
-   * with one range tombstone instead of a tombstone per element.
-   */
-  private static final class InRocksDb<T> extends PushbackBuffer<T> {
-    private static final int CHUNK = 10_000;
-    private static final byte[] PREFIX = StateKeys.keyGroupPrefix(0);
-
-    private final RocksDbStateBackend backend = RocksDbStateBackend.openTemporary();
+  /** Encoded elements in a {@link SpillQueue}: written once, read back once, in order. */
+  private static final class OnDisk<T> extends PushbackBuffer<T> {
+    private final SpillQueue queue = new SpillQueue();
     private final Coder<WindowedValue<T>> coder;
-    private long first;
-    private long next;
 
-    InRocksDb(Coder<WindowedValue<T>> coder) {
+    OnDisk(Coder<WindowedValue<T>> coder) {
       this.coder = coder;
-    }
-
-    private static byte[] key(long sequence) {
-      return StateKeys.withSubKey(PREFIX, StateKeys.sequence(sequence));
     }
 
     @Override
     void add(WindowedValue<T> element) throws Exception {
-      backend.put(key(next++), CoderUtils.encodeToByteArray(coder, element));
+      queue.append(CoderUtils.encodeToByteArray(coder, element));
     }
 
     @Override
     boolean isEmpty() {
-      return first == next;
+      return queue.size() == 0;
     }
 
     @Override
     void drain(ElementConsumer<T> consumer) throws Exception {
-      long end = next;
-      while (first < end) {
-        long chunkEnd = Math.min(end, first + CHUNK);
-        backend.commit();
-        List<RocksDbStateBackend.Entry> chunk = backend.scan(key(first), key(chunkEnd));
-        backend.deleteCommittedRange(key(first), key(chunkEnd));
-        first = chunkEnd;
-        for (RocksDbStateBackend.Entry entry : chunk) {
-          consumer.accept(CoderUtils.decodeFromByteArray(coder, entry.value()));
-        }
-      }
-    }
-
-    @Override
-    void commit() {
-      backend.commit();
+      queue.drain(record -> consumer.accept(CoderUtils.decodeFromByteArray(coder, record)));
     }
 
     @Override
     public void close() {
-      backend.close();
+      queue.close();
     }
   }
 }
