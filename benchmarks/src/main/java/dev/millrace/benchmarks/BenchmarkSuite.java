@@ -5,14 +5,17 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * Runs every query on every runner, each measurement in its own JVM, one at a time, in rounds whose
@@ -125,8 +128,28 @@ public final class BenchmarkSuite {
       throws IOException, InterruptedException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     String classPath = Runners.FLINK.contains(runner) ? FlinkClassPath.get() : System.getProperty("java.class.path");
+    // Each job gets a temporary directory of its own, removed afterwards: Flink's mini-cluster
+    // leaves its working directories and RPC jars in java.io.tmpdir, one set per job.
+    Path tmp = Files.createTempDirectory("millrace-bench-job-");
+    try {
+      return runJob(java, classPath, tmp, runner, query, events, seed, timeoutSeconds);
+    } finally {
+      deleteRecursively(tmp);
+    }
+  }
+
+  private static Map<String, String> runJob(
+      Path java, String classPath, Path tmp, String runner, String query, long events, long seed, long timeoutSeconds)
+      throws IOException, InterruptedException {
     List<String> command =
-        new ArrayList<>(List.of(java.toString(), "-Xmx4g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classPath));
+        new ArrayList<>(
+            List.of(
+                java.toString(),
+                "-Xmx4g",
+                "-Djava.io.tmpdir=" + tmp,
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp",
+                classPath));
     command.addAll(List.of(BenchmarkJob.class.getName(), runner, query, Long.toString(events), Long.toString(seed)));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     // A hung job must fail this measurement, not hang the suite: kill it at the deadline.
@@ -184,6 +207,14 @@ public final class BenchmarkSuite {
       options.put(eq < 0 ? arg.substring(2) : arg.substring(2, eq), eq < 0 ? "" : arg.substring(eq + 1));
     }
     return options;
+  }
+
+  private static void deleteRecursively(Path root) throws IOException {
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   /** Parses {@code Q1=40000000,Q5=5000000}, keeping only the queries this run measures. */
