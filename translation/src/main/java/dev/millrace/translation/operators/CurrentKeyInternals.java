@@ -3,7 +3,6 @@ package dev.millrace.translation.operators;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateTag;
-import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.sdk.state.State;
 import org.apache.beam.sdk.state.StateContext;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -33,19 +32,19 @@ final class CurrentKeyInternals<K> {
         }
       };
 
-  final TimerInternals timers =
-      new TimerInternals() {
-        @Override
-        public void setTimer(
-            StateNamespace namespace,
-            String timerId,
-            String timerFamilyId,
-            Instant target,
-            Instant outputTimestamp,
-            TimeDomain timeDomain) {
-          current.timers.setTimer(namespace, timerId, timerFamilyId, target, outputTimestamp, timeDomain);
-        }
+  final KeyTimers timers =
+      new KeyTimers(
+          new KeyTimers.Clocks() {
+            @Override
+            public Instant inputWatermark() {
+              return current.timers.currentInputWatermarkTime();
+            }
 
+            @Override
+            public Instant processingTime() {
+              return current.timers.currentProcessingTime();
+            }
+          }) {
         @Override
         @SuppressWarnings("deprecation")
         public void setTimer(TimerData timerData) {
@@ -53,40 +52,8 @@ final class CurrentKeyInternals<K> {
         }
 
         @Override
-        public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain timeDomain) {
-          current.timers.deleteTimer(namespace, timerId, timerFamilyId, timeDomain);
-        }
-
-        @Override
-        @SuppressWarnings("deprecation")
-        public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId) {
-          current.timers.deleteTimer(namespace, timerId, timerFamilyId);
-        }
-
-        @Override
-        @SuppressWarnings("deprecation")
-        public void deleteTimer(TimerData timerKey) {
-          current.timers.deleteTimer(timerKey);
-        }
-
-        @Override
-        public Instant currentProcessingTime() {
-          return current.timers.currentProcessingTime();
-        }
-
-        @Override
-        public Instant currentSynchronizedProcessingTime() {
-          return current.timers.currentSynchronizedProcessingTime();
-        }
-
-        @Override
-        public Instant currentInputWatermarkTime() {
-          return current.timers.currentInputWatermarkTime();
-        }
-
-        @Override
-        public Instant currentOutputWatermarkTime() {
-          return current.timers.currentOutputWatermarkTime();
+        void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
+          current.timers.delete(namespace, timerId, timerFamilyId, domain);
         }
       };
 }

@@ -6,7 +6,8 @@ import org.apache.beam.sdk.state.TimeDomain;
 import org.joda.time.Instant;
 
 /**
- * The timers of one key, on the heap ({@link MemoryTimers}) or in RocksDB: the overloads {@link
+ * The timers of one key, on the heap ({@link MemoryTimers}) or in RocksDB, and the operator's
+ * view of whichever key is current ({@link CurrentKeyInternals}): the overloads {@link
  * TimerInternals} asks for, reduced to one set and one delete, and the operator's clocks, which
  * every key's timers report.
  */

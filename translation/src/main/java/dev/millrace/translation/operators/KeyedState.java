@@ -31,11 +31,11 @@ final class KeyedState<K> implements AutoCloseable {
     final EncodedKey id;
     final K key;
     final StateInternals state;
-    final TimerInternals timers;
+    final KeyTimers timers;
     /** The same object as {@link #timers} when timers stay in memory, else null. */
     final MemoryTimers memoryTimers;
 
-    Entry(EncodedKey id, K key, StateInternals state, TimerInternals timers, MemoryTimers memoryTimers) {
+    Entry(EncodedKey id, K key, StateInternals state, KeyTimers timers, MemoryTimers memoryTimers) {
       this.id = id;
       this.key = key;
       this.state = state;
