@@ -3,6 +3,7 @@ package dev.millrace.runner;
 import dev.millrace.runner.engine.ExecutionSettings;
 import dev.millrace.runner.engine.JobExecution;
 import dev.millrace.translation.PipelineTranslator;
+import dev.millrace.translation.StateBackendKind;
 import dev.millrace.translation.TranslatedJob;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.sdk.Pipeline;
@@ -31,22 +32,35 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
   @Override
   public MillracePipelineResult run(Pipeline pipeline) {
     MetricsEnvironment.setMetricsSupported(true);
-    if (options.getParallelism() < 1) {
-      throw new IllegalArgumentException("--parallelism must be at least 1, was " + options.getParallelism());
-    }
-    TranslatedJob job = new PipelineTranslator(options, options.getParallelism(), options.getStateBackend()).translate(pipeline);
+    int parallelism = parallelism(options.getParallelism());
+    TranslatedJob job =
+        new PipelineTranslator(
+                options, parallelism, StateBackendKind.fromOption(options.getStateBackend(), false))
+            .translate(pipeline);
     if (LOG.isDebugEnabled()) {
       LOG.debug("Plan of {}:\n{}", options.getJobName(), job.plan().explain());
     }
     ExecutionSettings settings =
         new ExecutionSettings(
-            options.getMaxBundleSize(),
+            options.getMaxBundleElements(),
             options.getMaxBundleMillis(),
             ExecutionSettings.defaults().batchSize(),
             ExecutionSettings.defaults().inboxCapacity(),
-            options.getParallelism(),
+            parallelism,
             System::currentTimeMillis);
     String name = "job" + JOB_IDS.incrementAndGet();
     return new MillracePipelineResult(JobExecution.start(job.plan(), name, settings), job.metrics());
   }
+
+  /** {@code --parallelism}: unset or -1 means every available core. */
+  static int parallelism(Integer option) {
+    if (option == null || option == -1) {
+      return Runtime.getRuntime().availableProcessors();
+    }
+    if (option < 1) {
+      throw new IllegalArgumentException("--parallelism must be at least 1 (or -1 for every core), was " + option);
+    }
+    return option;
+  }
+
 }

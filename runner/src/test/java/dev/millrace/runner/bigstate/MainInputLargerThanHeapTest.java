@@ -6,7 +6,6 @@ import static org.hamcrest.Matchers.is;
 
 import dev.millrace.runner.MillracePipelineOptions;
 import dev.millrace.runner.MillraceRunner;
-import dev.millrace.translation.StateBackendKind;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -69,7 +68,7 @@ class MainInputLargerThanHeapTest {
 
     MillracePipelineOptions options = PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
-    options.setStateBackend(StateBackendKind.ROCKSDB);
+    options.setStateBackend("rocksdb");
     Pipeline p = Pipeline.create(options);
     PCollection<byte[]> values =
         p.apply(GenerateSequence.from(0).to(ELEMENTS)).apply(ParDo.of(new ToBytes())).setCoder(ByteArrayCoder.of());

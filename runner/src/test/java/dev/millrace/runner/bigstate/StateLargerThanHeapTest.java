@@ -6,7 +6,6 @@ import static org.hamcrest.Matchers.is;
 
 import dev.millrace.runner.MillracePipelineOptions;
 import dev.millrace.runner.MillraceRunner;
-import dev.millrace.translation.StateBackendKind;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.beam.sdk.Pipeline;
@@ -104,7 +103,7 @@ class StateLargerThanHeapTest {
 
     MillracePipelineOptions options = PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
-    options.setStateBackend(StateBackendKind.ROCKSDB);
+    options.setStateBackend("rocksdb");
     Pipeline p = Pipeline.create(options);
     p.apply(GenerateSequence.from(0).to(ELEMENTS))
         .apply(ParDo.of(new ToKeyed()))
