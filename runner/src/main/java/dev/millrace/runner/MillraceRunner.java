@@ -1,6 +1,7 @@
 package dev.millrace.runner;
 
 import dev.millrace.runner.engine.ExecutionSettings;
+import dev.millrace.runner.engine.JobClock;
 import dev.millrace.runner.engine.JobExecution;
 import dev.millrace.translation.PipelineTranslator;
 import dev.millrace.translation.StateBackendKind;
@@ -47,7 +48,7 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             ExecutionSettings.defaults().batchSize(),
             ExecutionSettings.defaults().inboxCapacity(),
             parallelism,
-            System::currentTimeMillis);
+            JobClock.system());
     String name = "job" + JOB_IDS.incrementAndGet();
     return new MillracePipelineResult(JobExecution.start(job.plan(), name, settings), job.metrics());
   }

@@ -19,8 +19,9 @@ import org.joda.time.Instant;
  *       so setting a timer again replaces it;
  *   <li>by time, one per domain {@code [0x91|0x92|0x93][timestamp][identity]}: due timers are the
  *       first keys of a range scan, never all timers in memory;
- *   <li>by output timestamp {@code [0x94][output timestamp][identity]} for event-time timers: its
- *       first key is the operator's minimum hold.
+ *   <li>by output timestamp {@code [0x94][output timestamp][identity]}, for timers of every domain
+ *       (what a processing-time timer emits carries its output timestamp too): its first key is
+ *       the operator's minimum hold.
  * </ul>
  *
  * The identity is {@code [key group][key][namespace][timer id][timer family]}, the key as in
@@ -101,9 +102,7 @@ public final class RocksDbTimerStore {
     if (lowerBound[slot] != null && Arrays.compareUnsigned(timeKey, lowerBound[slot]) < 0) {
       lowerBound[slot] = timeKey;
     }
-    if (timer.getDomain() == TimeDomain.EVENT_TIME) {
-      backend.put(key(HOLDS, StateKeys.sortableMillis(output), id), EMPTY);
-    }
+    backend.put(key(HOLDS, StateKeys.sortableMillis(output), id), EMPTY);
   }
 
   /** Deletes the key's timer {@code timerId} of {@code family} in {@code namespace}, if set. */
@@ -121,14 +120,12 @@ public final class RocksDbTimerStore {
     TimeDomain domain = TimeDomain.values()[value[0]];
     backend.delete(byId);
     backend.delete(key(indexOf(domain), Arrays.copyOfRange(value, 1, 9), id));
-    if (domain == TimeDomain.EVENT_TIME) {
-      backend.delete(key(HOLDS, Arrays.copyOfRange(value, 9, 17), id));
-    }
+    backend.delete(key(HOLDS, Arrays.copyOfRange(value, 9, 17), id));
     return value;
   }
 
-  /** Removes and returns the earliest timer of {@code domain} before {@code before}, or null. */
-  public @Nullable Due pollDue(TimeDomain domain, Instant before) {
+  /** The time-index key of the earliest timer of {@code domain} before {@code before}, or null. */
+  private byte @Nullable [] firstDue(TimeDomain domain, Instant before) {
     byte index = indexOf(domain);
     if (boundsValidForDiscards != backend.discards()) {
       Arrays.fill(lowerBound, null);
@@ -137,11 +134,31 @@ public final class RocksDbTimerStore {
     int slot = domain.ordinal();
     byte[] from = lowerBound[slot] != null ? lowerBound[slot] : new byte[] {index};
     byte[] first = backend.firstKey(from, key(index, StateKeys.sortableMillis(before.getMillis())));
+    if (first != null) {
+      // Nothing lies below it; a miss keeps the bound, since everything below stays empty.
+      lowerBound[slot] = first;
+    }
+    return first;
+  }
+
+  /**
+   * Whether the earliest timer of {@code domain} before {@code before} belongs to the key whose
+   * state lies under {@code keyPrefix}.
+   */
+  public boolean nextDueHasKey(TimeDomain domain, Instant before, byte[] keyPrefix) {
+    byte[] first = firstDue(domain, before);
+    // [index][8-byte timestamp][identity], and the identity starts with the key prefix.
+    return first != null
+        && first.length >= 9 + keyPrefix.length
+        && Arrays.equals(first, 9, 9 + keyPrefix.length, keyPrefix, 0, keyPrefix.length);
+  }
+
+  /** Removes and returns the earliest timer of {@code domain} before {@code before}, or null. */
+  public @Nullable Due pollDue(TimeDomain domain, Instant before) {
+    byte[] first = firstDue(domain, before);
     if (first == null) {
-      // Nothing due; everything below the bound stays empty, so keep it.
       return null;
     }
-    lowerBound[slot] = first;
     byte[] id = Arrays.copyOfRange(first, 9, first.length);
     byte[] value = remove(id);
     if (value == null) {
@@ -170,11 +187,17 @@ public final class RocksDbTimerStore {
 
   /** Whether any timer of {@code domain} is set. */
   public boolean hasTimers(TimeDomain domain) {
-    byte index = indexOf(domain);
-    return backend.firstKey(new byte[] {index}, new byte[] {(byte) (index + 1)}) != null;
+    return earliest(domain) != null;
   }
 
-  /** The earliest output timestamp of any event-time timer: the hold on the output watermark. */
+  /** The time of the earliest timer of {@code domain}, or null when none is set. */
+  public @Nullable Instant earliest(TimeDomain domain) {
+    byte index = indexOf(domain);
+    byte[] first = backend.firstKey(new byte[] {index}, new byte[] {(byte) (index + 1)});
+    return first == null ? null : new Instant(StateKeys.sortableMillisAt(first, 1));
+  }
+
+  /** The earliest output timestamp of any timer: the hold on the output watermark. */
   public @Nullable Instant minimumHold() {
     byte[] first = backend.firstKey(new byte[] {HOLDS}, new byte[] {(byte) (HOLDS + 1)});
     return first == null ? null : new Instant(StateKeys.sortableMillisAt(first, 1));

@@ -77,13 +77,17 @@ class RocksDbTimerStoreTest {
   }
 
   @Test
-  void minimumHoldIsTheEarliestOutputTimestampOfEventTimers() {
+  void minimumHoldIsTheEarliestOutputTimestampOfTimersOfEveryDomain() {
     timers.set(prefix(0, "a"), timer("t", 900, 700, TimeDomain.EVENT_TIME));
     timers.set(prefix(5, "b"), timer("t", 800, 600, TimeDomain.EVENT_TIME));
-    timers.set(prefix(9, "c"), timer("t", 10, 10, TimeDomain.PROCESSING_TIME));
+    timers.set(prefix(9, "c"), timer("t", 10, 650, TimeDomain.PROCESSING_TIME));
     assertThat(timers.minimumHold(), is(new Instant(600)));
     timers.pollDue(TimeDomain.EVENT_TIME, new Instant(850));
+    assertThat(timers.minimumHold(), is(new Instant(650)));
+    timers.pollDue(TimeDomain.PROCESSING_TIME, new Instant(11));
     assertThat(timers.minimumHold(), is(new Instant(700)));
+    assertThat(timers.earliest(TimeDomain.PROCESSING_TIME), is(nullValue()));
+    assertThat(timers.earliest(TimeDomain.EVENT_TIME), is(new Instant(900)));
   }
 
   @Test

@@ -5,11 +5,20 @@ package dev.millrace.plan;
  * only ever called from that subtask's thread, so implementations need no synchronization.
  *
  * <p>Calls arrive in bundles: the engine calls {@link #startBundle()} before the first element,
- * watermark or timer callback of a bundle and {@link #finishBundle()} at its end; an operator may
- * emit from any of these calls. Watermarks are milliseconds; {@link Watermarks#END} means the
- * input on that port is complete.
+ * watermark, timer or pending-work callback of a bundle and {@link #finishBundle()} at its end;
+ * an operator may emit from any of these calls. {@code finishBundle()} is the commit point: what
+ * the bundle wrote is kept, and its output goes downstream right after. Watermarks are
+ * milliseconds; {@link Watermarks#END} means the input on that port is complete.
+ *
+ * <p>An operator that could emit without bound from one call (timers falling due, a grouping
+ * drained at the end of its input) stops once {@link OperatorContext#isOutputBlocked()} says
+ * downstream is full, reports {@link #hasPendingWork()}, and goes on in {@link #continueWork()}
+ * once there is room: that keeps what waits on the heap to about one batch per edge.
  */
 public interface Operator {
+
+  /** {@link #nextProcessingTime()} of an operator with nothing to do in processing time. */
+  long NO_PROCESSING_TIME = Long.MAX_VALUE;
 
   void open(OperatorContext context) throws Exception;
 
@@ -26,12 +35,25 @@ public interface Operator {
    */
   long outputWatermark();
 
-  /** True while processing-time callbacks may produce output or release holds. */
-  default boolean wantsProcessingTime() {
+  /**
+   * The earliest time on the job's clock at which {@link #onProcessingTime(long)} has work (a
+   * processing-time timer falls due), or {@link #NO_PROCESSING_TIME}. The engine asks after
+   * every step and sleeps until the earliest such time of its subtasks, so this must be cheap.
+   */
+  default long nextProcessingTime() {
+    return NO_PROCESSING_TIME;
+  }
+
+  /** The job's clock reached {@code now}, at or after {@link #nextProcessingTime()}. */
+  default void onProcessingTime(long now) throws Exception {}
+
+  /** True while work stopped for a full output remains; see {@link #continueWork()}. */
+  default boolean hasPendingWork() {
     return false;
   }
 
-  default void onProcessingTime(long now) throws Exception {}
+  /** Goes on with pending work until it is done or the output is full again. */
+  default void continueWork() throws Exception {}
 
   default void finishBundle() throws Exception {}
 

@@ -1,5 +1,7 @@
 package dev.millrace.plan;
 
+import java.util.concurrent.ScheduledExecutorService;
+
 /** What the engine gives an operator of one subtask. */
 public interface OperatorContext {
 
@@ -12,6 +14,26 @@ public interface OperatorContext {
   /** Where the operator's output {@code port} goes (downstream operators and edges). */
   Emitter output(int port);
 
+  /**
+   * True when a downstream inbox of this subtask is full: an operator emitting from timers or a
+   * drain should stop and report {@link Operator#hasPendingWork()}. Emitting anyway is allowed
+   * (nothing is lost), it only grows what waits on the heap.
+   */
+  boolean isOutputBlocked();
+
   /** The job's processing-time clock, in milliseconds. */
   long currentProcessingTime();
+
+  /**
+   * Moves the job's clock forward to {@code millis}. Only a job started with a manual clock (the
+   * test clock of a TestStream) allows it.
+   */
+  void advanceProcessingTime(long millis);
+
+  /**
+   * A single-threaded scheduler shared by the job, for work that must happen after a delay while
+   * the operator's thread is busy (e.g. asking a splittable DoFn to checkpoint). Tasks run on
+   * another thread; the operator synchronizes what they touch.
+   */
+  ScheduledExecutorService scheduler();
 }

@@ -11,11 +11,13 @@ import java.util.ArrayDeque;
  * edge kind says and packs them into batches. Elements pass as objects; nothing is encoded.
  *
  * <p>Writing never blocks. When a consumer's inbox is full, messages for it wait here in order,
- * and the subtask takes no new input until {@link #tryFlushOverflow()} has moved them on: that is
- * the backpressure, and what waits is bounded by the output of one step.
+ * the producer's worker is woken once the inbox has room, and the subtask takes no new input until
+ * {@link #tryFlushOverflow()} has moved them on: that is the backpressure. Operators that can emit
+ * without bound from one call stop while {@link #isBlocked()}, so what waits stays about one batch.
  */
 final class EdgeWriter implements Emitter {
   private final Edge edge;
+  private final JobExecution job;
   private final int producerSubtask;
   private final Inbox[] targets;
   private final int[] channels;
@@ -26,9 +28,11 @@ final class EdgeWriter implements Emitter {
   private int blockedTargets;
   private int nextRoundRobin;
   private long sentWatermark = Long.MIN_VALUE;
+  private Worker worker;
 
   @SuppressWarnings("unchecked")
-  EdgeWriter(Edge edge, int producerSubtask, Inbox[] targets, int[] channels, int batchSize) {
+  EdgeWriter(JobExecution job, Edge edge, int producerSubtask, Inbox[] targets, int[] channels, int batchSize) {
+    this.job = job;
     this.edge = edge;
     this.producerSubtask = producerSubtask;
     this.targets = targets;
@@ -42,6 +46,11 @@ final class EdgeWriter implements Emitter {
 
   Edge edge() {
     return edge;
+  }
+
+  /** The worker that runs the producing subtask: woken when a full inbox has room again. */
+  void setWorker(Worker worker) {
+    this.worker = worker;
   }
 
   @Override
@@ -85,10 +94,11 @@ final class EdgeWriter implements Emitter {
   }
 
   private void send(int target, Message message) {
+    job.messageSent();
     ArrayDeque<Message> waiting = overflow[target];
     if (waiting != null && !waiting.isEmpty()) {
       waiting.addLast(message);
-    } else if (!targets[target].offer(message)) {
+    } else if (!targets[target].offerOrWaitForRoom(message, worker)) {
       if (waiting == null) {
         waiting = new ArrayDeque<>();
         overflow[target] = waiting;
@@ -111,7 +121,7 @@ final class EdgeWriter implements Emitter {
       if (waiting == null || waiting.isEmpty()) {
         continue;
       }
-      while (!waiting.isEmpty() && targets[t].offer(waiting.peekFirst())) {
+      while (!waiting.isEmpty() && targets[t].offerOrWaitForRoom(waiting.peekFirst(), worker)) {
         waiting.removeFirst();
         moved = true;
       }

@@ -8,15 +8,25 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One running job: its subtasks spread over a fixed pool of worker threads, bounded inboxes between
  * them. The first failure of any subtask stops every other subtask; the job ends once every
  * subtask has ended and every operator was closed.
+ *
+ * <p>With a manual clock (a job driven by a TestStream) the job also knows when it is quiescent:
+ * {@link #pendingWork} counts messages in flight, busy subtasks and clock advances that some
+ * subtask has not seen yet. Work is always counted before the work that caused it is uncounted (a
+ * message is counted when sent, and uncounted only after its consumer marked itself busy), so
+ * the count is zero only when nothing is left anywhere.
  */
 public final class JobExecution {
   /** Which operator input a channel of a subtask's inbox feeds. */
@@ -26,11 +36,21 @@ public final class JobExecution {
   private final String jobName;
   private final ExecutionSettings settings;
   private final List<Thread> threads = new ArrayList<>();
+  private final List<Worker> workers = new ArrayList<>();
   private final CountDownLatch ended;
   private final AtomicInteger running;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private volatile boolean cancelRequested;
   private volatile JobStatus status = JobStatus.RUNNING;
+  private final boolean tracksQuiescence;
+  private final AtomicLong pendingWork = new AtomicLong();
+  private final ConcurrentLinkedQueue<Worker> quiescenceWaiters = new ConcurrentLinkedQueue<>();
+  private final Object clockLock = new Object();
+  /** Manual clock advances so far; each is counted in pendingWork until every live subtask saw it. */
+  private volatile long clockEpoch;
+  private int subtasksToSeeClock;
+  private int liveSubtasks;
+  private ScheduledExecutorService scheduler;
 
   private JobExecution(Plan plan, String jobName, ExecutionSettings settings) {
     this.plan = plan;
@@ -39,6 +59,8 @@ public final class JobExecution {
     int subtasks = plan.vertices().stream().mapToInt(Vertex::parallelism).sum();
     this.ended = new CountDownLatch(subtasks);
     this.running = new AtomicInteger(subtasks);
+    this.liveSubtasks = subtasks;
+    this.tracksQuiescence = settings.clock().isManual();
   }
 
   /** Builds every subtask of the plan and starts their threads. */
@@ -88,28 +110,33 @@ public final class JobExecution {
       }
     }
     int workerCount = Math.min(settings.workerThreads(), plan.vertices().stream().mapToInt(Vertex::parallelism).sum());
-    List<Worker> workers = new ArrayList<>();
     for (int w = 0; w < workerCount; w++) {
       workers.add(new Worker(this));
     }
     int next = 0;
     for (Vertex v : vertices) {
       for (int s = 0; s < v.parallelism(); s++) {
+        Worker worker = workers.get(next++ % workerCount);
         List<EdgeWriter> writers = new ArrayList<>();
         for (Edge edge : plan.edges()) {
           if (edge.from().vertex() == v.id()) {
-            writers.add(
+            EdgeWriter writer =
                 new EdgeWriter(
+                    this,
                     edge,
                     s,
                     inboxes[edge.to().vertex()],
                     channelIds[edge.id()][s],
-                    settings.batchSize()));
+                    settings.batchSize());
+            writer.setWorker(worker);
+            writers.add(writer);
           }
         }
-        Subtask subtask =
-            new Subtask(this, v, s, inboxes[v.id()][s], channels.get(v.id()).get(s), writers);
-        workers.get(next++ % workerCount).assign(subtask);
+        Inbox inbox = inboxes[v.id()][s];
+        if (inbox != null) {
+          inbox.setConsumer(worker);
+        }
+        worker.assign(new Subtask(this, v, s, inbox, channels.get(v.id()).get(s), writers, worker));
       }
     }
     for (int w = 0; w < workerCount; w++) {
@@ -124,22 +151,142 @@ public final class JobExecution {
     return settings;
   }
 
+  /** The job's clock. */
   long now() {
-    return settings.clock().getAsLong();
+    return settings.clock().now();
+  }
+
+  boolean hasManualClock() {
+    return settings.clock().isManual();
   }
 
   /** Throws if the job is stopping, so a subtask leaves its loop. */
   void checkRunning() throws InterruptedException {
-    if (cancelRequested || failure.get() != null || Thread.currentThread().isInterrupted()) {
+    if (isStopping() || Thread.currentThread().isInterrupted()) {
       throw new InterruptedException("job " + jobName + " is stopping");
     }
+  }
+
+  boolean isStopping() {
+    return cancelRequested || failure.get() != null;
+  }
+
+  // ---- quiescence (manual clock only) ----
+
+  boolean tracksQuiescence() {
+    return tracksQuiescence;
+  }
+
+  void messageSent() {
+    if (tracksQuiescence) {
+      pendingWork.incrementAndGet();
+    }
+  }
+
+  /** A message was handled, or a subtask became idle: one unit of work less. */
+  void workDone() {
+    if (tracksQuiescence && pendingWork.decrementAndGet() == 0) {
+      Worker waiter;
+      while ((waiter = quiescenceWaiters.poll()) != null) {
+        waiter.waitsForQuiescence.set(false);
+        waiter.wake();
+      }
+    }
+  }
+
+  void subtaskBusy() {
+    if (tracksQuiescence) {
+      pendingWork.incrementAndGet();
+    }
+  }
+
+  /**
+   * Whether nothing is left to do anywhere (the caller itself must not be busy). If not, {@code
+   * waiter} is woken once it is.
+   */
+  boolean isQuiescent(Worker waiter) {
+    if (pendingWork.get() == 0) {
+      return true;
+    }
+    if (waiter.waitsForQuiescence.compareAndSet(false, true)) {
+      quiescenceWaiters.add(waiter);
+    }
+    return pendingWork.get() == 0;
+  }
+
+  long clockEpoch() {
+    return clockEpoch;
+  }
+
+  /** Moves the manual clock; every live subtask must see the new time before the job is quiescent. */
+  void advanceClock(long millis) {
+    synchronized (clockLock) {
+      if (!settings.clock().advanceTo(millis)) {
+        return;
+      }
+      if (subtasksToSeeClock == 0) {
+        pendingWork.incrementAndGet();
+      }
+      subtasksToSeeClock = liveSubtasks;
+      clockEpoch++;
+    }
+    workers.forEach(Worker::wake);
+  }
+
+  /**
+   * {@code subtask} has seen the clock as it was at {@code epoch} (read before the time), or is
+   * ending and will never look again.
+   */
+  void clockSeen(Subtask subtask, long epoch, boolean ending) {
+    boolean done = false;
+    synchronized (clockLock) {
+      long seen = ending ? clockEpoch : epoch;
+      if (subtask.seenClockEpoch < seen) {
+        subtask.seenClockEpoch = seen;
+        // Only the latest advance is waited for: it reset the count to every live subtask.
+        if (seen == clockEpoch && subtasksToSeeClock > 0) {
+          done = --subtasksToSeeClock == 0;
+        }
+      }
+      if (ending) {
+        liveSubtasks--;
+      }
+    }
+    if (done) {
+      workDone();
+    }
+  }
+
+  /** The job's scheduler, started on first use and stopped when the job ends. */
+  synchronized ScheduledExecutorService scheduler() {
+    if (scheduler == null) {
+      ScheduledThreadPoolExecutor executor =
+          new ScheduledThreadPoolExecutor(
+              1,
+              r -> {
+                Thread t = new Thread(r, "millrace-" + jobName + "-scheduler");
+                t.setDaemon(true);
+                return t;
+              });
+      executor.setRemoveOnCancelPolicy(true);
+      scheduler = executor;
+    }
+    return scheduler;
   }
 
   void subtaskEnded(Subtask subtask, Throwable error) {
     if (error != null && !cancelRequested && failure.compareAndSet(null, error)) {
       stopAll();
     }
+    if (tracksQuiescence) {
+      clockSeen(subtask, clockEpoch, true);
+    }
     if (running.decrementAndGet() == 0) {
+      synchronized (this) {
+        if (scheduler != null) {
+          scheduler.shutdownNow();
+        }
+      }
       if (failure.get() != null) {
         status = JobStatus.FAILED;
       } else if (cancelRequested) {

@@ -8,22 +8,29 @@ import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Vertex;
 import dev.millrace.plan.Watermarks;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * One parallel instance of a vertex, stepped by one worker thread: it feeds the vertex's operator chain from
- * its sources and its inbox, in bundles, and turns input watermarks into output watermarks.
+ * One parallel instance of a vertex, stepped by one worker thread: it feeds the vertex's operator
+ * chain from its sources and its inbox, in bundles, fires what falls due on the job's clock, and
+ * turns input watermarks into output watermarks.
  *
  * <p>A port's watermark is the minimum over the channels and upstream operators that feed it; an
  * operator sees a port's watermark only after every element before it was delivered. Output
  * watermarks leave through the edge writers after the bundle's elements were flushed, so a
  * consumer never sees an element behind a watermark that has passed it.
+ *
+ * <p>After a step that did nothing, {@link #wakeUpAt()} tells the worker when this subtask next
+ * has something to do by itself; anything else (a message, room downstream) wakes the worker.
  */
 final class Subtask {
   private final JobExecution job;
   private final Vertex vertex;
   private final int index;
   private final Inbox inbox;
+  private final Worker worker;
   private final ExecutionSettings settings;
   private final Operator[] operators;
   private final boolean[] inBundle;
@@ -38,12 +45,19 @@ final class Subtask {
   private final int[][][] portChannels;
   private final List<EdgeWriter> writers;
   private final long[] lastOutputWatermark;
-  private final boolean[] sourceDone;
-  private int activeSources;
+  /** Per operator: null unless it is a source; then what its last emit said. */
+  private final SourceOperator.Status[] sourceStatus;
   private boolean opened;
   private int bundleElements;
   private long bundleStartMillis;
   private boolean anyBundleOpen;
+  /** Elements the chain's sources emitted during the current step. */
+  private long sourceOutput;
+  private long wakeUpAt = Long.MAX_VALUE;
+  /** Counted in the job's pending work (manual clock only). */
+  private boolean busy;
+  /** The last manual-clock advance this subtask has seen; guarded by the job's clock lock. */
+  long seenClockEpoch;
 
   Subtask(
       JobExecution job,
@@ -51,11 +65,13 @@ final class Subtask {
       int index,
       Inbox inbox,
       List<JobExecution.ChannelTarget> channels,
-      List<EdgeWriter> writers) {
+      List<EdgeWriter> writers,
+      Worker worker) {
     this.job = job;
     this.vertex = vertex;
     this.index = index;
     this.inbox = inbox;
+    this.worker = worker;
     this.settings = job.settings();
     this.writers = writers;
     int n = vertex.operators().size();
@@ -65,11 +81,11 @@ final class Subtask {
     this.upstreamOperators = new int[n][][];
     this.portChannels = new int[n][][];
     this.lastOutputWatermark = new long[n];
-    this.sourceDone = new boolean[n];
+    this.sourceStatus = new SourceOperator.Status[n];
     for (int op = 0; op < n; op++) {
       int inputs = vertex.operators().get(op).inputs();
       portWatermarks[op] = new long[inputs];
-      java.util.Arrays.fill(portWatermarks[op], Watermarks.MIN);
+      Arrays.fill(portWatermarks[op], Watermarks.MIN);
       lastOutputWatermark[op] = Watermarks.MIN;
       upstreamOperators[op] = new int[inputs][];
       portChannels[op] = new int[inputs][];
@@ -97,7 +113,7 @@ final class Subtask {
     this.channelOperator = channels.stream().mapToInt(JobExecution.ChannelTarget::operator).toArray();
     this.channelPort = channels.stream().mapToInt(JobExecution.ChannelTarget::port).toArray();
     this.channelWatermarks = new long[channels.size()];
-    java.util.Arrays.fill(channelWatermarks, Watermarks.MIN);
+    Arrays.fill(channelWatermarks, Watermarks.MIN);
   }
 
   String name() {
@@ -108,10 +124,15 @@ final class Subtask {
   enum Step {
     /** Elements, watermarks or output moved: step again soon. */
     PROGRESS,
-    /** Nothing to do right now (no input, or output blocked by full inboxes downstream). */
+    /** Nothing to do right now: step again at {@link #wakeUpAt()} or when woken. */
     IDLE,
     /** Every input is complete and every output watermark is END: the subtask is finished. */
     DONE
+  }
+
+  /** After an IDLE step: the wall-clock time (ms) at which this subtask has work by itself. */
+  long wakeUpAt() {
+    return wakeUpAt;
   }
 
   /**
@@ -125,52 +146,167 @@ final class Subtask {
       open();
     }
     job.checkRunning();
+    long epoch = job.tracksQuiescence() ? job.clockEpoch() : 0;
+    long now = job.now();
+    if (job.tracksQuiescence()) {
+      // Busy before acknowledging the clock, so a timer the advance made due is counted.
+      setBusy(hasWork(now));
+      if (seenClockEpoch < epoch) {
+        job.clockSeen(this, epoch, false);
+      }
+    }
+    Step step = doStep(now);
+    if (job.tracksQuiescence()) {
+      setBusy(step != Step.DONE && hasWork(now));
+    }
+    return step;
+  }
+
+  private Step doStep(long now) throws Exception {
     boolean progress = false;
     if (outputBlocked()) {
       for (EdgeWriter writer : writers) {
         progress |= writer.tryFlushOverflow();
       }
       if (outputBlocked()) {
+        // Woken when an inbox has room; a bundle cannot end before its output has moved on.
+        wakeUpAt = Long.MAX_VALUE;
         return progress ? Step.PROGRESS : Step.IDLE;
       }
     }
+    boolean mustCommit = false;
+    sourceOutput = 0;
     for (int op = 0; op < operators.length && !outputBlocked(); op++) {
-      if (!sourceDone[op]) {
-        ensureBundle(op);
-        int batch = settings.batchSize();
-        if (!((SourceOperator) operators[op]).emit(batch)) {
-          sourceDone[op] = true;
-          activeSources--;
-        }
-        bundleElements += batch;
-        progress = true;
+      SourceOperator.Status status = sourceStatus[op];
+      if (status == null || status == SourceOperator.Status.DONE) {
+        continue;
       }
+      SourceOperator source = (SourceOperator) operators[op];
+      if (source.emitsOnlyWhenQuiescent()) {
+        // One event at a time, each committed before the job must fall quiet again.
+        if (anyBundleOpen || !job.isQuiescent(worker)) {
+          continue;
+        }
+        mustCommit = true;
+      } else if (status == SourceOperator.Status.IDLE && source.wakeUpTime() > now) {
+        continue;
+      }
+      ensureBundle(op);
+      SourceOperator.Status next = source.emit(settings.batchSize());
+      sourceStatus[op] = next;
+      progress |= next != status || next == SourceOperator.Status.ACTIVE;
     }
+    bundleElements += (int) Math.min(sourceOutput, Integer.MAX_VALUE);
+    progress |= sourceOutput > 0;
     if (inbox != null) {
       Message message;
       while (bundleElements < settings.maxBundleSize() && !outputBlocked() && (message = inbox.poll()) != null) {
+        if (job.tracksQuiescence()) {
+          setBusy(true);
+        }
         handle(message);
+        job.workDone();
         progress = true;
       }
     }
-    long now = job.now();
-    for (int op = 0; op < operators.length; op++) {
-      if (operators[op].wantsProcessingTime()) {
+    for (int op = 0; op < operators.length && !outputBlocked(); op++) {
+      if (operators[op].nextProcessingTime() <= now) {
         ensureBundle(op);
         operators[op].onProcessingTime(now);
+        progress = true;
       }
     }
-    boolean inputIdle = activeSources == 0 && (inbox == null || inbox.isEmpty());
+    for (int op = 0; op < operators.length && !outputBlocked(); op++) {
+      if (operators[op].hasPendingWork()) {
+        ensureBundle(op);
+        operators[op].continueWork();
+        progress = true;
+      }
+    }
+    boolean inputIdle = !anySourceActive() && (inbox == null || inbox.isEmpty());
     if (anyBundleOpen || watermarksPending()) {
-      if (inputIdle
+      if (mustCommit
+          || inputIdle
           || bundleElements >= settings.maxBundleSize()
           || System.currentTimeMillis() - bundleStartMillis >= settings.maxBundleMillis()) {
         progress |= commit();
       }
-    } else if (activeSources == 0 && finished() && !outputBlocked()) {
+    } else if (allSourcesDone() && finished() && !outputBlocked()) {
       return Step.DONE;
     }
+    if (!progress) {
+      wakeUpAt = nextWakeUp();
+    }
     return progress ? Step.PROGRESS : Step.IDLE;
+  }
+
+  /** The earliest wall-clock time at which something here falls due without outside help. */
+  private long nextWakeUp() {
+    long at = Long.MAX_VALUE;
+    if (anyBundleOpen) {
+      at = bundleStartMillis + settings.maxBundleMillis();
+    }
+    if (job.hasManualClock()) {
+      // A manual clock moves only when advanced, and an advance wakes every worker.
+      return at;
+    }
+    for (int op = 0; op < operators.length; op++) {
+      at = Math.min(at, operators[op].nextProcessingTime());
+      if (sourceStatus[op] == SourceOperator.Status.IDLE) {
+        at = Math.min(at, ((SourceOperator) operators[op]).wakeUpTime());
+      }
+    }
+    return at;
+  }
+
+  /** Whether this subtask has anything to do or deliver, as far as quiescence is concerned. */
+  private boolean hasWork(long now) {
+    if (!opened || anyBundleOpen || outputBlocked() || (inbox != null && !inbox.isEmpty()) || watermarksPending()) {
+      return true;
+    }
+    for (int op = 0; op < operators.length; op++) {
+      Operator operator = operators[op];
+      if (operator.hasPendingWork() || operator.nextProcessingTime() <= now) {
+        return true;
+      }
+      SourceOperator.Status status = sourceStatus[op];
+      if (status == SourceOperator.Status.ACTIVE && !((SourceOperator) operator).emitsOnlyWhenQuiescent()) {
+        return true;
+      }
+      if (status == SourceOperator.Status.IDLE && ((SourceOperator) operator).wakeUpTime() <= now) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void setBusy(boolean nowBusy) {
+    if (nowBusy != busy) {
+      busy = nowBusy;
+      if (nowBusy) {
+        job.subtaskBusy();
+      } else {
+        job.workDone();
+      }
+    }
+  }
+
+  private boolean anySourceActive() {
+    for (SourceOperator.Status status : sourceStatus) {
+      if (status == SourceOperator.Status.ACTIVE) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean allSourcesDone() {
+    for (SourceOperator.Status status : sourceStatus) {
+      if (status != null && status != SourceOperator.Status.DONE) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private boolean outputBlocked() {
@@ -184,6 +320,9 @@ final class Subtask {
 
   /** Closes every operator; returns the first error, added to {@code failure} if there was one. */
   Throwable close(Throwable failure) {
+    if (busy) {
+      setBusy(false);
+    }
     for (Operator op : operators) {
       if (op != null) {
         try {
@@ -204,10 +343,12 @@ final class Subtask {
     int n = operators.length;
     for (int op = 0; op < n; op++) {
       operators[op] = vertex.operators().get(op).factory().create();
-      if (operators[op] instanceof SourceOperator) {
-        activeSources++;
-      } else {
-        sourceDone[op] = true;
+      if (operators[op] instanceof SourceOperator source) {
+        sourceStatus[op] = SourceOperator.Status.ACTIVE;
+        if (source.emitsOnlyWhenQuiescent() && !job.tracksQuiescence()) {
+          throw new IllegalStateException(
+              vertex.operators().get(op).name() + " emits only when the job is quiescent, which needs a manual clock");
+        }
       }
     }
     for (int op = 0; op < n; op++) {
@@ -227,11 +368,19 @@ final class Subtask {
             targets.add(writer);
           }
         }
-        emitters[port] = fanOut(targets);
+        Emitter out = fanOut(targets);
+        emitters[port] = sourceStatus[op] == null ? out : counted(out);
       }
       String opName = vertex.operators().get(op).name();
       operators[op].open(new Context(opName, emitters));
     }
+  }
+
+  private Emitter counted(Emitter out) {
+    return element -> {
+      sourceOutput++;
+      out.emit(element);
+    };
   }
 
   private static Emitter fanOut(List<Emitter> targets) {
@@ -297,6 +446,9 @@ final class Subtask {
 
   private boolean watermarksPending() {
     for (int op = 0; op < operators.length; op++) {
+      if (operators[op] == null) {
+        return false;
+      }
       for (int port = 0; port < portWatermarks[op].length; port++) {
         if (portWatermark(op, port) > portWatermarks[op][port]) {
           return true;
@@ -364,8 +516,8 @@ final class Subtask {
         return false;
       }
     }
-    for (long wm : lastOutputWatermark) {
-      if (wm != Watermarks.END) {
+    for (int op = 0; op < operators.length; op++) {
+      if (lastOutputWatermark[op] != Watermarks.END || operators[op].hasPendingWork()) {
         return false;
       }
     }
@@ -402,8 +554,23 @@ final class Subtask {
     }
 
     @Override
+    public boolean isOutputBlocked() {
+      return outputBlocked();
+    }
+
+    @Override
     public long currentProcessingTime() {
       return job.now();
+    }
+
+    @Override
+    public void advanceProcessingTime(long millis) {
+      job.advanceClock(millis);
+    }
+
+    @Override
+    public ScheduledExecutorService scheduler() {
+      return job.scheduler();
     }
   }
 }

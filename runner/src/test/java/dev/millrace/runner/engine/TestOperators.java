@@ -39,7 +39,7 @@ final class TestOperators {
     }
 
     @Override
-    public boolean emit(int maxElements) throws Exception {
+    public Status emit(int maxElements) throws Exception {
       for (int i = 0; i < maxElements && next < to; i++) {
         onEmit.accept(next);
         context.output(0).emit(next);
@@ -48,9 +48,9 @@ final class TestOperators {
       }
       if (next >= to) {
         watermark = Watermarks.END;
-        return false;
+        return Status.DONE;
       }
-      return true;
+      return Status.ACTIVE;
     }
 
     @Override

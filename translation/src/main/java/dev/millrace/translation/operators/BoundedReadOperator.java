@@ -37,7 +37,7 @@ public final class BoundedReadOperator<T> implements SourceOperator {
   }
 
   @Override
-  public boolean emit(int maxElements) throws Exception {
+  public Status emit(int maxElements) throws Exception {
     try (Closeable scope = metrics.enter()) {
       for (int n = 0; n < maxElements && !done; n++) {
         if (!advance()) {
@@ -49,7 +49,7 @@ public final class BoundedReadOperator<T> implements SourceOperator {
             .emit(WindowedValue.timestampedValueInGlobalWindow(reader.getCurrent(), reader.getCurrentTimestamp()));
       }
     }
-    return !done;
+    return done ? Status.DONE : Status.ACTIVE;
   }
 
   /** Moves to the next record, opening the next split when the current one is exhausted. */

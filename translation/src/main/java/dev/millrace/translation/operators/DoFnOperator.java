@@ -18,21 +18,22 @@ import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.StatefulDoFnRunner;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
-import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.DoFnSchemaInformation;
 import org.apache.beam.sdk.transforms.reflect.DoFnInvoker;
 import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.util.SerializableUtils;
 import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.WindowingStrategy;
+import org.joda.time.Instant;
 
 /**
  * A user DoFn run through runners-core's {@link DoFnRunners#simpleRunner}, wrapped in its stateful
@@ -40,6 +41,9 @@ import org.apache.beam.sdk.values.WindowingStrategy;
  * and timers are kept per key). Port 0 is the main input; port 1+i carries side input i.
  * Main-input elements whose side-input windows are not ready yet wait in a {@link PushbackBuffer}
  * (on disk with RocksDB state) and hold the output watermark back until they are.
+ *
+ * <p>The DoFn's own bundle starts with the first element or timer it gets, so engine bundles
+ * that only carry a watermark cost the DoFn nothing.
  */
 public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
@@ -69,9 +73,11 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   private DoFn<InputT, OutputT> fn;
   private DoFnInvoker<InputT, OutputT> invoker;
   private DoFnRunner<InputT, OutputT> runner;
+  private boolean runnerInBundle;
   private SideInputStore sideInputs;
   private DoFnStepContext stepContext;
   private KeyedState<Object> keyedState;
+  private TimerFiring<Object> timers;
   private CurrentKeyInternals<Object> currentKey;
   private PushbackBuffer<InputT> pushedBack;
   private long pushedBackHold = Watermarks.END;
@@ -124,10 +130,9 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
       keyedState =
           new KeyedState<>(
               keyCoder,
-              spec.windowingStrategy().getWindowFn().windowCoder(),
-              KeyedStateStore.create(spec.stateBackend()),
-              true);
+              KeyedStateStore.create(spec.stateBackend(), spec.windowingStrategy().getWindowFn().windowCoder()));
       currentKey = new CurrentKeyInternals<>();
+      timers = new TimerFiring<>(keyedState, context, false, (entry, due) -> fire(entry, due.get(0)));
     }
     stepContext = new DoFnStepContext(currentKey);
     List<TupleTag<?>> additional = new ArrayList<>(spec.outputTags());
@@ -169,8 +174,16 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
         timeSorted);
   }
 
+  private void ensureRunnerBundle() {
+    if (!runnerInBundle) {
+      runnerInBundle = true;
+      runner.startBundle();
+    }
+  }
+
   /** Runs one element, with the state and timers of its key when the DoFn is stateful. */
   private void process(WindowedValue<InputT> value) throws Exception {
+    ensureRunnerBundle();
     if (keyedState == null) {
       runner.processElement(value);
       return;
@@ -182,6 +195,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   }
 
   private void fire(KeyedState.Entry<Object> entry, TimerData timer) {
+    ensureRunnerBundle();
     currentKey.set(entry);
     runner.onTimer(
         timer.getTimerId(),
@@ -211,38 +225,37 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     return Math.min(inputWatermark(0), pushedBackHold);
   }
 
-  /** Fires due timers one at a time, earliest first, so a timer set while firing is in order too. */
-  private void fireEventTimers(long watermark) throws Exception {
+  /** Fires what is due, earliest first, so a timer set while firing fires in order too. */
+  private void fireTimers() throws Exception {
+    long watermark = timerWatermark();
     keyedState.advanceInputWatermark(BeamTime.toInstant(watermark));
-    KeyedState.Due<Object> due;
-    while ((due = keyedState.pollEventTimer()) != null) {
-      fire(due.entry(), due.timer());
-      keyedState.track(due.entry(), false);
-    }
-  }
-
-  @Override
-  public boolean wantsProcessingTime() {
-    return keyedState != null && keyedState.hasProcessingTimers() && inputWatermark(0) != Watermarks.END;
-  }
-
-  @Override
-  public void onProcessingTime(long now) throws Exception {
     try (Closeable scope = metrics.enter()) {
-      keyedState.advanceProcessingTime(new org.joda.time.Instant(now));
-      KeyedState.Due<Object> due;
-      while ((due = keyedState.pollProcessingTimer()) != null) {
-        fire(due.entry(), due.timer());
-        keyedState.track(due.entry(), false);
+      timers.fire();
+      if (watermark == Watermarks.END && !timers.isPending()) {
+        timers.dropProcessingTimers();
       }
     }
   }
 
   @Override
-  public void startBundle() throws Exception {
-    try (Closeable scope = metrics.enter()) {
-      runner.startBundle();
-    }
+  public long nextProcessingTime() {
+    return keyedState == null ? NO_PROCESSING_TIME : keyedState.nextProcessingTime();
+  }
+
+  @Override
+  public void onProcessingTime(long now) throws Exception {
+    keyedState.advanceProcessingTime(new Instant(now));
+    fireTimers();
+  }
+
+  @Override
+  public boolean hasPendingWork() {
+    return timers != null && timers.isPending();
+  }
+
+  @Override
+  public void continueWork() throws Exception {
+    fireTimers();
   }
 
   @Override
@@ -286,22 +299,17 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
-    if (port == 0 && keyedState != null) {
-      try (Closeable scope = metrics.enter()) {
-        fireEventTimers(timerWatermark());
-      }
-    }
     if (port > 0) {
       sideInputs.advanceWatermark(port - 1, watermark);
       if (!pushedBack.isEmpty()) {
         pushedBackHold = Watermarks.END;
         try (Closeable scope = metrics.enter()) {
           pushedBack.drain(this::processWhenReady);
-          if (keyedState != null) {
-            fireEventTimers(timerWatermark());
-          }
         }
       }
+    }
+    if (keyedState != null) {
+      fireTimers();
     }
   }
 
@@ -309,8 +317,8 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   public long outputWatermark() {
     long watermark = Math.min(inputWatermark(0), pushedBackHold);
     if (keyedState != null) {
-      // Event-time timers hold output back to their output timestamps until they fire.
-      org.joda.time.Instant hold = keyedState.minimumHold();
+      // Pending timers hold output back to their output timestamps until they fire.
+      Instant hold = keyedState.minimumHold();
       if (hold != null) {
         watermark = Math.min(watermark, BeamTime.toWatermark(hold));
       }
@@ -320,15 +328,18 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
   @Override
   public void finishBundle() throws Exception {
-    try (Closeable scope = metrics.enter()) {
-      runner.finishBundle();
+    if (runnerInBundle) {
+      runnerInBundle = false;
+      try (Closeable scope = metrics.enter()) {
+        runner.finishBundle();
+      }
     }
     if (keyedState != null) {
       keyedState.commit();
     }
     metrics.commit();
     try (Closeable scope = metrics.enter()) {
-      stepContext.bundleCommitted(new org.joda.time.Instant(context.currentProcessingTime()));
+      stepContext.bundleCommitted(new Instant(context.currentProcessingTime()));
     }
   }
 

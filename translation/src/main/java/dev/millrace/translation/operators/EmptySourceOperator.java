@@ -10,8 +10,8 @@ public final class EmptySourceOperator implements SourceOperator {
   public void open(OperatorContext context) {}
 
   @Override
-  public boolean emit(int maxElements) {
-    return false;
+  public Status emit(int maxElements) {
+    return Status.DONE;
   }
 
   @Override

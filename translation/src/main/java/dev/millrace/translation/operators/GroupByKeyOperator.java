@@ -1,6 +1,7 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.StateBackendKind;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -12,7 +13,6 @@ import org.apache.beam.runners.core.NullSideInputReader;
 import org.apache.beam.runners.core.OutputWindowedValue;
 import org.apache.beam.runners.core.ReduceFnRunner;
 import org.apache.beam.runners.core.SystemReduceFn;
-import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.core.metrics.CounterCell;
 import org.apache.beam.runners.core.triggers.ExecutableTriggerStateMachine;
 import org.apache.beam.runners.core.triggers.TriggerStateMachines;
@@ -39,6 +39,7 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   private final PipelineOptions options;
   private final StateBackendKind stateBackend;
   private KeyedState<K> keys;
+  private TimerFiring<K> timers;
   private final Map<KeyedState.Entry<K>, List<WindowedValue<V>>> pending = new LinkedHashMap<>();
   private final CounterCell droppedDueToLateness =
       new CounterCell(MetricName.named(GroupByKeyOperator.class, "droppedDueToLateness"));
@@ -62,10 +63,17 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
     super.open(context);
     keys =
         new KeyedState<>(
-            inputCoder.getKeyCoder(),
-            windowingStrategy.getWindowFn().windowCoder(),
-            KeyedStateStore.create(stateBackend),
-            false);
+            inputCoder.getKeyCoder(), KeyedStateStore.create(stateBackend, windowingStrategy.getWindowFn().windowCoder()));
+    timers =
+        new TimerFiring<>(
+            keys,
+            context,
+            true,
+            (entry, due) -> {
+              ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(entry);
+              runner.onTimers(due);
+              runner.persist();
+            });
     triggerStateMachine =
         ExecutableTriggerStateMachine.create(
             TriggerStateMachines.stateMachineForTrigger(
@@ -144,7 +152,18 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   protected void onWatermark(int port, long watermark) throws Exception {
     flushPending();
     keys.advanceInputWatermark(BeamTime.toInstant(watermark));
-    fireDue(keys::pollEventTimer);
+    fireTimers();
+  }
+
+  /**
+   * Fires due timers earliest first, each run of consecutive timers of one key in one
+   * ReduceFnRunner call (at the end of bounded input that is every window of the key at once).
+   */
+  private void fireTimers() throws Exception {
+    timers.fire();
+    if (minInputWatermark() == Watermarks.END && !timers.isPending()) {
+      timers.dropProcessingTimers();
+    }
   }
 
   /** Held back by ReduceFnRunner's watermark holds (pending panes) and timers' output times. */
@@ -156,44 +175,25 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   }
 
   @Override
-  public boolean wantsProcessingTime() {
-    return keys.hasProcessingTimers();
+  public long nextProcessingTime() {
+    return keys.nextProcessingTime();
   }
 
   @Override
   public void onProcessingTime(long now) throws Exception {
     flushPending();
     keys.advanceProcessingTime(new Instant(now));
-    fireDue(keys::pollProcessingTimer);
+    fireTimers();
   }
 
-  private interface TimerPoll<K> {
-    KeyedState.Due<K> poll() throws Exception;
+  @Override
+  public boolean hasPendingWork() {
+    return timers.isPending();
   }
 
-  /**
-   * Fires due timers earliest first, handing each run of consecutive timers of one key to one
-   * ReduceFnRunner (at the end of bounded input that is every window of the key at once). Timers
-   * a firing sets that are already due come in a later run.
-   */
-  private void fireDue(TimerPoll<K> timers) throws Exception {
-    KeyedState.Due<K> due = timers.poll();
-    List<TimerInternals.TimerData> run = new ArrayList<>();
-    while (due != null) {
-      KeyedState.Entry<K> entry = due.entry();
-      run.add(due.timer());
-      KeyedState.Due<K> next;
-      while ((next = timers.poll()) != null && next.entry() == entry) {
-        run.add(next.timer());
-      }
-      ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(entry);
-      runner.onTimers(run);
-      runner.persist();
-      run.clear();
-      // A key without timers has no window left, so no state either: forget it.
-      keys.track(entry, pending.containsKey(entry));
-      due = next;
-    }
+  @Override
+  public void continueWork() throws Exception {
+    flushPending();
+    fireTimers();
   }
-
 }

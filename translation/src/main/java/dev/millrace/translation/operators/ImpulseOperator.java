@@ -17,12 +17,12 @@ public final class ImpulseOperator implements SourceOperator {
   }
 
   @Override
-  public boolean emit(int maxElements) throws Exception {
+  public Status emit(int maxElements) throws Exception {
     if (!done) {
       context.output(0).emit(WindowedValue.valueInGlobalWindow(new byte[0]));
       done = true;
     }
-    return false;
+    return Status.DONE;
   }
 
   @Override

@@ -1,15 +1,11 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.plan.KeyGroups;
-import dev.millrace.state.RocksDbStateInternals;
-import dev.millrace.state.RocksDbTimerStore;
-import java.util.ArrayDeque;
+import dev.millrace.plan.Operator;
+import dev.millrace.plan.Watermarks;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import org.apache.beam.runners.core.StateInternals;
-import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -18,11 +14,9 @@ import org.apache.beam.sdk.util.CoderUtils;
 import org.joda.time.Instant;
 
 /**
- * Keyed state and timers of one operator in one subtask. State lives in the {@link
- * KeyedStateStore}. Timers live in RocksDB beside the state when the store has a {@link
- * RocksDbTimerStore} (due timers are found by range scans, never all in memory); otherwise in
- * memory per key, with the keys that have timers tracked so an advance visits only those. Keys are
- * told apart by their encoding, as Beam groups them.
+ * Keyed state and timers of one operator in one subtask, kept in a {@link KeyedStateStore} (heap
+ * or RocksDB): an entry per key in use, the operator's clocks, and the due timers of all keys in
+ * time order. Keys are told apart by their encoding, as Beam groups them.
  */
 final class KeyedState<K> implements AutoCloseable {
 
@@ -31,38 +25,30 @@ final class KeyedState<K> implements AutoCloseable {
     final EncodedKey id;
     final K key;
     final StateInternals state;
-    final KeyTimers timers;
-    /** The same object as {@link #timers} when timers stay in memory, else null. */
-    final MemoryTimers memoryTimers;
+    KeyTimers timers;
 
-    Entry(EncodedKey id, K key, StateInternals state, KeyTimers timers, MemoryTimers memoryTimers) {
+    Entry(EncodedKey id, K key, StateInternals state) {
       this.id = id;
       this.key = key;
       this.state = state;
-      this.timers = timers;
-      this.memoryTimers = memoryTimers;
     }
   }
 
   /** A timer that is due, and the key it belongs to. */
   record Due<K>(Entry<K> entry, TimerInternals.TimerData timer) {}
 
+  /** Entries kept at most for a RocksDB store, whose entries are only handles on its data. */
   private static final int MAX_IDLE_ROCKSDB_ENTRIES = 10_000;
 
   private final Coder<K> keyCoder;
   private final KeyedStateStore store;
-  private final RocksDbTimerStore timerStore;
-  /** In memory, keys without timers must keep their entry: it holds their state. */
-  private final boolean retainWithoutTimers;
+  private final boolean entriesAreHandles;
   private final Map<EncodedKey, Entry<K>> entries = new HashMap<>();
-  private final Set<Entry<K>> withEventTimers = new HashSet<>();
-  private final Set<Entry<K>> withProcessingTimers = new HashSet<>();
-  private final ArrayDeque<Entry<K>> dueEvent = new ArrayDeque<>();
-  private final ArrayDeque<Entry<K>> dueProcessing = new ArrayDeque<>();
   private Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant minimumHold;
-  private long holdComputedAt = -1;
+  private long nextProcessingTime = Operator.NO_PROCESSING_TIME;
+  private long cachedAt = -1;
   private final KeyTimers.Clocks clocks =
       new KeyTimers.Clocks() {
         @Override
@@ -76,162 +62,152 @@ final class KeyedState<K> implements AutoCloseable {
         }
       };
 
-  KeyedState(
-      Coder<K> keyCoder,
-      Coder<? extends BoundedWindow> windowCoder,
-      KeyedStateStore store,
-      boolean retainWithoutTimers) {
+  KeyedState(Coder<K> keyCoder, KeyedStateStore store) {
     this.keyCoder = keyCoder;
     this.store = store;
-    this.timerStore = store.timers(windowCoder);
-    this.retainWithoutTimers = retainWithoutTimers;
+    this.entriesAreHandles = store.entriesAreHandles();
   }
 
   Entry<K> entry(K key) throws Exception {
     return entry(EncodedKey.of(keyCoder, key), key);
   }
 
-  private Entry<K> entry(EncodedKey id, K key) throws Exception {
+  private Entry<K> entry(EncodedKey id, K key) {
     Entry<K> entry = entries.get(id);
     if (entry == null) {
       int keyGroup = KeyGroups.keyGroupOf(id.bytes(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
-      StateInternals state = store.stateFor(key, id.bytes(), keyGroup);
-      if (timerStore == null) {
-        MemoryTimers timers = new MemoryTimers(clocks);
-        entry = new Entry<>(id, key, state, timers, timers);
-      } else {
-        // The RocksDB store hands out RocksDB state; its key prefix addresses the key's timers too.
-        byte[] keyPrefix = ((RocksDbStateInternals<?>) state).keyPrefix();
-        entry = new Entry<>(id, key, state, new StoredTimers(keyPrefix), null);
-      }
+      entry = new Entry<>(id, key, store.stateFor(key, id.bytes(), keyGroup));
+      entry.timers = store.timersFor(entry.state, clocks, entry);
       entries.put(id, entry);
     }
     return entry;
   }
 
   /**
-   * Call after working on a key. With RocksDB the entry is only a handle, kept while the map of
-   * recent entries stays under its bound. In memory the entry goes once the key has no timers
-   * (and, unless the operator retains state without timers, no state worth keeping). {@code
-   * inUse}: the operator still holds the entry.
+   * Call after working on a key; {@code inUse}: the operator still holds the entry. A heap entry
+   * goes once its key has no timers and no state left. RocksDB entries are only handles (prefixes
+   * and bound cells), kept while the map of recent ones stays under a bound, so its size does not
+   * follow the number of keys.
    */
   void track(Entry<K> entry, boolean inUse) {
-    if (timerStore != null) {
-      // With RocksDB an entry holds no data, only the key's prefixes and bound state cells, so
-      // keeping recent ones saves rebuilding them for the next element of the same key. The map
-      // is emptied when it grows past a bound, so its size does not follow the number of keys.
-      if (!inUse && entries.size() > MAX_IDLE_ROCKSDB_ENTRIES) {
-        entries.clear();
-      }
+    if (inUse) {
       return;
     }
-    MemoryTimers timers = entry.memoryTimers;
-    boolean event = timers.hasTimers(TimeDomain.EVENT_TIME);
-    boolean processing =
-        timers.hasTimers(TimeDomain.PROCESSING_TIME) || timers.hasTimers(TimeDomain.SYNCHRONIZED_PROCESSING_TIME);
-    if (event) {
-      withEventTimers.add(entry);
-    } else {
-      withEventTimers.remove(entry);
-    }
-    if (processing) {
-      withProcessingTimers.add(entry);
-    } else {
-      withProcessingTimers.remove(entry);
-    }
-    if (!event && !processing && !inUse && !retainWithoutTimers) {
+    if (entriesAreHandles) {
+      if (entries.size() > MAX_IDLE_ROCKSDB_ENTRIES) {
+        entries.clear();
+      }
+    } else if (store.holdsNothing(entry.state, entry.timers)) {
       entries.remove(entry.id);
     }
   }
 
-  void advanceInputWatermark(Instant watermark) throws Exception {
+  /** Keys with an entry now (heap: keys with state or timers, or in use). */
+  int entryCount() {
+    return entries.size();
+  }
+
+  void advanceInputWatermark(Instant watermark) {
     inputWatermark = watermark;
-    if (timerStore == null) {
-      dueEvent.addAll(withEventTimers);
-    }
   }
 
-  void advanceProcessingTime(Instant now) throws Exception {
+  void advanceProcessingTime(Instant now) {
     processingTime = now;
-    if (timerStore == null) {
-      dueProcessing.addAll(withProcessingTimers);
-    }
   }
 
-  /** Removes and returns a due event-time timer; a key's timers come earliest first. */
-  Due<K> pollEventTimer() throws Exception {
-    if (timerStore != null) {
-      return stored(timerStore.pollDue(TimeDomain.EVENT_TIME, inputWatermark));
-    }
-    while (!dueEvent.isEmpty()) {
-      Entry<K> entry = dueEvent.peek();
-      TimerInternals.TimerData timer = entry.memoryTimers.removeNextBefore(TimeDomain.EVENT_TIME, inputWatermark);
-      if (timer != null) {
-        return new Due<>(entry, timer);
-      }
-      dueEvent.poll();
-    }
-    return null;
+  /** Removes and returns a due event-time timer, earliest first. */
+  Due<K> pollEventTimer() {
+    return due(store.pollDue(TimeDomain.EVENT_TIME, inputWatermark));
   }
 
   /** Removes and returns a due processing-time (or synchronized processing-time) timer. */
-  Due<K> pollProcessingTimer() throws Exception {
-    if (timerStore != null) {
-      RocksDbTimerStore.Due due = timerStore.pollDue(TimeDomain.PROCESSING_TIME, processingTime);
-      if (due == null) {
-        due = timerStore.pollDue(TimeDomain.SYNCHRONIZED_PROCESSING_TIME, processingTime);
-      }
-      return stored(due);
+  Due<K> pollProcessingTimer() {
+    KeyedStateStore.Due due = store.pollDue(TimeDomain.PROCESSING_TIME, processingTime);
+    if (due == null) {
+      due = store.pollDue(TimeDomain.SYNCHRONIZED_PROCESSING_TIME, processingTime);
     }
-    while (!dueProcessing.isEmpty()) {
-      Entry<K> entry = dueProcessing.peek();
-      TimerInternals.TimerData timer = entry.memoryTimers.removeNextBefore(TimeDomain.PROCESSING_TIME, processingTime);
-      if (timer == null) {
-        timer = entry.memoryTimers.removeNextBefore(TimeDomain.SYNCHRONIZED_PROCESSING_TIME, processingTime);
-      }
-      if (timer != null) {
-        return new Due<>(entry, timer);
-      }
-      dueProcessing.poll();
+    return due(due);
+  }
+
+  /**
+   * Removes and returns the next due timer (event time first) if it belongs to {@code entry}'s
+   * key, else null: the due timers of one key that come one after the other.
+   */
+  Due<K> pollNextOf(Entry<K> entry) {
+    if (store.nextDueBelongsTo(TimeDomain.EVENT_TIME, inputWatermark, entry.state, entry)) {
+      return pollEventTimer();
+    }
+    Instant earliestEvent = store.earliestTimer(TimeDomain.EVENT_TIME);
+    if (earliestEvent != null && earliestEvent.isBefore(inputWatermark)) {
+      return null; // another key's event-time timer comes first
+    }
+    if (store.nextDueBelongsTo(TimeDomain.PROCESSING_TIME, processingTime, entry.state, entry)) {
+      return due(store.pollDue(TimeDomain.PROCESSING_TIME, processingTime));
     }
     return null;
   }
 
-  private Due<K> stored(RocksDbTimerStore.Due due) throws Exception {
+  /** Removes and returns a processing-time timer of any time, due or not. */
+  Due<K> pollAnyProcessingTimer() {
+    Instant endOfTime = new Instant(Long.MAX_VALUE);
+    KeyedStateStore.Due due = store.pollDue(TimeDomain.PROCESSING_TIME, endOfTime);
+    if (due == null) {
+      due = store.pollDue(TimeDomain.SYNCHRONIZED_PROCESSING_TIME, endOfTime);
+    }
+    return due(due);
+  }
+
+  @SuppressWarnings("unchecked")
+  private Due<K> due(KeyedStateStore.Due due) {
     if (due == null) {
       return null;
     }
-    EncodedKey id = EncodedKey.ofBytes(due.key());
-    Entry<K> entry = entries.get(id);
+    Entry<K> entry = (Entry<K>) due.owner();
     if (entry == null) {
-      entry = entry(id, CoderUtils.decodeFromByteArray(keyCoder, due.key()));
+      EncodedKey id = EncodedKey.ofBytes(due.encodedKey());
+      entry = entries.get(id);
+      if (entry == null) {
+        try {
+          entry = entry(id, CoderUtils.decodeFromByteArray(keyCoder, due.encodedKey()));
+        } catch (Exception e) {
+          throw new IllegalStateException("cannot decode the key of a due timer", e);
+        }
+      }
     }
     return new Due<>(entry, due.timer());
   }
 
-  boolean hasProcessingTimers() {
-    if (timerStore != null) {
-      return timerStore.hasTimers(TimeDomain.PROCESSING_TIME)
-          || timerStore.hasTimers(TimeDomain.SYNCHRONIZED_PROCESSING_TIME);
-    }
-    return !withProcessingTimers.isEmpty();
+  /**
+   * When the earliest processing-time timer falls due (the job's clock in ms), or {@link
+   * Operator#NO_PROCESSING_TIME}: a timer at t fires once the clock is past t.
+   */
+  long nextProcessingTime() {
+    refresh();
+    return nextProcessingTime;
   }
 
-  /**
-   * The earliest of the output timestamps of pending event-time timers and the watermark holds in
-   * state, or null. Only known in RocksDB; in memory (bounded input, where watermarks jump from
-   * start to end) it is null.
-   */
+  /** The earliest of the holds in state and the output timestamps of pending timers, or null. */
   Instant minimumHold() {
-    // The engine asks on every step, but the answer can only change after a write.
-    long modifications = store.modifications();
-    if (modifications != holdComputedAt) {
-      Instant timers = timerStore == null ? null : timerStore.minimumHold();
-      Instant state = store.minimumWatermarkHold();
-      minimumHold = timers == null || (state != null && state.isBefore(timers)) ? state : timers;
-      holdComputedAt = modifications;
-    }
+    refresh();
     return minimumHold;
+  }
+
+  private void refresh() {
+    // Asked on every step, but the answers can only change after a write.
+    long modifications = store.modifications();
+    if (modifications != cachedAt) {
+      minimumHold = store.minimumHold();
+      Instant processing = earlier(
+          store.earliestTimer(TimeDomain.PROCESSING_TIME), store.earliestTimer(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
+      long at = processing == null ? Watermarks.END : BeamTime.toWatermark(processing);
+      // A timer at the end of time never fires.
+      nextProcessingTime = at == Watermarks.END ? Operator.NO_PROCESSING_TIME : at + 1;
+      cachedAt = modifications;
+    }
+  }
+
+  private static Instant earlier(Instant a, Instant b) {
+    return a == null || (b != null && b.isBefore(a)) ? b : a;
   }
 
   /** Makes the bundle's state and timer writes durable for later bundles. */
@@ -242,25 +218,5 @@ final class KeyedState<K> implements AutoCloseable {
   @Override
   public void close() {
     store.close();
-  }
-
-  /** The timers of one key, kept in the RocksDB timer store. */
-  private final class StoredTimers extends KeyTimers {
-    private final byte[] keyPrefix;
-
-    StoredTimers(byte[] keyPrefix) {
-      super(clocks);
-      this.keyPrefix = keyPrefix;
-    }
-
-    @Override
-    public void setTimer(TimerData timerData) {
-      timerStore.set(keyPrefix, timerData);
-    }
-
-    @Override
-    void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
-      timerStore.delete(keyPrefix, namespace, timerId, timerFamilyId);
-    }
   }
 }

@@ -5,51 +5,124 @@ import dev.millrace.state.RocksDbStateInternals;
 import dev.millrace.state.RocksDbTimerStore;
 import dev.millrace.translation.StateBackendKind;
 import org.apache.beam.runners.core.StateInternals;
+import org.apache.beam.runners.core.StateNamespace;
+import org.apache.beam.runners.core.TimerInternals.TimerData;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.joda.time.Instant;
 
 /**
- * The keyed state of one operator in one subtask. Writes of a bundle become visible to later
- * bundles at {@link #commit()}; {@link #close()} releases everything (a RocksDB store removes its
- * directory).
+ * The keyed state and timers of one operator in one subtask: on the heap, or in one RocksDB.
+ * Writes of a bundle become visible to later bundles at {@link #commit()}; {@link #close()}
+ * releases everything (a RocksDB store removes its directory). Both kinds track watermark holds:
+ * holds in state (GroupByKey's pending panes) and the output timestamps of pending timers.
  */
 abstract class KeyedStateStore implements AutoCloseable {
 
+  /** A timer that fell due: the entry that set it when known (heap), and the key's encoding. */
+  record Due(Object owner, byte[] encodedKey, TimerData timer) {}
+
   abstract <K> StateInternals stateFor(K key, byte[] encodedKey, int keyGroup);
 
-  /** Where this store keeps timers, or null when timers stay in memory. */
-  RocksDbTimerStore timers(Coder<? extends BoundedWindow> windowCoder) {
-    return null;
-  }
+  /** The timers of the key whose state is {@code state}; {@code owner} is handed back with them. */
+  abstract KeyTimers timersFor(StateInternals state, KeyTimers.Clocks clocks, Object owner);
 
-  /** The earliest watermark hold in this store's state, or null (none, or not tracked). */
-  org.joda.time.Instant minimumWatermarkHold() {
-    return null;
-  }
+  /** Removes and returns the earliest timer of {@code domain} strictly before {@code before}. */
+  abstract Due pollDue(TimeDomain domain, Instant before);
 
-  /** Changes whenever the store's contents may have; constant for stores that track no holds. */
-  long modifications() {
-    return 0;
-  }
+  /**
+   * Whether the earliest timer of {@code domain} before {@code before} belongs to the key with
+   * this state and owner (without removing it).
+   */
+  abstract boolean nextDueBelongsTo(TimeDomain domain, Instant before, StateInternals state, Object owner);
+
+  /** The time of the earliest timer of {@code domain}, or null. */
+  abstract Instant earliestTimer(TimeDomain domain);
+
+  /** The earliest watermark hold of any key, or null. */
+  abstract Instant minimumHold();
+
+  /** Whether a key with this state and these timers holds nothing worth keeping its entry for. */
+  abstract boolean holdsNothing(StateInternals state, KeyTimers timers);
+
+  /** True when an entry only holds handles on data kept elsewhere (RocksDB), never the data. */
+  abstract boolean entriesAreHandles();
+
+  /** Changes whenever timers or holds may have; answers above may be cached until it does. */
+  abstract long modifications();
 
   void commit() {}
 
   @Override
   public void close() {}
 
-  static KeyedStateStore create(StateBackendKind kind) {
-    return kind == StateBackendKind.ROCKSDB ? new RocksDb() : new Memory();
+  static KeyedStateStore create(StateBackendKind kind, Coder<? extends BoundedWindow> windowCoder) {
+    return kind == StateBackendKind.ROCKSDB ? new RocksDb(windowCoder) : new Memory();
   }
 
   private static final class Memory extends KeyedStateStore {
+    private final HoldIndex holds = new HoldIndex();
+    private final MemoryTimerStore timers = new MemoryTimerStore(holds);
+
     @Override
     <K> StateInternals stateFor(K key, byte[] encodedKey, int keyGroup) {
-      return new MemoryKeyState<>(key);
+      return new MemoryKeyState<>(key, holds);
+    }
+
+    @Override
+    KeyTimers timersFor(StateInternals state, KeyTimers.Clocks clocks, Object owner) {
+      MemoryTimers keyTimers = new MemoryTimers(timers, clocks);
+      keyTimers.owner = owner;
+      return keyTimers;
+    }
+
+    @Override
+    Due pollDue(TimeDomain domain, Instant before) {
+      MemoryTimerStore.Scheduled due = timers.pollBefore(domain, before);
+      return due == null ? null : new Due(due.owner.owner, null, due.timer);
+    }
+
+    @Override
+    boolean nextDueBelongsTo(TimeDomain domain, Instant before, StateInternals state, Object owner) {
+      MemoryTimerStore.Scheduled next = timers.peekBefore(domain, before);
+      return next != null && next.owner.owner == owner;
+    }
+
+    @Override
+    Instant earliestTimer(TimeDomain domain) {
+      return timers.earliest(domain);
+    }
+
+    @Override
+    Instant minimumHold() {
+      return holds.minimum();
+    }
+
+    @Override
+    boolean holdsNothing(StateInternals state, KeyTimers keyTimers) {
+      return ((MemoryTimers) keyTimers).isEmpty() && ((MemoryKeyState<?>) state).isEmpty();
+    }
+
+    @Override
+    boolean entriesAreHandles() {
+      return false;
+    }
+
+    @Override
+    long modifications() {
+      // Every timer set or removed moves a hold too.
+      return holds.modifications();
     }
   }
 
   private static final class RocksDb extends KeyedStateStore {
     private final RocksDbStateBackend backend = RocksDbStateBackend.openTemporary();
+    private final RocksDbTimerStore timers;
+
+    RocksDb(Coder<? extends BoundedWindow> windowCoder) {
+      this.timers = new RocksDbTimerStore(backend, windowCoder);
+    }
 
     @Override
     <K> StateInternals stateFor(K key, byte[] encodedKey, int keyGroup) {
@@ -57,13 +130,54 @@ abstract class KeyedStateStore implements AutoCloseable {
     }
 
     @Override
-    RocksDbTimerStore timers(Coder<? extends BoundedWindow> windowCoder) {
-      return new RocksDbTimerStore(backend, windowCoder);
+    KeyTimers timersFor(StateInternals state, KeyTimers.Clocks clocks, Object owner) {
+      // The key prefix of the key's state addresses its timers too.
+      byte[] keyPrefix = ((RocksDbStateInternals<?>) state).keyPrefix();
+      return new KeyTimers(clocks) {
+        @Override
+        public void setTimer(TimerData timerData) {
+          timers.set(keyPrefix, timerData);
+        }
+
+        @Override
+        void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
+          timers.delete(keyPrefix, namespace, timerId, timerFamilyId);
+        }
+      };
     }
 
     @Override
-    org.joda.time.Instant minimumWatermarkHold() {
-      return backend.minimumWatermarkHold();
+    Due pollDue(TimeDomain domain, Instant before) {
+      RocksDbTimerStore.Due due = timers.pollDue(domain, before);
+      return due == null ? null : new Due(null, due.key(), due.timer());
+    }
+
+    @Override
+    boolean nextDueBelongsTo(TimeDomain domain, Instant before, StateInternals state, Object owner) {
+      return timers.nextDueHasKey(domain, before, ((RocksDbStateInternals<?>) state).keyPrefix());
+    }
+
+    @Override
+    Instant earliestTimer(TimeDomain domain) {
+      return timers.earliest(domain);
+    }
+
+    @Override
+    Instant minimumHold() {
+      Instant timerHold = timers.minimumHold();
+      Instant stateHold = backend.minimumWatermarkHold();
+      return timerHold == null || (stateHold != null && stateHold.isBefore(timerHold)) ? stateHold : timerHold;
+    }
+
+    @Override
+    boolean holdsNothing(StateInternals state, KeyTimers keyTimers) {
+      // An entry only holds prefixes and bound cells here; the data is in RocksDB either way.
+      return true;
+    }
+
+    @Override
+    boolean entriesAreHandles() {
+      return true;
     }
 
     @Override

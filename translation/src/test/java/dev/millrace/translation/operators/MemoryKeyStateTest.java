@@ -2,7 +2,6 @@ package dev.millrace.translation.operators;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
-import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.sameInstance;
 
@@ -11,12 +10,15 @@ import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.StateTags;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.state.WatermarkHoldState;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class MemoryKeyStateTest {
-  private final MemoryKeyState<String> state = new MemoryKeyState<>("k");
+  private final HoldIndex holds = new HoldIndex();
+  private final MemoryKeyState<String> state = new MemoryKeyState<>("k", holds);
 
   private static StateNamespace window(long start) {
     // A new namespace object per call, as a DoFn runner makes one per state access.
@@ -25,6 +27,10 @@ class MemoryKeyStateTest {
 
   private ValueState<Long> value(String id, long windowStart) {
     return state.state(window(windowStart), StateTags.value(id, VarLongCoder.of()));
+  }
+
+  private WatermarkHoldState hold(long windowStart, TimestampCombiner combiner) {
+    return state.state(window(windowStart), StateTags.watermarkStateInternal("hold", combiner));
   }
 
   @Test
@@ -47,11 +53,27 @@ class MemoryKeyStateTest {
   }
 
   @Test
-  void clearForgetsRememberedCells() {
-    ValueState<Long> before = value("count", 0);
-    before.write(1L);
-    state.clear();
-    assertThat(value("count", 0), not(sameInstance(before)));
-    assertThat(value("count", 0).read(), is(nullValue()));
+  void watermarkHoldsOfEveryWindowReachTheOperatorsHoldIndex() {
+    hold(0, TimestampCombiner.EARLIEST).add(new Instant(7));
+    hold(0, TimestampCombiner.EARLIEST).add(new Instant(3));
+    hold(10, TimestampCombiner.EARLIEST).add(new Instant(12));
+    assertThat(holds.minimum(), is(new Instant(3)));
+    hold(0, TimestampCombiner.EARLIEST).clear();
+    assertThat(holds.minimum(), is(new Instant(12)));
+    hold(10, TimestampCombiner.EARLIEST).clear();
+    assertThat(holds.minimum(), is(nullValue()));
+    assertThat(holds.isEmpty(), is(true));
+  }
+
+  @Test
+  void aKeyIsEmptyOnceEveryCellIsCleared() {
+    assertThat(state.isEmpty(), is(true));
+    value("count", 0).write(1L);
+    hold(0, TimestampCombiner.LATEST).add(new Instant(5));
+    assertThat(state.isEmpty(), is(false));
+    value("count", 0).clear();
+    assertThat(state.isEmpty(), is(false));
+    hold(0, TimestampCombiner.LATEST).clear();
+    assertThat(state.isEmpty(), is(true));
   }
 }

@@ -17,41 +17,59 @@ class MemoryTimersTest {
   private static final StateNamespace NS = StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE);
 
   private Instant watermark = new Instant(0);
-  private final MemoryTimers timers =
-      new MemoryTimers(
-          new KeyTimers.Clocks() {
-            @Override
-            public Instant inputWatermark() {
-              return watermark;
-            }
+  private final KeyTimers.Clocks clocks =
+      new KeyTimers.Clocks() {
+        @Override
+        public Instant inputWatermark() {
+          return watermark;
+        }
 
-            @Override
-            public Instant processingTime() {
-              return new Instant(7);
-            }
-          });
+        @Override
+        public Instant processingTime() {
+          return new Instant(7);
+        }
+      };
+  private final HoldIndex holds = new HoldIndex();
+  private final MemoryTimerStore store = new MemoryTimerStore(holds);
+  private final MemoryTimers timers = keyTimers("a");
+  private final MemoryTimers other = keyTimers("b");
+
+  private MemoryTimers keyTimers(String owner) {
+    MemoryTimers keyTimers = new MemoryTimers(store, clocks);
+    keyTimers.owner = owner;
+    return keyTimers;
+  }
 
   private static TimerData timer(String id, long at, TimeDomain domain) {
     return TimerData.of(id, "", NS, new Instant(at), new Instant(at), domain);
   }
 
+  private String pollId(TimeDomain domain, long before) {
+    MemoryTimerStore.Scheduled due = store.pollBefore(domain, new Instant(before));
+    return due == null ? null : due.owner.owner + ":" + due.timer.getTimerId();
+  }
+
   @Test
-  void firesEarliestFirstAndOnlyStrictlyBeforeTheClock() {
+  void firesEarliestFirstAcrossKeysAndOnlyStrictlyBeforeTheClock() {
     timers.setTimer(timer("b", 20, TimeDomain.EVENT_TIME));
+    other.setTimer(timer("x", 15, TimeDomain.EVENT_TIME));
     timers.setTimer(timer("a", 10, TimeDomain.EVENT_TIME));
-    assertThat(timers.removeNextBefore(TimeDomain.EVENT_TIME, new Instant(10)), is(nullValue()));
-    assertThat(timers.removeNextBefore(TimeDomain.EVENT_TIME, new Instant(30)).getTimerId(), is("a"));
-    assertThat(timers.removeNextBefore(TimeDomain.EVENT_TIME, new Instant(30)).getTimerId(), is("b"));
+    assertThat(pollId(TimeDomain.EVENT_TIME, 10), is(nullValue()));
+    assertThat(pollId(TimeDomain.EVENT_TIME, 30), is("a:a"));
+    assertThat(pollId(TimeDomain.EVENT_TIME, 30), is("b:x"));
+    assertThat(pollId(TimeDomain.EVENT_TIME, 30), is("a:b"));
     assertThat(timers.isEmpty(), is(true));
-    assertThat(timers.hasTimers(TimeDomain.EVENT_TIME), is(false));
+    assertThat(other.isEmpty(), is(true));
+    assertThat(store.hasTimers(TimeDomain.EVENT_TIME), is(false));
   }
 
   @Test
   void settingTheSameTimerAgainReplacesIt() {
     timers.setTimer(timer("a", 10, TimeDomain.EVENT_TIME));
     timers.setTimer(timer("a", 50, TimeDomain.EVENT_TIME));
-    assertThat(timers.removeNextBefore(TimeDomain.EVENT_TIME, new Instant(30)), is(nullValue()));
-    assertThat(timers.removeNextBefore(TimeDomain.EVENT_TIME, new Instant(60)).getTimestamp(), is(new Instant(50)));
+    assertThat(pollId(TimeDomain.EVENT_TIME, 30), is(nullValue()));
+    assertThat(store.earliest(TimeDomain.EVENT_TIME), is(new Instant(50)));
+    assertThat(pollId(TimeDomain.EVENT_TIME, 60), is("a:a"));
     assertThat(timers.isEmpty(), is(true));
   }
 
@@ -59,8 +77,8 @@ class MemoryTimersTest {
   void settingAnIdenticalTimerAgainKeepsOne() {
     timers.setTimer(timer("a", 10, TimeDomain.EVENT_TIME));
     timers.setTimer(timer("a", 10, TimeDomain.EVENT_TIME));
-    assertThat(timers.removeNextBefore(TimeDomain.EVENT_TIME, new Instant(30)).getTimerId(), is("a"));
-    assertThat(timers.removeNextBefore(TimeDomain.EVENT_TIME, new Instant(30)), is(nullValue()));
+    assertThat(pollId(TimeDomain.EVENT_TIME, 30), is("a:a"));
+    assertThat(pollId(TimeDomain.EVENT_TIME, 30), is(nullValue()));
     assertThat(timers.isEmpty(), is(true));
   }
 
@@ -69,10 +87,21 @@ class MemoryTimersTest {
     timers.setTimer(timer("a", 10, TimeDomain.EVENT_TIME));
     timers.setTimer(timer("p", 5, TimeDomain.PROCESSING_TIME));
     timers.deleteTimer(NS, "a", "", TimeDomain.EVENT_TIME);
-    assertThat(timers.hasTimers(TimeDomain.EVENT_TIME), is(false));
-    assertThat(timers.hasTimers(TimeDomain.PROCESSING_TIME), is(true));
-    assertThat(timers.removeNextBefore(TimeDomain.EVENT_TIME, new Instant(100)), is(nullValue()));
-    assertThat(timers.removeNextBefore(TimeDomain.PROCESSING_TIME, new Instant(100)).getTimerId(), is("p"));
+    assertThat(store.hasTimers(TimeDomain.EVENT_TIME), is(false));
+    assertThat(store.hasTimers(TimeDomain.PROCESSING_TIME), is(true));
+    assertThat(pollId(TimeDomain.EVENT_TIME, 100), is(nullValue()));
+    assertThat(pollId(TimeDomain.PROCESSING_TIME, 100), is("a:p"));
+  }
+
+  @Test
+  void pendingTimersOfEveryDomainHoldTheirOutputTimestamps() {
+    timers.setTimer(TimerData.of("e", "", NS, new Instant(100), new Instant(40), TimeDomain.EVENT_TIME));
+    other.setTimer(TimerData.of("p", "", NS, new Instant(5), new Instant(30), TimeDomain.PROCESSING_TIME));
+    assertThat(holds.minimum(), is(new Instant(30)));
+    store.pollBefore(TimeDomain.PROCESSING_TIME, new Instant(6));
+    assertThat(holds.minimum(), is(new Instant(40)));
+    timers.deleteTimer(NS, "e", "", TimeDomain.EVENT_TIME);
+    assertThat(holds.minimum(), is(nullValue()));
   }
 
   @Test
@@ -80,7 +109,7 @@ class MemoryTimersTest {
     timers.setTimer(timer("a", 10, TimeDomain.EVENT_TIME));
     assertThrows(IllegalArgumentException.class, () -> timers.setTimer(timer("a", 10, TimeDomain.PROCESSING_TIME)));
     assertThrows(IllegalStateException.class, () -> timers.deleteTimer(NS, "a", "", TimeDomain.PROCESSING_TIME));
-    assertThat(timers.removeNextBefore(TimeDomain.EVENT_TIME, new Instant(11)).getTimerId(), is("a"));
+    assertThat(pollId(TimeDomain.EVENT_TIME, 11), is("a:a"));
   }
 
   @Test

@@ -1,0 +1,87 @@
+package dev.millrace.translation.operators;
+
+import dev.millrace.plan.OperatorContext;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.runners.core.TimerInternals.TimerData;
+
+/**
+ * Fires the due timers of a keyed operator, earliest first, until none is due or downstream is
+ * full; then {@link #isPending()} until a later {@link #fire()} finds nothing more. Nothing is
+ * polled ahead of a firing, so a timer that a firing sets and that is already due fires in its
+ * turn.
+ */
+final class TimerFiring<K> {
+
+  /** Hands the timers of one key to the operator. */
+  interface Target<K> {
+    void fire(KeyedState.Entry<K> entry, List<TimerData> timers) throws Exception;
+  }
+
+  private final KeyedState<K> keys;
+  private final OperatorContext context;
+  private final Target<K> target;
+  private final boolean runsPerKey;
+  private final List<TimerData> run = new ArrayList<>();
+  private boolean pending;
+
+  /**
+   * {@code runsPerKey}: consecutive due timers of one key go to the target in one call (GroupByKey
+   * fires every window of a key at once at the end of bounded input); otherwise one per call.
+   */
+  TimerFiring(KeyedState<K> keys, OperatorContext context, boolean runsPerKey, Target<K> target) {
+    this.keys = keys;
+    this.context = context;
+    this.runsPerKey = runsPerKey;
+    this.target = target;
+  }
+
+  /** Due timers may remain because the output filled up. */
+  boolean isPending() {
+    return pending;
+  }
+
+  /** Fires due event-time timers, then due processing-time timers. */
+  void fire() throws Exception {
+    pending = false;
+    while (true) {
+      if (context.isOutputBlocked()) {
+        pending = true;
+        return;
+      }
+      KeyedState.Due<K> due = keys.pollEventTimer();
+      if (due == null) {
+        due = keys.pollProcessingTimer();
+      }
+      if (due == null) {
+        return;
+      }
+      KeyedState.Entry<K> entry = due.entry();
+      run.add(due.timer());
+      if (runsPerKey) {
+        KeyedState.Due<K> more;
+        while ((more = keys.pollNextOf(entry)) != null) {
+          run.add(more.timer());
+        }
+      }
+      try {
+        target.fire(entry, run);
+      } finally {
+        run.clear();
+      }
+      keys.track(entry, false);
+    }
+  }
+
+  /**
+   * Drops every processing-time timer without firing it: once the input watermark is at its end
+   * every window has expired, and Beam's runners ignore processing-time timers of expired
+   * windows. Until dropped they would hold the output watermark.
+   */
+  void dropProcessingTimers() {
+    KeyedState.Due<K> due;
+    while ((due = keys.pollAnyProcessingTimer()) != null) {
+      keys.track(due.entry(), false);
+    }
+  }
+}
