@@ -4,7 +4,6 @@ import dev.millrace.runner.engine.ExecutionSettings;
 import dev.millrace.runner.engine.JobClock;
 import dev.millrace.runner.engine.JobExecution;
 import dev.millrace.translation.PipelineTranslator;
-import dev.millrace.translation.StateBackendKind;
 import dev.millrace.translation.TranslatedJob;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.sdk.Pipeline;
@@ -35,11 +34,15 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
     MetricsEnvironment.setMetricsSupported(true);
     int parallelism = parallelism(options.getParallelism());
     TranslatedJob job =
-        new PipelineTranslator(
-                options, parallelism, StateBackendKind.fromOption(options.getStateBackend(), false))
+        new PipelineTranslator(options, parallelism, options.isStreaming(), options.getStateBackend())
             .translate(pipeline);
     if (LOG.isDebugEnabled()) {
-      LOG.debug("Plan of {}:\n{}", options.getJobName(), job.plan().explain());
+      LOG.debug(
+          "Plan of {} ({}, state in {}):\n{}",
+          options.getJobName(),
+          job.streaming() ? "streaming" : "batch",
+          job.stateBackend(),
+          job.plan().explain());
     }
     ExecutionSettings settings =
         new ExecutionSettings(
@@ -48,7 +51,7 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             ExecutionSettings.defaults().batchSize(),
             ExecutionSettings.defaults().inboxCapacity(),
             parallelism,
-            JobClock.system());
+            job.usesTestStream() ? JobClock.manual(TranslatedJob.TEST_CLOCK_START) : JobClock.system());
     String name = "job" + JOB_IDS.incrementAndGet();
     return new MillracePipelineResult(JobExecution.start(job.plan(), name, settings), job.metrics());
   }

@@ -40,13 +40,16 @@ import org.apache.beam.sdk.state.Timer;
 import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
-import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.WindowingStrategy;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
@@ -65,6 +68,13 @@ class MillraceRunnerTest {
     options.setRunner(MillraceRunner.class);
     options.setParallelism(parallelism);
     return Pipeline.create(options);
+  }
+
+  @AfterEach
+  void noResultWasEmittedTwice() {
+    List<String> duplicates = new ArrayList<>(DUPLICATES);
+    DUPLICATES.clear();
+    assertThat(duplicates, is(empty()));
   }
 
   @AfterEach
@@ -104,15 +114,33 @@ class MillraceRunnerTest {
     assertThat(result.getState(), is(PipelineResult.State.FAILED));
   }
 
+  /** A primitive no runner knows: it produces its output itself, with no expansion to translate. */
+  static final class MysteryPrimitive extends PTransform<PBegin, PCollection<String>> {
+    @Override
+    public PCollection<String> expand(PBegin input) {
+      return PCollection.createPrimitiveOutputInternal(
+          input.getPipeline(), WindowingStrategy.globalDefault(), PCollection.IsBounded.BOUNDED, StringUtf8Coder.of());
+    }
+  }
+
   @Test
   void unsupportedFeaturesAreAllListedBeforeTheJobStarts() {
     Pipeline p = pipeline(2);
-    p.apply("Ticks", GenerateSequence.from(0)).apply("Double", MapElements.into(TypeDescriptors.longs()).via(x -> 2 * x));
-    p.apply("Events", TestStream.create(StringUtf8Coder.of()).addElements("x").advanceWatermarkToInfinity());
+    p.apply("First", new MysteryPrimitive());
+    p.apply("Second", new MysteryPrimitive()).apply(MapElements.into(TypeDescriptors.strings()).via(s -> s + "!"));
     UnsupportedFeaturesException e = assertThrows(UnsupportedFeaturesException.class, p::run);
-    assertThat(e.getMessage(), e.features(), hasItem(containsString("TestStream Events")));
-    assertThat(e.getMessage(), e.features(), hasItem(containsString("unbounded PCollection Ticks")));
-    assertThat(e.getMessage(), e.features(), hasItem(containsString("from Double")));
+    assertThat(e.getMessage(), e.features(), hasSize(2));
+    assertThat(e.getMessage(), e.features(), hasItem(containsString("transform First (" + MysteryPrimitive.class.getName())));
+    assertThat(e.getMessage(), e.features(), hasItem(containsString("transform Second (")));
+  }
+
+  @Test
+  void anUnknownStateBackendIsRefusedByName() {
+    Pipeline p = pipeline(2);
+    p.getOptions().as(MillracePipelineOptions.class).setStateBackend("filesystem");
+    p.apply(Create.of(1, 2, 3));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, p::run);
+    assertThat(e.getMessage(), containsString("--stateBackend=filesystem is not a Millrace state backend; use one of memory, rocksdb"));
   }
 
   static final class Measure extends DoFn<Long, Long> {
@@ -142,10 +170,21 @@ class MillraceRunnerTest {
     assertThat(distribution.getSum(), is(999L * 1000 / 2));
     assertThat(distribution.getMin(), is(0L));
     assertThat(distribution.getMax(), is(999L));
-    assertThat(metrics.getGauges().iterator().next().getAttempted().getValue() >= 0, is(true));
     assertThat(
         metrics.getStringSets().iterator().next().getCommitted().getStringSet(),
         is(java.util.Set.of("even", "odd")));
+  }
+
+  @Test
+  void aGaugeKeepsTheLastValueSet() {
+    // One subtask reads 0..999 in order, so the last value set is 999.
+    Pipeline p = pipeline(1);
+    p.apply(GenerateSequence.from(0).to(1000)).apply("Measure", ParDo.of(new Measure()));
+    PipelineResult result = p.run();
+    assertThat(result.waitUntilFinish(), is(PipelineResult.State.DONE));
+    MetricQueryResults metrics =
+        result.metrics().queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.named("test", "last")).build());
+    assertThat(metrics.getGauges().iterator().next().getCommitted().getValue(), is(999L));
   }
 
   @Test
@@ -159,10 +198,15 @@ class MillraceRunnerTest {
     assertThat(result.getState(), is(PipelineResult.State.CANCELLED));
   }
 
+  /** Keys seen more than once by {@link Record}: a result emitted twice must not pass. */
+  private static final List<String> DUPLICATES = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   static final class Record extends DoFn<KV<String, Long>, Void> {
     @ProcessElement
     public void process(@Element KV<String, Long> kv) {
-      RESULTS.put(kv.getKey(), kv.getValue());
+      if (RESULTS.put(kv.getKey(), kv.getValue()) != null) {
+        DUPLICATES.add(kv.getKey());
+      }
     }
   }
 

@@ -16,8 +16,8 @@ import org.apache.beam.sdk.values.WindowingStrategy;
 /**
  * Combine.perKey with combiner lifting: a partial combine fused before the HASH exchange, the
  * final merge after it. Lifted only where one on-time pane per window is the whole answer
- * (bounded input, default trigger, non-merging windows, no side inputs); otherwise the composite's
- * own expansion (GroupByKey, then a ParDo) is translated instead.
+ * (bounded input in a batch job, default trigger, non-merging windows, no side inputs); otherwise
+ * the composite's own expansion (GroupByKey, then a ParDo) is translated instead.
  */
 final class CombinePerKeyTranslator implements TransformTranslator {
 

@@ -26,7 +26,7 @@ final class GroupByKeyTranslator implements TransformTranslator {
             context.parallelism(),
             new OperatorNode(
                 name,
-                groupsOnceAtTheEnd(input)
+                !context.streaming() && groupsOnceAtTheEnd(input)
                     ? () -> new BoundedGroupByKeyOperator<>(coder, input.getWindowingStrategy(), context.stateBackend())
                     : () ->
                         new GroupByKeyOperator<>(

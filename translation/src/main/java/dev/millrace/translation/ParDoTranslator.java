@@ -93,7 +93,8 @@ final class ParDoTranslator implements TransformTranslator {
     if (!sideInputs.isEmpty()) {
       for (int i = 0; i < sideInputs.size(); i++) {
         PCollection<?> sidePc = sideInputs.get(i).getPCollection();
-        context.exchange(sidePc, new PortRef(in.vertex(), in.operator(), 1 + i), EdgeKind.BROADCAST, null);
+        context.exchange(
+            context.sideInputSourceOf(sidePc), new PortRef(in.vertex(), in.operator(), 1 + i), EdgeKind.BROADCAST, null);
       }
     }
     for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {

@@ -1,11 +1,11 @@
 package dev.millrace.translation;
 
 import java.util.List;
+import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.runners.PTransformOverride;
 import org.apache.beam.sdk.util.construction.PTransformMatchers;
 import org.apache.beam.sdk.util.construction.SplittableParDo;
-import org.apache.beam.sdk.util.construction.SplittableParDoNaiveBounded;
 
 /** The rewrites Millrace applies to a Java pipeline before translating it. */
 final class PipelineOverrides {
@@ -17,10 +17,14 @@ final class PipelineOverrides {
     pipeline.replaceAll(
         List.of(
             PTransformOverride.of(PTransformMatchers.splittableParDo(), new SplittableParDo.OverrideFactory<>()),
-            // Bounded splittable DoFns process each restriction whole; unbounded ones stay
-            // primitive and are reported as unsupported.
+            // Every splittable DoFn, bounded or not, runs through runners-core's ProcessFn with
+            // its residuals in keyed state: checkpoints, resumption, watermark estimators and
+            // bundle finalization work the same for both.
             PTransformOverride.of(
                 PTransformMatchers.splittableProcessKeyedBounded(),
-                new SplittableParDoNaiveBounded.OverrideFactory<>())));
+                new SplittableParDoViaKeyedWorkItems.OverrideFactory<>()),
+            PTransformOverride.of(
+                PTransformMatchers.splittableProcessKeyedUnbounded(),
+                new SplittableParDoViaKeyedWorkItems.OverrideFactory<>())));
   }
 }

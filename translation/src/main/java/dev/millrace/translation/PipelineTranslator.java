@@ -4,7 +4,10 @@ import dev.millrace.plan.KeyGroups;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.io.BoundedReadFromUnboundedSource;
+import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.runners.TransformHierarchy;
@@ -31,7 +34,8 @@ public final class PipelineTranslator {
           PTransformTranslation.GROUP_BY_KEY_TRANSFORM_URN, new GroupByKeyTranslator(),
           PTransformTranslation.FLATTEN_TRANSFORM_URN, new FlattenTranslator(),
           PTransformTranslation.ASSIGN_WINDOWS_TRANSFORM_URN, new WindowAssignTranslator(),
-          PTransformTranslation.CREATE_VIEW_TRANSFORM_URN, new IdentityTranslator());
+          PTransformTranslation.CREATE_VIEW_TRANSFORM_URN, new CreateViewTranslator(),
+          PTransformTranslation.TEST_STREAM_TRANSFORM_URN, new TestStreamTranslator());
 
   private static final Map<String, TransformTranslator> COMPOSITES =
       Map.of(
@@ -41,80 +45,102 @@ public final class PipelineTranslator {
 
   private final PipelineOptions options;
   private final int parallelism;
-  private final StateBackendKind stateBackend;
+  private final boolean streamingRequested;
+  private final String stateBackendOption;
 
-  public PipelineTranslator(PipelineOptions options, int parallelism, StateBackendKind stateBackend) {
+  /**
+   * @param streamingRequested {@code --streaming}: run the streaming way even on bounded input
+   * @param stateBackendOption {@code --stateBackend}, or null for the default of the job's mode
+   */
+  public PipelineTranslator(
+      PipelineOptions options, int parallelism, boolean streamingRequested, String stateBackendOption) {
     this.options = options;
     this.parallelism = parallelism;
-    this.stateBackend = stateBackend;
+    this.streamingRequested = streamingRequested;
+    this.stateBackendOption = stateBackendOption;
   }
 
   /** Rewrites, checks and translates {@code pipeline}. */
   public TranslatedJob translate(Pipeline pipeline) {
     PipelineOverrides.apply(pipeline);
     List<String> unsupported = new ArrayList<>();
-    pipeline.traverseTopologically(new Walk(pipeline, null, unsupported));
+    InputKinds inputs = new InputKinds(pipeline);
+    pipeline.traverseTopologically(inputs);
+    boolean streaming = streamingRequested || inputs.unbounded;
+    pipeline.traverseTopologically(new Walk(pipeline, null, unsupported, streaming));
     if (!unsupported.isEmpty()) {
       throw new UnsupportedFeaturesException(unsupported);
     }
+    StateBackendKind stateBackend = StateBackendKind.fromOption(stateBackendOption, streaming);
     JobMetrics metrics = new JobMetrics();
     TranslationContext context =
-        new TranslationContext(options, metrics, parallelism, KeyGroups.DEFAULT_MAX_KEY_GROUPS, stateBackend);
-    pipeline.traverseTopologically(new Walk(pipeline, context, unsupported));
-    return new TranslatedJob(context.plan().build(), metrics);
+        new TranslationContext(options, metrics, parallelism, KeyGroups.DEFAULT_MAX_KEY_GROUPS, stateBackend, streaming);
+    pipeline.traverseTopologically(new Walk(pipeline, context, unsupported, streaming));
+    return new TranslatedJob(context.plan().build(), metrics, streaming, stateBackend, inputs.testStream);
+  }
+
+  /** Whether a pipeline has unbounded PCollections, and whether a TestStream drives it. */
+  private static final class InputKinds extends Pipeline.PipelineVisitor.Defaults {
+    private final Pipeline pipeline;
+    boolean unbounded;
+    boolean testStream;
+
+    InputKinds(Pipeline pipeline) {
+      this.pipeline = pipeline;
+    }
+
+    @Override
+    public void visitPrimitiveTransform(TransformHierarchy.Node node) {
+      AppliedPTransform<?, ?, ?> transform = node.toAppliedPTransform(pipeline);
+      testStream |= transform.getTransform() instanceof TestStream;
+      for (PCollection<?> out : transform.getOutputs().values()) {
+        unbounded |= out.isBounded() == PCollection.IsBounded.UNBOUNDED;
+      }
+    }
   }
 
   private static TransformTranslator primitiveTranslator(AppliedPTransform<?, ?, ?> transform) {
     if (transform.getTransform() instanceof SplittableParDo.PrimitiveBoundedRead) {
       return new ReadBoundedTranslator();
     }
+    if (transform.getTransform() instanceof SplittableParDo.PrimitiveUnboundedRead) {
+      return ReadUnboundedTranslator.unlimited();
+    }
+    if (transform.getTransform() instanceof SplittableParDoViaKeyedWorkItems.GBKIntoKeyedWorkItems) {
+      return new KeyedWorkItemsTranslator();
+    }
+    if (transform.getTransform() instanceof SplittableParDoViaKeyedWorkItems.ProcessElements) {
+      return new SplittableProcessTranslator();
+    }
     if (transform.getTransform() instanceof View.CreatePCollectionView) {
-      return new IdentityTranslator();
+      return new CreateViewTranslator();
     }
     String urn = PTransformTranslation.urnForTransformOrNull(transform.getTransform());
     return urn == null ? null : PRIMITIVES.get(urn);
   }
 
-  private static TransformTranslator compositeTranslator(AppliedPTransform<?, ?, ?> transform) {
+  private static TransformTranslator compositeTranslator(AppliedPTransform<?, ?, ?> transform, boolean streaming) {
+    if (transform.getTransform() instanceof BoundedReadFromUnboundedSource) {
+      return ReadUnboundedTranslator.limitedIfReadable(transform);
+    }
     String urn = PTransformTranslation.urnForTransformOrNull(transform.getTransform());
     if (urn == null) {
       return null;
     }
     if (urn.equals(PTransformTranslation.COMBINE_PER_KEY_TRANSFORM_URN)) {
-      return CombinePerKeyTranslator.canLift(transform) ? new CombinePerKeyTranslator() : null;
+      return !streaming && CombinePerKeyTranslator.canLift(transform) ? new CombinePerKeyTranslator() : null;
     }
     return COMPOSITES.get(urn);
   }
 
-  /** What in a primitive Millrace cannot run yet, or an empty list. */
+  /** What in a primitive Millrace cannot run, or an empty list. */
   private static List<String> problems(AppliedPTransform<?, ?, ?> transform) {
     List<String> problems = new ArrayList<>();
-    String name = transform.getFullName();
-    String urn = PTransformTranslation.urnForTransformOrNull(transform.getTransform());
-    if (PTransformTranslation.TEST_STREAM_TRANSFORM_URN.equals(urn)) {
-      problems.add("TestStream " + name);
-      return problems;
-    }
-    for (PCollection<?> out : transform.getOutputs().values()) {
-      if (out.isBounded() == PCollection.IsBounded.UNBOUNDED) {
-        problems.add("unbounded PCollection " + out.getName() + " from " + name + " (streaming input)");
-        break;
-      }
-    }
     if (primitiveTranslator(transform) == null) {
+      String urn = PTransformTranslation.urnForTransformOrNull(transform.getTransform());
       problems.add(
-          "transform " + name + " (" + transform.getTransform().getClass().getName()
+          "transform " + transform.getFullName() + " (" + transform.getTransform().getClass().getName()
               + (urn == null ? "" : ", URN " + urn) + ")");
-      return problems;
-    }
-    if (transform.getTransform() instanceof ParDo.MultiOutput<?, ?> parDo) {
-      DoFn<?, ?> fn = parDo.getFn();
-      DoFnSignature signature = DoFnSignatures.getSignature(fn.getClass());
-      if (signature.processElement().isSplittable()) {
-        problems.add("splittable DoFn " + name + " on unbounded input");
-      }
-      // @RequiresStableInput needs nothing yet: nothing is ever replayed, a failure fails the job.
-      // Checkpoint-and-restart must revisit this.
     }
     return problems;
   }
@@ -125,7 +151,10 @@ public final class PipelineTranslator {
     private final TranslationContext context;
     private final List<String> unsupported;
 
-    Walk(Pipeline pipeline, TranslationContext context, List<String> unsupported) {
+    private final boolean streaming;
+
+    Walk(Pipeline pipeline, TranslationContext context, List<String> unsupported, boolean streaming) {
+      this.streaming = streaming;
       this.pipeline = pipeline;
       this.context = context;
       this.unsupported = unsupported;
@@ -137,7 +166,7 @@ public final class PipelineTranslator {
         return CompositeBehavior.ENTER_TRANSFORM;
       }
       AppliedPTransform<?, ?, ?> transform = node.toAppliedPTransform(pipeline);
-      TransformTranslator translator = compositeTranslator(transform);
+      TransformTranslator translator = compositeTranslator(transform, streaming);
       if (translator == null) {
         return CompositeBehavior.ENTER_TRANSFORM;
       }

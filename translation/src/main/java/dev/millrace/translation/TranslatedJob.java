@@ -2,5 +2,18 @@ package dev.millrace.translation;
 
 import dev.millrace.plan.Plan;
 
-/** A pipeline ready to run: its plan and where its user metrics will be collected. */
-public record TranslatedJob(Plan plan, JobMetrics metrics) {}
+/**
+ * A pipeline ready to run: its plan, where its user metrics will be collected, and how it runs.
+ *
+ * @param streaming the job runs the streaming way (unbounded input or {@code --streaming=true})
+ * @param stateBackend where its keyed state lives
+ * @param usesTestStream a TestStream drives the job: it needs the manual clock, starting at
+ *     {@link #TEST_CLOCK_START}
+ */
+public record TranslatedJob(
+    Plan plan, JobMetrics metrics, boolean streaming, StateBackendKind stateBackend, boolean usesTestStream) {
+
+  /** Where a TestStream's processing time starts, as Beam's DirectRunner starts it. */
+  public static final long TEST_CLOCK_START =
+      org.apache.beam.sdk.transforms.windowing.BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
+}

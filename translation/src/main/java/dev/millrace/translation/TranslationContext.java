@@ -7,6 +7,8 @@ import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PlanBuilder;
 import dev.millrace.plan.PortRef;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Map;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -23,15 +25,20 @@ public final class TranslationContext {
   private final int parallelism;
   private final int maxKeyGroups;
   private final StateBackendKind stateBackend;
+  private final boolean streaming;
   private final Map<PCollection<?>, PortRef> producers = new HashMap<>();
+  private final Set<PCollection<?>> unwrappedKeyedWorkItems = new HashSet<>();
+  private final Map<PCollection<?>, PortRef> sideInputSources = new HashMap<>();
 
   TranslationContext(
       PipelineOptions options,
       JobMetrics metrics,
       int parallelism,
       int maxKeyGroups,
-      StateBackendKind stateBackend) {
+      StateBackendKind stateBackend,
+      boolean streaming) {
     this.stateBackend = stateBackend;
+    this.streaming = streaming;
     this.options = options;
     this.metrics = metrics;
     this.parallelism = parallelism;
@@ -54,6 +61,23 @@ public final class TranslationContext {
     return parallelism;
   }
 
+  /**
+   * True for a streaming job: unbounded input, or {@code --streaming=true}. Every operator then
+   * works the streaming way (ReduceFnRunner per key, no grouping once at the end).
+   */
+  public boolean streaming() {
+    return streaming;
+  }
+
+  /** {@code pc} is a GBKIntoKeyedWorkItems output whose elements are still plain keyed pairs. */
+  void markUnwrappedKeyedWorkItems(PCollection<?> pc) {
+    unwrappedKeyedWorkItems.add(pc);
+  }
+
+  boolean isUnwrappedKeyedWorkItems(PCollection<?> pc) {
+    return unwrappedKeyedWorkItems.contains(pc);
+  }
+
   PlanBuilder plan() {
     return plan;
   }
@@ -71,9 +95,23 @@ public final class TranslationContext {
     producers.put(pc, ref);
   }
 
+  /** Where readers of a side input on {@code pc} get it: panes of a triggered view, else {@code pc}. */
+  public PortRef sideInputSourceOf(PCollection<?> pc) {
+    PortRef gathered = sideInputSources.get(pc);
+    return gathered != null ? gathered : producerOf(pc);
+  }
+
+  void setSideInputSource(PCollection<?> pc, PortRef panes) {
+    sideInputSources.put(pc, panes);
+  }
+
   /** Appends an operator to the vertex that produces {@code input}, fed by a direct call. */
   public PortRef fuse(PCollection<?> input, OperatorNode operator) {
-    PortRef from = producerOf(input);
+    return fuse(producerOf(input), operator);
+  }
+
+  /** Appends an operator to the vertex of the output port {@code from}, fed by a direct call. */
+  public PortRef fuse(PortRef from, OperatorNode operator) {
     int op = plan.addOperator(from.vertex(), operator);
     PortRef in = new PortRef(from.vertex(), op, 0);
     plan.link(from, in);

@@ -8,12 +8,14 @@ import java.lang.annotation.Target;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import org.apache.beam.sdk.testing.ValidatesRunner;
-import org.junit.experimental.categories.Categories;
 import org.junit.experimental.categories.Category;
 import org.junit.experimental.runners.Enclosed;
 import org.junit.runner.Description;
@@ -26,7 +28,10 @@ import org.junit.runners.model.RunnerBuilder;
 
 /**
  * Runs every ValidatesRunner test of Beam's core tests jar, less the exclusions of one mode. The
- * classes are found by scanning the jar, so nested classes and new tests are never missed.
+ * classes are found by scanning the jar, so nested classes and new tests are never missed. The
+ * suite fails to start, loudly, when a class of the jar cannot be loaded (a missing test
+ * dependency would silently drop its tests) or when an exclusion line matches no test (a stale
+ * line hides nothing but reads like a debt).
  */
 public final class ValidatesRunnerSuite extends Suite {
 
@@ -44,39 +49,95 @@ public final class ValidatesRunnerSuite extends Suite {
       throw new InitializationError(klass.getName() + " needs @ValidatesRunnerSuite.Mode");
     }
     VrExclusions exclusions = VrExclusions.load(mode.value());
+    Set<String> matched = new HashSet<>();
     try {
-      filter(
-          Categories.CategoryFilter.categoryFilter(
-                  true, java.util.Set.of(ValidatesRunner.class), true, new java.util.HashSet<>(exclusions.categories))
-              .intersect(byName(exclusions)));
+      filter(new ModeFilter(exclusions, matched));
     } catch (NoTestsRemainException e) {
       throw new InitializationError(e);
     }
+    // -Dvr.only=<substring of Class#method> narrows a run to the tests a developer is chasing.
+    if (ONLY.isEmpty()) {
+      List<String> unmatched = new ArrayList<>();
+      for (Class<?> category : exclusions.categories) {
+        if (!matched.contains(category.getName())) {
+          unmatched.add(category.getName());
+        }
+      }
+      for (String test : exclusions.tests) {
+        if (!matched.contains(test)) {
+          unmatched.add(test);
+        }
+      }
+      if (!unmatched.isEmpty()) {
+        throw new InitializationError(
+            "vr-exclusions/" + mode.value() + ".txt: these lines match no ValidatesRunner test: " + unmatched);
+      }
+    }
   }
 
-  private static Filter byName(VrExclusions exclusions) {
-    return new Filter() {
-      @Override
-      public boolean shouldRun(Description description) {
-        if (description.getMethodName() == null) {
-          return true;
-        }
-        String method = description.getMethodName();
-        int bracket = method.indexOf('[');
-        if (bracket > 0) {
-          method = method.substring(0, bracket);
-        }
-        String name = description.getClassName() + "#" + method;
-        // -Dvr.only=<substring of Class#method> narrows a run to the tests a developer is chasing.
-        String only = System.getProperty("vr.only", "");
-        return !exclusions.tests.contains(name) && name.contains(only);
-      }
+  private static final String ONLY = System.getProperty("vr.only", "");
 
-      @Override
-      public String describe() {
-        return "not excluded by name";
+  /**
+   * Keeps ValidatesRunner tests that no exclusion names (a category excludes its subtypes), and
+   * records which exclusions matched something.
+   */
+  private static final class ModeFilter extends Filter {
+    private final VrExclusions exclusions;
+    private final Set<String> matched;
+
+    ModeFilter(VrExclusions exclusions, Set<String> matched) {
+      this.exclusions = exclusions;
+      this.matched = matched;
+    }
+
+    @Override
+    public boolean shouldRun(Description description) {
+      if (description.getMethodName() == null) {
+        return true; // a class: decided by its methods
       }
-    };
+      Set<Class<?>> categories = categoriesOf(description);
+      if (categories.stream().noneMatch(ValidatesRunner.class::isAssignableFrom)) {
+        return false;
+      }
+      String method = description.getMethodName();
+      int bracket = method.indexOf('[');
+      if (bracket > 0) {
+        method = method.substring(0, bracket);
+      }
+      String name = description.getClassName() + "#" + method;
+      boolean excluded = false;
+      if (exclusions.tests.contains(name)) {
+        matched.add(name);
+        excluded = true;
+      }
+      for (Class<?> excludedCategory : exclusions.categories) {
+        if (categories.stream().anyMatch(excludedCategory::isAssignableFrom)) {
+          matched.add(excludedCategory.getName());
+          excluded = true;
+        }
+      }
+      return !excluded && name.contains(ONLY);
+    }
+
+    private static Set<Class<?>> categoriesOf(Description description) {
+      Set<Class<?>> categories = new HashSet<>();
+      Category onMethod = description.getAnnotation(Category.class);
+      if (onMethod != null) {
+        categories.addAll(Arrays.asList(onMethod.value()));
+      }
+      for (Class<?> c = description.getTestClass(); c != null; c = c.getSuperclass()) {
+        Category onClass = c.getAnnotation(Category.class);
+        if (onClass != null) {
+          categories.addAll(Arrays.asList(onClass.value()));
+        }
+      }
+      return categories;
+    }
+
+    @Override
+    public String describe() {
+      return "ValidatesRunner, not excluded";
+    }
   }
 
   private static Class<?>[] discover() throws InitializationError {
@@ -100,13 +161,16 @@ public final class ValidatesRunnerSuite extends Suite {
           try {
             c = Class.forName(className, false, ValidatesRunnerSuite.class.getClassLoader());
           } catch (Throwable missingDependency) {
-            continue; // helpers of tests that need jars we do not ship; none of them is a VR test
+            throw new InitializationError(
+                "cannot load " + className + " from Beam's tests jar (a test dependency is missing?): " + missingDependency);
           }
           if (isValidatesRunnerClass(c)) {
             classes.add(c);
           }
         }
       }
+    } catch (InitializationError e) {
+      throw e;
     } catch (Exception e) {
       throw new InitializationError(e);
     }
@@ -128,14 +192,10 @@ public final class ValidatesRunnerSuite extends Suite {
     if (hasValidatesRunner(c.getAnnotation(Category.class))) {
       return true;
     }
-    try {
-      for (Method m : c.getMethods()) {
-        if (hasValidatesRunner(m.getAnnotation(Category.class))) {
-          return true;
-        }
+    for (Method m : c.getMethods()) {
+      if (hasValidatesRunner(m.getAnnotation(Category.class))) {
+        return true;
       }
-    } catch (Throwable missingDependency) {
-      return false;
     }
     return false;
   }

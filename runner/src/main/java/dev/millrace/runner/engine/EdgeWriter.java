@@ -11,7 +11,7 @@ import java.util.ArrayDeque;
  * edge kind says and packs them into batches. Elements pass as objects; nothing is encoded.
  *
  * <p>Writing never blocks. When a consumer's inbox is full, messages for it wait here in order,
- * the producer's worker is woken once the inbox has room, and the subtask takes no new input until
+ * the workers are woken once the inbox has room, and the subtask takes no new input until
  * {@link #tryFlushOverflow()} has moved them on: that is the backpressure. Operators that can emit
  * without bound from one call stop while {@link #isBlocked()}, so what waits stays about one batch.
  */
@@ -28,7 +28,6 @@ final class EdgeWriter implements Emitter {
   private int blockedTargets;
   private int nextRoundRobin;
   private long sentWatermark = Long.MIN_VALUE;
-  private Worker worker;
 
   @SuppressWarnings("unchecked")
   EdgeWriter(JobExecution job, Edge edge, int producerSubtask, Inbox[] targets, int[] channels, int batchSize) {
@@ -48,10 +47,6 @@ final class EdgeWriter implements Emitter {
     return edge;
   }
 
-  /** The worker that runs the producing subtask: woken when a full inbox has room again. */
-  void setWorker(Worker worker) {
-    this.worker = worker;
-  }
 
   @Override
   public void emit(Object element) throws Exception {
@@ -98,7 +93,7 @@ final class EdgeWriter implements Emitter {
     ArrayDeque<Message> waiting = overflow[target];
     if (waiting != null && !waiting.isEmpty()) {
       waiting.addLast(message);
-    } else if (!targets[target].offerOrWaitForRoom(message, worker)) {
+    } else if (!targets[target].offerOrWaitForRoom(message)) {
       if (waiting == null) {
         waiting = new ArrayDeque<>();
         overflow[target] = waiting;
@@ -121,7 +116,7 @@ final class EdgeWriter implements Emitter {
       if (waiting == null || waiting.isEmpty()) {
         continue;
       }
-      while (!waiting.isEmpty() && targets[t].offerOrWaitForRoom(waiting.peekFirst(), worker)) {
+      while (!waiting.isEmpty() && targets[t].offerOrWaitForRoom(waiting.peekFirst())) {
         waiting.removeFirst();
         moved = true;
       }

@@ -2,24 +2,21 @@ package dev.millrace.runner.engine;
 
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A subtask's bounded input queue, shared by all channels that feed it. It wakes the consumer's
- * worker when a message arrives, and the workers of producers that found it full once there is
- * room again, so neither side polls.
+ * A subtask's bounded input queue, shared by all channels that feed it. It wakes the job's
+ * sleeping workers when a message arrives, and again once it has room after a producer found it
+ * full, so neither side polls.
  */
 final class Inbox {
   private final BlockingQueue<Message> queue;
-  private final ConcurrentLinkedQueue<Worker> waitingProducers = new ConcurrentLinkedQueue<>();
-  private Worker consumer;
+  private final Runnable wakeWorkers;
+  private final AtomicBoolean producerWaiting = new AtomicBoolean();
 
-  Inbox(int capacity) {
+  Inbox(int capacity, Runnable wakeWorkers) {
     this.queue = new ArrayBlockingQueue<>(capacity);
-  }
-
-  void setConsumer(Worker worker) {
-    this.consumer = worker;
+    this.wakeWorkers = wakeWorkers;
   }
 
   /** False when the inbox is full: the producer must keep the message and try again later. */
@@ -27,30 +24,26 @@ final class Inbox {
     if (!queue.offer(message)) {
       return false;
     }
-    consumer.wake();
+    wakeWorkers.run();
     return true;
   }
 
   /**
-   * Like {@link #offer}, but when the inbox is full {@code producer} is woken once it has room.
-   * The producer registers before its last try, so a consumer that makes room in between still
-   * sees it.
+   * Like {@link #offer}, but when the inbox is full the workers are woken once it has room. The
+   * producer says so before its last try, so a consumer that makes room in between still sees it.
    */
-  boolean offerOrWaitForRoom(Message message, Worker producer) {
+  boolean offerOrWaitForRoom(Message message) {
     if (offer(message)) {
       return true;
     }
-    waitingProducers.add(producer);
+    producerWaiting.set(true);
     return offer(message);
   }
 
   Message poll() {
     Message message = queue.poll();
-    if (message != null && !waitingProducers.isEmpty()) {
-      Worker producer;
-      while ((producer = waitingProducers.poll()) != null) {
-        producer.wake();
-      }
+    if (message != null && producerWaiting.get() && producerWaiting.compareAndSet(true, false)) {
+      wakeWorkers.run();
     }
     return message;
   }

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -44,7 +43,8 @@ public final class JobExecution {
   private volatile JobStatus status = JobStatus.RUNNING;
   private final boolean tracksQuiescence;
   private final AtomicLong pendingWork = new AtomicLong();
-  private final ConcurrentLinkedQueue<Worker> quiescenceWaiters = new ConcurrentLinkedQueue<>();
+  /** Some worker wants to know when the job is quiescent. */
+  private final java.util.concurrent.atomic.AtomicBoolean quiescenceAwaited = new java.util.concurrent.atomic.AtomicBoolean();
   private final Object clockLock = new Object();
   /** Manual clock advances so far; each is counted in pendingWork until every live subtask saw it. */
   private volatile long clockEpoch;
@@ -105,18 +105,13 @@ public final class JobExecution {
       inboxes[v.id()] = new Inbox[v.parallelism()];
       for (int s = 0; s < v.parallelism(); s++) {
         if (!channels.get(v.id()).get(s).isEmpty()) {
-          inboxes[v.id()][s] = new Inbox(settings.inboxCapacity());
+          inboxes[v.id()][s] = new Inbox(settings.inboxCapacity(), this::wakeWorkers);
         }
       }
     }
-    int workerCount = Math.min(settings.workerThreads(), plan.vertices().stream().mapToInt(Vertex::parallelism).sum());
-    for (int w = 0; w < workerCount; w++) {
-      workers.add(new Worker(this));
-    }
-    int next = 0;
+    List<Subtask> all = new ArrayList<>();
     for (Vertex v : vertices) {
       for (int s = 0; s < v.parallelism(); s++) {
-        Worker worker = workers.get(next++ % workerCount);
         List<EdgeWriter> writers = new ArrayList<>();
         for (Edge edge : plan.edges()) {
           if (edge.from().vertex() == v.id()) {
@@ -128,16 +123,17 @@ public final class JobExecution {
                     inboxes[edge.to().vertex()],
                     channelIds[edge.id()][s],
                     settings.batchSize());
-            writer.setWorker(worker);
             writers.add(writer);
           }
         }
-        Inbox inbox = inboxes[v.id()][s];
-        if (inbox != null) {
-          inbox.setConsumer(worker);
-        }
-        worker.assign(new Subtask(this, v, s, inbox, channels.get(v.id()).get(s), writers, worker));
+        all.add(new Subtask(this, v, s, inboxes[v.id()][s], channels.get(v.id()).get(s), writers));
       }
+    }
+    Subtask[] subtasks = all.toArray(new Subtask[0]);
+    int workerCount = Math.min(settings.workerThreads(), subtasks.length);
+    for (int w = 0; w < workerCount; w++) {
+      // Each worker starts its rounds at a different place, so they rarely meet.
+      workers.add(new Worker(this, subtasks, w * subtasks.length / workerCount));
     }
     for (int w = 0; w < workerCount; w++) {
       Thread thread = new Thread(workers.get(w), "millrace-" + jobName + "-worker-" + w);
@@ -185,12 +181,8 @@ public final class JobExecution {
 
   /** A message was handled, or a subtask became idle: one unit of work less. */
   void workDone() {
-    if (tracksQuiescence && pendingWork.decrementAndGet() == 0) {
-      Worker waiter;
-      while ((waiter = quiescenceWaiters.poll()) != null) {
-        waiter.waitsForQuiescence.set(false);
-        waiter.wake();
-      }
+    if (tracksQuiescence && pendingWork.decrementAndGet() == 0 && quiescenceAwaited.compareAndSet(true, false)) {
+      wakeWorkers();
     }
   }
 
@@ -201,17 +193,26 @@ public final class JobExecution {
   }
 
   /**
-   * Whether nothing is left to do anywhere (the caller itself must not be busy). If not, {@code
-   * waiter} is woken once it is.
+   * Whether nothing is left to do anywhere (the caller itself must not be busy). If not, the
+   * workers are woken once it is.
    */
-  boolean isQuiescent(Worker waiter) {
+  boolean isQuiescent() {
     if (pendingWork.get() == 0) {
       return true;
     }
-    if (waiter.waitsForQuiescence.compareAndSet(false, true)) {
-      quiescenceWaiters.add(waiter);
-    }
+    quiescenceAwaited.set(true);
     return pendingWork.get() == 0;
+  }
+
+  /** Wakes every sleeping worker: something may have become runnable. */
+  void wakeWorkers() {
+    for (Worker worker : workers) {
+      worker.wake();
+    }
+  }
+
+  int liveSubtaskCount() {
+    return running.get();
   }
 
   long clockEpoch() {
@@ -230,7 +231,7 @@ public final class JobExecution {
       subtasksToSeeClock = liveSubtasks;
       clockEpoch++;
     }
-    workers.forEach(Worker::wake);
+    wakeWorkers();
   }
 
   /**

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * One parallel instance of a vertex, stepped by one worker thread: it feeds the vertex's operator
+ * One parallel instance of a vertex, stepped by one worker thread at a time: it feeds the vertex's operator
  * chain from its sources and its inbox, in bundles, fires what falls due on the job's clock, and
  * turns input watermarks into output watermarks.
  *
@@ -22,15 +22,17 @@ import java.util.concurrent.ScheduledExecutorService;
  * watermarks leave through the edge writers after the bundle's elements were flushed, so a
  * consumer never sees an element behind a watermark that has passed it.
  *
- * <p>After a step that did nothing, {@link #wakeUpAt()} tells the worker when this subtask next
- * has something to do by itself; anything else (a message, room downstream) wakes the worker.
+ * <p>After a step that did nothing, {@link #wakeUpAt()} tells the workers when this subtask next
+ * has something to do by itself; anything else (a message, room downstream) wakes them.
  */
 final class Subtask {
   private final JobExecution job;
   private final Vertex vertex;
   private final int index;
   private final Inbox inbox;
-  private final Worker worker;
+  /** Held by the worker stepping this subtask; one worker at a time. */
+  private final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile boolean ended;
   private final ExecutionSettings settings;
   private final Operator[] operators;
   private final boolean[] inBundle;
@@ -65,13 +67,11 @@ final class Subtask {
       int index,
       Inbox inbox,
       List<JobExecution.ChannelTarget> channels,
-      List<EdgeWriter> writers,
-      Worker worker) {
+      List<EdgeWriter> writers) {
     this.job = job;
     this.vertex = vertex;
     this.index = index;
     this.inbox = inbox;
-    this.worker = worker;
     this.settings = job.settings();
     this.writers = writers;
     int n = vertex.operators().size();
@@ -118,6 +118,23 @@ final class Subtask {
 
   String name() {
     return vertex.name() + "#" + index;
+  }
+
+  /** Takes the subtask for one step; false when another worker is stepping it. */
+  boolean claim() {
+    return claimed.compareAndSet(false, true);
+  }
+
+  void release() {
+    claimed.set(false);
+  }
+
+  boolean isEnded() {
+    return ended;
+  }
+
+  void markEnded() {
+    ended = true;
   }
 
   /** What one {@link #step()} achieved. */
@@ -184,11 +201,11 @@ final class Subtask {
       SourceOperator source = (SourceOperator) operators[op];
       if (source.emitsOnlyWhenQuiescent()) {
         // One event at a time, each committed before the job must fall quiet again.
-        if (anyBundleOpen || !job.isQuiescent(worker)) {
+        if (anyBundleOpen || !job.isQuiescent()) {
           continue;
         }
         mustCommit = true;
-      } else if (status == SourceOperator.Status.IDLE && source.wakeUpTime() > now) {
+      } else if (status == SourceOperator.Status.IDLE && source.wakeUpTime() > System.currentTimeMillis()) {
         continue;
       }
       ensureBundle(op);
@@ -246,14 +263,13 @@ final class Subtask {
     if (anyBundleOpen) {
       at = bundleStartMillis + settings.maxBundleMillis();
     }
-    if (job.hasManualClock()) {
-      // A manual clock moves only when advanced, and an advance wakes every worker.
-      return at;
-    }
     for (int op = 0; op < operators.length; op++) {
-      at = Math.min(at, operators[op].nextProcessingTime());
       if (sourceStatus[op] == SourceOperator.Status.IDLE) {
         at = Math.min(at, ((SourceOperator) operators[op]).wakeUpTime());
+      }
+      // A manual clock moves only when advanced, and an advance wakes every worker.
+      if (!job.hasManualClock()) {
+        at = Math.min(at, operators[op].nextProcessingTime());
       }
     }
     return at;
@@ -273,7 +289,7 @@ final class Subtask {
       if (status == SourceOperator.Status.ACTIVE && !((SourceOperator) operator).emitsOnlyWhenQuiescent()) {
         return true;
       }
-      if (status == SourceOperator.Status.IDLE && ((SourceOperator) operator).wakeUpTime() <= now) {
+      if (status == SourceOperator.Status.IDLE && ((SourceOperator) operator).wakeUpTime() <= System.currentTimeMillis()) {
         return true;
       }
     }
@@ -462,21 +478,31 @@ final class Subtask {
   }
 
   /**
-   * Ends the bundle: finish, deliver watermarks until nothing moves, flush, send watermarks.
-   * Returns whether anything moved.
+   * Ends the bundle: finish, hand its output on, then deliver watermarks until nothing moves (each
+   * round is a bundle of its own, handed on too), and send the watermarks. Output goes on before
+   * the watermark work starts, so timers that fire on it (and may take long) do not keep a
+   * committed bundle's elements back. Returns whether anything moved.
    */
   private boolean commit() throws Exception {
     boolean moved = bundleElements > 0;
     finishBundles();
+    flushOutput();
     while (propagateWatermarks()) {
       moved = true;
       finishBundles();
+      flushOutput();
     }
     for (EdgeWriter writer : writers) {
       moved |= writer.advanceWatermark(lastOutputWatermark[writer.edge().from().operator()]);
     }
     bundleElements = 0;
     return moved;
+  }
+
+  private void flushOutput() {
+    for (EdgeWriter writer : writers) {
+      writer.flush();
+    }
   }
 
   private void finishBundles() throws Exception {

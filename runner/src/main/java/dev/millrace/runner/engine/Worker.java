@@ -1,17 +1,16 @@
 package dev.millrace.runner.engine;
 
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One thread of a job's pool: steps its subtasks in turn until all are finished. When none of them
- * can move it spins briefly, then sleeps until the earliest time one of them asked to be woken (a
- * processing-time timer, a source's next poll, an open bundle's age limit) or until it is woken:
- * by a message for one of its subtasks, room in an inbox one of them waits for, the job's clock
- * moving, or the job becoming quiescent. An idle job costs nothing but those wake-ups.
+ * One thread of a job's pool. Workers share the job's subtasks: each round, a worker steps every
+ * subtask no other worker is stepping at that moment, starting from a place of its own, so a
+ * subtask stuck in slow user code holds up only itself while the other workers run the rest.
+ * When no subtask can move, the worker spins briefly, then sleeps until the earliest time one of
+ * them asked to be woken (a processing-time timer, a source's next poll, an open bundle's age
+ * limit) or until it is woken: by a message, room in a full inbox, the job's clock moving, or the
+ * job becoming quiescent. An idle job costs nothing but those wake-ups.
  */
 final class Worker implements Runnable {
   /** Sleeps are capped, so a wake-up lost to a bug costs latency, never a hang. */
@@ -20,19 +19,16 @@ final class Worker implements Runnable {
   private static final int YIELD_ROUNDS = 40;
 
   private final JobExecution job;
-  private final List<Subtask> subtasks = new ArrayList<>();
+  private final Subtask[] subtasks;
+  private final int start;
   private volatile Thread thread;
   private volatile boolean sleeping;
   private volatile boolean woken;
-  /** Registered with the job to be woken once it is quiescent (at most once at a time). */
-  final java.util.concurrent.atomic.AtomicBoolean waitsForQuiescence = new java.util.concurrent.atomic.AtomicBoolean();
 
-  Worker(JobExecution job) {
+  Worker(JobExecution job, Subtask[] subtasks, int start) {
     this.job = job;
-  }
-
-  void assign(Subtask subtask) {
-    subtasks.add(subtask);
+    this.subtasks = subtasks;
+    this.start = start;
   }
 
   /** Makes the worker run a round soon; cheap when it is awake. */
@@ -46,31 +42,37 @@ final class Worker implements Runnable {
   @Override
   public void run() {
     thread = Thread.currentThread();
-    List<Subtask> live = new ArrayList<>(subtasks);
     int idleRounds = 0;
-    while (!live.isEmpty()) {
+    int n = subtasks.length;
+    while (job.liveSubtaskCount() > 0) {
       woken = false;
       boolean progress = false;
       long wakeUpAt = Long.MAX_VALUE;
-      Iterator<Subtask> it = live.iterator();
-      while (it.hasNext()) {
-        Subtask subtask = it.next();
-        Subtask.Step step;
-        Throwable failure = null;
-        try {
-          step = subtask.step();
-        } catch (Throwable t) {
-          failure = t;
-          step = Subtask.Step.DONE;
+      for (int i = 0; i < n; i++) {
+        Subtask subtask = subtasks[(start + i) % n];
+        if (subtask.isEnded() || !subtask.claim()) {
+          continue;
         }
-        if (step == Subtask.Step.DONE) {
-          it.remove();
-          job.subtaskEnded(subtask, subtask.close(failure));
-          progress = true;
-        } else if (step == Subtask.Step.PROGRESS) {
-          progress = true;
-        } else {
-          wakeUpAt = Math.min(wakeUpAt, subtask.wakeUpAt());
+        Subtask.Step step;
+        try {
+          Throwable failure = null;
+          try {
+            step = subtask.step();
+          } catch (Throwable t) {
+            failure = t;
+            step = Subtask.Step.DONE;
+          }
+          if (step == Subtask.Step.DONE) {
+            subtask.markEnded();
+            job.subtaskEnded(subtask, subtask.close(failure));
+            progress = true;
+          } else if (step == Subtask.Step.PROGRESS) {
+            progress = true;
+          } else {
+            wakeUpAt = Math.min(wakeUpAt, subtask.wakeUpAt());
+          }
+        } finally {
+          subtask.release();
         }
       }
       if (progress) {

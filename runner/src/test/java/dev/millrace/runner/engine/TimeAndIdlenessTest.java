@@ -55,7 +55,7 @@ class TimeAndIdlenessTest {
 
     @Override
     public Status emit(int maxElements) {
-      wakeUp = context.currentProcessingTime() + pollMillis;
+      wakeUp = System.currentTimeMillis() + pollMillis;
       return polls.incrementAndGet() >= stopAfterPolls.get() ? Status.DONE : Status.IDLE;
     }
 

@@ -44,6 +44,11 @@ final class CurrentKeyInternals<K> {
             public Instant processingTime() {
               return current.timers.currentProcessingTime();
             }
+
+            @Override
+            public Instant outputWatermark() {
+              return current.timers.currentOutputWatermarkTime();
+            }
           }) {
         @Override
         @SuppressWarnings("deprecation")

@@ -39,8 +39,8 @@ import org.joda.time.Instant;
  * A user DoFn run through runners-core's {@link DoFnRunners#simpleRunner}, wrapped in its stateful
  * runner when the DoFn has state or timers (its input then arrives keyed by key group, and state
  * and timers are kept per key). Port 0 is the main input; port 1+i carries side input i.
- * Main-input elements whose side-input windows are not ready yet wait in a {@link PushbackBuffer}
- * (on disk with RocksDB state) and hold the output watermark back until they are.
+ * Main-input elements whose side-input windows are not ready yet wait at a {@link SideInputGate}
+ * and hold the output watermark back until they are.
  *
  * <p>The DoFn's own bundle starts with the first element or timer it gets, so engine bundles
  * that only carry a watermark cost the DoFn nothing.
@@ -74,13 +74,11 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   private DoFnInvoker<InputT, OutputT> invoker;
   private DoFnRunner<InputT, OutputT> runner;
   private boolean runnerInBundle;
-  private SideInputStore sideInputs;
+  private SideInputGate<InputT> sideInputs;
   private DoFnStepContext stepContext;
   private KeyedState<Object> keyedState;
   private TimerFiring<Object> timers;
   private CurrentKeyInternals<Object> currentKey;
-  private PushbackBuffer<InputT> pushedBack;
-  private long pushedBackHold = Watermarks.END;
 
   public DoFnOperator(Spec<InputT, OutputT> spec, JobMetrics.BundleMetrics metrics) {
     super(1 + spec.sideInputs().size());
@@ -115,14 +113,16 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     if (spec.sideInputs().isEmpty()) {
       reader = NullSideInputReader.empty();
     } else {
-      sideInputs = new SideInputStore(spec.sideInputs());
-      reader = sideInputs;
-      pushedBack =
-          spec.stateBackend() == StateBackendKind.ROCKSDB
-              ? PushbackBuffer.onDisk(
-                  WindowedValue.FullWindowedValueCoder.of(
-                      spec.inputCoder(), spec.windowingStrategy().getWindowFn().windowCoder()))
-              : PushbackBuffer.inMemory();
+      sideInputs =
+          new SideInputGate<>(
+              spec.sideInputs(),
+              spec.stateBackend(),
+              WindowedValue.FullWindowedValueCoder.of(
+                  spec.inputCoder(), spec.windowingStrategy().getWindowFn().windowCoder()),
+              element -> element.getWindows().iterator().next(),
+              spec.windowingStrategy().getAllowedLateness(),
+              this::stateHold);
+      reader = sideInputs.reader();
     }
     if (spec.isStateful()) {
       @SuppressWarnings("unchecked")
@@ -130,7 +130,8 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
       keyedState =
           new KeyedState<>(
               keyCoder,
-              KeyedStateStore.create(spec.stateBackend(), spec.windowingStrategy().getWindowFn().windowCoder()));
+              KeyedStateStore.create(spec.stateBackend(), spec.windowingStrategy().getWindowFn().windowCoder()),
+              context::currentProcessingTime);
       currentKey = new CurrentKeyInternals<>();
       timers = new TimerFiring<>(keyedState, context, false, (entry, due) -> fire(entry, due.get(0)));
     }
@@ -222,7 +223,17 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
    * garbage-collection timer before they are processed would drop them as late.
    */
   private long timerWatermark() {
-    return Math.min(inputWatermark(0), pushedBackHold);
+    return Math.min(inputWatermark(0), sideInputHold());
+  }
+
+  /** Timers of a stateful DoFn may read side inputs when they fire. */
+  private long stateHold() {
+    Instant hold = keyedState == null ? null : keyedState.minimumHold();
+    return hold == null ? Watermarks.END : BeamTime.toWatermark(hold);
+  }
+
+  private long sideInputHold() {
+    return sideInputs == null ? Watermarks.END : sideInputs.hold();
   }
 
   /** Fires what is due, earliest first, so a timer set while firing fires in order too. */
@@ -267,46 +278,26 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
         if (sideInputs == null) {
           process(value);
         } else {
-          processWhenReady(value);
+          for (WindowedValue<InputT> single : value.explodeWindows()) {
+            sideInputs.offer(single, this::process);
+          }
         }
       }
     } else {
-      sideInputs.add(port - 1, (WindowedValue<?>) element);
-    }
-  }
-
-  private void processWhenReady(WindowedValue<InputT> value) throws Exception {
-    for (WindowedValue<InputT> single : value.explodeWindows()) {
-      if (ready(single.getWindows().iterator().next())) {
-        process(single);
-      } else {
-        pushedBack.add(single);
-        pushedBackHold = Math.min(pushedBackHold, single.getTimestamp().getMillis());
+      try (Closeable scope = metrics.enter()) {
+        sideInputs.addSideElement(port - 1, (WindowedValue<?>) element, this::process);
       }
     }
-  }
-
-  private boolean ready(BoundedWindow mainWindow) {
-    List<PCollectionView<?>> views = spec.sideInputs();
-    for (int i = 0; i < views.size(); i++) {
-      BoundedWindow sideWindow = views.get(i).getWindowMappingFn().getSideInputWindow(mainWindow);
-      if (!sideInputs.isReady(i, sideWindow)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
     if (port > 0) {
-      sideInputs.advanceWatermark(port - 1, watermark);
-      if (!pushedBack.isEmpty()) {
-        pushedBackHold = Watermarks.END;
-        try (Closeable scope = metrics.enter()) {
-          pushedBack.drain(this::processWhenReady);
-        }
+      try (Closeable scope = metrics.enter()) {
+        sideInputs.advanceSideWatermark(port - 1, watermark, this::process);
       }
+    } else if (sideInputs != null) {
+      sideInputs.advanceMainWatermark(watermark);
     }
     if (keyedState != null) {
       fireTimers();
@@ -315,13 +306,14 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
   @Override
   public long outputWatermark() {
-    long watermark = Math.min(inputWatermark(0), pushedBackHold);
+    long watermark = Math.min(inputWatermark(0), sideInputHold());
     if (keyedState != null) {
       // Pending timers hold output back to their output timestamps until they fire.
       Instant hold = keyedState.minimumHold();
       if (hold != null) {
         watermark = Math.min(watermark, BeamTime.toWatermark(hold));
       }
+      keyedState.reportOutputWatermark(watermark);
     }
     return watermark;
   }
@@ -359,8 +351,8 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
       if (keyedState != null) {
         keyedState.close();
       }
-      if (pushedBack != null) {
-        pushedBack.close();
+      if (sideInputs != null) {
+        sideInputs.close();
       }
     }
   }

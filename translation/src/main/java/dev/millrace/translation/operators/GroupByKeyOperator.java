@@ -63,7 +63,9 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
     super.open(context);
     keys =
         new KeyedState<>(
-            inputCoder.getKeyCoder(), KeyedStateStore.create(stateBackend, windowingStrategy.getWindowFn().windowCoder()));
+            inputCoder.getKeyCoder(),
+            KeyedStateStore.create(stateBackend, windowingStrategy.getWindowFn().windowCoder()),
+            context::currentProcessingTime);
     timers =
         new TimerFiring<>(
             keys,
@@ -170,8 +172,8 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   @Override
   public long outputWatermark() {
     long watermark = minInputWatermark();
-    Instant hold = keys == null ? null : keys.minimumHold();
-    return hold == null ? watermark : Math.min(watermark, BeamTime.toWatermark(hold));
+    Instant hold = keys.minimumHold();
+    return keys.reportOutputWatermark(hold == null ? watermark : Math.min(watermark, BeamTime.toWatermark(hold)));
   }
 
   @Override

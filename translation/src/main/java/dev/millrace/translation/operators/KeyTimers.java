@@ -18,6 +18,13 @@ abstract class KeyTimers implements TimerInternals {
     Instant inputWatermark();
 
     Instant processingTime();
+
+    /**
+     * The output watermark the operator last reported: downstream has seen it, so ReduceFnRunner
+     * tells an on-time pane from a late one by it. It must not move while a firing releases the
+     * holds that kept it back (a pane's timing is read after its hold is released).
+     */
+    Instant outputWatermark();
   }
 
   private final Clocks clocks;
@@ -72,6 +79,6 @@ abstract class KeyTimers implements TimerInternals {
 
   @Override
   public final Instant currentOutputWatermarkTime() {
-    return clocks.inputWatermark();
+    return clocks.outputWatermark();
   }
 }

@@ -5,6 +5,7 @@ import dev.millrace.plan.Operator;
 import dev.millrace.plan.Watermarks;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.sdk.coders.Coder;
@@ -42,10 +43,12 @@ final class KeyedState<K> implements AutoCloseable {
 
   private final Coder<K> keyCoder;
   private final KeyedStateStore store;
+  private final LongSupplier processingClock;
   private final boolean entriesAreHandles;
   private final Map<EncodedKey, Entry<K>> entries = new HashMap<>();
   private Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant minimumHold;
   private long nextProcessingTime = Operator.NO_PROCESSING_TIME;
   private long cachedAt = -1;
@@ -58,12 +61,19 @@ final class KeyedState<K> implements AutoCloseable {
 
         @Override
         public Instant processingTime() {
-          return processingTime;
+          // The job's clock as it is now: a manual clock may have moved since timers last fired.
+          return new Instant(processingClock.getAsLong());
+        }
+
+        @Override
+        public Instant outputWatermark() {
+          return outputWatermark;
         }
       };
 
-  KeyedState(Coder<K> keyCoder, KeyedStateStore store) {
+  KeyedState(Coder<K> keyCoder, KeyedStateStore store, LongSupplier processingClock) {
     this.keyCoder = keyCoder;
+    this.processingClock = processingClock;
     this.store = store;
     this.entriesAreHandles = store.entriesAreHandles();
   }
@@ -111,6 +121,13 @@ final class KeyedState<K> implements AutoCloseable {
     inputWatermark = watermark;
   }
 
+  /** The operator reports its output watermark; timers see it until the next report. */
+  long reportOutputWatermark(long watermark) {
+    outputWatermark = BeamTime.toInstant(watermark);
+    return watermark;
+  }
+
+  /** Processing-time timers strictly before {@code now} are due. */
   void advanceProcessingTime(Instant now) {
     processingTime = now;
   }

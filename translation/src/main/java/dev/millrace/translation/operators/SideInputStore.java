@@ -20,12 +20,18 @@ import org.apache.beam.sdk.values.PCollectionView;
  * The side inputs of one subtask: every element of each view's PCollection arrives here (the edge
  * broadcasts), kept per window. A window of a view is ready once that view's watermark has passed
  * the window's end; its value is built by the view's {@link ViewFn} once and cached.
+ *
+ * <p>A triggered view arrives as {@link SideInputPane}s instead: a window is ready as soon as it
+ * has one, and a pane with a higher index replaces the window's contents. Windows that no main
+ * input can read any more are dropped as the main input's watermark passes them.
  */
 final class SideInputStore implements ReadyCheckingSideInputReader {
   private final List<PCollectionView<?>> views;
   private final List<Map<BoundedWindow, List<Object>>> contents = new ArrayList<>();
   private final long[] watermarks;
   private final List<Map<BoundedWindow, Object>> materialized = new ArrayList<>();
+  /** Per view, for triggered views: the index of the newest pane kept per window. */
+  private final List<Map<BoundedWindow, Long>> paneIndexes = new ArrayList<>();
   /** The view objects user code has asked with (often deserialized copies), by identity. */
   private final Map<PCollectionView<?>, Integer> positions = new IdentityHashMap<>();
 
@@ -42,6 +48,7 @@ final class SideInputStore implements ReadyCheckingSideInputReader {
       contents.add(new HashMap<>());
       watermarks[i] = Watermarks.MIN;
       materialized.add(new HashMap<>());
+      paneIndexes.add(new HashMap<>());
       positions.put(view, i);
     }
   }
@@ -69,8 +76,31 @@ final class SideInputStore implements ReadyCheckingSideInputReader {
 
   void add(int index, WindowedValue<?> element) {
     for (BoundedWindow window : element.getWindows()) {
-      contents.get(index).computeIfAbsent(window, w -> new ArrayList<>()).add(element.getValue());
+      if (element.getValue() instanceof SideInputPane pane) {
+        long paneIndex = element.getPane().getIndex();
+        Long newest = paneIndexes.get(index).get(window);
+        if (newest != null && newest >= paneIndex) {
+          continue; // an older firing than the one kept
+        }
+        paneIndexes.get(index).put(window, paneIndex);
+        contents.get(index).put(window, new ArrayList<>(pane.values()));
+      } else {
+        contents.get(index).computeIfAbsent(window, w -> new ArrayList<>()).add(element.getValue());
+      }
       materialized.get(index).remove(window);
+    }
+  }
+
+  /**
+   * Drops side windows whose latest possible reader has expired: {@code expiry} says, for a side
+   * window, the main-input watermark past which no main-input element can map to it any more.
+   */
+  void dropExpired(long mainWatermark, java.util.function.BiFunction<Integer, BoundedWindow, Long> expiry) {
+    for (int i = 0; i < views.size(); i++) {
+      int view = i;
+      contents.get(i).keySet().removeIf(w -> expiry.apply(view, w) < mainWatermark);
+      materialized.get(i).keySet().removeIf(w -> expiry.apply(view, w) < mainWatermark);
+      paneIndexes.get(i).keySet().removeIf(w -> expiry.apply(view, w) < mainWatermark);
     }
   }
 
@@ -85,7 +115,7 @@ final class SideInputStore implements ReadyCheckingSideInputReader {
 
   boolean isReady(int index, BoundedWindow window) {
     long wm = watermarks[index];
-    return wm == Watermarks.END || wm > window.maxTimestamp().getMillis();
+    return wm == Watermarks.END || wm > window.maxTimestamp().getMillis() || paneIndexes.get(index).containsKey(window);
   }
 
   @Override

@@ -28,6 +28,11 @@ class MemoryTimersTest {
         public Instant processingTime() {
           return new Instant(7);
         }
+
+        @Override
+        public Instant outputWatermark() {
+          return new Instant(3);
+        }
       };
   private final HoldIndex holds = new HoldIndex();
   private final MemoryTimerStore store = new MemoryTimerStore(holds);
@@ -117,5 +122,6 @@ class MemoryTimersTest {
     watermark = new Instant(42);
     assertThat(timers.currentInputWatermarkTime(), is(new Instant(42)));
     assertThat(timers.currentProcessingTime(), is(new Instant(7)));
+    assertThat(timers.currentOutputWatermarkTime(), is(new Instant(3)));
   }
 }

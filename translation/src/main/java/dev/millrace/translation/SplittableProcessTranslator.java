@@ -1,0 +1,94 @@
+package dev.millrace.translation;
+
+import dev.millrace.plan.EdgeKind;
+import dev.millrace.plan.OperatorNode;
+import dev.millrace.plan.PortRef;
+import dev.millrace.translation.operators.SplittableProcessOperator;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.runners.core.KeyedWorkItem;
+import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.runners.AppliedPTransform;
+import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.WindowingStrategy;
+
+/**
+ * runners-core's ProcessElements (a splittable DoFn, bounded or not) fuses after the
+ * GBKIntoKeyedWorkItems exchange that feeds it; side inputs come BROADCAST.
+ */
+final class SplittableProcessTranslator implements TransformTranslator {
+  @Override
+  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
+    translateTyped(transform, context);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private <InputT, OutputT, RestrictionT> void translateTyped(
+      AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
+    SplittableParDoViaKeyedWorkItems.ProcessElements<InputT, OutputT, RestrictionT, ?, ?> process =
+        (SplittableParDoViaKeyedWorkItems.ProcessElements<InputT, OutputT, RestrictionT, ?, ?>) transform.getTransform();
+    PCollection<?> input = Translations.mainInput(transform);
+    if (!context.isUnwrappedKeyedWorkItems(input)) {
+      throw new IllegalStateException(
+          transform.getFullName() + ": a splittable DoFn's input must come straight from GBKIntoKeyedWorkItems");
+    }
+    SplittableParDoViaKeyedWorkItems.ProcessFn<InputT, OutputT, RestrictionT, ?, ?> processFn =
+        process.newProcessFn(process.getFn());
+    WindowingStrategy<InputT, ?> pairWindowing = processFn.getInputWindowingStrategy();
+    Coder pairCoder =
+        WindowedValue.getFullCoder(
+            KvCoder.of(ByteArrayCoder.of(), KvCoder.of(processFn.getElementCoder(), processFn.getRestrictionCoder())),
+            pairWindowing.getWindowFn().windowCoder());
+
+    List<TupleTag<?>> outputTags = new ArrayList<>();
+    outputTags.add(process.getMainOutputTag());
+    for (TupleTag<?> tag : process.getAdditionalOutputTags().getAll()) {
+      if (!outputTags.contains(tag)) {
+        outputTags.add(tag);
+      }
+    }
+    Map<TupleTag<?>, Coder<?>> outputCoders = new LinkedHashMap<>();
+    for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {
+      outputCoders.put(out.getKey(), out.getValue().getCoder());
+    }
+    SplittableProcessOperator.Spec<InputT, OutputT, RestrictionT> spec =
+        new SplittableProcessOperator.Spec<>(
+            process,
+            context.options(),
+            (Coder<KeyedWorkItem<byte[], KV<InputT, RestrictionT>>>) input.getCoder(),
+            pairCoder,
+            pairWindowing.getWindowFn().windowCoder(),
+            pairWindowing.getAllowedLateness(),
+            input.getWindowingStrategy(),
+            outputTags,
+            outputCoders,
+            context.stateBackend());
+    String name = transform.getFullName();
+    JobMetrics metrics = context.metrics();
+    List<PCollectionView<?>> sideInputs = process.getSideInputs();
+    PortRef in =
+        context.fuse(
+            input,
+            new OperatorNode(
+                name, () -> new SplittableProcessOperator<>(spec, metrics.forStep(name)), 1 + sideInputs.size(), outputTags.size()));
+    for (int i = 0; i < sideInputs.size(); i++) {
+      context.exchange(
+          context.sideInputSourceOf(sideInputs.get(i).getPCollection()),
+          new PortRef(in.vertex(), in.operator(), 1 + i),
+          EdgeKind.BROADCAST,
+          null);
+    }
+    for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {
+      context.setProducer(out.getValue(), new PortRef(in.vertex(), in.operator(), outputTags.indexOf(out.getKey())));
+    }
+  }
+}

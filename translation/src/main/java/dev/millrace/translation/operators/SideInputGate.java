@@ -1,0 +1,140 @@
+package dev.millrace.translation.operators;
+
+import dev.millrace.plan.Watermarks;
+import dev.millrace.translation.StateBackendKind;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.values.PCollectionView;
+
+/**
+ * The side inputs of one operator and the main input that waits for them. A main-input element
+ * whose side-input windows are not all ready waits in a {@link PushbackBuffer} (on disk with
+ * RocksDB state) and holds the output watermark back; it is looked at again only when one of the
+ * side windows something waits for becomes ready, not on every side-input watermark.
+ */
+final class SideInputGate<T> implements AutoCloseable {
+
+  /** Processes a main-input element once its side inputs are ready. */
+  interface Processor<T> {
+    void process(WindowedValue<T> element) throws Exception;
+  }
+
+  /** Says which main-input window a waiting element is in. */
+  interface WindowOf<T> {
+    BoundedWindow windowOf(WindowedValue<T> element);
+  }
+
+  private final List<PCollectionView<?>> views;
+  private final SideInputStore store;
+  private final PushbackBuffer<T> waiting;
+  private final WindowOf<T> windowOf;
+  private final long mainAllowedLatenessMillis;
+  /** The owner's own holds (timers, residual restrictions): what they will still process. */
+  private final java.util.function.LongSupplier ownerHold;
+  /** Per view: the side windows that some waiting element needs. */
+  private final List<Set<BoundedWindow>> awaited = new ArrayList<>();
+  private long hold = Watermarks.END;
+  private long mainWatermark = Watermarks.MIN;
+
+  SideInputGate(
+      List<PCollectionView<?>> views,
+      StateBackendKind backend,
+      Coder<WindowedValue<T>> elementCoder,
+      WindowOf<T> windowOf,
+      org.joda.time.Duration mainAllowedLateness,
+      java.util.function.LongSupplier ownerHold) {
+    this.views = views;
+    this.ownerHold = ownerHold;
+    this.mainAllowedLatenessMillis = mainAllowedLateness.getMillis();
+    this.store = new SideInputStore(views);
+    this.waiting = backend == StateBackendKind.ROCKSDB ? PushbackBuffer.onDisk(elementCoder) : PushbackBuffer.inMemory();
+    this.windowOf = windowOf;
+    for (int i = 0; i < views.size(); i++) {
+      awaited.add(new HashSet<>());
+    }
+  }
+
+  /** What user code reads side inputs through. */
+  SideInputStore reader() {
+    return store;
+  }
+
+  /** Processes {@code element} (in one window) now if its side inputs are ready, else keeps it. */
+  void offer(WindowedValue<T> element, Processor<T> processor) throws Exception {
+    BoundedWindow mainWindow = windowOf.windowOf(element);
+    for (int i = 0; i < views.size(); i++) {
+      BoundedWindow sideWindow = views.get(i).getWindowMappingFn().getSideInputWindow(mainWindow);
+      if (!store.isReady(i, sideWindow)) {
+        awaited.get(i).add(sideWindow);
+        waiting.add(element);
+        hold = Math.min(hold, element.getTimestamp().getMillis());
+        return;
+      }
+    }
+    processor.process(element);
+  }
+
+  /** An element of side input {@code index} arrived. */
+  void addSideElement(int index, WindowedValue<?> element, Processor<T> processor) throws Exception {
+    store.add(index, element);
+    retryIfReady(index, processor);
+  }
+
+  /** The watermark of side input {@code index} advanced. */
+  void advanceSideWatermark(int index, long watermark, Processor<T> processor) throws Exception {
+    store.advanceWatermark(index, watermark);
+    retryIfReady(index, processor);
+  }
+
+  private void retryIfReady(int index, Processor<T> processor) throws Exception {
+    Set<BoundedWindow> windows = awaited.get(index);
+    if (windows.isEmpty() || windows.stream().noneMatch(w -> store.isReady(index, w))) {
+      return;
+    }
+    for (Set<BoundedWindow> set : awaited) {
+      set.clear();
+    }
+    hold = Watermarks.END;
+    waiting.drain(element -> offer(element, processor));
+  }
+
+  /**
+   * The main input's watermark advanced: side windows that no main-input element can still read
+   * (past the window, the view's lookback and the main input's allowed lateness) are dropped.
+   * Waiting elements and the owner's pending work (its holds) still need their windows, whatever
+   * the watermark says.
+   */
+  void advanceMainWatermark(long watermark) {
+    mainWatermark = watermark;
+    store.dropExpired(
+        Math.min(watermark, Math.min(hold, ownerHold.getAsLong())),
+        (index, window) ->
+            saturatedSum(
+                window.maxTimestamp().getMillis(),
+                views.get(index).getWindowMappingFn().maximumLookback().getMillis(),
+                mainAllowedLatenessMillis));
+  }
+
+  private static long saturatedSum(long a, long b, long c) {
+    try {
+      return Math.addExact(Math.addExact(a, b), c);
+    } catch (ArithmeticException overflow) {
+      return Watermarks.END;
+    }
+  }
+
+  /** The earliest timestamp of a waiting element, or END. */
+  long hold() {
+    return hold;
+  }
+
+  @Override
+  public void close() {
+    waiting.close();
+  }
+}

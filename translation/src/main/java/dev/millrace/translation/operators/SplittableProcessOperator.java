@@ -1,0 +1,328 @@
+package dev.millrace.translation.operators;
+
+import dev.millrace.plan.Emitter;
+import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.Watermarks;
+import dev.millrace.translation.JobMetrics;
+import dev.millrace.translation.StateBackendKind;
+import java.io.Closeable;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.runners.core.DoFnRunner;
+import org.apache.beam.runners.core.DoFnRunners;
+import org.apache.beam.runners.core.KeyedWorkItem;
+import org.apache.beam.runners.core.KeyedWorkItems;
+import org.apache.beam.runners.core.NullSideInputReader;
+import org.apache.beam.runners.core.OutputAndTimeBoundedSplittableProcessElementInvoker;
+import org.apache.beam.runners.core.OutputWindowedValue;
+import org.apache.beam.runners.core.SideInputReader;
+import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems;
+import org.apache.beam.runners.core.TimerInternals.TimerData;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.DoFnSchemaInformation;
+import org.apache.beam.sdk.transforms.reflect.DoFnInvoker;
+import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
+import org.apache.beam.sdk.util.SerializableUtils;
+import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.WindowingStrategy;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+
+/**
+ * A splittable DoFn, bounded or unbounded, through runners-core's {@link
+ * SplittableParDoViaKeyedWorkItems.ProcessFn}: each (element, restriction) pair arrives under a
+ * key of its own (HASH exchange before this operator), its residual restriction and watermark
+ * estimator state live in the keyed state, and a processing-time timer resumes it after the DoFn
+ * checkpointed itself or the invoker stopped it ({@value #MAX_OUTPUTS} outputs or {@link
+ * #MAX_DURATION}). The residual's output watermark is a hold in state, so the operator's output
+ * watermark follows the DoFn's watermark estimator. Port 0 takes the keyed pairs (not yet in
+ * keyed work items), port 1+i side input i.
+ *
+ * <p>Processing-time timers keep firing after the input has ended: an unbounded restriction goes
+ * on until the DoFn stops it.
+ */
+public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> extends AbstractOperator {
+  static final int MAX_OUTPUTS = 10_000;
+  static final Duration MAX_DURATION = Duration.standardSeconds(10);
+
+  /** The step, shared read-only by all subtasks. */
+  public record Spec<InputT, OutputT, RestrictionT>(
+      SplittableParDoViaKeyedWorkItems.ProcessElements<InputT, OutputT, RestrictionT, ?, ?> transform,
+      PipelineOptions options,
+      Coder<KeyedWorkItem<byte[], KV<InputT, RestrictionT>>> workItemCoder,
+      Coder<WindowedValue<KV<byte[], KV<InputT, RestrictionT>>>> pairCoder,
+      Coder<? extends BoundedWindow> pairWindowCoder,
+      Duration pairAllowedLateness,
+      WindowingStrategy<?, ?> windowingStrategy,
+      List<TupleTag<?>> outputTags,
+      Map<TupleTag<?>, Coder<?>> outputCoders,
+      StateBackendKind stateBackend) {}
+
+  private final Spec<InputT, OutputT, RestrictionT> spec;
+  private final JobMetrics.BundleMetrics metrics;
+  private DoFnInvoker<KeyedWorkItem<byte[], KV<InputT, RestrictionT>>, OutputT> invoker;
+  private DoFnRunner<KeyedWorkItem<byte[], KV<InputT, RestrictionT>>, OutputT> runner;
+  private boolean runnerInBundle;
+  private KeyedState<byte[]> keyedState;
+  private TimerFiring<byte[]> timers;
+  private SideInputGate<KV<byte[], KV<InputT, RestrictionT>>> sideInputs;
+  private DoFnStepContext stepContext;
+
+  public SplittableProcessOperator(Spec<InputT, OutputT, RestrictionT> spec, JobMetrics.BundleMetrics metrics) {
+    super(1 + spec.transform().getSideInputs().size());
+    this.spec = spec;
+    this.metrics = metrics;
+  }
+
+  @Override
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public void open(OperatorContext context) throws Exception {
+    super.open(context);
+    // The ProcessFn's timers and state are in the namespace of the pair's window.
+    keyedState =
+        new KeyedState<>(
+            ByteArrayCoder.of(),
+            KeyedStateStore.create(spec.stateBackend(), spec.pairWindowCoder()),
+            context::currentProcessingTime);
+    timers = new TimerFiring<>(keyedState, context, false, (entry, due) -> fire(entry, due.get(0)));
+    stepContext = new DoFnStepContext(null);
+
+    Map<TupleTag<?>, Emitter> outputs = new HashMap<>();
+    for (int i = 0; i < spec.outputTags().size(); i++) {
+      outputs.put(spec.outputTags().get(i), context.output(i));
+    }
+    TupleTag<OutputT> mainTag = spec.transform().getMainOutputTag();
+    OutputWindowedValue<OutputT> output =
+        new OutputWindowedValue<>() {
+          @Override
+          public void outputWindowedValue(
+              OutputT value, Instant timestamp, Collection<? extends BoundedWindow> windows, PaneInfo pane) {
+            outputWindowedValue(mainTag, value, timestamp, windows, pane);
+          }
+
+          @Override
+          public <T> void outputWindowedValue(
+              TupleTag<T> tag, T value, Instant timestamp, Collection<? extends BoundedWindow> windows, PaneInfo pane) {
+            Emitter emitter = outputs.get(tag);
+            if (emitter == null) {
+              throw new IllegalArgumentException("unknown output tag " + tag);
+            }
+            EmitterCalls.emit(emitter, WindowedValue.of(value, timestamp, windows, pane));
+          }
+        };
+
+    List<PCollectionView<?>> views = spec.transform().getSideInputs();
+    SideInputReader reader = NullSideInputReader.empty();
+    if (!views.isEmpty()) {
+      sideInputs =
+          new SideInputGate<>(
+              views,
+              spec.stateBackend(),
+              spec.pairCoder(),
+              element -> element.getWindows().iterator().next(),
+              spec.pairAllowedLateness(),
+              this::stateHold);
+      reader = sideInputs.reader();
+    }
+
+    // DoFns are not thread-safe: every subtask works on its own deserialized copy.
+    DoFn<InputT, OutputT> fn = SerializableUtils.clone(spec.transform().getFn());
+    SplittableParDoViaKeyedWorkItems.ProcessFn<InputT, OutputT, RestrictionT, ?, ?> processFn =
+        spec.transform().newProcessFn(fn);
+    processFn.setStateInternalsFactory(key -> entry(key).state);
+    processFn.setTimerInternalsFactory(key -> entry(key).timers);
+    processFn.setSideInputReader(reader);
+    processFn.setProcessElementInvoker(
+        new OutputAndTimeBoundedSplittableProcessElementInvoker(
+            fn,
+            spec.options(),
+            output,
+            reader,
+            context.scheduler(),
+            MAX_OUTPUTS,
+            MAX_DURATION,
+            () -> stepContext));
+    try (Closeable scope = metrics.enter()) {
+      invoker = DoFnInvokers.tryInvokeSetupFor(processFn, spec.options());
+    }
+    List<TupleTag<?>> additional = new ArrayList<>(spec.outputTags());
+    additional.remove(mainTag);
+    DoFnRunners.OutputManager unused =
+        new DoFnRunners.OutputManager() {
+          @Override
+          public <T> void output(TupleTag<T> tag, WindowedValue<T> value) {
+            throw new IllegalStateException("a splittable DoFn's output goes through its invoker");
+          }
+        };
+    runner =
+        DoFnRunners.simpleRunner(
+            spec.options(),
+            processFn,
+            reader,
+            unused,
+            mainTag,
+            additional,
+            stepContext,
+            spec.workItemCoder(),
+            spec.outputCoders(),
+            spec.windowingStrategy(),
+            DoFnSchemaInformation.create(),
+            spec.transform().getSideInputMapping());
+  }
+
+  private KeyedState.Entry<byte[]> entry(byte[] key) {
+    try {
+      return keyedState.entry(key);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot encode a splittable DoFn's element key", e);
+    }
+  }
+
+  private void ensureRunnerBundle() {
+    if (!runnerInBundle) {
+      runnerInBundle = true;
+      runner.startBundle();
+    }
+  }
+
+  private void process(WindowedValue<KV<byte[], KV<InputT, RestrictionT>>> element) {
+    ensureRunnerBundle();
+    byte[] key = element.getValue().getKey();
+    runner.processElement(
+        WindowedValue.valueInGlobalWindow(
+            KeyedWorkItems.elementsWorkItem(key, List.of(element.withValue(element.getValue().getValue())))));
+    keyedState.track(entry(key), false);
+  }
+
+  private void fire(KeyedState.Entry<byte[]> entry, TimerData timer) {
+    ensureRunnerBundle();
+    runner.processElement(
+        WindowedValue.valueInGlobalWindow(KeyedWorkItems.<byte[], KV<InputT, RestrictionT>>timersWorkItem(entry.key, List.of(timer))));
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public void processElement(int port, Object element) throws Exception {
+    try (Closeable scope = metrics.enter()) {
+      if (port == 0) {
+        WindowedValue<KV<byte[], KV<InputT, RestrictionT>>> value =
+            (WindowedValue<KV<byte[], KV<InputT, RestrictionT>>>) element;
+        if (sideInputs == null) {
+          process(value);
+        } else {
+          for (WindowedValue<KV<byte[], KV<InputT, RestrictionT>>> single : value.explodeWindows()) {
+            sideInputs.offer(single, this::process);
+          }
+        }
+      } else {
+        sideInputs.addSideElement(port - 1, (WindowedValue<?>) element, this::process);
+      }
+    }
+  }
+
+  /** Residual restrictions read their window's side inputs when they resume. */
+  private long stateHold() {
+    Instant hold = keyedState.minimumHold();
+    return hold == null ? Watermarks.END : BeamTime.toWatermark(hold);
+  }
+
+  private long sideInputHold() {
+    return sideInputs == null ? Watermarks.END : sideInputs.hold();
+  }
+
+  private void fireTimers() throws Exception {
+    keyedState.advanceInputWatermark(BeamTime.toInstant(Math.min(inputWatermark(0), sideInputHold())));
+    try (Closeable scope = metrics.enter()) {
+      timers.fire();
+    }
+  }
+
+  @Override
+  protected void onWatermark(int port, long watermark) throws Exception {
+    if (port > 0) {
+      try (Closeable scope = metrics.enter()) {
+        sideInputs.advanceSideWatermark(port - 1, watermark, this::process);
+      }
+    } else if (sideInputs != null) {
+      sideInputs.advanceMainWatermark(watermark);
+    }
+    fireTimers();
+  }
+
+  @Override
+  public long nextProcessingTime() {
+    return keyedState.nextProcessingTime();
+  }
+
+  @Override
+  public void onProcessingTime(long now) throws Exception {
+    keyedState.advanceProcessingTime(new Instant(now));
+    fireTimers();
+  }
+
+  @Override
+  public boolean hasPendingWork() {
+    return timers.isPending();
+  }
+
+  @Override
+  public void continueWork() throws Exception {
+    fireTimers();
+  }
+
+  /** Held back by residual restrictions' watermark holds and their resume timers. */
+  @Override
+  public long outputWatermark() {
+    long watermark = Math.min(inputWatermark(0), sideInputHold());
+    Instant hold = keyedState.minimumHold();
+    return keyedState.reportOutputWatermark(hold == null ? watermark : Math.min(watermark, BeamTime.toWatermark(hold)));
+  }
+
+  @Override
+  public void finishBundle() throws Exception {
+    if (runnerInBundle) {
+      runnerInBundle = false;
+      try (Closeable scope = metrics.enter()) {
+        runner.finishBundle();
+      }
+    }
+    keyedState.commit();
+    metrics.commit();
+    try (Closeable scope = metrics.enter()) {
+      stepContext.bundleCommitted(new Instant(context.currentProcessingTime()));
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (stepContext != null) {
+      stepContext.bundleAborted();
+    }
+    metrics.abort();
+    try {
+      if (invoker != null) {
+        try (Closeable scope = metrics.enter()) {
+          invoker.invokeTeardown();
+        }
+      }
+    } finally {
+      if (keyedState != null) {
+        keyedState.close();
+      }
+      if (sideInputs != null) {
+        sideInputs.close();
+      }
+    }
+  }
+}
