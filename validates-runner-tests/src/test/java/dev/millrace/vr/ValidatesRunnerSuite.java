@@ -55,7 +55,8 @@ public final class ValidatesRunnerSuite extends Suite {
     } catch (NoTestsRemainException e) {
       throw new InitializationError(e);
     }
-    // -Dvr.only=<substring of Class#method> narrows a run to the tests a developer is chasing.
+    // -Dvr.only=<substring of Class#method>[|<another>...] narrows a run to the tests a developer
+    // is chasing.
     if (ONLY.isEmpty()) {
       List<String> unmatched = new ArrayList<>();
       for (Class<?> category : exclusions.categories) {
@@ -116,7 +117,7 @@ public final class ValidatesRunnerSuite extends Suite {
           excluded = true;
         }
       }
-      return !excluded && name.contains(ONLY);
+      return !excluded && (ONLY.isEmpty() || Arrays.stream(ONLY.split("\\|")).anyMatch(name::contains));
     }
 
     private static Set<Class<?>> categoriesOf(Description description) {

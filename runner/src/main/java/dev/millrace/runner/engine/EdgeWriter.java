@@ -81,11 +81,18 @@ final class EdgeWriter implements Emitter {
   }
 
   private void flush(int target) {
-    if (sizes[target] > 0) {
-      send(target, new Message.Batch(channels[target], buffers[target], sizes[target]));
-      buffers[target] = null;
-      sizes[target] = 0;
+    flush(target, Message.NO_WATERMARK);
+  }
+
+  /** Sends what is buffered for {@code target}, with {@code watermark} after it; false if empty. */
+  private boolean flush(int target, long watermark) {
+    if (sizes[target] == 0) {
+      return false;
     }
+    send(target, new Message.Batch(channels[target], buffers[target], sizes[target], watermark));
+    buffers[target] = null;
+    sizes[target] = 0;
+    return true;
   }
 
   private void send(int target, Message message) {
@@ -134,18 +141,21 @@ final class EdgeWriter implements Emitter {
   }
 
   /**
-   * Flushes buffered elements, then tells every consumer the new watermark if it advanced; the
-   * watermark queues behind the elements, so no consumer sees it before them.
+   * Flushes buffered elements and tells every consumer the new watermark if it advanced: on the
+   * last batch for a consumer, or in a message of its own behind the elements sent before, so no
+   * consumer sees it before them.
    */
   boolean advanceWatermark(long watermark) {
-    flush();
     if (watermark <= sentWatermark) {
+      flush();
       return false;
     }
     sentWatermark = watermark;
     for (int t = 0; t < targets.length; t++) {
       if (edge.kind() != EdgeKind.FORWARD || t == producerSubtask) {
-        send(t, new Message.WatermarkAdvance(channels[t], watermark));
+        if (!flush(t, watermark)) {
+          send(t, new Message.WatermarkAdvance(channels[t], watermark));
+        }
       }
     }
     return true;

@@ -3,10 +3,17 @@ package dev.millrace.runner.engine;
 /** What travels through an inbox. Each message names the channel (edge and producer) it came on. */
 sealed interface Message permits Message.Batch, Message.WatermarkAdvance {
 
+  /** {@link Batch#watermark()} of a batch that carries no watermark. */
+  long NO_WATERMARK = Long.MIN_VALUE;
+
   int channel();
 
-  /** A run of elements, kept in order. */
-  record Batch(int channel, Object[] items, int size) implements Message {}
+  /**
+   * A run of elements, kept in order, and the watermark that follows them when it is not {@link
+   * #NO_WATERMARK}: a bundle's last elements and its watermark arrive together, so a consumer
+   * never handles one without the other (a processing-time trigger could fire in between).
+   */
+  record Batch(int channel, Object[] items, int size, long watermark) implements Message {}
 
   /** Everything the producer sends on this channel later is at or after {@code watermark}. */
   record WatermarkAdvance(int channel, long watermark) implements Message {}

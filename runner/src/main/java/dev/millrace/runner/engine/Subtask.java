@@ -226,6 +226,9 @@ final class Subtask {
         progress = true;
       }
     }
+    // Input that arrived is committed and its watermarks delivered before processing time is
+    // looked at: a timer due now must not fire ahead of data (or a watermark) already here.
+    progress |= commitIfDue(mustCommit);
     for (int op = 0; op < operators.length && !outputBlocked(); op++) {
       if (operators[op].nextProcessingTime() <= now) {
         ensureBundle(op);
@@ -240,21 +243,29 @@ final class Subtask {
         progress = true;
       }
     }
-    boolean inputIdle = !anySourceActive() && (inbox == null || inbox.isEmpty());
-    if (anyBundleOpen || watermarksPending()) {
-      if (mustCommit
-          || inputIdle
-          || bundleElements >= settings.maxBundleSize()
-          || System.currentTimeMillis() - bundleStartMillis >= settings.maxBundleMillis()) {
-        progress |= commit();
-      }
-    } else if (allSourcesDone() && finished() && !outputBlocked()) {
+    progress |= commitIfDue(false);
+    if (!anyBundleOpen && !watermarksPending() && allSourcesDone() && finished() && !outputBlocked()) {
       return Step.DONE;
     }
     if (!progress) {
       wakeUpAt = nextWakeUp();
     }
     return progress ? Step.PROGRESS : Step.IDLE;
+  }
+
+  /** Commits the open bundle if it is full, old, its input is idle, or {@code must}. */
+  private boolean commitIfDue(boolean must) throws Exception {
+    if (!anyBundleOpen && !watermarksPending()) {
+      return false;
+    }
+    boolean inputIdle = !anySourceActive() && (inbox == null || inbox.isEmpty());
+    if (must
+        || inputIdle
+        || bundleElements >= settings.maxBundleSize()
+        || System.currentTimeMillis() - bundleStartMillis >= settings.maxBundleMillis()) {
+      return commit();
+    }
+    return false;
   }
 
   /** The earliest wall-clock time at which something here falls due without outside help. */
@@ -440,6 +451,9 @@ final class Subtask {
         deliver(op, port, items[i]);
       }
       bundleElements += batch.size();
+      if (batch.watermark() > channelWatermarks[c]) {
+        channelWatermarks[c] = batch.watermark();
+      }
     } else {
       Message.WatermarkAdvance advance = (Message.WatermarkAdvance) message;
       int c = advance.channel();
@@ -479,9 +493,10 @@ final class Subtask {
 
   /**
    * Ends the bundle: finish, hand its output on, then deliver watermarks until nothing moves (each
-   * round is a bundle of its own, handed on too), and send the watermarks. Output goes on before
-   * the watermark work starts, so timers that fire on it (and may take long) do not keep a
-   * committed bundle's elements back. Returns whether anything moved.
+   * round is a bundle of its own), and send what that emitted with the new watermarks. The
+   * bundle's output goes on before the watermark work starts, so timers that fire on it (and may
+   * take long) do not keep its elements back; what the watermark work emits travels with the
+   * watermark that caused it. Returns whether anything moved.
    */
   private boolean commit() throws Exception {
     boolean moved = bundleElements > 0;
@@ -490,7 +505,6 @@ final class Subtask {
     while (propagateWatermarks()) {
       moved = true;
       finishBundles();
-      flushOutput();
     }
     for (EdgeWriter writer : writers) {
       moved |= writer.advanceWatermark(lastOutputWatermark[writer.edge().from().operator()]);

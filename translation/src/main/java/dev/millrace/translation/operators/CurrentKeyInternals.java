@@ -46,6 +46,11 @@ final class CurrentKeyInternals<K> {
             }
 
             @Override
+            public Instant synchronizedProcessingTime() {
+              return current.timers.currentSynchronizedProcessingTime();
+            }
+
+            @Override
             public Instant outputWatermark() {
               return current.timers.currentOutputWatermarkTime();
             }

@@ -319,6 +319,13 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   }
 
   @Override
+  public void startBundle() {
+    if (keyedState != null) {
+      keyedState.startBundle();
+    }
+  }
+
+  @Override
   public void finishBundle() throws Exception {
     if (runnerInBundle) {
       runnerInBundle = false;

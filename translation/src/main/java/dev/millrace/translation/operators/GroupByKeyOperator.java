@@ -138,6 +138,11 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   }
 
   @Override
+  public void startBundle() {
+    keys.startBundle();
+  }
+
+  @Override
   public void finishBundle() throws Exception {
     flushPending();
     keys.commit();

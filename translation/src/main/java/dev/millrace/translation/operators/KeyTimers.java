@@ -20,6 +20,14 @@ abstract class KeyTimers implements TimerInternals {
     Instant processingTime();
 
     /**
+     * Synchronized processing time: fixed for the length of a bundle. A continuation trigger
+     * (AfterSynchronizedProcessingTime) sets its delay to it for an element and asks at once
+     * whether it has passed; with a clock that moved on in between it would fire on every
+     * element.
+     */
+    Instant synchronizedProcessingTime();
+
+    /**
      * The output watermark the operator last reported: downstream has seen it, so ReduceFnRunner
      * tells an on-time pane from a late one by it. It must not move while a firing releases the
      * holds that kept it back (a pane's timing is read after its hold is released).
@@ -69,7 +77,7 @@ abstract class KeyTimers implements TimerInternals {
 
   @Override
   public final Instant currentSynchronizedProcessingTime() {
-    return clocks.processingTime();
+    return clocks.synchronizedProcessingTime();
   }
 
   @Override

@@ -49,6 +49,7 @@ final class KeyedState<K> implements AutoCloseable {
   private Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  private Instant synchronizedTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant minimumHold;
   private long nextProcessingTime = Operator.NO_PROCESSING_TIME;
   private long cachedAt = -1;
@@ -63,6 +64,11 @@ final class KeyedState<K> implements AutoCloseable {
         public Instant processingTime() {
           // The job's clock as it is now: a manual clock may have moved since timers last fired.
           return new Instant(processingClock.getAsLong());
+        }
+
+        @Override
+        public Instant synchronizedProcessingTime() {
+          return synchronizedTime;
         }
 
         @Override
@@ -119,6 +125,11 @@ final class KeyedState<K> implements AutoCloseable {
 
   void advanceInputWatermark(Instant watermark) {
     inputWatermark = watermark;
+  }
+
+  /** A bundle starts: synchronized processing time is the job's clock now, until the next one. */
+  void startBundle() {
+    synchronizedTime = new Instant(processingClock.getAsLong());
   }
 
   /** The operator reports its output watermark; timers see it until the next report. */

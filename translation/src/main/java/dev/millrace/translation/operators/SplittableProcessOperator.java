@@ -290,6 +290,11 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
   }
 
   @Override
+  public void startBundle() {
+    keyedState.startBundle();
+  }
+
+  @Override
   public void finishBundle() throws Exception {
     if (runnerInBundle) {
       runnerInBundle = false;

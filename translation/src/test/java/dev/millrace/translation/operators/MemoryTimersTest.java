@@ -30,6 +30,11 @@ class MemoryTimersTest {
         }
 
         @Override
+        public Instant synchronizedProcessingTime() {
+          return new Instant(5);
+        }
+
+        @Override
         public Instant outputWatermark() {
           return new Instant(3);
         }
@@ -123,5 +128,6 @@ class MemoryTimersTest {
     assertThat(timers.currentInputWatermarkTime(), is(new Instant(42)));
     assertThat(timers.currentProcessingTime(), is(new Instant(7)));
     assertThat(timers.currentOutputWatermarkTime(), is(new Instant(3)));
+    assertThat(timers.currentSynchronizedProcessingTime(), is(new Instant(5)));
   }
 }
