@@ -3,6 +3,7 @@ package dev.millrace.runner;
 import dev.millrace.runner.engine.JobExecution;
 import dev.millrace.runner.engine.JobStatus;
 import dev.millrace.translation.JobMetrics;
+import dev.millrace.translation.TranslatedJob;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricResults;
@@ -12,11 +13,11 @@ import org.joda.time.Duration;
 /** A job started by {@link MillraceRunner}. */
 public class MillracePipelineResult implements PipelineResult {
   private final JobExecution execution;
-  private final JobMetrics metrics;
+  private final TranslatedJob job;
 
-  MillracePipelineResult(JobExecution execution, JobMetrics metrics) {
+  MillracePipelineResult(JobExecution execution, TranslatedJob job) {
     this.execution = execution;
-    this.metrics = metrics;
+    this.job = job;
   }
 
   @Override
@@ -74,11 +75,16 @@ public class MillracePipelineResult implements PipelineResult {
 
   @Override
   public MetricResults metrics() {
-    return metrics.results();
+    return job.metrics().results();
   }
 
-  /** The plan the job runs, as text. */
+  /** How the job runs (batch or streaming, where its state lives) and its plan, as text. */
   public String explain() {
-    return execution.plan().explain();
+    return (job.streaming() ? "streaming" : "batch")
+        + " job, keyed state in "
+        + job.stateBackend()
+        + (job.usesTestStream() ? ", on TestStream's manual clock" : "")
+        + "\n"
+        + execution.plan().explain();
   }
 }

@@ -53,7 +53,7 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             parallelism,
             job.usesTestStream() ? JobClock.manual(TranslatedJob.TEST_CLOCK_START) : JobClock.system());
     String name = "job" + JOB_IDS.incrementAndGet();
-    return new MillracePipelineResult(JobExecution.start(job.plan(), name, settings), job.metrics());
+    return new MillracePipelineResult(JobExecution.start(job.plan(), name, settings), job);
   }
 
   /** {@code --parallelism}: unset or -1 means every available core. */

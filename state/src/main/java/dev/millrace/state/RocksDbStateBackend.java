@@ -28,16 +28,19 @@ import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
 
 /**
- * One RocksDB instance holding the state of every key this worker owns.
+ * One RocksDB instance holding the keyed state of one operator in one subtask.
  *
  * <p>All writes are staged in an indexed write batch and reach the database only on {@link
  * #commit()}, which the engine calls at the end of a bundle; a failed bundle is dropped with
  * {@link #discard()}. Reads merge the batch over the database, so a bundle sees its own writes. A
  * cache in front of the batch remembers small values read and written, and where each bag-like
  * cell appends next.
- * The WAL is off: the engine recovers from checkpoints, not from RocksDB's log.
+ * The WAL is off: there are no checkpoints yet, so nothing survives the process either way; a
+ * temporary database dies with its job, and a database opened on a directory keeps what was
+ * committed and flushed.
  *
- * <p>Not thread-safe: the engine processes one bundle at a time per backend.
+ * <p>Not thread-safe: the engine processes one bundle at a time per backend (workers take turns
+ * at a subtask, never two at once).
  */
 public final class RocksDbStateBackend implements AutoCloseable {
 

@@ -14,7 +14,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Worker implements Runnable {
   /** Sleeps are capped, so a wake-up lost to a bug costs latency, never a hang. */
-  private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
   private static final int SPIN_ROUNDS = 20;
   private static final int YIELD_ROUNDS = 40;
 

@@ -34,7 +34,7 @@ import org.apache.beam.sdk.util.WindowedValue;
  * readers at once, and the output is complete when the last one stops.
  */
 public final class UnboundedReadOperator<T> implements SourceOperator {
-  private static final long MAX_BACKOFF_MILLIS = 64;
+  private static final long MAX_BACKOFF_MILLIS = 128;
   /** Record ids remembered for sources that need deduplication, as Beam's DirectRunner does. */
   private static final long DEDUP_MILLIS = 10 * 60 * 1000;
 
