@@ -116,6 +116,7 @@ final class Report {
     String[][] wanted = {
       {"millrace ÷ flink-batch", "millrace", "flink-batch", "x"},
       {"millrace-rocksdb ÷ flink-streaming-rocksdb", "millrace-rocksdb", "flink-streaming-rocksdb", "x"},
+      {"millrace-streaming ÷ flink-streaming-rocksdb", "millrace-streaming", "flink-streaming-rocksdb", "x"},
       {"millrace ÷ direct", "millrace", "direct", "x"},
       {"millrace ÷ plain-java", "millrace", Runners.PLAIN, "%"},
     };

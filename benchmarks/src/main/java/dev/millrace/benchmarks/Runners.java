@@ -9,7 +9,7 @@ public final class Runners {
   /** Plain Java: the same query logic without Beam, the physical-limit column. */
   public static final String PLAIN = "plain-java";
 
-  public static final List<String> BEAM = List.of("millrace", "millrace-rocksdb", "direct");
+  public static final List<String> BEAM = List.of("millrace", "millrace-rocksdb", "millrace-streaming", "direct");
 
   /** Runners whose jobs need Flink's own class path (see {@code flink-classpath/pom.xml}). */
   public static final List<String> FLINK = List.of("flink-batch", "flink-streaming-rocksdb");
@@ -45,6 +45,10 @@ public final class Runners {
         return PipelineOptionsFactory.fromArgs("--runner=MillraceRunner").create();
       case "millrace-rocksdb":
         return PipelineOptionsFactory.fromArgs("--runner=MillraceRunner", "--stateBackend=ROCKSDB").create();
+      case "millrace-streaming":
+        // The streaming code path throughout (ReduceFnRunner per key, no lifted combines, no
+        // grouping once at the end), with its default state backend, RocksDB.
+        return PipelineOptionsFactory.fromArgs("--runner=MillraceRunner", "--streaming=true").create();
       case "direct":
         // As users get it: DirectRunner's immutability and encodability checks stay on.
         return PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create();

@@ -47,6 +47,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Version of the key layout described in {@link StateKeys}; bump on any incompatible change. */
   public static final int LAYOUT_VERSION = 2;
 
+  /** Per first key byte: no live key of that index lies below this (see {@link #firstKeyOfIndex}). */
+  private final byte[][] indexFloors = new byte[256][];
+
   /** The read cache is emptied when it would hold more than this many bytes of keys and values. */
   private static final long MAX_CACHED_BYTES = 16L << 20;
 
@@ -321,6 +324,10 @@ public final class RocksDbStateBackend implements AutoCloseable {
   private void write(byte[] key, byte[] value, boolean cache) {
     database();
     modifications++;
+    byte[] floor = indexFloors[key[0] & 0xff];
+    if (floor != null && Arrays.compareUnsigned(key, floor) < 0) {
+      indexFloors[key[0] & 0xff] = key;
+    }
     if (cache) {
       remember(new ByteKey(key), value);
     } else {
@@ -388,7 +395,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Receives entries of {@link #forEach}; may not write to the backend while it runs. */
   public interface EntryVisitor {
-    void visit(byte[] key, byte[] value) throws Exception;
+    /** Returns false to stop the visit before this entry: it is left unvisited. */
+    boolean visit(byte[] key, byte[] value) throws Exception;
   }
 
   /**
@@ -401,7 +409,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
     }
     try (RocksIterator it = mergedIterator()) {
       for (it.seek(from); it.isValid() && below(it.key(), toExclusive); it.next()) {
-        visitor.visit(it.key(), it.value());
+        if (!visitor.visit(it.key(), it.value())) {
+          return;
+        }
       }
     }
   }
@@ -425,6 +435,25 @@ public final class RocksDbStateBackend implements AutoCloseable {
       it.seek(from);
       return it.isValid() && below(it.key(), toExclusive) ? it.key() : null;
     }
+  }
+
+  /**
+   * The first key in {@code [from, toExclusive)} of the index whose keys all start with {@code
+   * from[0]}, seeking from the lowest key the index may still hold rather than from {@code from}.
+   * Indexes whose first entries are deleted one after another (timers as they fire, holds as they
+   * are released) would otherwise make every seek step over all those tombstones again, which is
+   * quadratic in the entries removed until a compaction. {@code from} must be the index's start
+   * or a key no lower than every live entry's floor.
+   */
+  public byte @Nullable [] firstKeyOfIndex(byte[] from, byte @Nullable [] toExclusive) {
+    int index = from[0] & 0xff;
+    byte[] floor = indexFloors[index];
+    byte[] seekFrom = floor != null && Arrays.compareUnsigned(floor, from) > 0 ? floor : from;
+    byte[] first = firstKey(seekFrom, toExclusive);
+    if (first != null) {
+      indexFloors[index] = first;
+    }
+    return first;
   }
 
   /** The last key starting with {@code prefix}, or null. */
@@ -490,6 +519,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
     batch.clear();
     nextSequences.clear();
     forgetAllValues();
+    // Deleted entries below a floor come back with the batch gone.
+    Arrays.fill(indexFloors, null);
   }
 
   /**

@@ -38,12 +38,6 @@ public final class RocksDbTimerStore {
 
   private final RocksDbStateBackend backend;
   private final Coder<? extends BoundedWindow> windowCoder;
-  // Per time index: no timer lies below this key, so a poll seeks from here instead of from the
-  // index start. Polled timers are deleted, and a seek from the start would step over every one of
-  // those tombstones again: quadratic in the timers fired at one watermark. Moved back when a timer
-  // is set below it; forgotten when the backend discards (deleted timers come back).
-  private final byte[][] lowerBound = new byte[3][];
-  private long boundsValidForDiscards;
 
   /** A timer that is due, with the key group and encoded key it belongs to. */
   public record Due(int keyGroup, byte[] key, TimerData timer) {}
@@ -98,10 +92,6 @@ public final class RocksDbTimerStore {
     backend.put(key(BY_ID, id), value);
     byte[] timeKey = key(indexOf(timer.getDomain()), StateKeys.sortableMillis(timestamp), id);
     backend.put(timeKey, EMPTY);
-    int slot = timer.getDomain().ordinal();
-    if (lowerBound[slot] != null && Arrays.compareUnsigned(timeKey, lowerBound[slot]) < 0) {
-      lowerBound[slot] = timeKey;
-    }
     backend.put(key(HOLDS, StateKeys.sortableMillis(output), id), EMPTY);
   }
 
@@ -124,21 +114,13 @@ public final class RocksDbTimerStore {
     return value;
   }
 
-  /** The time-index key of the earliest timer of {@code domain} before {@code before}, or null. */
+  /**
+   * The time-index key of the earliest timer of {@code domain} before {@code before}, or null.
+   * Fired timers are deleted from the front of the index; the backend seeks past their tombstones.
+   */
   private byte @Nullable [] firstDue(TimeDomain domain, Instant before) {
     byte index = indexOf(domain);
-    if (boundsValidForDiscards != backend.discards()) {
-      Arrays.fill(lowerBound, null);
-      boundsValidForDiscards = backend.discards();
-    }
-    int slot = domain.ordinal();
-    byte[] from = lowerBound[slot] != null ? lowerBound[slot] : new byte[] {index};
-    byte[] first = backend.firstKey(from, key(index, StateKeys.sortableMillis(before.getMillis())));
-    if (first != null) {
-      // Nothing lies below it; a miss keeps the bound, since everything below stays empty.
-      lowerBound[slot] = first;
-    }
-    return first;
+    return backend.firstKeyOfIndex(new byte[] {index}, key(index, StateKeys.sortableMillis(before.getMillis())));
   }
 
   /**
@@ -192,14 +174,18 @@ public final class RocksDbTimerStore {
 
   /** The time of the earliest timer of {@code domain}, or null when none is set. */
   public @Nullable Instant earliest(TimeDomain domain) {
-    byte index = indexOf(domain);
-    byte[] first = backend.firstKey(new byte[] {index}, new byte[] {(byte) (index + 1)});
+    byte[] first = firstDue(domain, new Instant(Long.MAX_VALUE));
     return first == null ? null : new Instant(StateKeys.sortableMillisAt(first, 1));
+  }
+
+  /** Whether a timer of {@code domain} before {@code before} is set. */
+  public boolean hasDue(TimeDomain domain, Instant before) {
+    return firstDue(domain, before) != null;
   }
 
   /** The earliest output timestamp of any timer: the hold on the output watermark. */
   public @Nullable Instant minimumHold() {
-    byte[] first = backend.firstKey(new byte[] {HOLDS}, new byte[] {(byte) (HOLDS + 1)});
+    byte[] first = backend.firstKeyOfIndex(new byte[] {HOLDS}, new byte[] {(byte) (HOLDS + 1)});
     return first == null ? null : new Instant(StateKeys.sortableMillisAt(first, 1));
   }
 }

@@ -44,7 +44,7 @@ final class RocksDbWatermarkHoldState extends RocksDbState implements WatermarkH
 
   /** The earliest hold of any key in {@code backend}, or null if there is none. */
   static @Nullable Instant minimum(RocksDbStateBackend backend) {
-    byte[] first = backend.firstKey(new byte[] {HOLD_INDEX}, new byte[] {(byte) (HOLD_INDEX + 1)});
+    byte[] first = backend.firstKeyOfIndex(new byte[] {HOLD_INDEX}, new byte[] {(byte) (HOLD_INDEX + 1)});
     return first == null ? null : new Instant(StateKeys.sortableMillisAt(first, 1));
   }
 

@@ -91,6 +91,27 @@ class RocksDbTimerStoreTest {
   }
 
   @Test
+  void aTimerSetBelowWhatAlreadyFiredIsStillFoundFirst() {
+    for (int t = 100; t < 110; t++) {
+      timers.set(prefix(1, "k" + t), timer("t", t, t, TimeDomain.EVENT_TIME));
+    }
+    for (int t = 100; t < 105; t++) {
+      assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)).timer().getTimestamp(), is(new Instant(t)));
+    }
+    // Seeks now start past the fired timers; one set earlier than all of them must still come first.
+    timers.set(prefix(2, "early"), timer("t", 7, 3, TimeDomain.EVENT_TIME));
+    assertThat(timers.earliest(TimeDomain.EVENT_TIME), is(new Instant(7)));
+    assertThat(timers.minimumHold(), is(new Instant(3)));
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)).timer().getTimestamp(), is(new Instant(7)));
+    assertThat(timers.minimumHold(), is(new Instant(105)));
+    // A discarded bundle brings deleted timers back: they are found again.
+    backend.commit();
+    timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000));
+    backend.discard();
+    assertThat(timers.earliest(TimeDomain.EVENT_TIME), is(new Instant(105)));
+  }
+
+  @Test
   void timersSurviveACommitAndStayOutsideEveryKeyGroupRange() {
     timers.set(prefix(4, "k"), timer("t", 100, 100, TimeDomain.EVENT_TIME));
     backend.commit();

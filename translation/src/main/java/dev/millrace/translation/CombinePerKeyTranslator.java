@@ -4,61 +4,117 @@ import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
 import dev.millrace.translation.operators.CombineSpec;
+import dev.millrace.translation.operators.AccumulatorMergingFn;
 import dev.millrace.translation.operators.FinalCombineOperator;
+import dev.millrace.translation.operators.GroupByKeyOperator;
 import dev.millrace.translation.operators.PartialCombineOperator;
+import org.apache.beam.runners.core.SystemReduceFn;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.util.AppliedCombineFn;
 import org.apache.beam.sdk.values.WindowingStrategy;
 
 /**
- * Combine.perKey with combiner lifting: a partial combine fused before the HASH exchange, the
- * final merge after it. Lifted only where one on-time pane per window is the whole answer
- * (bounded input in a batch job, default trigger, non-merging windows, no side inputs); otherwise
- * the composite's own expansion (GroupByKey, then a ParDo) is translated instead.
+ * Combine.perKey with combiner lifting: a partial combine fused before the HASH exchange (one
+ * accumulator per key and window per bundle), the merge after it. Two kinds of merge:
+ *
+ * <ul>
+ *   <li>{@link Lifting#ONCE_AT_THE_END}, in batch jobs where one on-time pane per window is the
+ *       whole answer (bounded input, default trigger): accumulators on the heap, emitted when the
+ *       watermark passes each window;
+ *   <li>{@link Lifting#THROUGH_STATE} otherwise (streaming, any trigger): ReduceFnRunner with
+ *       Beam's combining reduce function keeps one accumulator per key and window in keyed state,
+ *       so state holds an accumulator, not every value, and panes fire as the trigger says.
+ * </ul>
+ *
+ * Neither applies with side inputs, merging windows (a bundle's partial accumulators would be per
+ * unmerged window) or a CombineFnWithContext in streaming; then the composite's own expansion
+ * (GroupByKey, then a ParDo) is translated instead.
  */
 final class CombinePerKeyTranslator implements TransformTranslator {
 
-  static boolean canLift(AppliedPTransform<?, ?, ?> transform) {
+  enum Lifting {
+    ONCE_AT_THE_END,
+    THROUGH_STATE
+  }
+
+  private final Lifting lifting;
+
+  private CombinePerKeyTranslator(Lifting lifting) {
+    this.lifting = lifting;
+  }
+
+  /** The translator for {@code transform} in a job of this kind, or null to expand it. */
+  static CombinePerKeyTranslator forTransform(AppliedPTransform<?, ?, ?> transform, boolean streaming) {
     if (!(transform.getTransform() instanceof Combine.PerKey<?, ?, ?> combine)) {
-      return false;
+      return null;
     }
     PCollection<?> input = Translations.mainInput(transform);
     WindowingStrategy<?, ?> windowing = input.getWindowingStrategy();
-    return combine.getSideInputs().isEmpty()
+    if (!combine.getSideInputs().isEmpty()
+        || !(input.getCoder() instanceof KvCoder)
+        || !windowing.getWindowFn().isNonMerging()) {
+      return null;
+    }
+    if (!streaming
         && input.isBounded() == PCollection.IsBounded.BOUNDED
-        && input.getCoder() instanceof KvCoder
-        && windowing.getTrigger() instanceof DefaultTrigger
-        && windowing.getWindowFn().isNonMerging();
+        && windowing.getTrigger() instanceof DefaultTrigger) {
+      return new CombinePerKeyTranslator(Lifting.ONCE_AT_THE_END);
+    }
+    return combine.getFn() instanceof Combine.CombineFn ? new CombinePerKeyTranslator(Lifting.THROUGH_STATE) : null;
   }
 
   @Override
-  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
+  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) throws Exception {
     translateTyped(transform, context);
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private <K, InputT, AccumT, OutputT> void translateTyped(
-      AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
+      AppliedPTransform<?, ?, ?> transform, TranslationContext context) throws Exception {
     Combine.PerKey<K, InputT, OutputT> combine = (Combine.PerKey<K, InputT, OutputT>) transform.getTransform();
     PCollection<?> input = Translations.mainInput(transform);
     KvCoder<K, InputT> coder = (KvCoder<K, InputT>) input.getCoder();
+    WindowingStrategy<?, ?> windowing = input.getWindowingStrategy();
     CombineSpec<K, InputT, AccumT, OutputT> spec =
         new CombineSpec<>(
             (org.apache.beam.sdk.transforms.CombineFnBase.GlobalCombineFn) combine.getFn(),
             coder.getKeyCoder(),
-            input.getWindowingStrategy().getTimestampCombiner(),
+            windowing.getTimestampCombiner(),
             context.options());
     String name = transform.getFullName();
     PortRef partial =
         context.fuse(input, new OperatorNode(name + "/Partial", () -> new PartialCombineOperator<>(spec), 1, 1));
-    PortRef merged =
-        context.startVertex(
-            name, context.parallelism(), new OperatorNode(name + "/Merge", () -> new FinalCombineOperator<>(spec), 1, 1));
-    PortRef accumulators = new PortRef(partial.vertex(), partial.operator(), 0);
-    context.exchange(accumulators, merged, EdgeKind.HASH, context.keyGroupsOf(coder.getKeyCoder()));
+    OperatorNode merge;
+    if (lifting == Lifting.ONCE_AT_THE_END) {
+      merge = new OperatorNode(name + "/Merge", () -> new FinalCombineOperator<>(spec), 1, 1);
+    } else {
+      Combine.CombineFn<InputT, AccumT, OutputT> fn = (Combine.CombineFn<InputT, AccumT, OutputT>) combine.getFn();
+      Coder<AccumT> accumulatorCoder =
+          fn.getAccumulatorCoder(input.getPipeline().getCoderRegistry(), coder.getValueCoder());
+      KvCoder<K, AccumT> accumulators = KvCoder.of(coder.getKeyCoder(), accumulatorCoder);
+      AppliedCombineFn<K, AccumT, AccumT, OutputT> merging =
+          AppliedCombineFn.withAccumulatorCoder(new AccumulatorMergingFn<>(fn, accumulatorCoder), accumulatorCoder);
+      merge =
+          new OperatorNode(
+              name + "/Merge",
+              () ->
+                  new GroupByKeyOperator<>(
+                      accumulators,
+                      () -> SystemReduceFn.combining(coder.getKeyCoder(), merging),
+                      windowing,
+                      context.options(),
+                      context.stateBackend()),
+              1,
+              1);
+    }
+    PortRef merged = context.startVertex(name, context.parallelism(), merge);
+    PortRef accumulatorsOut = new PortRef(partial.vertex(), partial.operator(), 0);
+    context.exchange(accumulatorsOut, merged, EdgeKind.HASH, context.keyGroupsOf(coder.getKeyCoder()));
     context.setProducer(Translations.onlyOutput(transform), new PortRef(merged.vertex(), merged.operator(), 0));
   }
 }

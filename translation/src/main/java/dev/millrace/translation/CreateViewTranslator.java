@@ -44,7 +44,7 @@ final class CreateViewTranslator implements TransformTranslator {
             1,
             new OperatorNode(
                 name + "/Panes",
-                () -> new GroupByKeyOperator<>(coder, input.getWindowingStrategy(), context.options(), context.stateBackend()),
+                () -> GroupByKeyOperator.grouping(coder, input.getWindowingStrategy(), context.options(), context.stateBackend()),
                 1,
                 1));
     context.exchange(new PortRef(keyed.vertex(), keyed.operator(), 0), grouped, EdgeKind.REBALANCE, null);

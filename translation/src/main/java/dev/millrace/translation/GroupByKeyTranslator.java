@@ -29,7 +29,7 @@ final class GroupByKeyTranslator implements TransformTranslator {
                 !context.streaming() && groupsOnceAtTheEnd(input)
                     ? () -> new BoundedGroupByKeyOperator<>(coder, input.getWindowingStrategy(), context.stateBackend())
                     : () ->
-                        new GroupByKeyOperator<>(
+                        GroupByKeyOperator.grouping(
                             coder, input.getWindowingStrategy(), context.options(), context.stateBackend()),
                 1,
                 1));

@@ -128,7 +128,7 @@ public final class PipelineTranslator {
       return null;
     }
     if (urn.equals(PTransformTranslation.COMBINE_PER_KEY_TRANSFORM_URN)) {
-      return !streaming && CombinePerKeyTranslator.canLift(transform) ? new CombinePerKeyTranslator() : null;
+      return CombinePerKeyTranslator.forTransform(transform, streaming);
     }
     return COMPOSITES.get(urn);
   }

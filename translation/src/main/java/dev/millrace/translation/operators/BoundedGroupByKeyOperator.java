@@ -39,6 +39,7 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
   private final WindowingStrategy<?, W> windowingStrategy;
   private final StateBackendKind stateBackend;
   private GroupingBuffer<K, V> buffer;
+  private boolean draining;
   private boolean emitted;
 
   @SuppressWarnings("unchecked")
@@ -82,11 +83,22 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
 
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
-    if (watermark < Watermarks.END || emitted) {
+    if (watermark < Watermarks.END || draining) {
       return;
     }
-    buffer.drain(this::emit);
-    emitted = true;
+    draining = true;
+    continueWork();
+  }
+
+  /** The grouped output goes out a key at a time, pausing while downstream is full. */
+  @Override
+  public boolean hasPendingWork() {
+    return draining && !emitted;
+  }
+
+  @Override
+  public void continueWork() throws Exception {
+    emitted = buffer.drain(this::emit, context::isOutputBlocked);
   }
 
   @Override

@@ -33,8 +33,16 @@ import org.joda.time.Instant;
  * {@link ReduceFnRunner}. State and timers live in the {@link KeyedState} (memory or RocksDB);
  * elements of a bundle are handed to the runner once per key at the bundle's end.
  */
-public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends AbstractOperator {
+public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> extends AbstractOperator {
+
+  /** Makes the reduce function of one subtask: buffering (GroupByKey) or combining (Combine). */
+  public interface ReduceFnFactory<K, V, OutputT, W extends BoundedWindow> {
+    SystemReduceFn<K, V, ?, OutputT, W> create();
+  }
+
   private final KvCoder<K, V> inputCoder;
+  private final ReduceFnFactory<K, V, OutputT, W> reduceFnFactory;
+  private SystemReduceFn<K, V, ?, OutputT, W> reduceFn;
   private final WindowingStrategy<?, W> windowingStrategy;
   private final PipelineOptions options;
   private final StateBackendKind stateBackend;
@@ -45,14 +53,26 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
       new CounterCell(MetricName.named(GroupByKeyOperator.class, "droppedDueToLateness"));
   private ExecutableTriggerStateMachine triggerStateMachine;
 
+  /** GroupByKey: every value of a key and window, as an iterable, in each pane. */
+  public static <K, V, W extends BoundedWindow> GroupByKeyOperator<K, V, Iterable<V>, W> grouping(
+      KvCoder<K, V> inputCoder,
+      WindowingStrategy<?, ?> windowingStrategy,
+      PipelineOptions options,
+      StateBackendKind stateBackend) {
+    return new GroupByKeyOperator<>(
+        inputCoder, () -> SystemReduceFn.buffering(inputCoder.getValueCoder()), windowingStrategy, options, stateBackend);
+  }
+
   @SuppressWarnings("unchecked")
   public GroupByKeyOperator(
       KvCoder<K, V> inputCoder,
+      ReduceFnFactory<K, V, OutputT, W> reduceFnFactory,
       WindowingStrategy<?, ?> windowingStrategy,
       PipelineOptions options,
       StateBackendKind stateBackend) {
     super(1);
     this.inputCoder = inputCoder;
+    this.reduceFnFactory = reduceFnFactory;
     this.windowingStrategy = (WindowingStrategy<?, W>) windowingStrategy;
     this.options = options;
     this.stateBackend = stateBackend;
@@ -61,6 +81,7 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
   @Override
   public void open(OperatorContext context) throws Exception {
     super.open(context);
+    reduceFn = reduceFnFactory.create();
     keys =
         new KeyedState<>(
             inputCoder.getKeyCoder(),
@@ -72,7 +93,7 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
             context,
             true,
             (entry, due) -> {
-              ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(entry);
+              ReduceFnRunner<K, V, OutputT, W> runner = runnerFor(entry);
               runner.onTimers(due);
               runner.persist();
             });
@@ -91,12 +112,12 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
         .add(value.withValue(value.getValue().getValue()));
   }
 
-  private ReduceFnRunner<K, V, Iterable<V>, W> runnerFor(KeyedState.Entry<K> state) {
-    OutputWindowedValue<KV<K, Iterable<V>>> outputter =
+  private ReduceFnRunner<K, V, OutputT, W> runnerFor(KeyedState.Entry<K> state) {
+    OutputWindowedValue<KV<K, OutputT>> outputter =
         new OutputWindowedValue<>() {
           @Override
           public void outputWindowedValue(
-              KV<K, Iterable<V>> output,
+              KV<K, OutputT> output,
               Instant timestamp,
               Collection<? extends BoundedWindow> windows,
               PaneInfo pane) {
@@ -117,7 +138,7 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
         state.timers,
         outputter,
         NullSideInputReader.empty(),
-        SystemReduceFn.buffering(inputCoder.getValueCoder()),
+        reduceFn,
         options);
   }
 
@@ -127,7 +148,7 @@ public final class GroupByKeyOperator<K, V, W extends BoundedWindow> extends Abs
     }
     for (Map.Entry<KeyedState.Entry<K>, List<WindowedValue<V>>> entry : pending.entrySet()) {
       KeyedState.Entry<K> state = entry.getKey();
-      ReduceFnRunner<K, V, Iterable<V>, W> runner = runnerFor(state);
+      ReduceFnRunner<K, V, OutputT, W> runner = runnerFor(state);
       runner.processElements(
           LateDataUtils.dropExpiredWindows(
               state.key, entry.getValue(), state.timers, windowingStrategy, droppedDueToLateness));

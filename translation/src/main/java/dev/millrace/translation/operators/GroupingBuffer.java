@@ -30,8 +30,12 @@ abstract class GroupingBuffer<K, V> implements AutoCloseable {
   /** Makes the bundle's additions durable (RocksDB), so its write batch stays small. */
   void commit() {}
 
-  /** Visits every key with its elements; called once, after the last {@link #add}. */
-  abstract void drain(KeyVisitor<K, V> visitor) throws Exception;
+  /**
+   * Visits keys with their elements, after the last {@link #add}, until every key was visited
+   * (returns true) or {@code stop} says to pause between two keys (returns false; the next call
+   * goes on with the next key).
+   */
+  abstract boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception;
 
   @Override
   public void close() {}
@@ -62,12 +66,22 @@ abstract class GroupingBuffer<K, V> implements AutoCloseable {
       keys.computeIfAbsent(encodedKey, k -> new KeyValues<>(key)).values.add(value);
     }
 
+    private java.util.Iterator<KeyValues<K, V>> draining;
+
     @Override
-    void drain(KeyVisitor<K, V> visitor) throws Exception {
-      for (KeyValues<K, V> k : keys.values()) {
+    boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception {
+      if (draining == null) {
+        draining = keys.values().iterator();
+      }
+      while (draining.hasNext()) {
+        if (stop.getAsBoolean()) {
+          return false;
+        }
+        KeyValues<K, V> k = draining.next();
+        draining.remove();
         visitor.visit(k.key, k.values);
       }
-      keys.clear();
+      return true;
     }
   }
 
@@ -104,34 +118,51 @@ abstract class GroupingBuffer<K, V> implements AutoCloseable {
       backend.commit();
     }
 
+    /** Where the next drain call starts: the first entry of the first key not handed over. */
+    private byte[] resumeFrom = StateKeys.keyGroupPrefix(0);
+
     @Override
-    void drain(KeyVisitor<K, V> visitor) throws Exception {
-      KeyRuns runs = new KeyRuns(visitor);
-      backend.forEach(StateKeys.keyGroupPrefix(0), StateKeys.keyGroupsEnd(), runs);
+    boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception {
+      KeyRuns runs = new KeyRuns(visitor, stop);
+      backend.forEach(resumeFrom, StateKeys.keyGroupsEnd(), runs);
+      if (runs.paused) {
+        return false;
+      }
       runs.finish();
       // The input has ended, so nothing is added after this; the directory goes at close().
+      return true;
     }
 
     /** Cuts the key-ordered entries into runs of one key and hands each run over. */
     private final class KeyRuns implements RocksDbStateBackend.EntryVisitor {
       private final KeyVisitor<K, V> visitor;
+      private final java.util.function.BooleanSupplier stop;
       private final List<WindowedValue<V>> values = new ArrayList<>();
       private byte[] prefix;
       private K key;
+      boolean paused;
 
-      KeyRuns(KeyVisitor<K, V> visitor) {
+      KeyRuns(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) {
         this.visitor = visitor;
+        this.stop = stop;
       }
 
       @Override
-      public void visit(byte[] storedKey, byte[] value) throws Exception {
+      public boolean visit(byte[] storedKey, byte[] value) throws Exception {
         int prefixLength = RocksDbStateBackend.keyPrefixLength(storedKey);
         if (prefix == null || !Arrays.equals(prefix, 0, prefix.length, storedKey, 0, prefixLength)) {
           finish();
+          if (stop.getAsBoolean()) {
+            // This entry starts a key not handed over yet: the next call begins with it.
+            resumeFrom = storedKey;
+            paused = true;
+            return false;
+          }
           prefix = Arrays.copyOf(storedKey, prefixLength);
           key = CoderUtils.decodeFromByteArray(keyCoder, backend.encodedKeyOf(storedKey));
         }
         values.add(CoderUtils.decodeFromByteArray(elementCoder, value));
+        return true;
       }
 
       void finish() throws Exception {

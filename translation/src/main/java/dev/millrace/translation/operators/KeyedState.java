@@ -165,8 +165,7 @@ final class KeyedState<K> implements AutoCloseable {
     if (store.nextDueBelongsTo(TimeDomain.EVENT_TIME, inputWatermark, entry.state, entry)) {
       return pollEventTimer();
     }
-    Instant earliestEvent = store.earliestTimer(TimeDomain.EVENT_TIME);
-    if (earliestEvent != null && earliestEvent.isBefore(inputWatermark)) {
+    if (store.hasDue(TimeDomain.EVENT_TIME, inputWatermark)) {
       return null; // another key's event-time timer comes first
     }
     if (store.nextDueBelongsTo(TimeDomain.PROCESSING_TIME, processingTime, entry.state, entry)) {

@@ -40,6 +40,9 @@ abstract class KeyedStateStore implements AutoCloseable {
   /** The time of the earliest timer of {@code domain}, or null. */
   abstract Instant earliestTimer(TimeDomain domain);
 
+  /** Whether a timer of {@code domain} strictly before {@code before} is set. */
+  abstract boolean hasDue(TimeDomain domain, Instant before);
+
   /** The earliest watermark hold of any key, or null. */
   abstract Instant minimumHold();
 
@@ -92,6 +95,11 @@ abstract class KeyedStateStore implements AutoCloseable {
     @Override
     Instant earliestTimer(TimeDomain domain) {
       return timers.earliest(domain);
+    }
+
+    @Override
+    boolean hasDue(TimeDomain domain, Instant before) {
+      return timers.peekBefore(domain, before) != null;
     }
 
     @Override
@@ -160,6 +168,11 @@ abstract class KeyedStateStore implements AutoCloseable {
     @Override
     Instant earliestTimer(TimeDomain domain) {
       return timers.earliest(domain);
+    }
+
+    @Override
+    boolean hasDue(TimeDomain domain, Instant before) {
+      return timers.hasDue(domain, before);
     }
 
     @Override
