@@ -6,12 +6,16 @@ import java.util.List;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
 
 /**
- * Fires the due timers of a keyed operator, earliest first, until none is due or downstream is
- * full; then {@link #isPending()} until a later {@link #fire()} finds nothing more. Nothing is
- * polled ahead of a firing, so a timer that a firing sets and that is already due fires in its
- * turn.
+ * Fires the due timers of a keyed operator, earliest first, until none is due, downstream is full,
+ * or {@value #MAX_FIRINGS_PER_CALL} keys were fired; then {@link #isPending()} until a later {@link
+ * #fire()} finds nothing more. The cap lets the engine end the bundle in between, so a watermark
+ * that makes millions of timers due (the end of a bounded input in a streaming job) does not
+ * gather all their state writes in one bundle. Nothing is polled ahead of a firing, so a timer
+ * that a firing sets and that is already due fires in its turn.
  */
 final class TimerFiring<K> {
+  static final int MAX_FIRINGS_PER_CALL = 1000;
+
 
   /** Hands the timers of one key to the operator. */
   interface Target<K> {
@@ -44,8 +48,8 @@ final class TimerFiring<K> {
   /** Fires due event-time timers, then due processing-time timers. */
   void fire() throws Exception {
     pending = false;
-    while (true) {
-      if (context.isOutputBlocked()) {
+    for (int fired = 0; ; fired++) {
+      if (context.isOutputBlocked() || fired == MAX_FIRINGS_PER_CALL) {
         pending = true;
         return;
       }
