@@ -41,6 +41,16 @@ public class MillracePipelineResult implements PipelineResult {
   }
 
   /**
+   * Drains the job and waits up to {@code timeout} for it to end: unbounded sources stop and end
+   * their input, splittable DoFns truncate what is left to do, every window fires as the watermark
+   * reaches the end, and the job ends DONE. Returns null if the time ran out (it keeps draining).
+   */
+  public State drain(Duration timeout) {
+    execution.drain();
+    return waitUntilFinish(timeout);
+  }
+
+  /**
    * Waits for the job; a failed job throws {@link Pipeline.PipelineExecutionException} with the
    * user's exception as its cause. Returns null if the time ran out.
    */

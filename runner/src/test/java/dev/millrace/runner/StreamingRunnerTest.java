@@ -129,6 +129,38 @@ class StreamingRunnerTest {
     }
   }
 
+  /**
+   * Draining an endless job: the source stops and ends its input, so every open window fires on
+   * time and the job ends DONE; the splittable DoFn's unbounded residual is truncated away.
+   */
+  @Test
+  void drainingEndsAnEndlessJobWithEveryWindowFired() throws Exception {
+    COUNTS.clear();
+    TICKS.clear();
+    Pipeline p = pipeline();
+    p.apply(GenerateSequence.from(0).withRate(1000, Duration.standardSeconds(1)))
+        .apply(Window.into(FixedWindows.of(Duration.standardHours(1))))
+        .apply(MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs())).via(x -> KV.of(x % 3, x)))
+        .apply(Count.perKey())
+        .apply(ParDo.of(new RecordCount()));
+    p.apply(PeriodicImpulse.create().withInterval(Duration.millis(100)).stopAfter(Duration.standardHours(1)))
+        .apply(ParDo.of(new RecordTick()));
+    MillracePipelineResult result = (MillracePipelineResult) p.run();
+    assertThat(result.waitUntilFinish(Duration.standardSeconds(2)), is((PipelineResult.State) null));
+    // An hour-long window cannot have closed yet.
+    assertThat(COUNTS.isEmpty(), is(true));
+    assertThat(result.drain(Duration.standardSeconds(60)), is(PipelineResult.State.DONE));
+    // Each key's hour window fired once, on time, when the drained input ended.
+    assertThat(COUNTS.size(), greaterThanOrEqualTo(3));
+    long total = 0;
+    for (List<Long> panes : COUNTS.values()) {
+      assertThat(panes.size(), is(1));
+      total += -panes.get(0);
+    }
+    assertThat("about 1000 events a second for two seconds and more", total, greaterThan(1000L));
+    assertThat(TICKS.size(), greaterThanOrEqualTo(8));
+  }
+
   /** An endless source with nothing to read costs next to nothing: the workers sleep. */
   @Test
   void anIdleStreamingJobUsesUnderFivePercentOfACore() throws Exception {

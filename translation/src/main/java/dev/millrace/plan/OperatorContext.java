@@ -21,6 +21,13 @@ public interface OperatorContext {
    */
   boolean isOutputBlocked();
 
+  /**
+   * True once the job is being drained: unbounded sources stop reading and report the end of
+   * their input, splittable DoFns truncate what is left of their restrictions, and the job ends
+   * when every watermark has reached the end.
+   */
+  boolean isDraining();
+
   /** The job's processing-time clock, in milliseconds. */
   long currentProcessingTime();
 

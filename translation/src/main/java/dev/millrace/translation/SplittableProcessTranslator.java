@@ -66,6 +66,8 @@ final class SplittableProcessTranslator implements TransformTranslator {
             context.options(),
             (Coder<KeyedWorkItem<byte[], KV<InputT, RestrictionT>>>) input.getCoder(),
             pairCoder,
+            processFn.getElementCoder(),
+            processFn.getRestrictionCoder(),
             pairWindowing.getWindowFn().windowCoder(),
             pairWindowing.getAllowedLateness(),
             input.getWindowingStrategy(),

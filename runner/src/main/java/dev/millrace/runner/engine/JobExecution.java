@@ -40,6 +40,7 @@ public final class JobExecution {
   private final AtomicInteger running;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private volatile boolean cancelRequested;
+  private volatile boolean draining;
   private volatile JobStatus status = JobStatus.RUNNING;
   private final boolean tracksQuiescence;
   private final AtomicLong pendingWork = new AtomicLong();
@@ -305,6 +306,20 @@ public final class JobExecution {
         t.interrupt();
       }
     }
+  }
+
+  /**
+   * Drains the job: sources stop reading and end their input, splittable DoFns truncate their
+   * restrictions, and the job ends DONE once every watermark has reached the end, all windows
+   * fired.
+   */
+  public void drain() {
+    draining = true;
+    wakeWorkers();
+  }
+
+  boolean isDraining() {
+    return draining;
   }
 
   /** Stops every subtask; the job ends CANCELLED unless it already ended. */

@@ -599,6 +599,11 @@ final class Subtask {
     }
 
     @Override
+    public boolean isDraining() {
+      return job.isDraining();
+    }
+
+    @Override
     public long currentProcessingTime() {
       return job.now();
     }

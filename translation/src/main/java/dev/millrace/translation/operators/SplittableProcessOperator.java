@@ -21,7 +21,14 @@ import org.apache.beam.runners.core.OutputWindowedValue;
 import org.apache.beam.runners.core.SideInputReader;
 import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
+import org.apache.beam.runners.core.StateNamespace;
+import org.apache.beam.runners.core.StateTags;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.VoidCoder;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
+import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -50,7 +57,10 @@ import org.joda.time.Instant;
  * keyed work items), port 1+i side input i.
  *
  * <p>Processing-time timers keep firing after the input has ended: an unbounded restriction goes
- * on until the DoFn stops it.
+ * on until the DoFn stops it, or until the job is drained. Draining resumes every residual at
+ * once, each first through the DoFn's {@code @TruncateRestriction} (by default: a bounded
+ * restriction is kept and processed to its end, an unbounded one dropped), so the operator's holds
+ * go and its output watermark reaches the end.
  */
 public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> extends AbstractOperator {
   static final int MAX_OUTPUTS = 10_000;
@@ -62,6 +72,8 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
       PipelineOptions options,
       Coder<KeyedWorkItem<byte[], KV<InputT, RestrictionT>>> workItemCoder,
       Coder<WindowedValue<KV<byte[], KV<InputT, RestrictionT>>>> pairCoder,
+      Coder<InputT> elementCoder,
+      Coder<RestrictionT> restrictionCoder,
       Coder<? extends BoundedWindow> pairWindowCoder,
       Duration pairAllowedLateness,
       WindowingStrategy<?, ?> windowingStrategy,
@@ -78,6 +90,9 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
   private TimerFiring<byte[]> timers;
   private SideInputGate<KV<byte[], KV<InputT, RestrictionT>>> sideInputs;
   private DoFnStepContext stepContext;
+  /** Of the same DoFn instance the ProcessFn runs, for trackers and truncation when draining. */
+  private DoFnInvoker<InputT, OutputT> fnInvoker;
+  private PipelineOptions options;
 
   public SplittableProcessOperator(Spec<InputT, OutputT, RestrictionT> spec, JobMetrics.BundleMetrics metrics) {
     super(1 + spec.transform().getSideInputs().size());
@@ -140,6 +155,8 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
     DoFn<InputT, OutputT> fn = SerializableUtils.clone(spec.transform().getFn());
     SplittableParDoViaKeyedWorkItems.ProcessFn<InputT, OutputT, RestrictionT, ?, ?> processFn =
         spec.transform().newProcessFn(fn);
+    fnInvoker = DoFnInvokers.invokerFor(fn);
+    options = spec.options();
     processFn.setStateInternalsFactory(key -> entry(key).state);
     processFn.setTimerInternalsFactory(key -> entry(key).timers);
     processFn.setSideInputReader(reader);
@@ -206,6 +223,9 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
   }
 
   private void fire(KeyedState.Entry<byte[]> entry, TimerData timer) {
+    if (context.isDraining() && timer.getDomain() != TimeDomain.EVENT_TIME && !truncateResidual(entry, timer)) {
+      return;
+    }
     ensureRunnerBundle();
     runner.processElement(
         WindowedValue.valueInGlobalWindow(KeyedWorkItems.<byte[], KV<InputT, RestrictionT>>timersWorkItem(entry.key, List.of(timer))));
@@ -262,13 +282,118 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
 
   @Override
   public long nextProcessingTime() {
-    return keyedState.nextProcessingTime();
+    long next = keyedState.nextProcessingTime();
+    // Draining: every residual resumes now, whatever its delay.
+    return context.isDraining() && next != NO_PROCESSING_TIME ? Long.MIN_VALUE : next;
   }
 
   @Override
   public void onProcessingTime(long now) throws Exception {
-    keyedState.advanceProcessingTime(new Instant(now));
+    keyedState.advanceProcessingTime(context.isDraining() ? END_OF_TIME : new Instant(now));
     fireTimers();
+  }
+
+  private static final Instant END_OF_TIME = new Instant(Long.MAX_VALUE);
+
+  /**
+   * Replaces the residual restriction that {@code timer} resumes with its truncation; returns false
+   * when nothing is left of it, after clearing the residual's state (element, restriction,
+   * watermark estimator state and hold, under runners-core's ProcessFn's own state ids).
+   */
+  @SuppressWarnings("unchecked")
+  private boolean truncateResidual(KeyedState.Entry<byte[]> entry, TimerData timer) {
+    StateNamespace namespace = timer.getNamespace();
+    ValueState<WindowedValue<InputT>> elementState =
+        entry.state.state(
+            namespace,
+            StateTags.value(
+                "element",
+                WindowedValue.getFullCoder(spec.elementCoder(), (Coder<BoundedWindow>) spec.pairWindowCoder())));
+    ValueState<RestrictionT> restrictionState =
+        entry.state.state(namespace, StateTags.value("restriction", spec.restrictionCoder()));
+    WindowedValue<InputT> element = elementState.read();
+    RestrictionT restriction = restrictionState.read();
+    if (element == null || restriction == null) {
+      return true;
+    }
+    TruncateArguments arguments = new TruncateArguments(element, restriction);
+    arguments.tracker = fnInvoker.invokeNewTracker(arguments);
+    RestrictionTracker.TruncateResult<RestrictionT> truncated = fnInvoker.invokeTruncateRestriction(arguments);
+    if (truncated == null || truncated.getTruncatedRestriction() == null) {
+      elementState.clear();
+      restrictionState.clear();
+      entry.state.state(namespace, StateTags.value("watermarkEstimatorState", VoidCoder.of())).clear();
+      entry.state
+          .state(
+              namespace,
+              StateTags.makeSystemTagInternal(StateTags.watermarkStateInternal("hold", TimestampCombiner.LATEST)))
+          .clear();
+      keyedState.track(entry, false);
+      return false;
+    }
+    restrictionState.write(truncated.getTruncatedRestriction());
+    return true;
+  }
+
+  /** What a DoFn's @NewTracker and @TruncateRestriction may ask for. */
+  private final class TruncateArguments extends DoFnInvoker.BaseArgumentProvider<InputT, OutputT> {
+    private final WindowedValue<InputT> element;
+    private final RestrictionT restriction;
+    RestrictionTracker<?, ?> tracker;
+
+    TruncateArguments(WindowedValue<InputT> element, RestrictionT restriction) {
+      this.element = element;
+      this.restriction = restriction;
+    }
+
+    @Override
+    public InputT element(DoFn<InputT, OutputT> doFn) {
+      return element.getValue();
+    }
+
+    @Override
+    public Object restriction() {
+      return restriction;
+    }
+
+    @Override
+    public RestrictionTracker<?, ?> restrictionTracker() {
+      return tracker;
+    }
+
+    @Override
+    public Instant timestamp(DoFn<InputT, OutputT> doFn) {
+      return element.getTimestamp();
+    }
+
+    @Override
+    public PaneInfo paneInfo(DoFn<InputT, OutputT> doFn) {
+      return element.getPane();
+    }
+
+    @Override
+    public BoundedWindow window() {
+      return element.getWindows().iterator().next();
+    }
+
+    @Override
+    public PipelineOptions pipelineOptions() {
+      return options;
+    }
+
+    @Override
+    public Object sideInput(String tagId) {
+      PCollectionView<?> view = spec.transform().getSideInputMapping().get(tagId);
+      if (view == null || sideInputs == null) {
+        throw new IllegalArgumentException("no side input " + tagId);
+      }
+      return sideInputs.reader().get(view, view.getWindowMappingFn().getSideInputWindow(window()));
+    }
+
+    @Override
+    public String getErrorContext() {
+      return "SplittableProcessOperator/TruncateRestriction";
+    }
   }
 
   @Override

@@ -29,6 +29,8 @@ import org.apache.beam.sdk.util.WindowedValue;
  * for a restart to go back to, so the bundle's commit is the last moment a record is ours to lose.
  * The readers' backlog is reported as Beam's {@link SourceMetrics#backlogBytes()} gauge.
  *
+ * <p>When the job is drained, the readers are checkpointed and closed and the output ends.
+ *
  * <p>With {@link Limits} it reads a bounded amount (Beam's {@code withMaxNumRecords} / {@code
  * withMaxReadTime}): each reader stops after its share of the records or its read time, all
  * readers at once, and the output is complete when the last one stops.
@@ -119,6 +121,16 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
     try (Closeable scope = metrics.enter()) {
       if (!opened) {
         openReaders();
+      }
+      if (context.isDraining()) {
+        // Drained: what was read is acknowledged, nothing more is read, and the input ends.
+        for (Reader<T> r : readers) {
+          checkpoint(r);
+          r.reader.close();
+        }
+        readers.clear();
+        watermark = Watermarks.END;
+        return Status.DONE;
       }
       int emitted = 0;
       int idleInARow = 0;
