@@ -442,18 +442,29 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * from[0]}, seeking from the lowest key the index may still hold rather than from {@code from}.
    * Indexes whose first entries are deleted one after another (timers as they fire, holds as they
    * are released) would otherwise make every seek step over all those tombstones again, which is
-   * quadratic in the entries removed until a compaction. {@code from} must be the index's start
-   * or a key no lower than every live entry's floor.
+   * quadratic in the entries removed until a compaction. A miss raises the floor to {@code
+   * toExclusive}, so asking again for the same range costs no seek. {@code from} must be the
+   * index's start or a key no live entry lies below; {@code toExclusive} must be within the index.
    */
-  public byte @Nullable [] firstKeyOfIndex(byte[] from, byte @Nullable [] toExclusive) {
+  public byte @Nullable [] firstKeyOfIndex(byte[] from, byte[] toExclusive) {
     int index = from[0] & 0xff;
     byte[] floor = indexFloors[index];
+    if (floor != null && Arrays.compareUnsigned(floor, toExclusive) >= 0) {
+      return null;
+    }
     byte[] seekFrom = floor != null && Arrays.compareUnsigned(floor, from) > 0 ? floor : from;
     byte[] first = firstKey(seekFrom, toExclusive);
-    if (first != null) {
-      indexFloors[index] = first;
-    }
+    // Nothing live lies below the first key found; on a miss, nothing below the range's end.
+    indexFloors[index] = first != null ? first : toExclusive;
     return first;
+  }
+
+  /**
+   * A key no live entry of the index {@code index} lies below (without a seek), or null when
+   * nothing is known yet. Writes below it move it down.
+   */
+  public byte @Nullable [] indexFloor(byte index) {
+    return indexFloors[index & 0xff];
   }
 
   /** The last key starting with {@code prefix}, or null. */
@@ -494,6 +505,11 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** The earliest watermark hold of any key's state here, or null: one seek. */
   public org.joda.time.@Nullable Instant minimumWatermarkHold() {
     return RocksDbWatermarkHoldState.minimum(this);
+  }
+
+  /** A time no watermark hold is earlier than, usually found without a seek; null if none. */
+  public org.joda.time.@Nullable Instant minimumWatermarkHoldLowerBound() {
+    return RocksDbWatermarkHoldState.minimumLowerBound(this);
   }
 
   /** Atomically applies every staged write to the database (without WAL). */

@@ -174,8 +174,35 @@ public final class RocksDbTimerStore {
 
   /** The time of the earliest timer of {@code domain}, or null when none is set. */
   public @Nullable Instant earliest(TimeDomain domain) {
-    byte[] first = firstDue(domain, new Instant(Long.MAX_VALUE));
+    byte index = indexOf(domain);
+    byte[] first = backend.firstKeyOfIndex(new byte[] {index}, new byte[] {(byte) (index + 1)});
     return first == null ? null : new Instant(StateKeys.sortableMillisAt(first, 1));
+  }
+
+  /**
+   * A time no timer of {@code domain} is earlier than, usually without a seek: the start of the
+   * lowest key its time index may still hold. Null when no timer of the domain is set.
+   */
+  public @Nullable Instant earliestLowerBound(TimeDomain domain) {
+    return lowerBound(indexOf(domain), () -> earliest(domain));
+  }
+
+  /** Like {@link #earliestLowerBound}, for {@link #minimumHold()}. */
+  public @Nullable Instant minimumHoldLowerBound() {
+    return lowerBound(HOLDS, this::minimumHold);
+  }
+
+  /** The time at an index's floor, or {@code exact} (which seeks, and sets the floor) if none. */
+  private @Nullable Instant lowerBound(byte index, java.util.function.Supplier<Instant> exact) {
+    byte[] floor = backend.indexFloor(index);
+    if (floor == null) {
+      return exact.get();
+    }
+    if (floor.length < 9 || floor[0] != index) {
+      // The floor is past the index (it is empty) or its bare start.
+      return floor[0] != index ? null : exact.get();
+    }
+    return new Instant(StateKeys.sortableMillisAt(floor, 1));
   }
 
   /** Whether a timer of {@code domain} before {@code before} is set. */

@@ -42,6 +42,15 @@ final class RocksDbWatermarkHoldState extends RocksDbState implements WatermarkH
     return StateKeys.withSubKey(new byte[] {HOLD_INDEX}, StateKeys.sortableMillis(hold.getMillis()), prefix);
   }
 
+  /** A time no hold in {@code backend} is earlier than (usually without a seek), or null. */
+  static @Nullable Instant minimumLowerBound(RocksDbStateBackend backend) {
+    byte[] floor = backend.indexFloor(HOLD_INDEX);
+    if (floor == null || (floor[0] == HOLD_INDEX && floor.length < 9)) {
+      return minimum(backend);
+    }
+    return floor[0] != HOLD_INDEX ? null : new Instant(StateKeys.sortableMillisAt(floor, 1));
+  }
+
   /** The earliest hold of any key in {@code backend}, or null if there is none. */
   static @Nullable Instant minimum(RocksDbStateBackend backend) {
     byte[] first = backend.firstKeyOfIndex(new byte[] {HOLD_INDEX}, new byte[] {(byte) (HOLD_INDEX + 1)});

@@ -104,6 +104,13 @@ class RocksDbTimerStoreTest {
     assertThat(timers.minimumHold(), is(new Instant(3)));
     assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)).timer().getTimestamp(), is(new Instant(7)));
     assertThat(timers.minimumHold(), is(new Instant(105)));
+    // A poll that finds nothing below 50 leaves the index's floor at 50; a timer set below it is
+    // still found, and the lower bound moves down with it.
+    assertThat(timers.pollDue(TimeDomain.PROCESSING_TIME, new Instant(50)), is(nullValue()));
+    assertThat(timers.earliestLowerBound(TimeDomain.PROCESSING_TIME), is(new Instant(50)));
+    timers.set(prefix(3, "p"), timer("p", 10, 10, TimeDomain.PROCESSING_TIME));
+    assertThat(timers.earliestLowerBound(TimeDomain.PROCESSING_TIME), is(new Instant(10)));
+    assertThat(timers.pollDue(TimeDomain.PROCESSING_TIME, new Instant(50)).timer().getTimerId(), is("p"));
     // A discarded bundle brings deleted timers back: they are found again.
     backend.commit();
     timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000));

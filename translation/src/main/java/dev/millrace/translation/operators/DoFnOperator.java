@@ -228,8 +228,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
   /** Timers of a stateful DoFn may read side inputs when they fire. */
   private long stateHold() {
-    Instant hold = keyedState == null ? null : keyedState.minimumHold();
-    return hold == null ? Watermarks.END : BeamTime.toWatermark(hold);
+    return keyedState == null ? Watermarks.END : keyedState.holdBack(Watermarks.END);
   }
 
   private long sideInputHold() {
@@ -309,11 +308,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     long watermark = Math.min(inputWatermark(0), sideInputHold());
     if (keyedState != null) {
       // Pending timers hold output back to their output timestamps until they fire.
-      Instant hold = keyedState.minimumHold();
-      if (hold != null) {
-        watermark = Math.min(watermark, BeamTime.toWatermark(hold));
-      }
-      keyedState.reportOutputWatermark(watermark);
+      watermark = keyedState.reportOutputWatermark(keyedState.holdBack(watermark));
     }
     return watermark;
   }

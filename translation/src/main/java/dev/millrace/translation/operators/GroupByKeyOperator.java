@@ -198,8 +198,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   @Override
   public long outputWatermark() {
     long watermark = minInputWatermark();
-    Instant hold = keys.minimumHold();
-    return keys.reportOutputWatermark(hold == null ? watermark : Math.min(watermark, BeamTime.toWatermark(hold)));
+    return keys.reportOutputWatermark(keys.holdBack(watermark));
   }
 
   @Override

@@ -10,15 +10,12 @@ import org.joda.time.Instant;
  */
 final class HoldIndex {
   private final TreeMap<Long, int[]> counts = new TreeMap<>();
-  private long modifications;
 
   void add(Instant hold) {
-    modifications++;
     counts.computeIfAbsent(hold.getMillis(), t -> new int[1])[0]++;
   }
 
   void remove(Instant hold) {
-    modifications++;
     long t = hold.getMillis();
     int[] count = counts.get(t);
     if (count == null) {
@@ -32,11 +29,6 @@ final class HoldIndex {
   /** The earliest hold, or null. */
   Instant minimum() {
     return counts.isEmpty() ? null : new Instant(counts.firstKey());
-  }
-
-  /** Changes with every add and remove. */
-  long modifications() {
-    return modifications;
   }
 
   boolean isEmpty() {

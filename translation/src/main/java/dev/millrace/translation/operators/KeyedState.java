@@ -50,9 +50,6 @@ final class KeyedState<K> implements AutoCloseable {
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant synchronizedTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
-  private Instant minimumHold;
-  private long nextProcessingTime = Operator.NO_PROCESSING_TIME;
-  private long cachedAt = -1;
   private final KeyTimers.Clocks clocks =
       new KeyTimers.Clocks() {
         @Override
@@ -205,37 +202,47 @@ final class KeyedState<K> implements AutoCloseable {
   }
 
   /**
-   * When the earliest processing-time timer falls due (the job's clock in ms), or {@link
-   * Operator#NO_PROCESSING_TIME}: a timer at t fires once the clock is past t.
+   * When the earliest processing-time timer may fall due (the job's clock in ms), or {@link
+   * Operator#NO_PROCESSING_TIME}: a timer at t fires once the clock is past t. It may be early (a
+   * RocksDB store answers from what it knows without a seek); a call then finds nothing due, and
+   * the answer after it is exact.
    */
   long nextProcessingTime() {
-    refresh();
-    return nextProcessingTime;
-  }
-
-  /** The earliest of the holds in state and the output timestamps of pending timers, or null. */
-  Instant minimumHold() {
-    refresh();
-    return minimumHold;
-  }
-
-  private void refresh() {
-    // Asked on every step, but the answers can only change after a write.
-    long modifications = store.modifications();
-    if (modifications != cachedAt) {
-      minimumHold = store.minimumHold();
-      Instant processing = earlier(
-          store.earliestTimer(TimeDomain.PROCESSING_TIME), store.earliestTimer(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
-      long at = processing == null ? Watermarks.END : BeamTime.toWatermark(processing);
-      // A timer at the end of time never fires.
-      nextProcessingTime = at == Watermarks.END ? Operator.NO_PROCESSING_TIME : at + 1;
-      cachedAt = modifications;
+    long at =
+        deadline(
+            store.earliestTimerLowerBound(TimeDomain.PROCESSING_TIME),
+            store.earliestTimerLowerBound(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
+    if (at <= processingClock.getAsLong()) {
+      // A bound that says "due" may only mean nothing was looked for above the last poll.
+      at =
+          deadline(
+              store.earliestTimer(TimeDomain.PROCESSING_TIME),
+              store.earliestTimer(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
     }
+    return at;
   }
 
-  private static Instant earlier(Instant a, Instant b) {
-    return a == null || (b != null && b.isBefore(a)) ? b : a;
+  private static long deadline(Instant processing, Instant synchronizedProcessing) {
+    Instant earliest = KeyedStateStore.earlier(processing, synchronizedProcessing);
+    long at = earliest == null ? Watermarks.END : BeamTime.toWatermark(earliest);
+    // A timer at the end of time never fires.
+    return at == Watermarks.END ? Operator.NO_PROCESSING_TIME : at + 1;
   }
+
+  /**
+   * {@code watermark} held back by the earliest of the holds in state and the output timestamps
+   * of pending timers. Asked on every step: the exact minimum is only looked up when a cheap
+   * lower bound of it is below {@code watermark}, which in a steady stream it rarely is.
+   */
+  long holdBack(long watermark) {
+    Instant bound = store.minimumHoldLowerBound();
+    if (bound == null || BeamTime.toWatermark(bound) >= watermark) {
+      return watermark;
+    }
+    Instant hold = store.minimumHold();
+    return hold == null ? watermark : Math.min(watermark, BeamTime.toWatermark(hold));
+  }
+
 
   /** Makes the bundle's state and timer writes durable for later bundles. */
   void commit() {

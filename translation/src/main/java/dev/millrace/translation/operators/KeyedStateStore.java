@@ -46,19 +46,27 @@ abstract class KeyedStateStore implements AutoCloseable {
   /** The earliest watermark hold of any key, or null. */
   abstract Instant minimumHold();
 
+  /** A time no hold is earlier than, cheap to ask; null when there is no hold. */
+  abstract Instant minimumHoldLowerBound();
+
+  /** A time no timer of {@code domain} is earlier than, cheap to ask; null when there is none. */
+  abstract Instant earliestTimerLowerBound(TimeDomain domain);
+
   /** Whether a key with this state and these timers holds nothing worth keeping its entry for. */
   abstract boolean holdsNothing(StateInternals state, KeyTimers timers);
 
   /** True when an entry only holds handles on data kept elsewhere (RocksDB), never the data. */
   abstract boolean entriesAreHandles();
 
-  /** Changes whenever timers or holds may have; answers above may be cached until it does. */
-  abstract long modifications();
 
   void commit() {}
 
   @Override
   public void close() {}
+
+  static Instant earlier(Instant a, Instant b) {
+    return a == null || (b != null && b.isBefore(a)) ? b : a;
+  }
 
   static KeyedStateStore create(StateBackendKind kind, Coder<? extends BoundedWindow> windowCoder) {
     return kind == StateBackendKind.ROCKSDB ? new RocksDb(windowCoder) : new Memory();
@@ -118,9 +126,13 @@ abstract class KeyedStateStore implements AutoCloseable {
     }
 
     @Override
-    long modifications() {
-      // Every timer set or removed moves a hold too.
-      return holds.modifications();
+    Instant minimumHoldLowerBound() {
+      return holds.minimum();
+    }
+
+    @Override
+    Instant earliestTimerLowerBound(TimeDomain domain) {
+      return timers.earliest(domain);
     }
   }
 
@@ -177,9 +189,7 @@ abstract class KeyedStateStore implements AutoCloseable {
 
     @Override
     Instant minimumHold() {
-      Instant timerHold = timers.minimumHold();
-      Instant stateHold = backend.minimumWatermarkHold();
-      return timerHold == null || (stateHold != null && stateHold.isBefore(timerHold)) ? stateHold : timerHold;
+      return earlier(timers.minimumHold(), backend.minimumWatermarkHold());
     }
 
     @Override
@@ -194,8 +204,13 @@ abstract class KeyedStateStore implements AutoCloseable {
     }
 
     @Override
-    long modifications() {
-      return backend.modifications();
+    Instant minimumHoldLowerBound() {
+      return earlier(timers.minimumHoldLowerBound(), backend.minimumWatermarkHoldLowerBound());
+    }
+
+    @Override
+    Instant earliestTimerLowerBound(TimeDomain domain) {
+      return timers.earliestLowerBound(domain);
     }
 
     @Override

@@ -253,8 +253,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
 
   /** Residual restrictions read their window's side inputs when they resume. */
   private long stateHold() {
-    Instant hold = keyedState.minimumHold();
-    return hold == null ? Watermarks.END : BeamTime.toWatermark(hold);
+    return keyedState.holdBack(Watermarks.END);
   }
 
   private long sideInputHold() {
@@ -410,8 +409,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
   @Override
   public long outputWatermark() {
     long watermark = Math.min(inputWatermark(0), sideInputHold());
-    Instant hold = keyedState.minimumHold();
-    return keyedState.reportOutputWatermark(hold == null ? watermark : Math.min(watermark, BeamTime.toWatermark(hold)));
+    return keyedState.reportOutputWatermark(keyedState.holdBack(watermark));
   }
 
   @Override
