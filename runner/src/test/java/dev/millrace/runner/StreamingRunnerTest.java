@@ -54,16 +54,7 @@ class StreamingRunnerTest {
 
   @AfterEach
   void noEngineThreadOutlivesItsJob() throws InterruptedException {
-    List<String> live = new ArrayList<>();
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (t.getName().startsWith("millrace-")) {
-        t.join(5_000);
-        if (t.isAlive()) {
-          live.add(t.getName());
-        }
-      }
-    }
-    assertThat(live, is(empty()));
+    assertThat(EngineThreads.live(), is(empty()));
   }
 
   static final class RecordCount extends DoFn<KV<Long, Long>, Void> {

@@ -36,17 +36,8 @@ final class ParDoTranslator implements TransformTranslator {
     PCollection<InputT> input = (PCollection<InputT>) Translations.mainInput(transform);
     DoFn<InputT, OutputT> fn = parDo.getFn();
 
-    List<TupleTag<?>> outputTags = new ArrayList<>();
-    outputTags.add(parDo.getMainOutputTag());
-    for (TupleTag<?> tag : parDo.getAdditionalOutputTags().getAll()) {
-      if (!outputTags.contains(tag)) {
-        outputTags.add(tag);
-      }
-    }
-    Map<TupleTag<?>, Coder<?>> outputCoders = new LinkedHashMap<>();
-    for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {
-      outputCoders.put(out.getKey(), out.getValue().getCoder());
-    }
+    List<TupleTag<?>> outputTags = Translations.outputTags(parDo.getMainOutputTag(), parDo.getAdditionalOutputTags());
+    Map<TupleTag<?>, Coder<?>> outputCoders = Translations.outputCoders(transform);
     List<PCollectionView<?>> sideInputs = new ArrayList<>(parDo.getSideInputs().values());
     DoFnSignature signature = DoFnSignatures.getSignature(fn.getClass());
     Coder<?> keyCoder = null;

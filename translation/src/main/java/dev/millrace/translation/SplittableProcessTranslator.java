@@ -49,17 +49,8 @@ final class SplittableProcessTranslator implements TransformTranslator {
             KvCoder.of(ByteArrayCoder.of(), KvCoder.of(processFn.getElementCoder(), processFn.getRestrictionCoder())),
             pairWindowing.getWindowFn().windowCoder());
 
-    List<TupleTag<?>> outputTags = new ArrayList<>();
-    outputTags.add(process.getMainOutputTag());
-    for (TupleTag<?> tag : process.getAdditionalOutputTags().getAll()) {
-      if (!outputTags.contains(tag)) {
-        outputTags.add(tag);
-      }
-    }
-    Map<TupleTag<?>, Coder<?>> outputCoders = new LinkedHashMap<>();
-    for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {
-      outputCoders.put(out.getKey(), out.getValue().getCoder());
-    }
+    List<TupleTag<?>> outputTags = Translations.outputTags(process.getMainOutputTag(), process.getAdditionalOutputTags());
+    Map<TupleTag<?>, Coder<?>> outputCoders = Translations.outputCoders(transform);
     SplittableProcessOperator.Spec<InputT, OutputT, RestrictionT> spec =
         new SplittableProcessOperator.Spec<>(
             process,

@@ -1,9 +1,14 @@
 package dev.millrace.translation;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 
 /** Small lookups every translator needs. */
 final class Translations {
@@ -24,5 +29,26 @@ final class Translations {
       throw new IllegalArgumentException(transform.getFullName() + " has " + inputs.size() + " main inputs, expected 1");
     }
     return inputs.values().iterator().next();
+  }
+
+  /** The main output tag first, then the additional ones, each once: output port i is tag i. */
+  static List<TupleTag<?>> outputTags(TupleTag<?> main, TupleTagList additional) {
+    List<TupleTag<?>> tags = new ArrayList<>();
+    tags.add(main);
+    for (TupleTag<?> tag : additional.getAll()) {
+      if (!tags.contains(tag)) {
+        tags.add(tag);
+      }
+    }
+    return tags;
+  }
+
+  /** Each output's coder, by its tag. */
+  static Map<TupleTag<?>, Coder<?>> outputCoders(AppliedPTransform<?, ?, ?> transform) {
+    Map<TupleTag<?>, Coder<?>> coders = new LinkedHashMap<>();
+    for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {
+      coders.put(out.getKey(), out.getValue().getCoder());
+    }
+    return coders;
   }
 }

@@ -7,7 +7,6 @@ import dev.millrace.translation.JobMetrics;
 import dev.millrace.translation.StateBackendKind;
 import java.io.Closeable;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.core.DoFnRunner;
@@ -22,7 +21,6 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.DoFnSchemaInformation;
-import org.apache.beam.sdk.transforms.reflect.DoFnInvoker;
 import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
@@ -45,7 +43,7 @@ import org.joda.time.Instant;
  * <p>The DoFn's own bundle starts with the first element or timer it gets, so engine bundles
  * that only carry a watermark cost the DoFn nothing.
  */
-public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
+public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<InputT, OutputT> {
 
   /** Everything that describes the step; shared, read-only, by all subtasks. */
   public record Spec<InputT, OutputT>(
@@ -69,21 +67,16 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   }
 
   private final Spec<InputT, OutputT> spec;
-  private final JobMetrics.BundleMetrics metrics;
   private DoFn<InputT, OutputT> fn;
-  private DoFnInvoker<InputT, OutputT> invoker;
-  private DoFnRunner<InputT, OutputT> runner;
-  private boolean runnerInBundle;
-  private SideInputGate<InputT> sideInputs;
-  private DoFnStepContext stepContext;
-  private KeyedState<Object> keyedState;
+  /** The same objects as the base class's, typed. */
+  private SideInputGate<InputT> gate;
+  private KeyedState<Object> keys;
   private TimerFiring<Object> timers;
   private CurrentKeyInternals<Object> currentKey;
 
   public DoFnOperator(Spec<InputT, OutputT> spec, JobMetrics.BundleMetrics metrics) {
-    super(1 + spec.sideInputs().size());
+    super(1 + spec.sideInputs().size(), metrics);
     this.spec = spec;
-    this.metrics = metrics;
   }
 
   @Override
@@ -94,10 +87,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     try (Closeable scope = metrics.enter()) {
       invoker = DoFnInvokers.tryInvokeSetupFor(fn, spec.options());
     }
-    Map<TupleTag<?>, Emitter> outputs = new HashMap<>();
-    for (int i = 0; i < spec.outputTags().size(); i++) {
-      outputs.put(spec.outputTags().get(i), context.output(i));
-    }
+    Map<TupleTag<?>, Emitter> outputs = emittersByTag(spec.outputTags(), context);
     DoFnRunners.OutputManager outputManager =
         new DoFnRunners.OutputManager() {
           @Override
@@ -113,7 +103,7 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     if (spec.sideInputs().isEmpty()) {
       reader = NullSideInputReader.empty();
     } else {
-      sideInputs =
+      gate =
           new SideInputGate<>(
               spec.sideInputs(),
               spec.stateBackend(),
@@ -122,18 +112,20 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
               element -> element.getWindows().iterator().next(),
               spec.windowingStrategy().getAllowedLateness(),
               this::stateHold);
-      reader = sideInputs.reader();
+      sideInputs = gate;
+      reader = gate.reader();
     }
     if (spec.isStateful()) {
       @SuppressWarnings("unchecked")
       Coder<Object> keyCoder = (Coder<Object>) spec.keyCoder();
-      keyedState =
+      keys =
           new KeyedState<>(
               keyCoder,
               KeyedStateStore.create(spec.stateBackend(), spec.windowingStrategy().getWindowFn().windowCoder()),
               context::currentProcessingTime);
+      keyedState = keys;
       currentKey = new CurrentKeyInternals<>();
-      timers = new TimerFiring<>(keyedState, context, false, (entry, due) -> fire(entry, due.get(0)));
+      timers = new TimerFiring<>(keys, context, false, (entry, due) -> fire(entry, due.get(0)));
     }
     stepContext = new DoFnStepContext(currentKey);
     List<TupleTag<?>> additional = new ArrayList<>(spec.outputTags());
@@ -175,24 +167,17 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
         timeSorted);
   }
 
-  private void ensureRunnerBundle() {
-    if (!runnerInBundle) {
-      runnerInBundle = true;
-      runner.startBundle();
-    }
-  }
-
   /** Runs one element, with the state and timers of its key when the DoFn is stateful. */
   private void process(WindowedValue<InputT> value) throws Exception {
     ensureRunnerBundle();
-    if (keyedState == null) {
+    if (keys == null) {
       runner.processElement(value);
       return;
     }
-    KeyedState.Entry<Object> entry = keyedState.entry(((KV<?, ?>) value.getValue()).getKey());
+    KeyedState.Entry<Object> entry = keys.entry(((KV<?, ?>) value.getValue()).getKey());
     currentKey.set(entry);
     runner.processElement(value);
-    keyedState.track(entry, false);
+    keys.track(entry, false);
   }
 
   private void fire(KeyedState.Entry<Object> entry, TimerData timer) {
@@ -226,19 +211,10 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     return Math.min(inputWatermark(0), sideInputHold());
   }
 
-  /** Timers of a stateful DoFn may read side inputs when they fire. */
-  private long stateHold() {
-    return keyedState == null ? Watermarks.END : keyedState.holdBack(Watermarks.END);
-  }
-
-  private long sideInputHold() {
-    return sideInputs == null ? Watermarks.END : sideInputs.hold();
-  }
-
   /** Fires what is due, earliest first, so a timer set while firing fires in order too. */
   private void fireTimers() throws Exception {
     long watermark = timerWatermark();
-    keyedState.advanceInputWatermark(BeamTime.toInstant(watermark));
+    keys.advanceInputWatermark(BeamTime.toInstant(watermark));
     try (Closeable scope = metrics.enter()) {
       timers.fire();
       if (watermark == Watermarks.END && !timers.isPending()) {
@@ -249,12 +225,12 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
 
   @Override
   public long nextProcessingTime() {
-    return keyedState == null ? NO_PROCESSING_TIME : keyedState.nextProcessingTime();
+    return keys == null ? NO_PROCESSING_TIME : keys.nextProcessingTime();
   }
 
   @Override
   public void onProcessingTime(long now) throws Exception {
-    keyedState.advanceProcessingTime(new Instant(now));
+    keys.advanceProcessingTime(new Instant(now));
     fireTimers();
   }
 
@@ -274,17 +250,17 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
     if (port == 0) {
       WindowedValue<InputT> value = (WindowedValue<InputT>) element;
       try (Closeable scope = metrics.enter()) {
-        if (sideInputs == null) {
+        if (gate == null) {
           process(value);
         } else {
           for (WindowedValue<InputT> single : value.explodeWindows()) {
-            sideInputs.offer(single, this::process);
+            gate.offer(single, this::process);
           }
         }
       }
     } else {
       try (Closeable scope = metrics.enter()) {
-        sideInputs.addSideElement(port - 1, (WindowedValue<?>) element, this::process);
+        gate.addSideElement(port - 1, (WindowedValue<?>) element, this::process);
       }
     }
   }
@@ -293,69 +269,14 @@ public final class DoFnOperator<InputT, OutputT> extends AbstractOperator {
   protected void onWatermark(int port, long watermark) throws Exception {
     if (port > 0) {
       try (Closeable scope = metrics.enter()) {
-        sideInputs.advanceSideWatermark(port - 1, watermark, this::process);
+        gate.advanceSideWatermark(port - 1, watermark, this::process);
       }
-    } else if (sideInputs != null) {
-      sideInputs.advanceMainWatermark(watermark);
+    } else if (gate != null) {
+      gate.advanceMainWatermark(watermark);
     }
-    if (keyedState != null) {
+    if (keys != null) {
       fireTimers();
     }
   }
 
-  @Override
-  public long outputWatermark() {
-    long watermark = Math.min(inputWatermark(0), sideInputHold());
-    if (keyedState != null) {
-      // Pending timers hold output back to their output timestamps until they fire.
-      watermark = keyedState.reportOutputWatermark(keyedState.holdBack(watermark));
-    }
-    return watermark;
-  }
-
-  @Override
-  public void startBundle() {
-    if (keyedState != null) {
-      keyedState.startBundle();
-    }
-  }
-
-  @Override
-  public void finishBundle() throws Exception {
-    if (runnerInBundle) {
-      runnerInBundle = false;
-      try (Closeable scope = metrics.enter()) {
-        runner.finishBundle();
-      }
-    }
-    if (keyedState != null) {
-      keyedState.commit();
-    }
-    metrics.commit();
-    try (Closeable scope = metrics.enter()) {
-      stepContext.bundleCommitted(new Instant(context.currentProcessingTime()));
-    }
-  }
-
-  @Override
-  public void close() throws Exception {
-    if (stepContext != null) {
-      stepContext.bundleAborted();
-    }
-    metrics.abort();
-    try {
-      if (invoker != null) {
-        try (Closeable scope = metrics.enter()) {
-          invoker.invokeTeardown();
-        }
-      }
-    } finally {
-      if (keyedState != null) {
-        keyedState.close();
-      }
-      if (sideInputs != null) {
-        sideInputs.close();
-      }
-    }
-  }
 }

@@ -62,7 +62,8 @@ import org.joda.time.Instant;
  * restriction is kept and processed to its end, an unbounded one dropped), so the operator's holds
  * go and its output watermark reaches the end.
  */
-public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> extends AbstractOperator {
+public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
+    extends DoFnRunnerOperator<KeyedWorkItem<byte[], KV<InputT, RestrictionT>>, OutputT> {
   static final int MAX_OUTPUTS = 10_000;
   static final Duration MAX_DURATION = Duration.standardSeconds(10);
 
@@ -82,22 +83,17 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
       StateBackendKind stateBackend) {}
 
   private final Spec<InputT, OutputT, RestrictionT> spec;
-  private final JobMetrics.BundleMetrics metrics;
-  private DoFnInvoker<KeyedWorkItem<byte[], KV<InputT, RestrictionT>>, OutputT> invoker;
-  private DoFnRunner<KeyedWorkItem<byte[], KV<InputT, RestrictionT>>, OutputT> runner;
-  private boolean runnerInBundle;
-  private KeyedState<byte[]> keyedState;
+  /** The same objects as the base class's, typed. */
+  private KeyedState<byte[]> keys;
   private TimerFiring<byte[]> timers;
-  private SideInputGate<KV<byte[], KV<InputT, RestrictionT>>> sideInputs;
-  private DoFnStepContext stepContext;
+  private SideInputGate<KV<byte[], KV<InputT, RestrictionT>>> gate;
   /** Of the same DoFn instance the ProcessFn runs, for trackers and truncation when draining. */
   private DoFnInvoker<InputT, OutputT> fnInvoker;
   private PipelineOptions options;
 
   public SplittableProcessOperator(Spec<InputT, OutputT, RestrictionT> spec, JobMetrics.BundleMetrics metrics) {
-    super(1 + spec.transform().getSideInputs().size());
+    super(1 + spec.transform().getSideInputs().size(), metrics);
     this.spec = spec;
-    this.metrics = metrics;
   }
 
   @Override
@@ -105,18 +101,16 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
   public void open(OperatorContext context) throws Exception {
     super.open(context);
     // The ProcessFn's timers and state are in the namespace of the pair's window.
-    keyedState =
+    keys =
         new KeyedState<>(
             ByteArrayCoder.of(),
             KeyedStateStore.create(spec.stateBackend(), spec.pairWindowCoder()),
             context::currentProcessingTime);
-    timers = new TimerFiring<>(keyedState, context, false, (entry, due) -> fire(entry, due.get(0)));
+    keyedState = keys;
+    timers = new TimerFiring<>(keys, context, false, (entry, due) -> fire(entry, due.get(0)));
     stepContext = new DoFnStepContext(null);
 
-    Map<TupleTag<?>, Emitter> outputs = new HashMap<>();
-    for (int i = 0; i < spec.outputTags().size(); i++) {
-      outputs.put(spec.outputTags().get(i), context.output(i));
-    }
+    Map<TupleTag<?>, Emitter> outputs = emittersByTag(spec.outputTags(), context);
     TupleTag<OutputT> mainTag = spec.transform().getMainOutputTag();
     OutputWindowedValue<OutputT> output =
         new OutputWindowedValue<>() {
@@ -140,7 +134,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
     List<PCollectionView<?>> views = spec.transform().getSideInputs();
     SideInputReader reader = NullSideInputReader.empty();
     if (!views.isEmpty()) {
-      sideInputs =
+      gate =
           new SideInputGate<>(
               views,
               spec.stateBackend(),
@@ -148,7 +142,8 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
               element -> element.getWindows().iterator().next(),
               spec.pairAllowedLateness(),
               this::stateHold);
-      reader = sideInputs.reader();
+      sideInputs = gate;
+      reader = gate.reader();
     }
 
     // DoFns are not thread-safe: every subtask works on its own deserialized copy.
@@ -200,16 +195,9 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
 
   private KeyedState.Entry<byte[]> entry(byte[] key) {
     try {
-      return keyedState.entry(key);
+      return keys.entry(key);
     } catch (Exception e) {
       throw new IllegalStateException("cannot encode a splittable DoFn's element key", e);
-    }
-  }
-
-  private void ensureRunnerBundle() {
-    if (!runnerInBundle) {
-      runnerInBundle = true;
-      runner.startBundle();
     }
   }
 
@@ -219,7 +207,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
     runner.processElement(
         WindowedValue.valueInGlobalWindow(
             KeyedWorkItems.elementsWorkItem(key, List.of(element.withValue(element.getValue().getValue())))));
-    keyedState.track(entry(key), false);
+    keys.track(entry(key), false);
   }
 
   private void fire(KeyedState.Entry<byte[]> entry, TimerData timer) {
@@ -238,30 +226,21 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
       if (port == 0) {
         WindowedValue<KV<byte[], KV<InputT, RestrictionT>>> value =
             (WindowedValue<KV<byte[], KV<InputT, RestrictionT>>>) element;
-        if (sideInputs == null) {
+        if (gate == null) {
           process(value);
         } else {
           for (WindowedValue<KV<byte[], KV<InputT, RestrictionT>>> single : value.explodeWindows()) {
-            sideInputs.offer(single, this::process);
+            gate.offer(single, this::process);
           }
         }
       } else {
-        sideInputs.addSideElement(port - 1, (WindowedValue<?>) element, this::process);
+        gate.addSideElement(port - 1, (WindowedValue<?>) element, this::process);
       }
     }
   }
 
-  /** Residual restrictions read their window's side inputs when they resume. */
-  private long stateHold() {
-    return keyedState.holdBack(Watermarks.END);
-  }
-
-  private long sideInputHold() {
-    return sideInputs == null ? Watermarks.END : sideInputs.hold();
-  }
-
   private void fireTimers() throws Exception {
-    keyedState.advanceInputWatermark(BeamTime.toInstant(Math.min(inputWatermark(0), sideInputHold())));
+    keys.advanceInputWatermark(BeamTime.toInstant(Math.min(inputWatermark(0), sideInputHold())));
     try (Closeable scope = metrics.enter()) {
       timers.fire();
     }
@@ -271,24 +250,24 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
   protected void onWatermark(int port, long watermark) throws Exception {
     if (port > 0) {
       try (Closeable scope = metrics.enter()) {
-        sideInputs.advanceSideWatermark(port - 1, watermark, this::process);
+        gate.advanceSideWatermark(port - 1, watermark, this::process);
       }
-    } else if (sideInputs != null) {
-      sideInputs.advanceMainWatermark(watermark);
+    } else if (gate != null) {
+      gate.advanceMainWatermark(watermark);
     }
     fireTimers();
   }
 
   @Override
   public long nextProcessingTime() {
-    long next = keyedState.nextProcessingTime();
+    long next = keys.nextProcessingTime();
     // Draining: every residual resumes now, whatever its delay.
     return context.isDraining() && next != NO_PROCESSING_TIME ? Long.MIN_VALUE : next;
   }
 
   @Override
   public void onProcessingTime(long now) throws Exception {
-    keyedState.advanceProcessingTime(context.isDraining() ? END_OF_TIME : new Instant(now));
+    keys.advanceProcessingTime(context.isDraining() ? END_OF_TIME : new Instant(now));
     fireTimers();
   }
 
@@ -327,7 +306,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
               namespace,
               StateTags.makeSystemTagInternal(StateTags.watermarkStateInternal("hold", TimestampCombiner.LATEST)))
           .clear();
-      keyedState.track(entry, false);
+      keys.track(entry, false);
       return false;
     }
     restrictionState.write(truncated.getTruncatedRestriction());
@@ -383,10 +362,10 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
     @Override
     public Object sideInput(String tagId) {
       PCollectionView<?> view = spec.transform().getSideInputMapping().get(tagId);
-      if (view == null || sideInputs == null) {
+      if (view == null || gate == null) {
         throw new IllegalArgumentException("no side input " + tagId);
       }
-      return sideInputs.reader().get(view, view.getWindowMappingFn().getSideInputWindow(window()));
+      return gate.reader().get(view, view.getWindowMappingFn().getSideInputWindow(window()));
     }
 
     @Override
@@ -405,52 +384,4 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT> exte
     fireTimers();
   }
 
-  /** Held back by residual restrictions' watermark holds and their resume timers. */
-  @Override
-  public long outputWatermark() {
-    long watermark = Math.min(inputWatermark(0), sideInputHold());
-    return keyedState.reportOutputWatermark(keyedState.holdBack(watermark));
-  }
-
-  @Override
-  public void startBundle() {
-    keyedState.startBundle();
-  }
-
-  @Override
-  public void finishBundle() throws Exception {
-    if (runnerInBundle) {
-      runnerInBundle = false;
-      try (Closeable scope = metrics.enter()) {
-        runner.finishBundle();
-      }
-    }
-    keyedState.commit();
-    metrics.commit();
-    try (Closeable scope = metrics.enter()) {
-      stepContext.bundleCommitted(new Instant(context.currentProcessingTime()));
-    }
-  }
-
-  @Override
-  public void close() throws Exception {
-    if (stepContext != null) {
-      stepContext.bundleAborted();
-    }
-    metrics.abort();
-    try {
-      if (invoker != null) {
-        try (Closeable scope = metrics.enter()) {
-          invoker.invokeTeardown();
-        }
-      }
-    } finally {
-      if (keyedState != null) {
-        keyedState.close();
-      }
-      if (sideInputs != null) {
-        sideInputs.close();
-      }
-    }
-  }
 }
