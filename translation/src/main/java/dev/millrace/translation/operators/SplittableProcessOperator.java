@@ -2,16 +2,13 @@ package dev.millrace.translation.operators;
 
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.OperatorContext;
-import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.JobMetrics;
 import dev.millrace.translation.StateBackendKind;
 import java.io.Closeable;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.DoFnRunners;
 import org.apache.beam.runners.core.KeyedWorkItem;
 import org.apache.beam.runners.core.KeyedWorkItems;
