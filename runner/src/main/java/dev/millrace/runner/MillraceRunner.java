@@ -36,6 +36,16 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
     TranslatedJob job =
         new PipelineTranslator(options, parallelism, options.isStreaming(), options.getStateBackend())
             .translate(pipeline);
+    return start(job, options);
+  }
+
+  /**
+   * Runs a translated job (from a Java pipeline or a portable one) on the engine, in this JVM,
+   * with {@code options}' bundle settings; returns as soon as it runs.
+   */
+  public static MillracePipelineResult start(TranslatedJob job, MillracePipelineOptions options) {
+    MetricsEnvironment.setMetricsSupported(true);
+    int parallelism = parallelism(options.getParallelism());
     if (LOG.isDebugEnabled()) {
       LOG.debug(
           "Plan of {} ({}, state in {}):\n{}",
@@ -51,13 +61,13 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             ExecutionSettings.defaults().batchSize(),
             ExecutionSettings.defaults().inboxCapacity(),
             parallelism,
-            job.usesTestStream() ? JobClock.manual(TranslatedJob.TEST_CLOCK_START) : JobClock.system());
+            job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system());
     String name = "job" + JOB_IDS.incrementAndGet();
     return new MillracePipelineResult(JobExecution.start(job.plan(), name, settings), job);
   }
 
   /** {@code --parallelism}: unset or -1 means every available core. */
-  static int parallelism(Integer option) {
+  public static int parallelism(Integer option) {
     if (option == null || option == -1) {
       return Runtime.getRuntime().availableProcessors();
     }

@@ -1,6 +1,9 @@
 package dev.millrace.translation;
 
 import java.io.Closeable;
+import java.util.List;
+import org.apache.beam.model.pipeline.v1.MetricsApi.MonitoringInfo;
+import org.apache.beam.runners.core.metrics.MonitoringInfoConstants;
 import org.apache.beam.runners.core.metrics.MetricsContainerImpl;
 import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
 import org.apache.beam.sdk.metrics.MetricResults;
@@ -19,6 +22,31 @@ public final class JobMetrics {
 
   public BundleMetrics forStep(String stepName) {
     return new BundleMetrics(stepName);
+  }
+
+  /**
+   * Adds what an SDK harness reported for one completed bundle: its user metrics, each labelled
+   * with the transform it belongs to.
+   */
+  public synchronized void updateFromMonitoringInfos(Iterable<MonitoringInfo> infos) {
+    for (MonitoringInfo info : infos) {
+      String step = info.getLabelsMap().get(MonitoringInfoConstants.Labels.PTRANSFORM);
+      if (step == null || info.getPayload().isEmpty()) {
+        continue; // not a metric of a transform (or no value): nothing a user asked for
+      }
+      List<MonitoringInfo> one = List.of(info);
+      attempted.getContainer(step).update(one);
+      committed.getContainer(step).update(one);
+    }
+  }
+
+  /** Committed and attempted metrics as the portability API carries them. */
+  public synchronized Iterable<MonitoringInfo> committedMonitoringInfos() {
+    return committed.getMonitoringInfos();
+  }
+
+  public synchronized Iterable<MonitoringInfo> attemptedMonitoringInfos() {
+    return attempted.getMonitoringInfos();
   }
 
   public synchronized MetricResults results() {

@@ -72,7 +72,8 @@ public final class PipelineTranslator {
     TranslationContext context =
         new TranslationContext(options, metrics, parallelism, KeyGroups.DEFAULT_MAX_KEY_GROUPS, stateBackend, streaming);
     pipeline.traverseTopologically(new Walk(pipeline, context, unsupported, streaming));
-    return new TranslatedJob(context.plan().build(), metrics, streaming, stateBackend, inputs.testStream);
+    return new TranslatedJob(
+        context.plan().build(), metrics, streaming, stateBackend, inputs.testStream ? TranslatedJob.TEST_CLOCK_START : null);
   }
 
   /** Whether a pipeline has unbounded PCollections, and whether a TestStream drives it. */

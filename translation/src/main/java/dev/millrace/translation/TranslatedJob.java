@@ -7,13 +7,20 @@ import dev.millrace.plan.Plan;
  *
  * @param streaming the job runs the streaming way (unbounded input or {@code --streaming=true})
  * @param stateBackend where its keyed state lives
- * @param usesTestStream a TestStream drives the job: it needs the manual clock, starting at
- *     {@link #TEST_CLOCK_START}
+ * @param testClockStart null, or a TestStream drives the job: it needs the manual clock, starting
+ *     at this time (ms)
  */
 public record TranslatedJob(
-    Plan plan, JobMetrics metrics, boolean streaming, StateBackendKind stateBackend, boolean usesTestStream) {
+    Plan plan, JobMetrics metrics, boolean streaming, StateBackendKind stateBackend, Long testClockStart) {
 
-  /** Where a TestStream's processing time starts, as Beam's DirectRunner starts it. */
+  /**
+   * Where a TestStream's processing time starts in a Java pipeline, as Beam's DirectRunner starts
+   * it: user code reads processing time from the runner there.
+   */
   public static final long TEST_CLOCK_START =
       org.apache.beam.sdk.transforms.windowing.BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
+
+  public boolean usesTestStream() {
+    return testClockStart != null;
+  }
 }

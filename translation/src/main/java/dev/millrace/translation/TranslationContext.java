@@ -30,7 +30,11 @@ public final class TranslationContext {
   private final Set<PCollection<?>> unwrappedKeyedWorkItems = new HashSet<>();
   private final Map<PCollection<?>, PortRef> sideInputSources = new HashMap<>();
 
-  TranslationContext(
+  /**
+   * A context for one job's translation; the classic and the portable translators each keep
+   * their own map from their PCollections to the ports that produce them.
+   */
+  public TranslationContext(
       PipelineOptions options,
       JobMetrics metrics,
       int parallelism,
@@ -80,6 +84,16 @@ public final class TranslationContext {
 
   PlanBuilder plan() {
     return plan;
+  }
+
+  /** Parallelism of the vertex that holds {@code port}. */
+  public int parallelismOf(PortRef port) {
+    return plan.parallelism(port.vertex());
+  }
+
+  /** The plan built so far. */
+  public dev.millrace.plan.Plan buildPlan() {
+    return plan.build();
   }
 
   /** The output port that produces {@code pc}. */

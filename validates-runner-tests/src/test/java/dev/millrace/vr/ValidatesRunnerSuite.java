@@ -79,6 +79,71 @@ public final class ValidatesRunnerSuite extends Suite {
   private static final String ONLY = System.getProperty("vr.only", "");
 
   /**
+   * Writes a line per finished test (outcome, seconds, name) to {@code -Dvr.progress=<file>} as
+   * the run goes: Surefire writes its report only once the whole suite has ended, which for a
+   * long mode, or one whose JVM dies, is too late to see where it stands.
+   */
+  @Override
+  public void run(org.junit.runner.notification.RunNotifier notifier) {
+    String progress = System.getProperty("vr.progress", "");
+    if (!progress.isEmpty()) {
+      notifier.addListener(new ProgressLog(new File(progress)));
+    }
+    super.run(notifier);
+  }
+
+  private static final class ProgressLog extends org.junit.runner.notification.RunListener {
+    private final File file;
+    private final java.util.Map<Description, Long> started = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Set<Description> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    ProgressLog(File file) {
+      this.file = file;
+      file.getParentFile().mkdirs();
+      file.delete();
+    }
+
+    @Override
+    public void testStarted(Description description) {
+      started.put(description, System.nanoTime());
+    }
+
+    @Override
+    public void testFailure(org.junit.runner.notification.Failure failure) {
+      failed.add(failure.getDescription());
+    }
+
+    @Override
+    public void testIgnored(Description description) {
+      write("SKIP 0.0 " + description.getClassName() + "#" + description.getMethodName());
+    }
+
+    @Override
+    public void testFinished(Description description) {
+      Long start = started.remove(description);
+      double seconds = start == null ? 0 : (System.nanoTime() - start) / 1e9;
+      write(
+          (failed.remove(description) ? "FAIL " : "PASS ")
+              + String.format(java.util.Locale.ROOT, "%.1f ", seconds)
+              + description.getClassName()
+              + "#"
+              + description.getMethodName());
+    }
+
+    private synchronized void write(String line) {
+      try {
+        java.nio.file.Files.writeString(
+            file.toPath(),
+            line + "\n",
+            java.nio.file.StandardOpenOption.CREATE,
+            java.nio.file.StandardOpenOption.APPEND);
+      } catch (java.io.IOException e) {
+        // Progress is a convenience; the Surefire report is the record.
+      }
+    }
+  }
+
+  /**
    * Keeps ValidatesRunner tests that no exclusion names (a category excludes its subtypes), and
    * records which exclusions matched something.
    */

@@ -22,7 +22,21 @@ public final class BeamTime {
   }
 
   public static long toWatermark(Instant instant) {
-    long millis = instant.getMillis();
+    return toWatermark(instant.getMillis());
+  }
+
+  /** A protobuf timestamp (as the Fn API reports watermarks) as an engine watermark. */
+  public static long fromProto(org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.Timestamp timestamp) {
+    long millis;
+    try {
+      millis = Math.addExact(Math.multiplyExact(timestamp.getSeconds(), 1000L), timestamp.getNanos() / 1_000_000);
+    } catch (ArithmeticException overflow) {
+      return timestamp.getSeconds() < 0 ? Watermarks.MIN : Watermarks.END;
+    }
+    return toWatermark(millis);
+  }
+
+  private static long toWatermark(long millis) {
     if (millis <= BEAM_MIN) {
       return Watermarks.MIN;
     }

@@ -124,6 +124,11 @@ final class KeyedState<K> implements AutoCloseable {
     inputWatermark = watermark;
   }
 
+  /** The input watermark as timers last saw it: what has expired so far. */
+  Instant inputWatermark() {
+    return inputWatermark;
+  }
+
   /** A bundle starts: synchronized processing time is the job's clock now, until the next one. */
   void startBundle() {
     synchronizedTime = new Instant(processingClock.getAsLong());

@@ -140,6 +140,15 @@ final class SideInputStore implements ReadyCheckingSideInputReader {
     return (T) result;
   }
 
+  /**
+   * The elements of view {@code index} in {@code window} as they arrived, for readers that build
+   * their own view (an SDK harness reading over the Fn API). The list is live: it is replaced or
+   * grows as more arrives.
+   */
+  List<Object> contents(int index, BoundedWindow window) {
+    return contents.get(index).getOrDefault(window, List.of());
+  }
+
   private static <K, V> Materializations.MultimapView<K, V> multimap(
       org.apache.beam.sdk.coders.Coder<K> keyCoder, Iterable<KV<K, V>> values) {
     return InMemoryMultimapSideInputView.fromIterable(keyCoder, values);

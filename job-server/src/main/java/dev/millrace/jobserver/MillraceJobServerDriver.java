@@ -1,0 +1,55 @@
+package dev.millrace.jobserver;
+
+import org.apache.beam.runners.jobsubmission.JobServerDriver;
+import org.apache.beam.sdk.fn.server.ServerFactory;
+import org.kohsuke.args4j.CmdLineException;
+import org.kohsuke.args4j.CmdLineParser;
+
+/**
+ * The Millrace job server: Beam's JobService on {@code --job-port} (8099), artifact staging on
+ * {@code --artifact-port} (8098) and a Java expansion service on {@code --expansion-port} (8097),
+ * bound to {@code --job-host} (localhost). Port 0 picks a free port, logged at start. Jobs run on
+ * the Millrace engine in this JVM; their user code runs in SDK harnesses over the Fn API.
+ */
+public final class MillraceJobServerDriver extends JobServerDriver {
+
+  private MillraceJobServerDriver(
+      MillraceServerConfiguration configuration, ServerFactory jobServerFactory, ServerFactory artifactServerFactory) {
+    super(
+        configuration,
+        jobServerFactory,
+        artifactServerFactory,
+        () -> new MillraceJobInvoker(configuration.allowedProcessCommands()));
+  }
+
+  public static void main(String[] args) {
+    MillraceJobServerDriver driver;
+    try {
+      driver = fromParams(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    driver.run();
+  }
+
+  /** Called by Beam's {@code TestPortableRunner} through reflection, and by {@link #main}. */
+  public static MillraceJobServerDriver fromParams(String[] args) {
+    MillraceServerConfiguration configuration = new MillraceServerConfiguration();
+    CmdLineParser parser = new CmdLineParser(configuration);
+    try {
+      parser.parseArgument(args);
+    } catch (CmdLineException e) {
+      java.io.StringWriter usage = new java.io.StringWriter();
+      parser.printUsage(usage, null);
+      throw new IllegalArgumentException(e.getMessage() + "\nUsage: millrace-job-server [options]\n" + usage, e);
+    }
+    return fromConfig(configuration);
+  }
+
+  public static MillraceJobServerDriver fromConfig(MillraceServerConfiguration configuration) {
+    return new MillraceJobServerDriver(
+        configuration, createJobServerFactory(configuration), createArtifactServerFactory(configuration));
+  }
+}

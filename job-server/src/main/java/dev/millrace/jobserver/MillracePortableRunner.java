@@ -1,0 +1,118 @@
+package dev.millrace.jobserver;
+
+import dev.millrace.runner.MillracePipelineOptions;
+import dev.millrace.runner.MillracePipelineResult;
+import dev.millrace.runner.MillraceRunner;
+import dev.millrace.translation.TranslatedJob;
+import dev.millrace.translation.UnsupportedFeaturesException;
+import dev.millrace.translation.portable.PortablePipelineTranslator;
+import java.util.List;
+import org.apache.beam.model.jobmanagement.v1.JobApi;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.runners.fnexecution.control.DefaultJobBundleFactory;
+import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
+import org.apache.beam.runners.jobsubmission.PortablePipelineResult;
+import org.apache.beam.runners.jobsubmission.PortablePipelineRunner;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricResults;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.joda.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one submitted pipeline: checks its environments, translates it, runs it on the engine and
+ * waits for the end (Beam's {@code JobInvocation} reports a job's end when this returns). The
+ * job's SDK harnesses are released when it ends, however it ends; an interrupt (the job was
+ * cancelled) cancels the engine's job.
+ */
+final class MillracePortableRunner implements PortablePipelineRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(MillracePortableRunner.class);
+
+  private final PipelineOptions options;
+  private final List<String> allowedProcessCommands;
+
+  MillracePortableRunner(PipelineOptions options, List<String> allowedProcessCommands) {
+    this.options = options;
+    this.allowedProcessCommands = allowedProcessCommands;
+  }
+
+  @Override
+  public PortablePipelineResult run(RunnerApi.Pipeline pipeline, JobInfo jobInfo) throws Exception {
+    List<String> environmentProblems = SdkEnvironments.problems(pipeline, allowedProcessCommands);
+    if (!environmentProblems.isEmpty()) {
+      throw new UnsupportedFeaturesException(environmentProblems);
+    }
+    MillracePipelineOptions millrace = options.as(MillracePipelineOptions.class);
+    int parallelism = MillraceRunner.parallelism(millrace.getParallelism());
+    try (DefaultJobBundleFactory bundles =
+        DefaultJobBundleFactory.create(jobInfo, SdkEnvironments.providers(options))) {
+      TranslatedJob job =
+          new PortablePipelineTranslator(options, parallelism, millrace.isStreaming(), millrace.getStateBackend())
+              .translate(pipeline, bundles);
+      MillracePipelineResult result = MillraceRunner.start(job, millrace);
+      LOG.info(
+          "Job {} running ({} job, keyed state in {}{})",
+          jobInfo.jobId(),
+          job.streaming() ? "streaming" : "batch",
+          job.stateBackend(),
+          job.usesTestStream() ? ", on TestStream's manual clock" : "");
+      PipelineResult.State state;
+      try {
+        state = result.waitUntilFinish();
+      } catch (RuntimeException failure) {
+        LOG.info("Job {} failed: {}", jobInfo.jobId(), String.valueOf(failure.getCause() != null ? failure.getCause() : failure));
+        throw failure;
+      }
+      if (state == null) {
+        // Interrupted: Beam's JobInvocation cancels a job by interrupting this thread.
+        boolean interrupted = Thread.interrupted();
+        result.cancel();
+        state = PipelineResult.State.CANCELLED;
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      LOG.info("Job {} ended {}", jobInfo.jobId(), state);
+      return new EndedJob(state, job);
+    }
+  }
+
+  /** A job that has ended, with its final metrics. */
+  private record EndedJob(State state, TranslatedJob job) implements PortablePipelineResult {
+    /**
+     * User metrics as attempted values only. A failed bundle fails the job, so what the harnesses
+     * attempted is what was committed; and Beam's Java client (2.62) adds the attempted and the
+     * committed lists together (apache/beam#32001), so sending both would double every counter.
+     */
+    @Override
+    public JobApi.MetricResults portableMetrics() {
+      return JobApi.MetricResults.newBuilder().addAllAttempted(job.metrics().attemptedMonitoringInfos()).build();
+    }
+
+    @Override
+    public State getState() {
+      return state;
+    }
+
+    @Override
+    public State cancel() {
+      return state;
+    }
+
+    @Override
+    public State waitUntilFinish(Duration duration) {
+      return state;
+    }
+
+    @Override
+    public State waitUntilFinish() {
+      return state;
+    }
+
+    @Override
+    public MetricResults metrics() {
+      return job.metrics().results();
+    }
+  }
+}

@@ -1,0 +1,22 @@
+package dev.millrace.jobserver;
+
+import java.util.Arrays;
+import java.util.List;
+import org.apache.beam.runners.jobsubmission.JobServerDriver;
+import org.kohsuke.args4j.Option;
+
+/** The job server's command line: Beam's ports and hosts, plus what PROCESS environments may run. */
+public class MillraceServerConfiguration extends JobServerDriver.ServerConfiguration {
+  @Option(
+      name = "--allowed-process-commands",
+      usage =
+          "Comma-separated commands that PROCESS environments may start on this machine (exact paths). "
+              + "A pipeline asking for any other command is rejected: without this list a submitted "
+              + "pipeline could run anything on the server. Empty (the default) allows none.")
+  private String allowedProcessCommands = "";
+
+  /** The commands a PROCESS environment may run, exactly as given at start. */
+  public List<String> allowedProcessCommands() {
+    return Arrays.stream(allowedProcessCommands.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+}

@@ -1,0 +1,80 @@
+package dev.millrace.jobserver;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.runners.fnexecution.environment.EmbeddedEnvironmentFactory;
+import org.apache.beam.runners.fnexecution.environment.EnvironmentFactory;
+import org.apache.beam.runners.fnexecution.environment.ExternalEnvironmentFactory;
+import org.apache.beam.runners.fnexecution.environment.ProcessEnvironmentFactory;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.util.construction.BeamUrns;
+import org.apache.beam.sdk.util.construction.Environments;
+import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBufferException;
+
+/**
+ * The SDK environments Millrace starts harnesses in: EMBEDDED (the Java harness in this JVM),
+ * PROCESS (a command on this machine, only one the server was started to allow), EXTERNAL (a
+ * worker pool the SDK runs, which is also how LOOPBACK reaches the submitting process). DOCKER
+ * needs a Docker engine; a pipeline asking for it is rejected before it starts.
+ */
+final class SdkEnvironments {
+  static final String DOCKER = BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.DOCKER);
+  static final String PROCESS = BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.PROCESS);
+  static final String EXTERNAL = BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.EXTERNAL);
+  static final String EMBEDDED = Environments.ENVIRONMENT_EMBEDDED;
+
+  private SdkEnvironments() {}
+
+  static Map<String, EnvironmentFactory.Provider> providers(PipelineOptions options) {
+    return Map.of(
+        PROCESS, new ProcessEnvironmentFactory.Provider(options),
+        EXTERNAL, new ExternalEnvironmentFactory.Provider(),
+        EMBEDDED, new EmbeddedEnvironmentFactory.Provider(options));
+  }
+
+  /** Why the environments {@code pipeline}'s transforms run in cannot be started; empty if all can. */
+  static List<String> problems(RunnerApi.Pipeline pipeline, List<String> allowedProcessCommands) {
+    List<String> problems = new ArrayList<>();
+    Map<String, RunnerApi.Environment> environments = pipeline.getComponents().getEnvironmentsMap();
+    java.util.Set<String> used = new java.util.TreeSet<>();
+    for (RunnerApi.PTransform transform : pipeline.getComponents().getTransformsMap().values()) {
+      if (!transform.getEnvironmentId().isEmpty()) {
+        used.add(transform.getEnvironmentId());
+      }
+    }
+    for (String id : used) {
+      RunnerApi.Environment environment = environments.get(id);
+      if (environment == null) {
+        problems.add("environment " + id + " is used by a transform but not defined in the pipeline");
+        continue;
+      }
+      String urn = environment.getUrn();
+      if (urn.equals(DOCKER)) {
+        problems.add(
+            "environment " + id + " is DOCKER, which needs a Docker engine; Millrace runs SDK harnesses as "
+                + "LOOPBACK/EXTERNAL (--environment_type=LOOPBACK, or EXTERNAL with a worker pool address), "
+                + "PROCESS (a command this server allows) or EMBEDDED (the Java harness in the server)");
+      } else if (urn.equals(PROCESS)) {
+        String command = processCommand(environment);
+        if (!allowedProcessCommands.contains(command)) {
+          problems.add(
+              "environment " + id + " is PROCESS with command '" + command + "', which this server does not allow"
+                  + " (start it with --allowed-process-commands=" + command + " to allow it)");
+        }
+      } else if (!urn.equals(EXTERNAL) && !urn.equals(EMBEDDED)) {
+        problems.add("environment " + id + " has type " + urn + ", which Millrace cannot start");
+      }
+    }
+    return problems;
+  }
+
+  private static String processCommand(RunnerApi.Environment environment) {
+    try {
+      return RunnerApi.ProcessPayload.parseFrom(environment.getPayload()).getCommand();
+    } catch (InvalidProtocolBufferException e) {
+      return "<unreadable PROCESS payload: " + e.getMessage() + ">";
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package dev.millrace.translation.operators;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.model.fnexecution.v1.BeamFnApi;
+import org.apache.beam.model.pipeline.v1.MetricsApi.MonitoringInfo;
+import org.apache.beam.runners.fnexecution.control.InstructionRequestHandler;
+import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
+
+/**
+ * The user metrics of a finished remote bundle. A harness reports them either as whole
+ * MonitoringInfos or, to save bytes, as payloads under short ids whose meaning (URN and labels) the
+ * runner asks for once per id; both arrive here as MonitoringInfos. System metrics (element
+ * counts, timings) are left out: only {@code beam:metric:user:} ones are what users asked for.
+ */
+final class StageMetrics {
+  private static final String USER_METRIC_PREFIX = "beam:metric:user:";
+  private static final long METADATA_TIMEOUT_SECONDS = 60;
+
+  private final InstructionRequestHandler harness;
+  /** What each short id of this harness means, payload left out. */
+  private final Map<String, MonitoringInfo> shortIds = new HashMap<>();
+  /** Instruction ids are per harness, which stages and jobs share. */
+  private static final java.util.concurrent.atomic.AtomicLong REQUESTS = new java.util.concurrent.atomic.AtomicLong();
+
+  StageMetrics(InstructionRequestHandler harness) {
+    this.harness = harness;
+  }
+
+  List<MonitoringInfo> userMetricsOf(BeamFnApi.ProcessBundleResponse response) throws Exception {
+    List<MonitoringInfo> user = new ArrayList<>();
+    if (response.getMonitoringInfosCount() > 0) {
+      for (MonitoringInfo info : response.getMonitoringInfosList()) {
+        if (info.getUrn().startsWith(USER_METRIC_PREFIX)) {
+          user.add(info);
+        }
+      }
+      return user;
+    }
+    learn(response.getMonitoringDataMap());
+    for (Map.Entry<String, ByteString> data : response.getMonitoringDataMap().entrySet()) {
+      MonitoringInfo meaning = shortIds.get(data.getKey());
+      if (meaning != null && meaning.getUrn().startsWith(USER_METRIC_PREFIX)) {
+        user.add(meaning.toBuilder().setPayload(data.getValue()).build());
+      }
+    }
+    return user;
+  }
+
+  /** Asks the harness what the short ids not seen before mean. */
+  private void learn(Map<String, ByteString> monitoringData) throws Exception {
+    List<String> unknown = new ArrayList<>();
+    for (String id : monitoringData.keySet()) {
+      if (!shortIds.containsKey(id)) {
+        unknown.add(id);
+      }
+    }
+    if (unknown.isEmpty()) {
+      return;
+    }
+    BeamFnApi.InstructionResponse response =
+        harness
+            .handle(
+                BeamFnApi.InstructionRequest.newBuilder()
+                    .setInstructionId("millrace-metrics-" + REQUESTS.incrementAndGet())
+                    .setMonitoringInfos(
+                        BeamFnApi.MonitoringInfosMetadataRequest.newBuilder().addAllMonitoringInfoId(unknown))
+                    .build())
+            .toCompletableFuture()
+            .get(METADATA_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    if (!response.getError().isEmpty()) {
+      throw new IllegalStateException("the SDK harness could not describe its metrics: " + response.getError());
+    }
+    shortIds.putAll(response.getMonitoringInfos().getMonitoringInfoMap());
+  }
+}

@@ -1,0 +1,131 @@
+package dev.millrace.translation.portable;
+
+import dev.millrace.plan.KeyGroups;
+import dev.millrace.translation.JobMetrics;
+import dev.millrace.translation.StateBackendKind;
+import dev.millrace.translation.TranslatedJob;
+import dev.millrace.translation.TranslationContext;
+import dev.millrace.translation.UnsupportedFeaturesException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.runners.fnexecution.control.JobBundleFactory;
+import org.apache.beam.runners.fnexecution.translation.PipelineTranslatorUtils;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.util.construction.PTransformTranslation;
+import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
+import org.apache.beam.sdk.util.construction.graph.GreedyPipelineFuser;
+import org.apache.beam.sdk.util.construction.graph.PipelineNode.PTransformNode;
+import org.apache.beam.sdk.util.construction.graph.ProtoOverrides;
+import org.apache.beam.sdk.util.construction.graph.QueryablePipeline;
+import org.apache.beam.sdk.util.construction.graph.SplittableParDoExpander;
+import org.apache.beam.sdk.util.construction.graph.TrivialNativeTransformExpander;
+
+/**
+ * Turns a portable pipeline (a {@link RunnerApi.Pipeline} from any SDK) into a Millrace plan: user
+ * code is fused into {@link ExecutableStage}s run by SDK harnesses, and the runner-side
+ * primitives between them become the same operators the Java runner uses. Every transform that
+ * cannot run is named in one error before anything starts.
+ */
+public final class PortablePipelineTranslator {
+  private static final Map<String, PortableTransformTranslator> TRANSLATORS =
+      Map.of(
+          PTransformTranslation.IMPULSE_TRANSFORM_URN, new ImpulseTranslator(),
+          PTransformTranslation.GROUP_BY_KEY_TRANSFORM_URN, new GroupByKeyTranslator(),
+          PTransformTranslation.FLATTEN_TRANSFORM_URN, new FlattenTranslator(),
+          PTransformTranslation.TEST_STREAM_TRANSFORM_URN, new TestStreamTranslator(),
+          ExecutableStage.URN, new ExecutableStageTranslator());
+
+  private final PipelineOptions options;
+  private final int parallelism;
+  private final boolean streamingRequested;
+  private final String stateBackendOption;
+
+  /**
+   * @param streamingRequested {@code --streaming}: run the streaming way even on bounded input
+   * @param stateBackendOption {@code --stateBackend}, or null for the default of the job's mode
+   */
+  public PortablePipelineTranslator(
+      PipelineOptions options, int parallelism, boolean streamingRequested, String stateBackendOption) {
+    this.options = options;
+    this.parallelism = parallelism;
+    this.streamingRequested = streamingRequested;
+    this.stateBackendOption = stateBackendOption;
+  }
+
+  /** The runner-side transform URNs Millrace translates itself (the fuser leaves them whole). */
+  public static Set<String> knownUrns() {
+    return TRANSLATORS.keySet();
+  }
+
+  /**
+   * Expands splittable DoFns into their sized steps, keeps composites Millrace runs whole from
+   * being fused apart, and fuses the rest into stages (unless the SDK fused already).
+   */
+  public static RunnerApi.Pipeline prepare(RunnerApi.Pipeline pipeline) {
+    RunnerApi.Pipeline expanded =
+        ProtoOverrides.updateTransform(
+            PTransformTranslation.PAR_DO_TRANSFORM_URN,
+            runnerImplementedTestStreams(pipeline),
+            SplittableParDoExpander.createSizedReplacement());
+    RunnerApi.Pipeline trimmed = TrivialNativeTransformExpander.forKnownUrns(expanded, knownUrns());
+    boolean fusedAlready =
+        trimmed.getComponents().getTransformsMap().values().stream()
+            .anyMatch(t -> ExecutableStage.URN.equals(t.getSpec().getUrn()));
+    return fusedAlready ? trimmed : GreedyPipelineFuser.fuse(trimmed).toPipeline();
+  }
+
+  /**
+   * The Java SDK gives TestStream an SDK environment, but the runner replays it: without one the
+   * fuser takes it for the runner-side root it is.
+   */
+  private static RunnerApi.Pipeline runnerImplementedTestStreams(RunnerApi.Pipeline pipeline) {
+    RunnerApi.Pipeline.Builder builder = pipeline.toBuilder();
+    for (Map.Entry<String, RunnerApi.PTransform> entry : pipeline.getComponents().getTransformsMap().entrySet()) {
+      if (entry.getValue().getSpec().getUrn().equals(PTransformTranslation.TEST_STREAM_TRANSFORM_URN)) {
+        builder.getComponentsBuilder().putTransforms(entry.getKey(), entry.getValue().toBuilder().setEnvironmentId("").build());
+      }
+    }
+    return builder.build();
+  }
+
+  /** Prepares, checks and translates {@code pipeline}; {@code bundles} runs its stages. */
+  public TranslatedJob translate(RunnerApi.Pipeline pipeline, JobBundleFactory bundles) throws Exception {
+    RunnerApi.Pipeline fused = prepare(pipeline);
+    // Asked of the pipeline as submitted: the expansion of splittable DoFns marks some of its own
+    // PCollections unbounded, whatever the input.
+    boolean streaming = streamingRequested || PipelineTranslatorUtils.hasUnboundedPCollections(pipeline);
+    StateBackendKind stateBackend = StateBackendKind.fromOption(stateBackendOption, streaming);
+    JobMetrics metrics = new JobMetrics();
+    TranslationContext plan =
+        new TranslationContext(options, metrics, parallelism, KeyGroups.DEFAULT_MAX_KEY_GROUPS, stateBackend, streaming);
+    PortableTranslationContext context = new PortableTranslationContext(plan, fused.getComponents(), bundles);
+    Iterable<PTransformNode> transforms =
+        QueryablePipeline.forTransforms(fused.getRootTransformIdsList(), fused.getComponents())
+            .getTopologicallyOrderedTransforms();
+    List<String> unsupported = new ArrayList<>();
+    for (PTransformNode transform : transforms) {
+      String urn = transform.getTransform().getSpec().getUrn();
+      PortableTransformTranslator translator = TRANSLATORS.get(urn);
+      if (translator == null) {
+        unsupported.add("transform " + transform.getTransform().getUniqueName() + " (URN " + urn + ")");
+      } else {
+        unsupported.addAll(translator.problems(transform, context));
+      }
+    }
+    if (!unsupported.isEmpty()) {
+      throw new UnsupportedFeaturesException(unsupported);
+    }
+    for (PTransformNode transform : transforms) {
+      TRANSLATORS.get(transform.getTransform().getSpec().getUrn()).translate(transform, context);
+    }
+    boolean testStream =
+        fused.getComponents().getTransformsMap().values().stream()
+            .anyMatch(t -> t.getSpec().getUrn().equals(PTransformTranslation.TEST_STREAM_TRANSFORM_URN));
+    // An SDK harness sets processing-time timers from its own wall clock, not the runner's; a
+    // TestStream's clock starting now keeps the two comparable.
+    return new TranslatedJob(plan.buildPlan(), metrics, streaming, stateBackend, testStream ? System.currentTimeMillis() : null);
+  }
+}

@@ -1,0 +1,124 @@
+package dev.millrace.vr;
+
+import dev.millrace.jobserver.MillraceJobServerDriver;
+import java.io.IOException;
+import org.apache.beam.runners.portability.PortableRunner;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.PipelineRunner;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PortablePipelineOptions;
+import org.apache.beam.sdk.testing.TestPipelineOptions;
+
+/**
+ * Runs a Java pipeline through the Millrace job server, as Beam's {@code TestPipeline} expects
+ * of a test runner: to its end, failing with the job's error. Unlike Beam's {@code
+ * TestPortableRunner} it keeps one job server for the whole JVM (jobs run side by side on it, as
+ * they would for users) and cancels a job still running after {@code --testTimeoutSeconds}, so
+ * one hanging test fails alone.
+ *
+ * <p>The job's error reaches the client only as text (the job API carries messages, not
+ * exceptions); an {@link AssertionError} of {@code PAssert} is raised again as one, so tests that
+ * expect a failed assertion see it.
+ */
+public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
+  static final long DEFAULT_TIMEOUT_SECONDS = 300;
+  private static final String EMBEDDED = "EMBEDDED";
+  private static final String ASSERTION_ERROR = AssertionError.class.getName() + ": ";
+
+  private static MillraceJobServerDriver server;
+  private static String endpoint;
+
+  private final PipelineOptions options;
+  private final long timeoutSeconds;
+
+  private TestMillracePortableRunner(PipelineOptions options) {
+    this.options = options;
+    Long timeout = options.as(TestPipelineOptions.class).getTestTimeoutSeconds();
+    this.timeoutSeconds = timeout == null ? DEFAULT_TIMEOUT_SECONDS : timeout;
+  }
+
+  public static TestMillracePortableRunner fromOptions(PipelineOptions options) {
+    return new TestMillracePortableRunner(options);
+  }
+
+  /** The JVM's job server, started on first use on free loopback ports and stopped at exit. */
+  static synchronized String endpoint() throws IOException {
+    if (server == null) {
+      MillraceJobServerDriver started =
+          MillraceJobServerDriver.fromParams(
+              new String[] {"--job-host=localhost", "--job-port=0", "--artifact-port=0", "--expansion-port=0"});
+      endpoint = started.start();
+      server = started;
+      Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "millrace-test-job-server-stop"));
+    }
+    return endpoint;
+  }
+
+  @Override
+  public PipelineResult run(Pipeline pipeline) {
+    PortablePipelineOptions portable = options.as(PortablePipelineOptions.class);
+    try {
+      portable.setJobEndpoint(endpoint());
+    } catch (IOException e) {
+      throw new IllegalStateException("could not start the Millrace job server", e);
+    }
+    portable.setRunner(PortableRunner.class);
+    if (portable.getFilesToStage() == null && EMBEDDED.equals(portable.getDefaultEnvironmentType())) {
+      // The embedded harness runs on this JVM's class path: staging it would copy every jar per job.
+      portable.setFilesToStage(java.util.List.of());
+    }
+    PipelineResult result = PortableRunner.fromOptions(portable).run(pipeline);
+    PipelineResult.State state;
+    try {
+      state = awaitEnd(result);
+    } catch (RuntimeException failure) {
+      throw asTestFailure(failure);
+    }
+    if (state == null) {
+      try {
+        result.cancel();
+      } catch (IOException e) {
+        // The job is being given up on either way; the timeout below is the failure to report.
+      }
+      throw new IllegalStateException(
+          "pipeline did not finish within " + timeoutSeconds + " s (--testTimeoutSeconds); cancelled it");
+    }
+    if (state != PipelineResult.State.DONE) {
+      throw new IllegalStateException("pipeline ended " + state);
+    }
+    return result;
+  }
+
+  /**
+   * Waits for the job's end by asking its state often: Beam's client polls every 3 s, which
+   * would add seconds to every test. Returns null when the timeout passed first.
+   */
+  private PipelineResult.State awaitEnd(PipelineResult result) {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    while (!result.getState().isTerminal()) {
+      if (System.nanoTime() > deadline) {
+        return null;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the job", e);
+      }
+    }
+    // Ended: this returns at once, with the job's error raised if it failed, and reads its metrics.
+    return result.waitUntilFinish();
+  }
+
+  private static RuntimeException asTestFailure(RuntimeException failure) {
+    String message = failure.getMessage() == null ? "" : failure.getMessage();
+    int assertion = message.indexOf(ASSERTION_ERROR);
+    if (assertion >= 0) {
+      AssertionError error = new AssertionError(message.substring(assertion + ASSERTION_ERROR.length()));
+      error.addSuppressed(failure);
+      throw error;
+    }
+    return new Pipeline.PipelineExecutionException(failure);
+  }
+}
