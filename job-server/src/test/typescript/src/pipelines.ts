@@ -2,22 +2,17 @@
 // results, one JSON line per element, to a file the test reads back: the harness that runs the
 // user code (LOOPBACK, EXTERNAL or PROCESS) is on the test's machine, so a file is the one sink
 // every environment shares.
-import * as fs from "fs";
 import Long from "long";
 import * as beam from "apache-beam";
-import { requireForSerialization } from "apache-beam/serialization";
 import { sum, max } from "apache-beam/transforms/combiners";
 import { countPerElement } from "apache-beam/transforms/group_and_combine";
 import { fixedWindows } from "apache-beam/transforms/windowings";
+import { appendLine } from "./sink";
 
-// Workers import these so the closures below can be rebuilt there (see process_worker.ts).
-requireForSerialization("fs");
-requireForSerialization("long");
-
-/** Appends each element to `path` as one JSON line; the bundles of several workers may interleave. */
+/** Writes each element to `path` (see sink.ts). */
 function writeTo(path: string) {
   return (element: unknown) => {
-    fs.appendFileSync(path, JSON.stringify(element) + "\n");
+    appendLine(path, element);
   };
 }
 
@@ -62,12 +57,13 @@ function windowedGroupByKey(root: beam.Root, output: string) {
 
 /** Each main-input number plus a singleton side input: `{n, plus}`. */
 function sideInput(root: beam.Root, output: string) {
-  const offset = root.apply(beam.create([100]));
+  const offset = root.apply(beam.withName("offset", beam.create([100])));
   root
-    .apply(beam.create([1, 2, 3]))
-    .map((n: number, context: { offset: any }) => ({ n, plus: n + context.offset.lookup() }), {
-      offset: beam.singletonSideInput(offset),
-    })
+    .apply(beam.withName("numbers", beam.create([1, 2, 3])))
+    .map(
+      beam.withName("addOffset", (n: number, context: { offset: any }) => ({ n, plus: n + context.offset.lookup() })),
+      { offset: beam.singletonSideInput(offset) }
+    )
     .map(writeTo(output));
 }
 
@@ -105,12 +101,25 @@ function userMetrics(root: beam.Root, output: string) {
   root
     .apply(beam.create(["a", "bb", "ccc", "dddd"]))
     .map(
-      (word: string, context: { counted: any; sizes: any }) => {
+      beam.withName("measure", (word: string, context: { counted: any; sizes: any }) => {
         context.counted.increment(1);
         context.sizes.update(word.length);
         return word;
-      },
+      }),
       { counted: beam.counter("counted"), sizes: beam.distribution("sizes") }
+    )
+    .map(writeTo(output));
+}
+
+/** Sleeps in every element, about 10 s in all: a job to disconnect from while it runs. */
+function slow(root: beam.Root, output: string) {
+  root
+    .apply(beam.create(Array.from({ length: 200 }, (_, i) => i)))
+    .map(
+      beam.withName("sleep", (n: number) => {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        return n;
+      })
     )
     .map(writeTo(output));
 }
@@ -122,4 +131,5 @@ export const PIPELINES: { [name: string]: (root: beam.Root, output: string) => v
   combinePerKey,
   failingDoFn,
   userMetrics,
+  slow,
 };

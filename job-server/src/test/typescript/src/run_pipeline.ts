@@ -2,6 +2,7 @@
 // final state and user metrics. Usage:
 //   node dist/run_pipeline.js --endpoint=HOST:PORT --pipeline=NAME --output=FILE
 //       --environment=LOOPBACK | EXTERNAL --worker_pool=HOST:PORT | PROCESS --command=PATH
+//       [--job_name=NAME]
 import * as beam from "apache-beam";
 import { PortableRunner } from "apache-beam/runners/portable_runner/runner";
 import { JobState_Enum } from "apache-beam/proto/beam_job_api";
@@ -26,8 +27,8 @@ function flags(): { [name: string]: string } {
  * also makes it EXTERNAL (a worker pool already running) or PROCESS (a command the server runs).
  */
 class EnvironmentRunner extends PortableRunner {
-  constructor(endpoint: string, private readonly environment: (env: any) => any) {
-    super({ jobEndpoint: endpoint });
+  constructor(endpoint: string, jobName: string, private readonly environment: (env: any) => any) {
+    super({ jobEndpoint: endpoint, jobName });
   }
 
   async runPipeline(pipeline: runnerApi.Pipeline, options?: any) {
@@ -58,13 +59,13 @@ async function main() {
   let runner: PortableRunner;
   switch (args.environment) {
     case "LOOPBACK":
-      runner = new PortableRunner({ jobEndpoint: args.endpoint, environmentType: "LOOPBACK" });
+      runner = new PortableRunner({ jobEndpoint: args.endpoint, environmentType: "LOOPBACK", jobName: args.job_name });
       break;
     case "EXTERNAL":
-      runner = new EnvironmentRunner(args.endpoint, (env) => asExternalEnvironment(env, args.worker_pool));
+      runner = new EnvironmentRunner(args.endpoint, args.job_name, (env) => asExternalEnvironment(env, args.worker_pool));
       break;
     case "PROCESS":
-      runner = new EnvironmentRunner(args.endpoint, (env) => processEnvironment(env, args.command));
+      runner = new EnvironmentRunner(args.endpoint, args.job_name, (env) => processEnvironment(env, args.command));
       break;
     default:
       throw new Error("unknown environment " + args.environment);

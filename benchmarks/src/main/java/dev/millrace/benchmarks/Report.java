@@ -117,6 +117,7 @@ final class Report {
       {"millrace ÷ flink-batch", "millrace", "flink-batch", "x"},
       {"millrace-rocksdb ÷ flink-streaming-rocksdb", "millrace-rocksdb", "flink-streaming-rocksdb", "x"},
       {"millrace-streaming ÷ flink-streaming-rocksdb", "millrace-streaming", "flink-streaming-rocksdb", "x"},
+      {"millrace-portable ÷ millrace", "millrace-portable", "millrace", "%"},
       {"millrace ÷ direct", "millrace", "direct", "x"},
       {"millrace ÷ plain-java", "millrace", Runners.PLAIN, "%"},
     };

@@ -9,7 +9,8 @@ public final class Runners {
   /** Plain Java: the same query logic without Beam, the physical-limit column. */
   public static final String PLAIN = "plain-java";
 
-  public static final List<String> BEAM = List.of("millrace", "millrace-rocksdb", "millrace-streaming", "direct");
+  public static final List<String> BEAM =
+      List.of("millrace", "millrace-portable", "millrace-rocksdb", "millrace-streaming", "direct");
 
   /** Runners whose jobs need Flink's own class path (see {@code flink-classpath/pom.xml}). */
   public static final List<String> FLINK = List.of("flink-batch", "flink-streaming-rocksdb");
@@ -49,6 +50,10 @@ public final class Runners {
         // The streaming code path throughout (ReduceFnRunner per key, no lifted combines, no
         // grouping once at the end), with its default state backend, RocksDB.
         return PipelineOptionsFactory.fromArgs("--runner=MillraceRunner", "--streaming=true").create();
+      case "millrace-portable":
+        // The same engine, the pipeline submitted to a Millrace job server in this JVM and its user
+        // code run by the embedded Java SDK harness: what the Fn API costs.
+        return PortableJobServer.options();
       case "direct":
         // As users get it: DirectRunner's immutability and encodability checks stay on.
         return PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create();

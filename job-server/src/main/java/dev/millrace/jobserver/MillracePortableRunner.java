@@ -45,8 +45,8 @@ final class MillracePortableRunner implements PortablePipelineRunner {
     }
     MillracePipelineOptions millrace = options.as(MillracePipelineOptions.class);
     int parallelism = MillraceRunner.parallelism(millrace.getParallelism());
-    try (DefaultJobBundleFactory bundles =
-        DefaultJobBundleFactory.create(jobInfo, SdkEnvironments.providers(options))) {
+    try (JobHarnesses bundles =
+        new JobHarnesses(DefaultJobBundleFactory.create(jobInfo, SdkEnvironments.providers(options)))) {
       TranslatedJob job =
           new PortablePipelineTranslator(options, parallelism, millrace.isStreaming(), millrace.getStateBackend())
               .translate(pipeline, bundles);
@@ -81,13 +81,16 @@ final class MillracePortableRunner implements PortablePipelineRunner {
   /** A job that has ended, with its final metrics. */
   private record EndedJob(State state, TranslatedJob job) implements PortablePipelineResult {
     /**
-     * User metrics as attempted values only. A failed bundle fails the job, so what the harnesses
-     * attempted is what was committed; and Beam's Java client (2.62) adds the attempted and the
-     * committed lists together (apache/beam#32001), so sending both would double every counter.
+     * User metrics, attempted and committed: a failed bundle fails the job, so both hold the same
+     * values once it has ended. (Beam's Java client lists both as results of their own,
+     * apache/beam#32001; the TypeScript client reads the committed ones.)
      */
     @Override
     public JobApi.MetricResults portableMetrics() {
-      return JobApi.MetricResults.newBuilder().addAllAttempted(job.metrics().attemptedMonitoringInfos()).build();
+      return JobApi.MetricResults.newBuilder()
+          .addAllAttempted(job.metrics().attemptedMonitoringInfos())
+          .addAllCommitted(job.metrics().committedMonitoringInfos())
+          .build();
     }
 
     @Override

@@ -13,18 +13,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.beam.model.jobmanagement.v1.JobApi;
-import org.apache.beam.model.jobmanagement.v1.JobServiceGrpc;
-import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.ManagedChannel;
-import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.ManagedChannelBuilder;
+import org.apache.beam.model.jobmanagement.v1.JobApi.JobState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -157,7 +155,9 @@ class TypeScriptSdkTest {
   void failingDoFnFailsTheJobWithItsMessage(String environment) throws Exception {
     Run run = run("failingDoFn", environment);
     assertThat(run.state, is("FAILED"));
-    assertThat(jobMessages(run.jobId), containsString("millrace-e2e: the DoFn refuses element 2"));
+    try (JobServiceClient jobs = new JobServiceClient(endpoint)) {
+      assertThat(jobs.messages(run.jobId), containsString("millrace-e2e: the DoFn refuses element 2"));
+    }
   }
 
   @ParameterizedTest(name = "{0}")
@@ -171,24 +171,80 @@ class TypeScriptSdkTest {
     assertThat(run.result.get("distributions"), equalTo(Map.of("sizes", 2.5)));
   }
 
+  @Test
+  void severalJobsRunAtOnce() throws Exception {
+    List<Process> running = new ArrayList<>();
+    List<String> pipelines = List.of("wordCount", "sideInput", "combinePerKey");
+    List<String> environments = List.of("LOOPBACK", "EXTERNAL", "PROCESS");
+    for (int i = 0; i < pipelines.size(); i++) {
+      running.add(start(pipelines.get(i), environments.get(i), "together-" + i));
+    }
+    List<Integer> lines = new ArrayList<>();
+    for (int i = 0; i < pipelines.size(); i++) {
+      Run run = finish(running.get(i), pipelines.get(i), environments.get(i));
+      assertThat(pipelines.get(i) + " in " + environments.get(i), run.state, is("DONE"));
+      lines.add(run.lines.size());
+    }
+    assertThat(lines, equalTo(List.of(6, 3, 3)));
+  }
+
+  @Test
+  void aClientThatGoesAwayFailsItsJobAndNothingElse() throws Exception {
+    String jobName = "goes-away-" + UUID.randomUUID();
+    Process client = start("slow", "LOOPBACK", jobName);
+    try (JobServiceClient jobs = new JobServiceClient(endpoint)) {
+      String jobId = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (System.nanoTime() < deadline
+          && (jobId == null || jobs.state(jobId) != JobState.Enum.RUNNING)) {
+        Thread.sleep(50);
+        jobId = jobId == null ? jobs.jobIdNamed(jobName) : jobId;
+      }
+      assertThat("the job started", jobId != null, is(true));
+      // The LOOPBACK harness lives in the client: killing it takes the harness with it.
+      client.destroyForcibly().waitFor();
+      assertThat(jobs.awaitEnd(jobId, 90), is(JobState.Enum.FAILED));
+    } finally {
+      client.destroyForcibly();
+    }
+    assertThat("a job after it", run("wordCount", "LOOPBACK").state, is("DONE"));
+  }
+
   /** What a finished pipeline left: its job's state and id, what node printed, the output file. */
   private record Run(String state, String jobId, Map<String, Object> result, List<String> lines) {}
 
   private Run run(String pipeline, String environment) throws Exception {
-    Path output = outputs.resolve(pipeline + "-" + environment + ".jsonl");
+    return finish(start(pipeline, environment, pipeline + "-" + environment), pipeline, environment);
+  }
+
+  private Path outputOf(String pipeline, String environment) {
+    return outputs.resolve(pipeline + "-" + environment + ".jsonl");
+  }
+
+  private Path logOf(String pipeline, String environment) {
+    return outputs.resolve(pipeline + "-" + environment + ".log");
+  }
+
+  /** Starts node submitting {@code pipeline} in {@code environment}. */
+  private Process start(String pipeline, String environment, String jobName) throws IOException {
     List<String> command = new ArrayList<>();
     command.add("dist/run_pipeline.js");
     command.add("--endpoint=" + endpoint);
     command.add("--pipeline=" + pipeline);
-    command.add("--output=" + output);
+    command.add("--output=" + outputOf(pipeline, environment));
     command.add("--environment=" + environment);
+    command.add("--job_name=" + jobName);
     if (environment.equals("EXTERNAL")) {
       command.add("--worker_pool=" + workerPoolAddress);
     } else if (environment.equals("PROCESS")) {
       command.add("--command=" + processCommand);
     }
-    Path log = outputs.resolve(pipeline + "-" + environment + ".log");
-    Process process = node(command.toArray(new String[0])).redirectOutput(log.toFile()).start();
+    return node(command.toArray(new String[0])).redirectOutput(logOf(pipeline, environment).toFile()).start();
+  }
+
+  /** Waits for node to finish; what it printed last is the job's result. */
+  private Run finish(Process process, String pipeline, String environment) throws Exception {
+    Path log = logOf(pipeline, environment);
     try {
       if (!process.waitFor(NODE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
         throw new AssertionError("node did not finish " + pipeline + " in " + NODE_TIMEOUT_SECONDS + " s:\n" + Files.readString(log));
@@ -203,29 +259,9 @@ class TypeScriptSdkTest {
     }
     @SuppressWarnings("unchecked")
     Map<String, Object> result = new ObjectMapper().readValue(last, Map.class);
+    Path output = outputOf(pipeline, environment);
     List<String> lines = Files.exists(output) ? Files.readAllLines(output) : List.of();
     return new Run((String) result.get("state"), (String) result.get("jobId"), result, lines);
-  }
-
-  /** Everything the job server says about a job on its message stream, as one text. */
-  private String jobMessages(String jobId) {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().build();
-    try {
-      StringBuilder text = new StringBuilder();
-      Iterator<JobApi.JobMessagesResponse> messages =
-          JobServiceGrpc.newBlockingStub(channel)
-              .withDeadlineAfter(30, TimeUnit.SECONDS)
-              .getMessageStream(JobApi.JobMessagesRequest.newBuilder().setJobId(jobId).build());
-      while (messages.hasNext()) {
-        JobApi.JobMessagesResponse message = messages.next();
-        if (message.hasMessageResponse()) {
-          text.append(message.getMessageResponse().getMessageText()).append('\n');
-        }
-      }
-      return text.toString();
-    } finally {
-      channel.shutdownNow();
-    }
   }
 
   private ProcessBuilder node(String... arguments) throws IOException {

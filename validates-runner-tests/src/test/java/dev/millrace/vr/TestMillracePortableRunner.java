@@ -76,6 +76,7 @@ public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
       throw asTestFailure(failure);
     }
     if (state == null) {
+      dumpThreads();
       try {
         result.cancel();
       } catch (IOException e) {
@@ -87,7 +88,31 @@ public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("pipeline ended " + state);
     }
-    return result;
+    return new EndedJob(result, PortableJobMetrics.of(portable.getJobEndpoint(), portable.getJobName()));
+  }
+
+  /** A job that ended DONE, with its metrics as the job server reported them. */
+  private record EndedJob(PipelineResult result, org.apache.beam.sdk.metrics.MetricResults metrics)
+      implements PipelineResult {
+    @Override
+    public State getState() {
+      return result.getState();
+    }
+
+    @Override
+    public State cancel() throws IOException {
+      return result.cancel();
+    }
+
+    @Override
+    public State waitUntilFinish(org.joda.time.Duration duration) {
+      return result.waitUntilFinish(duration);
+    }
+
+    @Override
+    public State waitUntilFinish() {
+      return result.waitUntilFinish();
+    }
   }
 
   /**
@@ -109,6 +134,18 @@ public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
     }
     // Ended: this returns at once, with the job's error raised if it failed, and reads its metrics.
     return result.waitUntilFinish();
+  }
+
+  /** What every thread was doing when a pipeline timed out: the evidence for whoever looks at the hang. */
+  private void dumpThreads() {
+    StringBuilder dump = new StringBuilder("Threads when the pipeline timed out after " + timeoutSeconds + " s:\n");
+    for (java.util.Map.Entry<Thread, StackTraceElement[]> thread : Thread.getAllStackTraces().entrySet()) {
+      dump.append('"').append(thread.getKey().getName()).append("\" ").append(thread.getKey().getState()).append('\n');
+      for (StackTraceElement frame : thread.getValue()) {
+        dump.append("    at ").append(frame).append('\n');
+      }
+    }
+    System.err.println(dump);
   }
 
   private static RuntimeException asTestFailure(RuntimeException failure) {

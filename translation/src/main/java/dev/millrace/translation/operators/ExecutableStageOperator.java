@@ -180,7 +180,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
               spec.mainInputCoder(),
               element -> element.getWindows().iterator().next(),
               spec.mainWindowing().getAllowedLateness(),
-              this::stateHold);
+              this::pendingWorkHold);
       StateRequestHandler sideInputReads =
           StateRequestHandlers.forSideInputHandlerFactory(
               stageBundles.getProcessBundleDescriptor().getSideInputSpecs(),
@@ -408,9 +408,18 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     return sideInputs == null ? watermark : Math.min(watermark, sideInputs.hold());
   }
 
-  /** What the stage's pending timers will still emit at the earliest; END if none. */
-  private long stateHold() {
-    return keys == null ? Watermarks.END : keys.holdBack(Watermarks.END);
+  /**
+   * What the stage's pending timers and residuals will still emit at the earliest; END if none.
+   * Residuals run again without waiting at the side-input gate, so their side windows must stay.
+   */
+  private long pendingWorkHold() {
+    long hold = residuals.hold();
+    if (keys == null) {
+      return hold;
+    }
+    synchronized (lock) {
+      return Math.min(hold, keys.holdBack(Watermarks.END));
+    }
   }
 
   /**
@@ -692,7 +701,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     RemoteBundle closing = bundle;
     bundle = null;
     mainReceiver = null;
-    closing.close();
+    RemoteBundles.close(closing);
     emitReceived();
     List<BeamFnApi.ProcessBundleResponse> responses;
     synchronized (completed) {
@@ -711,7 +720,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
         RemoteBundle open = bundle;
         bundle = null;
         try {
-          open.close();
+          RemoteBundles.close(open);
         } catch (Exception e) {
           // The job is failing already; the harness's view of this bundle no longer matters.
         }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.model.fnexecution.v1.BeamFnApi;
 import org.apache.beam.model.pipeline.v1.MetricsApi.MonitoringInfo;
+import org.apache.beam.runners.core.metrics.MonitoringInfoConstants;
 import org.apache.beam.runners.fnexecution.control.InstructionRequestHandler;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
 
@@ -19,6 +20,7 @@ import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
 final class StageMetrics {
   private static final String USER_METRIC_PREFIX = "beam:metric:user:";
   private static final long METADATA_TIMEOUT_SECONDS = 60;
+  private static final String TYPESCRIPT_TRANSFORM_LABEL = "TRANSFORM";
 
   private final InstructionRequestHandler harness;
   /** What each short id of this harness means, payload left out. */
@@ -35,7 +37,7 @@ final class StageMetrics {
     if (response.getMonitoringInfosCount() > 0) {
       for (MonitoringInfo info : response.getMonitoringInfosList()) {
         if (info.getUrn().startsWith(USER_METRIC_PREFIX)) {
-          user.add(info);
+          user.add(withTransformLabel(info));
         }
       }
       return user;
@@ -44,10 +46,25 @@ final class StageMetrics {
     for (Map.Entry<String, ByteString> data : response.getMonitoringDataMap().entrySet()) {
       MonitoringInfo meaning = shortIds.get(data.getKey());
       if (meaning != null && meaning.getUrn().startsWith(USER_METRIC_PREFIX)) {
-        user.add(meaning.toBuilder().setPayload(data.getValue()).build());
+        user.add(withTransformLabel(meaning.toBuilder().setPayload(data.getValue()).build()));
       }
     }
     return user;
+  }
+
+  /**
+   * The metric with its transform under the standard PTRANSFORM label: the TypeScript SDK
+   * (2.49) labels it TRANSFORM.
+   */
+  private static MonitoringInfo withTransformLabel(MonitoringInfo info) {
+    String transform = info.getLabelsMap().get(TYPESCRIPT_TRANSFORM_LABEL);
+    if (transform == null || info.containsLabels(MonitoringInfoConstants.Labels.PTRANSFORM)) {
+      return info;
+    }
+    return info.toBuilder()
+        .removeLabels(TYPESCRIPT_TRANSFORM_LABEL)
+        .putLabels(MonitoringInfoConstants.Labels.PTRANSFORM, transform)
+        .build();
   }
 
   /** Asks the harness what the short ids not seen before mean. */

@@ -36,6 +36,9 @@ public final class PortablePipelineTranslator {
           PTransformTranslation.GROUP_BY_KEY_TRANSFORM_URN, new GroupByKeyTranslator(),
           PTransformTranslation.FLATTEN_TRANSFORM_URN, new FlattenTranslator(),
           PTransformTranslation.TEST_STREAM_TRANSFORM_URN, new TestStreamTranslator(),
+          PTransformTranslation.RESHUFFLE_URN, new ExchangeTranslator(true),
+          PTransformTranslation.REDISTRIBUTE_BY_KEY_URN, new ExchangeTranslator(true),
+          PTransformTranslation.REDISTRIBUTE_ARBITRARILY_URN, new ExchangeTranslator(false),
           ExecutableStage.URN, new ExecutableStageTranslator());
 
   private final PipelineOptions options;

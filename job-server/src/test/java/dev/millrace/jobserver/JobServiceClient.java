@@ -1,0 +1,115 @@
+package dev.millrace.jobserver;
+
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.model.jobmanagement.v1.JobApi;
+import org.apache.beam.model.jobmanagement.v1.JobServiceGrpc;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.util.construction.PipelineOptionsTranslation;
+import org.apache.beam.sdk.util.construction.PipelineTranslation;
+import org.apache.beam.sdk.util.construction.SdkComponents;
+import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.ManagedChannel;
+import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.ManagedChannelBuilder;
+
+/**
+ * Talks to a job server the way an SDK does, over the job API alone: so tests can submit pipelines
+ * that no SDK would build (unknown transforms, missing coders, forbidden environments) and see
+ * what the server makes of them.
+ */
+final class JobServiceClient implements AutoCloseable {
+  private final ManagedChannel channel;
+  private final JobServiceGrpc.JobServiceBlockingStub jobs;
+
+  JobServiceClient(String endpoint) {
+    channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().build();
+    jobs = JobServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** Options of a Java pipeline whose user code runs in the harness embedded in the server. */
+  static PipelineOptions embeddedOptions() {
+    return PipelineOptionsFactory.fromArgs("--defaultEnvironmentType=EMBEDDED", "--parallelism=2").create();
+  }
+
+  /** {@code pipeline} as an SDK would submit it, its user code in the embedded harness. */
+  static RunnerApi.Pipeline proto(Pipeline pipeline) {
+    return PipelineTranslation.toProto(pipeline, SdkComponents.create(pipeline.getOptions()));
+  }
+
+  /** Prepares and runs {@code pipeline}; returns the job's id. */
+  String submit(RunnerApi.Pipeline pipeline, PipelineOptions options, String jobName) {
+    JobApi.PrepareJobResponse prepared =
+        stub()
+            .prepare(
+                JobApi.PrepareJobRequest.newBuilder()
+                    .setPipeline(pipeline)
+                    .setPipelineOptions(PipelineOptionsTranslation.toProto(options))
+                    .setJobName(jobName)
+                    .build());
+    return stub()
+        .run(JobApi.RunJobRequest.newBuilder().setPreparationId(prepared.getPreparationId()).build())
+        .getJobId();
+  }
+
+  /** Waits for the job to reach a terminal state (at most {@code seconds}); returns it. */
+  JobApi.JobState.Enum awaitEnd(String jobId, long seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (true) {
+      JobApi.JobState.Enum state = state(jobId);
+      if (isTerminal(state) || System.nanoTime() > deadline) {
+        return state;
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** The id of the job named {@code jobName}, or null while the server has none. */
+  String jobIdNamed(String jobName) {
+    for (JobApi.JobInfo job : stub().getJobs(JobApi.GetJobsRequest.getDefaultInstance()).getJobInfoList()) {
+      if (job.getJobName().equals(jobName)) {
+        return job.getJobId();
+      }
+    }
+    return null;
+  }
+
+  JobApi.JobState.Enum state(String jobId) {
+    return stub().getState(JobApi.GetJobStateRequest.newBuilder().setJobId(jobId).build()).getState();
+  }
+
+  void cancel(String jobId) {
+    stub().cancel(JobApi.CancelJobRequest.newBuilder().setJobId(jobId).build());
+  }
+
+  /** Everything the server said about a job on its message stream, as one text. */
+  String messages(String jobId) {
+    StringBuilder text = new StringBuilder();
+    Iterator<JobApi.JobMessagesResponse> messages =
+        stub().getMessageStream(JobApi.JobMessagesRequest.newBuilder().setJobId(jobId).build());
+    while (messages.hasNext()) {
+      JobApi.JobMessagesResponse message = messages.next();
+      if (message.hasMessageResponse()) {
+        text.append(message.getMessageResponse().getMessageText()).append('\n');
+      }
+    }
+    return text.toString();
+  }
+
+  static boolean isTerminal(JobApi.JobState.Enum state) {
+    return switch (state) {
+      case DONE, FAILED, CANCELLED, DRAINED, UPDATED -> true;
+      default -> false;
+    };
+  }
+
+  private JobServiceGrpc.JobServiceBlockingStub stub() {
+    return jobs.withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+  }
+}
