@@ -21,9 +21,7 @@ final class PortableJobServer {
 
   static synchronized PipelineOptions options() {
     if (endpoint == null) {
-      MillraceJobServerDriver server =
-          MillraceJobServerDriver.fromParams(
-              new String[] {"--job-host=localhost", "--job-port=0", "--artifact-port=0", "--expansion-port=-1"});
+      MillraceJobServerDriver server = MillraceJobServerDriver.onFreeLoopbackPorts();
       try {
         endpoint = server.start();
       } catch (IOException e) {

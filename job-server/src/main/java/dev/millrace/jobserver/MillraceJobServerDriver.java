@@ -1,5 +1,7 @@
 package dev.millrace.jobserver;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.beam.runners.jobsubmission.JobServerDriver;
 import org.apache.beam.sdk.fn.server.ServerFactory;
 import org.kohsuke.args4j.CmdLineException;
@@ -48,8 +50,21 @@ public final class MillraceJobServerDriver extends JobServerDriver {
     return fromConfig(configuration);
   }
 
+  /**
+   * A server on free loopback ports (read them from {@link #start()}'s endpoint), with the Java
+   * expansion service off: what tests and in-process users want. {@code moreArgs} are added.
+   */
+  public static MillraceJobServerDriver onFreeLoopbackPorts(String... moreArgs) {
+    List<String> args =
+        new ArrayList<>(List.of("--job-host=localhost", "--job-port=0", "--artifact-port=0", "--expansion-port=-1"));
+    args.addAll(List.of(moreArgs));
+    return fromParams(args.toArray(new String[0]));
+  }
+
   public static MillraceJobServerDriver fromConfig(MillraceServerConfiguration configuration) {
     return new MillraceJobServerDriver(
-        configuration, createJobServerFactory(configuration), createArtifactServerFactory(configuration));
+        configuration,
+        new ErrorDescriptions(createJobServerFactory(configuration)),
+        createArtifactServerFactory(configuration));
   }
 }

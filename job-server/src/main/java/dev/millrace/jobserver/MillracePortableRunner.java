@@ -5,6 +5,7 @@ import dev.millrace.runner.MillracePipelineResult;
 import dev.millrace.runner.MillraceRunner;
 import dev.millrace.translation.TranslatedJob;
 import dev.millrace.translation.UnsupportedFeaturesException;
+import dev.millrace.translation.operators.TypeScriptMetrics;
 import dev.millrace.translation.portable.PortablePipelineTranslator;
 import java.util.List;
 import org.apache.beam.model.jobmanagement.v1.JobApi;
@@ -83,14 +84,15 @@ final class MillracePortableRunner implements PortablePipelineRunner {
     /**
      * User metrics, attempted and committed: a failed bundle fails the job, so both hold the same
      * values once it has ended. (Beam's Java client lists both as results of their own,
-     * apache/beam#32001; the TypeScript client reads the committed ones.)
+     * apache/beam#32001; the TypeScript client reads the committed ones, its distributions in its
+     * own encoding.)
      */
     @Override
     public JobApi.MetricResults portableMetrics() {
-      return JobApi.MetricResults.newBuilder()
-          .addAllAttempted(job.metrics().attemptedMonitoringInfos())
-          .addAllCommitted(job.metrics().committedMonitoringInfos())
-          .build();
+      JobApi.MetricResults.Builder results = JobApi.MetricResults.newBuilder();
+      job.metrics().attemptedMonitoringInfos().forEach(info -> results.addAttempted(TypeScriptMetrics.toTypeScript(info)));
+      job.metrics().committedMonitoringInfos().forEach(info -> results.addCommitted(TypeScriptMetrics.toTypeScript(info)));
+      return results.build();
     }
 
     @Override

@@ -6,8 +6,6 @@ import java.util.Map;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.fnexecution.environment.EmbeddedEnvironmentFactory;
 import org.apache.beam.runners.fnexecution.environment.EnvironmentFactory;
-import org.apache.beam.runners.fnexecution.environment.ExternalEnvironmentFactory;
-import org.apache.beam.runners.fnexecution.environment.ProcessEnvironmentFactory;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.util.construction.BeamUrns;
 import org.apache.beam.sdk.util.construction.Environments;
@@ -29,8 +27,8 @@ final class SdkEnvironments {
 
   static Map<String, EnvironmentFactory.Provider> providers(PipelineOptions options) {
     return Map.of(
-        PROCESS, new ProcessEnvironmentFactory.Provider(options),
-        EXTERNAL, new ExternalEnvironmentFactory.Provider(),
+        PROCESS, new ProcessHarnesses.Provider(),
+        EXTERNAL, new ExternalHarnesses.Provider(),
         EMBEDDED, new EmbeddedEnvironmentFactory.Provider(options));
   }
 

@@ -37,23 +37,15 @@ import org.junit.jupiter.api.Timeout;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(180)
 class JobServerRobustnessTest {
-  /** A command that exits at once: a harness that dies while it starts. */
-  private static final String DYING_HARNESS = "/bin/false";
+  /** A harness that prints why it cannot start and exits: a harness that dies while it starts. */
+  private static final String DYING_HARNESS = java.nio.file.Path.of("src/test/scripts/failing-harness.sh").toAbsolutePath().toString();
 
   private MillraceJobServerDriver server;
   private JobServiceClient client;
 
   @BeforeAll
   void start() throws Exception {
-    server =
-        MillraceJobServerDriver.fromParams(
-            new String[] {
-              "--job-host=localhost",
-              "--job-port=0",
-              "--artifact-port=0",
-              "--expansion-port=-1",
-              "--allowed-process-commands=" + DYING_HARNESS
-            });
+    server = MillraceJobServerDriver.onFreeLoopbackPorts("--allowed-process-commands=" + DYING_HARNESS);
     client = new JobServiceClient(server.start());
   }
 
@@ -129,7 +121,8 @@ class JobServerRobustnessTest {
     assertThat(problems.get(2), containsString("'/bin/true', which this server does not allow"));
 
     problems.add(failure(withEnvironment(counting(3), Environments.createProcessEnvironment("", "", DYING_HARNESS, Map.of())), "dying-harness"));
-    assertThat(problems.get(3), containsString("Process died with exit code 1"));
+    assertThat(problems.get(3), containsString("exited with code 3 before it connected"));
+    assertThat(problems.get(3), containsString("millrace-test-harness: cannot start, asked for --id="));
 
     problems.add(failure(withGroupingInputCoder(counting(3), stringCoder()), "coder-mismatch"));
     assertThat(problems.get(4), containsString("needs KV input"));
@@ -178,6 +171,7 @@ class JobServerRobustnessTest {
                   .build());
     }
     StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> submit(withDependency.build(), "unstaged"));
+    assertThat(refused.getStatus().getCode().name(), is("INTERNAL"));
     assertThat(refused.getMessage(), containsString("not staged"));
   }
 

@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.beam.model.jobmanagement.v1.JobApi;
 import org.apache.beam.model.jobmanagement.v1.JobServiceGrpc;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.runners.portability.PortableRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -30,7 +31,13 @@ final class JobServiceClient implements AutoCloseable {
 
   /** Options of a Java pipeline whose user code runs in the harness embedded in the server. */
   static PipelineOptions embeddedOptions() {
-    return PipelineOptionsFactory.fromArgs("--defaultEnvironmentType=EMBEDDED", "--parallelism=2").create();
+    // The runner is never asked to run: these options only turn pipelines into protos.
+    return PipelineOptionsFactory.fromArgs(
+            "--runner=" + PortableRunner.class.getName(),
+            "--jobEndpoint=localhost:0",
+            "--defaultEnvironmentType=EMBEDDED",
+            "--parallelism=2")
+        .create();
   }
 
   /** {@code pipeline} as an SDK would submit it, its user code in the embedded harness. */

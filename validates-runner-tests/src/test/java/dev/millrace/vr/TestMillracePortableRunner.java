@@ -45,9 +45,7 @@ public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
   /** The JVM's job server, started on first use on free loopback ports and stopped at exit. */
   static synchronized String endpoint() throws IOException {
     if (server == null) {
-      MillraceJobServerDriver started =
-          MillraceJobServerDriver.fromParams(
-              new String[] {"--job-host=localhost", "--job-port=0", "--artifact-port=0", "--expansion-port=0"});
+      MillraceJobServerDriver started = MillraceJobServerDriver.onFreeLoopbackPorts();
       endpoint = started.start();
       server = started;
       Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "millrace-test-job-server-stop"));

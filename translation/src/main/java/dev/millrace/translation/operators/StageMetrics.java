@@ -37,7 +37,7 @@ final class StageMetrics {
     if (response.getMonitoringInfosCount() > 0) {
       for (MonitoringInfo info : response.getMonitoringInfosList()) {
         if (info.getUrn().startsWith(USER_METRIC_PREFIX)) {
-          user.add(withTransformLabel(info));
+          user.add(TypeScriptMetrics.toStandard(withTransformLabel(info)));
         }
       }
       return user;
@@ -46,7 +46,7 @@ final class StageMetrics {
     for (Map.Entry<String, ByteString> data : response.getMonitoringDataMap().entrySet()) {
       MonitoringInfo meaning = shortIds.get(data.getKey());
       if (meaning != null && meaning.getUrn().startsWith(USER_METRIC_PREFIX)) {
-        user.add(withTransformLabel(meaning.toBuilder().setPayload(data.getValue()).build()));
+        user.add(TypeScriptMetrics.toStandard(withTransformLabel(meaning.toBuilder().setPayload(data.getValue()).build())));
       }
     }
     return user;

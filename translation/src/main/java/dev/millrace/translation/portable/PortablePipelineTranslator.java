@@ -64,20 +64,45 @@ public final class PortablePipelineTranslator {
   }
 
   /**
-   * Expands splittable DoFns into their sized steps, keeps composites Millrace runs whole from
-   * being fused apart, and fuses the rest into stages (unless the SDK fused already).
+   * Expands splittable DoFns into their sized steps and keeps composites Millrace runs whole from
+   * being fused apart.
    */
-  public static RunnerApi.Pipeline prepare(RunnerApi.Pipeline pipeline) {
+  private static RunnerApi.Pipeline expand(RunnerApi.Pipeline pipeline) {
     RunnerApi.Pipeline expanded =
         ProtoOverrides.updateTransform(
             PTransformTranslation.PAR_DO_TRANSFORM_URN,
             runnerImplementedTestStreams(pipeline),
             SplittableParDoExpander.createSizedReplacement());
-    RunnerApi.Pipeline trimmed = TrivialNativeTransformExpander.forKnownUrns(expanded, knownUrns());
+    return TrivialNativeTransformExpander.forKnownUrns(expanded, knownUrns());
+  }
+
+  /** Fuses the user code into stages, unless the SDK fused it already. */
+  private static RunnerApi.Pipeline fuse(RunnerApi.Pipeline expanded) {
     boolean fusedAlready =
-        trimmed.getComponents().getTransformsMap().values().stream()
+        expanded.getComponents().getTransformsMap().values().stream()
             .anyMatch(t -> ExecutableStage.URN.equals(t.getSpec().getUrn()));
-    return fusedAlready ? trimmed : GreedyPipelineFuser.fuse(trimmed).toPipeline();
+    return fusedAlready ? expanded : GreedyPipelineFuser.fuse(expanded).toPipeline();
+  }
+
+  /**
+   * Transforms the runner would have to run but cannot: leaves without an SDK environment whose
+   * URN no translator knows. They are named before fusion, which would leave them out silently. A
+   * leaf without any URN is a composite that expanded to nothing (it hands on its input) and has
+   * nothing to run.
+   */
+  private static List<String> runnerSideUnknowns(RunnerApi.Pipeline expanded) {
+    List<String> unknown = new ArrayList<>();
+    for (RunnerApi.PTransform transform : expanded.getComponents().getTransformsMap().values()) {
+      String urn = transform.getSpec().getUrn();
+      if (transform.getSubtransformsCount() == 0
+          && !urn.isEmpty()
+          && transform.getEnvironmentId().isEmpty()
+          && !TRANSLATORS.containsKey(urn)) {
+        unknown.add(
+            "transform " + transform.getUniqueName() + " (URN " + urn + ") has no SDK environment, and Millrace does not run it itself");
+      }
+    }
+    return unknown;
   }
 
   /**
@@ -96,7 +121,9 @@ public final class PortablePipelineTranslator {
 
   /** Prepares, checks and translates {@code pipeline}; {@code bundles} runs its stages. */
   public TranslatedJob translate(RunnerApi.Pipeline pipeline, JobBundleFactory bundles) throws Exception {
-    RunnerApi.Pipeline fused = prepare(pipeline);
+    RunnerApi.Pipeline expanded = expand(pipeline);
+    List<String> unsupported = new ArrayList<>(runnerSideUnknowns(expanded));
+    RunnerApi.Pipeline fused = fuse(expanded);
     // Asked of the pipeline as submitted: the expansion of splittable DoFns marks some of its own
     // PCollections unbounded, whatever the input.
     boolean streaming = streamingRequested || PipelineTranslatorUtils.hasUnboundedPCollections(pipeline);
@@ -108,7 +135,6 @@ public final class PortablePipelineTranslator {
     Iterable<PTransformNode> transforms =
         QueryablePipeline.forTransforms(fused.getRootTransformIdsList(), fused.getComponents())
             .getTopologicallyOrderedTransforms();
-    List<String> unsupported = new ArrayList<>();
     for (PTransformNode transform : transforms) {
       String urn = transform.getTransform().getSpec().getUrn();
       PortableTransformTranslator translator = TRANSLATORS.get(urn);
