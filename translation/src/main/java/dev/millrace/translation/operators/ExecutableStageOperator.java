@@ -431,6 +431,10 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
    */
   private void fireTimers() throws Exception {
     timersPending = false;
+    // Input already sent may have set or cleared timers the harness reports only when its bundle
+    // ends: until then the store does not know them, and a timer polled now could be one the
+    // harness has since replaced.
+    closeBundle();
     for (int round = 0; round < MAX_TIMER_ROUNDS; round++) {
       if (context.isOutputBlocked()) {
         timersPending = true;
