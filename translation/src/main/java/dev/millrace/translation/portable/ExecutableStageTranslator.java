@@ -1,6 +1,8 @@
 package dev.millrace.translation.portable;
 
 import dev.millrace.plan.EdgeKind;
+import dev.millrace.plan.KeyGroupFunction;
+import dev.millrace.plan.KeyGroups;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
 import dev.millrace.translation.JobMetrics;
@@ -14,6 +16,7 @@ import org.apache.beam.sdk.transforms.Materialization;
 import org.apache.beam.sdk.transforms.Materializations;
 import org.apache.beam.sdk.transforms.ViewFn;
 import org.apache.beam.sdk.transforms.windowing.WindowMappingFn;
+import org.apache.beam.sdk.util.ByteStringOutputStream;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.util.construction.PCollectionViewTranslation;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;
@@ -116,7 +119,7 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
     PortRef in;
     if (keyed) {
       in = context.startVertex(name, context.plan().parallelism(), node);
-      context.exchange(input, in, EdgeKind.HASH, context.plan().keyGroupsOf(keyCoder));
+      context.exchange(input, in, EdgeKind.HASH, keyGroupsOfStageKeys(keyCoder));
     } else if (sideInputs.isEmpty()) {
       in = context.fuse(input, node);
     } else {
@@ -133,6 +136,23 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
     for (int port = 0; port < outputIds.size(); port++) {
       context.setProducer(outputIds.get(port), new PortRef(in.vertex(), in.operator(), port));
     }
+  }
+
+  /**
+   * Key groups of a keyed stage's input, by the key's nested encoding: the bytes the harness names
+   * the key by, and which the stage's keyed state computes its key group from too.
+   */
+  private static KeyGroupFunction keyGroupsOfStageKeys(Coder<Object> keyCoder) {
+    return element -> {
+      Object key = ((KV<?, ?>) ((WindowedValue<?>) element).getValue()).getKey();
+      try {
+        ByteStringOutputStream nested = new ByteStringOutputStream();
+        keyCoder.encode(key, nested, Coder.Context.NESTED);
+        return KeyGroups.keyGroupOf(nested.toByteString().toByteArray(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("could not encode key " + key, e);
+      }
+    };
   }
 
   /**
