@@ -83,26 +83,19 @@ final class JobHarnesses implements JobBundleFactory {
   /** Releases the kept harnesses, then everything else of the job's bundle factory. */
   @Override
   public synchronized void close() throws Exception {
+    List<AutoCloseable> closing = new ArrayList<>(kept);
+    closing.add(bundles);
+    kept.clear();
     Exception failure = null;
-    for (StageBundleFactory stage : kept) {
+    for (AutoCloseable c : closing) {
       try {
-        stage.close();
+        c.close();
       } catch (Exception e) {
         if (failure == null) {
           failure = e;
         } else {
           failure.addSuppressed(e);
         }
-      }
-    }
-    kept.clear();
-    try {
-      bundles.close();
-    } catch (Exception e) {
-      if (failure == null) {
-        failure = e;
-      } else {
-        failure.addSuppressed(e);
       }
     }
     if (failure != null) {
