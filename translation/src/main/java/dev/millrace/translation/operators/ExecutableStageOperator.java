@@ -525,9 +525,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
           TimerInternals.TimerData.of("", "", StateNamespaces.window(windowCoder, window), at, at, TimeDomain.EVENT_TIME),
           window);
     }
-    if (bundle != null) {
-      closeBundle();
-    }
+    closeBundle();
     synchronized (lock) {
       StateNamespace namespace = StateNamespaces.window(windowCoder, window);
       for (StateCell cell : spec.stateCells()) {
