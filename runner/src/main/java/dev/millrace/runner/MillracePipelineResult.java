@@ -40,6 +40,11 @@ public class MillracePipelineResult implements PipelineResult {
     return waitUntilFinish(Duration.standardSeconds(30));
   }
 
+  /** Fails the job with {@code cause}: something outside the job that it needs has gone. */
+  public void fail(Throwable cause) {
+    execution.fail(cause);
+  }
+
   /**
    * Drains the job and waits up to {@code timeout} for it to end: unbounded sources stop and end
    * their input, splittable DoFns truncate what is left to do, every window fires as the watermark

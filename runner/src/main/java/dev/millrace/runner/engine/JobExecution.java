@@ -330,6 +330,17 @@ public final class JobExecution {
     }
   }
 
+  /**
+   * Fails the job from outside its subtasks, when something it depends on has gone: every subtask
+   * stops and the job ends FAILED with {@code cause}, unless it already failed, was cancelled or
+   * ended.
+   */
+  public void fail(Throwable cause) {
+    if (!status.isTerminal() && !cancelRequested && failure.compareAndSet(null, cause)) {
+      stopAll();
+    }
+  }
+
   /** Waits for the job to end; returns its status, RUNNING if the time ran out. */
   public JobStatus await(Duration timeout) throws InterruptedException {
     if (timeout == null) {

@@ -280,6 +280,28 @@ class EngineTest {
     assertThat(liveThreads("millrace-endless-"), is(empty()));
   }
 
+  /** A job failed from outside (a resource it needs has gone) stops and reports that cause. */
+  @Test
+  void failFromOutsideStopsAnEndlessJobWithItsCause() throws Exception {
+    PlanBuilder b = new PlanBuilder();
+    int source = b.newVertex("source", 2);
+    b.addOperator(
+        source, new OperatorNode("count", () -> new TestOperators.CountingSource(Long.MAX_VALUE, 2, x -> {}), 0, 1));
+    int sink = b.newVertex("sink", 2);
+    b.addOperator(sink, new OperatorNode("drop", () -> new TestOperators.Map(1, (ctx, port, e) -> {}), 1, 0));
+    b.edge(in(source, 0, 0), in(sink, 0, 0), EdgeKind.FORWARD, null, 128);
+    JobExecution job = JobExecution.start(b.build(), "gone", ExecutionSettings.defaults());
+    assertThat(job.await(Duration.ofMillis(200)), is(JobStatus.RUNNING));
+    IllegalStateException gone = new IllegalStateException("a harness went away");
+    job.fail(gone);
+    job.fail(new IllegalStateException("a later report of the same loss"));
+    assertThat(job.await(WAIT), is(JobStatus.FAILED));
+    assertThat(job.failure(), sameInstance(gone));
+    assertThat(liveThreads("millrace-gone-"), is(empty()));
+    job.fail(new IllegalStateException("after the end"));
+    assertThat(job.failure(), sameInstance(gone));
+  }
+
   private static List<String> liveThreads(String prefix) throws InterruptedException {
     List<String> live = new ArrayList<>();
     for (Thread t : Thread.getAllStackTraces().keySet()) {
