@@ -52,6 +52,7 @@ final class MillracePortableRunner implements PortablePipelineRunner {
           new PortablePipelineTranslator(options, parallelism, millrace.isStreaming(), millrace.getStateBackend())
               .translate(pipeline, bundles);
       MillracePipelineResult result = MillraceRunner.start(job, millrace);
+      bundles.onHarnessLost(result::fail);
       LOG.info(
           "Job {} running ({} job, keyed state in {}{})",
           jobInfo.jobId(),

@@ -8,10 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.beam.model.fnexecution.v1.BeamFnApi;
+import org.apache.beam.model.fnexecution.v1.BeamFnControlGrpc;
+import org.apache.beam.model.fnexecution.v1.BeamFnExternalWorkerPoolGrpc;
 import org.apache.beam.model.jobmanagement.v1.JobApi.JobState;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.fn.channel.AddHarnessIdInterceptor;
+import org.apache.beam.sdk.fn.channel.ManagedChannelFactory;
+import org.apache.beam.sdk.fn.server.FnService;
+import org.apache.beam.sdk.fn.server.GrpcFnServer;
+import org.apache.beam.sdk.fn.server.ServerFactory;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -22,7 +32,10 @@ import org.apache.beam.sdk.util.construction.BeamUrns;
 import org.apache.beam.sdk.util.construction.Environments;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.Context;
+import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.ManagedChannel;
 import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.StatusRuntimeException;
+import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -183,6 +196,77 @@ class JobServerRobustnessTest {
     }
     client.cancel(job);
     assertThat(client.awaitEnd(job, 60), is(JobState.Enum.CANCELLED));
+  }
+
+  /**
+   * A harness that connects its control stream and closes it at its first ProcessBundle, before its
+   * data stream ever connects (a LOOPBACK client killed at the wrong moment): its job fails at
+   * once, naming the harness, instead of waiting minutes for data that cannot come.
+   */
+  @Test
+  void aHarnessLostBeforeItsDataStreamConnectsFailsItsJobAtOnce() throws Exception {
+    try (GrpcFnServer<VanishingWorkerPool> pool =
+        GrpcFnServer.allocatePortAndCreateFor(new VanishingWorkerPool(), ServerFactory.createDefault())) {
+      RunnerApi.Environment external =
+          RunnerApi.Environment.newBuilder()
+              .setUrn(BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.EXTERNAL))
+              .setPayload(RunnerApi.ExternalPayload.newBuilder().setEndpoint(pool.getApiServiceDescriptor()).build().toByteString())
+              .build();
+      String job = submit(withEnvironment(counting(3), external), "vanishing-harness");
+      assertThat(client.awaitEnd(job, 60), is(JobState.Enum.FAILED));
+      assertThat(client.messages(job), containsString("closed its control stream while the job was running"));
+    }
+  }
+
+  /** Starts harnesses that connect, then go at the first bundle the runner sends them. */
+  private static final class VanishingWorkerPool extends BeamFnExternalWorkerPoolGrpc.BeamFnExternalWorkerPoolImplBase
+      implements FnService {
+    private final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void startWorker(BeamFnApi.StartWorkerRequest request, StreamObserver<BeamFnApi.StartWorkerResponse> response) {
+      ManagedChannel channel =
+          ManagedChannelFactory.createDefault()
+              .withInterceptors(List.of(AddHarnessIdInterceptor.create(request.getWorkerId())))
+              .forDescriptor(request.getControlEndpoint());
+      channels.add(channel);
+      AtomicReference<StreamObserver<BeamFnApi.InstructionResponse>> toRunner = new AtomicReference<>();
+      // Outside this call's context, which gRPC cancels (and every call started in it) when startWorker returns.
+      Context.ROOT.run(() -> toRunner.set(
+          BeamFnControlGrpc.newStub(channel)
+              .control(
+                  new StreamObserver<>() {
+                    @Override
+                    public void onNext(BeamFnApi.InstructionRequest instruction) {
+                      if (!instruction.hasProcessBundle()) {
+                        return;
+                      }
+                      StreamObserver<BeamFnApi.InstructionResponse> stream = toRunner.getAndSet(null);
+                      if (stream != null) {
+                        stream.onCompleted();
+                      }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {}
+
+                    @Override
+                    public void onCompleted() {}
+                  })));
+      response.onNext(BeamFnApi.StartWorkerResponse.getDefaultInstance());
+      response.onCompleted();
+    }
+
+    @Override
+    public void stopWorker(BeamFnApi.StopWorkerRequest request, StreamObserver<BeamFnApi.StopWorkerResponse> response) {
+      response.onNext(BeamFnApi.StopWorkerResponse.getDefaultInstance());
+      response.onCompleted();
+    }
+
+    @Override
+    public void close() {
+      channels.forEach(ManagedChannel::shutdownNow);
+    }
   }
 
   private static String firstTransformWithInput(RunnerApi.Pipeline pipeline) {
