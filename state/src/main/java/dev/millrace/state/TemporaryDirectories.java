@@ -13,7 +13,7 @@ import java.util.stream.Stream;
  * on close; these are the ones a JVM stopped by a signal (Ctrl-C, SIGTERM, a benchmark's timeout)
  * would otherwise leave behind, so one shutdown hook removes them, best effort.
  */
-final class TemporaryDirectories {
+public final class TemporaryDirectories {
   private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
 
   static {
@@ -40,7 +40,7 @@ final class TemporaryDirectories {
     }
   }
 
-  static void deleteRecursively(Path root) throws IOException {
+  public static void deleteRecursively(Path root) throws IOException {
     if (!Files.exists(root)) {
       return;
     }

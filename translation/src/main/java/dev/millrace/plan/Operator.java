@@ -57,6 +57,31 @@ public interface Operator {
 
   default void finishBundle() throws Exception {}
 
+  /**
+   * Whether {@link #snapshotState} saves everything this operator keeps across bundles, so that a
+   * job restarted from a checkpoint goes on exactly where the checkpoint was taken. A job with
+   * checkpoints on refuses to run an operator that says false.
+   */
+  default boolean isCheckpointable() {
+    return false;
+  }
+
+  /**
+   * Saves what this operator keeps, between two bundles: the bundle before the checkpoint's barrier
+   * was finished, and nothing of the input after it was seen. May emit nothing.
+   */
+  default void snapshotState(SnapshotWriter out) throws Exception {}
+
+  /** On a restarted job, right after {@link #open} and before any other call: take back a snapshot. */
+  default void restoreState(SnapshotReader in) throws Exception {}
+
+  /**
+   * Checkpoint {@code checkpointId}, which holds this operator's last snapshot, is complete and
+   * durable: side effects that must wait for it (finalizing a source's checkpoint mark) may happen.
+   * Called between bundles.
+   */
+  default void checkpointComplete(long checkpointId) throws Exception {}
+
   /** Called once, whether the job succeeded, failed or was cancelled. */
   default void close() throws Exception {}
 }

@@ -140,6 +140,16 @@ final class EdgeWriter implements Emitter {
     }
   }
 
+  /** Flushes buffered elements and sends every consumer checkpoint {@code checkpointId}'s barrier behind them. */
+  void sendBarrier(long checkpointId) {
+    flush();
+    for (int t = 0; t < targets.length; t++) {
+      if (edge.kind() != EdgeKind.FORWARD || t == producerSubtask) {
+        send(t, new Message.Barrier(channels[t], checkpointId));
+      }
+    }
+  }
+
   /**
    * Flushes buffered elements and tells every consumer the new watermark if it advanced: on the
    * last batch for a consumer, or in a message of its own behind the elements sent before, so no

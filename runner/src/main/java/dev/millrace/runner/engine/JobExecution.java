@@ -52,6 +52,8 @@ public final class JobExecution {
   private int subtasksToSeeClock;
   private int liveSubtasks;
   private ScheduledExecutorService scheduler;
+  /** Null unless the job checkpoints. */
+  private final CheckpointCoordinator checkpoints;
 
   private JobExecution(Plan plan, String jobName, ExecutionSettings settings) {
     this.plan = plan;
@@ -62,6 +64,8 @@ public final class JobExecution {
     this.running = new AtomicInteger(subtasks);
     this.liveSubtasks = subtasks;
     this.tracksQuiescence = settings.clock().isManual();
+    this.checkpoints =
+        settings.checkpoints().enabled() ? new CheckpointCoordinator(this, jobName, plan, settings.checkpoints()) : null;
   }
 
   /** Builds every subtask of the plan and starts their threads. */
@@ -131,6 +135,18 @@ public final class JobExecution {
       }
     }
     Subtask[] subtasks = all.toArray(new Subtask[0]);
+    if (checkpoints != null) {
+      checkpoints
+          .latest(all)
+          .ifPresent(
+              restore -> {
+                for (Subtask subtask : all) {
+                  subtask.restoreFrom(
+                      restore.checkpointId(), restore.directory().resolve(subtask.key()), restore.snapshots().get(subtask));
+                }
+              });
+      checkpoints.start(subtasks, scheduler());
+    }
     int workerCount = Math.min(settings.workerThreads(), subtasks.length);
     for (int w = 0; w < workerCount; w++) {
       // Each worker starts its rounds at a different place, so they rarely meet.
@@ -280,6 +296,13 @@ public final class JobExecution {
     if (error != null && !cancelRequested && failure.compareAndSet(null, error)) {
       stopAll();
     }
+    if (checkpoints != null && error == null) {
+      try {
+        checkpoints.subtaskFinished(subtask);
+      } catch (RuntimeException e) {
+        fail(e);
+      }
+    }
     if (tracksQuiescence) {
       clockSeen(subtask, clockEpoch, true);
     }
@@ -289,13 +312,17 @@ public final class JobExecution {
           scheduler.shutdownNow();
         }
       }
-      if (failure.get() != null) {
-        status = JobStatus.FAILED;
-      } else if (cancelRequested) {
-        status = JobStatus.CANCELLED;
-      } else {
-        status = JobStatus.DONE;
+      JobStatus end = failure.get() != null ? JobStatus.FAILED : cancelRequested ? JobStatus.CANCELLED : JobStatus.DONE;
+      if (checkpoints != null) {
+        // A job that ended DONE has nothing to resume; a failed or cancelled one may be started again.
+        try {
+          checkpoints.stop(end == JobStatus.DONE);
+        } catch (RuntimeException e) {
+          failure.compareAndSet(null, e);
+          end = JobStatus.FAILED;
+        }
       }
+      status = end;
     }
     ended.countDown();
   }
@@ -362,5 +389,20 @@ public final class JobExecution {
 
   public Plan plan() {
     return plan;
+  }
+
+  /** The job's checkpoint coordinator, null unless the job checkpoints. */
+  CheckpointCoordinator checkpoints() {
+    return checkpoints;
+  }
+
+  /** Checkpoints this run of the job completed. */
+  public long completedCheckpoints() {
+    return checkpoints == null ? 0 : checkpoints.completedCount();
+  }
+
+  /** How long the last completed checkpoint took, from its start to its metadata; 0 before the first. */
+  public long lastCheckpointMillis() {
+    return checkpoints == null ? 0 : checkpoints.lastDurationMillis();
   }
 }

@@ -1,7 +1,7 @@
 package dev.millrace.runner.engine;
 
 /** What travels through an inbox. Each message names the channel (edge and producer) it came on. */
-sealed interface Message permits Message.Batch, Message.WatermarkAdvance {
+sealed interface Message permits Message.Batch, Message.WatermarkAdvance, Message.Barrier {
 
   /** {@link Batch#watermark()} of a batch that carries no watermark. */
   long NO_WATERMARK = Long.MIN_VALUE;
@@ -17,4 +17,10 @@ sealed interface Message permits Message.Batch, Message.WatermarkAdvance {
 
   /** Everything the producer sends on this channel later is at or after {@code watermark}. */
   record WatermarkAdvance(int channel, long watermark) implements Message {}
+
+  /**
+   * Everything the producer sent on this channel before is in checkpoint {@code checkpointId}'s
+   * snapshots; everything after belongs after it.
+   */
+  record Barrier(int channel, long checkpointId) implements Message {}
 }

@@ -7,6 +7,10 @@ import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Vertex;
 import dev.millrace.plan.Watermarks;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,6 +28,10 @@ import java.util.concurrent.ScheduledExecutorService;
  *
  * <p>After a step that did nothing, {@link #wakeUpAt()} tells the workers when this subtask next
  * has something to do by itself; anything else (a message, room downstream) wakes them.
+ *
+ * <p>With checkpoints on, a channel whose barrier arrived is held back (its later messages wait
+ * here, in order) until the barrier came on every channel; then the subtask ends its bundle,
+ * snapshots itself and its operators, and sends the barrier on (see {@link CheckpointCoordinator}).
  */
 final class Subtask {
   private final JobExecution job;
@@ -60,6 +68,19 @@ final class Subtask {
   private boolean busy;
   /** The last manual-clock advance this subtask has seen; guarded by the job's clock lock. */
   long seenClockEpoch;
+  /** Per channel: the latest checkpoint whose barrier arrived on it. */
+  private final long[] channelBarriers;
+  /** Messages that arrived behind a barrier while the other channels' barriers were awaited. */
+  private final ArrayDeque<Message> heldBack = new ArrayDeque<>();
+  /** Held-back messages to handle, in order, before anything new from the inbox. */
+  private final ArrayDeque<Message> released = new ArrayDeque<>();
+  /** The latest checkpoint this subtask took part in (or resumed from). */
+  private long lastSnapshot;
+  /** The latest completed checkpoint this subtask's operators were told of. */
+  private long lastNotified;
+  /** On a restarted job: what the subtask resumes from, until it opened. */
+  private SubtaskSnapshot restoreFrom;
+  private Path restoreDirectory;
 
   Subtask(
       JobExecution job,
@@ -114,6 +135,20 @@ final class Subtask {
     this.channelPort = channels.stream().mapToInt(JobExecution.ChannelTarget::port).toArray();
     this.channelWatermarks = new long[channels.size()];
     Arrays.fill(channelWatermarks, Watermarks.MIN);
+    this.channelBarriers = new long[channels.size()];
+  }
+
+  /** Names this subtask's part of a checkpoint; stable across runs of the same plan. */
+  String key() {
+    return "v" + vertex.id() + "-s" + index;
+  }
+
+  /** Before the job starts: resume from {@code snapshot}, taken by checkpoint {@code checkpointId}. */
+  void restoreFrom(long checkpointId, Path subtaskDirectory, SubtaskSnapshot snapshot) {
+    this.restoreFrom = snapshot;
+    this.restoreDirectory = subtaskDirectory;
+    this.lastSnapshot = checkpointId;
+    this.lastNotified = checkpointId;
   }
 
   String name() {
@@ -160,6 +195,10 @@ final class Subtask {
   Step step() throws Exception {
     if (!opened) {
       opened = true;
+      if (restoreFrom != null && restoreFrom.finished()) {
+        // It had finished before the checkpoint: its consumers have all it ever sent.
+        return Step.DONE;
+      }
       open();
     }
     job.checkRunning();
@@ -180,7 +219,8 @@ final class Subtask {
   }
 
   private Step doStep(long now) throws Exception {
-    boolean progress = false;
+    boolean progress = checkpointIfAligned();
+    notifyCheckpointComplete();
     if (outputBlocked()) {
       for (EdgeWriter writer : writers) {
         progress |= writer.tryFlushOverflow();
@@ -217,7 +257,7 @@ final class Subtask {
     progress |= sourceOutput > 0;
     if (inbox != null) {
       Message message;
-      while (bundleElements < settings.maxBundleSize() && !outputBlocked() && (message = inbox.poll()) != null) {
+      while (bundleElements < settings.maxBundleSize() && !outputBlocked() && (message = nextMessage()) != null) {
         if (job.tracksQuiescence()) {
           setBusy(true);
         }
@@ -225,6 +265,7 @@ final class Subtask {
         job.workDone();
         progress = true;
       }
+      progress |= checkpointIfAligned();
     }
     // Input that arrived is committed and its watermarks delivered before processing time is
     // looked at: a timer due now must not fire ahead of data (or a watermark) already here.
@@ -401,6 +442,23 @@ final class Subtask {
       String opName = vertex.operators().get(op).name();
       operators[op].open(new Context(opName, emitters));
     }
+    if (job.checkpoints() != null) {
+      List<String> unsupported = new ArrayList<>();
+      for (int op = 0; op < n; op++) {
+        if (!operators[op].isCheckpointable()) {
+          unsupported.add(vertex.operators().get(op).name() + " (" + operators[op].getClass().getSimpleName() + ")");
+        }
+      }
+      if (!unsupported.isEmpty()) {
+        throw new UnsupportedOperationException(
+            "Checkpoints are on (--checkpointingInterval), but Millrace cannot checkpoint these steps yet: "
+                + String.join(", ", unsupported)
+                + ". Run this pipeline without checkpoints");
+      }
+    }
+    if (restoreFrom != null) {
+      restore();
+    }
   }
 
   private Emitter counted(Emitter out) {
@@ -441,7 +499,24 @@ final class Subtask {
     }
   }
 
+  private Message nextMessage() {
+    Message message = released.poll();
+    return message != null ? message : inbox.poll();
+  }
+
   private void handle(Message message) throws Exception {
+    if (channelBarriers.length > 0 && channelBarriers[message.channel()] > lastSnapshot) {
+      // Behind this channel's barrier: it belongs after the checkpoint being aligned.
+      heldBack.add(message);
+      return;
+    }
+    if (message instanceof Message.Barrier barrier) {
+      // A barrier of a checkpoint already taken (the channel had ended, which counted) is moot.
+      if (barrier.checkpointId() > lastSnapshot) {
+        channelBarriers[barrier.channel()] = barrier.checkpointId();
+      }
+      return;
+    }
     if (message instanceof Message.Batch batch) {
       int c = batch.channel();
       int op = channelOperator[c];
@@ -562,6 +637,99 @@ final class Subtask {
       }
     }
     return true;
+  }
+
+  // ---- checkpoints ----
+
+  /**
+   * Takes part in the checkpoint the job asked for once its barrier came on every channel still
+   * open (a subtask fed only by sources: at once). Returns whether it did.
+   */
+  private boolean checkpointIfAligned() throws Exception {
+    CheckpointCoordinator checkpoints = job.checkpoints();
+    if (checkpoints == null) {
+      return false;
+    }
+    long id = checkpoints.requested();
+    if (id <= lastSnapshot) {
+      return false;
+    }
+    for (int c = 0; c < channelWatermarks.length; c++) {
+      if (channelBarriers[c] < id && channelWatermarks[c] != Watermarks.END) {
+        return false;
+      }
+    }
+    snapshot(checkpoints, id);
+    return true;
+  }
+
+  private void snapshot(CheckpointCoordinator checkpoints, long id) throws Exception {
+    if (anyBundleOpen || watermarksPending()) {
+      commit();
+    }
+    Path directory = checkpoints.directoryFor(id, this);
+    byte[][] data = new byte[operators.length][];
+    boolean[] sourceDone = new boolean[operators.length];
+    for (int op = 0; op < operators.length; op++) {
+      SubtaskSnapshot.OperatorWriter writer =
+          new SubtaskSnapshot.OperatorWriter(id, SubtaskSnapshot.operatorDirectory(directory, op));
+      operators[op].snapshotState(writer);
+      data[op] = writer.toByteArray();
+      sourceDone[op] = sourceStatus[op] == SourceOperator.Status.DONE;
+    }
+    long[][] ports = new long[operators.length][];
+    for (int op = 0; op < operators.length; op++) {
+      ports[op] = portWatermarks[op].clone();
+    }
+    try {
+      new SubtaskSnapshot(false, channelWatermarks.clone(), ports, lastOutputWatermark.clone(), sourceDone, data)
+          .write(directory);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write checkpoint " + id + " of " + name(), e);
+    }
+    for (EdgeWriter writer : writers) {
+      writer.sendBarrier(id);
+    }
+    lastSnapshot = id;
+    released.addAll(heldBack);
+    heldBack.clear();
+    checkpoints.acknowledge(this, id);
+  }
+
+  /** Tells the operators, between bundles, of a checkpoint that completed since they last heard. */
+  private void notifyCheckpointComplete() throws Exception {
+    CheckpointCoordinator checkpoints = job.checkpoints();
+    if (checkpoints == null || anyBundleOpen) {
+      return;
+    }
+    long completed = Math.min(checkpoints.completed(), lastSnapshot);
+    if (completed > lastNotified) {
+      lastNotified = completed;
+      for (Operator operator : operators) {
+        operator.checkpointComplete(completed);
+      }
+    }
+  }
+
+  /** Right after the operators opened on a restarted job: they, and the subtask, take back their state. */
+  private void restore() throws Exception {
+    SubtaskSnapshot snapshot = restoreFrom;
+    restoreFrom = null;
+    if (snapshot.operatorData().length != operators.length
+        || snapshot.channelWatermarks().length != channelWatermarks.length) {
+      throw new IllegalStateException("The checkpoint of " + name() + " does not fit its plan");
+    }
+    for (int op = 0; op < operators.length; op++) {
+      operators[op].restoreState(
+          new SubtaskSnapshot.OperatorReader(
+              lastSnapshot, SubtaskSnapshot.operatorDirectory(restoreDirectory, op), snapshot.operatorData()[op]));
+      portWatermarks[op] = snapshot.portWatermarks()[op].clone();
+      lastOutputWatermark[op] = snapshot.outputWatermarks()[op];
+      if (snapshot.sourceDone()[op]) {
+        sourceStatus[op] = SourceOperator.Status.DONE;
+      }
+    }
+    System.arraycopy(snapshot.channelWatermarks(), 0, channelWatermarks, 0, channelWatermarks.length);
   }
 
   private final class Context implements OperatorContext {

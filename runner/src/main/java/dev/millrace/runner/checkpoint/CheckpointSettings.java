@@ -1,0 +1,29 @@
+package dev.millrace.runner.checkpoint;
+
+import java.nio.file.Path;
+
+/**
+ * How a job checkpoints.
+ *
+ * @param intervalMillis time between the end of one checkpoint and the start of the next; 0: off
+ * @param directory where this job's checkpoints live (already specific to the job)
+ * @param toKeep completed checkpoints kept; older ones are deleted once a newer one completes
+ */
+public record CheckpointSettings(long intervalMillis, Path directory, int toKeep) {
+
+  public static final CheckpointSettings OFF = new CheckpointSettings(0, null, 0);
+
+  public CheckpointSettings {
+    if (intervalMillis < 0) {
+      throw new IllegalArgumentException("the checkpointing interval must not be negative, was " + intervalMillis);
+    }
+    if (intervalMillis > 0 && (directory == null || toKeep < 1)) {
+      throw new IllegalArgumentException(
+          "checkpoints need a directory and must keep at least one completed checkpoint, was " + toKeep);
+    }
+  }
+
+  public boolean enabled() {
+    return intervalMillis > 0;
+  }
+}
