@@ -46,4 +46,29 @@ public interface MillracePipelineOptions extends PipelineOptions, StreamingOptio
   long getMaxBundleMillis();
 
   void setMaxBundleMillis(long millis);
+
+  // Flink's type and default, so both runners' options can be on one class path.
+  @Description(
+      "Milliseconds between checkpoints of the job: keyed state, timers, source positions, side "
+          + "inputs and waiting input, so that the job started again with the same --jobName and "
+          + "--checkpointDir resumes where the last completed checkpoint was. -1 (the default): no "
+          + "checkpoints. Needs --stateBackend=rocksdb (the streaming default).")
+  @Default.Long(-1L)
+  Long getCheckpointingInterval();
+
+  void setCheckpointingInterval(Long millis);
+
+  @Description(
+      "Where checkpoints are kept, in a directory per --jobName. Unset: millrace-checkpoints in the "
+          + "temporary directory. A job that ends DONE removes its checkpoints; a failed, cancelled "
+          + "or killed one keeps them, to be resumed.")
+  String getCheckpointDir();
+
+  void setCheckpointDir(String directory);
+
+  @Description("Completed checkpoints kept; older ones are removed as newer ones complete.")
+  @Default.Integer(2)
+  int getCheckpointsToKeep();
+
+  void setCheckpointsToKeep(int count);
 }

@@ -1,10 +1,12 @@
 package dev.millrace.runner;
 
+import dev.millrace.runner.checkpoint.CheckpointSettings;
 import dev.millrace.runner.engine.ExecutionSettings;
 import dev.millrace.runner.engine.JobClock;
 import dev.millrace.runner.engine.JobExecution;
 import dev.millrace.translation.PipelineTranslator;
 import dev.millrace.translation.TranslatedJob;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineRunner;
@@ -61,9 +63,34 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             ExecutionSettings.defaults().batchSize(),
             ExecutionSettings.defaults().inboxCapacity(),
             parallelism,
-            job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system());
+            job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
+            .withCheckpoints(checkpointSettings(options));
     String name = "job" + JOB_IDS.incrementAndGet();
     return new MillracePipelineResult(JobExecution.start(job.plan(), name, settings), job);
+  }
+
+  /**
+   * {@code --checkpointingInterval}, {@code --checkpointDir} and {@code --checkpointsToKeep}: the
+   * job's checkpoints live in a directory named after its {@code --jobName}.
+   */
+  static CheckpointSettings checkpointSettings(MillracePipelineOptions options) {
+    Long interval = options.getCheckpointingInterval();
+    if (interval == null || interval == -1) {
+      return CheckpointSettings.OFF;
+    }
+    if (interval < 1) {
+      throw new IllegalArgumentException(
+          "--checkpointingInterval must be a positive number of milliseconds (or -1: no checkpoints), was " + interval);
+    }
+    if (options.getCheckpointsToKeep() < 1) {
+      throw new IllegalArgumentException("--checkpointsToKeep must be at least 1, was " + options.getCheckpointsToKeep());
+    }
+    Path root =
+        options.getCheckpointDir() == null
+            ? Path.of(System.getProperty("java.io.tmpdir"), "millrace-checkpoints")
+            : Path.of(options.getCheckpointDir());
+    String jobDirectory = options.getJobName().replaceAll("[^A-Za-z0-9._-]", "_");
+    return new CheckpointSettings(interval, root.resolve(jobDirectory), options.getCheckpointsToKeep());
   }
 
   /** {@code --parallelism}: unset or -1 means every available core. */

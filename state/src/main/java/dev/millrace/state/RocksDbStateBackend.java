@@ -14,7 +14,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -35,9 +37,10 @@ import org.rocksdb.WriteOptions;
  * {@link #discard()}. Reads merge the batch over the database, so a bundle sees its own writes. A
  * cache in front of the batch remembers small values read and written, and where each bag-like
  * cell appends next.
- * The WAL is off: there are no checkpoints yet, so nothing survives the process either way; a
- * temporary database dies with its job, and a database opened on a directory keeps what was
- * committed and flushed.
+ * The WAL is off: a temporary database dies with its job, and what must survive the process is
+ * written by {@link #checkpointTo} (a RocksDB checkpoint: the memtable flushed, SST files hard
+ * linked) and read back by {@link #restoreTemporary}. A database opened on a directory keeps what
+ * was committed and flushed.
  *
  * <p>Not thread-safe: the engine processes one bundle at a time per backend (workers take turns
  * at a subtask, never two at once).
@@ -120,6 +123,68 @@ public final class RocksDbStateBackend implements AutoCloseable {
         e.addSuppressed(cleanup);
       }
       throw e;
+    }
+  }
+
+  /**
+   * A temporary backend (deleted on close, like {@link #openTemporary()}) that starts with what
+   * {@link #checkpointTo} wrote to {@code checkpoint}. The checkpoint is left as it was: immutable
+   * SST files are hard linked (copied where links are not possible), the rest is copied.
+   */
+  public static RocksDbStateBackend restoreTemporary(Path checkpoint) {
+    if (!Files.isDirectory(checkpoint)) {
+      throw new IllegalStateException("The state checkpoint " + checkpoint + " is missing");
+    }
+    RocksDbStateBackend backend = openTemporary();
+    try (Stream<Path> files = Files.list(checkpoint)) {
+      boolean any = false;
+      for (Path file : (Iterable<Path>) files::iterator) {
+        Path target = backend.directory.resolve(file.getFileName().toString());
+        if (file.getFileName().toString().endsWith(".sst")) {
+          try {
+            Files.createLink(target, file);
+          } catch (IOException | UnsupportedOperationException e) {
+            Files.copy(file, target);
+          }
+        } else {
+          Files.copy(file, target);
+        }
+        any = true;
+      }
+      if (any) {
+        // Checks the layout version now, not at the first read.
+        backend.database();
+      }
+      return backend;
+    } catch (IOException e) {
+      backend.close();
+      throw new UncheckedIOException("Cannot restore RocksDB state from " + checkpoint, e);
+    } catch (RuntimeException e) {
+      backend.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Writes everything committed so far to {@code target}, which must not exist yet, as a RocksDB
+   * checkpoint (the memtable is flushed first, SST files are hard links, so it costs little more
+   * than the flush). Staged writes are not in it. A backend never written to leaves an empty
+   * directory, which restores to an empty backend.
+   */
+  public void checkpointTo(Path target) {
+    checkOpen();
+    try {
+      if (db == null) {
+        Files.createDirectories(target);
+        return;
+      }
+      try (Checkpoint checkpoint = Checkpoint.create(db)) {
+        checkpoint.createCheckpoint(target.toString());
+      }
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("Cannot checkpoint the RocksDB state in " + directory + " to " + target, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create " + target, e);
     }
   }
 

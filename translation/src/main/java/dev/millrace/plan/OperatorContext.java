@@ -28,6 +28,14 @@ public interface OperatorContext {
    */
   boolean isDraining();
 
+  /**
+   * True when the job takes checkpoints: side effects that acknowledge input (finalizing a source's
+   * checkpoint mark, bundle finalizers) wait for {@link Operator#checkpointComplete}.
+   */
+  default boolean isCheckpointing() {
+    return false;
+  }
+
   /** The job's processing-time clock, in milliseconds. */
   long currentProcessingTime();
 

@@ -85,6 +85,7 @@ final class CheckpointCoordinator {
       snapshots.put(subtask, SubtaskSnapshot.read(checkpoint.directory().resolve(subtask.key())));
     }
     completed = checkpoint.id();
+    LOG.info("Job {} resumes from checkpoint {} in {}", jobName, checkpoint.id(), checkpoint.directory());
     return Optional.of(new Restore(checkpoint.id(), checkpoint.directory(), snapshots));
   }
 

@@ -772,6 +772,11 @@ final class Subtask {
     }
 
     @Override
+    public boolean isCheckpointing() {
+      return job.checkpoints() != null;
+    }
+
+    @Override
     public long currentProcessingTime() {
       return job.now();
     }

@@ -3,6 +3,8 @@ package dev.millrace.translation.operators;
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.Operator;
 import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.SnapshotReader;
+import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
 import java.util.Arrays;
 
@@ -49,4 +51,26 @@ abstract class AbstractOperator implements Operator {
   public long outputWatermark() {
     return minInputWatermark();
   }
+
+  /** Saves the input watermarks, then what {@link #snapshotOperator} adds. */
+  @Override
+  public final void snapshotState(SnapshotWriter out) throws Exception {
+    for (long watermark : inputWatermarks) {
+      out.data().writeLong(watermark);
+    }
+    snapshotOperator(out);
+  }
+
+  @Override
+  public final void restoreState(SnapshotReader in) throws Exception {
+    for (int port = 0; port < inputWatermarks.length; port++) {
+      inputWatermarks[port] = in.data().readLong();
+    }
+    restoreOperator(in);
+  }
+
+  /** What an operator with state saves beyond its input watermarks. */
+  protected void snapshotOperator(SnapshotWriter out) throws Exception {}
+
+  protected void restoreOperator(SnapshotReader in) throws Exception {}
 }

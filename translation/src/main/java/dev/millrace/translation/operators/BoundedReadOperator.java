@@ -1,6 +1,8 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.SnapshotReader;
+import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.JobMetrics;
@@ -21,6 +23,9 @@ public final class BoundedReadOperator<T> implements SourceOperator {
   private OperatorContext context;
   private int nextSplit;
   private BoundedSource.BoundedReader<T> reader;
+  /** The split {@link #reader} reads, and how many records it gave so far. */
+  private int currentSplit = -1;
+  private long readInSplit;
   private boolean done;
 
   public BoundedReadOperator(
@@ -44,6 +49,7 @@ public final class BoundedReadOperator<T> implements SourceOperator {
           done = true;
           break;
         }
+        readInSplit++;
         context
             .output(0)
             .emit(WindowedValue.timestampedValueInGlobalWindow(reader.getCurrent(), reader.getCurrentTimestamp()));
@@ -61,17 +67,60 @@ public final class BoundedReadOperator<T> implements SourceOperator {
         }
         reader.close();
         reader = null;
+        currentSplit = -1;
       }
       if (nextSplit >= splits.size()) {
         return false;
       }
       reader = splits.get(nextSplit).createReader(options);
+      currentSplit = nextSplit;
+      readInSplit = 0;
       nextSplit += context.parallelism();
       if (reader.start()) {
         return true;
       }
       reader.close();
       reader = null;
+      currentSplit = -1;
+    }
+  }
+
+  @Override
+  public boolean isCheckpointable() {
+    return true;
+  }
+
+  /**
+   * A bounded reader has no position to save, so a snapshot counts the records read from the
+   * current split, and a restart reads that many again without emitting them: the source must
+   * read the same records in the same order each time, as a file or a Create does.
+   */
+  @Override
+  public void snapshotState(SnapshotWriter out) throws Exception {
+    out.data().writeBoolean(done);
+    out.data().writeInt(nextSplit);
+    out.data().writeInt(currentSplit);
+    out.data().writeLong(readInSplit);
+  }
+
+  @Override
+  public void restoreState(SnapshotReader in) throws Exception {
+    done = in.data().readBoolean();
+    nextSplit = in.data().readInt();
+    currentSplit = in.data().readInt();
+    readInSplit = in.data().readLong();
+    if (currentSplit >= 0) {
+      reader = splits.get(currentSplit).createReader(options);
+      boolean more = reader.start();
+      for (long skipped = 1; more && skipped < readInSplit; skipped++) {
+        more = reader.advance();
+      }
+      if (!more) {
+        throw new IllegalStateException(
+            "The bounded source "
+                + splits.get(currentSplit)
+                + " gave fewer records than before the restart: it must read the same records each time");
+      }
     }
   }
 

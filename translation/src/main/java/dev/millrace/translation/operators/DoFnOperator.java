@@ -279,4 +279,10 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
     }
   }
 
+  @Override
+  protected void restored() {
+    if (timers != null) {
+      timers.lookForDueTimers();
+    }
+  }
 }

@@ -2,6 +2,8 @@ package dev.millrace.translation.operators;
 
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.SnapshotReader;
+import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.JobMetrics;
 import java.io.Closeable;
@@ -89,7 +91,45 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
     }
     metrics.commit();
     try (Closeable scope = metrics.enter()) {
-      stepContext.bundleCommitted(new Instant(context.currentProcessingTime()));
+      stepContext.bundleCommitted(new Instant(context.currentProcessingTime()), context.isCheckpointing());
+    }
+  }
+
+  /** Keyed state (timers, SDF residuals included) and side inputs are all it keeps. */
+  @Override
+  public boolean isCheckpointable() {
+    return keyedState == null || keyedState.isCheckpointable();
+  }
+
+  @Override
+  protected final void snapshotOperator(SnapshotWriter out) throws Exception {
+    if (keyedState != null) {
+      keyedState.snapshot(out, "keyed-state");
+    }
+    if (sideInputs != null) {
+      sideInputs.snapshot(out.data());
+    }
+    stepContext.snapshotTaken(out.checkpointId());
+  }
+
+  @Override
+  protected final void restoreOperator(SnapshotReader in) throws Exception {
+    if (keyedState != null) {
+      keyedState.restore(in, "keyed-state");
+    }
+    if (sideInputs != null) {
+      sideInputs.restore(in.data());
+    }
+    restored();
+  }
+
+  /** After a restore: timers may be due already. */
+  protected void restored() {}
+
+  @Override
+  public void checkpointComplete(long checkpointId) throws Exception {
+    try (Closeable scope = metrics.enter()) {
+      stepContext.checkpointComplete(checkpointId, new Instant(context.currentProcessingTime()));
     }
   }
 

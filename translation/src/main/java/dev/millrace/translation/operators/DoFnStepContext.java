@@ -2,6 +2,7 @@ package dev.millrace.translation.operators;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.StepContext;
 import org.apache.beam.runners.core.TimerInternals;
@@ -10,12 +11,17 @@ import org.joda.time.Instant;
 
 /**
  * The step context of a DoFn: state and timers of the current key when the DoFn is stateful.
- * Bundle finalization callbacks are collected here and run once the bundle has been committed.
+ * Bundle finalization callbacks are collected here and run once the bundle has been committed, or
+ * with checkpoints on, once a checkpoint after the bundle has completed.
  */
 final class DoFnStepContext implements StepContext, DoFn.BundleFinalizer {
   private record Pending(Instant expiry, DoFn.BundleFinalizer.Callback callback) {}
 
   private final List<Pending> pending = new ArrayList<>();
+  /** With checkpoints: callbacks of committed bundles, waiting for the next snapshot. */
+  private final List<Pending> committed = new ArrayList<>();
+  /** With checkpoints: callbacks waiting for the checkpoint whose snapshot covers their bundle. */
+  private final TreeMap<Long, List<Pending>> inCheckpoint = new TreeMap<>();
   private final CurrentKeyInternals<?> keyed;
 
   /** {@code keyed} is null for a DoFn without state and timers. */
@@ -49,10 +55,36 @@ final class DoFnStepContext implements StepContext, DoFn.BundleFinalizer {
     pending.add(new Pending(callbackExpiry, callback));
   }
 
-  /** Runs the callbacks registered during the bundle that just committed, unless expired. */
-  void bundleCommitted(Instant now) throws Exception {
+  /**
+   * The bundle committed: its callbacks run now, unless expired; with {@code checkpointing}, only
+   * once a checkpoint holding the bundle's output has completed, as Beam specifies.
+   */
+  void bundleCommitted(Instant now, boolean checkpointing) throws Exception {
     List<Pending> due = new ArrayList<>(pending);
     pending.clear();
+    if (checkpointing) {
+      committed.addAll(due);
+      return;
+    }
+    run(due, now);
+  }
+
+  /** Checkpoint {@code id} took its snapshot: callbacks so far wait for it to complete. */
+  void snapshotTaken(long id) {
+    if (!committed.isEmpty()) {
+      inCheckpoint.put(id, new ArrayList<>(committed));
+      committed.clear();
+    }
+  }
+
+  /** Checkpoint {@code id} completed: the callbacks it covers run, unless expired. */
+  void checkpointComplete(long id, Instant now) throws Exception {
+    while (!inCheckpoint.isEmpty() && inCheckpoint.firstKey() <= id) {
+      run(inCheckpoint.pollFirstEntry().getValue(), now);
+    }
+  }
+
+  private static void run(List<Pending> due, Instant now) throws Exception {
     for (Pending p : due) {
       if (!now.isAfter(p.expiry())) {
         p.callback().onBundleSuccess();
@@ -63,5 +95,7 @@ final class DoFnStepContext implements StepContext, DoFn.BundleFinalizer {
   /** The bundle failed: its callbacks must never run. */
   void bundleAborted() {
     pending.clear();
+    committed.clear();
+    inCheckpoint.clear();
   }
 }

@@ -18,4 +18,9 @@ public final class EmptySourceOperator implements SourceOperator {
   public long outputWatermark() {
     return Watermarks.END;
   }
+
+  @Override
+  public boolean isCheckpointable() {
+    return true; // it holds nothing
+  }
 }

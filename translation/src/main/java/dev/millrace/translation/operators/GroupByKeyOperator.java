@@ -1,6 +1,8 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.SnapshotReader;
+import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.StateBackendKind;
 import java.util.ArrayList;
@@ -174,6 +176,23 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
     if (keys != null) {
       keys.close();
     }
+  }
+
+  /** Everything (buffered values, panes, triggers, holds, timers) is in the keyed state. */
+  @Override
+  public boolean isCheckpointable() {
+    return keys.isCheckpointable();
+  }
+
+  @Override
+  protected void snapshotOperator(SnapshotWriter out) throws Exception {
+    keys.snapshot(out, "keyed-state");
+  }
+
+  @Override
+  protected void restoreOperator(SnapshotReader in) throws Exception {
+    keys.restore(in, "keyed-state");
+    timers.lookForDueTimers();
   }
 
   @Override

@@ -1,6 +1,8 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.SnapshotReader;
+import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Watermarks;
 import org.apache.beam.sdk.util.WindowedValue;
@@ -23,6 +25,21 @@ public final class ImpulseOperator implements SourceOperator {
       done = true;
     }
     return Status.DONE;
+  }
+
+  @Override
+  public boolean isCheckpointable() {
+    return true;
+  }
+
+  @Override
+  public void snapshotState(SnapshotWriter out) throws Exception {
+    out.data().writeBoolean(done);
+  }
+
+  @Override
+  public void restoreState(SnapshotReader in) throws Exception {
+    done = in.data().readBoolean();
   }
 
   @Override

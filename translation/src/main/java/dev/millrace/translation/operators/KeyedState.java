@@ -2,7 +2,10 @@ package dev.millrace.translation.operators;
 
 import dev.millrace.plan.KeyGroups;
 import dev.millrace.plan.Operator;
+import dev.millrace.plan.SnapshotReader;
+import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
+import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -248,6 +251,29 @@ final class KeyedState<K> implements AutoCloseable {
     return hold == null ? watermark : Math.min(watermark, BeamTime.toWatermark(hold));
   }
 
+
+  /** Whether {@link #snapshot} keeps all of it (the heap store has no snapshot yet). */
+  boolean isCheckpointable() {
+    return store.isCheckpointable();
+  }
+
+  /**
+   * Writes the clocks timers compare with and, under {@code name}, the store's committed state and
+   * timers. Between bundles only: the bundle's writes must be committed.
+   */
+  void snapshot(SnapshotWriter out, String name) throws IOException {
+    out.data().writeLong(inputWatermark.getMillis());
+    out.data().writeLong(outputWatermark.getMillis());
+    store.snapshotTo(out.directory(name));
+  }
+
+  /** Takes back what {@link #snapshot} wrote, before the operator touched any key. */
+  void restore(SnapshotReader in, String name) throws IOException {
+    inputWatermark = new Instant(in.data().readLong());
+    outputWatermark = new Instant(in.data().readLong());
+    entries.clear();
+    store.restoreFrom(in.directory(name));
+  }
 
   /** Makes the bundle's state and timer writes durable for later bundles. */
   void commit() {

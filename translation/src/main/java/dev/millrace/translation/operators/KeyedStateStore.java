@@ -4,6 +4,7 @@ import dev.millrace.state.RocksDbStateBackend;
 import dev.millrace.state.RocksDbStateInternals;
 import dev.millrace.state.RocksDbTimerStore;
 import dev.millrace.translation.StateBackendKind;
+import java.nio.file.Path;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
@@ -60,6 +61,19 @@ abstract class KeyedStateStore implements AutoCloseable {
 
 
   void commit() {}
+
+  /** Whether {@link #snapshotTo} keeps all of the store. */
+  abstract boolean isCheckpointable();
+
+  /** Writes everything committed to {@code directory}, which does not exist yet. */
+  void snapshotTo(Path directory) {
+    throw new UnsupportedOperationException("this store cannot be checkpointed");
+  }
+
+  /** Replaces the store's (empty) contents by what {@link #snapshotTo} wrote to {@code directory}. */
+  void restoreFrom(Path directory) {
+    throw new UnsupportedOperationException("this store cannot be checkpointed");
+  }
 
   @Override
   public void close() {}
@@ -126,6 +140,12 @@ abstract class KeyedStateStore implements AutoCloseable {
     }
 
     @Override
+    boolean isCheckpointable() {
+      // Heap state has no snapshot yet: checkpoints need --stateBackend=rocksdb.
+      return false;
+    }
+
+    @Override
     Instant minimumHoldLowerBound() {
       return holds.minimum();
     }
@@ -137,11 +157,31 @@ abstract class KeyedStateStore implements AutoCloseable {
   }
 
   private static final class RocksDb extends KeyedStateStore {
-    private final RocksDbStateBackend backend = RocksDbStateBackend.openTemporary();
-    private final RocksDbTimerStore timers;
+    private final Coder<? extends BoundedWindow> windowCoder;
+    private RocksDbStateBackend backend = RocksDbStateBackend.openTemporary();
+    private RocksDbTimerStore timers;
 
     RocksDb(Coder<? extends BoundedWindow> windowCoder) {
+      this.windowCoder = windowCoder;
       this.timers = new RocksDbTimerStore(backend, windowCoder);
+    }
+
+    @Override
+    boolean isCheckpointable() {
+      return true;
+    }
+
+    @Override
+    void snapshotTo(Path directory) {
+      backend.checkpointTo(directory);
+    }
+
+    @Override
+    void restoreFrom(Path directory) {
+      RocksDbStateBackend restored = RocksDbStateBackend.restoreTemporary(directory);
+      backend.close();
+      backend = restored;
+      timers = new RocksDbTimerStore(backend, windowCoder);
     }
 
     @Override

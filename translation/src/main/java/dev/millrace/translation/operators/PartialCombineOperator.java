@@ -43,4 +43,9 @@ public final class PartialCombineOperator<K, InputT, AccumT> extends AbstractOpe
     // Accumulators wait for the bundle's end; until then they hold the watermark.
     return buffer.isEmpty() ? minInputWatermark() : dev.millrace.plan.Watermarks.MIN;
   }
+
+  @Override
+  public boolean isCheckpointable() {
+    return true; // its buffer is emptied at every bundle end
+  }
 }

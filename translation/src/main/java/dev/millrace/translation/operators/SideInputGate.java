@@ -2,6 +2,9 @@ package dev.millrace.translation.operators;
 
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.StateBackendKind;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -33,6 +36,7 @@ final class SideInputGate<T> implements AutoCloseable {
   private final SideInputStore store;
   private final PushbackBuffer<T> waiting;
   private final WindowOf<T> windowOf;
+  private final Coder<WindowedValue<T>> elementCoder;
   private final long mainAllowedLatenessMillis;
   /** The owner's own holds (timers, residual restrictions): what they will still process. */
   private final java.util.function.LongSupplier ownerHold;
@@ -54,6 +58,7 @@ final class SideInputGate<T> implements AutoCloseable {
     this.store = new SideInputStore(views);
     this.waiting = backend == StateBackendKind.ROCKSDB ? PushbackBuffer.onDisk(elementCoder) : PushbackBuffer.inMemory();
     this.windowOf = windowOf;
+    this.elementCoder = elementCoder;
     for (int i = 0; i < views.size(); i++) {
       awaited.add(new HashSet<>());
     }
@@ -125,6 +130,46 @@ final class SideInputGate<T> implements AutoCloseable {
       return Math.addExact(Math.addExact(a, b), c);
     } catch (ArithmeticException overflow) {
       return Watermarks.END;
+    }
+  }
+
+  /**
+   * Writes the side inputs received, the elements waiting for them and what they wait for. The
+   * waiting elements are taken out and put back in order, as a drain would.
+   */
+  void snapshot(DataOutputStream out) throws Exception {
+    out.writeLong(hold);
+    out.writeLong(mainWatermark);
+    for (int i = 0; i < views.size(); i++) {
+      Coder<BoundedWindow> windowCoder = store.windowCoder(i);
+      out.writeInt(awaited.get(i).size());
+      for (BoundedWindow window : awaited.get(i)) {
+        SnapshotCoding.write(out, windowCoder, window);
+      }
+    }
+    store.snapshot(out);
+    waiting.drain(
+        element -> {
+          out.writeBoolean(true);
+          SnapshotCoding.write(out, elementCoder, element);
+          waiting.add(element);
+        });
+    out.writeBoolean(false);
+  }
+
+  void restore(DataInputStream in) throws Exception {
+    hold = in.readLong();
+    mainWatermark = in.readLong();
+    for (int i = 0; i < views.size(); i++) {
+      Coder<BoundedWindow> windowCoder = store.windowCoder(i);
+      int windows = in.readInt();
+      for (int w = 0; w < windows; w++) {
+        awaited.get(i).add(SnapshotCoding.read(in, windowCoder));
+      }
+    }
+    store.restore(in);
+    while (in.readBoolean()) {
+      waiting.add(SnapshotCoding.read(in, elementCoder));
     }
   }
 

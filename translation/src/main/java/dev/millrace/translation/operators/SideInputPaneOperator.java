@@ -41,4 +41,9 @@ public final class SideInputPaneOperator extends AbstractOperator {
     }
     output(0).emit(value.withValue(new SideInputPane(values)));
   }
+
+  @Override
+  public boolean isCheckpointable() {
+    return true; // only its input watermarks
+  }
 }

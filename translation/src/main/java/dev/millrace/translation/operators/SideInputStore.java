@@ -1,6 +1,9 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.plan.Watermarks;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -8,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.core.InMemoryMultimapSideInputView;
 import org.apache.beam.runners.core.ReadyCheckingSideInputReader;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.transforms.Materializations;
 import org.apache.beam.sdk.transforms.ViewFn;
@@ -102,6 +106,54 @@ final class SideInputStore implements ReadyCheckingSideInputReader {
       materialized.get(i).keySet().removeIf(w -> expiry.apply(view, w) < mainWatermark);
       paneIndexes.get(i).keySet().removeIf(w -> expiry.apply(view, w) < mainWatermark);
     }
+  }
+
+  /** Writes every view's watermark, contents and newest pane indexes, with the views' coders. */
+  @SuppressWarnings("unchecked")
+  void snapshot(DataOutputStream out) throws IOException {
+    for (int i = 0; i < views.size(); i++) {
+      Coder<BoundedWindow> windowCoder = windowCoder(i);
+      Coder<Object> valueCoder = (Coder<Object>) views.get(i).getCoderInternal();
+      out.writeLong(watermarks[i]);
+      out.writeInt(contents.get(i).size());
+      for (Map.Entry<BoundedWindow, List<Object>> window : contents.get(i).entrySet()) {
+        SnapshotCoding.write(out, windowCoder, window.getKey());
+        Long paneIndex = paneIndexes.get(i).get(window.getKey());
+        out.writeLong(paneIndex == null ? -1 : paneIndex);
+        out.writeInt(window.getValue().size());
+        for (Object value : window.getValue()) {
+          SnapshotCoding.write(out, valueCoder, value);
+        }
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  void restore(DataInputStream in) throws IOException {
+    for (int i = 0; i < views.size(); i++) {
+      Coder<BoundedWindow> windowCoder = windowCoder(i);
+      Coder<Object> valueCoder = (Coder<Object>) views.get(i).getCoderInternal();
+      watermarks[i] = in.readLong();
+      int windows = in.readInt();
+      for (int w = 0; w < windows; w++) {
+        BoundedWindow window = SnapshotCoding.read(in, windowCoder);
+        long paneIndex = in.readLong();
+        if (paneIndex >= 0) {
+          paneIndexes.get(i).put(window, paneIndex);
+        }
+        int size = in.readInt();
+        List<Object> values = new ArrayList<>(size);
+        for (int v = 0; v < size; v++) {
+          values.add(SnapshotCoding.read(in, valueCoder));
+        }
+        contents.get(i).put(window, values);
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  Coder<BoundedWindow> windowCoder(int index) {
+    return (Coder<BoundedWindow>) views.get(index).getWindowingStrategyInternal().getWindowFn().windowCoder();
   }
 
   void advanceWatermark(int index, long watermark) {

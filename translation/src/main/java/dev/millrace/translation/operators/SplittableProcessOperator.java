@@ -381,4 +381,10 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
     fireTimers();
   }
 
+  @Override
+  protected void restored() {
+    if (timers != null) {
+      timers.lookForDueTimers();
+    }
+  }
 }

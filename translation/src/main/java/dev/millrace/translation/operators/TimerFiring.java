@@ -40,6 +40,11 @@ final class TimerFiring<K> {
     this.target = target;
   }
 
+  /** On a restarted job: timers may be due already, and are looked for at the next chance. */
+  void lookForDueTimers() {
+    pending = true;
+  }
+
   /** Due timers may remain because the output filled up. */
   boolean isPending() {
     return pending;

@@ -1,15 +1,21 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.SnapshotReader;
+import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.JobMetrics;
 import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.io.UnboundedSource.CheckpointMark;
 import org.apache.beam.sdk.metrics.SourceMetrics;
@@ -64,8 +70,13 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   private long wakeUp;
   private long watermark = Watermarks.MIN;
   private boolean opened;
+  /** With checkpoints: marks of readers closed since the last snapshot, to finalize with it. */
+  private final List<CheckpointMark> closedMarks = new ArrayList<>();
+  /** With checkpoints: marks to finalize once the checkpoint that saved them completes. */
+  private final TreeMap<Long, List<CheckpointMark>> marksInCheckpoint = new TreeMap<>();
 
   private static final class Reader<T> {
+    final int split;
     final UnboundedSource.UnboundedReader<T> reader;
     final long maxRecords;
     boolean started;
@@ -73,7 +84,8 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
     long records;
     long deadline = Long.MAX_VALUE;
 
-    Reader(UnboundedSource.UnboundedReader<T> reader, long maxRecords) {
+    Reader(int split, UnboundedSource.UnboundedReader<T> reader, long maxRecords) {
+      this.split = split;
       this.reader = reader;
       this.maxRecords = maxRecords;
     }
@@ -109,11 +121,15 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   private void openReaders() throws Exception {
     opened = true;
     for (int i = context.subtaskIndex(); i < splits.size(); i += context.parallelism()) {
-      long records = limits == null ? Long.MAX_VALUE : Limits.recordsOfSplit(limits.maxRecords(), splits.size(), i);
+      long records = maxRecordsOf(i);
       if (records > 0) {
-        readers.add(new Reader<>(splits.get(i).createReader(options, null), records));
+        readers.add(new Reader<>(i, splits.get(i).createReader(options, null), records));
       }
     }
+  }
+
+  private long maxRecordsOf(int split) {
+    return limits == null ? Long.MAX_VALUE : Limits.recordsOfSplit(limits.maxRecords(), splits.size(), split);
   }
 
   @Override
@@ -125,7 +141,7 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
       if (context.isDraining()) {
         // Drained: what was read is acknowledged, nothing more is read, and the input ends.
         for (Reader<T> r : readers) {
-          checkpoint(r);
+          checkpoint(r, true);
           r.reader.close();
         }
         readers.clear();
@@ -203,7 +219,7 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
       }
       long readerWatermark = BeamTime.toWatermark(r.reader.getWatermark());
       if (r.exhausted() || !r.reader.getWatermark().isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
-        checkpoint(r);
+        checkpoint(r, true);
         r.reader.close();
         it.remove();
         continue;
@@ -214,12 +230,112 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
     watermark = Math.max(watermark, readers.isEmpty() ? Watermarks.END : min);
   }
 
-  private void checkpoint(Reader<T> r) throws Exception {
+  /**
+   * Acknowledges what the reader read so far: at once, or with checkpoints on, once a checkpoint
+   * that saved the reader's position completes. Called for live readers at every bundle end, and
+   * for a reader about to close.
+   */
+  private void checkpoint(Reader<T> r, boolean closing) throws Exception {
+    if (context.isCheckpointing()) {
+      if (closing && r.started) {
+        closedMarks.add(r.reader.getCheckpointMark());
+      }
+      return;
+    }
     if (r.readSinceCheckpoint) {
       r.readSinceCheckpoint = false;
       CheckpointMark mark = r.reader.getCheckpointMark();
       mark.finalizeCheckpoint();
     }
+  }
+
+  @Override
+  public boolean isCheckpointable() {
+    return true;
+  }
+
+  /**
+   * Saves, per split still read here, its checkpoint mark (its position), and the ids of records
+   * seen lately for sources that need deduplication. The marks are finalized once the checkpoint
+   * completes, never before.
+   */
+  @Override
+  public void snapshotState(SnapshotWriter out) throws Exception {
+    DataOutputStream data = out.data();
+    data.writeBoolean(opened);
+    data.writeLong(watermark);
+    List<CheckpointMark> marks = new ArrayList<>(closedMarks);
+    closedMarks.clear();
+    data.writeInt(readers.size());
+    for (Reader<T> r : readers) {
+      data.writeInt(r.split);
+      data.writeLong(r.records);
+      data.writeBoolean(r.started);
+      if (r.started) {
+        CheckpointMark mark = r.reader.getCheckpointMark();
+        marks.add(mark);
+        SnapshotCoding.write(data, markCoder(splits.get(r.split)), mark);
+      }
+    }
+    data.writeInt(seenIds.size());
+    for (Map.Entry<EncodedKey, Long> seen : seenIds.entrySet()) {
+      data.writeInt(seen.getKey().bytes().length);
+      data.write(seen.getKey().bytes());
+      data.writeLong(seen.getValue());
+    }
+    if (!marks.isEmpty()) {
+      marksInCheckpoint.put(out.checkpointId(), marks);
+    }
+  }
+
+  /**
+   * Reopens every split that was still read from its saved mark. The checkpoint they come from is
+   * complete, so its marks are finalized right away.
+   */
+  @Override
+  public void restoreState(SnapshotReader in) throws Exception {
+    DataInputStream data = in.data();
+    opened = data.readBoolean();
+    watermark = data.readLong();
+    int count = data.readInt();
+    for (int i = 0; i < count; i++) {
+      int split = data.readInt();
+      long records = data.readLong();
+      boolean started = data.readBoolean();
+      UnboundedSource<T, CheckpointMark> source = asMarked(splits.get(split));
+      CheckpointMark mark = started ? SnapshotCoding.read(data, source.getCheckpointMarkCoder()) : null;
+      Reader<T> r = new Reader<>(split, source.createReader(options, mark), maxRecordsOf(split));
+      r.records = records;
+      readers.add(r);
+      if (mark != null) {
+        mark.finalizeCheckpoint();
+      }
+    }
+    int seen = data.readInt();
+    for (int i = 0; i < seen; i++) {
+      byte[] id = data.readNBytes(data.readInt());
+      seenIds.put(EncodedKey.ofBytes(id), data.readLong());
+    }
+  }
+
+  @Override
+  public void checkpointComplete(long checkpointId) throws Exception {
+    try (Closeable scope = metrics.enter()) {
+      while (!marksInCheckpoint.isEmpty() && marksInCheckpoint.firstKey() <= checkpointId) {
+        for (CheckpointMark mark : marksInCheckpoint.pollFirstEntry().getValue()) {
+          mark.finalizeCheckpoint();
+        }
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> UnboundedSource<T, CheckpointMark> asMarked(UnboundedSource<T, ?> source) {
+    return (UnboundedSource<T, CheckpointMark>) source;
+  }
+
+  private static <T> Coder<CheckpointMark> markCoder(UnboundedSource<T, ?> source) {
+    return asMarked(source).getCheckpointMarkCoder();
   }
 
   @Override
@@ -233,7 +349,7 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
       long backlog = 0;
       boolean known = true;
       for (Reader<T> r : readers) {
-        checkpoint(r);
+        checkpoint(r, false);
         long bytes = r.started ? r.reader.getSplitBacklogBytes() : UnboundedSource.UnboundedReader.BACKLOG_UNKNOWN;
         if (bytes == UnboundedSource.UnboundedReader.BACKLOG_UNKNOWN) {
           known = false;

@@ -10,4 +10,9 @@ public final class UnionOperator extends AbstractOperator {
   public void processElement(int port, Object element) throws Exception {
     output(0).emit(element);
   }
+
+  @Override
+  public boolean isCheckpointable() {
+    return true; // only its input watermarks
+  }
 }

@@ -42,4 +42,9 @@ public final class WindowAssignOperator<T, W extends BoundedWindow> extends Abst
       output(0).emit(WindowedValue.of(single.getValue(), single.getTimestamp(), windows, single.getPane()));
     }
   }
+
+  @Override
+  public boolean isCheckpointable() {
+    return true; // only its input watermarks
+  }
 }

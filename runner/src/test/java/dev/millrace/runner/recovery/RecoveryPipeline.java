@@ -1,0 +1,173 @@
+package dev.millrace.runner.recovery;
+
+import dev.millrace.runner.MillracePipelineOptions;
+import dev.millrace.runner.MillraceRunner;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.io.Read;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Duration;
+
+/**
+ * The streaming pipeline the recovery tests kill and resume: an unbounded source, keyed state and
+ * an event-time timer per key and window, a side input, a GroupByKey, and an idempotent sink
+ * (one file per result, replaced whole), so a result written twice is written the same.
+ *
+ * <p>Run as {@code RecoveryPipeline <outputDir> <records> <recordsPerSecond> [pipeline options]}.
+ */
+public final class RecoveryPipeline {
+  private RecoveryPipeline() {}
+
+  public static void main(String[] args) throws Exception {
+    Path output = Path.of(args[0]);
+    long records = Long.parseLong(args[1]);
+    long perSecond = Long.parseLong(args[2]);
+    String[] rest = java.util.Arrays.copyOfRange(args, 3, args.length);
+    MillracePipelineOptions options = PipelineOptionsFactory.fromArgs(rest).as(MillracePipelineOptions.class);
+    options.setRunner(MillraceRunner.class);
+    Pipeline pipeline = Pipeline.create(options);
+    build(pipeline, output, records, perSecond);
+    PipelineResult.State state = pipeline.run().waitUntilFinish();
+    System.exit(state == PipelineResult.State.DONE ? 0 : 1);
+  }
+
+  static void build(Pipeline pipeline, Path output, long records, long perSecond) {
+    PCollectionView<Long> multiplier = pipeline.apply("Multiplier", Create.of(3L)).apply(View.asSingleton());
+    PCollection<KV<Long, Long>> keyed =
+        pipeline
+            .apply(Read.from(new ThrottledCountingSource(records, perSecond)))
+            .apply(Window.into(FixedWindows.of(Duration.standardSeconds(1))))
+            .apply(WithKeys.of((Long x) -> x % 7).withKeyType(TypeDescriptors.longs()));
+    keyed
+        .apply("Sum at window end", ParDo.of(new SumAtWindowEnd(multiplier)).withSideInputs(multiplier))
+        .apply("Write sums", ParDo.of(new WriteFile(output.toString())));
+    keyed
+        .apply(Count.perKey())
+        .apply(
+            "Name counts",
+            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+                .via(count -> KV.of("count-" + count.getKey(), Long.toString(count.getValue()))))
+        .apply("Write counts", ParDo.of(new WindowedWriteFile(output.toString())));
+  }
+
+  /** Per key and window: the sum of the values times the side input, emitted at the window's end. */
+  static final class SumAtWindowEnd extends DoFn<KV<Long, Long>, KV<String, String>> {
+    private final PCollectionView<Long> multiplier;
+
+    @StateId("sum")
+    private final StateSpec<ValueState<Long>> sumSpec = StateSpecs.value(VarLongCoder.of());
+
+    @TimerId("end")
+    private final TimerSpec endSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    SumAtWindowEnd(PCollectionView<Long> multiplier) {
+      this.multiplier = multiplier;
+    }
+
+    @ProcessElement
+    public void process(
+        ProcessContext context,
+        BoundedWindow window,
+        @StateId("sum") ValueState<Long> sum,
+        @TimerId("end") Timer end) {
+      Long sofar = sum.read();
+      long value = context.element().getValue() * context.sideInput(multiplier);
+      sum.write(sofar == null ? value : sofar + value);
+      end.set(window.maxTimestamp());
+    }
+
+    @OnTimer("end")
+    public void onEnd(
+        @Key Long key, BoundedWindow window, @StateId("sum") ValueState<Long> sum, OutputReceiver<KV<String, String>> out) {
+      out.output(KV.of("sum-" + key + "-" + ((IntervalWindow) window).start().getMillis(), Long.toString(sum.read())));
+      sum.clear();
+    }
+  }
+
+  /** Writes each (name, content) to the file {@code name}, replacing it whole. */
+  static class WriteFile extends DoFn<KV<String, String>, Void> {
+    private final String directory;
+
+    WriteFile(String directory) {
+      this.directory = directory;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, String> result, BoundedWindow window) throws IOException {
+      write(Path.of(directory), name(result.getKey(), window), result.getValue());
+    }
+
+    String name(String key, BoundedWindow window) {
+      return key;
+    }
+  }
+
+  /** Like {@link WriteFile}, the window's start added to the name. */
+  static final class WindowedWriteFile extends WriteFile {
+    WindowedWriteFile(String directory) {
+      super(directory);
+    }
+
+    @Override
+    String name(String key, BoundedWindow window) {
+      return key + "-" + ((IntervalWindow) window).start().getMillis();
+    }
+  }
+
+  static void write(Path directory, String name, String content) throws IOException {
+    Files.createDirectories(directory);
+    Path partial = directory.resolve("." + name + ".partial");
+    Files.writeString(partial, content, StandardCharsets.UTF_8);
+    Files.move(partial, directory.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Every result file and its content, by name. */
+  static Map<String, String> results(Path directory) {
+    Map<String, String> results = new TreeMap<>();
+    if (!Files.isDirectory(directory)) {
+      return results;
+    }
+    try (Stream<Path> files = Files.list(directory)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        if (!file.getFileName().toString().startsWith(".")) {
+          results.put(file.getFileName().toString(), Files.readString(file, StandardCharsets.UTF_8));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return results;
+  }
+}
