@@ -10,7 +10,14 @@ public final class Runners {
   public static final String PLAIN = "plain-java";
 
   public static final List<String> BEAM =
-      List.of("millrace", "millrace-portable", "millrace-rocksdb", "millrace-streaming", "direct");
+      List.of(
+          "millrace",
+          "millrace-portable",
+          "millrace-rocksdb",
+          "millrace-streaming",
+          "millrace-streaming-chk1s",
+          "millrace-streaming-chk10s",
+          "direct");
 
   /** Runners whose jobs need Flink's own class path (see {@code flink-classpath/pom.xml}). */
   public static final List<String> FLINK = List.of("flink-batch", "flink-streaming-rocksdb");
@@ -39,6 +46,21 @@ public final class Runners {
     }
   }
 
+  private static PipelineOptions streamingWithCheckpoints(long intervalMillis) {
+    try {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("millrace-bench-checkpoints-");
+      dir.toFile().deleteOnExit();
+      return PipelineOptionsFactory.fromArgs(
+              "--runner=MillraceRunner",
+              "--streaming=true",
+              "--checkpointingInterval=" + intervalMillis,
+              "--checkpointDir=" + dir)
+          .create();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** Pipeline options that select {@code runner}, or a clear error for an unknown name. */
   public static PipelineOptions options(String runner) {
     switch (runner) {
@@ -50,6 +72,11 @@ public final class Runners {
         // The streaming code path throughout (ReduceFnRunner per key, no lifted combines, no
         // grouping once at the end), with its default state backend, RocksDB.
         return PipelineOptionsFactory.fromArgs("--runner=MillraceRunner", "--streaming=true").create();
+      case "millrace-streaming-chk1s":
+        // The streaming column with a checkpoint every second (every 10 s below): what they cost.
+        return streamingWithCheckpoints(1000);
+      case "millrace-streaming-chk10s":
+        return streamingWithCheckpoints(10_000);
       case "millrace-portable":
         // The same engine, the pipeline submitted to a Millrace job server in this JVM and its user
         // code run by the embedded Java SDK harness: what the Fn API costs.
