@@ -71,4 +71,12 @@ public interface MillracePipelineOptions extends PipelineOptions, StreamingOptio
   int getCheckpointsToKeep();
 
   void setCheckpointsToKeep(int count);
+
+  @Description(
+      "With checkpoints: times a failed job is started again, in this process, from its latest "
+          + "completed checkpoint before it fails for good. Without checkpoints a failure is final.")
+  @Default.Integer(3)
+  int getMaxRestarts();
+
+  void setMaxRestarts(int restarts);
 }

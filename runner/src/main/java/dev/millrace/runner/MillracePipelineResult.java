@@ -1,6 +1,6 @@
 package dev.millrace.runner;
 
-import dev.millrace.runner.engine.JobExecution;
+import dev.millrace.runner.engine.RestartingJob;
 import dev.millrace.runner.engine.JobStatus;
 import dev.millrace.translation.JobMetrics;
 import dev.millrace.translation.TranslatedJob;
@@ -12,10 +12,10 @@ import org.joda.time.Duration;
 
 /** A job started by {@link MillraceRunner}. */
 public class MillracePipelineResult implements PipelineResult {
-  private final JobExecution execution;
+  private final RestartingJob execution;
   private final TranslatedJob job;
 
-  MillracePipelineResult(JobExecution execution, TranslatedJob job) {
+  MillracePipelineResult(RestartingJob execution, TranslatedJob job) {
     this.execution = execution;
     this.job = job;
   }
@@ -91,6 +91,16 @@ public class MillracePipelineResult implements PipelineResult {
   @Override
   public MetricResults metrics() {
     return job.metrics().results();
+  }
+
+  /** Checkpoints the job's current attempt completed so far. */
+  public long completedCheckpoints() {
+    return execution.completedCheckpoints();
+  }
+
+  /** Times the job was started again from its latest checkpoint after a failure. */
+  public int restarts() {
+    return execution.restarts();
   }
 
   /** How the job runs (batch or streaming, where its state lives) and its plan, as text. */

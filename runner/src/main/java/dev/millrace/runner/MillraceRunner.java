@@ -3,7 +3,7 @@ package dev.millrace.runner;
 import dev.millrace.runner.checkpoint.CheckpointSettings;
 import dev.millrace.runner.engine.ExecutionSettings;
 import dev.millrace.runner.engine.JobClock;
-import dev.millrace.runner.engine.JobExecution;
+import dev.millrace.runner.engine.RestartingJob;
 import dev.millrace.translation.PipelineTranslator;
 import dev.millrace.translation.TranslatedJob;
 import java.nio.file.Path;
@@ -66,12 +66,13 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
             .withCheckpoints(checkpointSettings(options));
     String name = "job" + JOB_IDS.incrementAndGet();
-    return new MillracePipelineResult(JobExecution.start(job.plan(), name, settings), job);
+    return new MillracePipelineResult(RestartingJob.start(job.plan(), name, settings), job);
   }
 
   /**
-   * {@code --checkpointingInterval}, {@code --checkpointDir} and {@code --checkpointsToKeep}: the
-   * job's checkpoints live in a directory named after its {@code --jobName}.
+   * {@code --checkpointingInterval}, {@code --checkpointDir}, {@code --checkpointsToKeep} and
+   * {@code --maxRestarts}: the job's checkpoints live in a directory named after its {@code
+   * --jobName}.
    */
   static CheckpointSettings checkpointSettings(MillracePipelineOptions options) {
     Long interval = options.getCheckpointingInterval();
@@ -90,7 +91,11 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             ? Path.of(System.getProperty("java.io.tmpdir"), "millrace-checkpoints")
             : Path.of(options.getCheckpointDir());
     String jobDirectory = options.getJobName().replaceAll("[^A-Za-z0-9._-]", "_");
-    return new CheckpointSettings(interval, root.resolve(jobDirectory), options.getCheckpointsToKeep());
+    if (options.getMaxRestarts() < 0) {
+      throw new IllegalArgumentException("--maxRestarts must not be negative, was " + options.getMaxRestarts());
+    }
+    return new CheckpointSettings(
+        interval, root.resolve(jobDirectory), options.getCheckpointsToKeep(), options.getMaxRestarts());
   }
 
   /** {@code --parallelism}: unset or -1 means every available core. */

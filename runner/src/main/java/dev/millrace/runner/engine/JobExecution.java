@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * One running job: its subtasks spread over a fixed pool of worker threads, bounded inboxes between
@@ -54,6 +55,8 @@ public final class JobExecution {
   private ScheduledExecutorService scheduler;
   /** Null unless the job checkpoints. */
   private final CheckpointCoordinator checkpoints;
+  private Consumer<JobExecution> endListener;
+  private boolean endReported;
 
   private JobExecution(Plan plan, String jobName, ExecutionSettings settings) {
     this.plan = plan;
@@ -325,6 +328,31 @@ public final class JobExecution {
       status = end;
     }
     ended.countDown();
+    if (ended.getCount() == 0) {
+      reportEnd();
+    }
+  }
+
+  /** Calls {@code listener} once the job has ended, at once if it has. */
+  public void onEnd(Consumer<JobExecution> listener) {
+    synchronized (this) {
+      endListener = listener;
+    }
+    if (ended.getCount() == 0) {
+      reportEnd();
+    }
+  }
+
+  private void reportEnd() {
+    Consumer<JobExecution> listener;
+    synchronized (this) {
+      if (endReported || endListener == null) {
+        return;
+      }
+      endReported = true;
+      listener = endListener;
+    }
+    listener.accept(this);
   }
 
   private void stopAll() {

@@ -147,18 +147,68 @@ class CheckpointTest {
     assertThat(sink, equalTo(expectedSums(n)));
   }
 
+  @Test
+  void aFailedJobRestartsFromItsLatestCheckpointAndEndsAsIfItNeverFailed() throws Exception {
+    long n = 20_000;
+    Map<Long, Long> sink = new ConcurrentHashMap<>();
+    AtomicLong emitted = new AtomicLong();
+    AtomicLong failures = new AtomicLong();
+    RestartingJob job = RestartingJob.start(plan(n, emitted, sink, 15_000, failures, 1), "restarted", settings(3));
+    assertThat(job.await(WAIT), is(JobStatus.DONE));
+    assertThat(sink, equalTo(expectedSums(n)));
+    assertThat(job.restarts(), is(1));
+    assertThat("the second attempt resumed from a checkpoint, not from the start", emitted.get(), lessThan(n + 15_000));
+  }
+
+  @Test
+  void aJobThatKeepsFailingFailsWithItsErrorOnceItsRestartsAreUsedUp() throws Exception {
+    AtomicLong failures = new AtomicLong();
+    RestartingJob job =
+        RestartingJob.start(
+            plan(20_000, new AtomicLong(), new ConcurrentHashMap<>(), 100, failures, Long.MAX_VALUE), "doomed", settings(2));
+    assertThat(job.await(WAIT), is(JobStatus.FAILED));
+    assertThat(job.restarts(), is(2));
+    assertThat(failures.get(), is(3L));
+    assertThat(job.failure().getMessage(), containsString("element 100 failed"));
+  }
+
+  @Test
+  void withoutCheckpointsAFailureIsFinal() throws Exception {
+    AtomicLong failures = new AtomicLong();
+    ExecutionSettings noCheckpoints =
+        new ExecutionSettings(100, 20, 64, 8, 2, JobClock.system()).withCheckpoints(new CheckpointSettings(0, null, 0, 3));
+    RestartingJob job =
+        RestartingJob.start(
+            plan(20_000, new AtomicLong(), new ConcurrentHashMap<>(), 100, failures, Long.MAX_VALUE), "final", noCheckpoints);
+    assertThat(job.await(WAIT), is(JobStatus.FAILED));
+    assertThat(job.restarts(), is(0));
+    assertThat(failures.get(), is(1L));
+  }
+
+  private ExecutionSettings settings(int maxRestarts) {
+    return new ExecutionSettings(100, 20, 64, 8, 2, JobClock.system())
+        .withCheckpoints(new CheckpointSettings(10, checkpoints, 2, maxRestarts));
+  }
+
   private ExecutionSettings settings() {
     return new ExecutionSettings(100, 20, 64, 8, 2, JobClock.system())
         .withCheckpoints(new CheckpointSettings(10, checkpoints, 2));
   }
 
-  /** source(1) -HASH by x % KEYS-> keyed sums(2) -FORWARD-> sink(2). */
   private static Plan plan(long n, AtomicLong emitted, Map<Long, Long> sink) {
+    return plan(n, emitted, sink, -1, new AtomicLong(), 0);
+  }
+
+  /**
+   * source(1) -HASH by x % KEYS-> keyed sums(2) -FORWARD-> sink(2). The sums fail at element
+   * {@code failAt} as long as fewer than {@code maxFailures} failures were counted.
+   */
+  private static Plan plan(long n, AtomicLong emitted, Map<Long, Long> sink, long failAt, AtomicLong failures, long maxFailures) {
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 1);
     b.addOperator(source, new OperatorNode("count", () -> new Counting(n, emitted), 0, 1));
     int sums = b.newVertex("sums", 2);
-    b.addOperator(sums, new OperatorNode("sum", KeyedSums::new, 1, 1));
+    b.addOperator(sums, new OperatorNode("sum", () -> new KeyedSums(failAt, failures, maxFailures), 1, 1));
     b.addOperator(sums, new OperatorNode("sink", () -> new Sink(sink), 1, 0));
     b.link(new PortRef(sums, 0, 0), new PortRef(sums, 1, 0));
     b.edge(
@@ -223,9 +273,18 @@ class CheckpointTest {
 
   /** Sums elements per key (x % KEYS) on the heap; emits every key's sum once its input ended. */
   private static final class KeyedSums implements Operator {
+    private final long failAt;
+    private final AtomicLong failures;
+    private final long maxFailures;
     private final Map<Long, Long> sums = new HashMap<>();
     private OperatorContext context;
     private long watermark = Watermarks.MIN;
+
+    KeyedSums(long failAt, AtomicLong failures, long maxFailures) {
+      this.failAt = failAt;
+      this.failures = failures;
+      this.maxFailures = maxFailures;
+    }
 
     @Override
     public void open(OperatorContext context) {
@@ -235,6 +294,10 @@ class CheckpointTest {
     @Override
     public void processElement(int port, Object element) {
       long x = (Long) element;
+      if (x == failAt && failures.get() < maxFailures) {
+        failures.incrementAndGet();
+        throw new IllegalStateException("element " + x + " failed");
+      }
       sums.merge(x % KEYS, x, Long::sum);
     }
 
