@@ -15,6 +15,8 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.Read;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
@@ -30,8 +32,10 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.windowing.AfterWatermark;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
@@ -58,7 +62,11 @@ public final class RecoveryPipeline {
     MillracePipelineOptions options = PipelineOptionsFactory.fromArgs(rest).as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     Pipeline pipeline = Pipeline.create(options);
-    build(pipeline, output, records, perSecond);
+    if (Boolean.getBoolean("recovery.resultsAtEnd")) {
+      buildWithResultsAtEnd(pipeline, output, records, perSecond);
+    } else {
+      build(pipeline, output, records, perSecond);
+    }
     PipelineResult.State state = pipeline.run().waitUntilFinish();
     System.exit(state == PipelineResult.State.DONE ? 0 : 1);
   }
@@ -80,6 +88,46 @@ public final class RecoveryPipeline {
             MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
                 .via(count -> KV.of("count-" + count.getKey(), Long.toString(count.getValue()))))
         .apply("Write counts", ParDo.of(new WindowedWriteFile(output.toString())));
+  }
+
+  /**
+   * The same steps in the global window: every result comes at the end of the input, so a run
+   * resumed from any checkpoint writes all of them (the checkpoint fixture's pipeline). Counts the
+   * records it reads in the {@code records read} counter.
+   */
+  static void buildWithResultsAtEnd(Pipeline pipeline, Path output, long records, long perSecond) {
+    PCollectionView<Long> multiplier = pipeline.apply("Multiplier", Create.of(3L)).apply(View.asSingleton());
+    PCollection<KV<Long, Long>> keyed =
+        pipeline
+            .apply(Read.from(new ThrottledCountingSource(records, perSecond)))
+            .apply("Count reads", ParDo.of(new CountReads()))
+            // The global window, its one pane at the end of the input (GroupByKey wants it said).
+            .apply(
+                Window.<Long>into(new GlobalWindows())
+                    .triggering(AfterWatermark.pastEndOfWindow())
+                    .withAllowedLateness(Duration.ZERO)
+                    .discardingFiredPanes())
+            .apply(WithKeys.of((Long x) -> x % 7).withKeyType(TypeDescriptors.longs()));
+    keyed
+        .apply("Sum at window end", ParDo.of(new SumAtWindowEnd(multiplier)).withSideInputs(multiplier))
+        .apply("Write sums", ParDo.of(new WriteFile(output.toString())));
+    keyed
+        .apply(Count.perKey())
+        .apply(
+            "Name counts",
+            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+                .via(count -> KV.of("count-" + count.getKey(), Long.toString(count.getValue()))))
+        .apply("Write counts", ParDo.of(new WriteFile(output.toString())));
+  }
+
+  static final class CountReads extends DoFn<Long, Long> {
+    private final Counter reads = Metrics.counter(RecoveryPipeline.class, "records read");
+
+    @ProcessElement
+    public void process(@Element Long x, OutputReceiver<Long> out) {
+      reads.inc();
+      out.output(x);
+    }
   }
 
   /** Per key and window: the sum of the values times the side input, emitted at the window's end. */
@@ -111,7 +159,8 @@ public final class RecoveryPipeline {
     @OnTimer("end")
     public void onEnd(
         @Key Long key, BoundedWindow window, @StateId("sum") ValueState<Long> sum, OutputReceiver<KV<String, String>> out) {
-      out.output(KV.of("sum-" + key + "-" + ((IntervalWindow) window).start().getMillis(), Long.toString(sum.read())));
+      String name = window instanceof IntervalWindow interval ? key + "-" + interval.start().getMillis() : key.toString();
+      out.output(KV.of("sum-" + name, Long.toString(sum.read())));
       sum.clear();
     }
   }
