@@ -51,7 +51,8 @@ final class MillracePortableRunner implements PortablePipelineRunner {
       TranslatedJob job =
           new PortablePipelineTranslator(options, parallelism, millrace.isStreaming(), millrace.getStateBackend())
               .translate(pipeline, bundles);
-      MillracePipelineResult result = MillraceRunner.start(job, millrace);
+      // Its stages cannot be checkpointed yet: checkpoints only when asked for (and then refused).
+      MillracePipelineResult result = MillraceRunner.start(job, millrace, false);
       bundles.onHarnessLost(result::fail);
       LOG.info(
           "Job {} running ({} job, keyed state in {}{})",

@@ -51,8 +51,9 @@ public interface MillracePipelineOptions extends PipelineOptions, StreamingOptio
   @Description(
       "Milliseconds between checkpoints of the job: keyed state, timers, source positions, side "
           + "inputs and waiting input, so that the job started again with the same --jobName and "
-          + "--checkpointDir resumes where the last completed checkpoint was. -1 (the default): no "
-          + "checkpoints. Needs --stateBackend=rocksdb (the streaming default).")
+          + "--checkpointDir resumes where the last completed checkpoint was. 0: no checkpoints. "
+          + "-1 (the default): every 10 s for a streaming job with its state in RocksDB (the "
+          + "streaming default) and no TestStream, none otherwise. Needs --stateBackend=rocksdb.")
   @Default.Long(-1L)
   Long getCheckpointingInterval();
 
@@ -74,7 +75,8 @@ public interface MillracePipelineOptions extends PipelineOptions, StreamingOptio
 
   @Description(
       "With checkpoints: times a failed job is started again, in this process, from its latest "
-          + "completed checkpoint before it fails for good. Without checkpoints a failure is final.")
+          + "completed checkpoint before it fails for good. A job that fails before its first "
+          + "checkpoint, or has none, fails at once: there is nothing to resume.")
   @Default.Integer(3)
   int getMaxRestarts();
 

@@ -5,6 +5,7 @@ import dev.millrace.runner.engine.ExecutionSettings;
 import dev.millrace.runner.engine.JobClock;
 import dev.millrace.runner.engine.RestartingJob;
 import dev.millrace.translation.PipelineTranslator;
+import dev.millrace.translation.StateBackendKind;
 import dev.millrace.translation.TranslatedJob;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,6 +47,16 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
    * with {@code options}' bundle settings; returns as soon as it runs.
    */
   public static MillracePipelineResult start(TranslatedJob job, MillracePipelineOptions options) {
+    return start(job, options, true);
+  }
+
+  /**
+   * Like {@link #start(TranslatedJob, MillracePipelineOptions)}; {@code checkpointsByDefault}
+   * false: without {@code --checkpointingInterval} the job takes no checkpoints even if it is a
+   * streaming one (a portable job's stages cannot be checkpointed yet).
+   */
+  public static MillracePipelineResult start(
+      TranslatedJob job, MillracePipelineOptions options, boolean checkpointsByDefault) {
     MetricsEnvironment.setMetricsSupported(true);
     int parallelism = parallelism(options.getParallelism());
     if (LOG.isDebugEnabled()) {
@@ -64,24 +75,39 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             ExecutionSettings.defaults().inboxCapacity(),
             parallelism,
             job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
-            .withCheckpoints(checkpointSettings(options));
+            .withCheckpoints(
+                checkpointSettings(
+                    options, checkpointsByDefault && job.streaming() && !job.usesTestStream()
+                        && job.stateBackend() == StateBackendKind.ROCKSDB));
     String name = "job" + JOB_IDS.incrementAndGet();
     return new MillracePipelineResult(RestartingJob.start(job.plan(), name, settings), job);
   }
 
+  /** Checkpoints of a streaming job that does not say otherwise. */
+  public static final long DEFAULT_STREAMING_CHECKPOINT_MILLIS = 10_000;
+
   /**
    * {@code --checkpointingInterval}, {@code --checkpointDir}, {@code --checkpointsToKeep} and
    * {@code --maxRestarts}: the job's checkpoints live in a directory named after its {@code
-   * --jobName}.
+   * --jobName}. Unset (-1), the interval is {@link #DEFAULT_STREAMING_CHECKPOINT_MILLIS} when
+   * {@code checkpointsFitByDefault} (a streaming Java job with its state in RocksDB and no
+   * TestStream), else there are none; 0 means none.
    */
-  static CheckpointSettings checkpointSettings(MillracePipelineOptions options) {
+  static CheckpointSettings checkpointSettings(MillracePipelineOptions options, boolean checkpointsFitByDefault) {
     Long interval = options.getCheckpointingInterval();
     if (interval == null || interval == -1) {
+      if (!checkpointsFitByDefault) {
+        return CheckpointSettings.OFF;
+      }
+      interval = DEFAULT_STREAMING_CHECKPOINT_MILLIS;
+    }
+    if (interval == 0) {
       return CheckpointSettings.OFF;
     }
-    if (interval < 1) {
+    if (interval < 0) {
       throw new IllegalArgumentException(
-          "--checkpointingInterval must be a positive number of milliseconds (or -1: no checkpoints), was " + interval);
+          "--checkpointingInterval must be a number of milliseconds, 0 for no checkpoints or -1 for the"
+              + " default, was " + interval);
     }
     if (options.getCheckpointsToKeep() < 1) {
       throw new IllegalArgumentException("--checkpointsToKeep must be at least 1, was " + options.getCheckpointsToKeep());

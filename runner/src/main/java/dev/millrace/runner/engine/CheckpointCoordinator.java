@@ -194,13 +194,17 @@ final class CheckpointCoordinator {
     job.wakeWorkers();
   }
 
-  /** Takes no more checkpoints; with {@code removeAll}, removes the job's checkpoints too. */
+  /**
+   * Takes no more checkpoints; with {@code removeAll}, or when none was ever completed, removes the
+   * job's checkpoint directory too.
+   */
   synchronized void stop(boolean removeAll) {
     stopped = true;
     if (timer != null) {
       timer.cancel(false);
     }
-    if (removeAll) {
+    if (removeAll || completed == 0) {
+      // Without a completed checkpoint there is nothing to resume: leave nothing behind.
       storage.removeAll();
     }
   }

@@ -424,6 +424,11 @@ public final class JobExecution {
     return checkpoints;
   }
 
+  /** Whether a completed checkpoint (of this run, or the one it resumed from) can be resumed. */
+  public boolean hasCompletedCheckpoint() {
+    return checkpoints != null && checkpoints.completed() > 0;
+  }
+
   /** Checkpoints this run of the job completed. */
   public long completedCheckpoints() {
     return checkpoints == null ? 0 : checkpoints.completedCount();

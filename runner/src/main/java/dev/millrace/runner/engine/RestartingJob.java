@@ -10,9 +10,11 @@ import org.slf4j.LoggerFactory;
 /**
  * A job that survives failures: when an attempt fails (a DoFn threw, a bundle could not commit),
  * a new attempt starts from the latest completed checkpoint, up to the settings' {@code
- * maxRestarts} times; then the job fails with the last attempt's error. Without checkpoints, or
- * when the failure came from outside the job ({@link #fail}) or the job was cancelled, the first
- * failure is final: starting over from nothing would emit everything a second time.
+ * maxRestarts} times; then the job fails with the last attempt's error. Without a completed
+ * checkpoint to resume (checkpoints off, or a failure before the first), or when the failure came
+ * from outside the job ({@link #fail}) or the job was cancelled, the first failure is final:
+ * starting over from nothing would emit everything a second time, and a job that fails at once
+ * (bad input, a step that cannot be checkpointed) would only fail again.
  */
 public final class RestartingJob {
   private static final Logger LOG = LoggerFactory.getLogger(RestartingJob.class);
@@ -66,6 +68,7 @@ public final class RestartingJob {
             && !cancelled
             && failedFromOutside == null
             && settings.checkpoints().enabled()
+            && attempt.hasCompletedCheckpoint()
             && restarts < settings.checkpoints().maxRestarts();
     if (!restart) {
       failure = failedFromOutside != null ? failedFromOutside : attempt.failure();

@@ -165,11 +165,26 @@ class CheckpointTest {
     AtomicLong failures = new AtomicLong();
     RestartingJob job =
         RestartingJob.start(
-            plan(20_000, new AtomicLong(), new ConcurrentHashMap<>(), 100, failures, Long.MAX_VALUE), "doomed", settings(2));
+            plan(20_000, new AtomicLong(), new ConcurrentHashMap<>(), 5000, failures, Long.MAX_VALUE), "doomed", settings(2));
     assertThat(job.await(WAIT), is(JobStatus.FAILED));
     assertThat(job.restarts(), is(2));
     assertThat(failures.get(), is(3L));
-    assertThat(job.failure().getMessage(), containsString("element 100 failed"));
+    assertThat(job.failure().getMessage(), containsString("element 5000 failed"));
+  }
+
+  @Test
+  void aFailureBeforeTheFirstCheckpointIsFinal() throws Exception {
+    AtomicLong failures = new AtomicLong();
+    ExecutionSettings rarely =
+        new ExecutionSettings(100, 20, 64, 8, 2, JobClock.system())
+            .withCheckpoints(new CheckpointSettings(60_000, checkpoints, 2, 3));
+    RestartingJob job =
+        RestartingJob.start(
+            plan(20_000, new AtomicLong(), new ConcurrentHashMap<>(), 100, failures, Long.MAX_VALUE), "early", rarely);
+    assertThat(job.await(WAIT), is(JobStatus.FAILED));
+    assertThat(job.restarts(), is(0));
+    assertThat(failures.get(), is(1L));
+    assertThat("nothing to resume is left behind", Files.exists(checkpoints), is(false));
   }
 
   @Test

@@ -1,0 +1,61 @@
+package dev.millrace.runner;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.millrace.runner.checkpoint.CheckpointSettings;
+import java.nio.file.Path;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.junit.jupiter.api.Test;
+
+/** How the checkpoint options turn into a job's checkpoint settings. */
+class CheckpointOptionsTest {
+
+  private static MillracePipelineOptions options(String... args) {
+    return PipelineOptionsFactory.fromArgs(args).as(MillracePipelineOptions.class);
+  }
+
+  @Test
+  void aStreamingJobWithRocksDbStateCheckpointsEveryTenSecondsByDefault() {
+    CheckpointSettings settings = MillraceRunner.checkpointSettings(options("--jobName=orders/eu"), true);
+    assertThat(settings.intervalMillis(), is(MillraceRunner.DEFAULT_STREAMING_CHECKPOINT_MILLIS));
+    assertThat(
+        settings.directory(),
+        equalTo(Path.of(System.getProperty("java.io.tmpdir"), "millrace-checkpoints", "orders_eu")));
+    assertThat(settings.toKeep(), is(2));
+    assertThat(settings.maxRestarts(), is(3));
+  }
+
+  @Test
+  void otherJobsTakeNoCheckpointsUnlessAskedTo() {
+    assertThat(MillraceRunner.checkpointSettings(options(), false).enabled(), is(false));
+    CheckpointSettings asked =
+        MillraceRunner.checkpointSettings(
+            options("--checkpointingInterval=500", "--checkpointDir=/data/chk", "--jobName=j", "--maxRestarts=0"), false);
+    assertThat(asked.intervalMillis(), is(500L));
+    assertThat(asked.directory(), equalTo(Path.of("/data/chk", "j")));
+    assertThat(asked.maxRestarts(), is(0));
+  }
+
+  @Test
+  void zeroTurnsTheDefaultOff() {
+    assertThat(MillraceRunner.checkpointSettings(options("--checkpointingInterval=0"), true).enabled(), is(false));
+  }
+
+  @Test
+  void badValuesAreRefusedByName() {
+    IllegalArgumentException interval =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> MillraceRunner.checkpointSettings(options("--checkpointingInterval=-5"), true));
+    assertThat(interval.getMessage(), containsString("--checkpointingInterval"));
+    IllegalArgumentException kept =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> MillraceRunner.checkpointSettings(options("--checkpointsToKeep=0"), true));
+    assertThat(kept.getMessage(), containsString("--checkpointsToKeep"));
+  }
+}
