@@ -143,9 +143,19 @@ final class KeyedState<K> implements AutoCloseable {
     return watermark;
   }
 
-  /** Processing-time timers strictly before {@code now} are due. */
+  /**
+   * Processing-time timers strictly before {@code now} are due. Synchronized processing time moves
+   * up to {@code now} too: a synchronized timer fires now, and a trigger that waits for that time
+   * (AfterSynchronizedProcessingTime, every continuation of a processing-time trigger) checks that
+   * the time is past it. Left at the start of a bundle still open since the timer was set, it is
+   * not, the trigger consumes its timer without firing, and the early pane waits for the next
+   * element or the end of the window.
+   */
   void advanceProcessingTime(Instant now) {
     processingTime = now;
+    if (now.isAfter(synchronizedTime)) {
+      synchronizedTime = now;
+    }
   }
 
   /** Removes and returns a due event-time timer, earliest first. */

@@ -14,6 +14,7 @@ import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
+import java.util.concurrent.atomic.AtomicLong;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
@@ -59,5 +60,27 @@ class KeyedStateTest {
     keys.pollProcessingTimer();
     assertThat(keys.holdBack(100), is(40L));
     assertThat(keys.nextProcessingTime(), is(dev.millrace.plan.Operator.NO_PROCESSING_TIME));
+  }
+
+  /**
+   * A synchronized-processing-time timer that fires in the bundle that set it must see that time
+   * past it, or AfterSynchronizedProcessingTime consumes the timer without firing its pane.
+   */
+  @Test
+  void synchronizedProcessingTimeCatchesUpWhenTimersFireInAnOpenBundle() throws Exception {
+    AtomicLong clock = new AtomicLong(100);
+    KeyedState<String> timed =
+        new KeyedState<>(
+            StringUtf8Coder.of(), KeyedStateStore.create(StateBackendKind.ROCKSDB, GlobalWindow.Coder.INSTANCE), clock::get);
+    try {
+      timed.startBundle();
+      KeyedState.Entry<String> a = timed.entry("a");
+      assertThat(a.timers.currentSynchronizedProcessingTime(), is(new Instant(100)));
+      clock.set(105);
+      timed.advanceProcessingTime(new Instant(105));
+      assertThat(a.timers.currentSynchronizedProcessingTime(), is(new Instant(105)));
+    } finally {
+      timed.close();
+    }
   }
 }
