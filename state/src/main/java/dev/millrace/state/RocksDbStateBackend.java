@@ -107,18 +107,17 @@ public final class RocksDbStateBackend implements AutoCloseable {
   public static RocksDbStateBackend openTemporary() {
     Path dir;
     try {
-      dir = Files.createTempDirectory("millrace-state-");
+      dir = TemporaryDirectories.create("millrace-state-");
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create a temporary state directory", e);
     }
     try {
-      RocksDbStateBackend backend = new RocksDbStateBackend(dir, true, LAYOUT_VERSION);
-      TemporaryDirectories.register(dir);
-      return backend;
+      return new RocksDbStateBackend(dir, true, LAYOUT_VERSION);
     } catch (RuntimeException | Error e) {
       // Nobody will ever close this backend, so nobody else would remove the directory.
       try {
         TemporaryDirectories.deleteRecursively(dir);
+        TemporaryDirectories.unregister(dir);
       } catch (IOException cleanup) {
         e.addSuppressed(cleanup);
       }

@@ -42,8 +42,7 @@ public final class SpillQueue implements AutoCloseable {
     try {
       if (writer == null) {
         if (directory == null) {
-          directory = Files.createTempDirectory("millrace-spill-");
-          TemporaryDirectories.register(directory);
+          directory = TemporaryDirectories.create("millrace-spill-");
         }
         writing = directory.resolve("segment-" + segments++);
         writer = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(writing), BUFFER_BYTES));

@@ -1,6 +1,7 @@
 package dev.millrace.runner.recovery;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
@@ -69,6 +70,10 @@ class KillAndResumeTest {
       }
     }
     assertThat(differences.toString(), identical, equalTo(KILLS));
+    // Each killed JVM left its RocksDB directories; the run after it removed them.
+    try (Stream<Path> left = Files.list(work.resolve("tmp"))) {
+      assertThat(left.filter(dir -> dir.getFileName().toString().startsWith("millrace-")).toList(), empty());
+    }
   }
 
   private boolean hasCompletedCheckpoint(String job) throws IOException {
