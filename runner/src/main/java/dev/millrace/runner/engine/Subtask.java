@@ -451,9 +451,10 @@ final class Subtask {
       }
       if (!unsupported.isEmpty()) {
         throw new UnsupportedOperationException(
-            "Checkpoints are on (--checkpointingInterval), but Millrace cannot checkpoint these steps yet: "
+            "Checkpoints are on, but Millrace cannot checkpoint these steps yet: "
                 + String.join(", ", unsupported)
-                + ". Run this pipeline without checkpoints");
+                + ". Keyed state on the heap (--stateBackend=memory), batch-only steps and portable stages"
+                + " have no snapshot yet; run this pipeline with --checkpointingInterval=0");
       }
     }
     if (restoreFrom != null) {
