@@ -78,16 +78,7 @@ public final class RecoveryPipeline {
             .apply(Read.from(new ThrottledCountingSource(records, perSecond)))
             .apply(Window.into(FixedWindows.of(Duration.standardSeconds(1))))
             .apply(WithKeys.of((Long x) -> x % 7).withKeyType(TypeDescriptors.longs()));
-    keyed
-        .apply("Sum at window end", ParDo.of(new SumAtWindowEnd(multiplier)).withSideInputs(multiplier))
-        .apply("Write sums", ParDo.of(new WriteFile(output.toString())));
-    keyed
-        .apply(Count.perKey())
-        .apply(
-            "Name counts",
-            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
-                .via(count -> KV.of("count-" + count.getKey(), Long.toString(count.getValue()))))
-        .apply("Write counts", ParDo.of(new WindowedWriteFile(output.toString())));
+    writeResults(keyed, multiplier, new WindowedWriteFile(output.toString()), output);
   }
 
   /**
@@ -108,6 +99,12 @@ public final class RecoveryPipeline {
                     .withAllowedLateness(Duration.ZERO)
                     .discardingFiredPanes())
             .apply(WithKeys.of((Long x) -> x % 7).withKeyType(TypeDescriptors.longs()));
+    writeResults(keyed, multiplier, new WriteFile(output.toString()), output);
+  }
+
+  /** Per key (and window): the stateful sum and the count, each to its own file. */
+  private static void writeResults(
+      PCollection<KV<Long, Long>> keyed, PCollectionView<Long> multiplier, WriteFile countWriter, Path output) {
     keyed
         .apply("Sum at window end", ParDo.of(new SumAtWindowEnd(multiplier)).withSideInputs(multiplier))
         .apply("Write sums", ParDo.of(new WriteFile(output.toString())));
@@ -117,7 +114,7 @@ public final class RecoveryPipeline {
             "Name counts",
             MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
                 .via(count -> KV.of("count-" + count.getKey(), Long.toString(count.getValue()))))
-        .apply("Write counts", ParDo.of(new WriteFile(output.toString())));
+        .apply("Write counts", ParDo.of(countWriter));
   }
 
   static final class CountReads extends DoFn<Long, Long> {
