@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -86,7 +87,7 @@ public final class RecoveryPipeline {
    * resumed from any checkpoint writes all of them (the checkpoint fixture's pipeline). Counts the
    * records it reads in the {@code records read} counter.
    */
-  static void buildWithResultsAtEnd(Pipeline pipeline, Path output, long records, long perSecond) {
+  public static void buildWithResultsAtEnd(Pipeline pipeline, Path output, long records, long perSecond) {
     PCollectionView<Long> multiplier = pipeline.apply("Multiplier", Create.of(3L)).apply(View.asSingleton());
     PCollection<KV<Long, Long>> keyed =
         pipeline
@@ -117,14 +118,34 @@ public final class RecoveryPipeline {
         .apply("Write counts", ParDo.of(countWriter));
   }
 
+  /** Records read by every run in this JVM (a harness embedded in it included). */
+  public static final AtomicLong READS_IN_THIS_JVM = new AtomicLong();
+
   static final class CountReads extends DoFn<Long, Long> {
     private final Counter reads = Metrics.counter(RecoveryPipeline.class, "records read");
 
     @ProcessElement
     public void process(@Element Long x, OutputReceiver<Long> out) {
       reads.inc();
+      READS_IN_THIS_JVM.incrementAndGet();
       out.output(x);
     }
+  }
+
+  /** What {@link #buildWithResultsAtEnd} writes for {@code records} records: per key x % 7, the sum of 3x and the count. */
+  public static Map<String, String> resultsAtEnd(long records) {
+    Map<String, String> results = new TreeMap<>();
+    long[] sums = new long[7];
+    long[] counts = new long[7];
+    for (long x = 0; x < records; x++) {
+      sums[(int) (x % 7)] += 3 * x;
+      counts[(int) (x % 7)]++;
+    }
+    for (int key = 0; key < 7; key++) {
+      results.put("sum-" + key, Long.toString(sums[key]));
+      results.put("count-" + key, Long.toString(counts[key]));
+    }
+    return results;
   }
 
   /** Per key and window: the sum of the values times the side input, emitted at the window's end. */
@@ -200,7 +221,7 @@ public final class RecoveryPipeline {
   }
 
   /** Every result file and its content, by name. */
-  static Map<String, String> results(Path directory) {
+  public static Map<String, String> results(Path directory) {
     Map<String, String> results = new TreeMap<>();
     if (!Files.isDirectory(directory)) {
       return results;

@@ -1,15 +1,20 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.SnapshotReader;
+import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.JobMetrics;
 import dev.millrace.translation.StateBackendKind;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Queue;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.beam.model.fnexecution.v1.BeamFnApi;
 import org.apache.beam.model.fnexecution.v1.BeamFnApi.StateKey;
@@ -69,7 +74,8 @@ import org.joda.time.Instant;
  * the harness, which may itself be waiting for a state answer).
  *
  * <p>Splittable DoFns checkpoint into {@link StageResiduals}, which the stage runs again when they
- * fall due. Bundle finalization callbacks run once the engine commits the bundle.
+ * fall due. Bundle finalization callbacks run once the engine commits the bundle (with checkpoints:
+ * once a checkpoint covering it completes).
  */
 public final class ExecutableStageOperator<T> extends AbstractOperator {
 
@@ -143,7 +149,10 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   private RemoteBundle bundle;
   private KeyedState<ByteString> keys;
   private TimerReceiverFactory timerReceivers;
+  /** Bundles to finalize: at the bundle's commit, or with checkpoints, once one covering it completes. */
   private BundleFinalizationHandlers.InMemoryFinalizer finalizer;
+  /** With checkpoints: the finalizers of bundles before each checkpoint's snapshot. */
+  private final TreeMap<Long, BundleFinalizationHandlers.InMemoryFinalizer> finalizersInCheckpoint = new TreeMap<>();
   private StageResiduals<T> residuals;
   private StageMetrics stageMetrics;
   private Coder<BoundedWindow> windowCoder;
@@ -692,7 +701,61 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
         keys.commit();
       }
     }
-    finalizer.finalizeAllOutstandingBundles();
+    if (!context.isCheckpointing()) {
+      finalizer.finalizeAllOutstandingBundles();
+    }
+  }
+
+  /**
+   * Everything a stage keeps on the runner's side: keyed user state, timers and the sort buffer in
+   * its keyed state, side inputs and the input waiting for them, residuals of splittable DoFns. The
+   * harness keeps nothing across bundles that a new one cannot do without (its caches are keyed by
+   * a token this operator makes anew).
+   */
+  @Override
+  public boolean isCheckpointable() {
+    return keys == null || keys.isCheckpointable();
+  }
+
+  @Override
+  protected void snapshotOperator(SnapshotWriter out) throws Exception {
+    DataOutputStream data = out.data();
+    data.writeLong(reportedWatermark);
+    residuals.snapshot(data);
+    if (keys != null) {
+      synchronized (lock) {
+        keys.snapshot(out, "keyed-state");
+      }
+    }
+    if (sideInputs != null) {
+      sideInputs.snapshot(data);
+    }
+    finalizersInCheckpoint.put(out.checkpointId(), finalizer);
+    finalizer = BundleFinalizationHandlers.inMemoryFinalizer(stageBundles.getInstructionRequestHandler());
+  }
+
+  @Override
+  protected void restoreOperator(SnapshotReader in) throws Exception {
+    DataInputStream data = in.data();
+    reportedWatermark = data.readLong();
+    residuals.restore(data);
+    if (keys != null) {
+      synchronized (lock) {
+        keys.restore(in, "keyed-state");
+      }
+    }
+    if (sideInputs != null) {
+      sideInputs.restore(data);
+    }
+    // A keyed stage's timers may be due already.
+    timersPending = keys != null;
+  }
+
+  @Override
+  public void checkpointComplete(long checkpointId) throws Exception {
+    while (!finalizersInCheckpoint.isEmpty() && finalizersInCheckpoint.firstKey() <= checkpointId) {
+      finalizersInCheckpoint.pollFirstEntry().getValue().finalizeAllOutstandingBundles();
+    }
   }
 
   /** Ends the open remote bundle, if any: everything sent so far is processed and emitted. */

@@ -2,6 +2,9 @@ package dev.millrace.translation.operators;
 
 import dev.millrace.plan.Operator;
 import dev.millrace.plan.Watermarks;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -92,5 +95,31 @@ final class StageResiduals<T> {
 
   boolean isEmpty() {
     return byDueTime.isEmpty();
+  }
+
+  /**
+   * Writes the pending residuals in the order they were made; their due times are on the job's
+   * clock, so on a restarted job a residual due before the restart is due at once.
+   */
+  void snapshot(DataOutputStream out) throws IOException {
+    List<Residual<T>> pending = new ArrayList<>(byDueTime);
+    pending.sort((a, b) -> Long.compare(a.sequence, b.sequence));
+    out.writeInt(pending.size());
+    for (Residual<T> residual : pending) {
+      out.writeLong(residual.dueAt);
+      out.writeLong(residual.hold);
+      SnapshotCoding.write(out, inputCoder, residual.element);
+    }
+  }
+
+  void restore(DataInputStream in) throws IOException {
+    int count = in.readInt();
+    for (int i = 0; i < count; i++) {
+      long dueAt = in.readLong();
+      long hold = in.readLong();
+      Residual<T> kept = new Residual<>(dueAt, hold, sequence++, SnapshotCoding.read(in, inputCoder));
+      byDueTime.add(kept);
+      byHold.add(kept);
+    }
   }
 }

@@ -1,0 +1,109 @@
+package dev.millrace.jobserver;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThan;
+
+import dev.millrace.runner.recovery.RecoveryPipeline;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.apache.beam.runners.portability.PortableRunner;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.joda.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A portable streaming job (unbounded source read by a splittable DoFn in the harness, keyed
+ * state, a timer, a side input, a runner-side GroupByKey) checkpoints on the job server's side:
+ * cancelled after a checkpoint and submitted again with the same job name and checkpoint
+ * directory, it resumes and ends with the full result.
+ */
+@Timeout(180)
+class PortableCheckpointTest {
+  private static final long RECORDS = 3000;
+
+  @TempDir Path work;
+  private MillraceJobServerDriver server;
+  private String endpoint;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = MillraceJobServerDriver.onFreeLoopbackPorts();
+    endpoint = server.start();
+  }
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.stop();
+    }
+  }
+
+  private PipelineResult submit(Path output) {
+    PipelineOptions options =
+        PipelineOptionsFactory.fromArgs(
+                "--runner=" + PortableRunner.class.getName(),
+                "--jobEndpoint=" + endpoint,
+                "--defaultEnvironmentType=EMBEDDED",
+                "--streaming",
+                "--parallelism=2",
+                "--jobName=portable-resume",
+                "--checkpointingInterval=100",
+                "--checkpointDir=" + work.resolve("checkpoints"))
+            .create();
+    Pipeline pipeline = Pipeline.create(options);
+    RecoveryPipeline.buildWithResultsAtEnd(pipeline, output, RECORDS, 1000);
+    return pipeline.run();
+  }
+
+  /** The highest id of a completed checkpoint of the job so far, 0 if none. */
+  private long latestCompletedCheckpoint() throws Exception {
+    Path job = work.resolve("checkpoints").resolve("portable-resume");
+    if (!Files.isDirectory(job)) {
+      return 0;
+    }
+    try (Stream<Path> all = Files.list(job)) {
+      return all.filter(checkpoint -> Files.exists(checkpoint.resolve("_metadata")))
+          .mapToLong(checkpoint -> Long.parseLong(checkpoint.getFileName().toString().substring("chk-".length())))
+          .max()
+          .orElse(0);
+    }
+  }
+
+  @Test
+  void aCancelledPortableJobResumesFromItsCheckpointWhenSubmittedAgain() throws Exception {
+    Path output = work.resolve("output");
+    RecoveryPipeline.READS_IN_THIS_JVM.set(0);
+    PipelineResult first = submit(output);
+    // Cancelled halfway, once a checkpoint taken after half the records were read has completed.
+    while (RecoveryPipeline.READS_IN_THIS_JVM.get() < RECORDS / 2) {
+      assertThat("the first run is still running", first.getState(), is(PipelineResult.State.RUNNING));
+      Thread.sleep(10);
+    }
+    long before = latestCompletedCheckpoint();
+    while (latestCompletedCheckpoint() <= before) {
+      assertThat("the first run is still running", first.getState(), is(PipelineResult.State.RUNNING));
+      Thread.sleep(10);
+    }
+    first.cancel();
+    assertThat(first.waitUntilFinish(Duration.standardSeconds(60)), is(PipelineResult.State.CANCELLED));
+
+    RecoveryPipeline.READS_IN_THIS_JVM.set(0);
+    PipelineResult second = submit(output);
+    assertThat(second.waitUntilFinish(Duration.standardSeconds(120)), is(PipelineResult.State.DONE));
+    assertThat(RecoveryPipeline.results(output), equalTo(RecoveryPipeline.resultsAtEnd(RECORDS)));
+    long reads = RecoveryPipeline.READS_IN_THIS_JVM.get();
+    assertThat("the second run resumed where the checkpoint was", reads, lessThan(RECORDS / 2 + 100));
+    assertThat(reads, greaterThan(0L));
+  }
+}
