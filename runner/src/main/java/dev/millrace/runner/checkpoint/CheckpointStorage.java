@@ -43,16 +43,21 @@ public final class CheckpointStorage {
     return root;
   }
 
-  /** The checkpoint with the highest id that completed, if any. */
+  /**
+   * The checkpoint with the highest id that completed, if any. Only its metadata is read, newest
+   * first: retention removes older checkpoints only, so the one found stays while a job runs.
+   */
   public Optional<CompletedCheckpoint> latestCompleted() {
-    CompletedCheckpoint latest = null;
-    for (long id : ids()) {
-      Path metadata = directoryOf(id).resolve(METADATA);
+    List<Long> ids = ids();
+    for (int i = ids.size() - 1; i >= 0; i--) {
+      Path metadata = directoryOf(ids.get(i)).resolve(METADATA);
       if (Files.isRegularFile(metadata)) {
-        latest = new CompletedCheckpoint(directoryOf(id), CheckpointMetadata.fromText(read(metadata), metadata.toString()));
+        return Optional.of(
+            new CompletedCheckpoint(
+                directoryOf(ids.get(i)), CheckpointMetadata.fromText(read(metadata), metadata.toString())));
       }
     }
-    return Optional.ofNullable(latest);
+    return Optional.empty();
   }
 
   /** An id above that of every checkpoint ever started here, complete or not. */
@@ -122,7 +127,7 @@ public final class CheckpointStorage {
   }
 
   /** Syncs a file or directory to disk, so a completed checkpoint survives the machine, too. */
-  static void sync(Path path) throws IOException {
+  public static void sync(Path path) throws IOException {
     try (FileChannel channel =
         Files.isDirectory(path) ? FileChannel.open(path, StandardOpenOption.READ) : FileChannel.open(path, StandardOpenOption.WRITE)) {
       channel.force(true);

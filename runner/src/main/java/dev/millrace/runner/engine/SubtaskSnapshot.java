@@ -2,6 +2,7 @@ package dev.millrace.runner.engine;
 
 import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
+import dev.millrace.runner.checkpoint.CheckpointStorage;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
@@ -12,10 +13,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * One subtask's part of a checkpoint: the engine's own state of the subtask (the watermarks it
@@ -66,9 +65,7 @@ record SubtaskSnapshot(
         out.write(data);
       }
     }
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      channel.force(true);
-    }
+    CheckpointStorage.sync(file);
   }
 
   static SubtaskSnapshot read(Path subtaskDirectory) {
