@@ -6,10 +6,9 @@ import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
 
+import dev.millrace.runner.checkpoint.CheckpointStorage;
 import dev.millrace.runner.recovery.RecoveryPipeline;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.apache.beam.runners.portability.PortableRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -67,17 +66,11 @@ class PortableCheckpointTest {
   }
 
   /** The highest id of a completed checkpoint of the job so far, 0 if none. */
-  private long latestCompletedCheckpoint() throws Exception {
-    Path job = work.resolve("checkpoints").resolve("portable-resume");
-    if (!Files.isDirectory(job)) {
-      return 0;
-    }
-    try (Stream<Path> all = Files.list(job)) {
-      return all.filter(checkpoint -> Files.exists(checkpoint.resolve("_metadata")))
-          .mapToLong(checkpoint -> Long.parseLong(checkpoint.getFileName().toString().substring("chk-".length())))
-          .max()
-          .orElse(0);
-    }
+  private long latestCompletedCheckpoint() {
+    return new CheckpointStorage(work.resolve("checkpoints").resolve("portable-resume"), 1)
+        .latestCompleted()
+        .map(CheckpointStorage.CompletedCheckpoint::id)
+        .orElse(0L);
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import dev.millrace.runner.checkpoint.CheckpointStorage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,14 +77,8 @@ class KillAndResumeTest {
     }
   }
 
-  private boolean hasCompletedCheckpoint(String job) throws IOException {
-    Path checkpoints = work.resolve("checkpoints").resolve(job);
-    if (!Files.isDirectory(checkpoints)) {
-      return false;
-    }
-    try (Stream<Path> all = Files.list(checkpoints)) {
-      return all.anyMatch(checkpoint -> Files.exists(checkpoint.resolve("_metadata")));
-    }
+  private boolean hasCompletedCheckpoint(String job) {
+    return new CheckpointStorage(work.resolve("checkpoints").resolve(job), 1).latestCompleted().isPresent();
   }
 
   private Path log(String job) {
