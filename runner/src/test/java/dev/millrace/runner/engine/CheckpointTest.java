@@ -175,9 +175,7 @@ class CheckpointTest {
   @Test
   void aFailureBeforeTheFirstCheckpointIsFinal() throws Exception {
     AtomicLong failures = new AtomicLong();
-    ExecutionSettings rarely =
-        new ExecutionSettings(100, 20, 64, 8, 2, JobClock.system())
-            .withCheckpoints(new CheckpointSettings(60_000, checkpoints, 2, 3));
+    ExecutionSettings rarely = settings(new CheckpointSettings(60_000, checkpoints, 2, 3));
     RestartingJob job =
         RestartingJob.start(
             plan(20_000, new AtomicLong(), new ConcurrentHashMap<>(), 100, failures, Long.MAX_VALUE), "early", rarely);
@@ -190,8 +188,7 @@ class CheckpointTest {
   @Test
   void withoutCheckpointsAFailureIsFinal() throws Exception {
     AtomicLong failures = new AtomicLong();
-    ExecutionSettings noCheckpoints =
-        new ExecutionSettings(100, 20, 64, 8, 2, JobClock.system()).withCheckpoints(new CheckpointSettings(0, null, 0, 3));
+    ExecutionSettings noCheckpoints = settings(new CheckpointSettings(0, null, 0, 3));
     RestartingJob job =
         RestartingJob.start(
             plan(20_000, new AtomicLong(), new ConcurrentHashMap<>(), 100, failures, Long.MAX_VALUE), "final", noCheckpoints);
@@ -200,14 +197,17 @@ class CheckpointTest {
     assertThat(failures.get(), is(1L));
   }
 
-  private ExecutionSettings settings(int maxRestarts) {
-    return new ExecutionSettings(100, 20, 64, 8, 2, JobClock.system())
-        .withCheckpoints(new CheckpointSettings(10, checkpoints, 2, maxRestarts));
+  /** Small bundles and batches, two workers, a checkpoint every 10 ms; no restarts. */
+  private ExecutionSettings settings() {
+    return settings(0);
   }
 
-  private ExecutionSettings settings() {
-    return new ExecutionSettings(100, 20, 64, 8, 2, JobClock.system())
-        .withCheckpoints(new CheckpointSettings(10, checkpoints, 2));
+  private ExecutionSettings settings(int maxRestarts) {
+    return settings(new CheckpointSettings(10, checkpoints, 2, maxRestarts));
+  }
+
+  private static ExecutionSettings settings(CheckpointSettings checkpointing) {
+    return new ExecutionSettings(100, 20, 64, 8, 2, JobClock.system()).withCheckpoints(checkpointing);
   }
 
   private static Plan plan(long n, AtomicLong emitted, Map<Long, Long> sink) {
