@@ -52,8 +52,7 @@ public interface MillracePipelineOptions extends PipelineOptions, StreamingOptio
       "Milliseconds between checkpoints of the job: keyed state, timers, source positions, side "
           + "inputs and waiting input, so that the job started again with the same --jobName and "
           + "--checkpointDir resumes where the last completed checkpoint was. 0: no checkpoints. "
-          + "-1 (the default): every 10 s for a streaming job with its state in RocksDB (the "
-          + "streaming default) and no TestStream, none otherwise. Needs --stateBackend=rocksdb.")
+          + "-1 (the default): every 10 s for a streaming job without TestStream, none otherwise.")
   @Default.Long(-1L)
   Long getCheckpointingInterval();
 

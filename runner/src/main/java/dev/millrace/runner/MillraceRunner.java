@@ -5,7 +5,6 @@ import dev.millrace.runner.engine.ExecutionSettings;
 import dev.millrace.runner.engine.JobClock;
 import dev.millrace.runner.engine.RestartingJob;
 import dev.millrace.translation.PipelineTranslator;
-import dev.millrace.translation.StateBackendKind;
 import dev.millrace.translation.TranslatedJob;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
@@ -77,8 +76,7 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
             .withCheckpoints(
                 checkpointSettings(
-                    options, checkpointsByDefault && job.streaming() && !job.usesTestStream()
-                        && job.stateBackend() == StateBackendKind.ROCKSDB));
+                    options, checkpointsByDefault && job.streaming() && !job.usesTestStream()));
     String name = "job" + JOB_IDS.incrementAndGet();
     return new MillracePipelineResult(RestartingJob.start(job.plan(), name, settings), job);
   }
@@ -90,8 +88,8 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
    * {@code --checkpointingInterval}, {@code --checkpointDir}, {@code --checkpointsToKeep} and
    * {@code --maxRestarts}: the job's checkpoints live in a directory named after its {@code
    * --jobName}. Unset (-1), the interval is {@link #DEFAULT_STREAMING_CHECKPOINT_MILLIS} when
-   * {@code checkpointsFitByDefault} (a streaming Java job with its state in RocksDB and no
-   * TestStream), else there are none; 0 means none.
+   * {@code checkpointsFitByDefault} (a streaming Java job without TestStream: a TestStream drives
+   * the job's clock by hand, which checkpoints do not follow), else there are none; 0 means none.
    */
   static CheckpointSettings checkpointSettings(MillracePipelineOptions options, boolean checkpointsFitByDefault) {
     Long interval = options.getCheckpointingInterval();

@@ -19,7 +19,7 @@ class CheckpointOptionsTest {
   }
 
   @Test
-  void aStreamingJobWithRocksDbStateCheckpointsEveryTenSecondsByDefault() {
+  void aStreamingJobCheckpointsEveryTenSecondsByDefault() {
     CheckpointSettings settings = MillraceRunner.checkpointSettings(options("--jobName=orders/eu"), true);
     assertThat(settings.intervalMillis(), is(MillraceRunner.DEFAULT_STREAMING_CHECKPOINT_MILLIS));
     assertThat(

@@ -453,8 +453,7 @@ final class Subtask {
         throw new UnsupportedOperationException(
             "Checkpoints are on, but Millrace cannot checkpoint these steps yet: "
                 + String.join(", ", unsupported)
-                + ". Keyed state on the heap (--stateBackend=memory) and batch-only steps have no snapshot"
-                + " yet; run this pipeline with --checkpointingInterval=0");
+                + ". Batch-only steps have no snapshot; run this pipeline with --checkpointingInterval=0");
       }
     }
     if (restoreFrom != null) {

@@ -25,9 +25,10 @@ import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A streaming job whose DoFn throws once, late in the input, starts again in the same process from
@@ -52,9 +53,10 @@ class RestartFromCheckpointTest {
     }
   }
 
-  @Test
+  @ParameterizedTest(name = "state in {0}")
+  @ValueSource(strings = {"rocksdb", "memory"})
   @Timeout(120)
-  void aJobThatFailsOnceRestartsFromItsCheckpointAndEndsWithTheFullResult() throws Exception {
+  void aJobThatFailsOnceRestartsFromItsCheckpointAndEndsWithTheFullResult(String stateBackend) throws Exception {
     FAILURES.set(0);
     Path output = work.resolve("output");
     MillracePipelineOptions options =
@@ -62,6 +64,7 @@ class RestartFromCheckpointTest {
                 "--streaming",
                 "--jobName=fails-once",
                 "--parallelism=2",
+                "--stateBackend=" + stateBackend,
                 "--checkpointingInterval=100",
                 "--checkpointDir=" + work.resolve("checkpoints"))
             .as(MillracePipelineOptions.class);

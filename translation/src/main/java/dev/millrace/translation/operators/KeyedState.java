@@ -6,6 +6,7 @@ import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -206,15 +207,7 @@ final class KeyedState<K> implements AutoCloseable {
     }
     Entry<K> entry = (Entry<K>) due.owner();
     if (entry == null) {
-      EncodedKey id = EncodedKey.ofBytes(due.encodedKey());
-      entry = entries.get(id);
-      if (entry == null) {
-        try {
-          entry = entry(id, CoderUtils.decodeFromByteArray(keyCoder, due.encodedKey()));
-        } catch (Exception e) {
-          throw new IllegalStateException("cannot decode the key of a due timer", e);
-        }
-      }
+      entry = entryOfEncoded(due.encodedKey());
     }
     return new Due<>(entry, due.timer());
   }
@@ -262,7 +255,7 @@ final class KeyedState<K> implements AutoCloseable {
   }
 
 
-  /** Whether {@link #snapshot} keeps all of it (the heap store has no snapshot yet). */
+  /** Whether {@link #snapshot} keeps all of it. */
   boolean isCheckpointable() {
     return store.isCheckpointable();
   }
@@ -274,7 +267,7 @@ final class KeyedState<K> implements AutoCloseable {
   void snapshot(SnapshotWriter out, String name) throws IOException {
     out.data().writeLong(inputWatermark.getMillis());
     out.data().writeLong(outputWatermark.getMillis());
-    store.snapshotTo(out.directory(name));
+    store.snapshotTo(out.directory(name), entries.values());
   }
 
   /** Takes back what {@link #snapshot} wrote, before the operator touched any key. */
@@ -282,7 +275,21 @@ final class KeyedState<K> implements AutoCloseable {
     inputWatermark = new Instant(in.data().readLong());
     outputWatermark = new Instant(in.data().readLong());
     entries.clear();
-    store.restoreFrom(in.directory(name));
+    store.restoreFrom(in.directory(name), this::entryOfEncoded);
+  }
+
+  /** The entry of a key known by its encoding only (a stored timer's, a checkpoint's). */
+  private Entry<K> entryOfEncoded(byte[] encodedKey) {
+    EncodedKey id = EncodedKey.ofBytes(encodedKey);
+    Entry<K> entry = entries.get(id);
+    if (entry != null) {
+      return entry;
+    }
+    try {
+      return entry(id, CoderUtils.decodeFromByteArray(keyCoder, encodedKey));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot decode a stored key with " + keyCoder, e);
+    }
   }
 
   /** Makes the bundle's state and timer writes durable for later bundles. */

@@ -4,10 +4,25 @@ import dev.millrace.state.RocksDbStateBackend;
 import dev.millrace.state.RocksDbStateInternals;
 import dev.millrace.state.RocksDbTimerStore;
 import dev.millrace.translation.StateBackendKind;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Function;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
+import org.apache.beam.runners.core.TimerInternals.TimerDataCoderV2;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
@@ -65,15 +80,18 @@ abstract class KeyedStateStore implements AutoCloseable {
   /** Whether {@link #snapshotTo} keeps all of the store. */
   abstract boolean isCheckpointable();
 
-  /** Writes everything committed to {@code directory}, which does not exist yet. */
-  void snapshotTo(Path directory) {
-    throw new UnsupportedOperationException("this store cannot be checkpointed");
-  }
+  /**
+   * Writes everything committed to {@code directory}, which does not exist yet. {@code entries}:
+   * the operator's entries now, every key with state or timers among them when the store keeps
+   * them on the heap.
+   */
+  abstract void snapshotTo(Path directory, Collection<? extends KeyedState.Entry<?>> entries) throws IOException;
 
-  /** Replaces the store's (empty) contents by what {@link #snapshotTo} wrote to {@code directory}. */
-  void restoreFrom(Path directory) {
-    throw new UnsupportedOperationException("this store cannot be checkpointed");
-  }
+  /**
+   * Replaces the store's (empty) contents by what {@link #snapshotTo} wrote to {@code directory};
+   * {@code entryOf} gives the operator's entry of an encoded key, made on first asking.
+   */
+  abstract void restoreFrom(Path directory, Function<byte[], KeyedState.Entry<?>> entryOf) throws IOException;
 
   @Override
   public void close() {}
@@ -83,12 +101,24 @@ abstract class KeyedStateStore implements AutoCloseable {
   }
 
   static KeyedStateStore create(StateBackendKind kind, Coder<? extends BoundedWindow> windowCoder) {
-    return kind == StateBackendKind.ROCKSDB ? new RocksDb(windowCoder) : new Memory();
+    return kind == StateBackendKind.ROCKSDB ? new RocksDb(windowCoder) : new Memory(windowCoder);
   }
 
+  /**
+   * Heap state and timers. A snapshot is one file: the cells of every key, then every pending
+   * timer in the order it was set (timers of equal time fire in that order).
+   */
   private static final class Memory extends KeyedStateStore {
+    private static final String FILE = "heap-state";
+    private static final int MAGIC = 0x4d52484d; // "MRHM"
+
     private final HoldIndex holds = new HoldIndex();
     private final MemoryTimerStore timers = new MemoryTimerStore(holds);
+    private final TimerDataCoderV2 timerCoder;
+
+    Memory(Coder<? extends BoundedWindow> windowCoder) {
+      this.timerCoder = TimerDataCoderV2.of(windowCoder);
+    }
 
     @Override
     <K> StateInternals stateFor(K key, byte[] encodedKey, int keyGroup) {
@@ -141,8 +171,64 @@ abstract class KeyedStateStore implements AutoCloseable {
 
     @Override
     boolean isCheckpointable() {
-      // Heap state has no snapshot yet: checkpoints need --stateBackend=rocksdb.
-      return false;
+      return true;
+    }
+
+    @Override
+    void snapshotTo(Path directory, Collection<? extends KeyedState.Entry<?>> entries) throws IOException {
+      Files.createDirectories(directory);
+      Path file = directory.resolve(FILE);
+      try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          DataOutputStream out = new DataOutputStream(new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(channel)))) {
+        out.writeInt(MAGIC);
+        List<KeyedState.Entry<?>> withState = new ArrayList<>();
+        for (KeyedState.Entry<?> entry : entries) {
+          if (!((MemoryKeyState<?>) entry.state).isEmpty()) {
+            withState.add(entry);
+          }
+        }
+        out.writeInt(withState.size());
+        for (KeyedState.Entry<?> entry : withState) {
+          writeBytes(out, entry.id.bytes());
+          ((MemoryKeyState<?>) entry.state).snapshot(out);
+        }
+        List<MemoryTimerStore.Scheduled> pending = timers.all();
+        pending.sort(Comparator.comparingLong(scheduled -> scheduled.sequence));
+        out.writeInt(pending.size());
+        for (MemoryTimerStore.Scheduled scheduled : pending) {
+          writeBytes(out, ((KeyedState.Entry<?>) scheduled.owner.owner).id.bytes());
+          SnapshotCoding.write(out, timerCoder, scheduled.timer);
+        }
+        out.flush();
+        channel.force(true);
+      }
+    }
+
+    @Override
+    void restoreFrom(Path directory, Function<byte[], KeyedState.Entry<?>> entryOf) throws IOException {
+      Path file = directory.resolve(FILE);
+      try (InputStream raw = Files.newInputStream(file);
+          DataInputStream in = new DataInputStream(new BufferedInputStream(raw))) {
+        if (in.readInt() != MAGIC) {
+          throw new IOException(file + " is not a Millrace heap state snapshot");
+        }
+        for (int keys = in.readInt(); keys > 0; keys--) {
+          ((MemoryKeyState<?>) entryOf.apply(readBytes(in)).state).restore(in);
+        }
+        for (int pending = in.readInt(); pending > 0; pending--) {
+          KeyedState.Entry<?> entry = entryOf.apply(readBytes(in));
+          entry.timers.setTimer(SnapshotCoding.read(in, timerCoder));
+        }
+      }
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {
+      out.writeInt(bytes.length);
+      out.write(bytes);
+    }
+
+    private static byte[] readBytes(DataInputStream in) throws IOException {
+      return in.readNBytes(in.readInt());
     }
 
     @Override
@@ -172,12 +258,12 @@ abstract class KeyedStateStore implements AutoCloseable {
     }
 
     @Override
-    void snapshotTo(Path directory) {
+    void snapshotTo(Path directory, Collection<? extends KeyedState.Entry<?>> entries) {
       backend.checkpointTo(directory);
     }
 
     @Override
-    void restoreFrom(Path directory) {
+    void restoreFrom(Path directory, Function<byte[], KeyedState.Entry<?>> entryOf) {
       RocksDbStateBackend restored = RocksDbStateBackend.restoreTemporary(directory);
       backend.close();
       backend = restored;

@@ -1,5 +1,13 @@
 package dev.millrace.translation.operators;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.beam.runners.core.InMemoryStateInternals;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.StateNamespace;
@@ -21,6 +29,9 @@ import org.joda.time.Instant;
  * object each time; the table then hashes the namespace (boxing into an array) and wraps the tag
  * for every lookup. A cell, once made, stays the cell for its namespace and id, so remembering it
  * is safe.
+ *
+ * <p>Cells read back from a checkpoint stay bytes until first asked for: only then is their tag,
+ * and so their coders, known. Their watermark holds count in the hold index at once.
  */
 final class MemoryKeyState<K> implements StateInternals {
   private static final int REMEMBERED = 8;
@@ -46,6 +57,14 @@ final class MemoryKeyState<K> implements StateInternals {
   private State[] states;
   private int size;
   private int nextReplaced;
+  /** Cells restored from a checkpoint and not asked for since, or null when there are none. */
+  private Map<CellAddress, Restored> restored;
+
+  /** Where a cell lives: the namespace's string key and the state's id. */
+  private record CellAddress(String namespace, String id) {}
+
+  /** A cell's bytes as {@link MemoryCellCoding} wrote them; {@code hold} for a watermark hold. */
+  private record Restored(byte[] bytes, Instant hold) {}
 
   MemoryKeyState(K key, HoldIndex holds) {
     this.key = key;
@@ -67,12 +86,86 @@ final class MemoryKeyState<K> implements StateInternals {
       }
     }
     T state = table.get(namespace, address, c);
+    if (restored != null) {
+      fillRestored(namespace, address, state);
+    }
     remember(namespace, id, state);
     return state;
   }
 
+  private void fillRestored(StateNamespace namespace, StateTag<?> address, State cell) {
+    Restored cellBytes = restored.remove(new CellAddress(namespace.stringKey(), address.getId()));
+    if (restored.isEmpty()) {
+      restored = null;
+    }
+    if (cellBytes == null) {
+      return;
+    }
+    if (cellBytes.hold != null) {
+      holds.remove(cellBytes.hold); // the cell adds it again
+    }
+    try {
+      MemoryCellCoding.decodeInto(address, cellBytes.bytes, cell);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read back state " + address.getId() + " of a checkpoint", e);
+    }
+  }
+
+  /** Writes every non-empty cell, with its namespace and id. */
+  void snapshot(DataOutputStream out) throws IOException {
+    List<CellAddress> addresses = new ArrayList<>();
+    List<Restored> cells = new ArrayList<>();
+    for (StateNamespace namespace : table.getNamespacesInUse()) {
+      for (Map.Entry<StateTag, State> cell : table.getTagsInUse(namespace).entrySet()) {
+        byte[] bytes = MemoryCellCoding.encode(cell.getKey(), cell.getValue());
+        if (bytes != null) {
+          addresses.add(new CellAddress(namespace.stringKey(), cell.getKey().getId()));
+          boolean hold = MemoryCellCoding.isHold(cell.getKey());
+          cells.add(new Restored(bytes, hold ? MemoryCellCoding.holdOf(bytes) : null));
+        }
+      }
+    }
+    if (restored != null) {
+      for (Map.Entry<CellAddress, Restored> cell : restored.entrySet()) {
+        addresses.add(cell.getKey());
+        cells.add(cell.getValue());
+      }
+    }
+    out.writeInt(cells.size());
+    for (int i = 0; i < cells.size(); i++) {
+      out.writeUTF(addresses.get(i).namespace);
+      out.writeUTF(addresses.get(i).id);
+      Restored cell = cells.get(i);
+      out.writeBoolean(cell.hold != null);
+      out.writeInt(cell.bytes.length);
+      out.write(cell.bytes);
+    }
+  }
+
+  /** Takes back what {@link #snapshot} wrote, into a key with no cells yet. */
+  void restore(DataInputStream in) throws IOException {
+    int count = in.readInt();
+    if (count == 0) {
+      return;
+    }
+    restored = new HashMap<>(count * 2);
+    for (int i = 0; i < count; i++) {
+      CellAddress address = new CellAddress(in.readUTF(), in.readUTF());
+      boolean isHold = in.readBoolean();
+      byte[] bytes = in.readNBytes(in.readInt());
+      Instant hold = isHold ? MemoryCellCoding.holdOf(bytes) : null;
+      if (hold != null) {
+        holds.add(hold);
+      }
+      restored.put(address, new Restored(bytes, hold));
+    }
+  }
+
   /** True when every cell of this key is cleared: the key holds nothing worth keeping. */
   boolean isEmpty() {
+    if (restored != null) {
+      return false;
+    }
     for (State state : table.values()) {
       if (!((InMemoryStateInternals.InMemoryState<?>) state).isCleared()) {
         return false;

@@ -1,6 +1,8 @@
 package dev.millrace.translation.operators;
 
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.TreeSet;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -74,6 +76,15 @@ final class MemoryTimerStore {
     holds.remove(first.timer.getOutputTimestamp());
     first.owner.forget(first);
     return first;
+  }
+
+  /** Every pending timer, in no particular order. */
+  List<Scheduled> all() {
+    List<Scheduled> all = new ArrayList<>();
+    for (TreeSet<Scheduled> timers : byTime) {
+      all.addAll(timers);
+    }
+    return all;
   }
 
   boolean hasTimers(TimeDomain domain) {
