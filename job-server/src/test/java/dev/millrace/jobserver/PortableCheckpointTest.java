@@ -8,7 +8,9 @@ import static org.hamcrest.Matchers.lessThan;
 
 import dev.millrace.runner.checkpoint.CheckpointStorage;
 import dev.millrace.runner.recovery.RecoveryPipeline;
+import dev.millrace.runner.recovery.StableInputPipeline;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 import org.apache.beam.runners.portability.PortableRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -25,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A portable streaming job (unbounded source read by a splittable DoFn in the harness, keyed
  * state, a timer, a side input, a runner-side GroupByKey) checkpoints on the job server's side:
  * cancelled after a checkpoint and submitted again with the same job name and checkpoint
- * directory, it resumes and ends with the full result.
+ * directory, it resumes and ends with the full result. A step that requires stable input gets its
+ * input replayed from the checkpoint when the job restarts after a failure.
  */
 @Timeout(180)
 class PortableCheckpointTest {
@@ -49,6 +52,10 @@ class PortableCheckpointTest {
   }
 
   private PipelineResult submit(Path output) {
+    return submit("portable-resume", pipeline -> RecoveryPipeline.buildWithResultsAtEnd(pipeline, output, RECORDS, 1000));
+  }
+
+  private PipelineResult submit(String jobName, Consumer<Pipeline> build) {
     PipelineOptions options =
         PipelineOptionsFactory.fromArgs(
                 "--runner=" + PortableRunner.class.getName(),
@@ -56,12 +63,12 @@ class PortableCheckpointTest {
                 "--defaultEnvironmentType=EMBEDDED",
                 "--streaming",
                 "--parallelism=2",
-                "--jobName=portable-resume",
+                "--jobName=" + jobName,
                 "--checkpointingInterval=100",
                 "--checkpointDir=" + work.resolve("checkpoints"))
             .create();
     Pipeline pipeline = Pipeline.create(options);
-    RecoveryPipeline.buildWithResultsAtEnd(pipeline, output, RECORDS, 1000);
+    build.accept(pipeline);
     return pipeline.run();
   }
 
@@ -98,5 +105,19 @@ class PortableCheckpointTest {
     long reads = RecoveryPipeline.READS_IN_THIS_JVM.get();
     assertThat("the second run resumed where the checkpoint was", reads, lessThan(RECORDS / 2 + 100));
     assertThat(reads, greaterThan(0L));
+  }
+
+  /**
+   * The stable step's input is cut out of its stage and replayed from the checkpoint when the job
+   * restarts after the tagging step (fused before it by the SDK's fuser, were it not for the cut)
+   * failed.
+   */
+  @Test
+  void aPortableStepThatRequiresStableInputSeesItReplayedNotRecomputed() throws Exception {
+    PipelineResult result = submit("portable-stable-input", StableInputPipeline::build);
+    assertThat(result.waitUntilFinish(Duration.standardSeconds(120)), is(PipelineResult.State.DONE));
+    assertThat("the tagging step failed once and the job restarted", StableInputPipeline.failures(), is(2));
+    assertThat(StableInputPipeline.describeConflicts(), StableInputPipeline.conflicts().size(), is(0));
+    assertThat((long) StableInputPipeline.seen(), is(StableInputPipeline.RECORDS));
   }
 }

@@ -4,6 +4,7 @@ import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
 import dev.millrace.translation.operators.DoFnOperator;
+import dev.millrace.translation.operators.StableInputOperator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,8 @@ import org.apache.beam.sdk.values.TupleTag;
 /**
  * A stateless ParDo is fused into the vertex of its input. With side inputs it heads a vertex of
  * its own: the main input comes FORWARD, each side input BROADCAST. A ParDo with state or timers
- * heads a vertex fed by a HASH exchange on its key, so each key lives in one subtask.
+ * heads a vertex fed by a HASH exchange on its key, so each key lives in one subtask. A DoFn that
+ * requires stable input has a {@link StableInputOperator} just before it, in the same vertex.
  */
 final class ParDoTranslator implements TransformTranslator {
   @Override
@@ -69,16 +71,29 @@ final class ParDoTranslator implements TransformTranslator {
             () -> new DoFnOperator<>(spec, metrics.forStep(name)),
             1 + sideInputs.size(),
             outputTags.size());
+    // Where the main input arrives: the DoFn, or what keeps its input stable before it.
+    boolean stableInput = signature.processElement().requiresStableInput();
+    OperatorNode head =
+        stableInput
+            ? new OperatorNode(
+                name + "/StableInput",
+                () -> new StableInputOperator(Translations.windowedValueCoder(input)),
+                1,
+                1)
+            : node;
     PortRef in;
     if (keyCoder != null) {
-      in = context.startVertex(name, context.parallelism(), node);
+      in = context.startVertex(name, context.parallelism(), head);
       context.exchange(input, in, EdgeKind.HASH, context.keyGroupsOf(keyCoder));
     } else if (sideInputs.isEmpty()) {
-      in = context.fuse(input, node);
+      in = context.fuse(input, head);
     } else {
       PortRef producer = context.producerOf(input);
-      in = context.startVertex(name, context.plan().parallelism(producer.vertex()), node);
+      in = context.startVertex(name, context.plan().parallelism(producer.vertex()), head);
       context.exchange(input, in, EdgeKind.FORWARD, null);
+    }
+    if (stableInput) {
+      in = context.fuse(new PortRef(in.vertex(), in.operator(), 0), node); // from its output 0
     }
     if (!sideInputs.isEmpty()) {
       for (int i = 0; i < sideInputs.size(); i++) {

@@ -4,6 +4,7 @@ import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
 import dev.millrace.translation.operators.SplittableProcessOperator;
+import dev.millrace.translation.operators.StableInputOperator;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.core.KeyedWorkItem;
@@ -13,6 +14,7 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
@@ -66,9 +68,15 @@ final class SplittableProcessTranslator implements TransformTranslator {
     String name = transform.getFullName();
     JobMetrics metrics = context.metrics();
     List<PCollectionView<?>> sideInputs = process.getSideInputs();
+    PortRef from = context.producerOf(input);
+    if (DoFnSignatures.getSignature(process.getFn().getClass()).processElement().requiresStableInput()) {
+      PortRef stable =
+          context.fuse(from, new OperatorNode(name + "/StableInput", () -> new StableInputOperator(pairCoder), 1, 1));
+      from = new PortRef(stable.vertex(), stable.operator(), 0);
+    }
     PortRef in =
         context.fuse(
-            input,
+            from,
             new OperatorNode(
                 name, () -> new SplittableProcessOperator<>(spec, metrics.forStep(name)), 1 + sideInputs.size(), outputTags.size()));
     for (int i = 0; i < sideInputs.size(); i++) {

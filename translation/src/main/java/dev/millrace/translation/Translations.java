@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.runners.AppliedPTransform;
+import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
@@ -41,6 +42,11 @@ final class Translations {
       }
     }
     return tags;
+  }
+
+  /** The coder of {@code pc}'s elements as operators pass them: windowed values. */
+  static <T> Coder<WindowedValue<T>> windowedValueCoder(PCollection<T> pc) {
+    return WindowedValue.getFullCoder(pc.getCoder(), pc.getWindowingStrategy().getWindowFn().windowCoder());
   }
 
   /** Each output's coder, by its tag. */

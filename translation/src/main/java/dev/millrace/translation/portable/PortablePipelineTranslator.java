@@ -39,7 +39,8 @@ public final class PortablePipelineTranslator {
           PTransformTranslation.RESHUFFLE_URN, new ExchangeTranslator(true),
           PTransformTranslation.REDISTRIBUTE_BY_KEY_URN, new ExchangeTranslator(true),
           PTransformTranslation.REDISTRIBUTE_ARBITRARILY_URN, new ExchangeTranslator(false),
-          ExecutableStage.URN, new ExecutableStageTranslator());
+          ExecutableStage.URN, new ExecutableStageTranslator(),
+          StableInputTranslator.URN, new StableInputTranslator());
 
   private final PipelineOptions options;
   private final int parallelism;
@@ -64,14 +65,14 @@ public final class PortablePipelineTranslator {
   }
 
   /**
-   * Expands splittable DoFns into their sized steps and keeps composites Millrace runs whole from
-   * being fused apart.
+   * Puts a stage boundary before every DoFn that requires stable input, expands splittable DoFns
+   * into their sized steps and keeps composites Millrace runs whole from being fused apart.
    */
-  private static RunnerApi.Pipeline expand(RunnerApi.Pipeline pipeline) {
+  private static RunnerApi.Pipeline expand(RunnerApi.Pipeline pipeline) throws Exception {
     RunnerApi.Pipeline expanded =
         ProtoOverrides.updateTransform(
             PTransformTranslation.PAR_DO_TRANSFORM_URN,
-            runnerImplementedTestStreams(pipeline),
+            StableInputTranslator.insertBoundaries(runnerImplementedTestStreams(pipeline)),
             SplittableParDoExpander.createSizedReplacement());
     return TrivialNativeTransformExpander.forKnownUrns(expanded, knownUrns());
   }
