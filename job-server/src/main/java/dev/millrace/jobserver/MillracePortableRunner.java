@@ -51,8 +51,8 @@ final class MillracePortableRunner implements PortablePipelineRunner {
       TranslatedJob job =
           new PortablePipelineTranslator(options, parallelism, millrace.isStreaming(), millrace.getStateBackend())
               .translate(pipeline, bundles);
-      // Its stages cannot be checkpointed yet: checkpoints only when asked for (and then refused).
-      MillracePipelineResult result = MillraceRunner.start(job, millrace, false);
+      // Checkpoints by default on the same terms as a Java job: streaming, without TestStream.
+      MillracePipelineResult result = MillraceRunner.start(job, millrace);
       bundles.onHarnessLost(result::fail);
       LOG.info(
           "Job {} running ({} job, keyed state in {}{})",

@@ -46,16 +46,6 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
    * with {@code options}' bundle settings; returns as soon as it runs.
    */
   public static MillracePipelineResult start(TranslatedJob job, MillracePipelineOptions options) {
-    return start(job, options, true);
-  }
-
-  /**
-   * Like {@link #start(TranslatedJob, MillracePipelineOptions)}; {@code checkpointsByDefault}
-   * false: without {@code --checkpointingInterval} the job takes no checkpoints even if it is a
-   * streaming one (a portable job's stages cannot be checkpointed yet).
-   */
-  public static MillracePipelineResult start(
-      TranslatedJob job, MillracePipelineOptions options, boolean checkpointsByDefault) {
     MetricsEnvironment.setMetricsSupported(true);
     int parallelism = parallelism(options.getParallelism());
     if (LOG.isDebugEnabled()) {
@@ -76,7 +66,7 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
             .withCheckpoints(
                 checkpointSettings(
-                    options, checkpointsByDefault && job.streaming() && !job.usesTestStream()));
+                    options, job.streaming() && !job.usesTestStream()));
     String name = "job" + JOB_IDS.incrementAndGet();
     return new MillracePipelineResult(RestartingJob.start(job.plan(), name, settings), job);
   }
@@ -88,7 +78,7 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
    * {@code --checkpointingInterval}, {@code --checkpointDir}, {@code --checkpointsToKeep} and
    * {@code --maxRestarts}: the job's checkpoints live in a directory named after its {@code
    * --jobName}. Unset (-1), the interval is {@link #DEFAULT_STREAMING_CHECKPOINT_MILLIS} when
-   * {@code checkpointsFitByDefault} (a streaming Java job without TestStream: a TestStream drives
+   * {@code checkpointsFitByDefault} (a streaming job without TestStream: a TestStream drives
    * the job's clock by hand, which checkpoints do not follow), else there are none; 0 means none.
    */
   static CheckpointSettings checkpointSettings(MillracePipelineOptions options, boolean checkpointsFitByDefault) {
