@@ -82,6 +82,16 @@ public interface Operator {
    */
   default void checkpointComplete(long checkpointId) throws Exception {}
 
+  /**
+   * With checkpoints on: true while this operator holds something only a completed checkpoint
+   * lets go of (source marks to finalize, bundle finalizers to run, input kept stable). Once its
+   * input has ended, the subtask asks for a checkpoint at once instead of waiting for the next one
+   * due, and does not finish before this turns false.
+   */
+  default boolean awaitsCheckpoint() {
+    return false;
+  }
+
   /** Called once, whether the job succeeded, failed or was cancelled. */
   default void close() throws Exception {}
 }

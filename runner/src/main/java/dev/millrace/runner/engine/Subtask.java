@@ -285,8 +285,11 @@ final class Subtask {
       }
     }
     progress |= commitIfDue(false);
-    if (!anyBundleOpen && !watermarksPending() && allSourcesDone() && finished() && !outputBlocked()) {
-      return Step.DONE;
+    if (!anyBundleOpen && !watermarksPending() && allSourcesDone() && !outputBlocked()) {
+      if (finished()) {
+        return Step.DONE;
+      }
+      askForCheckpointIfOnlyThatIsAwaited();
     }
     if (!progress) {
       wakeUpAt = nextWakeUp();
@@ -626,17 +629,51 @@ final class Subtask {
   }
 
   private boolean finished() {
-    for (long wm : channelWatermarks) {
-      if (wm != Watermarks.END) {
-        return false;
-      }
+    if (!inputsEnded()) {
+      return false;
     }
     for (int op = 0; op < operators.length; op++) {
       if (lastOutputWatermark[op] != Watermarks.END || operators[op].hasPendingWork()) {
         return false;
       }
     }
+    return !awaitsCheckpoint();
+  }
+
+  private boolean inputsEnded() {
+    for (long wm : channelWatermarks) {
+      if (wm != Watermarks.END) {
+        return false;
+      }
+    }
     return true;
+  }
+
+  private boolean awaitsCheckpoint() {
+    if (job.checkpoints() == null) {
+      return false;
+    }
+    for (Operator operator : operators) {
+      if (operator.awaitsCheckpoint()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Input ended (sources done, channels at END) and an operator waits for a checkpoint to let go
+   * of what it holds: asks for one now, unless one that will cover this subtask is under way. The
+   * coordinator's completion wakes the subtask.
+   */
+  private void askForCheckpointIfOnlyThatIsAwaited() {
+    CheckpointCoordinator checkpoints = job.checkpoints();
+    if (checkpoints == null || !inputsEnded() || !awaitsCheckpoint()) {
+      return;
+    }
+    if (checkpoints.requested() <= lastSnapshot && checkpoints.completed() >= lastSnapshot) {
+      checkpoints.trigger();
+    }
   }
 
   // ---- checkpoints ----

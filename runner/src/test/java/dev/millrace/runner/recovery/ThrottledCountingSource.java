@@ -3,6 +3,7 @@ package dev.millrace.runner.recovery;
 import java.io.IOException;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.DelegateCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -25,10 +26,15 @@ final class ThrottledCountingSource extends UnboundedSource<Long, ThrottledCount
     this.perSecond = perSecond;
   }
 
+  /** The highest position finalized in this JVM: everything before it was acknowledged. */
+  static final AtomicLong FINALIZED_UP_TO = new AtomicLong();
+
   /** The next record to read. */
   record Position(long next) implements UnboundedSource.CheckpointMark {
     @Override
-    public void finalizeCheckpoint() {}
+    public void finalizeCheckpoint() {
+      FINALIZED_UP_TO.accumulateAndGet(next, Math::max);
+    }
   }
 
   @Override

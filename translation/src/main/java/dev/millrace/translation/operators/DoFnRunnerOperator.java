@@ -102,6 +102,11 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
   }
 
   @Override
+  public boolean awaitsCheckpoint() {
+    return stepContext != null && stepContext.hasCallbacksAwaitingCheckpoint();
+  }
+
+  @Override
   protected final void snapshotOperator(SnapshotWriter out) throws Exception {
     if (keyedState != null) {
       keyedState.snapshot(out, "keyed-state");

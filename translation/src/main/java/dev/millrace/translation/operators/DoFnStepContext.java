@@ -92,6 +92,11 @@ final class DoFnStepContext implements StepContext, DoFn.BundleFinalizer {
     }
   }
 
+  /** With checkpoints: callbacks of committed bundles wait for a checkpoint to complete. */
+  boolean hasCallbacksAwaitingCheckpoint() {
+    return !committed.isEmpty() || !inCheckpoint.isEmpty();
+  }
+
   /** The bundle failed: its callbacks must never run. */
   void bundleAborted() {
     pending.clear();

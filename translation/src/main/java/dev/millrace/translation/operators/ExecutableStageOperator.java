@@ -153,6 +153,8 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   private BundleFinalizationHandlers.InMemoryFinalizer finalizer;
   /** With checkpoints: the finalizers of bundles before each checkpoint's snapshot. */
   private final TreeMap<Long, BundleFinalizationHandlers.InMemoryFinalizer> finalizersInCheckpoint = new TreeMap<>();
+  /** With checkpoints: a bundle since the last snapshot asked to be finalized. */
+  private boolean finalizationSinceSnapshot;
   private StageResiduals<T> residuals;
   private StageMetrics stageMetrics;
   private Coder<BoundedWindow> windowCoder;
@@ -730,8 +732,11 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     if (sideInputs != null) {
       sideInputs.snapshot(data);
     }
-    finalizersInCheckpoint.put(out.checkpointId(), finalizer);
-    finalizer = BundleFinalizationHandlers.inMemoryFinalizer(stageBundles.getInstructionRequestHandler());
+    if (finalizationSinceSnapshot) {
+      finalizersInCheckpoint.put(out.checkpointId(), finalizer);
+      finalizer = BundleFinalizationHandlers.inMemoryFinalizer(stageBundles.getInstructionRequestHandler());
+      finalizationSinceSnapshot = false;
+    }
   }
 
   @Override
@@ -749,6 +754,11 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     }
     // A keyed stage's timers may be due already.
     timersPending = keys != null;
+  }
+
+  @Override
+  public boolean awaitsCheckpoint() {
+    return finalizationSinceSnapshot || !finalizersInCheckpoint.isEmpty();
   }
 
   @Override
@@ -775,6 +785,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     }
     for (BeamFnApi.ProcessBundleResponse response : responses) {
       metrics.updateFromMonitoringInfos(stageMetrics.userMetricsOf(response));
+      finalizationSinceSnapshot |= response.getRequiresFinalization();
     }
   }
 

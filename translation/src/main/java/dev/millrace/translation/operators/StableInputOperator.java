@@ -115,6 +115,12 @@ public final class StableInputOperator extends AbstractOperator {
     return true;
   }
 
+  /** At the end of the input, what still waits goes on after one more checkpoint, taken at once. */
+  @Override
+  public boolean awaitsCheckpoint() {
+    return !arriving.isEmpty() || !snapshotted.isEmpty();
+  }
+
   @Override
   protected void snapshotOperator(SnapshotWriter out) throws Exception {
     if (!arriving.isEmpty()) {

@@ -254,6 +254,12 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
     return true;
   }
 
+  /** Marks of readers that closed (drained, or at the end of their input) wait to be finalized. */
+  @Override
+  public boolean awaitsCheckpoint() {
+    return !closedMarks.isEmpty() || !marksInCheckpoint.isEmpty();
+  }
+
   /**
    * Saves, per split still read here, its checkpoint mark (its position), and the ids of records
    * seen lately for sources that need deduplication. The marks are finalized once the checkpoint
