@@ -27,8 +27,8 @@ import java.util.stream.Stream;
  * --events-per-query=Q1=40000000,Q5=5000000} (overrides {@code --events} for those queries), {@code
  * --rounds=R}, {@code --runners=a,b}, {@code --queries=Q0,Q3}, {@code --direct-events=N}
  * (DirectRunner is slow; it gets its own N), {@code --seed=S}, {@code --job-timeout-seconds=T}.
- * {@code --state-checkpoint-mb=M} instead measures what checkpointing M MB of keyed state costs
- * ({@link StateCheckpointCost}).
+ * {@code --state-checkpoint-mb=M} instead measures what checkpointing M MB of keyed state costs, in
+ * one RocksDB and spread over {@code --state-checkpoint-dbs=K} (8) ({@link StateCheckpointCost}).
  */
 public final class BenchmarkSuite {
 
@@ -57,7 +57,8 @@ public final class BenchmarkSuite {
   public static void main(String[] args) throws Exception {
     Map<String, String> options = parse(args);
     if (options.containsKey("state-checkpoint-mb")) {
-      StateCheckpointCost.main(new String[] {options.get("state-checkpoint-mb")});
+      StateCheckpointCost.main(
+          new String[] {options.get("state-checkpoint-mb"), options.getOrDefault("state-checkpoint-dbs", "8")});
       return;
     }
     boolean quick = options.containsKey("quick");

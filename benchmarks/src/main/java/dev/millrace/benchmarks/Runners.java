@@ -17,6 +17,8 @@ public final class Runners {
           "millrace-streaming",
           "millrace-streaming-chk1s",
           "millrace-streaming-chk10s",
+          "millrace-streaming-heap",
+          "millrace-streaming-heap-chk1s",
           "direct");
 
   /** Runners whose jobs need Flink's own class path (see {@code flink-classpath/pom.xml}). */
@@ -46,13 +48,14 @@ public final class Runners {
     }
   }
 
-  private static PipelineOptions streamingWithCheckpoints(long intervalMillis) {
+  private static PipelineOptions streamingWithCheckpoints(long intervalMillis, String stateBackend) {
     try {
       java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("millrace-bench-checkpoints-");
       dir.toFile().deleteOnExit();
       return PipelineOptionsFactory.fromArgs(
               "--runner=MillraceRunner",
               "--streaming=true",
+              "--stateBackend=" + stateBackend,
               "--checkpointingInterval=" + intervalMillis,
               "--checkpointDir=" + dir)
           .create();
@@ -78,9 +81,17 @@ public final class Runners {
       case "millrace-streaming-chk1s":
         // The streaming column with a checkpoint every second, or every 10 s (the default for
         // streaming jobs): what they cost.
-        return streamingWithCheckpoints(1000);
+        return streamingWithCheckpoints(1000, "ROCKSDB");
       case "millrace-streaming-chk10s":
-        return streamingWithCheckpoints(10_000);
+        return streamingWithCheckpoints(10_000, "ROCKSDB");
+      case "millrace-streaming-heap":
+        // The streaming code path with keyed state on the heap, without checkpoints, and with a
+        // checkpoint every second: what writing the heap state out costs.
+        return PipelineOptionsFactory.fromArgs(
+                "--runner=MillraceRunner", "--streaming=true", "--stateBackend=MEMORY", "--checkpointingInterval=0")
+            .create();
+      case "millrace-streaming-heap-chk1s":
+        return streamingWithCheckpoints(1000, "MEMORY");
       case "millrace-portable":
         // The same engine, the pipeline submitted to a Millrace job server in this JVM and its user
         // code run by the embedded Java SDK harness: what the Fn API costs.

@@ -115,6 +115,7 @@ abstract class KeyedStateStore implements AutoCloseable {
     private final HoldIndex holds = new HoldIndex();
     private final MemoryTimerStore timers = new MemoryTimerStore(holds);
     private final TimerDataCoderV2 timerCoder;
+    private final MemoryCellCoding cellCoding = new MemoryCellCoding();
 
     Memory(Coder<? extends BoundedWindow> windowCoder) {
       this.timerCoder = TimerDataCoderV2.of(windowCoder);
@@ -122,7 +123,7 @@ abstract class KeyedStateStore implements AutoCloseable {
 
     @Override
     <K> StateInternals stateFor(K key, byte[] encodedKey, int keyGroup) {
-      return new MemoryKeyState<>(key, holds);
+      return new MemoryKeyState<>(key, holds, cellCoding);
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.beam.runners.core.InMemoryStateInternals;
 import org.apache.beam.runners.core.StateTag;
@@ -27,11 +28,17 @@ import org.joda.time.Instant;
 /**
  * Heap state cells written to bytes for a checkpoint and read back into fresh cells. A cell's
  * coders are those its {@link StateTag} declares, found by binding the tag to a binder that only
- * records what it is given. Watermark holds are kept apart: their time is needed at restore, before
- * any tag is known (see {@link MemoryKeyState}).
+ * records what it is given (once per state id: one operator's id always binds the same way).
+ * Watermark holds are kept apart: their time is needed at restore, before any tag is known (see
+ * {@link MemoryKeyState}). One instance per operator; not thread-safe.
  */
 final class MemoryCellCoding {
-  private MemoryCellCoding() {}
+  /** A non-empty cell's contents; {@code hold} is the time of a watermark hold, else null. */
+  record Encoded(byte[] bytes, Instant hold) {}
+
+  private final Map<String, Shape> shapes = new HashMap<>();
+  private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+  private final DataOutputStream out = new DataOutputStream(buffer);
 
   /** What a tag binds to, and the coders of its contents. */
   private enum Kind {
@@ -48,13 +55,13 @@ final class MemoryCellCoding {
   private record Shape(Kind kind, Coder<Object> first, Coder<Object> second) {}
 
   /** The contents of a non-empty cell, or null for an empty one. */
-  static byte[] encode(StateTag<?> tag, State cell) throws IOException {
+  Encoded encode(StateTag<?> tag, State cell) throws IOException {
     if (((InMemoryStateInternals.InMemoryState<?>) cell).isCleared()) {
       return null;
     }
     Shape shape = shapeOf(tag);
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    DataOutputStream out = new DataOutputStream(bytes);
+    buffer.reset();
+    Instant hold = null;
     switch (shape.kind) {
       case VALUE -> {
         Object value = ((ValueState<?>) cell).read();
@@ -77,15 +84,13 @@ final class MemoryCellCoding {
       }
       case COMBINING ->
           shape.first.encode(((InMemoryStateInternals.InMemoryCombiningState<?, ?, ?>) cell).getAccum(), out);
-      case WATERMARK -> out.writeLong(((WatermarkHoldState) cell).read().getMillis());
+      case WATERMARK -> {
+        hold = ((WatermarkHoldState) cell).read();
+        out.writeLong(hold.getMillis());
+      }
     }
     out.flush();
-    return bytes.toByteArray();
-  }
-
-  /** Whether {@code tag}'s cells are watermark holds, whose bytes are {@link #holdOf} a time. */
-  static boolean isHold(StateTag<?> tag) {
-    return shapeOf(tag).kind == Kind.WATERMARK;
+    return new Encoded(buffer.toByteArray(), hold);
   }
 
   /** The time of a hold cell's bytes. */
@@ -95,7 +100,7 @@ final class MemoryCellCoding {
 
   /** Adds what {@link #encode} wrote for {@code tag} to {@code cell}, a fresh cell of that tag. */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  static void decodeInto(StateTag<?> tag, byte[] bytes, State cell) throws IOException {
+  void decodeInto(StateTag<?> tag, byte[] bytes, State cell) throws IOException {
     Shape shape = shapeOf(tag);
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
     switch (shape.kind) {
@@ -149,12 +154,17 @@ final class MemoryCellCoding {
     out.writeBoolean(false);
   }
 
-  private static Shape shapeOf(StateTag<?> tag) {
+  private Shape shapeOf(StateTag<?> tag) {
+    Shape known = shapes.get(tag.getId());
+    if (known != null) {
+      return known;
+    }
     ShapeBinder binder = new ShapeBinder();
     tag.bind(binder);
     if (binder.shape == null) {
       throw new IllegalStateException("state " + tag.getId() + " did not bind to a known kind of state");
     }
+    shapes.put(tag.getId(), binder.shape);
     return binder.shape;
   }
 

@@ -38,6 +38,7 @@ final class MemoryKeyState<K> implements StateInternals {
 
   private final K key;
   private final HoldIndex holds;
+  private final MemoryCellCoding coding;
   private final StateTable table =
       new StateTable() {
         @Override
@@ -66,9 +67,10 @@ final class MemoryKeyState<K> implements StateInternals {
   /** A cell's bytes as {@link MemoryCellCoding} wrote them; {@code hold} for a watermark hold. */
   private record Restored(byte[] bytes, Instant hold) {}
 
-  MemoryKeyState(K key, HoldIndex holds) {
+  MemoryKeyState(K key, HoldIndex holds, MemoryCellCoding coding) {
     this.key = key;
     this.holds = holds;
+    this.coding = coding;
   }
 
   @Override
@@ -105,7 +107,7 @@ final class MemoryKeyState<K> implements StateInternals {
       holds.remove(cellBytes.hold); // the cell adds it again
     }
     try {
-      MemoryCellCoding.decodeInto(address, cellBytes.bytes, cell);
+      coding.decodeInto(address, cellBytes.bytes, cell);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read back state " + address.getId() + " of a checkpoint", e);
     }
@@ -116,12 +118,15 @@ final class MemoryKeyState<K> implements StateInternals {
     List<CellAddress> addresses = new ArrayList<>();
     List<Restored> cells = new ArrayList<>();
     for (StateNamespace namespace : table.getNamespacesInUse()) {
+      String namespaceKey = null; // a window's is its encoding, made once
       for (Map.Entry<StateTag, State> cell : table.getTagsInUse(namespace).entrySet()) {
-        byte[] bytes = MemoryCellCoding.encode(cell.getKey(), cell.getValue());
-        if (bytes != null) {
-          addresses.add(new CellAddress(namespace.stringKey(), cell.getKey().getId()));
-          boolean hold = MemoryCellCoding.isHold(cell.getKey());
-          cells.add(new Restored(bytes, hold ? MemoryCellCoding.holdOf(bytes) : null));
+        MemoryCellCoding.Encoded encoded = coding.encode(cell.getKey(), cell.getValue());
+        if (encoded != null) {
+          if (namespaceKey == null) {
+            namespaceKey = namespace.stringKey();
+          }
+          addresses.add(new CellAddress(namespaceKey, cell.getKey().getId()));
+          cells.add(new Restored(encoded.bytes(), encoded.hold()));
         }
       }
     }

@@ -6,13 +6,8 @@ import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.nullValue;
 
-import dev.millrace.plan.SnapshotReader;
-import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.translation.StateBackendKind;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -188,49 +183,12 @@ class KeyedStateSnapshotTest {
 
   /** Snapshots {@code before} into a fresh directory, closes it, and restores a new state from it. */
   private KeyedState<String> roundTrip(KeyedState<String> before, StateBackendKind kind) throws Exception {
-    Path checkpoint = directory.resolve("chk-" + System.nanoTime());
-    java.nio.file.Files.createDirectories(checkpoint);
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    DataOutputStream data = new DataOutputStream(bytes);
-    before.snapshot(
-        new SnapshotWriter() {
-          @Override
-          public long checkpointId() {
-            return 1;
-          }
-
-          @Override
-          public DataOutputStream data() {
-            return data;
-          }
-
-          @Override
-          public Path directory(String name) {
-            return checkpoint.resolve(name);
-          }
-        },
-        "keyed");
+    Path checkpoint = Files.createDirectories(directory.resolve("chk-" + System.nanoTime()));
+    TestSnapshots.Writer writer = new TestSnapshots.Writer(1, checkpoint);
+    before.snapshot(writer, "keyed");
     before.close();
     KeyedState<String> after = newState(kind);
-    DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()));
-    after.restore(
-        new SnapshotReader() {
-          @Override
-          public long checkpointId() {
-            return 1;
-          }
-
-          @Override
-          public DataInputStream data() {
-            return in;
-          }
-
-          @Override
-          public Path directory(String name) {
-            return checkpoint.resolve(name);
-          }
-        },
-        "keyed");
+    after.restore(writer.reader(), "keyed");
     return after;
   }
 }

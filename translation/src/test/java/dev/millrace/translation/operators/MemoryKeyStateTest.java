@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class MemoryKeyStateTest {
   private final HoldIndex holds = new HoldIndex();
-  private final MemoryKeyState<String> state = new MemoryKeyState<>("k", holds);
+  private final MemoryKeyState<String> state = new MemoryKeyState<>("k", holds, new MemoryCellCoding());
 
   private static StateNamespace window(long start) {
     // A new namespace object per call, as a DoFn runner makes one per state access.

@@ -7,14 +7,7 @@ import static org.hamcrest.Matchers.is;
 
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.OperatorContext;
-import dev.millrace.plan.SnapshotReader;
-import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
@@ -70,11 +63,11 @@ class StableInputOperatorTest {
     before.processElement(0, at("a", 10));
     before.processElement(0, at("b", 20));
     before.processWatermark(0, 30);
-    byte[] checkpoint = snapshot(before, 7);
+    TestSnapshots.Writer checkpoint = snapshot(before, 7);
     before.processElement(0, at("after the barrier", 25));
 
     StableInputOperator after = open(true);
-    restore(after, 7, checkpoint);
+    after.restoreState(checkpoint.reader());
     assertThat(after.outputWatermark(), is(10L));
     assertThat(after.hasPendingWork(), is(true));
     after.continueWork();
@@ -89,10 +82,10 @@ class StableInputOperatorTest {
     snapshot(before, 1);
     before.checkpointComplete(1);
     // Nothing passed on yet (the output was full, say) when checkpoint 2 is taken.
-    byte[] checkpoint = snapshot(before, 2);
+    TestSnapshots.Writer checkpoint = snapshot(before, 2);
 
     StableInputOperator after = open(true);
-    restore(after, 2, checkpoint);
+    after.restoreState(checkpoint.reader());
     after.continueWork();
     assertThat(passedOn, contains("a"));
   }
@@ -106,48 +99,10 @@ class StableInputOperatorTest {
     assertThat(operator.outputWatermark(), is(Watermarks.END));
   }
 
-  private static byte[] snapshot(StableInputOperator operator, long id) throws Exception {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    DataOutputStream data = new DataOutputStream(bytes);
-    operator.snapshotState(
-        new SnapshotWriter() {
-          @Override
-          public long checkpointId() {
-            return id;
-          }
-
-          @Override
-          public DataOutputStream data() {
-            return data;
-          }
-
-          @Override
-          public Path directory(String name) {
-            throw new AssertionError("keeps no files");
-          }
-        });
-    return bytes.toByteArray();
-  }
-
-  private static void restore(StableInputOperator operator, long id, byte[] checkpoint) throws Exception {
-    DataInputStream data = new DataInputStream(new ByteArrayInputStream(checkpoint));
-    operator.restoreState(
-        new SnapshotReader() {
-          @Override
-          public long checkpointId() {
-            return id;
-          }
-
-          @Override
-          public DataInputStream data() {
-            return data;
-          }
-
-          @Override
-          public Path directory(String name) {
-            throw new AssertionError("keeps no files");
-          }
-        });
+  private static TestSnapshots.Writer snapshot(StableInputOperator operator, long id) throws Exception {
+    TestSnapshots.Writer writer = new TestSnapshots.Writer(id, null);
+    operator.snapshotState(writer);
+    return writer;
   }
 
   private record FakeContext(boolean isCheckpointing, Emitter out) implements OperatorContext {
