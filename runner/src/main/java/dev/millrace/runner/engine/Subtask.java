@@ -289,7 +289,7 @@ final class Subtask {
       if (finished()) {
         return Step.DONE;
       }
-      askForCheckpointIfOnlyThatIsAwaited();
+      askForCheckpointIfAwaitedAtEnd();
     }
     if (!progress) {
       wakeUpAt = nextWakeUp();
@@ -666,7 +666,7 @@ final class Subtask {
    * of what it holds: asks for one now, unless one that will cover this subtask is under way. The
    * coordinator's completion wakes the subtask.
    */
-  private void askForCheckpointIfOnlyThatIsAwaited() {
+  private void askForCheckpointIfAwaitedAtEnd() {
     CheckpointCoordinator checkpoints = job.checkpoints();
     if (checkpoints == null || !inputsEnded() || !awaitsCheckpoint()) {
       return;
