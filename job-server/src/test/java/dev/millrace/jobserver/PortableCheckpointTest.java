@@ -105,6 +105,10 @@ class PortableCheckpointTest {
     long reads = RecoveryPipeline.READS_IN_THIS_JVM.get();
     assertThat("the second run resumed where the checkpoint was", reads, lessThan(RECORDS / 2 + 100));
     assertThat(reads, greaterThan(0L));
+    // The checkpoint carries the stage's metrics: the resumed job counts every record once, though
+    // it read only those after the checkpoint. (Beam's portable client reports attempted metrics
+    // only; a resumed job that never failed attempted each record once.)
+    assertThat(RecoveryPipeline.attemptedReads(second), is(RECORDS));
   }
 
   /**

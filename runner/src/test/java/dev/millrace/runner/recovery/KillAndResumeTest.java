@@ -65,10 +65,11 @@ class KillAndResumeTest {
       victim.destroyForcibly(); // SIGKILL: no shutdown hook, no finally
       victim.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
       assertThat("the resumed run of " + job + " succeeds", runToEnd(output, job), is(0));
-      assertThat(
-          "the second run of " + job + " resumed from a checkpoint",
-          Files.readString(log(job)).contains("resumes from checkpoint"),
-          is(true));
+      String runs = Files.readString(log(job));
+      assertThat("the second run of " + job + " resumed from a checkpoint", runs.contains("resumes from checkpoint"), is(true));
+      // Metrics are in the checkpoint: the resumed run counts what the killed one committed before
+      // it, and what it redoes after it once.
+      assertThat(job + "'s committed metrics", runs.contains("committed records read: " + RECORDS + "\n"), is(true));
       Map<String, String> actual = RecoveryPipeline.results(output);
       if (actual.equals(expected)) {
         identical++;

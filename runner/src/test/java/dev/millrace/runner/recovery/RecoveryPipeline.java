@@ -17,6 +17,9 @@ import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.state.StateSpec;
@@ -68,8 +71,39 @@ public final class RecoveryPipeline {
     } else {
       build(pipeline, output, records, perSecond);
     }
-    PipelineResult.State state = pipeline.run().waitUntilFinish();
+    PipelineResult result = pipeline.run();
+    PipelineResult.State state = result.waitUntilFinish();
+    if (state == PipelineResult.State.DONE) {
+      System.out.println("committed records read: " + committedReads(result));
+    }
     System.exit(state == PipelineResult.State.DONE ? 0 : 1);
+  }
+
+  /** The committed value of the {@code records read} counter of a finished job. */
+  public static long committedReads(PipelineResult result) {
+    return reads(result, true);
+  }
+
+  /** The attempted value of the {@code records read} counter (all a portable client reports). */
+  public static long attemptedReads(PipelineResult result) {
+    return reads(result, false);
+  }
+
+  /**
+   * The counter over every step that counts reads. Beam's portable client gives a step's value
+   * twice (from the job's attempted and its committed metrics, both as attempted): once counts.
+   */
+  private static long reads(PipelineResult result, boolean committed) {
+    Map<String, Long> byStep = new TreeMap<>();
+    for (MetricResult<Long> counter :
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder().addNameFilter(MetricNameFilter.named(RecoveryPipeline.class, "records read")).build())
+            .getCounters()) {
+      byStep.merge(counter.getKey().stepName(), committed ? counter.getCommitted() : counter.getAttempted(), Math::max);
+    }
+    return byStep.values().stream().mapToLong(Long::longValue).sum();
   }
 
   static void build(Pipeline pipeline, Path output, long records, long perSecond) {
@@ -77,6 +111,7 @@ public final class RecoveryPipeline {
     PCollection<KV<Long, Long>> keyed =
         pipeline
             .apply(Read.from(new ThrottledCountingSource(records, perSecond)))
+            .apply("Count reads", ParDo.of(new CountReads()))
             .apply(Window.into(FixedWindows.of(Duration.standardSeconds(1))))
             .apply(WithKeys.of((Long x) -> x % 7).withKeyType(TypeDescriptors.longs()));
     writeResults(keyed, multiplier, new WindowedWriteFile(output.toString()), output);

@@ -72,6 +72,7 @@ class RestartFromCheckpointTest {
     Pipeline pipeline = Pipeline.create(options);
     pipeline
         .apply(Read.from(new ThrottledCountingSource(RECORDS, 2000)))
+        .apply("Count reads", ParDo.of(new RecoveryPipeline.CountReads()))
         .apply("Fails once", ParDo.of(new FailsOnce()))
         .apply(Window.into(FixedWindows.of(Duration.standardSeconds(1))))
         .apply(WithKeys.of((Long x) -> x % 7).withKeyType(TypeDescriptors.longs()))
@@ -86,6 +87,9 @@ class RestartFromCheckpointTest {
     assertThat(result.restarts(), is(1));
     assertThat(FAILURES.get(), is(2));
     assertThat(RecoveryPipeline.results(output), equalTo(expected()));
+    // Committed metrics count the records read before the checkpoint (restored) and after it once,
+    // not what the failed attempt did after it too.
+    assertThat(RecoveryPipeline.committedReads(result), is(RECORDS));
   }
 
   /** Per key x % 7 and one-second window (100 records of 10 ms each): how many records. */

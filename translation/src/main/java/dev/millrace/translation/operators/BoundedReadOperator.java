@@ -39,6 +39,7 @@ public final class BoundedReadOperator<T> implements SourceOperator {
   public void open(OperatorContext context) {
     this.context = context;
     this.nextSplit = context.subtaskIndex();
+    metrics.bind(context.subtaskIndex());
   }
 
   @Override
@@ -101,6 +102,7 @@ public final class BoundedReadOperator<T> implements SourceOperator {
     out.data().writeInt(nextSplit);
     out.data().writeInt(currentSplit);
     out.data().writeLong(readInSplit);
+    metrics.committed().snapshot(out.data());
   }
 
   @Override
@@ -109,6 +111,7 @@ public final class BoundedReadOperator<T> implements SourceOperator {
     nextSplit = in.data().readInt();
     currentSplit = in.data().readInt();
     readInSplit = in.data().readLong();
+    metrics.committed().restore(in.data());
     if (currentSplit >= 0) {
       reader = splits.get(currentSplit).createReader(options);
       boolean more = reader.start();

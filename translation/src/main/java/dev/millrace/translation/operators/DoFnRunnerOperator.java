@@ -38,6 +38,12 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
     this.metrics = metrics;
   }
 
+  @Override
+  public void open(OperatorContext context) throws Exception {
+    super.open(context);
+    metrics.bind(context.subtaskIndex());
+  }
+
   /** Each output tag's emitter: output port i carries tag i. */
   protected static Map<TupleTag<?>, Emitter> emittersByTag(List<TupleTag<?>> tags, OperatorContext context) {
     Map<TupleTag<?>, Emitter> outputs = new HashMap<>();
@@ -114,6 +120,7 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
     if (sideInputs != null) {
       sideInputs.snapshot(out.data());
     }
+    metrics.committed().snapshot(out.data());
     stepContext.snapshotTaken(out.checkpointId());
   }
 
@@ -125,6 +132,7 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
     if (sideInputs != null) {
       sideInputs.restore(in.data());
     }
+    metrics.committed().restore(in.data());
     restored();
   }
 

@@ -137,6 +137,8 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
 
   private final Spec<T> spec;
   private final JobMetrics metrics;
+  /** What this subtask's committed bundles reported (see {@link JobMetrics#bind}). */
+  private JobMetrics.CommittedMetrics committedMetrics;
   private final Object lock = new Object();
   /** The harness's outputs not emitted yet: (output port, element). */
   private final Queue<Object[]> received = new ConcurrentLinkedQueue<>();
@@ -171,6 +173,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   @Override
   public void open(OperatorContext context) throws Exception {
     super.open(context);
+    committedMetrics = metrics.bind(spec.stepName(), context.subtaskIndex());
     stageBundles = spec.bundles().forStage(spec.stage());
     stageMetrics = new StageMetrics(stageBundles.getInstructionRequestHandler());
     finalizer = BundleFinalizationHandlers.inMemoryFinalizer(stageBundles.getInstructionRequestHandler());
@@ -732,6 +735,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     if (sideInputs != null) {
       sideInputs.snapshot(data);
     }
+    committedMetrics.snapshot(data);
     if (finalizationSinceSnapshot) {
       finalizersInCheckpoint.put(out.checkpointId(), finalizer);
       finalizer = BundleFinalizationHandlers.inMemoryFinalizer(stageBundles.getInstructionRequestHandler());
@@ -752,6 +756,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     if (sideInputs != null) {
       sideInputs.restore(data);
     }
+    committedMetrics.restore(data);
     // A keyed stage's timers may be due already.
     timersPending = keys != null;
   }
@@ -784,7 +789,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       completed.clear();
     }
     for (BeamFnApi.ProcessBundleResponse response : responses) {
-      metrics.updateFromMonitoringInfos(stageMetrics.userMetricsOf(response));
+      metrics.updateFromMonitoringInfos(stageMetrics.userMetricsOf(response), committedMetrics);
       finalizationSinceSnapshot |= response.getRequiresFinalization();
     }
   }

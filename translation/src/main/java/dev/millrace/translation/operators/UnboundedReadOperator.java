@@ -116,6 +116,7 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   @Override
   public void open(OperatorContext context) {
     this.context = context;
+    metrics.bind(context.subtaskIndex());
   }
 
   private void openReaders() throws Exception {
@@ -289,6 +290,7 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
       data.write(seen.getKey().bytes());
       data.writeLong(seen.getValue());
     }
+    metrics.committed().snapshot(data);
     if (!marks.isEmpty()) {
       marksInCheckpoint.put(out.checkpointId(), marks);
     }
@@ -322,6 +324,7 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
       byte[] id = data.readNBytes(data.readInt());
       seenIds.put(EncodedKey.ofBytes(id), data.readLong());
     }
+    metrics.committed().restore(data);
   }
 
   @Override
