@@ -30,7 +30,7 @@ import org.apache.beam.sdk.metrics.MetricsEnvironment.MetricsEnvironmentState;
  * restarted from it, in this process or another, counts committed work up to the checkpoint once
  * and what it redoes after it once more, never twice: the restarted attempt's operators bind anew,
  * replacing the failed attempt's parts, and restore the checkpoint's. Attempted metrics count every
- * attempt.
+ * attempt. One operator per step name and subtask binds (step names are unique in a plan).
  */
 public final class JobMetrics {
   private final MetricsContainerStepMap attempted = new MetricsContainerStepMap();
