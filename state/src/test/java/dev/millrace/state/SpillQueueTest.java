@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SpillQueueTest {
 
@@ -73,5 +74,36 @@ class SpillQueueTest {
     queue.close();
     assertThat(spillDirectories(), equalTo(before));
     assertThrows(IllegalStateException.class, () -> queue.append(record(2)));
+  }
+
+  @Test
+  void aSnapshotKeepsTheRecordsNotYetDrainedAndLeavesTheQueueAsItWas(@TempDir Path checkpoint) throws Exception {
+    Path snapshot = checkpoint.resolve("pushback");
+    try (SpillQueue queue = new SpillQueue()) {
+      queue.append(record(1));
+      queue.drain(r -> {});
+      queue.append(record(2));
+      queue.append(record(3));
+      queue.snapshotTo(snapshot);
+      queue.append(record(4)); // after the snapshot: not in it
+      List<String> drained = new ArrayList<>();
+      queue.drain(r -> drained.add(text(r)));
+      assertThat(drained, contains("record-2", "record-3", "record-4"));
+    }
+    // The queue is gone, its files with it; the snapshot's links still hold the records.
+    try (SpillQueue restored = new SpillQueue()) {
+      restored.append(record(0));
+      restored.restoreFrom(snapshot);
+      assertThat(restored.size(), equalTo(3L));
+      List<String> seen = new ArrayList<>();
+      restored.drain(r -> seen.add(text(r)));
+      assertThat(seen, contains("record-0", "record-2", "record-3"));
+    }
+    try (SpillQueue again = new SpillQueue()) {
+      again.restoreFrom(snapshot);
+      List<String> seen = new ArrayList<>();
+      again.drain(r -> seen.add(text(r)));
+      assertThat("a restore leaves the snapshot as it was", seen, contains("record-2", "record-3"));
+    }
   }
 }

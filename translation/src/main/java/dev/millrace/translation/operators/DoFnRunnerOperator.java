@@ -118,7 +118,7 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
       keyedState.snapshot(out, "keyed-state");
     }
     if (sideInputs != null) {
-      sideInputs.snapshot(out.data());
+      sideInputs.snapshot(out);
     }
     metrics.committed().snapshot(out.data());
     stepContext.snapshotTaken(out.checkpointId());
@@ -130,7 +130,7 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
       keyedState.restore(in, "keyed-state");
     }
     if (sideInputs != null) {
-      sideInputs.restore(in.data());
+      sideInputs.restore(in);
     }
     metrics.committed().restore(in.data());
     restored();

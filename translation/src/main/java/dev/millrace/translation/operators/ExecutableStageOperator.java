@@ -733,7 +733,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       }
     }
     if (sideInputs != null) {
-      sideInputs.snapshot(data);
+      sideInputs.snapshot(out);
     }
     committedMetrics.snapshot(data);
     if (finalizationSinceSnapshot) {
@@ -754,7 +754,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       }
     }
     if (sideInputs != null) {
-      sideInputs.restore(data);
+      sideInputs.restore(in);
     }
     committedMetrics.restore(data);
     // A keyed stage's timers may be due already.

@@ -1,6 +1,7 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.state.SpillQueue;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
@@ -29,6 +30,26 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
    * Elements the consumer adds back wait for the next drain.
    */
   abstract void drain(ElementConsumer<T> consumer) throws Exception;
+
+  /** Whether the elements are in files, which a checkpoint takes by {@link #snapshotTo}. */
+  boolean keepsFiles() {
+    return false;
+  }
+
+  /**
+   * For a checkpoint of a buffer that {@link #keepsFiles}: puts every element into {@code
+   * directory} (which does not exist yet), leaving the buffer as it was.
+   */
+  void snapshotTo(Path directory) throws Exception {
+    throw new UnsupportedOperationException("a buffer on the heap is written out element by element");
+  }
+
+  /** Appends what {@link #snapshotTo} put in {@code directory}. */
+  void restoreFrom(Path directory) throws Exception {
+    throw new IllegalStateException(
+        "The checkpoint keeps waiting input in files (" + directory + ") but this step keeps it on the heap:"
+            + " resume it with the state backend it was checkpointed with");
+  }
 
   @Override
   public void close() {}
@@ -86,6 +107,22 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
     @Override
     void drain(ElementConsumer<T> consumer) throws Exception {
       queue.drain(record -> consumer.accept(CoderUtils.decodeFromByteArray(coder, record)));
+    }
+
+    @Override
+    boolean keepsFiles() {
+      return true;
+    }
+
+    /** Hard links to the spill files: nothing is read, copied or written again. */
+    @Override
+    void snapshotTo(Path directory) throws Exception {
+      queue.snapshotTo(directory);
+    }
+
+    @Override
+    void restoreFrom(Path directory) throws Exception {
+      queue.restoreFrom(directory);
     }
 
     @Override

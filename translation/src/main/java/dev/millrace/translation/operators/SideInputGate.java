@@ -1,10 +1,14 @@
 package dev.millrace.translation.operators;
 
+import dev.millrace.plan.SnapshotReader;
+import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.StateBackendKind;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -21,6 +25,9 @@ import org.apache.beam.sdk.values.PCollectionView;
  * side windows something waits for becomes ready, not on every side-input watermark.
  */
 final class SideInputGate<T> implements AutoCloseable {
+  /** Where a checkpoint keeps waiting input that was spilled to disk. */
+  private static final String WAITING_FILES = "waiting-input";
+
 
   /** Processes a main-input element once its side inputs are ready. */
   interface Processor<T> {
@@ -134,10 +141,12 @@ final class SideInputGate<T> implements AutoCloseable {
   }
 
   /**
-   * Writes the side inputs received, the elements waiting for them and what they wait for. The
-   * waiting elements are taken out and put back in order, as a drain would.
+   * Writes the side inputs received, the elements waiting for them and what they wait for. Waiting
+   * elements spilled to disk go into the checkpoint as links to their files; those on the heap are
+   * taken out and put back in order, as a drain would.
    */
-  void snapshot(DataOutputStream out) throws Exception {
+  void snapshot(SnapshotWriter snapshot) throws Exception {
+    DataOutputStream out = snapshot.data();
     out.writeLong(hold);
     out.writeLong(mainWatermark);
     for (int i = 0; i < views.size(); i++) {
@@ -148,16 +157,25 @@ final class SideInputGate<T> implements AutoCloseable {
       }
     }
     store.snapshot(out);
-    waiting.drain(
-        element -> {
-          out.writeBoolean(true);
-          SnapshotCoding.write(out, elementCoder, element);
-          waiting.add(element);
-        });
+    if (waiting.keepsFiles()) {
+      waiting.snapshotTo(snapshot.directory(WAITING_FILES));
+    } else {
+      waiting.drain(
+          element -> {
+            out.writeBoolean(true);
+            SnapshotCoding.write(out, elementCoder, element);
+            waiting.add(element);
+          });
+    }
     out.writeBoolean(false);
   }
 
-  void restore(DataInputStream in) throws Exception {
+  /**
+   * Takes back what {@link #snapshot} wrote. The waiting elements are in the stream, or (spilled
+   * ones, since checkpoints of format 1 written before that) in the checkpoint's files.
+   */
+  void restore(SnapshotReader snapshot) throws Exception {
+    DataInputStream in = snapshot.data();
     hold = in.readLong();
     mainWatermark = in.readLong();
     for (int i = 0; i < views.size(); i++) {
@@ -170,6 +188,10 @@ final class SideInputGate<T> implements AutoCloseable {
     store.restore(in);
     while (in.readBoolean()) {
       waiting.add(SnapshotCoding.read(in, elementCoder));
+    }
+    Path files = snapshot.directory(WAITING_FILES);
+    if (Files.isDirectory(files)) {
+      waiting.restoreFrom(files);
     }
   }
 
