@@ -100,6 +100,20 @@ abstract class KeyedStateStore implements AutoCloseable {
     return a == null || (b != null && b.isBefore(a)) ? b : a;
   }
 
+  /** Fails, naming both, when {@code directory} was written by a store of another backend. */
+  static void checkSameBackend(Path directory, boolean heapSnapshot, String resumedWith) {
+    if (Files.isRegularFile(directory.resolve(Memory.FILE)) != heapSnapshot) {
+      throw new IllegalStateException(
+          "The checkpoint in "
+              + directory
+              + " holds keyed state "
+              + (heapSnapshot ? "in RocksDB" : "on the heap")
+              + ", but this job keeps it "
+              + resumedWith
+              + ": resume it with the --stateBackend it was checkpointed with");
+    }
+  }
+
   static KeyedStateStore create(StateBackendKind kind, Coder<? extends BoundedWindow> windowCoder) {
     return kind == StateBackendKind.ROCKSDB ? new RocksDb(windowCoder) : new Memory(windowCoder);
   }
@@ -207,6 +221,7 @@ abstract class KeyedStateStore implements AutoCloseable {
 
     @Override
     void restoreFrom(Path directory, Function<byte[], KeyedState.Entry<?>> entryOf) throws IOException {
+      checkSameBackend(directory, true, "on the heap");
       Path file = directory.resolve(FILE);
       try (InputStream raw = Files.newInputStream(file);
           DataInputStream in = new DataInputStream(new BufferedInputStream(raw))) {
@@ -265,6 +280,7 @@ abstract class KeyedStateStore implements AutoCloseable {
 
     @Override
     void restoreFrom(Path directory, Function<byte[], KeyedState.Entry<?>> entryOf) {
+      checkSameBackend(directory, false, "in RocksDB");
       RocksDbStateBackend restored = RocksDbStateBackend.restoreTemporary(directory);
       backend.close();
       backend = restored;

@@ -3,8 +3,10 @@ package dev.millrace.translation.operators;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.millrace.translation.StateBackendKind;
 import java.nio.file.Files;
@@ -174,6 +176,27 @@ class KeyedStateSnapshotTest {
       assertThat(third.entry("a").state.state(NS, MAP).entries().read().iterator().next(), is(Map.entry("k", 1L)));
     } finally {
       third.close();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StateBackendKind.class)
+  void aCheckpointOfOneBackendIsRefusedByTheOtherByName(StateBackendKind kind) throws Exception {
+    KeyedState<String> before = newState(kind);
+    before.entry("a").state.state(NS, VALUE).write("v");
+    before.commit();
+    Path checkpoint = Files.createDirectories(directory.resolve("chk-other"));
+    TestSnapshots.Writer writer = new TestSnapshots.Writer(1, checkpoint);
+    before.snapshot(writer, "keyed");
+    before.close();
+    StateBackendKind other = kind == StateBackendKind.MEMORY ? StateBackendKind.ROCKSDB : StateBackendKind.MEMORY;
+    KeyedState<String> after = newState(other);
+    try {
+      IllegalStateException refused =
+          assertThrows(IllegalStateException.class, () -> after.restore(writer.reader(), "keyed"));
+      assertThat(refused.getMessage(), containsString("--stateBackend"));
+    } finally {
+      after.close();
     }
   }
 
