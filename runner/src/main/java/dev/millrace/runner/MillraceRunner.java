@@ -64,9 +64,7 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
             ExecutionSettings.defaults().inboxCapacity(),
             parallelism,
             job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
-            .withCheckpoints(
-                checkpointSettings(
-                    options, job.streaming() && !job.usesTestStream()));
+            .withCheckpoints(checkpointSettings(options, job.streaming() && !job.usesTestStream()));
     String name = "job" + JOB_IDS.incrementAndGet();
     return new MillracePipelineResult(RestartingJob.start(job.plan(), name, settings), job);
   }

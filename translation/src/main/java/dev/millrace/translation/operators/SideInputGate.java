@@ -28,7 +28,6 @@ final class SideInputGate<T> implements AutoCloseable {
   /** Where a checkpoint keeps waiting input that was spilled to disk. */
   private static final String WAITING_FILES = "waiting-input";
 
-
   /** Processes a main-input element once its side inputs are ready. */
   interface Processor<T> {
     void process(WindowedValue<T> element) throws Exception;
@@ -171,8 +170,8 @@ final class SideInputGate<T> implements AutoCloseable {
   }
 
   /**
-   * Takes back what {@link #snapshot} wrote. The waiting elements are in the stream, or (spilled
-   * ones, since checkpoints of format 1 written before that) in the checkpoint's files.
+   * Takes back what {@link #snapshot} wrote. Waiting elements are in the stream (heap buffers, and
+   * every buffer in checkpoints written before spilled input went in as files) or in the files.
    */
   void restore(SnapshotReader snapshot) throws Exception {
     DataInputStream in = snapshot.data();

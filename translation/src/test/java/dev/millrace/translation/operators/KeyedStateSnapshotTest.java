@@ -185,10 +185,7 @@ class KeyedStateSnapshotTest {
     KeyedState<String> before = newState(kind);
     before.entry("a").state.state(NS, VALUE).write("v");
     before.commit();
-    Path checkpoint = Files.createDirectories(directory.resolve("chk-other"));
-    TestSnapshots.Writer writer = new TestSnapshots.Writer(1, checkpoint);
-    before.snapshot(writer, "keyed");
-    before.close();
+    TestSnapshots.Writer writer = snapshotAndClose(before);
     StateBackendKind other = kind == StateBackendKind.MEMORY ? StateBackendKind.ROCKSDB : StateBackendKind.MEMORY;
     KeyedState<String> after = newState(other);
     try {
@@ -206,12 +203,18 @@ class KeyedStateSnapshotTest {
 
   /** Snapshots {@code before} into a fresh directory, closes it, and restores a new state from it. */
   private KeyedState<String> roundTrip(KeyedState<String> before, StateBackendKind kind) throws Exception {
+    TestSnapshots.Writer writer = snapshotAndClose(before);
+    KeyedState<String> after = newState(kind);
+    after.restore(writer.reader(), "keyed");
+    return after;
+  }
+
+  /** Snapshots {@code before} into a fresh directory and closes it. */
+  private TestSnapshots.Writer snapshotAndClose(KeyedState<String> before) throws Exception {
     Path checkpoint = Files.createDirectories(directory.resolve("chk-" + System.nanoTime()));
     TestSnapshots.Writer writer = new TestSnapshots.Writer(1, checkpoint);
     before.snapshot(writer, "keyed");
     before.close();
-    KeyedState<String> after = newState(kind);
-    after.restore(writer.reader(), "keyed");
-    return after;
+    return writer;
   }
 }
