@@ -93,6 +93,14 @@ class MillraceRunnerTest {
   }
 
   @Test
+  @Timeout(10)
+  void aPipelineWithoutTransformsEndsDoneAtOnce() {
+    PipelineResult result = pipeline(2).run();
+    assertThat(result.waitUntilFinish(), is(PipelineResult.State.DONE));
+    assertThat(result.getState(), is(PipelineResult.State.DONE));
+  }
+
+  @Test
   void failingDoFnFailsTheJobWithTheUsersException() {
     Pipeline p = pipeline(2);
     p.apply(Create.of(1, 2, 3, 4, 5, 6, 7, 8, 9)).apply(ParDo.of(new FailOnSeven()));

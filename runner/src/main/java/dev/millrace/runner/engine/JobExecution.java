@@ -2,6 +2,7 @@ package dev.millrace.runner.engine;
 
 import dev.millrace.plan.Edge;
 import dev.millrace.plan.EdgeKind;
+import dev.millrace.plan.ElementCodec;
 import dev.millrace.plan.Plan;
 import dev.millrace.plan.Vertex;
 import java.time.Duration;
@@ -29,8 +30,8 @@ import java.util.function.Consumer;
  * the count is zero only when nothing is left anywhere.
  */
 public final class JobExecution {
-  /** Which operator input a channel of a subtask's inbox feeds. */
-  record ChannelTarget(int operator, int port) {}
+  /** Which operator input a channel of a subtask's inbox feeds, and how its elements are encoded. */
+  record ChannelTarget(int operator, int port, ElementCodec codec) {}
 
   private final Plan plan;
   private final String jobName;
@@ -68,7 +69,13 @@ public final class JobExecution {
     this.liveSubtasks = subtasks;
     this.tracksQuiescence = settings.clock().isManual();
     this.checkpoints =
-        settings.checkpoints().enabled() ? new CheckpointCoordinator(this, jobName, plan, settings.checkpoints()) : null;
+        settings.checkpoints().enabled() && subtasks > 0
+            ? new CheckpointCoordinator(this, jobName, plan, settings.checkpoints())
+            : null;
+    if (subtasks == 0) {
+      // A pipeline without transforms: no subtask will ever end and say so, and nothing is left to do.
+      status = JobStatus.DONE;
+    }
   }
 
   /** Builds every subtask of the plan and starts their threads. */
@@ -104,7 +111,7 @@ public final class JobExecution {
           }
           List<ChannelTarget> consumer = channels.get(to.id()).get(c);
           ids[p][c] = consumer.size();
-          consumer.add(new ChannelTarget(edge.to().operator(), edge.to().port()));
+          consumer.add(new ChannelTarget(edge.to().operator(), edge.to().port(), edge.codec()));
         }
       }
       channelIds[edge.id()] = ids;
