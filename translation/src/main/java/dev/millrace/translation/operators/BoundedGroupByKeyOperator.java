@@ -148,7 +148,8 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
   private Map<W, W> merge(Collection<W> windows) throws Exception {
     Map<W, W> mergedInto = new HashMap<>();
     WindowFn<Object, W> windowFn = (WindowFn<Object, W>) windowingStrategy.getWindowFn();
-    if (windowFn.isNonMerging()) {
+    if (!windowingStrategy.needsMerge()) {
+      // Non-merging, or merged by an earlier GroupByKey: its windows are final, as ReduceFnRunner takes them.
       return mergedInto;
     }
     windowFn.mergeWindows(

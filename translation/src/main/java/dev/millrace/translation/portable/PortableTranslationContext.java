@@ -61,8 +61,15 @@ final class PortableTranslationContext {
     return PipelineTranslatorUtils.instantiateCoder(pCollectionId, components);
   }
 
+  /**
+   * A PCollection's windowing strategy, with its merge status: Beam's proto translation drops
+   * {@code ALREADY_MERGED}, and windows an earlier GroupByKey merged must not be merged again.
+   */
   WindowingStrategy<?, ?> windowingStrategy(String pCollectionId) {
-    return PipelineTranslatorUtils.getWindowingStrategy(pCollectionId, components);
+    WindowingStrategy<?, ?> strategy = PipelineTranslatorUtils.getWindowingStrategy(pCollectionId, components);
+    String id = components.getPcollectionsOrThrow(pCollectionId).getWindowingStrategyId();
+    RunnerApi.MergeStatus.Enum merge = components.getWindowingStrategiesOrThrow(id).getMergeStatus();
+    return merge == RunnerApi.MergeStatus.Enum.ALREADY_MERGED ? strategy.withAlreadyMerged(true) : strategy;
   }
 
   boolean isBounded(String pCollectionId) {
@@ -86,7 +93,13 @@ final class PortableTranslationContext {
     return plan.fuse(producerOf(inputId), operator);
   }
 
+  /**
+   * Feeds {@code target} through an exchange that passes elements as objects: every element on the
+   * runner's side of a portable job was decoded from the bytes an SDK harness sent (or built by a
+   * runner-side primitive from such), none is the user's object, and none is changed after it
+   * leaves; each SDK harness encodes what it receives afresh.
+   */
   void exchange(String inputId, PortRef target, EdgeKind kind, KeyGroupFunction keyGroups) {
-    plan.exchange(producerOf(inputId), target, kind, keyGroups);
+    plan.exchange(producerOf(inputId), target, kind, keyGroups, null);
   }
 }
