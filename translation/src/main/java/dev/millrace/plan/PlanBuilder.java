@@ -53,8 +53,14 @@ public final class PlanBuilder {
     vertices.get(from.vertex()).links.add(new Link(from.operator(), from.port(), to.operator(), to.port()));
   }
 
-  /** Connects operators of two vertices through an exchange. */
+  /** Connects operators of two vertices through an exchange that passes elements as objects. */
   public void edge(PortRef from, PortRef to, EdgeKind kind, KeyGroupFunction keyGroups, int maxKeyGroups) {
+    edge(from, to, kind, keyGroups, maxKeyGroups, null);
+  }
+
+  /** Connects operators of two vertices through an exchange; {@code codec} null passes objects. */
+  public void edge(
+      PortRef from, PortRef to, EdgeKind kind, KeyGroupFunction keyGroups, int maxKeyGroups, ElementCodec codec) {
     if (from.vertex() >= to.vertex()) {
       // Vertices are created in topological order, so this also rules out cycles.
       throw new IllegalArgumentException("edges must point to a later vertex: " + from + " -> " + to);
@@ -67,7 +73,7 @@ public final class PlanBuilder {
     }
     checkPort(from, false);
     checkPort(to, true);
-    edges.add(new Edge(edges.size(), from, to, kind, keyGroups, maxKeyGroups));
+    edges.add(new Edge(edges.size(), from, to, kind, keyGroups, maxKeyGroups, codec));
   }
 
   private void checkPort(PortRef ref, boolean input) {

@@ -9,11 +9,14 @@ import dev.millrace.translation.operators.FinalCombineOperator;
 import dev.millrace.translation.operators.GroupByKeyOperator;
 import dev.millrace.translation.operators.PartialCombineOperator;
 import org.apache.beam.runners.core.SystemReduceFn;
+import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.CombineFnBase.GlobalCombineFn;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
+import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.util.AppliedCombineFn;
 import org.apache.beam.sdk.values.WindowingStrategy;
@@ -31,8 +34,8 @@ import org.apache.beam.sdk.values.WindowingStrategy;
  *       so state holds an accumulator, not every value, and panes fire as the trigger says.
  * </ul>
  *
- * Neither applies with side inputs, merging windows (a bundle's partial accumulators would be per
- * unmerged window) or a CombineFnWithContext in streaming; then the composite's own expansion
+ * Neither applies with side inputs, windows still to be merged (a bundle's partial accumulators
+ * would be per unmerged window; windows an earlier GroupByKey merged are final) or a CombineFnWithContext in streaming; then the composite's own expansion
  * (GroupByKey, then a ParDo) is translated instead.
  */
 final class CombinePerKeyTranslator implements TransformTranslator {
@@ -57,7 +60,8 @@ final class CombinePerKeyTranslator implements TransformTranslator {
     WindowingStrategy<?, ?> windowing = input.getWindowingStrategy();
     if (!combine.getSideInputs().isEmpty()
         || !(input.getCoder() instanceof KvCoder)
-        || !windowing.getWindowFn().isNonMerging()) {
+        || windowing.needsMerge()
+        || accumulatorCoder(combine, input) == null) {
       return null;
     }
     if (!streaming
@@ -66,6 +70,18 @@ final class CombinePerKeyTranslator implements TransformTranslator {
       return new CombinePerKeyTranslator(Lifting.ONCE_AT_THE_END);
     }
     return combine.getFn() instanceof Combine.CombineFn ? new CombinePerKeyTranslator(Lifting.THROUGH_STATE) : null;
+  }
+
+  /** The accumulators' coder, which crosses the exchange; null if Beam cannot give one (then no lifting). */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static Coder<?> accumulatorCoder(Combine.PerKey<?, ?, ?> combine, PCollection<?> input) {
+    try {
+      return ((GlobalCombineFn) combine.getFn())
+          .getAccumulatorCoder(
+              input.getPipeline().getCoderRegistry(), ((KvCoder<?, ?>) input.getCoder()).getValueCoder());
+    } catch (CannotProvideCoderException e) {
+      return null;
+    }
   }
 
   @Override
@@ -82,21 +98,20 @@ final class CombinePerKeyTranslator implements TransformTranslator {
     WindowingStrategy<?, ?> windowing = input.getWindowingStrategy();
     CombineSpec<K, InputT, AccumT, OutputT> spec =
         new CombineSpec<>(
-            (org.apache.beam.sdk.transforms.CombineFnBase.GlobalCombineFn) combine.getFn(),
+            (GlobalCombineFn) combine.getFn(),
             coder.getKeyCoder(),
             windowing.getTimestampCombiner(),
             context.options());
     String name = transform.getFullName();
     PortRef partial =
         context.fuse(input, new OperatorNode(name + "/Partial", () -> new PartialCombineOperator<>(spec), 1, 1));
+    Coder<AccumT> accumulatorCoder = (Coder<AccumT>) accumulatorCoder(combine, input);
+    KvCoder<K, AccumT> accumulators = KvCoder.of(coder.getKeyCoder(), accumulatorCoder);
     OperatorNode merge;
     if (lifting == Lifting.ONCE_AT_THE_END) {
       merge = new OperatorNode(name + "/Merge", () -> new FinalCombineOperator<>(spec), 1, 1);
     } else {
       Combine.CombineFn<InputT, AccumT, OutputT> fn = (Combine.CombineFn<InputT, AccumT, OutputT>) combine.getFn();
-      Coder<AccumT> accumulatorCoder =
-          fn.getAccumulatorCoder(input.getPipeline().getCoderRegistry(), coder.getValueCoder());
-      KvCoder<K, AccumT> accumulators = KvCoder.of(coder.getKeyCoder(), accumulatorCoder);
       AppliedCombineFn<K, AccumT, AccumT, OutputT> merging =
           AppliedCombineFn.withAccumulatorCoder(new AccumulatorMergingFn<>(fn, accumulatorCoder), accumulatorCoder);
       merge =
@@ -114,7 +129,12 @@ final class CombinePerKeyTranslator implements TransformTranslator {
     }
     PortRef merged = context.startVertex(name, context.parallelism(), merge);
     PortRef accumulatorsOut = new PortRef(partial.vertex(), partial.operator(), 0);
-    context.exchange(accumulatorsOut, merged, EdgeKind.HASH, context.keyGroupsOf(coder.getKeyCoder()));
+    context.exchange(
+        accumulatorsOut,
+        merged,
+        EdgeKind.HASH,
+        context.keyGroupsOf(coder.getKeyCoder()),
+        CoderElementCodec.of(WindowedValue.getFullCoder(accumulators, windowing.getWindowFn().windowCoder())));
     context.setProducer(Translations.onlyOutput(transform), new PortRef(merged.vertex(), merged.operator(), 0));
   }
 }

@@ -9,6 +9,7 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VoidCoder;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
+import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
@@ -47,7 +48,13 @@ final class CreateViewTranslator implements TransformTranslator {
                 () -> GroupByKeyOperator.grouping(coder, input.getWindowingStrategy(), context.options(), context.stateBackend()),
                 1,
                 1));
-    context.exchange(new PortRef(keyed.vertex(), keyed.operator(), 0), grouped, EdgeKind.REBALANCE, null);
+    context.exchange(
+        new PortRef(keyed.vertex(), keyed.operator(), 0),
+        grouped,
+        EdgeKind.REBALANCE,
+        null,
+        CoderElementCodec.of(
+            WindowedValue.getFullCoder(coder, input.getWindowingStrategy().getWindowFn().windowCoder())));
     PortRef panes = context.fuse(new PortRef(grouped.vertex(), grouped.operator(), 0),
         new OperatorNode(name + "/ToPanes", SideInputPaneOperator::toPanes, 1, 1));
     // Main-input readers (none in Beam's own expansions) see the elements; side-input readers

@@ -98,8 +98,7 @@ final class ParDoTranslator implements TransformTranslator {
     if (!sideInputs.isEmpty()) {
       for (int i = 0; i < sideInputs.size(); i++) {
         PCollection<?> sidePc = sideInputs.get(i).getPCollection();
-        context.exchange(
-            context.sideInputSourceOf(sidePc), new PortRef(in.vertex(), in.operator(), 1 + i), EdgeKind.BROADCAST, null);
+        context.sideInputExchange(sidePc, new PortRef(in.vertex(), in.operator(), 1 + i));
       }
     }
     for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {

@@ -80,11 +80,7 @@ final class SplittableProcessTranslator implements TransformTranslator {
             new OperatorNode(
                 name, () -> new SplittableProcessOperator<>(spec, metrics.forStep(name)), 1 + sideInputs.size(), outputTags.size()));
     for (int i = 0; i < sideInputs.size(); i++) {
-      context.exchange(
-          context.sideInputSourceOf(sideInputs.get(i).getPCollection()),
-          new PortRef(in.vertex(), in.operator(), 1 + i),
-          EdgeKind.BROADCAST,
-          null);
+      context.sideInputExchange(sideInputs.get(i).getPCollection(), new PortRef(in.vertex(), in.operator(), 1 + i));
     }
     for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {
       context.setProducer(out.getValue(), new PortRef(in.vertex(), in.operator(), outputTags.indexOf(out.getKey())));

@@ -1,6 +1,7 @@
 package dev.millrace.translation;
 
 import dev.millrace.plan.EdgeKind;
+import dev.millrace.plan.ElementCodec;
 import dev.millrace.plan.KeyGroupFunction;
 import dev.millrace.plan.KeyGroups;
 import dev.millrace.plan.OperatorNode;
@@ -139,18 +140,36 @@ public final class TranslationContext {
     return new PortRef(vertex, op, 0);
   }
 
-  /** Feeds {@code target} from {@code input} through an exchange. */
+  /** Feeds {@code target} from {@code input} through an exchange its elements cross encoded by its coder. */
   public void exchange(PCollection<?> input, PortRef target, EdgeKind kind, KeyGroupFunction keyGroups) {
-    exchange(producerOf(input), target, kind, keyGroups);
+    exchange(producerOf(input), target, kind, keyGroups, CoderElementCodec.of(input));
   }
 
-  /** Feeds {@code target} from the output port {@code from} through an exchange. */
-  public void exchange(PortRef from, PortRef target, EdgeKind kind, KeyGroupFunction keyGroups) {
+  /**
+   * Feeds the side input {@code target} from the elements of {@code view}'s collection, or from the
+   * panes of its triggered view: those were decoded by the exchange into the operator that fires
+   * them, and only ever read, so they pass as objects.
+   */
+  public void sideInputExchange(PCollection<?> view, PortRef target) {
+    PortRef panes = sideInputSources.get(view);
+    if (panes == null) {
+      exchange(view, target, EdgeKind.BROADCAST, null);
+    } else {
+      exchange(panes, target, EdgeKind.BROADCAST, null, null);
+    }
+  }
+
+  /**
+   * Feeds {@code target} from the output port {@code from} through an exchange whose elements
+   * cross it encoded by {@code codec}; null passes them as objects, for elements that are neither
+   * the user's nor changed after they leave (say why where you pass it).
+   */
+  public void exchange(PortRef from, PortRef target, EdgeKind kind, KeyGroupFunction keyGroups, ElementCodec codec) {
     EdgeKind actual = kind;
     if (kind == EdgeKind.FORWARD && plan.parallelism(from.vertex()) != plan.parallelism(target.vertex())) {
       actual = EdgeKind.REBALANCE;
     }
-    plan.edge(from, target, actual, keyGroups, maxKeyGroups);
+    plan.edge(from, target, actual, keyGroups, maxKeyGroups, codec);
   }
 
   /** Key groups of {@code WindowedValue<KV<K, ?>>} elements, by the key's encoding. */

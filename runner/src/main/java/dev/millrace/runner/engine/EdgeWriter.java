@@ -8,7 +8,9 @@ import java.util.ArrayDeque;
 
 /**
  * The producer side of one edge in one subtask: routes each element to the consumer subtasks the
- * edge kind says and packs them into batches. Elements pass as objects; nothing is encoded.
+ * edge kind says and packs them into batches. An edge with a codec sends its elements encoded (a
+ * broadcast one encodes each element once), so its consumers get what the codec makes of them;
+ * one without passes them as objects.
  *
  * <p>Writing never blocks. When a consumer's inbox is full, messages for it wait here in order,
  * the workers are woken once the inbox has room, and the subtask takes no new input until
@@ -24,6 +26,8 @@ final class EdgeWriter implements Emitter {
   private final int batchSize;
   private final Object[][] buffers;
   private final int[] sizes;
+  /** Per target, when the edge has a codec. */
+  private final EncodedBatchWriter[] encoded;
   private final ArrayDeque<Message>[] overflow;
   private int blockedTargets;
   private int nextRoundRobin;
@@ -39,6 +43,12 @@ final class EdgeWriter implements Emitter {
     this.batchSize = batchSize;
     this.buffers = new Object[targets.length][];
     this.sizes = new int[targets.length];
+    this.encoded = new EncodedBatchWriter[targets.length];
+    if (edge.codec() != null) {
+      for (int t = 0; t < targets.length; t++) {
+        encoded[t] = new EncodedBatchWriter(edge.codec(), batchSize);
+      }
+    }
     this.overflow = new ArrayDeque[targets.length];
     this.nextRoundRobin = producerSubtask;
   }
@@ -57,8 +67,12 @@ final class EdgeWriter implements Emitter {
         add(KeyGroups.subtaskOf(keyGroup, edge.maxKeyGroups(), targets.length), element);
       }
       case BROADCAST -> {
-        for (int t = 0; t < targets.length; t++) {
-          add(t, element);
+        if (edge.codec() == null) {
+          for (int t = 0; t < targets.length; t++) {
+            add(t, element);
+          }
+        } else {
+          broadcastEncoded(element);
         }
       }
       case REBALANCE -> {
@@ -68,7 +82,18 @@ final class EdgeWriter implements Emitter {
     }
   }
 
-  private void add(int target, Object element) {
+  /** Bigger batches are sent before they reach the batch size, so large elements queue in bounded memory. */
+  static final int MAX_BATCH_BYTES = 1 << 20;
+
+  private void add(int target, Object element) throws Exception {
+    EncodedBatchWriter writer = encoded[target];
+    if (writer != null) {
+      encode(writer, element);
+      if (writer.count() == batchSize || writer.bytes() >= MAX_BATCH_BYTES) {
+        flush(target);
+      }
+      return;
+    }
     Object[] buffer = buffers[target];
     if (buffer == null) {
       buffer = new Object[batchSize];
@@ -80,12 +105,50 @@ final class EdgeWriter implements Emitter {
     }
   }
 
+  /** Encodes the element once, into the first target's batch, and copies its bytes to the others'. */
+  private void broadcastEncoded(Object element) throws Exception {
+    EncodedBatchWriter first = encoded[0];
+    encode(first, element);
+    int index = first.count() - 1;
+    for (int t = 1; t < targets.length; t++) {
+      encoded[t].copyElement(first, index);
+    }
+    for (int t = 0; t < targets.length; t++) {
+      if (encoded[t].count() == batchSize || encoded[t].bytes() >= MAX_BATCH_BYTES) {
+        flush(t);
+      }
+    }
+  }
+
+  private void encode(EncodedBatchWriter writer, Object element) {
+    try {
+      writer.add(element);
+    } catch (Exception e) {
+      throw new ElementCodingException("could not encode an element for the exchange " + describe() + ": " + e, e);
+    }
+  }
+
+  /** Names the operators on both sides of the edge. */
+  private String describe() {
+    java.util.List<dev.millrace.plan.Vertex> vertices = job.plan().vertices();
+    return "from " + vertices.get(edge.from().vertex()).operators().get(edge.from().operator()).name()
+        + " to " + vertices.get(edge.to().vertex()).operators().get(edge.to().operator()).name();
+  }
+
   private void flush(int target) {
     flush(target, Message.NO_WATERMARK);
   }
 
   /** Sends what is buffered for {@code target}, with {@code watermark} after it; false if empty. */
   private boolean flush(int target, long watermark) {
+    EncodedBatchWriter writer = encoded[target];
+    if (writer != null) {
+      if (writer.count() == 0) {
+        return false;
+      }
+      send(target, writer.take(channels[target], watermark));
+      return true;
+    }
     if (sizes[target] == 0) {
       return false;
     }

@@ -1,7 +1,7 @@
 package dev.millrace.runner.engine;
 
 /** What travels through an inbox. Each message names the channel (edge and producer) it came on. */
-sealed interface Message permits Message.Batch, Message.WatermarkAdvance, Message.Barrier {
+sealed interface Message permits Message.Batch, Message.EncodedBatch, Message.WatermarkAdvance, Message.Barrier {
 
   /** {@link Batch#watermark()} of a batch that carries no watermark. */
   long NO_WATERMARK = Long.MIN_VALUE;
@@ -14,6 +14,12 @@ sealed interface Message permits Message.Batch, Message.WatermarkAdvance, Messag
    * never handles one without the other (a processing-time trigger could fire in between).
    */
   record Batch(int channel, Object[] items, int size, long watermark) implements Message {}
+
+  /**
+   * A {@link Batch} of an edge with a codec: element {@code i} is {@code data[ends[i - 1],
+   * ends[i])} (from 0 for the first), decoded by the consumer.
+   */
+  record EncodedBatch(int channel, byte[] data, int[] ends, int size, long watermark) implements Message {}
 
   /** Everything the producer sends on this channel later is at or after {@code watermark}. */
   record WatermarkAdvance(int channel, long watermark) implements Message {}

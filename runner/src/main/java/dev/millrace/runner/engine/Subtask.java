@@ -1,5 +1,6 @@
 package dev.millrace.runner.engine;
 
+import dev.millrace.plan.ElementCodec;
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.Link;
 import dev.millrace.plan.Operator;
@@ -50,6 +51,8 @@ final class Subtask {
   /** For each channel of the inbox: operator and port it feeds. */
   private final int[] channelOperator;
   private final int[] channelPort;
+  /** For each channel: how its elements were encoded, or null when they come as objects. */
+  private final ElementCodec[] channelCodec;
   private final long[] channelWatermarks;
   /** For each operator input port, the channels feeding it. */
   private final int[][][] portChannels;
@@ -133,6 +136,7 @@ final class Subtask {
     }
     this.channelOperator = channels.stream().mapToInt(JobExecution.ChannelTarget::operator).toArray();
     this.channelPort = channels.stream().mapToInt(JobExecution.ChannelTarget::port).toArray();
+    this.channelCodec = channels.stream().map(JobExecution.ChannelTarget::codec).toArray(ElementCodec[]::new);
     this.channelWatermarks = new long[channels.size()];
     Arrays.fill(channelWatermarks, Watermarks.MIN);
     this.channelBarriers = new long[channels.size()];
@@ -520,7 +524,23 @@ final class Subtask {
       }
       return;
     }
-    if (message instanceof Message.Batch batch) {
+    if (message instanceof Message.EncodedBatch batch) {
+      int c = batch.channel();
+      int op = channelOperator[c];
+      int port = channelPort[c];
+      ElementCodec codec = channelCodec[c];
+      byte[] data = batch.data();
+      int[] ends = batch.ends();
+      int start = 0;
+      for (int i = 0; i < batch.size(); i++) {
+        deliver(op, port, decode(codec, c, data, start, ends[i] - start));
+        start = ends[i];
+      }
+      bundleElements += batch.size();
+      if (batch.watermark() > channelWatermarks[c]) {
+        channelWatermarks[c] = batch.watermark();
+      }
+    } else if (message instanceof Message.Batch batch) {
       int c = batch.channel();
       int op = channelOperator[c];
       int port = channelPort[c];
@@ -538,6 +558,16 @@ final class Subtask {
       if (advance.watermark() > channelWatermarks[c]) {
         channelWatermarks[c] = advance.watermark();
       }
+    }
+  }
+
+  private Object decode(ElementCodec codec, int channel, byte[] data, int offset, int length) throws Exception {
+    try {
+      return codec.decode(data, offset, length);
+    } catch (Exception e) {
+      throw new ElementCodingException(
+          "could not decode an element arriving at " + vertex.operators().get(channelOperator[channel]).name()
+              + ": " + e, e);
     }
   }
 
