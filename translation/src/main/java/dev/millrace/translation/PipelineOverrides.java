@@ -12,6 +12,9 @@ final class PipelineOverrides {
   private PipelineOverrides() {}
 
   static void apply(Pipeline pipeline) {
+    // Sources that ask for deduplication are read with their record ids and deduplicated by a
+    // keyed step; before the reads below become primitive, so the new reads become primitive too.
+    pipeline.replaceAll(List.of(DeduplicatingReads.unbounded(), DeduplicatingReads.limited()));
     // Reads run as primitive sources, not through the splittable-DoFn wrapper.
     SplittableParDo.convertReadBasedSplittableDoFnsToPrimitiveReads(pipeline);
     pipeline.replaceAll(

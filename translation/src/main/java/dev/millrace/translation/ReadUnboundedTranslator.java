@@ -38,10 +38,11 @@ final class ReadUnboundedTranslator implements TransformTranslator {
 
   /** For BoundedReadFromUnboundedSource, or null when its fields cannot be read. */
   static ReadUnboundedTranslator limitedIfReadable(AppliedPTransform<?, ?, ?> transform) {
-    return limitsOf(transform) == null ? null : new ReadUnboundedTranslator(true);
+    return limitsOf(transform.getTransform()) == null ? null : new ReadUnboundedTranslator(true);
   }
 
-  private static final class Limited {
+  /** A BoundedReadFromUnboundedSource's source and limits. */
+  static final class Limited {
     final UnboundedSource<?, ?> source;
     final UnboundedReadOperator.Limits limits;
 
@@ -51,9 +52,9 @@ final class ReadUnboundedTranslator implements TransformTranslator {
     }
   }
 
-  private static Limited limitsOf(AppliedPTransform<?, ?, ?> transform) {
+  /** The source and limits of a BoundedReadFromUnboundedSource, or null when they cannot be read. */
+  static Limited limitsOf(Object read) {
     try {
-      Object read = transform.getTransform();
       Class<?> type = BoundedReadFromUnboundedSource.class;
       Field source = type.getDeclaredField("source");
       Field maxNumRecords = type.getDeclaredField("maxNumRecords");
@@ -69,6 +70,18 @@ final class ReadUnboundedTranslator implements TransformTranslator {
     }
   }
 
+  /**
+   * As many splits as subtasks, but for a read of a given number of records one per 10,000 of
+   * them (at least one), as Beam's own expansion of the limited read asks for: a few records
+   * spread over many readers cost more than they gain.
+   */
+  static int desiredSplits(UnboundedReadOperator.Limits limits, int parallelism) {
+    if (limits == null || limits.maxRecords() == Long.MAX_VALUE) {
+      return parallelism;
+    }
+    return (int) Math.min(parallelism, limits.maxRecords() / 10_000 + 1);
+  }
+
   @Override
   public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) throws Exception {
     translateTyped(transform, context);
@@ -80,7 +93,7 @@ final class ReadUnboundedTranslator implements TransformTranslator {
     UnboundedSource<T, ?> source;
     UnboundedReadOperator.Limits limits = null;
     if (limited) {
-      Limited read = limitsOf(transform);
+      Limited read = limitsOf(transform.getTransform());
       source = (UnboundedSource<T, ?>) read.source;
       limits = read.limits;
     } else {
@@ -92,7 +105,7 @@ final class ReadUnboundedTranslator implements TransformTranslator {
     JobMetrics.BundleMetrics splitMetrics = metrics.forStep(name);
     List<? extends UnboundedSource<T, ?>> splits;
     try (Closeable scope = splitMetrics.enter()) {
-      splits = source.split(context.parallelism(), context.options());
+      splits = source.split(desiredSplits(limits, context.parallelism()), context.options());
       if (splits == null || splits.isEmpty()) {
         splits = List.of(source);
       }

@@ -11,9 +11,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.UnboundedSource;
@@ -43,8 +41,6 @@ import org.apache.beam.sdk.util.WindowedValue;
  */
 public final class UnboundedReadOperator<T> implements SourceOperator {
   private static final long MAX_BACKOFF_MILLIS = 128;
-  /** Record ids remembered for sources that need deduplication, as Beam's DirectRunner does. */
-  private static final long DEDUP_MILLIS = 10 * 60 * 1000;
 
   /**
    * How much a bounded read takes: records in all (spread over the splits), and time each split
@@ -61,10 +57,8 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   private final Limits limits;
   private final PipelineOptions options;
   private final JobMetrics.BundleMetrics metrics;
-  private final boolean dedup;
   private OperatorContext context;
   private final List<Reader<T>> readers = new ArrayList<>();
-  private final Map<EncodedKey, Long> seenIds = new LinkedHashMap<>();
   private int next;
   private long backoff = 1;
   private long wakeUp;
@@ -110,7 +104,10 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
     this.limits = limits;
     this.options = options;
     this.metrics = metrics;
-    this.dedup = !splits.isEmpty() && splits.get(0).requiresDeduping();
+    if (!splits.isEmpty() && splits.get(0).requiresDeduping()) {
+      // The translation reads such a source with its record ids and deduplicates after the read.
+      throw new IllegalArgumentException(splits.get(0) + " requires deduping, which a keyed step after the read does");
+    }
   }
 
   @Override
@@ -158,10 +155,9 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
         if (available) {
           idleInARow = 0;
           r.readSinceCheckpoint = true;
-          if (emitCurrent(r.reader)) {
-            emitted++;
-            r.records++;
-          }
+          emitCurrent(r.reader);
+          emitted++;
+          r.records++;
         } else {
           idleInARow++;
         }
@@ -192,20 +188,8 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
     return r.reader.start();
   }
 
-  /** Emits the reader's current record; false when it is a duplicate of one already emitted. */
-  private boolean emitCurrent(UnboundedSource.UnboundedReader<T> reader) throws Exception {
-    if (dedup) {
-      long now = System.currentTimeMillis();
-      Iterator<Map.Entry<EncodedKey, Long>> oldest = seenIds.entrySet().iterator();
-      while (oldest.hasNext() && oldest.next().getValue() < now - DEDUP_MILLIS) {
-        oldest.remove();
-      }
-      if (seenIds.putIfAbsent(EncodedKey.ofBytes(reader.getCurrentRecordId()), now) != null) {
-        return false;
-      }
-    }
+  private void emitCurrent(UnboundedSource.UnboundedReader<T> reader) throws Exception {
     context.output(0).emit(WindowedValue.timestampedValueInGlobalWindow(reader.getCurrent(), reader.getCurrentTimestamp()));
-    return true;
   }
 
   /** The minimum of the readers' watermarks; readers at the end of time are finished and closed. */
@@ -262,9 +246,8 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   }
 
   /**
-   * Saves, per split still read here, its checkpoint mark (its position), and the ids of records
-   * seen lately for sources that need deduplication. The marks are finalized once the checkpoint
-   * completes, never before.
+   * Saves, per split still read here, its checkpoint mark (its position). The marks are finalized
+   * once the checkpoint completes, never before.
    */
   @Override
   public void snapshotState(SnapshotWriter out) throws Exception {
@@ -284,12 +267,8 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
         SnapshotCoding.write(data, markCoder(splits.get(r.split)), mark);
       }
     }
-    data.writeInt(seenIds.size());
-    for (Map.Entry<EncodedKey, Long> seen : seenIds.entrySet()) {
-      data.writeInt(seen.getKey().bytes().length);
-      data.write(seen.getKey().bytes());
-      data.writeLong(seen.getValue());
-    }
+    // Record ids seen, in the layout of format 1: none since deduplication moved to a keyed step.
+    data.writeInt(0);
     metrics.committed().snapshot(data);
     if (!marks.isEmpty()) {
       marksInCheckpoint.put(out.checkpointId(), marks);
@@ -319,10 +298,11 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
         mark.finalizeCheckpoint();
       }
     }
+    // Record ids an older checkpoint kept for deduplication, which a keyed step after the read does now.
     int seen = data.readInt();
     for (int i = 0; i < seen; i++) {
-      byte[] id = data.readNBytes(data.readInt());
-      seenIds.put(EncodedKey.ofBytes(id), data.readLong());
+      data.skipNBytes(data.readInt());
+      data.readLong();
     }
     metrics.committed().restore(data);
   }
