@@ -17,6 +17,7 @@ import org.apache.beam.runners.fnexecution.provisioning.StaticGrpcProvisionServi
 import org.apache.beam.sdk.fn.IdGenerator;
 import org.apache.beam.sdk.fn.channel.ManagedChannelFactory;
 import org.apache.beam.sdk.fn.server.GrpcFnServer;
+import org.apache.beam.sdk.fn.server.ServerFactory;
 import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.ConnectivityState;
 import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.ManagedChannel;
 import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.StatusRuntimeException;
@@ -35,6 +36,18 @@ final class ExternalHarnesses implements EnvironmentFactory {
 
   /** How the job's bundle factory reaches this one. */
   static final class Provider implements EnvironmentFactory.Provider {
+    private final ServerFactory servers;
+
+    Provider(ServerFactory servers) {
+      this.servers = servers;
+    }
+
+    /** The servers its harnesses connect to, bound as the job server's own are. */
+    @Override
+    public ServerFactory getServerFactory() {
+      return servers;
+    }
+
     @Override
     public EnvironmentFactory createEnvironmentFactory(
         GrpcFnServer<FnApiControlClientPoolService> controlServiceServer,

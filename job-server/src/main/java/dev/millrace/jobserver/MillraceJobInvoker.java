@@ -15,10 +15,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /** Makes a job of each submitted pipeline, run by a {@link MillracePortableRunner}. */
 final class MillraceJobInvoker extends JobInvoker {
   private final List<String> allowedProcessCommands;
+  private final BoundServerFactory harnessServers;
 
-  MillraceJobInvoker(List<String> allowedProcessCommands) {
+  MillraceJobInvoker(List<String> allowedProcessCommands, BoundServerFactory harnessServers) {
     super("millrace-job-%d");
     this.allowedProcessCommands = allowedProcessCommands;
+    this.harnessServers = harnessServers;
   }
 
   @Override
@@ -32,6 +34,6 @@ final class MillraceJobInvoker extends JobInvoker {
     JobInfo jobInfo =
         JobInfo.create(jobId, pipelineOptions.getJobName(), retrievalToken, options);
     return new JobInvocation(
-        jobInfo, executorService, pipeline, new MillracePortableRunner(pipelineOptions, allowedProcessCommands));
+        jobInfo, executorService, pipeline, new MillracePortableRunner(pipelineOptions, allowedProcessCommands, harnessServers));
   }
 }

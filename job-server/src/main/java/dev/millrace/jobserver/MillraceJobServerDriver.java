@@ -3,25 +3,23 @@ package dev.millrace.jobserver;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.runners.jobsubmission.JobServerDriver;
-import org.apache.beam.sdk.fn.server.ServerFactory;
 import org.kohsuke.args4j.CmdLineException;
 import org.kohsuke.args4j.CmdLineParser;
 
 /**
  * The Millrace job server: Beam's JobService on {@code --job-port} (8099), artifact staging on
  * {@code --artifact-port} (8098) and a Java expansion service on {@code --expansion-port} (8097),
- * bound to {@code --job-host} (localhost). Port 0 picks a free port, logged at start. Jobs run on
+ * bound to {@code --job-host} (localhost) and nothing else. Port 0 picks a free port, logged at start. Jobs run on
  * the Millrace engine in this JVM; their user code runs in SDK harnesses over the Fn API.
  */
 public final class MillraceJobServerDriver extends JobServerDriver {
 
-  private MillraceJobServerDriver(
-      MillraceServerConfiguration configuration, ServerFactory jobServerFactory, ServerFactory artifactServerFactory) {
+  private MillraceJobServerDriver(MillraceServerConfiguration configuration, BoundServerFactory servers) {
     super(
         configuration,
-        jobServerFactory,
-        artifactServerFactory,
-        () -> new MillraceJobInvoker(configuration.allowedProcessCommands()));
+        new ErrorDescriptions(servers),
+        servers,
+        () -> new MillraceJobInvoker(configuration.allowedProcessCommands(), servers));
   }
 
   public static void main(String[] args) {
@@ -61,10 +59,12 @@ public final class MillraceJobServerDriver extends JobServerDriver {
     return fromParams(args.toArray(new String[0]));
   }
 
+  /**
+   * A server as {@code configuration} says. Every server it starts, its SDK harnesses' included,
+   * binds {@code --job-host} only (see {@link BoundServerFactory}); Beam's expansion service binds
+   * it too.
+   */
   public static MillraceJobServerDriver fromConfig(MillraceServerConfiguration configuration) {
-    return new MillraceJobServerDriver(
-        configuration,
-        new ErrorDescriptions(createJobServerFactory(configuration)),
-        createArtifactServerFactory(configuration));
+    return new MillraceJobServerDriver(configuration, new BoundServerFactory(configuration.getHost()));
   }
 }

@@ -32,10 +32,13 @@ final class MillracePortableRunner implements PortablePipelineRunner {
 
   private final PipelineOptions options;
   private final List<String> allowedProcessCommands;
+  private final BoundServerFactory harnessServers;
 
-  MillracePortableRunner(PipelineOptions options, List<String> allowedProcessCommands) {
+  MillracePortableRunner(
+      PipelineOptions options, List<String> allowedProcessCommands, BoundServerFactory harnessServers) {
     this.options = options;
     this.allowedProcessCommands = allowedProcessCommands;
+    this.harnessServers = harnessServers;
   }
 
   @Override
@@ -47,7 +50,7 @@ final class MillracePortableRunner implements PortablePipelineRunner {
     MillracePipelineOptions millrace = options.as(MillracePipelineOptions.class);
     int parallelism = MillraceRunner.parallelism(millrace.getParallelism());
     try (JobHarnesses bundles =
-        new JobHarnesses(DefaultJobBundleFactory.create(jobInfo, SdkEnvironments.providers(options)))) {
+        new JobHarnesses(DefaultJobBundleFactory.create(jobInfo, SdkEnvironments.providers(options, harnessServers)))) {
       TranslatedJob job =
           new PortablePipelineTranslator(options, parallelism, millrace.isStreaming(), millrace.getStateBackend())
               .translate(pipeline, bundles);

@@ -23,6 +23,7 @@ import org.apache.beam.runners.fnexecution.logging.GrpcLoggingService;
 import org.apache.beam.runners.fnexecution.provisioning.StaticGrpcProvisionService;
 import org.apache.beam.sdk.fn.IdGenerator;
 import org.apache.beam.sdk.fn.server.GrpcFnServer;
+import org.apache.beam.sdk.fn.server.ServerFactory;
 
 /**
  * PROCESS environments: the harness is a command this server starts, with {@code --id} and {@code
@@ -39,6 +40,18 @@ final class ProcessHarnesses implements EnvironmentFactory {
 
   /** How the job's bundle factory reaches this one. */
   static final class Provider implements EnvironmentFactory.Provider {
+    private final ServerFactory servers;
+
+    Provider(ServerFactory servers) {
+      this.servers = servers;
+    }
+
+    /** The servers its harnesses connect to, bound as the job server's own are. */
+    @Override
+    public ServerFactory getServerFactory() {
+      return servers;
+    }
+
     @Override
     public EnvironmentFactory createEnvironmentFactory(
         GrpcFnServer<FnApiControlClientPoolService> controlServiceServer,

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.fnexecution.environment.EmbeddedEnvironmentFactory;
 import org.apache.beam.runners.fnexecution.environment.EnvironmentFactory;
+import org.apache.beam.sdk.fn.server.ServerFactory;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.util.construction.BeamUrns;
 import org.apache.beam.sdk.util.construction.Environments;
@@ -25,10 +26,14 @@ final class SdkEnvironments {
 
   private SdkEnvironments() {}
 
-  static Map<String, EnvironmentFactory.Provider> providers(PipelineOptions options) {
+  /**
+   * How each environment starts its harnesses; the services a PROCESS or EXTERNAL harness connects
+   * to are made by {@code servers} (EMBEDDED ones are in-process, with no socket).
+   */
+  static Map<String, EnvironmentFactory.Provider> providers(PipelineOptions options, ServerFactory servers) {
     return Map.of(
-        PROCESS, new ProcessHarnesses.Provider(),
-        EXTERNAL, new ExternalHarnesses.Provider(),
+        PROCESS, new ProcessHarnesses.Provider(servers),
+        EXTERNAL, new ExternalHarnesses.Provider(servers),
         EMBEDDED, new EmbeddedEnvironmentFactory.Provider(options));
   }
 
