@@ -309,7 +309,7 @@ public final class JobExecution {
     if (checkpoints != null && error == null) {
       try {
         checkpoints.subtaskFinished(subtask);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         fail(e);
       }
     }
@@ -327,7 +327,7 @@ public final class JobExecution {
         // A job that ended DONE has nothing to resume; a failed or cancelled one may be started again.
         try {
           checkpoints.stop(end == JobStatus.DONE);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
           failure.compareAndSet(null, e);
           end = JobStatus.FAILED;
         }
@@ -359,7 +359,12 @@ public final class JobExecution {
       endReported = true;
       listener = endListener;
     }
-    listener.accept(this);
+    try {
+      listener.accept(this);
+    } catch (RuntimeException | Error e) {
+      // The job has ended either way; whoever listens must not take a worker thread down with it.
+      failure.compareAndSet(null, e);
+    }
   }
 
   private void stopAll() {

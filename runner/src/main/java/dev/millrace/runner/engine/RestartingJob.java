@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * a new attempt starts from the latest completed checkpoint, up to the settings' {@code
  * maxRestarts} times; then the job fails with the last attempt's error. Without a completed
  * checkpoint to resume (checkpoints off, or a failure before the first), or when the failure came
- * from outside the job ({@link #fail}) or the job was cancelled, the first failure is final:
+ * from outside the job ({@link #fail}), the job was cancelled, or the JVM itself failed (an
+ * OutOfMemoryError: what ran out would run out again), the first failure is final:
  * starting over from nothing would emit everything a second time, and a job that fails at once
  * (bad input, a step that cannot be checkpointed) would only fail again.
  */
@@ -65,6 +66,7 @@ public final class RestartingJob {
     JobStatus end = attempt.status();
     boolean restart =
         end == JobStatus.FAILED
+            && !(attempt.failure() instanceof VirtualMachineError)
             && !cancelled
             && failedFromOutside == null
             && settings.checkpoints().enabled()

@@ -393,12 +393,18 @@ final class Subtask {
     return false;
   }
 
-  /** Closes every operator; returns the first error, added to {@code failure} if there was one. */
+  /**
+   * Closes every operator and lets go of it, so what it held can be collected at once (after an
+   * OutOfMemoryError, that is what lets the job end); returns the first error, added to {@code
+   * failure} if there was one.
+   */
   Throwable close(Throwable failure) {
     if (busy) {
       setBusy(false);
     }
-    for (Operator op : operators) {
+    for (int i = 0; i < operators.length; i++) {
+      Operator op = operators[i];
+      operators[i] = null;
       if (op != null) {
         try {
           op.close();

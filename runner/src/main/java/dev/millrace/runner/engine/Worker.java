@@ -42,6 +42,18 @@ final class Worker implements Runnable {
   @Override
   public void run() {
     thread = Thread.currentThread();
+    try {
+      runRounds();
+    } catch (Throwable fatal) {
+      // Not a subtask's own failure (those end the subtask below) but one while ending a subtask,
+      // say an OutOfMemoryError again while the heap is full: the job cannot go on. It fails at
+      // once, and this worker ends what it can before it goes, in case it was the last one.
+      job.fail(fatal);
+      endAllAfterFatalError(fatal);
+    }
+  }
+
+  private void runRounds() {
     int idleRounds = 0;
     int n = subtasks.length;
     while (job.liveSubtaskCount() > 0) {
@@ -63,8 +75,7 @@ final class Worker implements Runnable {
             step = Subtask.Step.DONE;
           }
           if (step == Subtask.Step.DONE) {
-            subtask.markEnded();
-            job.subtaskEnded(subtask, subtask.close(failure));
+            end(subtask, failure);
             progress = true;
           } else if (step == Subtask.Step.PROGRESS) {
             progress = true;
@@ -83,6 +94,37 @@ final class Worker implements Runnable {
         Thread.yield();
       } else {
         sleepUntil(wakeUpAt);
+      }
+    }
+  }
+
+  /**
+   * Closes a subtask that finished or failed and tells the job. Its operators are let go of first,
+   * so whatever they held (a grouping's buffer, a DoFn's fields) is free before anything else runs.
+   */
+  private void end(Subtask subtask, Throwable failure) {
+    subtask.markEnded();
+    Throwable error = failure;
+    try {
+      error = subtask.close(failure);
+    } catch (Throwable t) {
+      error = error == null ? t : error;
+    }
+    job.subtaskEnded(subtask, error);
+  }
+
+  /** Ends every subtask no other worker is stepping, each with {@code fatal} as its failure. */
+  private void endAllAfterFatalError(Throwable fatal) {
+    for (Subtask subtask : subtasks) {
+      if (subtask.isEnded() || !subtask.claim()) {
+        continue;
+      }
+      try {
+        end(subtask, fatal);
+      } catch (Throwable again) {
+        // Still failing (the heap still full?): the job has its failure; go on with the others.
+      } finally {
+        subtask.release();
       }
     }
   }
