@@ -1,5 +1,6 @@
 package dev.millrace.runner;
 
+import dev.millrace.translation.GroupingOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -17,7 +18,7 @@ import org.apache.beam.sdk.options.StreamingOptions;
  * carry the same {@code @Default} in every interface, or none in all), Samza's is a primitive
  * {@code long} and Spark's {@code bundleSize} means bytes.
  */
-public interface MillracePipelineOptions extends PipelineOptions, StreamingOptions {
+public interface MillracePipelineOptions extends PipelineOptions, StreamingOptions, GroupingOptions {
 
   @Description(
       "Subtasks per vertex, and worker threads per job. -1 (the default) means the number of "

@@ -27,7 +27,8 @@ final class GroupByKeyTranslator implements TransformTranslator {
             new OperatorNode(
                 name,
                 !context.streaming() && groupsOnceAtTheEnd(input)
-                    ? () -> new BoundedGroupByKeyOperator<>(coder, input.getWindowingStrategy(), context.stateBackend())
+                    ? () -> new BoundedGroupByKeyOperator<>(
+                        coder, input.getWindowingStrategy(), context.stateBackend(), context.groupingMemory())
                     : () ->
                         GroupByKeyOperator.grouping(
                             coder, input.getWindowingStrategy(), context.options(), context.stateBackend()),

@@ -7,6 +7,7 @@ import dev.millrace.plan.KeyGroups;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PlanBuilder;
 import dev.millrace.plan.PortRef;
+import dev.millrace.state.MemoryBudget;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
@@ -30,6 +31,7 @@ public final class TranslationContext {
   private final Map<PCollection<?>, PortRef> producers = new HashMap<>();
   private final Set<PCollection<?>> unwrappedKeyedWorkItems = new HashSet<>();
   private final Map<PCollection<?>, PortRef> sideInputSources = new HashMap<>();
+  private final MemoryBudget groupingMemory;
 
   /**
    * A context for one job's translation; the classic and the portable translators each keep
@@ -48,6 +50,12 @@ public final class TranslationContext {
     this.metrics = metrics;
     this.parallelism = parallelism;
     this.maxKeyGroups = maxKeyGroups;
+    this.groupingMemory = new MemoryBudget(GroupingOptions.groupingMemoryBytes(options));
+  }
+
+  /** What the job's batch groupings may hold on the heap together, before they spill. */
+  public MemoryBudget groupingMemory() {
+    return groupingMemory;
   }
 
   public PipelineOptions options() {

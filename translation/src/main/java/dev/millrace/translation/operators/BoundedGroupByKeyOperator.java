@@ -2,6 +2,7 @@ package dev.millrace.translation.operators;
 
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.Watermarks;
+import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.StateBackendKind;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -23,8 +24,9 @@ import org.joda.time.Instant;
 
 /**
  * GroupByKey of bounded input with the default trigger: holds every element until the watermark
- * reaches its end (on the heap, or in RocksDB with {@code --stateBackend=ROCKSDB}; see {@link
- * GroupingBuffer}), then groups each key once: windows merged in one {@link
+ * reaches its end (encoded on the heap within the job's grouping memory and in sorted runs on disk
+ * past it, or in RocksDB with {@code --stateBackend=ROCKSDB}; see {@link GroupingBuffer}), then
+ * groups each key once: windows merged in one {@link
  * WindowFn#mergeWindows} call, one on-time pane per window, its timestamp from the {@link
  * TimestampCombiner} as ReduceFnRunner's watermark holds would give it. ReduceFnRunner, in {@link
  * GroupByKeyOperator}, pays per element for state tables and per bundle for each key's window set;
@@ -38,17 +40,22 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
   private final KvCoder<K, V> inputCoder;
   private final WindowingStrategy<?, W> windowingStrategy;
   private final StateBackendKind stateBackend;
+  private final MemoryBudget memory;
   private GroupingBuffer<K, V> buffer;
   private boolean draining;
   private boolean emitted;
 
   @SuppressWarnings("unchecked")
   public BoundedGroupByKeyOperator(
-      KvCoder<K, V> inputCoder, WindowingStrategy<?, ?> windowingStrategy, StateBackendKind stateBackend) {
+      KvCoder<K, V> inputCoder,
+      WindowingStrategy<?, ?> windowingStrategy,
+      StateBackendKind stateBackend,
+      MemoryBudget memory) {
     super(1);
     this.inputCoder = inputCoder;
     this.windowingStrategy = (WindowingStrategy<?, W>) windowingStrategy;
     this.stateBackend = stateBackend;
+    this.memory = memory;
   }
 
   @Override
@@ -58,7 +65,11 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
         stateBackend == StateBackendKind.ROCKSDB
             ? GroupingBuffer.inRocksDb(
                 inputCoder.getKeyCoder(), inputCoder.getValueCoder(), windowingStrategy.getWindowFn().windowCoder())
-            : GroupingBuffer.inMemory();
+            : GroupingBuffer.inMemoryBudget(
+                inputCoder.getKeyCoder(),
+                inputCoder.getValueCoder(),
+                windowingStrategy.getWindowFn().windowCoder(),
+                memory);
   }
 
   @Override

@@ -1,13 +1,13 @@
 package dev.millrace.translation.operators;
 
 import dev.millrace.plan.KeyGroups;
+import dev.millrace.state.ExternalGrouping;
+import dev.millrace.state.MemoryBudget;
 import dev.millrace.state.RocksDbStateBackend;
 import dev.millrace.state.StateKeys;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.CoderUtils;
@@ -15,8 +15,10 @@ import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.util.WindowedValue.FullWindowedValueCoder;
 
 /**
- * Where {@link BoundedGroupByKeyOperator} keeps its input until the input ends: on the heap, or in
- * RocksDB, whose key order hands the elements back grouped by key, one key in memory at a time.
+ * Where {@link BoundedGroupByKeyOperator} keeps its input until the input ends: encoded on the heap
+ * within the job's grouping memory and in sorted runs on disk past it, or in RocksDB, whose key
+ * order hands the elements back grouped by key. Either way one key's elements are in memory at a
+ * time when they are handed out.
  */
 abstract class GroupingBuffer<K, V> implements AutoCloseable {
 
@@ -40,8 +42,13 @@ abstract class GroupingBuffer<K, V> implements AutoCloseable {
   @Override
   public void close() {}
 
-  static <K, V> GroupingBuffer<K, V> inMemory() {
-    return new InMemory<>();
+  /**
+   * Encoded on the heap within {@code memory}, which the job's groupings share, and past it in
+   * sorted runs on disk ({@link ExternalGrouping}).
+   */
+  static <K, V> GroupingBuffer<K, V> inMemoryBudget(
+      Coder<K> keyCoder, Coder<V> valueCoder, Coder<? extends BoundedWindow> windowCoder, MemoryBudget memory) {
+    return new WithinBudget<>(keyCoder, FullWindowedValueCoder.of(valueCoder, windowCoder), memory);
   }
 
   static <K, V> GroupingBuffer<K, V> inRocksDb(
@@ -49,39 +56,38 @@ abstract class GroupingBuffer<K, V> implements AutoCloseable {
     return new InRocksDb<>(keyCoder, FullWindowedValueCoder.of(valueCoder, windowCoder));
   }
 
-  private static final class InMemory<K, V> extends GroupingBuffer<K, V> {
-    private final Map<EncodedKey, KeyValues<K, V>> keys = new HashMap<>();
+  private static final class WithinBudget<K, V> extends GroupingBuffer<K, V> {
+    private final ExternalGrouping grouping;
+    private final Coder<K> keyCoder;
+    private final Coder<WindowedValue<V>> elementCoder;
 
-    private static final class KeyValues<K, V> {
-      final K key;
-      final List<WindowedValue<V>> values = new ArrayList<>();
-
-      KeyValues(K key) {
-        this.key = key;
-      }
+    WithinBudget(Coder<K> keyCoder, Coder<WindowedValue<V>> elementCoder, MemoryBudget memory) {
+      this.grouping = new ExternalGrouping(memory);
+      this.keyCoder = keyCoder;
+      this.elementCoder = elementCoder;
     }
 
     @Override
-    void add(K key, EncodedKey encodedKey, WindowedValue<V> value) {
-      keys.computeIfAbsent(encodedKey, k -> new KeyValues<>(key)).values.add(value);
+    void add(K key, EncodedKey encodedKey, WindowedValue<V> value) throws Exception {
+      grouping.add(encodedKey.bytes(), CoderUtils.encodeToByteArray(elementCoder, value));
     }
-
-    private java.util.Iterator<KeyValues<K, V>> draining;
 
     @Override
     boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception {
-      if (draining == null) {
-        draining = keys.values().iterator();
-      }
-      while (draining.hasNext()) {
-        if (stop.getAsBoolean()) {
-          return false;
-        }
-        KeyValues<K, V> k = draining.next();
-        draining.remove();
-        visitor.visit(k.key, k.values);
-      }
-      return true;
+      return grouping.drain(
+          (key, values) -> {
+            List<WindowedValue<V>> elements = new ArrayList<>(values.size());
+            for (byte[] value : values) {
+              elements.add(CoderUtils.decodeFromByteArray(elementCoder, value));
+            }
+            visitor.visit(CoderUtils.decodeFromByteArray(keyCoder, key), elements);
+          },
+          stop);
+    }
+
+    @Override
+    public void close() {
+      grouping.close();
     }
   }
 

@@ -33,7 +33,7 @@ final class GroupByKeyTranslator implements PortableTransformTranslator {
             new OperatorNode(
                 name,
                 onceAtTheEnd
-                    ? () -> new BoundedGroupByKeyOperator<>(coder, windowing, plan.stateBackend())
+                    ? () -> new BoundedGroupByKeyOperator<>(coder, windowing, plan.stateBackend(), plan.groupingMemory())
                     : () -> GroupByKeyOperator.grouping(coder, windowing, plan.options(), plan.stateBackend()),
                 1,
                 1));
