@@ -17,13 +17,16 @@ import org.apache.beam.sdk.transforms.Materializations;
 import org.apache.beam.sdk.transforms.ViewFn;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.transforms.windowing.Trigger;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.joda.time.Instant;
 
 /**
  * The side inputs of one subtask: every element of each view's PCollection arrives here (the edge
  * broadcasts), kept per window. A window of a view is ready once that view's watermark has passed
- * the window's end; its value is built by the view's {@link ViewFn} once and cached.
+ * the window's end (see {@link #isReady(int, BoundedWindow)} for other triggers); its value is
+ * built by the view's {@link ViewFn} once and cached.
  *
  * <p>A triggered view arrives as {@link SideInputPane}s instead: a window is ready as soon as it
  * has one, and a pane with a higher index replaces the window's contents. Windows that no main
@@ -33,6 +36,8 @@ final class SideInputStore implements ReadyCheckingSideInputReader {
   private final List<PCollectionView<?>> views;
   private final List<Map<BoundedWindow, List<Object>>> contents = new ArrayList<>();
   private final long[] watermarks;
+  /** Per view: the trigger of its windowing, which says when an empty window is ready. */
+  private final Trigger[] triggers;
   private final List<Map<BoundedWindow, Object>> materialized = new ArrayList<>();
   /** Per view, for triggered views: the index of the newest pane kept per window. */
   private final List<Map<BoundedWindow, Long>> paneIndexes = new ArrayList<>();
@@ -42,6 +47,7 @@ final class SideInputStore implements ReadyCheckingSideInputReader {
   SideInputStore(List<PCollectionView<?>> views) {
     this.views = views;
     this.watermarks = new long[views.size()];
+    this.triggers = new Trigger[views.size()];
     for (int i = 0; i < views.size(); i++) {
       PCollectionView<?> view = views.get(i);
       String urn = view.getViewFn().getMaterialization().getUrn();
@@ -51,6 +57,7 @@ final class SideInputStore implements ReadyCheckingSideInputReader {
       }
       contents.add(new HashMap<>());
       watermarks[i] = Watermarks.MIN;
+      triggers[i] = view.getWindowingStrategyInternal().getTrigger();
       materialized.add(new HashMap<>());
       paneIndexes.add(new HashMap<>());
       positions.put(view, i);
@@ -165,9 +172,20 @@ final class SideInputStore implements ReadyCheckingSideInputReader {
     return isReady(required(view), window);
   }
 
+  /**
+   * Ready once a pane of the window arrived, or once the view's watermark has passed the point at
+   * which its trigger must have fired had the window held anything (the window's end for the
+   * default trigger; never, short of the end of input, for a trigger such as {@code Never.ever()}
+   * or an element count), as DirectRunner decides. Before that, an empty window may be an early
+   * look at one whose data is still to come: {@code Wait.on} relies on it.
+   */
   boolean isReady(int index, BoundedWindow window) {
     long wm = watermarks[index];
-    return wm == Watermarks.END || wm > window.maxTimestamp().getMillis() || paneIndexes.get(index).containsKey(window);
+    if (wm == Watermarks.END || paneIndexes.get(index).containsKey(window)) {
+      return true;
+    }
+    Instant firing = triggers[index].getWatermarkThatGuaranteesFiring(window);
+    return firing.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE) && wm > firing.getMillis();
   }
 
   @Override
