@@ -32,11 +32,21 @@ public class TestMillraceRunner extends PipelineRunner<PipelineResult> {
   @Override
   public PipelineResult run(Pipeline pipeline) {
     MillracePipelineResult result = delegate.run(pipeline);
+    long started = System.nanoTime();
     PipelineResult.State state = result.waitUntilFinish(Duration.standardSeconds(timeoutSeconds));
     if (state == null) {
+      // Null also when this thread was interrupted: say which, the two need different searches.
+      boolean interrupted = Thread.interrupted();
+      PipelineResult.State seen = result.getState();
       result.cancel();
+      long waited = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
       throw new IllegalStateException(
-          "pipeline did not finish within " + timeoutSeconds + " s (--testTimeoutSeconds); cancelled it");
+          interrupted
+              ? "the test's thread was interrupted after " + waited + " s while the pipeline ran; cancelled it"
+              : waited < timeoutSeconds
+                  ? "waiting for the pipeline ended after " + waited + " s with the job in state " + seen
+                      + "; cancelled it"
+                  : "pipeline did not finish within " + timeoutSeconds + " s (--testTimeoutSeconds); cancelled it");
     }
     return result;
   }
