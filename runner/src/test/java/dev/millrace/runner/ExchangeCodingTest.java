@@ -1,6 +1,7 @@
 package dev.millrace.runner;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.is;
@@ -29,6 +30,7 @@ import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.SimpleFunction;
 import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.transforms.WithKeys;
@@ -206,63 +208,94 @@ class ExchangeCodingTest {
     p.run().waitUntilFinish();
   }
 
+  /**
+   * Checks that every row has the declared schema down to its nested rows (field names included),
+   * and that the rows say what {@code expected} says, as {@code describe} puts them.
+   */
+  static final class RowsAsDeclared implements SerializableFunction<Iterable<Row>, Void> {
+    private final Schema declared;
+    private final SerializableFunction<Row, String> describe;
+    private final List<String> expected;
+
+    RowsAsDeclared(Schema declared, SerializableFunction<Row, String> describe, List<String> expected) {
+      this.declared = declared;
+      this.describe = describe;
+      this.expected = expected;
+    }
+
+    @Override
+    public Void apply(Iterable<Row> rows) {
+      List<String> seen = new ArrayList<>();
+      for (Row row : rows) {
+        assertSchema(declared, row);
+        seen.add(describe.apply(row));
+      }
+      assertThat(seen, containsInAnyOrder(expected.toArray()));
+      return null;
+    }
+
+    private static void assertSchema(Schema schema, Row row) {
+      assertThat(row.getSchema().getFieldNames(), is(schema.getFieldNames()));
+      for (Schema.Field field : schema.getFields()) {
+        Schema.FieldType type = field.getType();
+        if (type.getTypeName() == Schema.TypeName.ROW) {
+          assertSchema(type.getRowSchema(), row.getRow(field.getName()));
+        } else if (type.getTypeName().isCollectionType()
+            && type.getCollectionElementType().getTypeName() == Schema.TypeName.ROW) {
+          for (Object nested : row.getIterable(field.getName())) {
+            assertSchema(type.getCollectionElementType().getRowSchema(), (Row) nested);
+          }
+        }
+      }
+    }
+  }
+
   @Test
-  void aJoinOnKeysOfDifferentNamesPairsTheRightRows() {
+  void joinsOnKeysOfDifferentNamesGiveRowsOfTheirDeclaredSchema() {
     Pipeline p = pipeline();
-    Schema ages = Schema.builder().addStringField("person").addInt32Field("age").build();
-    Schema towns = Schema.builder().addStringField("resident").addStringField("town").build();
+    Schema ages = Schema.builder().addStringField("person").addStringField("place").addInt32Field("age").build();
+    Schema towns = Schema.builder().addStringField("resident").addStringField("country").addStringField("town").build();
     PCollection<Row> left =
         p.apply(
             "Ages",
             Create.of(
-                    Row.withSchema(ages).addValues("ann", 31).build(),
-                    Row.withSchema(ages).addValues("bob", 42).build())
+                    Row.withSchema(ages).addValues("ann", "no", 31).build(),
+                    Row.withSchema(ages).addValues("bob", "pe", 42).build())
                 .withRowSchema(ages));
     PCollection<Row> right =
         p.apply(
             "Towns",
             Create.of(
-                    Row.withSchema(towns).addValues("ann", "Oslo").build(),
-                    Row.withSchema(towns).addValues("bob", "Lima").build(),
-                    Row.withSchema(towns).addValues("cy", "Rome").build())
+                    Row.withSchema(towns).addValues("ann", "no", "Oslo").build(),
+                    Row.withSchema(towns).addValues("bob", "pe", "Lima").build(),
+                    Row.withSchema(towns).addValues("cy", "it", "Rome").build())
                 .withRowSchema(towns));
-    PCollection<String> joined =
-        left.apply(Join.<Row, Row>innerJoin(right).on(Join.FieldsEqual.left("person").right("resident")))
+    Join.FieldsEqual.Impl keys = Join.FieldsEqual.left("person", "place").right("resident", "country");
+    SerializableFunction<Row, String> pair =
+        row -> row.getRow("lhs").getString("person") + " " + row.getRow("lhs").getInt32("age") + " "
+            + row.getRow("rhs").getString("town");
+    for (boolean broadcast : new boolean[] {false, true}) {
+      String name = broadcast ? "Broadcast join" : "Join";
+      PCollection<Row> joined =
+          left.apply(name, broadcast ? Join.<Row, Row>innerBroadcastJoin(right).on(keys) : Join.<Row, Row>innerJoin(right).on(keys));
+      PAssert.that(joined).satisfies(new RowsAsDeclared(joined.getSchema(), pair, List.of("ann 31 Oslo", "bob 42 Lima")));
+    }
+    PCollection<Row> coGrouped =
+        org.apache.beam.sdk.values.PCollectionTuple.of("ages", left)
+            .and("towns", right)
             .apply(
-                MapElements.into(TypeDescriptors.strings())
-                    .via(
-                        row ->
-                            row.getRow("lhs").getString("person")
-                                + " "
-                                + row.getRow("lhs").getInt32("age")
-                                + " "
-                                + row.getRow("rhs").getString("town")));
-    PAssert.that(joined).containsInAnyOrder("ann 31 Oslo", "bob 42 Lima");
-
-    PCollection<String> coGrouped =
-        PCollectionTuple(left, right)
-            .apply(
-                CoGroup.join("ages", CoGroup.By.fieldNames("person"))
-                    .join("towns", CoGroup.By.fieldNames("resident")))
-            .apply(
-                MapElements.into(TypeDescriptors.strings())
-                    .via(
-                        row -> {
-                          List<String> parts = new ArrayList<>();
-                          for (Row r : row.<Row>getIterable("ages")) {
-                            parts.add(String.valueOf(r.getInt32("age")));
-                          }
-                          for (Row r : row.<Row>getIterable("towns")) {
-                            parts.add(r.getString("town"));
-                          }
-                          return row.getRow("key").getString(0) + " " + String.join(",", parts);
-                        }));
-    PAssert.that(coGrouped).containsInAnyOrder("ann 31,Oslo", "bob 42,Lima", "cy Rome");
+                CoGroup.join("ages", CoGroup.By.fieldNames("person", "place"))
+                    .join("towns", CoGroup.By.fieldNames("resident", "country")));
+    SerializableFunction<Row, String> group =
+        row -> {
+          List<String> parts = new ArrayList<>();
+          row.<Row>getIterable("ages").forEach(r -> parts.add(String.valueOf(r.getInt32("age"))));
+          row.<Row>getIterable("towns").forEach(r -> parts.add(r.getString("town")));
+          return row.getRow("key").getString(0) + " " + String.join(",", parts);
+        };
+    PAssert.that(coGrouped)
+        .satisfies(new RowsAsDeclared(coGrouped.getSchema(), group, List.of("ann 31,Oslo", "bob 42,Lima", "cy Rome")));
     p.run().waitUntilFinish();
-  }
-
-  private static org.apache.beam.sdk.values.PCollectionTuple PCollectionTuple(PCollection<Row> ages, PCollection<Row> towns) {
-    return org.apache.beam.sdk.values.PCollectionTuple.of("ages", ages).and("towns", towns);
   }
 
   /** Throws with a message of its own when it encodes or decodes, as a user's coder may. */

@@ -27,7 +27,8 @@ import org.junit.runners.model.InitializationError;
 import org.junit.runners.model.RunnerBuilder;
 
 /**
- * Runs every ValidatesRunner test of Beam's core tests jar, less the exclusions of one mode. The
+ * Runs every ValidatesRunner test of Beam's core tests jar (or, in a needs-runner mode, every
+ * NeedsRunner test that is not also ValidatesRunner), less the exclusions of one mode. The
  * classes are found by scanning the jar, so nested classes and new tests are never missed. The
  * suite fails to start, loudly, when a class of the jar cannot be loaded (a missing test
  * dependency would silently drop its tests) or when an exclusion line matches no test (a stale
@@ -40,18 +41,24 @@ public final class ValidatesRunnerSuite extends Suite {
   @Target(ElementType.TYPE)
   public @interface Mode {
     String value();
+
+    /** Which of Beam's tests the mode runs: those of this category or of a subtype. */
+    Class<?> category() default ValidatesRunner.class;
+
+    /** Tests of this category (or a subtype) are left to another mode; Void skips none. */
+    Class<?> skipping() default Void.class;
   }
 
   public ValidatesRunnerSuite(Class<?> klass, RunnerBuilder builder) throws InitializationError {
-    super(builder, klass, discover());
-    Mode mode = klass.getAnnotation(Mode.class);
-    if (mode == null) {
-      throw new InitializationError(klass.getName() + " needs @ValidatesRunnerSuite.Mode");
-    }
+    this(klass, builder, modeOf(klass));
+  }
+
+  private ValidatesRunnerSuite(Class<?> klass, RunnerBuilder builder, Mode mode) throws InitializationError {
+    super(builder, klass, discover(mode.category()));
     VrExclusions exclusions = VrExclusions.load(mode.value());
     Set<String> matched = new HashSet<>();
     try {
-      filter(new ModeFilter(exclusions, matched));
+      filter(new ModeFilter(mode, exclusions, matched));
     } catch (NoTestsRemainException e) {
       throw new InitializationError(e);
     }
@@ -71,9 +78,17 @@ public final class ValidatesRunnerSuite extends Suite {
       }
       if (!unmatched.isEmpty()) {
         throw new InitializationError(
-            "vr-exclusions/" + mode.value() + ".txt: these lines match no ValidatesRunner test: " + unmatched);
+            "vr-exclusions/" + mode.value() + ".txt: these lines match no test of the mode: " + unmatched);
       }
     }
+  }
+
+  private static Mode modeOf(Class<?> klass) throws InitializationError {
+    Mode mode = klass.getAnnotation(Mode.class);
+    if (mode == null) {
+      throw new InitializationError(klass.getName() + " needs @ValidatesRunnerSuite.Mode");
+    }
+    return mode;
   }
 
   private static final String ONLY = System.getProperty("vr.only", "");
@@ -144,14 +159,16 @@ public final class ValidatesRunnerSuite extends Suite {
   }
 
   /**
-   * Keeps ValidatesRunner tests that no exclusion names (a category excludes its subtypes), and
-   * records which exclusions matched something.
+   * Keeps the mode's tests that no exclusion names (a category excludes its subtypes), and records
+   * which exclusions matched something.
    */
   private static final class ModeFilter extends Filter {
+    private final Mode mode;
     private final VrExclusions exclusions;
     private final Set<String> matched;
 
-    ModeFilter(VrExclusions exclusions, Set<String> matched) {
+    ModeFilter(Mode mode, VrExclusions exclusions, Set<String> matched) {
+      this.mode = mode;
       this.exclusions = exclusions;
       this.matched = matched;
     }
@@ -162,7 +179,8 @@ public final class ValidatesRunnerSuite extends Suite {
         return true; // a class: decided by its methods
       }
       Set<Class<?>> categories = categoriesOf(description);
-      if (categories.stream().noneMatch(ValidatesRunner.class::isAssignableFrom)) {
+      if (categories.stream().noneMatch(mode.category()::isAssignableFrom)
+          || categories.stream().anyMatch(mode.skipping()::isAssignableFrom)) {
         return false;
       }
       String method = description.getMethodName();
@@ -202,11 +220,11 @@ public final class ValidatesRunnerSuite extends Suite {
 
     @Override
     public String describe() {
-      return "ValidatesRunner, not excluded";
+      return mode.category().getSimpleName() + " of mode " + mode.value() + ", not excluded";
     }
   }
 
-  private static Class<?>[] discover() throws InitializationError {
+  private static Class<?>[] discover(Class<?> category) throws InitializationError {
     List<Class<?>> classes = new ArrayList<>();
     try {
       File jar = new File(ValidatesRunner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -230,7 +248,7 @@ public final class ValidatesRunnerSuite extends Suite {
             throw new InitializationError(
                 "cannot load " + className + " from Beam's tests jar (a test dependency is missing?): " + missingDependency);
           }
-          if (isValidatesRunnerClass(c)) {
+          if (isSuiteClass(c, category)) {
             classes.add(c);
           }
         }
@@ -244,7 +262,7 @@ public final class ValidatesRunnerSuite extends Suite {
     return classes.toArray(new Class<?>[0]);
   }
 
-  private static boolean isValidatesRunnerClass(Class<?> c) {
+  private static boolean isSuiteClass(Class<?> c, Class<?> category) {
     if (Modifier.isAbstract(c.getModifiers()) || !Modifier.isPublic(c.getModifiers())) {
       return false;
     }
@@ -255,23 +273,23 @@ public final class ValidatesRunnerSuite extends Suite {
     if (runWith != null && runWith.value() == Enclosed.class) {
       return false; // its nested classes are found on their own
     }
-    if (hasValidatesRunner(c.getAnnotation(Category.class))) {
+    if (has(c.getAnnotation(Category.class), category)) {
       return true;
     }
     for (Method m : c.getMethods()) {
-      if (hasValidatesRunner(m.getAnnotation(Category.class))) {
+      if (has(m.getAnnotation(Category.class), category)) {
         return true;
       }
     }
     return false;
   }
 
-  private static boolean hasValidatesRunner(Category category) {
-    if (category == null) {
+  private static boolean has(Category annotation, Class<?> category) {
+    if (annotation == null) {
       return false;
     }
-    for (Class<?> c : category.value()) {
-      if (ValidatesRunner.class.isAssignableFrom(c)) {
+    for (Class<?> c : annotation.value()) {
+      if (category.isAssignableFrom(c)) {
         return true;
       }
     }
