@@ -199,7 +199,11 @@ public final class BenchmarkSuite {
     Map<String, String> fields = new HashMap<>();
     for (String field : resultLine.substring("RESULT ".length()).split(" ")) {
       int eq = field.indexOf('=');
-      fields.put(field.substring(0, eq), field.substring(eq + 1));
+      // The job's stdout and stderr share one pipe: an SDK harness that logs while the job prints
+      // its result can land text in the middle of the line. Only key=value fields are the result's.
+      if (eq > 0 && !fields.containsKey(field.substring(0, eq))) {
+        fields.put(field.substring(0, eq), field.substring(eq + 1));
+      }
     }
     return fields;
   }
