@@ -4,13 +4,14 @@ import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
-/** How much heap a batch job's groupings may hold before they spill to disk. */
+/** How much heap a batch job's groupings and waiting input may hold before they spill to disk. */
 public interface GroupingOptions extends PipelineOptions {
 
   @Description(
-      "Megabytes of heap that the batch GroupByKeys of one job may hold together; past it, what "
-          + "they hold goes to sorted runs on disk, merged when the input ends, so a grouping of any "
-          + "size finishes. -1 (the default): a quarter of the JVM's maximum heap (-Xmx).")
+      "Megabytes of heap that the GroupByKeys of one batch job, and its main input waiting for side "
+          + "inputs, may hold together; past it, groupings go to sorted runs on disk, merged when the "
+          + "input ends, and waiting input to spill files, so a job of any size finishes. -1 (the "
+          + "default): a quarter of the JVM's maximum heap (-Xmx).")
   @Default.Long(-1L)
   Long getGroupingMemoryMb();
 

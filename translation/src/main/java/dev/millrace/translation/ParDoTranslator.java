@@ -62,7 +62,8 @@ final class ParDoTranslator implements TransformTranslator {
             ParDo.getDoFnSchemaInformation(fn, input),
             parDo.getSideInputs(),
             keyCoder,
-            context.stateBackend());
+            context.stateBackend(),
+            context.waitingMemory());
     String name = transform.getFullName();
     JobMetrics metrics = context.metrics();
     OperatorNode node =

@@ -64,7 +64,8 @@ final class SplittableProcessTranslator implements TransformTranslator {
             input.getWindowingStrategy(),
             outputTags,
             outputCoders,
-            context.stateBackend());
+            context.stateBackend(),
+            context.waitingMemory());
     String name = transform.getFullName();
     JobMetrics metrics = context.metrics();
     List<PCollectionView<?>> sideInputs = process.getSideInputs();

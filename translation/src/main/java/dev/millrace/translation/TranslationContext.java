@@ -58,6 +58,15 @@ public final class TranslationContext {
     return groupingMemory;
   }
 
+  /**
+   * Where main input waiting for side inputs may be held on the heap, before it spills: the same
+   * budget as the groupings' in batch jobs; null in streaming jobs, which keep it on the heap with
+   * heap state (their checkpoints write it out) and on disk with RocksDB.
+   */
+  public MemoryBudget waitingMemory() {
+    return streaming ? null : groupingMemory;
+  }
+
   public PipelineOptions options() {
     return options;
   }

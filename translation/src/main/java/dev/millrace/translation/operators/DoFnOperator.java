@@ -3,6 +3,7 @@ package dev.millrace.translation.operators;
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.Watermarks;
+import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.JobMetrics;
 import dev.millrace.translation.StateBackendKind;
 import java.io.Closeable;
@@ -58,7 +59,8 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
       DoFnSchemaInformation schemaInformation,
       Map<String, PCollectionView<?>> sideInputMapping,
       Coder<?> keyCoder,
-      StateBackendKind stateBackend) {
+      StateBackendKind stateBackend,
+      MemoryBudget waitingMemory) {
 
     /** Stateful DoFns (state or timers) get a key coder; their input is keyed by it. */
     boolean isStateful() {
@@ -107,6 +109,7 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
           new SideInputGate<>(
               spec.sideInputs(),
               spec.stateBackend(),
+              spec.waitingMemory(),
               WindowedValue.FullWindowedValueCoder.of(
                   spec.inputCoder(), spec.windowingStrategy().getWindowFn().windowCoder()),
               element -> element.getWindows().iterator().next(),

@@ -4,6 +4,7 @@ import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
+import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.JobMetrics;
 import dev.millrace.translation.StateBackendKind;
 import java.io.DataInputStream;
@@ -102,7 +103,8 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       Coder<Object> keyCoder,
       List<StateCell> stateCells,
       List<KV<String, String>> windowExpirationTimers,
-      boolean requiresTimeSortedInput) {
+      boolean requiresTimeSortedInput,
+      MemoryBudget waitingMemory) {
 
     /** A stage with user state, timers or time-sorted input: its input is keyed, each key in one subtask. */
     public boolean isKeyed() {
@@ -191,6 +193,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
           new SideInputGate<>(
               views,
               spec.stateBackend(),
+              spec.waitingMemory(),
               spec.mainInputCoder(),
               element -> element.getWindows().iterator().next(),
               spec.mainWindowing().getAllowedLateness(),

@@ -1,7 +1,9 @@
 package dev.millrace.translation.operators;
 
+import dev.millrace.state.MemoryBudget;
 import dev.millrace.state.SpillQueue;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
@@ -10,9 +12,11 @@ import org.apache.beam.sdk.util.WindowedValue;
 
 /**
  * Main-input elements of a DoFn with side inputs whose side-input windows are not ready yet. On
- * bounded input that is usually the whole main input, held until the side inputs end: on the heap
- * with state in memory, or on disk with {@code --stateBackend=ROCKSDB}, so that waiting for a side
- * input is bounded by disk, not by the heap.
+ * bounded input that is usually the whole main input, held until the side inputs end: on disk with
+ * {@code --stateBackend=ROCKSDB}, encoded on the heap within the job's memory budget and on disk past
+ * it in batch jobs with state in memory, and on the heap in streaming jobs with state on the heap
+ * (whose checkpoints write it out element by element). Waiting for a side input is then bounded by
+ * disk, not by the heap, except in the last case.
  */
 abstract class PushbackBuffer<T> implements AutoCloseable {
 
@@ -62,6 +66,11 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
     return new OnDisk<>(coder);
   }
 
+  /** Encoded on the heap within {@code memory}, which the job's batch steps share; past it on disk. */
+  static <T> PushbackBuffer<T> withinBudget(Coder<WindowedValue<T>> coder, MemoryBudget memory) {
+    return new WithinBudget<>(coder, memory);
+  }
+
   private static final class InMemory<T> extends PushbackBuffer<T> {
     private List<WindowedValue<T>> elements = new ArrayList<>();
 
@@ -81,6 +90,83 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
       elements = new ArrayList<>();
       for (WindowedValue<T> element : taken) {
         consumer.accept(element);
+      }
+    }
+  }
+
+  /**
+   * Encoded elements on the heap while the budget lets this buffer reserve more, in a {@link
+   * SpillQueue} once it does not: what waits is bounded by disk, and only what does not fit pays
+   * for the disk.
+   */
+  private static final class WithinBudget<T> extends PushbackBuffer<T> {
+    private static final long RESERVE_STEP = 1 << 20;
+    /** Heap an element costs beyond its bytes: an array header and a slot in the deque. */
+    private static final int ELEMENT_OVERHEAD = 24;
+    private final Coder<WindowedValue<T>> coder;
+    private final MemoryBudget memory;
+    private ArrayDeque<byte[]> onHeap = new ArrayDeque<>();
+    private long heldBytes;
+    private long reservedBytes;
+    private SpillQueue spilled;
+
+    WithinBudget(Coder<WindowedValue<T>> coder, MemoryBudget memory) {
+      this.coder = coder;
+      this.memory = memory;
+    }
+
+    @Override
+    void add(WindowedValue<T> element) throws Exception {
+      byte[] bytes = CoderUtils.encodeToByteArray(coder, element);
+      // Once some went to disk, later ones follow them there, so the order stays as it came.
+      if (spilled == null || spilled.size() == 0) {
+        long held = heldBytes + bytes.length + ELEMENT_OVERHEAD;
+        while (held > reservedBytes && memory.tryReserve(RESERVE_STEP)) {
+          reservedBytes += RESERVE_STEP;
+        }
+        if (held <= reservedBytes) {
+          onHeap.add(bytes);
+          heldBytes = held;
+          return;
+        }
+      }
+      if (spilled == null) {
+        spilled = new SpillQueue();
+      }
+      spilled.append(bytes);
+    }
+
+    @Override
+    boolean isEmpty() {
+      return onHeap.isEmpty() && (spilled == null || spilled.size() == 0);
+    }
+
+    @Override
+    void drain(ElementConsumer<T> consumer) throws Exception {
+      ArrayDeque<byte[]> taken = onHeap;
+      onHeap = new ArrayDeque<>();
+      heldBytes = 0;
+      release();
+      for (byte[] bytes : taken) {
+        consumer.accept(CoderUtils.decodeFromByteArray(coder, bytes));
+      }
+      if (spilled != null) {
+        spilled.drain(record -> consumer.accept(CoderUtils.decodeFromByteArray(coder, record)));
+      }
+    }
+
+    private void release() {
+      memory.release(reservedBytes);
+      reservedBytes = 0;
+    }
+
+    @Override
+    public void close() {
+      onHeap = new ArrayDeque<>();
+      heldBytes = 0;
+      release();
+      if (spilled != null) {
+        spilled.close();
       }
     }
   }

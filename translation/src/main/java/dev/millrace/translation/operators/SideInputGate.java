@@ -3,6 +3,7 @@ package dev.millrace.translation.operators;
 import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
+import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.StateBackendKind;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -54,6 +55,7 @@ final class SideInputGate<T> implements AutoCloseable {
   SideInputGate(
       List<PCollectionView<?>> views,
       StateBackendKind backend,
+      MemoryBudget waitingMemory,
       Coder<WindowedValue<T>> elementCoder,
       WindowOf<T> windowOf,
       org.joda.time.Duration mainAllowedLateness,
@@ -62,7 +64,12 @@ final class SideInputGate<T> implements AutoCloseable {
     this.ownerHold = ownerHold;
     this.mainAllowedLatenessMillis = mainAllowedLateness.getMillis();
     this.store = new SideInputStore(views);
-    this.waiting = backend == StateBackendKind.ROCKSDB ? PushbackBuffer.onDisk(elementCoder) : PushbackBuffer.inMemory();
+    this.waiting =
+        backend == StateBackendKind.ROCKSDB
+            ? PushbackBuffer.onDisk(elementCoder)
+            : waitingMemory != null
+                ? PushbackBuffer.withinBudget(elementCoder, waitingMemory)
+                : PushbackBuffer.inMemory();
     this.windowOf = windowOf;
     this.elementCoder = elementCoder;
     for (int i = 0; i < views.size(); i++) {

@@ -2,6 +2,7 @@ package dev.millrace.translation.operators;
 
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.OperatorContext;
+import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.JobMetrics;
 import dev.millrace.translation.StateBackendKind;
 import java.io.Closeable;
@@ -77,7 +78,8 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
       WindowingStrategy<?, ?> windowingStrategy,
       List<TupleTag<?>> outputTags,
       Map<TupleTag<?>, Coder<?>> outputCoders,
-      StateBackendKind stateBackend) {}
+      StateBackendKind stateBackend,
+      MemoryBudget waitingMemory) {}
 
   private final Spec<InputT, OutputT, RestrictionT> spec;
   /** The same objects as the base class's, typed. */
@@ -135,6 +137,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
           new SideInputGate<>(
               views,
               spec.stateBackend(),
+              spec.waitingMemory(),
               spec.pairCoder(),
               element -> element.getWindows().iterator().next(),
               spec.pairAllowedLateness(),

@@ -111,7 +111,8 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
             keyCoder,
             stateCells,
             windowExpirationTimers,
-            timeSorted);
+            timeSorted,
+            context.plan().waitingMemory());
     JobMetrics metrics = context.plan().metrics();
     OperatorNode node =
         new OperatorNode(
