@@ -154,6 +154,7 @@ public final class BenchmarkSuite {
                 java.toString(),
                 "-Xmx4g",
                 "-Djava.io.tmpdir=" + tmp,
+                "-Dbench.resultFile=" + tmp.resolve("result.txt"),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp",
                 classPath));
@@ -192,6 +193,10 @@ public final class BenchmarkSuite {
     }
     process.waitFor();
     watchdog.interrupt();
+    Path resultFile = tmp.resolve("result.txt");
+    if (Files.exists(resultFile)) {
+      resultLine = Files.readString(resultFile).strip();
+    }
     if (resultLine == null) {
       throw new IllegalStateException(
           runner + " " + query + " failed (exit " + process.exitValue() + ", killed after " + timeoutSeconds + " s if it ran that long):\n" + tail);
@@ -199,11 +204,7 @@ public final class BenchmarkSuite {
     Map<String, String> fields = new HashMap<>();
     for (String field : resultLine.substring("RESULT ".length()).split(" ")) {
       int eq = field.indexOf('=');
-      // The job's stdout and stderr share one pipe: an SDK harness that logs while the job prints
-      // its result can land text in the middle of the line. Only key=value fields are the result's.
-      if (eq > 0 && !fields.containsKey(field.substring(0, eq))) {
-        fields.put(field.substring(0, eq), field.substring(eq + 1));
-      }
+      fields.put(field.substring(0, eq), field.substring(eq + 1));
     }
     return fields;
   }
