@@ -62,7 +62,7 @@ final class Worker implements Runnable {
       long wakeUpAt = Long.MAX_VALUE;
       for (int i = 0; i < n; i++) {
         Subtask subtask = subtasks[(start + i) % n];
-        if (subtask.isEnded() || !subtask.claim()) {
+        if (!claimLive(subtask)) {
           continue;
         }
         Subtask.Step step;
@@ -99,6 +99,21 @@ final class Worker implements Runnable {
   }
 
   /**
+   * Claims a subtask that has not ended. Ended is checked again once claimed: another worker may
+   * have ended it (and let go of its operators) between the first look and the claim.
+   */
+  private static boolean claimLive(Subtask subtask) {
+    if (subtask.isEnded() || !subtask.claim()) {
+      return false;
+    }
+    if (subtask.isEnded()) {
+      subtask.release();
+      return false;
+    }
+    return true;
+  }
+
+  /**
    * Closes a subtask that finished or failed and tells the job. Its operators are let go of first,
    * so whatever they held (a grouping's buffer, a DoFn's fields) is free before anything else runs.
    */
@@ -116,7 +131,7 @@ final class Worker implements Runnable {
   /** Ends every subtask no other worker is stepping, each with {@code fatal} as its failure. */
   private void endAllAfterFatalError(Throwable fatal) {
     for (Subtask subtask : subtasks) {
-      if (subtask.isEnded() || !subtask.claim()) {
+      if (!claimLive(subtask)) {
         continue;
       }
       try {

@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.sameInstance;
 
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.KeyGroups;
+import dev.millrace.plan.OperatorFactory;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.Plan;
 import dev.millrace.plan.PlanBuilder;
@@ -127,6 +128,45 @@ class EngineTest {
     Collections.sort(sorted);
     assertThat("watermarks only advance", sinkWatermarks, equalTo(sorted));
     assertThat(sinkWatermarks.get(sinkWatermarks.size() - 1), is(Watermarks.END));
+  }
+
+  /**
+   * Each subtask ends, and its operators close, exactly once: a worker that looked at a subtask
+   * just before another ended it must not step it again. Before, such a second step ended the
+   * subtask twice, counted it twice, and a job could report its end while others still ran.
+   */
+  @Test
+  void everySubtaskEndsOnceAndTheJobEndsDone() throws Exception {
+    for (int run = 0; run < 1000; run++) {
+      AtomicInteger closed = new AtomicInteger();
+      PlanBuilder b = new PlanBuilder();
+      int previous = -1;
+      for (int v = 0; v < 4; v++) {
+        int vertex = b.newVertex("v" + v, 2);
+        OperatorFactory factory =
+            v == 0
+                ? () -> new TestOperators.CountingSource(10, 2, x -> {}) {
+                  @Override
+                  public void close() {
+                    closed.incrementAndGet();
+                  }
+                }
+                : () -> new TestOperators.Map(1, (ctx, port, e) -> ctx.output(0).emit(e)) {
+                  @Override
+                  public void close() {
+                    closed.incrementAndGet();
+                  }
+                };
+        b.addOperator(vertex, new OperatorNode("op" + v, factory, v == 0 ? 0 : 1, 1));
+        if (previous >= 0) {
+          b.edge(in(previous, 0, 0), in(vertex, 0, 0), EdgeKind.REBALANCE, null, 128);
+        }
+        previous = vertex;
+      }
+      JobExecution job = JobExecution.start(b.build(), "once", ExecutionSettings.defaults());
+      assertThat("run " + run, job.await(WAIT), is(JobStatus.DONE));
+      assertThat("run " + run, closed.get(), is(8));
+    }
   }
 
   /** A slow consumer slows the source down: what is in flight stays within the queue bounds. */

@@ -14,7 +14,7 @@ final class TestOperators {
    * Emits {@code from, from + step, ...} below {@code to}; after emitting t its watermark is t (no
    * later element is smaller), END once done.
    */
-  static final class CountingSource implements SourceOperator {
+  static class CountingSource implements SourceOperator {
     private final long to;
     private final long step;
     private final Consumer<Long> onEmit;
