@@ -52,10 +52,9 @@ public final class ExternalGrouping implements AutoCloseable {
   private static final Comparator<Group> KEY_ORDER =
       (a, b) -> a.hash != b.hash ? Integer.compare(a.hash, b.hash) : Arrays.compareUnsigned(a.key, b.key);
 
-  private final MemoryBudget budget;
+  private final MemoryBudget.Reservation memory;
   private HashMap<ByteKey, Group> groups = new HashMap<>();
   private long heldBytes;
-  private long reservedBytes;
   private final List<Path> runs = new ArrayList<>();
   private Path directory;
   private long runFiles;
@@ -66,7 +65,7 @@ public final class ExternalGrouping implements AutoCloseable {
   private PriorityQueue<Source> merging;
 
   public ExternalGrouping(MemoryBudget budget) {
-    this.budget = budget;
+    this.memory = budget.reservation(RESERVE_STEP);
   }
 
   /** One key's values. */
@@ -93,12 +92,8 @@ public final class ExternalGrouping implements AutoCloseable {
     }
     group.values.add(value);
     heldBytes += value.length + VALUE_OVERHEAD;
-    while (heldBytes > reservedBytes + UNRESERVED_ALLOWANCE) {
-      if (budget.tryReserve(RESERVE_STEP)) {
-        reservedBytes += RESERVE_STEP;
-      } else {
-        spill();
-      }
+    if (!memory.cover(heldBytes - UNRESERVED_ALLOWANCE)) {
+      spill();
     }
   }
 
@@ -165,8 +160,7 @@ public final class ExternalGrouping implements AutoCloseable {
   }
 
   private void releaseAll() {
-    budget.release(reservedBytes);
-    reservedBytes = 0;
+    memory.releaseAll();
     heldBytes = 0;
   }
 

@@ -48,4 +48,39 @@ public final class MemoryBudget {
   public void release(long bytes) {
     reserved.addAndGet(-bytes);
   }
+
+  /** A holder's share of the budget, reserved in steps of {@code stepBytes} as it needs more. */
+  public Reservation reservation(long stepBytes) {
+    return new Reservation(stepBytes);
+  }
+
+  /** What one holder has reserved; used by one thread. */
+  public final class Reservation {
+    private final long stepBytes;
+    private long reservedBytes;
+
+    private Reservation(long stepBytes) {
+      this.stepBytes = stepBytes;
+    }
+
+    /**
+     * Reserves more, a step at a time, until at least {@code bytes} are reserved; false if the
+     * budget refused first (what was reserved before stays reserved).
+     */
+    public boolean cover(long bytes) {
+      while (reservedBytes < bytes) {
+        if (!tryReserve(stepBytes)) {
+          return false;
+        }
+        reservedBytes += stepBytes;
+      }
+      return true;
+    }
+
+    /** Gives back everything this holder reserved. */
+    public void releaseAll() {
+      release(reservedBytes);
+      reservedBytes = 0;
+    }
+  }
 }

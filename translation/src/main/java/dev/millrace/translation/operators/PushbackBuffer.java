@@ -104,15 +104,14 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
     /** Heap an element costs beyond its bytes: an array header and a slot in the deque. */
     private static final int ELEMENT_OVERHEAD = 24;
     private final Coder<WindowedValue<T>> coder;
-    private final MemoryBudget memory;
+    private final MemoryBudget.Reservation memory;
     private ArrayDeque<byte[]> onHeap = new ArrayDeque<>();
     private long heldBytes;
-    private long reservedBytes;
     private SpillQueue spilled;
 
-    WithinBudget(Coder<WindowedValue<T>> coder, MemoryBudget memory) {
+    WithinBudget(Coder<WindowedValue<T>> coder, MemoryBudget budget) {
       this.coder = coder;
-      this.memory = memory;
+      this.memory = budget.reservation(RESERVE_STEP);
     }
 
     @Override
@@ -121,10 +120,7 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
       // Once some went to disk, later ones follow them there, so the order stays as it came.
       if (spilled == null || spilled.size() == 0) {
         long held = heldBytes + bytes.length + ELEMENT_OVERHEAD;
-        while (held > reservedBytes && memory.tryReserve(RESERVE_STEP)) {
-          reservedBytes += RESERVE_STEP;
-        }
-        if (held <= reservedBytes) {
+        if (memory.cover(held)) {
           onHeap.add(bytes);
           heldBytes = held;
           return;
@@ -146,7 +142,7 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
       ArrayDeque<byte[]> taken = onHeap;
       onHeap = new ArrayDeque<>();
       heldBytes = 0;
-      release();
+      memory.releaseAll();
       for (byte[] bytes : taken) {
         consumer.accept(CoderUtils.decodeFromByteArray(coder, bytes));
       }
@@ -155,16 +151,11 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
       }
     }
 
-    private void release() {
-      memory.release(reservedBytes);
-      reservedBytes = 0;
-    }
-
     @Override
     public void close() {
       onHeap = new ArrayDeque<>();
       heldBytes = 0;
-      release();
+      memory.releaseAll();
       if (spilled != null) {
         spilled.close();
       }
