@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.beam.model.pipeline.v1.Endpoints;
 import org.apache.beam.sdk.fn.server.GrpcContextHeaderAccessorProvider;
 import org.apache.beam.sdk.fn.server.ServerFactory;
@@ -33,7 +34,7 @@ final class BoundServerFactory extends ServerFactory {
   private final InetAddress address;
   /** The host clients are told to connect to: the machine's name when bound to every interface. */
   private final String advertisedHost;
-  private final java.util.concurrent.atomic.AtomicBoolean warned = new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean warned = new AtomicBoolean();
 
   BoundServerFactory(String host) {
     this.host = host;

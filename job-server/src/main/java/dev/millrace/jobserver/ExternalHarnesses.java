@@ -35,17 +35,9 @@ final class ExternalHarnesses implements EnvironmentFactory {
   private static final Duration POOL_GONE_AFTER = Duration.ofSeconds(5);
 
   /** How the job's bundle factory reaches this one. */
-  static final class Provider implements EnvironmentFactory.Provider {
-    private final ServerFactory servers;
-
+  static final class Provider extends BoundHarnessProvider {
     Provider(ServerFactory servers) {
-      this.servers = servers;
-    }
-
-    /** The servers its harnesses connect to, bound as the job server's own are. */
-    @Override
-    public ServerFactory getServerFactory() {
-      return servers;
+      super(servers);
     }
 
     @Override

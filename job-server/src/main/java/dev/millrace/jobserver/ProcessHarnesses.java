@@ -39,17 +39,9 @@ final class ProcessHarnesses implements EnvironmentFactory {
   private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
 
   /** How the job's bundle factory reaches this one. */
-  static final class Provider implements EnvironmentFactory.Provider {
-    private final ServerFactory servers;
-
+  static final class Provider extends BoundHarnessProvider {
     Provider(ServerFactory servers) {
-      this.servers = servers;
-    }
-
-    /** The servers its harnesses connect to, bound as the job server's own are. */
-    @Override
-    public ServerFactory getServerFactory() {
-      return servers;
+      super(servers);
     }
 
     @Override
