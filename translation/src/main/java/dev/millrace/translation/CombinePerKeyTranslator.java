@@ -35,8 +35,9 @@ import org.apache.beam.sdk.values.WindowingStrategy;
  * </ul>
  *
  * Neither applies with side inputs, windows still to be merged (a bundle's partial accumulators
- * would be per unmerged window; windows an earlier GroupByKey merged are final) or a CombineFnWithContext in streaming; then the composite's own expansion
- * (GroupByKey, then a ParDo) is translated instead.
+ * would be per unmerged window; windows an earlier GroupByKey merged are final), an accumulator
+ * coder Beam cannot give, or a CombineFnWithContext in streaming; then the composite's own
+ * expansion (GroupByKey, then a ParDo) is translated instead.
  */
 final class CombinePerKeyTranslator implements TransformTranslator {
 

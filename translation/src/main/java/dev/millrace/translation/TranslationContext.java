@@ -127,12 +127,6 @@ public final class TranslationContext {
     producers.put(pc, ref);
   }
 
-  /** Where readers of a side input on {@code pc} get it: panes of a triggered view, else {@code pc}. */
-  public PortRef sideInputSourceOf(PCollection<?> pc) {
-    PortRef gathered = sideInputSources.get(pc);
-    return gathered != null ? gathered : producerOf(pc);
-  }
-
   void setSideInputSource(PCollection<?> pc, PortRef panes) {
     sideInputSources.put(pc, panes);
   }

@@ -4,7 +4,9 @@ import dev.millrace.plan.Edge;
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.KeyGroups;
+import dev.millrace.plan.Vertex;
 import java.util.ArrayDeque;
+import java.util.List;
 
 /**
  * The producer side of one edge in one subtask: routes each element to the consumer subtasks the
@@ -130,7 +132,7 @@ final class EdgeWriter implements Emitter {
 
   /** Names the operators on both sides of the edge. */
   private String describe() {
-    java.util.List<dev.millrace.plan.Vertex> vertices = job.plan().vertices();
+    List<Vertex> vertices = job.plan().vertices();
     return "from " + vertices.get(edge.from().vertex()).operators().get(edge.from().operator()).name()
         + " to " + vertices.get(edge.to().vertex()).operators().get(edge.to().operator()).name();
   }
