@@ -126,14 +126,14 @@ class JobServerRobustnessTest {
     assertThat(problems.get(0), containsString("beam:transform:millrace-test-mystery:v1"));
     assertThat(problems.get(0), containsString("Mystery"));
 
-    problems.add(failure(withEnvironment(counting(3), dockerEnvironment()), "docker"));
+    problems.add(failure(JobServiceClient.withEnvironment(counting(3), dockerEnvironment()), "docker"));
     assertThat(problems.get(1), containsString("DOCKER"));
     assertThat(problems.get(1), containsString("LOOPBACK"));
 
-    problems.add(failure(withEnvironment(counting(3), Environments.createProcessEnvironment("", "", "/bin/true", Map.of())), "process-not-allowed"));
+    problems.add(failure(JobServiceClient.withEnvironment(counting(3), Environments.createProcessEnvironment("", "", "/bin/true", Map.of())), "process-not-allowed"));
     assertThat(problems.get(2), containsString("'/bin/true', which this server does not allow"));
 
-    problems.add(failure(withEnvironment(counting(3), Environments.createProcessEnvironment("", "", DYING_HARNESS, Map.of())), "dying-harness"));
+    problems.add(failure(JobServiceClient.withEnvironment(counting(3), Environments.createProcessEnvironment("", "", DYING_HARNESS, Map.of())), "dying-harness"));
     assertThat(problems.get(3), containsString("exited with code 3 before it connected"));
     assertThat(problems.get(3), containsString("millrace-test-harness: cannot start, asked for --id="));
 
@@ -212,7 +212,7 @@ class JobServerRobustnessTest {
               .setUrn(BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.EXTERNAL))
               .setPayload(RunnerApi.ExternalPayload.newBuilder().setEndpoint(pool.getApiServiceDescriptor()).build().toByteString())
               .build();
-      String job = submit(withEnvironment(counting(3), external), "vanishing-harness");
+      String job = submit(JobServiceClient.withEnvironment(counting(3), external), "vanishing-harness");
       assertThat(client.awaitEnd(job, 60), is(JobState.Enum.FAILED));
       assertThat(client.messages(job), containsString("closed its control stream while the job was running"));
     }
@@ -295,14 +295,6 @@ class JobServerRobustnessTest {
   }
 
   /** The pipeline with every environment replaced by {@code environment}. */
-  private static RunnerApi.Pipeline withEnvironment(RunnerApi.Pipeline pipeline, RunnerApi.Environment environment) {
-    RunnerApi.Pipeline.Builder builder = pipeline.toBuilder();
-    for (String id : pipeline.getComponents().getEnvironmentsMap().keySet()) {
-      builder.getComponentsBuilder().putEnvironments(id, environment);
-    }
-    return builder.build();
-  }
-
   private static RunnerApi.Environment dockerEnvironment() {
     return Environments.createDockerEnvironment("apache/beam_java17_sdk:2.62.0");
   }

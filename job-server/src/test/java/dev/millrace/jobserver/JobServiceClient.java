@@ -45,6 +45,15 @@ final class JobServiceClient implements AutoCloseable {
     return PipelineTranslation.toProto(pipeline, SdkComponents.create(pipeline.getOptions()));
   }
 
+  /** {@code pipeline} with every environment it defines replaced by {@code environment}. */
+  static RunnerApi.Pipeline withEnvironment(RunnerApi.Pipeline pipeline, RunnerApi.Environment environment) {
+    RunnerApi.Pipeline.Builder builder = pipeline.toBuilder();
+    for (String id : pipeline.getComponents().getEnvironmentsMap().keySet()) {
+      builder.getComponentsBuilder().putEnvironments(id, environment);
+    }
+    return builder.build();
+  }
+
   /** Prepares and runs {@code pipeline}; returns the job's id. */
   String submit(RunnerApi.Pipeline pipeline, PipelineOptions options, String jobName) {
     JobApi.PrepareJobResponse prepared =

@@ -89,7 +89,7 @@ class ServerBindingTest {
               .build();
       Pipeline p = Pipeline.create(JobServiceClient.embeddedOptions());
       p.apply(Create.of(1, 2, 3));
-      String job = client.submit(withEnvironment(JobServiceClient.proto(p), external), JobServiceClient.embeddedOptions(), "binding");
+      String job = client.submit(JobServiceClient.withEnvironment(JobServiceClient.proto(p), external), JobServiceClient.embeddedOptions(), "binding");
       assertThat("the harness was asked for", pool.asked.await(60, TimeUnit.SECONDS), is(true));
       List<InetSocketAddress> opened = new ArrayList<>(ListeningSockets.ofThisProcess());
       opened.removeAll(before);
@@ -121,14 +121,6 @@ class ServerBindingTest {
 
     @Override
     public void close() {}
-  }
-
-  private static RunnerApi.Pipeline withEnvironment(RunnerApi.Pipeline pipeline, RunnerApi.Environment environment) {
-    RunnerApi.Pipeline.Builder builder = pipeline.toBuilder();
-    for (String id : pipeline.getComponents().getEnvironmentsMap().keySet()) {
-      builder.getComponentsBuilder().putEnvironments(id, environment);
-    }
-    return builder.build();
   }
 
   /** The TCP sockets this process listens on, from Linux's /proc/net/tcp and tcp6. */

@@ -4,11 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Runner tests check that no job leaves a thread behind. */
-final class EngineThreads {
+public final class EngineThreads {
   private EngineThreads() {}
 
   /** Names of Millrace threads still alive after waiting up to five seconds for each. */
-  static List<String> live() throws InterruptedException {
+  public static List<String> live() throws InterruptedException {
     List<String> live = new ArrayList<>();
     for (Thread t : Thread.getAllStackTraces().keySet()) {
       if (t.getName().startsWith("millrace-")) {

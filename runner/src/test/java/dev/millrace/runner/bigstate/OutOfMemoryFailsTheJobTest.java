@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.instanceOf;
 import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.millrace.runner.EngineThreads;
 import dev.millrace.runner.MillracePipelineOptions;
 import dev.millrace.runner.MillraceRunner;
 import java.util.ArrayList;
@@ -66,19 +67,6 @@ class OutOfMemoryFailsTheJobTest {
     // What the failed steps held is garbage now: half the heap can be had again.
     byte[] again = new byte[128 << 20];
     assertThat(again.length, is(128 << 20));
-    assertThat(liveEngineThreads(), is(empty()));
-  }
-
-  private static List<String> liveEngineThreads() throws InterruptedException {
-    List<String> live = new ArrayList<>();
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (t.getName().startsWith("millrace-")) {
-        t.join(5_000);
-        if (t.isAlive()) {
-          live.add(t.getName());
-        }
-      }
-    }
-    return live;
+    assertThat(EngineThreads.live(), is(empty()));
   }
 }
