@@ -1,10 +1,13 @@
 package dev.millrace.jobserver;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.runners.jobsubmission.JobServerDriver;
 import org.kohsuke.args4j.CmdLineException;
 import org.kohsuke.args4j.CmdLineParser;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Millrace job server: Beam's JobService on {@code --job-port} (8099), artifact staging on
@@ -14,12 +17,63 @@ import org.kohsuke.args4j.CmdLineParser;
  */
 public final class MillraceJobServerDriver extends JobServerDriver {
 
-  private MillraceJobServerDriver(MillraceServerConfiguration configuration, BoundServerFactory servers) {
+  private static final Logger LOG = LoggerFactory.getLogger(MillraceJobServerDriver.class);
+
+  private final String host;
+  /** The expansion service's port; negative: none. Beam's own service is never started. */
+  private final int expansionPort;
+  private EmbeddedExpansionServer expansion;
+
+  private MillraceJobServerDriver(
+      MillraceServerConfiguration configuration, BoundServerFactory servers, int expansionPort) {
     super(
         configuration,
         new ErrorDescriptions(servers),
         servers,
         () -> new MillraceJobInvoker(configuration.allowedProcessCommands(), servers));
+    this.host = configuration.getHost();
+    this.expansionPort = expansionPort;
+  }
+
+  @Override
+  public synchronized String start() throws IOException {
+    startExpansion();
+    return super.start();
+  }
+
+  @Override
+  public void run() {
+    try {
+      startExpansion();
+    } catch (IOException e) {
+      LOG.error("The Java expansion service could not start on port {}", expansionPort, e);
+      return;
+    }
+    super.run();
+  }
+
+  private synchronized void startExpansion() throws IOException {
+    if (expansionPort >= 0 && expansion == null) {
+      expansion = EmbeddedExpansionServer.start(host, expansionPort);
+    }
+  }
+
+  /** The expansion service's port once started, else -1. */
+  public synchronized int expansionPort() {
+    return expansion == null ? -1 : expansion.port();
+  }
+
+  @Override
+  public synchronized void stop() {
+    super.stop();
+    if (expansion != null) {
+      try {
+        expansion.close();
+      } catch (Exception e) {
+        LOG.warn("The Java expansion service did not stop cleanly", e);
+      }
+      expansion = null;
+    }
   }
 
   public static void main(String[] args) {
@@ -61,10 +115,11 @@ public final class MillraceJobServerDriver extends JobServerDriver {
 
   /**
    * A server as {@code configuration} says. Every server it starts, its SDK harnesses' included,
-   * binds {@code --job-host} only (see {@link BoundServerFactory}); Beam's expansion service binds
-   * it too.
+   * binds {@code --job-host} only (see {@link BoundServerFactory}); so does the expansion service.
    */
   public static MillraceJobServerDriver fromConfig(MillraceServerConfiguration configuration) {
-    return new MillraceJobServerDriver(configuration, new BoundServerFactory(configuration.getHost()));
+    int expansionPort = configuration.getExpansionPort();
+    configuration.setExpansionPort(-1); // ours replaces Beam's (see EmbeddedExpansionServer)
+    return new MillraceJobServerDriver(configuration, new BoundServerFactory(configuration.getHost()), expansionPort);
   }
 }

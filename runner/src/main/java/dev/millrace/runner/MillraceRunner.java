@@ -60,7 +60,9 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
         new ExecutionSettings(
             options.getMaxBundleElements(),
             options.getMaxBundleMillis(),
-            ExecutionSettings.defaults().batchSize(),
+            // A subtask takes an exchange's messages whole: a bundle smaller than a message
+            // needs messages no larger than it.
+            Math.min(ExecutionSettings.defaults().batchSize(), options.getMaxBundleElements()),
             ExecutionSettings.defaults().inboxCapacity(),
             parallelism,
             job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())

@@ -50,6 +50,7 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.WindowingStrategy;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
+import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
@@ -319,9 +320,12 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       KeyedState.Entry<ByteString> entry = null;
       if (spec.expiresWindows() && window.maxTimestamp().isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
         entry = entryOf(keyOf(element));
+        // One millisecond after the expiry, as runners-core's cleanup timer: a user timer set for
+        // the window's last instant must fire (and read its state) before the state is cleared.
+        Instant cleanup = expiry.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE) ? expiry.plus(Duration.millis(1)) : expiry;
         entry.timers.setTimer(
             TimerInternals.TimerData.of(
-                EXPIRY_TIMER, EXPIRY_TIMER, StateNamespaces.window(windowCoder, window), expiry, expiry, TimeDomain.EVENT_TIME));
+                EXPIRY_TIMER, EXPIRY_TIMER, StateNamespaces.window(windowCoder, window), cleanup, cleanup, TimeDomain.EVENT_TIME));
       }
       sendNow = !spec.requiresTimeSortedInput();
       if (!sendNow) {
@@ -443,8 +447,8 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
    * Fires due timers: all those due at the earliest due timestamp go to the harness in one
    * bundle, which closes before the next timestamp's, so what the harness sets in reply is in the
    * store by then. Stops after {@value #MAX_TIMER_ROUNDS} rounds; the rest is pending work. Once
-   * the input is complete, processing-time timers that are left are dropped, as the Java runner
-   * does: every window has expired.
+   * the input is complete, processing-time timers that are left fire, one at a time, before the
+   * watermark's end expires every window (as Prism does; the Go SDK's tests expect it).
    */
   private void fireTimers() throws Exception {
     timersPending = false;
@@ -461,18 +465,20 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       long watermark;
       synchronized (lock) {
         watermark = timerWatermark();
-        keys.advanceInputWatermark(BeamTime.toInstant(watermark));
-        KeyedState.Due<ByteString> first = pollDue();
-        if (first != null) {
-          due.add(first);
-          KeyedState.Due<ByteString> next;
-          while ((next = pollDueAt(first.timer())) != null) {
-            due.add(next);
-          }
-        } else if (watermark == Watermarks.END) {
-          KeyedState.Due<ByteString> dropped;
-          while ((dropped = keys.pollAnyProcessingTimer()) != null) {
-            keys.track(dropped.entry(), false);
+        KeyedState.Due<ByteString> processing = watermark == Watermarks.END ? keys.pollAnyProcessingTimer() : null;
+        if (processing != null) {
+          // The input is complete: processing time runs out too, so what is left fires, before
+          // the watermark's end expires the windows whose state such timers read.
+          due.add(processing);
+        } else {
+          keys.advanceInputWatermark(BeamTime.toInstant(watermark));
+          KeyedState.Due<ByteString> first = pollDue();
+          if (first != null) {
+            due.add(first);
+            KeyedState.Due<ByteString> next;
+            while ((next = pollDueAt(first.timer())) != null) {
+              due.add(next);
+            }
           }
         }
       }
@@ -512,7 +518,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     BoundedWindow window = windowOf(timer.getNamespace());
     switch (timer.getTimerFamilyId()) {
       case SORT_FLUSH_TIMER -> flushSorted(due.entry(), window, BeamTime.toInstant(inputWatermark(0)));
-      case EXPIRY_TIMER -> expire(due.entry(), window, timer.getTimestamp());
+      case EXPIRY_TIMER -> expire(due.entry(), window, expiryOf(window));
       default -> {
         if (timer.getDomain() != TimeDomain.EVENT_TIME && expiryOf(window).isBefore(keys.inputWatermark())) {
           return; // a processing-time timer of an expired window: its state is gone

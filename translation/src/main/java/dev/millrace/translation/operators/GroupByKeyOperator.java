@@ -22,6 +22,7 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.metrics.MetricName;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.util.construction.TriggerTranslation;
@@ -46,6 +47,8 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   private final ReduceFnFactory<K, V, OutputT, W> reduceFnFactory;
   private SystemReduceFn<K, V, ?, OutputT, W> reduceFn;
   private final WindowingStrategy<?, W> windowingStrategy;
+  /** Whether the trigger may fire on an element (the default one fires on the watermark only). */
+  private final boolean firesOnElements;
   private final PipelineOptions options;
   private final StateBackendKind stateBackend;
   private KeyedState<K> keys;
@@ -76,6 +79,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
     this.inputCoder = inputCoder;
     this.reduceFnFactory = reduceFnFactory;
     this.windowingStrategy = (WindowingStrategy<?, W>) windowingStrategy;
+    this.firesOnElements = !(windowingStrategy.getTrigger() instanceof DefaultTrigger);
     this.options = options;
     this.stateBackend = stateBackend;
   }
@@ -151,9 +155,19 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
     for (Map.Entry<KeyedState.Entry<K>, List<WindowedValue<V>>> entry : pending.entrySet()) {
       KeyedState.Entry<K> state = entry.getKey();
       ReduceFnRunner<K, V, OutputT, W> runner = runnerFor(state);
-      runner.processElements(
+      Iterable<WindowedValue<V>> elements =
           LateDataUtils.dropExpiredWindows(
-              state.key, entry.getValue(), state.timers, windowingStrategy, droppedDueToLateness));
+              state.key, entry.getValue(), state.timers, windowingStrategy, droppedDueToLateness);
+      if (firesOnElements) {
+        // ReduceFnRunner decides whether to fire once per call: a trigger that fires on elements
+        // (after a count, always) must see them one at a time to fire as soon as it may, not once
+        // per bundle with all of them in one pane.
+        for (WindowedValue<V> element : elements) {
+          runner.processElements(List.of(element));
+        }
+      } else {
+        runner.processElements(elements);
+      }
       runner.persist();
       keys.track(state, false);
     }

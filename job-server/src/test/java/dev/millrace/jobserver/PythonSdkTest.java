@@ -1,0 +1,182 @@
+package dev.millrace.jobserver;
+
+import static dev.millrace.jobserver.SdkProcesses.PYTHON;
+import static dev.millrace.jobserver.SdkProcesses.PYTHON_HARNESS;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
+
+import dev.millrace.jobserver.SdkProcesses.Run;
+import dev.millrace.jobserver.SdkProcesses.WorkerPool;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Pipelines of Beam's Python SDK (apache-beam 2.62.0, in the build's Python environment) submitted
+ * to the job server with Beam's {@code PortableRunner}, as a Python user runs them: Beam's own
+ * wordcount example in LOOPBACK (the harness in the submitting process), EXTERNAL (Beam's worker
+ * pool, starting harnesses through Beam's boot program) and PROCESS (the server starts the boot
+ * program, an allowed command), and pipelines of {@code src/test/python} that check what the engine
+ * does with Python's own coders and how a failing DoFn reaches the user.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class PythonSdkTest {
+  private static final long PYTHON_TIMEOUT_SECONDS = 200;
+
+  private final Path pipelines = Path.of("src/test/python/pipelines.py").toAbsolutePath();
+  private MillraceJobServerDriver server;
+  private String endpoint;
+  private WorkerPool workerPool;
+
+  @TempDir Path work;
+
+  @BeforeAll
+  void startServerAndWorkerPool() throws Exception {
+    server = MillraceJobServerDriver.onFreeLoopbackPorts("--allowed-process-commands=" + PYTHON_HARNESS);
+    endpoint = server.start();
+    workerPool = SdkProcesses.workerPool(PYTHON_HARNESS);
+  }
+
+  @AfterAll
+  void stop() {
+    if (workerPool != null) {
+      workerPool.close();
+    }
+    if (server != null) {
+      server.stop();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"LOOPBACK", "EXTERNAL", "PROCESS"})
+  void beamsWordCountExample(String environment) throws Exception {
+    Path input = work.resolve("input-" + environment + ".txt");
+    Files.writeString(input, "the cat sat on the mat\nthe dog sat\n");
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "-m", "apache_beam.examples.wordcount",
+                "--input=" + input, "--output=" + work.resolve("counts-" + environment),
+                "--runner=PortableRunner", "--job_endpoint=" + endpoint,
+                "--environment_type=" + environment));
+    switch (environment) {
+      case "EXTERNAL" -> args.add("--environment_config=" + workerPool.address());
+      case "PROCESS" -> args.add("--environment_config={\"command\":\"" + PYTHON_HARNESS + "\"}");
+      default -> {}
+    }
+    Run run = python(args);
+    assertThat(run.log(), run.exitCode(), is(0));
+    Map<String, String> counts = new TreeMap<>();
+    try (Stream<Path> shards = Files.list(work)) {
+      for (Path shard : shards.filter(p -> p.getFileName().toString().startsWith("counts-" + environment)).toList()) {
+        for (String line : Files.readAllLines(shard)) {
+          String[] wordAndCount = line.split(": ");
+          counts.put(wordAndCount[0], wordAndCount[1]);
+        }
+      }
+    }
+    assertThat(
+        counts,
+        equalTo(new TreeMap<>(Map.of("the", "3", "cat", "1", "sat", "2", "on", "1", "mat", "1", "dog", "1"))));
+  }
+
+  @Test
+  void windowedCombineWithPythonCoders() throws Exception {
+    assertThat(
+        pipeline("windowed_sum"),
+        containsInAnyOrder("[\"a\", 3, 10]", "[\"a\", 4, 20]", "[\"b\", 3, 20]"));
+  }
+
+  @Test
+  void testStreamOfElementsOnlyPythonCanDecode() throws Exception {
+    assertThat(pipeline("test_stream_of_any"), containsInAnyOrder("\"A\"", "\"B\"", "\"C\""));
+  }
+
+  @Test
+  void millraceOptionsFromThePythonCommandLineTakeEffect() throws Exception {
+    // The server describes Millrace's options, so the SDK accepts --max_bundle_elements and
+    // passes it on; without it, it would drop the flag with a warning.
+    assertThat("bundles of more than one element by default", largest(pipeline("largest_bundle")) > 1, is(true));
+    assertThat(largest(pipeline("largest_bundle", "--max_bundle_elements=1")), is(1));
+  }
+
+  @Test
+  void streamingStateAndTimersCheckpointedInRocksDb() throws Exception {
+    Path checkpoints = work.resolve("checkpoints");
+    List<String> countsPerWindow =
+        pipeline(
+            "streaming_state_and_timers",
+            "--streaming", "--state_backend=ROCKSDB",
+            "--checkpointing_interval=500", "--checkpoint_dir=" + checkpoints);
+    // Every tick counted once, in the window it belongs to, by the timers at the windows' ends.
+    assertThat(countsPerWindow.stream().mapToInt(Integer::parseInt).sum(), is(40));
+    // Subtasks make the directory when they write their first snapshot; the job's own checkpoints
+    // in it are deleted once it has ended DONE.
+    assertThat("checkpoints written under " + checkpoints, Files.isDirectory(checkpoints), is(true));
+  }
+
+  @Test
+  void anEndlessStreamIsCancelledCleanly() throws Exception {
+    assertThat(pipeline("endless_then_cancelled", "--streaming"), contains("CANCELLED"));
+  }
+
+  @Test
+  void aFailingDoFnFailsTheJobWithItsTracebackAndItsTransformsName() throws Exception {
+    Run run = python(pipelineCommand("failing_stage", work.resolve("unused")));
+    assertThat(run.exitCode(), not(is(0)));
+    assertThat(run.log(), containsString("failed in state FAILED"));
+    assertThat(run.log(), containsString("Traceback (most recent call last)"));
+    assertThat(run.log(), containsString("ValueError: deliberate failure on"));
+    assertThat(run.log(), containsString("[while running 'StageFails']"));
+    // The server goes on serving: the next job runs.
+    assertThat(pipeline("windowed_sum").size(), is(3));
+  }
+
+  private static int largest(List<String> numbers) {
+    return numbers.stream().mapToInt(Integer::parseInt).max().orElseThrow();
+  }
+
+  private List<String> pipeline(String name, String... options) throws Exception {
+    Path output = Files.createTempFile(work, name, ".out");
+    Run run = python(pipelineCommand(name, output, options));
+    assertThat(run.log(), run.exitCode(), is(0));
+    return Files.readAllLines(output);
+  }
+
+  private List<String> pipelineCommand(String name, Path output, String... options) {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                pipelines.toString(), name, output.toString(),
+                "--runner=PortableRunner", "--job_endpoint=" + endpoint, "--environment_type=LOOPBACK"));
+    command.addAll(List.of(options));
+    return command;
+  }
+
+  private Run python(List<String> args) throws Exception {
+    SdkProcesses.requireFile(PYTHON, "Maven makes the Python environment before the tests");
+    List<String> command = new ArrayList<>();
+    command.add(PYTHON.toString());
+    command.addAll(args);
+    return SdkProcesses.run(command, PYTHON_TIMEOUT_SECONDS);
+  }
+}

@@ -1,0 +1,95 @@
+package dev.millrace.jobserver;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The programs of other SDKs the job server's tests start, as their users would: a pipeline's
+ * submitting process (its whole output kept for the assertions), and Beam's Python worker pool,
+ * which runs each harness the server asks for through a boot program (EXTERNAL environments).
+ * The build makes them in {@code target/sdks} beside the root (see build-support/).
+ */
+final class SdkProcesses {
+  static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  static final Path PYTHON =
+      Path.of(System.getProperty("python.venv", ROOT.resolve("target/sdks/python-venv").toString()), "bin", "python");
+  static final Path BIN = ROOT.resolve("target/sdks/bin");
+  static final Path PYTHON_HARNESS = ROOT.resolve("build-support/python-harness.sh");
+
+  private SdkProcesses() {}
+
+  /** What a finished process printed (standard output and error together) and its exit code. */
+  record Run(int exitCode, String log) {}
+
+  static Run run(List<String> command, long timeoutSeconds) throws Exception {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    StringBuilder log = new StringBuilder();
+    Thread reader = new Thread(() -> readAll(process, log), "sdk-process-output");
+    reader.start();
+    if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      reader.join(5000);
+      throw new AssertionError(command.get(0) + " did not finish in " + timeoutSeconds + " s:\n" + log);
+    }
+    reader.join(5000);
+    return new Run(process.exitValue(), log.toString());
+  }
+
+  /**
+   * Beam's Python worker pool on a free loopback port, starting each harness with {@code boot}
+   * (Beam's boot program, or a script around it), as a user runs one for EXTERNAL environments.
+   */
+  static WorkerPool workerPool(Path boot) throws IOException {
+    requireFile(PYTHON, "Maven makes the Python environment before the tests");
+    requireFile(boot, "Maven builds the boot programs before the tests (build-support/go-tools.sh)");
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    Process pool =
+        new ProcessBuilder(
+                PYTHON.toString(), "-m", "apache_beam.runners.worker.worker_pool_main",
+                "--service_port=" + port, "--container_executable=" + boot)
+            .redirectErrorStream(true)
+            // Go's boot writes pipeline_options.json where it runs: not into the source tree.
+            .directory(Files.createTempDirectory("millrace-worker-pool").toFile())
+            .start();
+    Thread drain = new Thread(() -> readAll(pool, new StringBuilder()), "worker-pool-output");
+    drain.setDaemon(true);
+    drain.start();
+    return new WorkerPool(pool, "localhost:" + port);
+  }
+
+  /** A running worker pool and the address pipelines name it by. */
+  record WorkerPool(Process process, String address) implements AutoCloseable {
+    @Override
+    public void close() {
+      process.destroyForcibly();
+    }
+  }
+
+  static void requireFile(Path file, String howItIsMade) {
+    if (!Files.isExecutable(file)) {
+      throw new IllegalStateException(file + " is missing: " + howItIsMade);
+    }
+  }
+
+  private static void readAll(Process process, StringBuilder into) {
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      in.lines().forEach(line -> {
+        synchronized (into) {
+          into.append(line).append('\n');
+        }
+      });
+    } catch (IOException e) {
+      // the process went; its exit code tells
+    }
+  }
+}
