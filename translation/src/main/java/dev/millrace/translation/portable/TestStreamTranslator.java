@@ -11,8 +11,10 @@ import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.fnexecution.wire.LengthPrefixUnknownCoders;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.LengthPrefixCoder;
 import org.apache.beam.sdk.util.CoderUtils;
+import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.TimestampedValue;
 import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.util.construction.ModelCoders;
@@ -23,9 +25,10 @@ import org.joda.time.Instant;
 
 /**
  * TestStream of a portable pipeline: the Java runner's TestStream operator on the job's manual
- * clock. Its elements are decoded with the stream's own coder when Java knows it; a coder only the
- * SDK knows (Python's pickled one) leaves them as the SDK's bytes, which is how the runner holds
- * such elements anyway. A known coder with an SDK-only component fails the job at translation.
+ * clock. Its elements are decoded with the stream's own coder, components only the SDK knows kept
+ * as their bytes (length-prefixed, as the Go SDK sends them); a coder only the SDK knows as a whole
+ * (Python's pickled one) leaves the elements as the SDK's bytes, which is how the runner holds them
+ * anyway.
  */
 final class TestStreamTranslator implements PortableTransformTranslator {
   @Override
@@ -36,7 +39,7 @@ final class TestStreamTranslator implements PortableTransformTranslator {
     List<TestStream.Event<Object>> events =
         sdkOnlyCoder(payload.getCoderId(), context)
             ? asBytes(payload, transform, context)
-            : decoded(payload, context);
+            : decoded(payload, transform, context);
     PortRef op =
         context.startVertex(name, 1, new OperatorNode(name, () -> new TestStreamOperator<>(events), 0, 1));
     context.setProducer(Translated.onlyOutput(transform), new PortRef(op.vertex(), op.operator(), 0));
@@ -50,33 +53,72 @@ final class TestStreamTranslator implements PortableTransformTranslator {
    * takes exactly all its bytes is taken as nested, any other as a whole.
    */
   private static List<TestStream.Event<Object>> decoded(
-      RunnerApi.TestStreamPayload payload, PortableTranslationContext context) throws IOException {
-    // The runner's form of the stream's coder: components only the SDK knows are its bytes.
+      RunnerApi.TestStreamPayload payload, PTransformNode transform, PortableTranslationContext context)
+      throws IOException {
     RunnerApi.Components.Builder components = context.components().toBuilder();
-    String wireId = LengthPrefixUnknownCoders.addLengthPrefixedCoder(payload.getCoderId(), components, true);
+    String sdkWireId = LengthPrefixUnknownCoders.addLengthPrefixedCoder(payload.getCoderId(), components, false);
+    String runnerWireId = LengthPrefixUnknownCoders.addLengthPrefixedCoder(payload.getCoderId(), components, true);
+    RehydratedComponents rehydrated = RehydratedComponents.forComponents(components.build());
     @SuppressWarnings("unchecked")
-    Coder<Object> coder = (Coder<Object>) RehydratedComponents.forComponents(components.build()).getCoder(wireId);
+    Coder<Object> stream = (Coder<Object>) rehydrated.getCoder(payload.getCoderId());
+    @SuppressWarnings("unchecked")
+    Coder<Object> sdkWire = (Coder<Object>) rehydrated.getCoder(sdkWireId);
+    Coder<?> payloadRunnerWire = rehydrated.getCoder(runnerWireId);
+    @SuppressWarnings("unchecked")
+    Coder<Object> outputRunnerWire =
+        ((WindowedValue.WindowedValueCoder<Object>) context.<Object>wireCoder(Translated.onlyOutput(transform)))
+            .getValueCoder();
+    return events(
+        payload,
+        bytes -> {
+          Object value;
+          try {
+            value = decode(stream, bytes);
+          } catch (CoderException sdkOnlyComponent) {
+            // A component only the SDK knows (Java's own coders it knows, being Java): the Go SDK
+            // sends it length-prefixed, which is how the runner holds it.
+            return decode(payloadRunnerWire, bytes);
+          }
+          // The form the output's wire coder gives the runner: the harness's encoding (unknown
+          // components length-prefixed) read back by the runner's coder.
+          return CoderUtils.decodeFromByteArray(outputRunnerWire, CoderUtils.encodeToByteArray(sdkWire, value));
+        });
+  }
+
+  /** How the runner holds an element the SDK encoded. */
+  private interface ElementDecoder {
+    Object decode(byte[] encoded) throws IOException;
+  }
+
+  private static List<TestStream.Event<Object>> events(RunnerApi.TestStreamPayload payload, ElementDecoder elements)
+      throws IOException {
     List<TestStream.Event<Object>> events = new ArrayList<>();
     for (RunnerApi.TestStreamPayload.Event event : payload.getEventsList()) {
-      if (event.getEventCase() != RunnerApi.TestStreamPayload.Event.EventCase.ELEMENT_EVENT) {
-        events.add(nonElementEvent(event));
-        continue;
+      switch (event.getEventCase()) {
+        case ELEMENT_EVENT -> {
+          List<TimestampedValue<Object>> values = new ArrayList<>();
+          for (RunnerApi.TestStreamPayload.TimestampedElement element : event.getElementEvent().getElementsList()) {
+            values.add(
+                TimestampedValue.of(
+                    elements.decode(element.getEncodedElement().toByteArray()), new Instant(element.getTimestamp())));
+          }
+          events.add(TestStream.ElementEvent.add(values));
+        }
+        case WATERMARK_EVENT -> events.add(
+            TestStream.WatermarkEvent.advanceTo(new Instant(event.getWatermarkEvent().getNewWatermark())));
+        case PROCESSING_TIME_EVENT -> events.add(
+            TestStream.ProcessingTimeEvent.advanceBy(Duration.millis(event.getProcessingTimeEvent().getAdvanceDuration())));
+        default -> throw new IllegalArgumentException("TestStream event of unknown kind: " + event);
       }
-      List<TimestampedValue<Object>> values = new ArrayList<>();
-      for (RunnerApi.TestStreamPayload.TimestampedElement element : event.getElementEvent().getElementsList()) {
-        values.add(
-            TimestampedValue.of(
-                decode(coder, element.getEncodedElement().toByteArray()), new Instant(element.getTimestamp())));
-      }
-      events.add(TestStream.ElementEvent.add(values));
     }
     return events;
   }
 
-  private static Object decode(Coder<?> coder, byte[] bytes) throws IOException {
+  @SuppressWarnings("unchecked")
+  private static <T> T decode(Coder<T> coder, byte[] bytes) throws IOException {
     try {
       ByteArrayInputStream nested = new ByteArrayInputStream(bytes);
-      Object value = coder.decode(nested, Coder.Context.NESTED);
+      T value = coder.decode(nested, Coder.Context.NESTED);
       if (nested.available() == 0) {
         return value;
       }
@@ -84,15 +126,6 @@ final class TestStreamTranslator implements PortableTransformTranslator {
       // a whole element, then
     }
     return CoderUtils.decodeFromByteArray(coder, bytes);
-  }
-
-  private static TestStream.Event<Object> nonElementEvent(RunnerApi.TestStreamPayload.Event event) {
-    return switch (event.getEventCase()) {
-      case WATERMARK_EVENT -> TestStream.WatermarkEvent.advanceTo(new Instant(event.getWatermarkEvent().getNewWatermark()));
-      case PROCESSING_TIME_EVENT -> TestStream.ProcessingTimeEvent.advanceBy(
-          Duration.millis(event.getProcessingTimeEvent().getAdvanceDuration()));
-      default -> throw new IllegalArgumentException("TestStream event of unknown kind: " + event);
-    };
   }
 
   /** Whether the stream's coder is one only the SDK knows (as a whole, not only a component). */
@@ -134,25 +167,8 @@ final class TestStreamTranslator implements PortableTransformTranslator {
               + "; give the TestStream the output's coder (Python: TestStream(coder=...)) or an output type"
               + " whose coder the stream uses");
     }
-    List<TestStream.Event<Object>> events = new ArrayList<>();
-    for (RunnerApi.TestStreamPayload.Event event : payload.getEventsList()) {
-      switch (event.getEventCase()) {
-        case ELEMENT_EVENT -> {
-          List<TimestampedValue<Object>> values = new ArrayList<>();
-          for (RunnerApi.TestStreamPayload.TimestampedElement element : event.getElementEvent().getElementsList()) {
-            byte[] encoded = element.getEncodedElement().toByteArray();
-            values.add(
-                TimestampedValue.of(
-                    lengthPrefixed ? CoderUtils.decodeFromByteArray(LengthPrefixCoder.of(ByteArrayCoder.of()), encoded) : encoded,
-                    new Instant(element.getTimestamp())));
-          }
-          events.add(TestStream.ElementEvent.add(values));
-        }
-        default -> events.add(nonElementEvent(event));
-      }
-    }
-    return events;
+    return events(
+        payload,
+        encoded -> lengthPrefixed ? CoderUtils.decodeFromByteArray(LengthPrefixCoder.of(ByteArrayCoder.of()), encoded) : encoded);
   }
-
-
 }
