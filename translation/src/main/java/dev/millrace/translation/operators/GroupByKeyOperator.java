@@ -22,7 +22,6 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.metrics.MetricName;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.util.construction.TriggerTranslation;
@@ -47,8 +46,6 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   private final ReduceFnFactory<K, V, OutputT, W> reduceFnFactory;
   private SystemReduceFn<K, V, ?, OutputT, W> reduceFn;
   private final WindowingStrategy<?, W> windowingStrategy;
-  /** Whether the trigger may fire on an element (the default one fires on the watermark only). */
-  private final boolean firesOnElements;
   private final PipelineOptions options;
   private final StateBackendKind stateBackend;
   private KeyedState<K> keys;
@@ -79,7 +76,6 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
     this.inputCoder = inputCoder;
     this.reduceFnFactory = reduceFnFactory;
     this.windowingStrategy = (WindowingStrategy<?, W>) windowingStrategy;
-    this.firesOnElements = !(windowingStrategy.getTrigger() instanceof DefaultTrigger);
     this.options = options;
     this.stateBackend = stateBackend;
   }
@@ -155,19 +151,9 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
     for (Map.Entry<KeyedState.Entry<K>, List<WindowedValue<V>>> entry : pending.entrySet()) {
       KeyedState.Entry<K> state = entry.getKey();
       ReduceFnRunner<K, V, OutputT, W> runner = runnerFor(state);
-      Iterable<WindowedValue<V>> elements =
+      runner.processElements(
           LateDataUtils.dropExpiredWindows(
-              state.key, entry.getValue(), state.timers, windowingStrategy, droppedDueToLateness);
-      if (firesOnElements) {
-        // ReduceFnRunner decides whether to fire once per call: a trigger that fires on elements
-        // (after a count, always) must see them one at a time to fire as soon as it may, not once
-        // per bundle with all of them in one pane.
-        for (WindowedValue<V> element : elements) {
-          runner.processElements(List.of(element));
-        }
-      } else {
-        runner.processElements(elements);
-      }
+              state.key, entry.getValue(), state.timers, windowingStrategy, droppedDueToLateness));
       runner.persist();
       keys.track(state, false);
     }
