@@ -8,12 +8,8 @@ import static org.hamcrest.Matchers.is;
 import dev.millrace.jobserver.SdkProcesses.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,7 +54,7 @@ class GoSdkTest {
     String environment = "LOOPBACK";
     SdkProcesses.requireFile(wordcount, "Maven builds it before the tests (build-support/go-tools.sh)");
     Path input = work.resolve("input-" + environment + ".txt");
-    Files.writeString(input, "the cat sat on the mat\nthe dog sat\n");
+    Files.writeString(input, SdkProcesses.WORDCOUNT_INPUT);
     List<String> command =
         List.of(
                 wordcount.toString(),
@@ -67,17 +63,6 @@ class GoSdkTest {
                 "--environment_type=" + environment);
     Run run = SdkProcesses.run(command, GO_TIMEOUT_SECONDS);
     assertThat(run.log(), run.exitCode(), is(0));
-    Map<String, String> counts = new TreeMap<>();
-    try (Stream<Path> files = Files.list(work)) {
-      for (Path file : files.filter(p -> p.getFileName().toString().startsWith("counts-" + environment)).toList()) {
-        for (String line : Files.readAllLines(file)) {
-          String[] wordAndCount = line.split(": ");
-          counts.put(wordAndCount[0], wordAndCount[1]);
-        }
-      }
-    }
-    assertThat(
-        counts,
-        equalTo(new TreeMap<>(Map.of("the", "3", "cat", "1", "sat", "2", "on", "1", "mat", "1", "dog", "1"))));
+    assertThat(SdkProcesses.wordCounts(work, "counts-" + environment), equalTo(SdkProcesses.WORDCOUNT_COUNTS));
   }
 }

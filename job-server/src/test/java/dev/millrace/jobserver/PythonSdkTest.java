@@ -16,10 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,7 +67,7 @@ class PythonSdkTest {
   @ValueSource(strings = {"LOOPBACK", "EXTERNAL", "PROCESS"})
   void beamsWordCountExample(String environment) throws Exception {
     Path input = work.resolve("input-" + environment + ".txt");
-    Files.writeString(input, "the cat sat on the mat\nthe dog sat\n");
+    Files.writeString(input, SdkProcesses.WORDCOUNT_INPUT);
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -85,18 +82,7 @@ class PythonSdkTest {
     }
     Run run = python(args);
     assertThat(run.log(), run.exitCode(), is(0));
-    Map<String, String> counts = new TreeMap<>();
-    try (Stream<Path> shards = Files.list(work)) {
-      for (Path shard : shards.filter(p -> p.getFileName().toString().startsWith("counts-" + environment)).toList()) {
-        for (String line : Files.readAllLines(shard)) {
-          String[] wordAndCount = line.split(": ");
-          counts.put(wordAndCount[0], wordAndCount[1]);
-        }
-      }
-    }
-    assertThat(
-        counts,
-        equalTo(new TreeMap<>(Map.of("the", "3", "cat", "1", "sat", "2", "on", "1", "mat", "1", "dog", "1"))));
+    assertThat(SdkProcesses.wordCounts(work, "counts-" + environment), equalTo(SdkProcesses.WORDCOUNT_COUNTS));
   }
 
   @Test

@@ -8,7 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * The programs of other SDKs the job server's tests start, as their users would: a pipeline's
@@ -73,6 +76,29 @@ final class SdkProcesses {
     public void close() {
       process.destroyForcibly();
     }
+  }
+
+  /** The input both SDKs' wordcount examples get, and the counts they must write for it. */
+  static final String WORDCOUNT_INPUT = "the cat sat on the mat\nthe dog sat\n";
+
+  static final Map<String, String> WORDCOUNT_COUNTS =
+      new TreeMap<>(Map.of("the", "3", "cat", "1", "sat", "2", "on", "1", "mat", "1", "dog", "1"));
+
+  /**
+   * The "word: count" lines of every file in {@code directory} whose name starts with {@code
+   * prefix} (a wordcount example's output shards), by word.
+   */
+  static Map<String, String> wordCounts(Path directory, String prefix) throws IOException {
+    Map<String, String> counts = new TreeMap<>();
+    try (Stream<Path> files = Files.list(directory)) {
+      for (Path file : files.filter(p -> p.getFileName().toString().startsWith(prefix)).toList()) {
+        for (String line : Files.readAllLines(file)) {
+          String[] wordAndCount = line.split(": ");
+          counts.put(wordAndCount[0], wordAndCount[1]);
+        }
+      }
+    }
+    return counts;
   }
 
   static void requireFile(Path file, String howItIsMade) {
