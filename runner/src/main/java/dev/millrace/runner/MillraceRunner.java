@@ -7,6 +7,7 @@ import dev.millrace.runner.engine.RestartingJob;
 import dev.millrace.translation.PipelineTranslator;
 import dev.millrace.translation.TranslatedJob;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineRunner;
@@ -34,6 +35,10 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
   @Override
   public MillracePipelineResult run(Pipeline pipeline) {
     MetricsEnvironment.setMetricsSupported(true);
+    List<String> external = CrossLanguagePipelines.externalTransforms(pipeline);
+    if (!external.isEmpty()) {
+      return CrossLanguagePipelines.start(pipeline, external, options);
+    }
     int parallelism = parallelism(options.getParallelism());
     TranslatedJob job =
         new PipelineTranslator(options, parallelism, options.isStreaming(), options.getStateBackend())

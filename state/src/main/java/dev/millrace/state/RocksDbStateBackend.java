@@ -26,6 +26,7 @@ import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
 import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
 
@@ -53,8 +54,14 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Per first key byte: no live key of that index lies below this (see {@link #firstKeyOfIndex}). */
   private final byte[][] indexFloors = new byte[256][];
 
+  /** Per state cell: no live entry lies below its floor (see {@link CellFloors}). */
+  private final CellFloors cellFloors = new CellFloors();
+
   /** The read cache is emptied when it would hold more than this many bytes of keys and values. */
   private static final long MAX_CACHED_BYTES = 16L << 20;
+
+  /** Groups whose next sequence number is kept; past it the cache starts over. */
+  private static final int MAX_CACHED_SEQUENCES = 1 << 16;
 
   /** Puts of values up to this size are cached; larger ones only invalidate. */
   private static final int MAX_CACHED_PUT = 256;
@@ -81,9 +88,12 @@ public final class RocksDbStateBackend implements AutoCloseable {
   private final WriteOptions writeOptions;
   private final WriteBatchWithIndex batch;
   private final KeyDictionary keyDictionary = new KeyDictionary(this);
-  // The bundle's cache: next sequence number per appendable group (bag, multimap key, ordered
-  // list timestamp), so only a group's first add in a bundle seeks. Never invalidated by deletes:
-  // a sequence only has to grow, gaps are harmless. Dropped at commit and discard.
+  // Next sequence number per appendable group (bag, multimap key, ordered list timestamp), so
+  // only a group's first add seeks. Never invalidated by deletes: a sequence only has to grow,
+  // gaps are harmless. Kept across commits (this backend is its database's only writer), so a
+  // group cleared and refilled keeps growing above its deleted entries: restarting at 0 would put
+  // the new entries below the tombstones, and every seek of the group would walk them all.
+  // Dropped at discard, and when it holds MAX_CACHED_SEQUENCES groups.
   private final Map<ByteKey, long[]> nextSequences = new HashMap<>();
   // Values read or written, by key; ABSENT marks a key known to hold nothing. A put of a large
   // value only forgets its key, so big writes cannot crowd the cache; a small one is kept, because
@@ -392,6 +402,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
     if (floor != null && Arrays.compareUnsigned(key, floor) < 0) {
       indexFloors[key[0] & 0xff] = key;
     }
+    cellFloors.written(key);
     if (cache) {
       remember(new ByteKey(key), value);
     } else {
@@ -424,7 +435,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
       return;
     }
     List<byte[]> keys = new ArrayList<>();
-    try (RocksIterator it = mergedIterator()) {
+    try (Cursor cursor = new Cursor(from, toExclusive)) {
+      RocksIterator it = cursor.iterator;
       for (it.seek(from); it.isValid() && below(it.key(), toExclusive); it.next()) {
         keys.add(it.key());
       }
@@ -434,7 +446,15 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Stages deletes of every key starting with {@code prefix}. */
   public void deletePrefix(byte[] prefix) {
-    deleteRange(prefix, StateKeys.prefixEnd(prefix));
+    byte[] end = StateKeys.prefixEnd(prefix);
+    if (!CellFloors.isCell(prefix)) {
+      deleteRange(prefix, end);
+      return;
+    }
+    if (!cellFloors.knownEmpty(prefix, end)) {
+      deleteRange(cellFloors.seekFrom(prefix), end);
+      cellFloors.found(prefix, null, end);
+    }
   }
 
   /** A key/value pair read from the backend. */
@@ -449,7 +469,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
     if (neverWritten()) {
       return entries;
     }
-    try (RocksIterator it = mergedIterator()) {
+    try (Cursor cursor = new Cursor(from, toExclusive)) {
+      RocksIterator it = cursor.iterator;
       for (it.seek(from); it.isValid() && below(it.key(), toExclusive); it.next()) {
         entries.add(new Entry(it.key(), it.value()));
       }
@@ -471,7 +492,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
     if (neverWritten()) {
       return;
     }
-    try (RocksIterator it = mergedIterator()) {
+    try (Cursor cursor = new Cursor(from, toExclusive)) {
+      RocksIterator it = cursor.iterator;
       for (it.seek(from); it.isValid() && below(it.key(), toExclusive); it.next()) {
         if (!visitor.visit(it.key(), it.value())) {
           return;
@@ -487,7 +509,16 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** All entries whose key starts with {@code prefix}. */
   public List<Entry> scanPrefix(byte[] prefix) {
-    return scan(prefix, StateKeys.prefixEnd(prefix));
+    byte[] end = StateKeys.prefixEnd(prefix);
+    if (!CellFloors.isCell(prefix)) {
+      return scan(prefix, end);
+    }
+    if (cellFloors.knownEmpty(prefix, end)) {
+      return new ArrayList<>();
+    }
+    List<Entry> entries = scan(cellFloors.seekFrom(prefix), end);
+    cellFloors.found(prefix, entries.isEmpty() ? null : entries.get(0).key(), end);
+    return entries;
   }
 
   /** The first key in {@code [from, toExclusive)}, or null. */
@@ -495,7 +526,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
     if (neverWritten()) {
       return null;
     }
-    try (RocksIterator it = mergedIterator()) {
+    try (Cursor cursor = new Cursor(from, toExclusive)) {
+      RocksIterator it = cursor.iterator;
       it.seek(from);
       return it.isValid() && below(it.key(), toExclusive) ? it.key() : null;
     }
@@ -537,7 +569,11 @@ public final class RocksDbStateBackend implements AutoCloseable {
       return null;
     }
     byte[] end = StateKeys.prefixEnd(prefix);
-    try (RocksIterator it = mergedIterator()) {
+    if (end != null && CellFloors.isCell(prefix) && cellFloors.knownEmpty(prefix, end)) {
+      return null;
+    }
+    try (Cursor cursor = new Cursor(prefix, end)) {
+      RocksIterator it = cursor.iterator;
       if (end == null) {
         it.seekToLast();
       } else {
@@ -556,6 +592,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
     if (next == null) {
       byte[] last = lastKeyWithPrefix(group);
       next = new long[] {last == null ? 0 : StateKeys.longAt(last, last.length - 8) + 1};
+      if (nextSequences.size() >= MAX_CACHED_SEQUENCES) {
+        nextSequences.clear();
+      }
       nextSequences.put(new ByteKey(group), next);
     }
     return next[0]++;
@@ -563,7 +602,16 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Whether any key starts with {@code prefix}. */
   public boolean hasKeyWithPrefix(byte[] prefix) {
-    return firstKey(prefix, StateKeys.prefixEnd(prefix)) != null;
+    byte[] end = StateKeys.prefixEnd(prefix);
+    if (!CellFloors.isCell(prefix)) {
+      return firstKey(prefix, end) != null;
+    }
+    if (cellFloors.knownEmpty(prefix, end)) {
+      return false;
+    }
+    byte[] first = firstKey(cellFloors.seekFrom(prefix), end);
+    cellFloors.found(prefix, first, end);
+    return first != null;
   }
 
   /** The earliest watermark hold of any key's state here, or null: one seek. */
@@ -588,7 +636,6 @@ public final class RocksDbStateBackend implements AutoCloseable {
       throw new IllegalStateException("RocksDB commit failed", e);
     }
     batch.clear();
-    nextSequences.clear();
   }
 
   /** Drops every staged write; reads see the last committed state again. */
@@ -601,6 +648,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
     forgetAllValues();
     // Deleted entries below a floor come back with the batch gone.
     Arrays.fill(indexFloors, null);
+    cellFloors.clear();
   }
 
   /**
@@ -637,10 +685,40 @@ public final class RocksDbStateBackend implements AutoCloseable {
     return db == null;
   }
 
-  private RocksIterator mergedIterator() {
-    checkOpen();
-    // The returned iterator takes ownership of the base iterator and frees it on close.
-    return batch.newIteratorWithBase(db.newIterator(readOptions));
+  /**
+   * An iterator over the batch and the database that stays within {@code [lower, upper)}.
+   * RocksDB steps over deleted entries until it meets a live one: unbounded, a seek into a range
+   * with nothing live walks every tombstone beyond it (fired timers, released holds, cleared
+   * cells of other keys), which made each seek cost as much as the deletes since the last
+   * compaction.
+   */
+  private final class Cursor implements AutoCloseable {
+    final RocksIterator iterator;
+    private final ReadOptions options = new ReadOptions();
+    private final Slice lowerBound;
+    private final @Nullable Slice upperBound;
+
+    Cursor(byte[] lower, byte @Nullable [] upper) {
+      checkOpen();
+      lowerBound = new Slice(lower);
+      options.setIterateLowerBound(lowerBound);
+      upperBound = upper == null ? null : new Slice(upper);
+      if (upperBound != null) {
+        options.setIterateUpperBound(upperBound);
+      }
+      // The merged iterator owns the base iterator and frees it on close.
+      iterator = batch.newIteratorWithBase(db.newIterator(options), options);
+    }
+
+    @Override
+    public void close() {
+      iterator.close();
+      options.close();
+      lowerBound.close();
+      if (upperBound != null) {
+        upperBound.close();
+      }
+    }
   }
 
   private static boolean below(byte[] key, byte @Nullable [] toExclusive) {

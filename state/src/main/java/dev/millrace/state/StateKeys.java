@@ -144,6 +144,24 @@ public final class StateKeys {
     return null;
   }
 
+  /**
+   * The length of the state-cell prefix ({@code [key group][key][namespace][state id]}) at the
+   * start of {@code storedKey}, or -1 when it is no keyed state (an index entry) or too short to
+   * hold one. Never throws: it classifies arbitrary stored keys.
+   */
+  static int cellPrefixLength(byte[] storedKey) {
+    if (storedKey.length <= KEY_GROUP_BYTES || (storedKey[0] & 0xff) >= (MAX_KEY_GROUPS >>> 8)) {
+      return -1;
+    }
+    try {
+      int at = keyComponentAt(storedKey, KEY_GROUP_BYTES)[1];
+      at = lengthPrefixedAt(storedKey, at)[1]; // namespace
+      return lengthPrefixedAt(storedKey, at)[1]; // state id
+    } catch (IllegalArgumentException e) {
+      return -1;
+    }
+  }
+
   /** Whether {@code key} starts with {@code prefix}. */
   public static boolean hasPrefix(byte[] key, byte[] prefix) {
     return key.length >= prefix.length

@@ -1,5 +1,6 @@
 package dev.millrace.vr;
 
+import org.junit.ClassRule;
 import org.junit.runner.RunWith;
 
 /**
@@ -9,4 +10,7 @@ import org.junit.runner.RunWith;
  */
 @RunWith(ValidatesRunnerSuite.class)
 @ValidatesRunnerSuite.Mode("streaming")
-public class StreamingValidatesRunnerTest {}
+public class StreamingValidatesRunnerTest {
+  /** For the cross-language tests, whose Python transforms run in its worker pool. */
+  @ClassRule public static final PythonExpansionService PYTHON_EXPANSION = new PythonExpansionService();
+}

@@ -46,6 +46,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   private final ReduceFnFactory<K, V, OutputT, W> reduceFnFactory;
   private SystemReduceFn<K, V, ?, OutputT, W> reduceFn;
   private final WindowingStrategy<?, W> windowingStrategy;
+  private final boolean firesOnElements;
   private final PipelineOptions options;
   private final StateBackendKind stateBackend;
   private KeyedState<K> keys;
@@ -76,6 +77,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
     this.inputCoder = inputCoder;
     this.reduceFnFactory = reduceFnFactory;
     this.windowingStrategy = (WindowingStrategy<?, W>) windowingStrategy;
+    this.firesOnElements = ElementTriggers.mayFireOnElement(windowingStrategy.getTrigger());
     this.options = options;
     this.stateBackend = stateBackend;
   }
@@ -151,9 +153,18 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
     for (Map.Entry<KeyedState.Entry<K>, List<WindowedValue<V>>> entry : pending.entrySet()) {
       KeyedState.Entry<K> state = entry.getKey();
       ReduceFnRunner<K, V, OutputT, W> runner = runnerFor(state);
-      runner.processElements(
+      Iterable<WindowedValue<V>> elements =
           LateDataUtils.dropExpiredWindows(
-              state.key, entry.getValue(), state.timers, windowingStrategy, droppedDueToLateness));
+              state.key, entry.getValue(), state.timers, windowingStrategy, droppedDueToLateness);
+      if (firesOnElements) {
+        // ReduceFnRunner asks the trigger once per call: a trigger that may fire on an element
+        // (after a count, always) sees them one at a time, so each pane holds what it should.
+        for (WindowedValue<V> element : elements) {
+          runner.processElements(List.of(element));
+        }
+      } else {
+        runner.processElements(elements);
+      }
       runner.persist();
       keys.track(state, false);
     }
