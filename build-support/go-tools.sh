@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds, from Beam's Go module (v2.62.0), into target/sdks/bin: Beam's boot program for Python
 # harnesses (PROCESS environments and worker pools' --container_executable, through
-# python-harness.sh) and the Go SDK's wordcount example. Skips what is built.
+# python-harness.sh) and the Go SDK's wordcount example, skipping what is built; and the Millrace
+# Go boot (go/goboot: Go harnesses on this host, PROCESS and EXTERNAL), rebuilt when its sources
+# or the module's requirements changed.
 set -euo pipefail
 source "$(dirname "$0")/go-env.sh"
 bin="$sdks/bin"
@@ -15,3 +17,7 @@ build() {
 }
 build python-boot github.com/apache/beam/sdks/v2/python/container
 build go-wordcount github.com/apache/beam/sdks/v2/go/examples/wordcount
+if [ ! -x "$bin/go-boot" ] || [ -n "$(find goboot go.mod go.sum -newer "$bin/go-boot" -print -quit)" ]; then
+  echo "Building $bin/go-boot from $go_module/goboot"
+  go build -o "$bin/go-boot" ./goboot
+fi

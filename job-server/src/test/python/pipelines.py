@@ -120,7 +120,32 @@ def streaming_state_and_timers(p, output):
       output)
 
 
+def unpicklable_in_harness(p, output):
+  """A DoFn of a module only the submitting process can import: a harness elsewhere cannot
+  unpickle it."""
+  import importlib
+  import os
+  import tempfile
+  directory = tempfile.mkdtemp()
+  with open(os.path.join(directory, 'millrace_only_in_the_client.py'), 'w') as f:
+    f.write(
+        'import apache_beam as beam\n\n'
+        'class Keep(beam.DoFn):\n'
+        '  def process(self, x):\n'
+        '    yield x\n')
+  sys.path.insert(0, directory)
+  module = importlib.import_module('millrace_only_in_the_client')
+  _write(p | beam.Create([1, 2, 3]) | 'Unpicklable' >> beam.ParDo(module.Keep()), output)
+
+
+def endless(p, output):
+  """Runs until someone stops it."""
+  _ = _ticks(p, None) | beam.Map(lambda t: t)
+
+
 PIPELINES = {
+    'unpicklable_in_harness': unpicklable_in_harness,
+    'endless': endless,
     'streaming_state_and_timers': streaming_state_and_timers,
     'largest_bundle': largest_bundle,
     'test_stream_of_any': test_stream_of_any,

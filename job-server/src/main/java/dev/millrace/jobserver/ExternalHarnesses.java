@@ -73,10 +73,18 @@ final class ExternalHarnesses implements EnvironmentFactory {
     String pool = payload.getEndpoint().getUrl();
     ManagedChannel channel = ManagedChannelFactory.createDefault().forDescriptor(payload.getEndpoint());
     try {
-      BeamFnApi.StartWorkerResponse started =
-          BeamFnExternalWorkerPoolGrpc.newBlockingStub(channel)
-              .withDeadlineAfter(60, TimeUnit.SECONDS)
-              .startWorker(endpoints.toBuilder().setWorkerId(workerId).putAllParams(payload.getParamsMap()).build());
+      BeamFnApi.StartWorkerResponse started;
+      try {
+        started =
+            BeamFnExternalWorkerPoolGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(60, TimeUnit.SECONDS)
+                .startWorker(endpoints.toBuilder().setWorkerId(workerId).putAllParams(payload.getParamsMap()).build());
+      } catch (StatusRuntimeException unreachable) {
+        throw new IllegalStateException(
+            "the worker pool at " + pool + " cannot be reached (" + unreachable.getStatus().getCode()
+                + "): for LOOPBACK it lives in the process that submitted the job, which may have gone",
+            unreachable);
+      }
       if (!started.getError().isEmpty()) {
         throw new IllegalStateException("the worker pool at " + pool + " could not start a harness: " + started.getError());
       }

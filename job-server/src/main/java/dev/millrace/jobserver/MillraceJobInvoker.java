@@ -15,11 +15,14 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /** Makes a job of each submitted pipeline, run by a {@link MillracePortableRunner}. */
 final class MillraceJobInvoker extends JobInvoker {
   private final List<String> allowedProcessCommands;
+  private final ImageCommands imageCommands;
   private final BoundServerFactory harnessServers;
 
-  MillraceJobInvoker(List<String> allowedProcessCommands, BoundServerFactory harnessServers) {
+  MillraceJobInvoker(
+      List<String> allowedProcessCommands, ImageCommands imageCommands, BoundServerFactory harnessServers) {
     super("millrace-job-%d");
     this.allowedProcessCommands = allowedProcessCommands;
+    this.imageCommands = imageCommands;
     this.harnessServers = harnessServers;
   }
 
@@ -33,7 +36,10 @@ final class MillraceJobInvoker extends JobInvoker {
     String jobId = pipelineOptions.getJobName() + "_" + UUID.randomUUID();
     JobInfo jobInfo =
         JobInfo.create(jobId, pipelineOptions.getJobName(), retrievalToken, options);
-    return new JobInvocation(
-        jobInfo, executorService, pipeline, new MillracePortableRunner(pipelineOptions, allowedProcessCommands, harnessServers));
+    return new ClientSafeJobInvocation(
+        jobInfo,
+        executorService,
+        imageCommands.apply(pipeline),
+        new MillracePortableRunner(pipelineOptions, allowedProcessCommands, harnessServers));
   }
 }

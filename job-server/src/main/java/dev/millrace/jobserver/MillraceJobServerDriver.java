@@ -30,7 +30,7 @@ public final class MillraceJobServerDriver extends JobServerDriver {
         configuration,
         new ErrorDescriptions(servers),
         servers,
-        () -> new MillraceJobInvoker(configuration.allowedProcessCommands(), servers));
+        () -> new MillraceJobInvoker(configuration.allowedProcessCommands(), configuration.imageCommands(), servers));
     this.host = configuration.getHost();
     this.expansionPort = expansionPort;
   }

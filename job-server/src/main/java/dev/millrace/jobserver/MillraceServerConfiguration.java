@@ -15,8 +15,25 @@ public class MillraceServerConfiguration extends JobServerDriver.ServerConfigura
               + "pipeline could run anything on the server. Empty (the default) allows none.")
   private String allowedProcessCommands = "";
 
+  @Option(
+      name = "--image-commands",
+      usage =
+          "Comma-separated IMAGE_PREFIX=COMMAND pairs: a DOCKER environment whose container image starts "
+              + "with IMAGE_PREFIX runs as a PROCESS environment with COMMAND (a boot program of that SDK) "
+              + "instead, since no Docker engine is used. The commands are allowed as PROCESS commands. "
+              + "Example: apache/beam_go_sdk=/opt/millrace/go-boot")
+  private String imageCommands = "";
+
+  /** How DOCKER environments of some images run as processes here. */
+  ImageCommands imageCommands() {
+    return ImageCommands.parse(imageCommands);
+  }
+
   /** The commands a PROCESS environment may run, exactly as given at start. */
   public List<String> allowedProcessCommands() {
-    return Arrays.stream(allowedProcessCommands.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    List<String> allowed = new java.util.ArrayList<>(
+        Arrays.stream(allowedProcessCommands.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
+    allowed.addAll(imageCommands().commands());
+    return allowed;
   }
 }

@@ -58,7 +58,9 @@ final class SdkEnvironments {
         problems.add(
             "environment " + id + " is DOCKER, which needs a Docker engine; Millrace runs SDK harnesses as "
                 + "LOOPBACK/EXTERNAL (--environment_type=LOOPBACK, or EXTERNAL with a worker pool address), "
-                + "PROCESS (a command this server allows) or EMBEDDED (the Java harness in the server)");
+                + "PROCESS (a command this server allows) or EMBEDDED (the Java harness in the server); or start the"
+                + " server with --image-commands=" + ImageCommands.image(environment) + "=<boot command> to run this"
+                + " image's harness as a process");
       } else if (urn.equals(PROCESS)) {
         String command = processCommand(environment);
         if (!allowedProcessCommands.contains(command)) {

@@ -12,10 +12,12 @@ import static org.hamcrest.Matchers.not;
 
 import dev.millrace.jobserver.SdkProcesses.Run;
 import dev.millrace.jobserver.SdkProcesses.WorkerPool;
+import org.apache.beam.model.jobmanagement.v1.JobApi;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -135,6 +137,49 @@ class PythonSdkTest {
     assertThat(run.log(), containsString("[while running 'StageFails']"));
     // The server goes on serving: the next job runs.
     assertThat(pipeline("windowed_sum").size(), is(3));
+  }
+
+  @Test
+  void aDoFnTheHarnessCannotUnpickleFailsItsJobWithTheReason() throws Exception {
+    // The DoFn's class lives in a module only the submitting process can import; the worker
+    // pool's harness runs elsewhere and cannot unpickle it.
+    Run run =
+        python(
+            pipelineCommand(
+                "unpicklable_in_harness", work.resolve("unused"),
+                "--environment_type=EXTERNAL", "--environment_config=" + workerPool.address()));
+    assertThat(run.exitCode(), not(is(0)));
+    assertThat(run.log(), containsString("failed in state FAILED"));
+    assertThat(run.log(), containsString("No module named 'millrace_only_in_the_client'"));
+    assertThat(pipeline("windowed_sum").size(), is(3));
+  }
+
+  @Test
+  void aClientKilledMidJobFailsThatJobOnly() throws Exception {
+    String jobName = "killed-" + UUID.randomUUID();
+    List<String> command = new ArrayList<>();
+    command.add(PYTHON.toString());
+    command.addAll(pipelineCommand("endless", work.resolve("unused"), "--streaming", "--job_name=" + jobName));
+    Process client = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("killed.log").toFile()).start();
+    try (JobServiceClient jobs = new JobServiceClient(endpoint)) {
+      String jobId = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (System.nanoTime() < deadline && (jobId == null || jobs.state(jobId) != JobApi.JobState.Enum.RUNNING)) {
+        Thread.sleep(100);
+        jobId = jobId == null ? jobs.jobIdNamed(jobName) : jobId;
+      }
+      assertThat("the job started running", jobId != null && jobs.state(jobId) == JobApi.JobState.Enum.RUNNING, is(true));
+      Thread.sleep(1000);
+      // The LOOPBACK harness lives in the client: killing it takes the harness with it.
+      client.destroyForcibly().waitFor();
+      assertThat(jobs.awaitEnd(jobId, 90), is(JobApi.JobState.Enum.FAILED));
+      // Which error comes first depends on timing (a bundle's stream breaking, the harness's
+      // control stream closing, a stage opening later finding the pool gone); one must come.
+      assertThat(jobs.messages(jobId), not(is("")));
+    } finally {
+      client.destroyForcibly();
+    }
+    assertThat("a job after it", pipeline("windowed_sum").size(), is(3));
   }
 
   private static int largest(List<String> numbers) {
