@@ -56,25 +56,36 @@ final class SdkProcesses {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
+    Path directory = Files.createTempDirectory("millrace-worker-pool");
     Process pool =
         new ProcessBuilder(
                 PYTHON.toString(), "-m", "apache_beam.runners.worker.worker_pool_main",
                 "--service_port=" + port, "--container_executable=" + boot)
             .redirectErrorStream(true)
             // Go's boot writes pipeline_options.json where it runs: not into the source tree.
-            .directory(Files.createTempDirectory("millrace-worker-pool").toFile())
+            .directory(directory.toFile())
             .start();
     Thread drain = new Thread(() -> readAll(pool, new StringBuilder()), "worker-pool-output");
     drain.setDaemon(true);
     drain.start();
-    return new WorkerPool(pool, "localhost:" + port);
+    return new WorkerPool(pool, "localhost:" + port, directory);
   }
 
-  /** A running worker pool and the address pipelines name it by. */
-  record WorkerPool(Process process, String address) implements AutoCloseable {
+  /** A running worker pool, the address pipelines name it by, and the directory it runs in. */
+  record WorkerPool(Process process, String address, Path directory) implements AutoCloseable {
     @Override
     public void close() {
       process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+        try (Stream<Path> files = Files.walk(directory)) {
+          for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Files.deleteIfExists(file);
+          }
+        }
+      } catch (IOException | InterruptedException e) {
+        // A leftover temporary directory is all this loses.
+      }
     }
   }
 
