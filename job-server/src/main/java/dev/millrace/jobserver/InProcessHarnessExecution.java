@@ -4,13 +4,9 @@ import dev.millrace.runner.MillracePipelineOptions;
 import dev.millrace.runner.MillracePipelineResult;
 import dev.millrace.runner.MillraceRunner;
 import dev.millrace.runner.SdkHarnessExecution;
-import dev.millrace.translation.TranslatedJob;
-import dev.millrace.translation.UnsupportedFeaturesException;
-import dev.millrace.translation.portable.PortablePipelineTranslator;
 import java.util.List;
 import java.util.UUID;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
-import org.apache.beam.runners.fnexecution.control.DefaultJobBundleFactory;
 import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.sdk.util.construction.PipelineOptionsTranslation;
 import org.slf4j.Logger;
@@ -28,35 +24,22 @@ public final class InProcessHarnessExecution implements SdkHarnessExecution {
 
   @Override
   public MillracePipelineResult start(RunnerApi.Pipeline pipeline, MillracePipelineOptions options) {
-    List<String> environmentProblems = SdkEnvironments.problems(pipeline, List.of());
-    if (!environmentProblems.isEmpty()) {
-      throw new UnsupportedFeaturesException(environmentProblems);
-    }
     String jobId = options.getJobName() + "_" + UUID.randomUUID();
     JobInfo jobInfo =
         JobInfo.create(jobId, options.getJobName(), "", PipelineOptionsTranslation.toProto(options));
-    JobHarnesses harnesses =
-        new JobHarnesses(
-            DefaultJobBundleFactory.create(
-                jobInfo, SdkEnvironments.providers(options, new BoundServerFactory("localhost"))));
+    PortableJobStart started;
     try {
-      TranslatedJob job =
-          new PortablePipelineTranslator(
-                  options, MillraceRunner.parallelism(options.getParallelism()), options.isStreaming(), options.getStateBackend())
-              .translate(pipeline, harnesses);
-      MillracePipelineResult result = MillraceRunner.start(job, options);
-      harnesses.onHarnessLost(result::fail);
-      Thread closer = new Thread(() -> closeWhenEnded(result, harnesses, jobId), "millrace-harnesses-" + jobId);
-      closer.setDaemon(true);
-      closer.start();
-      return result;
-    } catch (RuntimeException | Error e) {
-      closeQuietly(harnesses, jobId);
+      started = PortableJobStart.start(pipeline, jobInfo, options, List.of(), new BoundServerFactory("localhost"));
+    } catch (RuntimeException e) {
       throw e;
     } catch (Exception e) {
-      closeQuietly(harnesses, jobId);
       throw new IllegalStateException("could not translate the pipeline for its SDK harnesses", e);
     }
+    MillracePipelineResult result = started.result();
+    Thread closer = new Thread(() -> closeWhenEnded(result, started.harnesses(), jobId), "millrace-harnesses-" + jobId);
+    closer.setDaemon(true);
+    closer.start();
+    return result;
   }
 
   private static void closeWhenEnded(MillracePipelineResult result, JobHarnesses harnesses, String jobId) {

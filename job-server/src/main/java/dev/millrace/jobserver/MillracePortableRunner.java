@@ -2,15 +2,11 @@ package dev.millrace.jobserver;
 
 import dev.millrace.runner.MillracePipelineOptions;
 import dev.millrace.runner.MillracePipelineResult;
-import dev.millrace.runner.MillraceRunner;
 import dev.millrace.translation.TranslatedJob;
-import dev.millrace.translation.UnsupportedFeaturesException;
 import dev.millrace.translation.operators.TypeScriptMetrics;
-import dev.millrace.translation.portable.PortablePipelineTranslator;
 import java.util.List;
 import org.apache.beam.model.jobmanagement.v1.JobApi;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
-import org.apache.beam.runners.fnexecution.control.DefaultJobBundleFactory;
 import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.runners.jobsubmission.PortablePipelineResult;
 import org.apache.beam.runners.jobsubmission.PortablePipelineRunner;
@@ -43,20 +39,12 @@ final class MillracePortableRunner implements PortablePipelineRunner {
 
   @Override
   public PortablePipelineResult run(RunnerApi.Pipeline pipeline, JobInfo jobInfo) throws Exception {
-    List<String> environmentProblems = SdkEnvironments.problems(pipeline, allowedProcessCommands);
-    if (!environmentProblems.isEmpty()) {
-      throw new UnsupportedFeaturesException(environmentProblems);
-    }
-    MillracePipelineOptions millrace = options.as(MillracePipelineOptions.class);
-    int parallelism = MillraceRunner.parallelism(millrace.getParallelism());
-    try (JobHarnesses bundles =
-        new JobHarnesses(DefaultJobBundleFactory.create(jobInfo, SdkEnvironments.providers(options, harnessServers)))) {
-      TranslatedJob job =
-          new PortablePipelineTranslator(options, parallelism, millrace.isStreaming(), millrace.getStateBackend())
-              .translate(pipeline, bundles);
-      // Checkpoints by default on the same terms as a Java job: streaming, without TestStream.
-      MillracePipelineResult result = MillraceRunner.start(job, millrace);
-      bundles.onHarnessLost(result::fail);
+    PortableJobStart started =
+        PortableJobStart.start(
+            pipeline, jobInfo, options.as(MillracePipelineOptions.class), allowedProcessCommands, harnessServers);
+    try (JobHarnesses bundles = started.harnesses()) {
+      TranslatedJob job = started.job();
+      MillracePipelineResult result = started.result();
       LOG.info(
           "Job {} running ({} job, keyed state in {}{})",
           jobInfo.jobId(),
