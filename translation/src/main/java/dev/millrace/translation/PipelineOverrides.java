@@ -11,7 +11,8 @@ import org.apache.beam.sdk.util.construction.SplittableParDo;
 final class PipelineOverrides {
   private PipelineOverrides() {}
 
-  static void apply(Pipeline pipeline) {
+  /** @param streamingRequested {@code --streaming}: the job runs the streaming way even on bounded input */
+  static void apply(Pipeline pipeline, boolean streamingRequested) {
     // Sources that ask for deduplication are read with their record ids and deduplicated by a
     // keyed step; before the reads below become primitive, so the new reads become primitive too.
     pipeline.replaceAll(List.of(DeduplicatingReads.unbounded(), DeduplicatingReads.limited()));
@@ -28,6 +29,8 @@ final class PipelineOverrides {
                 new SplittableParDoViaKeyedWorkItems.OverrideFactory<>()),
             PTransformOverride.of(
                 PTransformMatchers.splittableProcessKeyedUnbounded(),
-                new SplittableParDoViaKeyedWorkItems.OverrideFactory<>())));
+                new SplittableParDoViaKeyedWorkItems.OverrideFactory<>()),
+            // GroupIntoBatches.withShardedKey(): shards chosen by Millrace, not by worker thread.
+            ShardedKeyBatches.override(streamingRequested)));
   }
 }

@@ -58,7 +58,7 @@ public final class PipelineTranslator {
 
   /** Rewrites, checks and translates {@code pipeline}. */
   public TranslatedJob translate(Pipeline pipeline) {
-    PipelineOverrides.apply(pipeline);
+    PipelineOverrides.apply(pipeline, streamingRequested);
     List<String> unsupported = new ArrayList<>();
     InputKinds inputs = new InputKinds(pipeline);
     pipeline.traverseTopologically(inputs);
