@@ -104,7 +104,12 @@ public final class ValidatesRunnerSuite extends Suite {
     if (!progress.isEmpty()) {
       notifier.addListener(new ProgressLog(new File(progress)));
     }
-    super.run(notifier);
+    // -Dvr.repeat=N runs the selection N times in this JVM, to measure how often a flaky test
+    // fails (with -Dvr.only); every run's outcomes are reported.
+    int repeat = Integer.getInteger("vr.repeat", 1);
+    for (int i = 0; i < repeat; i++) {
+      super.run(notifier);
+    }
   }
 
   private static final class ProgressLog extends org.junit.runner.notification.RunListener {

@@ -31,7 +31,8 @@ import java.util.function.Consumer;
  */
 public final class JobExecution {
   /** Which operator input a channel of a subtask's inbox feeds, and how its elements are encoded. */
-  record ChannelTarget(int operator, int port, ElementCodec codec) {}
+  /** Where a channel of a subtask's inbox leads, and the subtask that sends on it. */
+  record ChannelTarget(int operator, int port, ElementCodec codec, int fromVertex, int fromSubtask) {}
 
   private final Plan plan;
   private final String jobName;
@@ -111,7 +112,7 @@ public final class JobExecution {
           }
           List<ChannelTarget> consumer = channels.get(to.id()).get(c);
           ids[p][c] = consumer.size();
-          consumer.add(new ChannelTarget(edge.to().operator(), edge.to().port(), edge.codec()));
+          consumer.add(new ChannelTarget(edge.to().operator(), edge.to().port(), edge.codec(), from.id(), p));
         }
       }
       channelIds[edge.id()] = ids;
@@ -145,6 +146,13 @@ public final class JobExecution {
       }
     }
     Subtask[] subtasks = all.toArray(new Subtask[0]);
+    int[] firstOfVertex = new int[vertices.size()];
+    for (int v = 1; v < vertices.size(); v++) {
+      firstOfVertex[v] = firstOfVertex[v - 1] + vertices.get(v - 1).parallelism();
+    }
+    for (Subtask subtask : subtasks) {
+      subtask.linkSenders((vertex, index) -> subtasks[firstOfVertex[vertex] + index]);
+    }
     if (checkpoints != null) {
       checkpoints
           .latest(all)

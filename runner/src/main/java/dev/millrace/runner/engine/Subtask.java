@@ -54,6 +54,19 @@ final class Subtask {
   /** For each channel: how its elements were encoded, or null when they come as objects. */
   private final ElementCodec[] channelCodec;
   private final long[] channelWatermarks;
+  /** For each channel: the vertex and subtask that send on it, and (once linked) that subtask. */
+  private final int[] channelFromVertex;
+  private final int[] channelFromSubtask;
+  private Subtask[] channelSenders = new Subtask[0];
+  /** Whether an operator of this subtask is a source: then only its own end says it will end. */
+  private final boolean hasSources;
+  /** Every output watermark of this subtask is END: its END is sent, or on its way, everywhere. */
+  private volatile boolean outputEnded;
+  /** {@link #synchronizedProcessingTime()} while held (job clock), or {@link #NO_HOLD}. */
+  private long endOfInputHold = NO_HOLD;
+  private static final long NO_HOLD = Long.MAX_VALUE;
+  /** The job's clock when the open bundle started. */
+  private long bundleStartClock;
   /** For each operator input port, the channels feeding it. */
   private final int[][][] portChannels;
   private final List<EdgeWriter> writers;
@@ -139,7 +152,68 @@ final class Subtask {
     this.channelCodec = channels.stream().map(JobExecution.ChannelTarget::codec).toArray(ElementCodec[]::new);
     this.channelWatermarks = new long[channels.size()];
     Arrays.fill(channelWatermarks, Watermarks.MIN);
+    this.channelFromVertex = channels.stream().mapToInt(JobExecution.ChannelTarget::fromVertex).toArray();
+    this.channelFromSubtask = channels.stream().mapToInt(JobExecution.ChannelTarget::fromSubtask).toArray();
+    this.hasSources = vertex.operators().stream().anyMatch(node -> node.inputs() == 0);
     this.channelBarriers = new long[channels.size()];
+  }
+
+  /** Once every subtask of the job exists: finds the subtask sending on each channel. */
+  void linkSenders(java.util.function.BiFunction<Integer, Integer, Subtask> subtaskOf) {
+    Subtask[] senders = new Subtask[channelFromVertex.length];
+    for (int c = 0; c < senders.length; c++) {
+      senders[c] = subtaskOf.apply(channelFromVertex[c], channelFromSubtask[c]);
+    }
+    channelSenders = senders;
+  }
+
+  /**
+   * Whether this subtask's END is sent or bound to follow: its output has ended, or it reads no
+   * source and every subtask sending to it has ended (their END is in its inbox or on the way).
+   * Read from other subtasks' threads.
+   */
+  private boolean willEnd() {
+    if (outputEnded) {
+      return true;
+    }
+    if (hasSources || channelSenders.length == 0) {
+      return false;
+    }
+    for (Subtask sender : channelSenders) {
+      if (!sender.outputEnded) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** See {@link OperatorContext#currentSynchronizedProcessingTime()}. */
+  private long synchronizedProcessingTime() {
+    long now = job.now();
+    if (endOfInputHold == NO_HOLD) {
+      return now;
+    }
+    for (int c = 0; c < channelWatermarks.length; c++) {
+      if (channelWatermarks[c] != Watermarks.END && !channelSenders[c].willEnd()) {
+        return now; // that channel may never end: nothing to wait for
+      }
+    }
+    return Math.min(now, endOfInputHold);
+  }
+
+  private void advanceChannelWatermark(int channel, long watermark) {
+    if (watermark <= channelWatermarks[channel]) {
+      return;
+    }
+    channelWatermarks[channel] = watermark;
+    if (watermark == Watermarks.END) {
+      if (inputsEnded()) {
+        endOfInputHold = NO_HOLD;
+      } else if (endOfInputHold == NO_HOLD) {
+        // Before the bundle that brought it: what that bundle's elements set timers to stays ahead.
+        endOfInputHold = (anyBundleOpen ? bundleStartClock : job.now()) - 1;
+      }
+    }
   }
 
   /** Names this subtask's part of a checkpoint; stable across runs of the same plan. */
@@ -506,6 +580,7 @@ final class Subtask {
       if (!anyBundleOpen) {
         anyBundleOpen = true;
         bundleStartMillis = System.currentTimeMillis();
+        bundleStartClock = job.now();
       }
       inBundle[op] = true;
       operators[op].startBundle();
@@ -543,9 +618,7 @@ final class Subtask {
         start = ends[i];
       }
       bundleElements += batch.size();
-      if (batch.watermark() > channelWatermarks[c]) {
-        channelWatermarks[c] = batch.watermark();
-      }
+      advanceChannelWatermark(c, batch.watermark());
     } else if (message instanceof Message.Batch batch) {
       int c = batch.channel();
       int op = channelOperator[c];
@@ -555,15 +628,10 @@ final class Subtask {
         deliver(op, port, items[i]);
       }
       bundleElements += batch.size();
-      if (batch.watermark() > channelWatermarks[c]) {
-        channelWatermarks[c] = batch.watermark();
-      }
+      advanceChannelWatermark(c, batch.watermark());
     } else {
       Message.WatermarkAdvance advance = (Message.WatermarkAdvance) message;
-      int c = advance.channel();
-      if (advance.watermark() > channelWatermarks[c]) {
-        channelWatermarks[c] = advance.watermark();
-      }
+      advanceChannelWatermark(advance.channel(), advance.watermark());
     }
   }
 
@@ -619,6 +687,9 @@ final class Subtask {
     while (propagateWatermarks()) {
       moved = true;
       finishBundles();
+    }
+    if (!outputEnded) {
+      outputEnded = Arrays.stream(lastOutputWatermark).allMatch(wm -> wm == Watermarks.END);
     }
     for (EdgeWriter writer : writers) {
       moved |= writer.advanceWatermark(lastOutputWatermark[writer.edge().from().operator()]);
@@ -852,6 +923,11 @@ final class Subtask {
     @Override
     public long currentProcessingTime() {
       return job.now();
+    }
+
+    @Override
+    public long currentSynchronizedProcessingTime() {
+      return synchronizedProcessingTime();
     }
 
     @Override

@@ -125,7 +125,7 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
           new KeyedState<>(
               keyCoder,
               KeyedStateStore.create(spec.stateBackend(), spec.windowingStrategy().getWindowFn().windowCoder()),
-              context::currentProcessingTime);
+              context::currentProcessingTime, context::currentSynchronizedProcessingTime);
       keyedState = keys;
       currentKey = new CurrentKeyInternals<>();
       timers = new TimerFiring<>(keys, context, false, (entry, due) -> fire(entry, due.get(0)));

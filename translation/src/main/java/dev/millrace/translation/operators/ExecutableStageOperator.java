@@ -210,7 +210,10 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     if (spec.isKeyed()) {
       keys =
           new KeyedState<>(
-              ByteStringCoder.of(), KeyedStateStore.create(spec.stateBackend(), windowCoder), context::currentProcessingTime);
+              ByteStringCoder.of(),
+              KeyedStateStore.create(spec.stateBackend(), windowCoder),
+              context::currentProcessingTime,
+              context::currentSynchronizedProcessingTime);
       StageUserState userState = new StageUserState(keys, windowCoder, lock);
       handlers.put(StateKey.TypeCase.BAG_USER_STATE, userState);
       handlers.put(StateKey.TypeCase.MULTIMAP_USER_STATE, userState);

@@ -90,7 +90,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
         new KeyedState<>(
             inputCoder.getKeyCoder(),
             KeyedStateStore.create(stateBackend, windowingStrategy.getWindowFn().windowCoder()),
-            context::currentProcessingTime);
+            context::currentProcessingTime, context::currentSynchronizedProcessingTime);
     timers =
         new TimerFiring<>(
             keys,

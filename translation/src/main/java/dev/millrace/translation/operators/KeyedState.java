@@ -48,6 +48,7 @@ final class KeyedState<K> implements AutoCloseable {
   private final Coder<K> keyCoder;
   private final KeyedStateStore store;
   private final LongSupplier processingClock;
+  private final LongSupplier synchronizedClock;
   private final boolean entriesAreHandles;
   private final Map<EncodedKey, Entry<K>> entries = new HashMap<>();
   private Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
@@ -78,9 +79,18 @@ final class KeyedState<K> implements AutoCloseable {
         }
       };
 
+  /** With no clock to hold synchronized processing time back: it follows the job's clock. */
   KeyedState(Coder<K> keyCoder, KeyedStateStore store, LongSupplier processingClock) {
+    this(keyCoder, store, processingClock, processingClock);
+  }
+
+  /**
+   * @param synchronizedClock {@link dev.millrace.plan.OperatorContext#currentSynchronizedProcessingTime()}
+   */
+  KeyedState(Coder<K> keyCoder, KeyedStateStore store, LongSupplier processingClock, LongSupplier synchronizedClock) {
     this.keyCoder = keyCoder;
     this.processingClock = processingClock;
+    this.synchronizedClock = synchronizedClock;
     this.store = store;
     this.entriesAreHandles = store.entriesAreHandles();
   }
@@ -133,9 +143,15 @@ final class KeyedState<K> implements AutoCloseable {
     return inputWatermark;
   }
 
-  /** A bundle starts: synchronized processing time is the job's clock now, until the next one. */
+  /** A bundle starts: synchronized processing time is read now, and stays until the next one. */
   void startBundle() {
-    synchronizedTime = new Instant(processingClock.getAsLong());
+    moveSynchronizedTime(synchronizedClock.getAsLong());
+  }
+
+  private void moveSynchronizedTime(long millis) {
+    if (millis > synchronizedTime.getMillis()) {
+      synchronizedTime = new Instant(millis);
+    }
   }
 
   /** The operator reports its output watermark; timers see it until the next report. */
@@ -154,9 +170,9 @@ final class KeyedState<K> implements AutoCloseable {
    */
   void advanceProcessingTime(Instant now) {
     processingTime = now;
-    if (now.isAfter(synchronizedTime)) {
-      synchronizedTime = now;
-    }
+    // The end of time (a drain) releases every timer; otherwise the engine may hold it back.
+    moveSynchronizedTime(
+        now.getMillis() == Long.MAX_VALUE ? now.getMillis() : Math.min(now.getMillis(), synchronizedClock.getAsLong()));
   }
 
   /** Removes and returns a due event-time timer, earliest first. */
@@ -168,7 +184,7 @@ final class KeyedState<K> implements AutoCloseable {
   Due<K> pollProcessingTimer() {
     KeyedStateStore.Due due = store.pollDue(TimeDomain.PROCESSING_TIME, processingTime);
     if (due == null) {
-      due = store.pollDue(TimeDomain.SYNCHRONIZED_PROCESSING_TIME, processingTime);
+      due = store.pollDue(TimeDomain.SYNCHRONIZED_PROCESSING_TIME, synchronizedTime);
     }
     return due(due);
   }
@@ -219,16 +235,20 @@ final class KeyedState<K> implements AutoCloseable {
    * the answer after it is exact.
    */
   long nextProcessingTime() {
+    long now = processingClock.getAsLong();
+    // While synchronized processing time is held, its timers wait for what releases it: the end
+    // of input arriving, which steps the subtask anyway.
+    boolean synchronizedHeld = synchronizedClock.getAsLong() < now;
     long at =
         deadline(
             store.earliestTimerLowerBound(TimeDomain.PROCESSING_TIME),
-            store.earliestTimerLowerBound(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
-    if (at <= processingClock.getAsLong()) {
+            synchronizedHeld ? null : store.earliestTimerLowerBound(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
+    if (at <= now) {
       // A bound that says "due" may only mean nothing was looked for above the last poll.
       at =
           deadline(
               store.earliestTimer(TimeDomain.PROCESSING_TIME),
-              store.earliestTimer(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
+              synchronizedHeld ? null : store.earliestTimer(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
     }
     return at;
   }

@@ -104,7 +104,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
         new KeyedState<>(
             ByteArrayCoder.of(),
             KeyedStateStore.create(spec.stateBackend(), spec.pairWindowCoder()),
-            context::currentProcessingTime);
+            context::currentProcessingTime, context::currentSynchronizedProcessingTime);
     keyedState = keys;
     timers = new TimerFiring<>(keys, context, false, (entry, due) -> fire(entry, due.get(0)));
     stepContext = new DoFnStepContext(null);
