@@ -688,8 +688,8 @@ final class Subtask {
       moved = true;
       finishBundles();
     }
-    if (!outputEnded) {
-      outputEnded = Arrays.stream(lastOutputWatermark).allMatch(wm -> wm == Watermarks.END);
+    if (!outputEnded && allOutputsEnded()) {
+      outputEnded = true;
     }
     for (EdgeWriter writer : writers) {
       moved |= writer.advanceWatermark(lastOutputWatermark[writer.edge().from().operator()]);
@@ -745,6 +745,15 @@ final class Subtask {
       }
     }
     return !awaitsCheckpoint();
+  }
+
+  private boolean allOutputsEnded() {
+    for (long wm : lastOutputWatermark) {
+      if (wm != Watermarks.END) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private boolean inputsEnded() {
