@@ -434,7 +434,11 @@ def start_servers(args, runners, work):
 
 def measure(args, server, runner, query, events, work, label):
   log_path = os.path.join(work, '%s-%s-%s.log' % (label, query, runner))
-  command = [sys.executable, os.path.abspath(__file__), '--job', query, '--runner-name', runner,
+  # The job imports this file as a module, not as __main__: its functions then pickle by reference
+  # to it, and harnesses in processes of their own (use_loopback_process_worker, PROCESS) import it
+  # from PYTHONPATH instead of needing the submitter's main session.
+  command = [sys.executable, '-c', 'import sys, python_bench; sys.exit(python_bench.main())',
+             '--job', query, '--runner-name', runner,
              '--endpoint', 'localhost:%d' % server.job_port, '--events', str(events),
              '--seed', str(args.seed), '--parallelism', str(args.parallelism),
              '--chunks', str(args.chunks or args.parallelism * 4),
@@ -443,8 +447,10 @@ def measure(args, server, runner, query, events, work, label):
              '--pipeline-args=' + args.pipeline_args.get(runner, '')]
   server_cpu = server.cpu_seconds()
   with open(log_path, 'w') as log:
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [here, os.environ.get('PYTHONPATH')])))
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
-                             text=True, start_new_session=True)
+                             text=True, start_new_session=True, env=env)
     try:
       out, _ = child.communicate(timeout=args.job_timeout_seconds + 120)
     except subprocess.TimeoutExpired:

@@ -4,6 +4,7 @@ Usage: python pipelines.py <pipeline> <output file> [pipeline options...]
 Each writes its result to the output file, one line per element, for the test to compare.
 """
 import json
+import os
 import sys
 
 import apache_beam as beam
@@ -143,7 +144,19 @@ def endless(p, output):
   _ = _ticks(p, None) | beam.Map(lambda t: t)
 
 
+def harness_pids(p, output):
+  # The harness process each element ran in, once each: how many harnesses the job's subtasks used.
+  _write(
+      p
+      | beam.Create(list(range(1000)))
+      | beam.Reshuffle()
+      | 'Pid' >> beam.Map(lambda _: os.getpid())
+      | beam.Distinct(),
+      output)
+
+
 PIPELINES = {
+    'harness_pids': harness_pids,
     'unpicklable_in_harness': unpicklable_in_harness,
     'endless': endless,
     'streaming_state_and_timers': streaming_state_and_timers,

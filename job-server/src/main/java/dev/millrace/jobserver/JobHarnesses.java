@@ -11,22 +11,32 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.beam.model.fnexecution.v1.BeamFnApi;
+import dev.millrace.translation.operators.SubtaskHarnesses;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.fnexecution.control.FnApiControlClient;
 import org.apache.beam.runners.fnexecution.control.InstructionRequestHandler;
 import org.apache.beam.runners.fnexecution.control.JobBundleFactory;
 import org.apache.beam.runners.fnexecution.control.StageBundleFactory;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PortablePipelineOptions;
 import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
 
 /**
- * The SDK harnesses of one job, one per environment, kept from the first stage that needs one
- * until the job ends. Beam's {@code DefaultJobBundleFactory} shuts an environment down as soon as
- * no stage holds it, and starts a new one for the next stage; but its data service keeps sending
- * every bundle's input to the harness that connected first, so a stage of the second harness
- * would wait forever for input that went to the first. Stages of one job open and close at
- * different times (a vertex whose input ended closes while another has yet to open), so without
- * this a job would now and then hang. Holding one stage factory per environment for the job's
- * lifetime keeps one harness per environment.
+ * The SDK harnesses of one job, kept from the first stage that needs an environment until the job
+ * ends: one per environment, or {@code --sdk_worker_parallelism} of them. Beam's {@code
+ * DefaultJobBundleFactory} shuts an environment down as soon as no stage holds it, and starts a
+ * new one for the next stage; but its data service keeps sending every bundle's input to the
+ * harness that connected first, so a stage of the second harness would wait forever for input
+ * that went to the first. Stages of one job open and close at different times (a vertex whose
+ * input ended closes while another has yet to open), so without this a job would now and then
+ * hang. Holding a stage factory on each harness for the job's lifetime keeps the harnesses.
+ *
+ * <p>With {@code --sdk_worker_parallelism=N} Beam's factory gives an environment N harnesses, each
+ * with its own servers, and hands them to stages in turn, one per {@code forStage} call. This
+ * class keeps a stage on each, and places subtask {@code i} of every stage on harness {@code i mod
+ * N}: subtasks that run side by side get different harness processes (a Python harness runs on
+ * one core). It is the only caller of the factory, so it knows whose turn is next; a turn that is
+ * not wanted is taken by a stage factory closed at once.
  *
  * <p>An embedded Java harness is also made to answer a first, empty request before any stage
  * sends it work. Its control client (Beam 2.62's {@code BeamFnControlClient}) starts its stream
@@ -40,8 +50,11 @@ import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
  * lost before its data stream connected would leave the next bundle waiting three minutes for it
  * (Beam's {@code GrpcDataService}) before the job failed.
  */
-final class JobHarnesses implements JobBundleFactory {
+final class JobHarnesses implements SubtaskHarnesses {
   private final JobBundleFactory bundles;
+  private final int harnessesPerEnvironment;
+  /** Calls of {@code bundles.forStage}: the harness the next one gets is this modulo N. */
+  private long turns;
   private final Set<RunnerApi.Environment> environments = new HashSet<>();
   private final List<StageBundleFactory> kept = new ArrayList<>();
   private final AtomicReference<Throwable> lost = new AtomicReference<>();
@@ -49,20 +62,62 @@ final class JobHarnesses implements JobBundleFactory {
   private volatile boolean closing;
 
   JobHarnesses(JobBundleFactory bundles) {
+    this(bundles, 1);
+  }
+
+  /** @param harnessesPerEnvironment what {@link #harnessesPerEnvironment(PipelineOptions)} says */
+  JobHarnesses(JobBundleFactory bundles, int harnessesPerEnvironment) {
     this.bundles = bundles;
+    this.harnessesPerEnvironment = harnessesPerEnvironment;
+  }
+
+  /**
+   * The number of harnesses Beam's {@code DefaultJobBundleFactory} gives each environment of a job
+   * with these options: {@code --sdk_worker_parallelism}, where 0 means one less than the cores.
+   */
+  static int harnessesPerEnvironment(PipelineOptions options) {
+    Integer asked = options.as(PortablePipelineOptions.class).getSdkWorkerParallelism();
+    int n = asked == null ? 1 : asked;
+    return n == 0 ? Math.max(Runtime.getRuntime().availableProcessors() - 1, 1) : Math.max(n, 1);
   }
 
   @Override
   public synchronized StageBundleFactory forStage(ExecutableStage stage) {
-    if (environments.add(stage.getEnvironment())) {
-      StageBundleFactory first = bundles.forStage(stage);
-      kept.add(first);
-      watch(stage.getEnvironment(), first.getInstructionRequestHandler());
-      if (SdkEnvironments.EMBEDDED.equals(stage.getEnvironment().getUrn())) {
-        awaitReady(first.getInstructionRequestHandler());
+    keepHarnesses(stage);
+    return nextTurn(stage);
+  }
+
+  @Override
+  public synchronized StageBundleFactory forSubtask(ExecutableStage stage, int subtask) {
+    keepHarnesses(stage);
+    while (turns % harnessesPerEnvironment != subtask % harnessesPerEnvironment) {
+      try {
+        nextTurn(stage).close();
+      } catch (Exception e) {
+        throw new IllegalStateException("could not release a stage factory of " + stage.getEnvironment().getUrn(), e);
       }
     }
+    return nextTurn(stage);
+  }
+
+  private StageBundleFactory nextTurn(ExecutableStage stage) {
+    turns++;
     return bundles.forStage(stage);
+  }
+
+  /** On an environment's first stage: starts its harnesses and holds each for the job. */
+  private void keepHarnesses(ExecutableStage stage) {
+    if (!environments.add(stage.getEnvironment())) {
+      return;
+    }
+    for (int i = 0; i < harnessesPerEnvironment; i++) {
+      StageBundleFactory held = nextTurn(stage);
+      kept.add(held);
+      watch(stage.getEnvironment(), held.getInstructionRequestHandler());
+      if (SdkEnvironments.EMBEDDED.equals(stage.getEnvironment().getUrn())) {
+        awaitReady(held.getInstructionRequestHandler());
+      }
+    }
   }
 
   /**

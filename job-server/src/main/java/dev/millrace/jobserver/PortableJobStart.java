@@ -36,7 +36,9 @@ record PortableJobStart(TranslatedJob job, MillracePipelineResult result, JobHar
       throw new UnsupportedFeaturesException(environmentProblems);
     }
     JobHarnesses harnesses =
-        new JobHarnesses(DefaultJobBundleFactory.create(jobInfo, SdkEnvironments.providers(options, harnessServers)));
+        new JobHarnesses(
+            DefaultJobBundleFactory.create(jobInfo, SdkEnvironments.providers(options, harnessServers)),
+            JobHarnesses.harnessesPerEnvironment(options));
     try {
       TranslatedJob job =
           new PortablePipelineTranslator(

@@ -24,6 +24,7 @@ import org.apache.beam.runners.fnexecution.control.RemoteBundle;
 import org.apache.beam.runners.fnexecution.control.StageBundleFactory;
 import org.apache.beam.runners.fnexecution.control.TimerReceiverFactory;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
 import org.apache.beam.sdk.util.construction.graph.ImmutableExecutableStage;
 import org.apache.beam.sdk.util.construction.graph.PipelineNode;
@@ -38,7 +39,7 @@ class JobHarnessesTest {
 
   @Test
   void aHarnessThatClosesWhileTheJobRunsIsReportedWithItsWorkerAndEnvironment() throws Exception {
-    try (JobHarnesses harnesses = new JobHarnesses(new OneHarness(harness))) {
+    try (JobHarnesses harnesses = new JobHarnesses(new TakingTurns(harness))) {
       harnesses.forStage(stageIn("beam:env:external:v1"));
       harnesses.onHarnessLost(losses::add);
       harness.asResponseObserver().onCompleted();
@@ -51,7 +52,7 @@ class JobHarnessesTest {
 
   @Test
   void aLossBeforeTheListenerIsSetIsReportedWhenItIs() throws Exception {
-    try (JobHarnesses harnesses = new JobHarnesses(new OneHarness(harness))) {
+    try (JobHarnesses harnesses = new JobHarnesses(new TakingTurns(harness))) {
       harnesses.forStage(stageIn("beam:env:process:v1"));
       harness.asResponseObserver().onError(new IllegalStateException("connection reset"));
       assertThat(losses, is(empty()));
@@ -62,11 +63,45 @@ class JobHarnessesTest {
 
   @Test
   void harnessesStoppedWhenTheJobEndsAreNoLoss() throws Exception {
-    JobHarnesses harnesses = new JobHarnesses(new OneHarness(harness));
+    JobHarnesses harnesses = new JobHarnesses(new TakingTurns(harness));
     harnesses.forStage(stageIn("beam:env:external:v1"));
     harnesses.onHarnessLost(losses::add);
     harnesses.close();
     assertThat(losses, is(empty()));
+  }
+
+  /**
+   * With two harnesses per environment (--sdk_worker_parallelism=2) both are held and watched, and
+   * a subtask lands on the same harness in every stage, whatever order the subtasks ask in.
+   */
+  @Test
+  void subtaskIOfEveryStageRunsOnHarnessIModuloN() throws Exception {
+    FnApiControlClient second =
+        FnApiControlClient.forRequestObserver("worker-8", new IgnoredRequests(), new ConcurrentHashMap<>());
+    TakingTurns factory = new TakingTurns(harness, second);
+    try (JobHarnesses harnesses = new JobHarnesses(factory, 2)) {
+      ExecutableStage stageA = stageIn("beam:env:process:v1");
+      ExecutableStage stageB = stageIn("beam:env:process:v1");
+      assertThat(harnesses.forSubtask(stageA, 0).getInstructionRequestHandler(), is(harness));
+      assertThat(harnesses.forSubtask(stageB, 1).getInstructionRequestHandler(), is(second));
+      assertThat(harnesses.forSubtask(stageB, 0).getInstructionRequestHandler(), is(harness));
+      assertThat(harnesses.forSubtask(stageA, 3).getInstructionRequestHandler(), is(second));
+      assertThat(harnesses.forSubtask(stageA, 1).getInstructionRequestHandler(), is(second));
+      harnesses.onHarnessLost(losses::add);
+      second.asResponseObserver().onCompleted();
+      assertThat(losses, hasSize(1));
+      assertThat(losses.get(0).getMessage(), containsString("worker-8"));
+    }
+    assertThat("factories of unwanted turns are closed at once", factory.closed, is(factory.handedOut - 5));
+  }
+
+  @Test
+  void harnessesPerEnvironmentFollowSdkWorkerParallelism() {
+    assertThat(JobHarnesses.harnessesPerEnvironment(PipelineOptionsFactory.create()), is(1));
+    assertThat(JobHarnesses.harnessesPerEnvironment(PipelineOptionsFactory.fromArgs("--sdkWorkerParallelism=3").create()), is(3));
+    assertThat(
+        JobHarnesses.harnessesPerEnvironment(PipelineOptionsFactory.fromArgs("--sdkWorkerParallelism=0").create()),
+        is(Math.max(Runtime.getRuntime().availableProcessors() - 1, 1)));
   }
 
   private static ExecutableStage stageIn(String environmentUrn) {
@@ -82,16 +117,22 @@ class JobHarnessesTest {
         List.of());
   }
 
-  /** A bundle factory whose stages all run on one harness; closing a stage closes the harness. */
-  private static final class OneHarness implements JobBundleFactory {
-    private final FnApiControlClient harness;
+  /**
+   * A bundle factory that hands its harnesses to stages in turn, as Beam's does with
+   * --sdk_worker_parallelism, and counts the stage factories closed.
+   */
+  private static final class TakingTurns implements JobBundleFactory {
+    private final FnApiControlClient[] harnesses;
+    int handedOut;
+    int closed;
 
-    OneHarness(FnApiControlClient harness) {
-      this.harness = harness;
+    TakingTurns(FnApiControlClient... harnesses) {
+      this.harnesses = harnesses;
     }
 
     @Override
     public StageBundleFactory forStage(ExecutableStage stage) {
+      FnApiControlClient harness = harnesses[handedOut++ % harnesses.length];
       return new StageBundleFactory() {
         @Override
         public RemoteBundle getBundle(
@@ -116,13 +157,18 @@ class JobHarnessesTest {
 
         @Override
         public void close() {
-          harness.close();
+          closed++;
         }
       };
     }
 
+    /** The job's end stops every harness. */
     @Override
-    public void close() {}
+    public void close() {
+      for (FnApiControlClient harness : harnesses) {
+        harness.close();
+      }
+    }
   }
 
   private static final class IgnoredRequests implements StreamObserver<BeamFnApi.InstructionRequest> {

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 
@@ -16,6 +17,7 @@ import org.apache.beam.model.jobmanagement.v1.JobApi;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -105,6 +107,23 @@ class PythonSdkTest {
     // passes it on; without it, it would drop the flag with a warning.
     assertThat("bundles of more than one element by default", largest(pipeline("largest_bundle")) > 1, is(true));
     assertThat(largest(pipeline("largest_bundle", "--max_bundle_elements=1")), is(1));
+  }
+
+  @Test
+  void sdkWorkerParallelismPlacesSubtasksOnSeveralHarnessProcesses() throws Exception {
+    // The harness processes write the output file themselves: they need this module's functions.
+    String[] process = {
+      "--environment_type=PROCESS",
+      "--environment_config={\"command\":\"" + PYTHON_HARNESS + "\"}",
+      "--save_main_session",
+      "--parallelism=2"
+    };
+    List<String> oneHarness = pipeline("harness_pids", process);
+    assertThat(oneHarness, hasSize(1));
+    String[] twoProcesses = Arrays.copyOf(process, process.length + 1);
+    twoProcesses[process.length] = "--sdk_worker_parallelism=2";
+    List<String> twoHarnesses = pipeline("harness_pids", twoProcesses);
+    assertThat(twoHarnesses, hasSize(2));
   }
 
   @Test

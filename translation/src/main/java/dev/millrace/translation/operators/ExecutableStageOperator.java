@@ -177,7 +177,10 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   public void open(OperatorContext context) throws Exception {
     super.open(context);
     committedMetrics = metrics.bind(spec.stepName(), context.subtaskIndex());
-    stageBundles = spec.bundles().forStage(spec.stage());
+    stageBundles =
+        spec.bundles() instanceof SubtaskHarnesses harnesses
+            ? harnesses.forSubtask(spec.stage(), context.subtaskIndex())
+            : spec.bundles().forStage(spec.stage());
     stageMetrics = new StageMetrics(stageBundles.getInstructionRequestHandler());
     finalizer = BundleFinalizationHandlers.inMemoryFinalizer(stageBundles.getInstructionRequestHandler());
     residuals = new StageResiduals<>(spec.mainInputCoder());
