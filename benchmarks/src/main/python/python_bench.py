@@ -587,9 +587,13 @@ def report(args, runners, queries, results, flink_description):
                         ' **MISMATCH**' if len(checksums) > 1 else '')
     out.append(row)
   out.append('')
-  out.append('CPU seconds per job (median): the Python process (client and, with LOOPBACK, every SDK '
-             'harness of the job, as threads under one GIL) and the job server\'s JVM (from just before '
-             'the job\'s Python process starts to after it ends).')
+  if any('use_loopback_process_worker' in a for a in args.pipeline_args.values()):
+    python_cpu = 'the Python process (the client only: its harness processes are not counted)'
+  else:
+    python_cpu = ('the Python process (client and, with LOOPBACK, every SDK harness of the job, as '
+                  'threads under one GIL)')
+  out.append('CPU seconds per job (median): ' + python_cpu + ' and the job server\'s JVM (from just '
+             'before the job\'s Python process starts to after it ends).')
   out.append('')
   out.append('| Query |' + ''.join(' %s: Python | %s: job server |' % (RUNNER_TITLES[r], RUNNER_TITLES[r])
                                     for r in runners))
