@@ -21,6 +21,9 @@ for arg in "$@"; do
   esac
 done
 source "$here/../../../../build-support/go-env.sh"
+# Go's builds and the SDK's workers leave temporary directories behind: in the build tree, not /tmp.
+export TMPDIR="$reports/tmp"
+mkdir -p "$TMPDIR"
 cd "$go_module"
 
 packages=(

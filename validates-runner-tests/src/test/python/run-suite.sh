@@ -13,6 +13,10 @@ shift 3
 mkdir -p "$reports"
 export MILLRACE_JOB_SERVER_JAR=$jar
 export PYTHONDONTWRITEBYTECODE=1
+# Beam's tests and LOOPBACK workers leave temporary directories behind: in the build tree, not /tmp.
+export TMPDIR="$(cd "$reports" && pwd)/tmp"
+rm -rf "$TMPDIR"
+mkdir -p "$TMPDIR"
 cd "$here"
 set +e
 timeout --kill-after=30 2400 "$venv/bin/python" -m pytest \

@@ -53,7 +53,7 @@ class GoSdkTest {
       port = socket.getLocalPort();
     }
     pool =
-        new ProcessBuilder(boot.toString(), "--worker_pool", "--service_port=" + port)
+        SdkProcesses.withBuildTmp(new ProcessBuilder(boot.toString(), "--worker_pool", "--service_port=" + port))
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();

@@ -179,7 +179,11 @@ class PythonSdkTest {
     List<String> command = new ArrayList<>();
     command.add(PYTHON.toString());
     command.addAll(pipelineCommand("endless", work.resolve("unused"), "--streaming", "--job_name=" + jobName));
-    Process client = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("killed.log").toFile()).start();
+    Process client =
+        SdkProcesses.withBuildTmp(new ProcessBuilder(command))
+            .redirectErrorStream(true)
+            .redirectOutput(work.resolve("killed.log").toFile())
+            .start();
     try (JobServiceClient jobs = new JobServiceClient(endpoint)) {
       String jobId = null;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);

@@ -25,6 +25,11 @@ final class SdkProcesses {
       Path.of(System.getProperty("python.venv", ROOT.resolve("target/sdks/python-venv").toString()), "bin", "python");
   static final Path BIN = ROOT.resolve("target/sdks/bin");
   static final Path PYTHON_HARNESS = ROOT.resolve("build-support/python-harness.sh");
+  /**
+   * TMPDIR of the SDK processes the tests start: the SDKs leave temporary directories behind
+   * (Beam's LOOPBACK workers, Go's builds), which belong in the build tree, not in /tmp.
+   */
+  static final Path SDK_TMP = ROOT.resolve("job-server/target/sdk-tmp");
 
   private SdkProcesses() {}
 
@@ -32,7 +37,7 @@ final class SdkProcesses {
   record Run(int exitCode, String log) {}
 
   static Run run(List<String> command, long timeoutSeconds) throws Exception {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    Process process = withBuildTmp(new ProcessBuilder(command).redirectErrorStream(true)).start();
     StringBuilder log = new StringBuilder();
     Thread reader = new Thread(() -> readAll(process, log), "sdk-process-output");
     reader.start();
@@ -56,19 +61,25 @@ final class SdkProcesses {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    Path directory = Files.createTempDirectory("millrace-worker-pool");
-    Process pool =
+    Path directory = Files.createTempDirectory(Files.createDirectories(SDK_TMP), "millrace-worker-pool");
+    ProcessBuilder pool =
         new ProcessBuilder(
                 PYTHON.toString(), "-m", "apache_beam.runners.worker.worker_pool_main",
                 "--service_port=" + port, "--container_executable=" + boot)
             .redirectErrorStream(true)
             // Go's boot writes pipeline_options.json where it runs: not into the source tree.
-            .directory(directory.toFile())
-            .start();
-    Thread drain = new Thread(() -> readAll(pool, new StringBuilder()), "worker-pool-output");
+            .directory(directory.toFile());
+    Process process = withBuildTmp(pool).start();
+    Thread drain = new Thread(() -> readAll(process, new StringBuilder()), "worker-pool-output");
     drain.setDaemon(true);
     drain.start();
-    return new WorkerPool(pool, "localhost:" + port, directory);
+    return new WorkerPool(process, "localhost:" + port, directory);
+  }
+
+  /** {@code builder}, its process's temporary files in {@link #SDK_TMP}. */
+  static ProcessBuilder withBuildTmp(ProcessBuilder builder) throws IOException {
+    builder.environment().put("TMPDIR", Files.createDirectories(SDK_TMP).toString());
+    return builder;
   }
 
   /** A running worker pool, the address pipelines name it by, and the directory it runs in. */

@@ -259,6 +259,6 @@ class TypeScriptSdkTest {
     List<String> command = new ArrayList<>();
     command.add("node");
     command.addAll(List.of(arguments));
-    return new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true);
+    return SdkProcesses.withBuildTmp(new ProcessBuilder(command)).directory(project.toFile()).redirectErrorStream(true);
   }
 }
