@@ -1,5 +1,6 @@
 package dev.millrace.jobserver;
 
+import dev.millrace.translation.operators.SubtaskHarnesses;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -11,7 +12,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.beam.model.fnexecution.v1.BeamFnApi;
-import dev.millrace.translation.operators.SubtaskHarnesses;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.fnexecution.control.FnApiControlClient;
 import org.apache.beam.runners.fnexecution.control.InstructionRequestHandler;

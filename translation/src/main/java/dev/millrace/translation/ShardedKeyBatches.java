@@ -99,7 +99,7 @@ final class ShardedKeyBatches {
   }
 
   /** The same {@link GroupIntoBatches} the user configured, rebuilt from its parameters. */
-  static <K, V> GroupIntoBatches<K, V> batching(GroupIntoBatches.BatchingParams<V> params) {
+  private static <K, V> GroupIntoBatches<K, V> batching(GroupIntoBatches.BatchingParams<V> params) {
     GroupIntoBatches<K, V> batching = null;
     if (params.getBatchSize() < Long.MAX_VALUE) {
       batching = GroupIntoBatches.ofSize(params.getBatchSize());

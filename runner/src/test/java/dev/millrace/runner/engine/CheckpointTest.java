@@ -1,5 +1,6 @@
 package dev.millrace.runner.engine;
 
+import static dev.millrace.runner.engine.TestOperators.WAIT;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -23,7 +24,6 @@ import dev.millrace.runner.checkpoint.CheckpointSettings;
 import java.io.DataInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,7 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** Aligned checkpoints of the engine, and jobs that resume from them. */
 @Timeout(60)
 class CheckpointTest {
-  private static final Duration WAIT = Duration.ofSeconds(30);
   private static final long KEYS = 10;
   /** Counted as fast as the job goes; other counts pause at every emit. */
   private static final long FAST = 200_000;

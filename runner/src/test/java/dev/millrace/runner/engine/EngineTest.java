@@ -1,5 +1,7 @@
 package dev.millrace.runner.engine;
 
+import static dev.millrace.runner.engine.TestOperators.in;
+import static dev.millrace.runner.engine.TestOperators.WAIT;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.empty;
@@ -15,7 +17,6 @@ import dev.millrace.plan.OperatorFactory;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.Plan;
 import dev.millrace.plan.PlanBuilder;
-import dev.millrace.plan.PortRef;
 import dev.millrace.plan.Watermarks;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -33,11 +34,6 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(60)
 class EngineTest {
-  private static final Duration WAIT = Duration.ofSeconds(30);
-
-  private static PortRef in(int vertex, int op, int port) {
-    return new PortRef(vertex, op, port);
-  }
 
   /**
    * Source -> (fast branch, slow branch) -> union -> sink. The union's watermark on each port may

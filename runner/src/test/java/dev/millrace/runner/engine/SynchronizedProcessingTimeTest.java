@@ -1,5 +1,7 @@
 package dev.millrace.runner.engine;
 
+import static dev.millrace.runner.engine.TestOperators.in;
+import static dev.millrace.runner.engine.TestOperators.WAIT;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.is;
@@ -9,10 +11,8 @@ import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PlanBuilder;
-import dev.millrace.plan.PortRef;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Watermarks;
-import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -26,11 +26,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class SynchronizedProcessingTimeTest {
-  private static final Duration WAIT = Duration.ofSeconds(30);
-
-  private static PortRef in(int vertex, int op, int port) {
-    return new PortRef(vertex, op, port);
-  }
 
   /** Source subtask 0 ends at once; subtask 1 ends once {@code endSecond} is set. */
   static final class EndingSource implements SourceOperator {

@@ -2,13 +2,23 @@ package dev.millrace.runner.engine;
 
 import dev.millrace.plan.Operator;
 import dev.millrace.plan.OperatorContext;
+import dev.millrace.plan.PortRef;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Watermarks;
+import java.time.Duration;
 import java.util.function.Consumer;
 
 /** Small operators over plain longs, for driving the engine without Beam. */
 final class TestOperators {
   private TestOperators() {}
+
+  /** How long a test waits for a job to reach the state it expects. */
+  static final Duration WAIT = Duration.ofSeconds(30);
+
+  /** Input {@code port} of operator {@code op} of vertex {@code vertex}. */
+  static PortRef in(int vertex, int op, int port) {
+    return new PortRef(vertex, op, port);
+  }
 
   /**
    * Emits {@code from, from + step, ...} below {@code to}; after emitting t its watermark is t (no

@@ -1,5 +1,7 @@
 package dev.millrace.runner.engine;
 
+import static dev.millrace.runner.engine.TestOperators.in;
+import static dev.millrace.runner.engine.TestOperators.WAIT;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
@@ -12,7 +14,6 @@ import dev.millrace.plan.Operator;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PlanBuilder;
-import dev.millrace.plan.PortRef;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Watermarks;
 import java.lang.management.ManagementFactory;
@@ -28,11 +29,6 @@ import org.junit.jupiter.api.Timeout;
 /** The engine with time in it: sleeping while idle, deadlines, the manual clock, full outputs. */
 @Timeout(60)
 class TimeAndIdlenessTest {
-  private static final Duration WAIT = Duration.ofSeconds(30);
-
-  private static PortRef in(int vertex, int op, int port) {
-    return new PortRef(vertex, op, port);
-  }
 
   /** Never has anything; asks to be polled every {@code pollMillis}; ends when told. */
   static final class EmptyUnboundedSource implements SourceOperator {
