@@ -1,6 +1,7 @@
 package dev.millrace.benchmarks;
 
 import dev.millrace.benchmarks.queries.Queries;
+import dev.millrace.engine.checkpoint.Directories;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -9,13 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Runs every query on every runner, each measurement in its own JVM, one at a time, in rounds whose
@@ -141,7 +140,7 @@ public final class BenchmarkSuite {
     try {
       return runJob(java, classPath, tmp, runner, query, events, seed, timeoutSeconds);
     } finally {
-      deleteRecursively(tmp);
+      Directories.deleteRecursively(tmp);
     }
   }
 
@@ -219,14 +218,6 @@ public final class BenchmarkSuite {
       options.put(eq < 0 ? arg.substring(2) : arg.substring(2, eq), eq < 0 ? "" : arg.substring(eq + 1));
     }
     return options;
-  }
-
-  private static void deleteRecursively(Path root) throws IOException {
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 
   /** Parses {@code Q1=40000000,Q5=5000000}, keeping only the queries this run measures. */

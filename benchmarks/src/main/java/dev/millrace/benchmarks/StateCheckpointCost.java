@@ -1,7 +1,7 @@
 package dev.millrace.benchmarks;
 
+import dev.millrace.engine.checkpoint.Directories;
 import dev.millrace.state.RocksDbStateBackend;
-import dev.millrace.state.TemporaryDirectories;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -116,7 +116,7 @@ public final class StateCheckpointCost {
       for (RocksDbStateBackend backend : backends) {
         backend.close();
       }
-      TemporaryDirectories.deleteRecursively(work);
+      Directories.deleteRecursively(work);
     }
   }
 

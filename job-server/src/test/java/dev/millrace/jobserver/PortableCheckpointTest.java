@@ -6,7 +6,7 @@ import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
 
-import dev.millrace.runner.checkpoint.CheckpointStorage;
+import dev.millrace.engine.checkpoint.CheckpointStorage;
 import dev.millrace.runner.recovery.RecoveryPipeline;
 import dev.millrace.runner.recovery.StableInputPipeline;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.millrace.runner;
 
-import dev.millrace.runner.engine.RestartingJob;
-import dev.millrace.runner.engine.JobStatus;
+import dev.millrace.engine.RestartingJob;
+import dev.millrace.engine.JobStatus;
 import dev.millrace.translation.JobMetrics;
 import dev.millrace.translation.TranslatedJob;
 import org.apache.beam.sdk.Pipeline;

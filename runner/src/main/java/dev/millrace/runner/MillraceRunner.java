@@ -1,9 +1,9 @@
 package dev.millrace.runner;
 
-import dev.millrace.runner.checkpoint.CheckpointSettings;
-import dev.millrace.runner.engine.ExecutionSettings;
-import dev.millrace.runner.engine.JobClock;
-import dev.millrace.runner.engine.RestartingJob;
+import dev.millrace.engine.checkpoint.CheckpointSettings;
+import dev.millrace.engine.ExecutionSettings;
+import dev.millrace.engine.JobClock;
+import dev.millrace.engine.RestartingJob;
 import dev.millrace.translation.PipelineTranslator;
 import dev.millrace.translation.TranslatedJob;
 import java.nio.file.Path;

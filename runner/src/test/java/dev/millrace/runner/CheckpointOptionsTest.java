@@ -6,7 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.millrace.runner.checkpoint.CheckpointSettings;
+import dev.millrace.engine.checkpoint.CheckpointSettings;
 import java.nio.file.Path;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;

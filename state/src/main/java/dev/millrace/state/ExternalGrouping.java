@@ -1,5 +1,6 @@
 package dev.millrace.state;
 
+import dev.millrace.engine.checkpoint.Directories;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -267,7 +268,7 @@ public final class ExternalGrouping implements AutoCloseable {
     releaseAll();
     if (directory != null) {
       try {
-        TemporaryDirectories.deleteRecursively(directory);
+        Directories.deleteRecursively(directory);
       } catch (IOException e) {
         // The shutdown hook of temporary directories tries again.
         return;

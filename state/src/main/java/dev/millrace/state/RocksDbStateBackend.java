@@ -1,5 +1,6 @@
 package dev.millrace.state;
 
+import dev.millrace.engine.checkpoint.Directories;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -126,7 +127,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       // Nobody will ever close this backend, so nobody else would remove the directory.
       try {
-        TemporaryDirectories.deleteRecursively(dir);
+        Directories.deleteRecursively(dir);
         TemporaryDirectories.unregister(dir);
       } catch (IOException cleanup) {
         e.addSuppressed(cleanup);
@@ -761,7 +762,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
     }
     if (deleteOnClose) {
       try {
-        TemporaryDirectories.deleteRecursively(directory);
+        Directories.deleteRecursively(directory);
         TemporaryDirectories.unregister(directory);
       } catch (IOException e) {
         if (failure == null) {

@@ -1,5 +1,6 @@
 package dev.millrace.state;
 
+import dev.millrace.engine.checkpoint.Directories;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -182,7 +183,7 @@ public final class SpillQueue implements AutoCloseable {
         writer.close();
       }
       if (directory != null) {
-        TemporaryDirectories.deleteRecursively(directory);
+        Directories.deleteRecursively(directory);
         TemporaryDirectories.unregister(directory);
       }
     } catch (IOException e) {

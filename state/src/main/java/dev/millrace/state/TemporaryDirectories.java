@@ -1,9 +1,9 @@
 package dev.millrace.state;
 
+import dev.millrace.engine.checkpoint.Directories;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -58,7 +58,7 @@ public final class TemporaryDirectories {
           continue;
         }
         try {
-          deleteRecursively(child);
+          Directories.deleteRecursively(child);
           removed++;
         } catch (IOException | RuntimeException e) {
           // Another process may be removing it too; what is left goes next time.
@@ -81,20 +81,9 @@ public final class TemporaryDirectories {
   private static void removeAll() {
     for (Path directory : LIVE) {
       try {
-        deleteRecursively(directory);
+        Directories.deleteRecursively(directory);
       } catch (IOException | RuntimeException e) {
         // The JVM is going away; a file RocksDB still holds open may refuse to go.
-      }
-    }
-  }
-
-  public static void deleteRecursively(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
-        Files.delete(p);
       }
     }
   }

@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.startsWith;
 
+import dev.millrace.engine.checkpoint.Directories;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -99,7 +100,7 @@ class TemporaryDirectoriesTest {
     try {
       assertThat(created.getFileName().toString(), startsWith("millrace-state-" + ProcessHandle.current().pid() + "-"));
     } finally {
-      TemporaryDirectories.deleteRecursively(created);
+      Directories.deleteRecursively(created);
       TemporaryDirectories.unregister(created);
     }
   }

@@ -5,7 +5,7 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
-import dev.millrace.runner.checkpoint.CheckpointStorage;
+import dev.millrace.engine.checkpoint.CheckpointStorage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

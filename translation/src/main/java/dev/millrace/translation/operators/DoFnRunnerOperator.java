@@ -70,6 +70,12 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
     return sideInputs == null ? Watermarks.END : sideInputs.hold();
   }
 
+  /** Port 0 is the main input; the others are side inputs, which hold back the main input instead. */
+  @Override
+  public boolean boundsOutput(int port) {
+    return port == 0;
+  }
+
   /** The input watermark held back by waiting input and, with keyed state, by its holds. */
   @Override
   public long outputWatermark() {

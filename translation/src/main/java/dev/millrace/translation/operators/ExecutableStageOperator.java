@@ -695,6 +695,12 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     }
   }
 
+  /** Port 0 is the main input; the others are side inputs, which hold back the main input instead. */
+  @Override
+  public boolean boundsOutput(int port) {
+    return port == 0;
+  }
+
   /**
    * While a remote bundle is open its outputs are not all in yet, so what was promised before it
    * opened still stands.

@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.millrace.plan.InMemorySnapshot;
 import dev.millrace.translation.StateBackendKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -185,7 +186,7 @@ class KeyedStateSnapshotTest {
     KeyedState<String> before = newState(kind);
     before.entry("a").state.state(NS, VALUE).write("v");
     before.commit();
-    TestSnapshots.Writer writer = snapshotAndClose(before);
+    InMemorySnapshot writer = snapshotAndClose(before);
     StateBackendKind other = kind == StateBackendKind.MEMORY ? StateBackendKind.ROCKSDB : StateBackendKind.MEMORY;
     KeyedState<String> after = newState(other);
     try {
@@ -203,16 +204,16 @@ class KeyedStateSnapshotTest {
 
   /** Snapshots {@code before} into a fresh directory, closes it, and restores a new state from it. */
   private KeyedState<String> roundTrip(KeyedState<String> before, StateBackendKind kind) throws Exception {
-    TestSnapshots.Writer writer = snapshotAndClose(before);
+    InMemorySnapshot writer = snapshotAndClose(before);
     KeyedState<String> after = newState(kind);
     after.restore(writer.reader(), "keyed");
     return after;
   }
 
   /** Snapshots {@code before} into a fresh directory and closes it. */
-  private TestSnapshots.Writer snapshotAndClose(KeyedState<String> before) throws Exception {
+  private InMemorySnapshot snapshotAndClose(KeyedState<String> before) throws Exception {
     Path checkpoint = Files.createDirectories(directory.resolve("chk-" + System.nanoTime()));
-    TestSnapshots.Writer writer = new TestSnapshots.Writer(1, checkpoint);
+    InMemorySnapshot writer = new InMemorySnapshot(1, checkpoint);
     before.snapshot(writer, "keyed");
     before.close();
     return writer;

@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.is;
 
 import dev.millrace.plan.Emitter;
+import dev.millrace.plan.InMemorySnapshot;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.Watermarks;
 import java.util.ArrayList;
@@ -63,7 +64,7 @@ class StableInputOperatorTest {
     before.processElement(0, at("a", 10));
     before.processElement(0, at("b", 20));
     before.processWatermark(0, 30);
-    TestSnapshots.Writer checkpoint = snapshot(before, 7);
+    InMemorySnapshot checkpoint = snapshot(before, 7);
     before.processElement(0, at("after the barrier", 25));
 
     StableInputOperator after = open(true);
@@ -82,7 +83,7 @@ class StableInputOperatorTest {
     snapshot(before, 1);
     before.checkpointComplete(1);
     // Nothing passed on yet (the output was full, say) when checkpoint 2 is taken.
-    TestSnapshots.Writer checkpoint = snapshot(before, 2);
+    InMemorySnapshot checkpoint = snapshot(before, 2);
 
     StableInputOperator after = open(true);
     after.restoreState(checkpoint.reader());
@@ -99,8 +100,8 @@ class StableInputOperatorTest {
     assertThat(operator.outputWatermark(), is(Watermarks.END));
   }
 
-  private static TestSnapshots.Writer snapshot(StableInputOperator operator, long id) throws Exception {
-    TestSnapshots.Writer writer = new TestSnapshots.Writer(id, null);
+  private static InMemorySnapshot snapshot(StableInputOperator operator, long id) throws Exception {
+    InMemorySnapshot writer = new InMemorySnapshot(id, null);
     operator.snapshotState(writer);
     return writer;
   }

@@ -1,0 +1,378 @@
+package dev.millrace.engine;
+
+import dev.millrace.plan.Edge;
+import dev.millrace.plan.EdgeKind;
+import dev.millrace.plan.ElementCodec;
+import dev.millrace.plan.Plan;
+import dev.millrace.plan.Vertex;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * One running job: its subtasks spread over a fixed pool of worker threads, bounded inboxes between
+ * them. The first failure of any subtask stops every other subtask; the job ends once every
+ * subtask has ended and every operator was closed.
+ *
+ * <p>Its subtasks, workers and checkpoint coordinator see it only as {@link JobControl}; with a
+ * manual clock (a job driven by a TestStream) its {@link Quiescence} knows when nothing is left to
+ * do anywhere.
+ */
+public final class JobExecution implements JobControl {
+  /** Where a channel of a subtask's inbox leads, how its elements are encoded, who sends on it. */
+  record ChannelTarget(int operator, int port, ElementCodec codec, int fromVertex, int fromSubtask) {}
+
+  private final Plan plan;
+  private final String jobName;
+  private final ExecutionSettings settings;
+  private final List<Thread> threads = new ArrayList<>();
+  private final List<Worker> workers = new ArrayList<>();
+  private final CountDownLatch ended;
+  private final AtomicInteger running;
+  private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  private volatile boolean cancelRequested;
+  private volatile boolean draining;
+  private volatile JobStatus status = JobStatus.RUNNING;
+  private final Quiescence quiescence;
+  private ScheduledExecutorService scheduler;
+  /** Null unless the job checkpoints. */
+  private final CheckpointCoordinator checkpoints;
+  private Consumer<JobExecution> endListener;
+  private boolean endReported;
+
+  private JobExecution(Plan plan, String jobName, ExecutionSettings settings) {
+    this.plan = plan;
+    this.jobName = jobName;
+    this.settings = settings;
+    int subtasks = plan.vertices().stream().mapToInt(Vertex::parallelism).sum();
+    this.ended = new CountDownLatch(subtasks);
+    this.running = new AtomicInteger(subtasks);
+    this.quiescence = new Quiescence(settings.clock(), subtasks, this::wakeWorkers);
+    this.checkpoints =
+        settings.checkpoints().enabled() && subtasks > 0
+            ? new CheckpointCoordinator(this, this::wakeWorkers, jobName, plan, settings.checkpoints())
+            : null;
+    if (subtasks == 0) {
+      // A pipeline without transforms: no subtask will ever end and say so, and nothing is left to do.
+      status = JobStatus.DONE;
+    }
+  }
+
+  /** Builds every subtask of the plan and starts their threads. */
+  public static JobExecution start(Plan plan, String jobName, ExecutionSettings settings) {
+    JobExecution job = new JobExecution(plan, jobName, settings);
+    job.launch();
+    return job;
+  }
+
+  private void launch() {
+    List<Vertex> vertices = plan.vertices();
+    Inbox[][] inboxes = new Inbox[vertices.size()][];
+    // channels[v][s]: the channels of subtask s of vertex v, in the order their ids are given.
+    List<List<List<ChannelTarget>>> channels = new ArrayList<>();
+    // channelIds[edge][producer][consumer]
+    int[][][] channelIds = new int[plan.edges().size()][][];
+    for (Vertex v : vertices) {
+      List<List<ChannelTarget>> perSubtask = new ArrayList<>();
+      for (int s = 0; s < v.parallelism(); s++) {
+        perSubtask.add(new ArrayList<>());
+      }
+      channels.add(perSubtask);
+    }
+    for (Edge edge : plan.edges()) {
+      Vertex from = vertices.get(edge.from().vertex());
+      Vertex to = vertices.get(edge.to().vertex());
+      int[][] ids = new int[from.parallelism()][to.parallelism()];
+      for (int p = 0; p < from.parallelism(); p++) {
+        Arrays.fill(ids[p], -1);
+        for (int c = 0; c < to.parallelism(); c++) {
+          if (edge.kind() == EdgeKind.FORWARD && p != c) {
+            continue;
+          }
+          List<ChannelTarget> consumer = channels.get(to.id()).get(c);
+          ids[p][c] = consumer.size();
+          consumer.add(new ChannelTarget(edge.to().operator(), edge.to().port(), edge.codec(), from.id(), p));
+        }
+      }
+      channelIds[edge.id()] = ids;
+    }
+    for (Vertex v : vertices) {
+      inboxes[v.id()] = new Inbox[v.parallelism()];
+      for (int s = 0; s < v.parallelism(); s++) {
+        if (!channels.get(v.id()).get(s).isEmpty()) {
+          inboxes[v.id()][s] = new Inbox(settings.inboxCapacity(), this::wakeWorkers);
+        }
+      }
+    }
+    SubtaskServices services =
+        new SubtaskServices(settings, settings.clock(), this, quiescence, checkpoints, this::scheduler);
+    List<Subtask> all = new ArrayList<>();
+    for (Vertex v : vertices) {
+      for (int s = 0; s < v.parallelism(); s++) {
+        List<EdgeWriter> writers = new ArrayList<>();
+        for (Edge edge : plan.edges()) {
+          if (edge.from().vertex() == v.id()) {
+            EdgeWriter writer =
+                new EdgeWriter(
+                    edge,
+                    describe(edge),
+                    quiescence,
+                    s,
+                    inboxes[edge.to().vertex()],
+                    channelIds[edge.id()][s],
+                    settings.batchSize());
+            writers.add(writer);
+          }
+        }
+        all.add(new Subtask(services, v, s, inboxes[v.id()][s], channels.get(v.id()).get(s), writers));
+      }
+    }
+    Subtask[] subtasks = all.toArray(new Subtask[0]);
+    int[] firstOfVertex = new int[vertices.size()];
+    for (int v = 1; v < vertices.size(); v++) {
+      firstOfVertex[v] = firstOfVertex[v - 1] + vertices.get(v - 1).parallelism();
+    }
+    for (Vertex v : vertices) {
+      for (int s = 0; s < v.parallelism(); s++) {
+        List<ChannelTarget> inbound = channels.get(v.id()).get(s);
+        PortWatermarks[] senders = new PortWatermarks[inbound.size()];
+        for (int c = 0; c < senders.length; c++) {
+          senders[c] = subtasks[firstOfVertex[inbound.get(c).fromVertex()] + inbound.get(c).fromSubtask()].watermarks();
+        }
+        subtasks[firstOfVertex[v.id()] + s].watermarks().linkSenders(senders);
+      }
+    }
+    if (checkpoints != null) {
+      checkpoints
+          .latest(all.stream().map(Subtask::key).toList())
+          .ifPresent(
+              restore -> {
+                for (Subtask subtask : all) {
+                  subtask.restoreFrom(
+                      restore.checkpointId(),
+                      restore.directory().resolve(subtask.key()),
+                      restore.snapshots().get(subtask.key()));
+                }
+              });
+      checkpoints.start(subtasks.length, scheduler());
+    }
+    int workerCount = Math.min(settings.workerThreads(), subtasks.length);
+    for (int w = 0; w < workerCount; w++) {
+      // Each worker starts its rounds at a different place, so they rarely meet.
+      workers.add(new Worker(this, subtasks, w * subtasks.length / workerCount));
+    }
+    for (int w = 0; w < workerCount; w++) {
+      Thread thread = new Thread(workers.get(w), "millrace-" + jobName + "-worker-" + w);
+      thread.setDaemon(true);
+      threads.add(thread);
+    }
+    threads.forEach(Thread::start);
+  }
+
+  /** Names the operators on both sides of {@code edge}, for errors. */
+  private String describe(Edge edge) {
+    List<Vertex> vertices = plan.vertices();
+    return "from "
+        + vertices.get(edge.from().vertex()).operators().get(edge.from().operator()).name()
+        + " to "
+        + vertices.get(edge.to().vertex()).operators().get(edge.to().operator()).name();
+  }
+
+  @Override
+  public void checkRunning() throws InterruptedException {
+    if (isStopping() || Thread.currentThread().isInterrupted()) {
+      throw new InterruptedException("job " + jobName + " is stopping");
+    }
+  }
+
+  @Override
+  public boolean isStopping() {
+    return cancelRequested || failure.get() != null;
+  }
+
+  /** Wakes every sleeping worker: something may have become runnable. */
+  private void wakeWorkers() {
+    for (Worker worker : workers) {
+      worker.wake();
+    }
+  }
+
+  @Override
+  public int liveSubtaskCount() {
+    return running.get();
+  }
+
+  /** The job's scheduler, started on first use and stopped when the job ends. */
+  synchronized ScheduledExecutorService scheduler() {
+    if (scheduler == null) {
+      ScheduledThreadPoolExecutor executor =
+          new ScheduledThreadPoolExecutor(
+              1,
+              r -> {
+                Thread t = new Thread(r, "millrace-" + jobName + "-scheduler");
+                t.setDaemon(true);
+                return t;
+              });
+      executor.setRemoveOnCancelPolicy(true);
+      scheduler = executor;
+    }
+    return scheduler;
+  }
+
+  @Override
+  public void subtaskEnded(Subtask subtask, Throwable error) {
+    if (error != null && !cancelRequested && failure.compareAndSet(null, error)) {
+      stopAll();
+    }
+    if (checkpoints != null && error == null) {
+      try {
+        checkpoints.subtaskFinished(subtask.key());
+      } catch (RuntimeException | Error e) {
+        fail(e);
+      }
+    }
+    if (running.decrementAndGet() == 0) {
+      synchronized (this) {
+        if (scheduler != null) {
+          scheduler.shutdownNow();
+        }
+      }
+      JobStatus end = failure.get() != null ? JobStatus.FAILED : cancelRequested ? JobStatus.CANCELLED : JobStatus.DONE;
+      if (checkpoints != null) {
+        // A job that ended DONE has nothing to resume; a failed or cancelled one may be started again.
+        try {
+          checkpoints.stop(end == JobStatus.DONE);
+        } catch (RuntimeException | Error e) {
+          failure.compareAndSet(null, e);
+          end = JobStatus.FAILED;
+        }
+      }
+      status = end;
+    }
+    ended.countDown();
+    if (ended.getCount() == 0) {
+      reportEnd();
+    }
+  }
+
+  /** Calls {@code listener} once the job has ended, at once if it has. */
+  public void onEnd(Consumer<JobExecution> listener) {
+    synchronized (this) {
+      endListener = listener;
+    }
+    if (ended.getCount() == 0) {
+      reportEnd();
+    }
+  }
+
+  private void reportEnd() {
+    Consumer<JobExecution> listener;
+    synchronized (this) {
+      if (endReported || endListener == null) {
+        return;
+      }
+      endReported = true;
+      listener = endListener;
+    }
+    try {
+      listener.accept(this);
+    } catch (RuntimeException | Error e) {
+      // The job has ended either way; whoever listens must not take a worker thread down with it.
+      failure.compareAndSet(null, e);
+    }
+  }
+
+  private void stopAll() {
+    for (Thread t : threads) {
+      if (t != Thread.currentThread()) {
+        t.interrupt();
+      }
+    }
+  }
+
+  /**
+   * Drains the job: sources stop reading and end their input, splittable DoFns truncate their
+   * restrictions, and the job ends DONE once every watermark has reached the end, all windows
+   * fired.
+   */
+  public void drain() {
+    draining = true;
+    wakeWorkers();
+  }
+
+  @Override
+  public boolean isDraining() {
+    return draining;
+  }
+
+  /** Stops every subtask; the job ends CANCELLED unless it already ended. */
+  public void cancel() {
+    if (!status.isTerminal()) {
+      cancelRequested = true;
+      stopAll();
+    }
+  }
+
+  /**
+   * Fails the job from outside its subtasks, when something it depends on has gone: every subtask
+   * stops and the job ends FAILED with {@code cause}, unless it already failed, was cancelled or
+   * ended.
+   */
+  @Override
+  public void fail(Throwable cause) {
+    if (!status.isTerminal() && !cancelRequested && failure.compareAndSet(null, cause)) {
+      stopAll();
+    }
+  }
+
+  /** Waits for the job to end; returns its status, RUNNING if the time ran out. */
+  public JobStatus await(Duration timeout) throws InterruptedException {
+    if (timeout == null) {
+      ended.await();
+    } else {
+      ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    return status;
+  }
+
+  public JobStatus status() {
+    return status;
+  }
+
+  /** The first error of any subtask, or null. */
+  public Throwable failure() {
+    return failure.get();
+  }
+
+  public Plan plan() {
+    return plan;
+  }
+
+  /** The job's checkpoint coordinator, null unless the job checkpoints. */
+  CheckpointCoordinator checkpoints() {
+    return checkpoints;
+  }
+
+  /** Whether a completed checkpoint (of this run, or the one it resumed from) can be resumed. */
+  public boolean hasCompletedCheckpoint() {
+    return checkpoints != null && checkpoints.completed() > 0;
+  }
+
+  /** Checkpoints this run of the job completed. */
+  public long completedCheckpoints() {
+    return checkpoints == null ? 0 : checkpoints.completedCount();
+  }
+
+  /** How long the last completed checkpoint took, from its start to its metadata; 0 before the first. */
+  public long lastCheckpointMillis() {
+    return checkpoints == null ? 0 : checkpoints.lastDurationMillis();
+  }
+}

@@ -1,0 +1,170 @@
+package dev.millrace.engine.checkpoint;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The checkpoints of one job on disk: {@code chk-<id>/} per checkpoint, one directory per subtask
+ * in it, and {@code _metadata}, moved in atomically once every subtask's files are written. A
+ * directory without metadata is a checkpoint that never completed (the process died while it was
+ * being taken); it is never read, and it is removed with the older ones.
+ */
+public final class CheckpointStorage {
+  private static final Pattern CHECKPOINT = Pattern.compile("chk-(\\d+)");
+  private static final String METADATA = "_metadata";
+
+  private final Path root;
+  private final int toKeep;
+
+  public CheckpointStorage(Path root, int toKeep) {
+    this.root = root;
+    this.toKeep = toKeep;
+    try {
+      Files.createDirectories(root);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create the checkpoint directory " + root, e);
+    }
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /**
+   * The checkpoint with the highest id that completed, if any. Only its metadata is read, newest
+   * first: retention removes older checkpoints only, so the one found stays while a job runs.
+   */
+  public Optional<CompletedCheckpoint> latestCompleted() {
+    List<Long> ids = ids();
+    for (int i = ids.size() - 1; i >= 0; i--) {
+      Path metadata = directoryOf(ids.get(i)).resolve(METADATA);
+      if (Files.isRegularFile(metadata)) {
+        return Optional.of(
+            new CompletedCheckpoint(
+                directoryOf(ids.get(i)), CheckpointMetadata.fromText(read(metadata), metadata.toString())));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** An id above that of every checkpoint ever started here, complete or not. */
+  public long nextId() {
+    List<Long> ids = ids();
+    return ids.isEmpty() ? 1 : ids.get(ids.size() - 1) + 1;
+  }
+
+  /** Creates the (empty) directory of a new checkpoint. */
+  public Path begin(long id) {
+    Path dir = directoryOf(id);
+    try {
+      Directories.deleteRecursively(dir);
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create the checkpoint directory " + dir, e);
+    }
+    return dir;
+  }
+
+  /**
+   * Marks checkpoint {@code id} complete (its files must all be written and synced), then removes
+   * every checkpoint but the {@code toKeep} latest completed ones.
+   */
+  public void complete(long id, String planFingerprint) {
+    Path dir = directoryOf(id);
+    CheckpointMetadata metadata =
+        new CheckpointMetadata(CheckpointMetadata.FORMAT_VERSION, id, planFingerprint, System.currentTimeMillis());
+    Path written = dir.resolve(METADATA + ".inprogress");
+    try {
+      Files.writeString(written, metadata.toText(), StandardCharsets.UTF_8);
+      sync(written);
+      Files.move(written, dir.resolve(METADATA), StandardCopyOption.ATOMIC_MOVE);
+      sync(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot complete checkpoint " + dir, e);
+    }
+    removeAllBut(toKeep);
+  }
+
+  /** Removes every checkpoint of the job: it ended and there is nothing to resume. */
+  public void removeAll() {
+    try {
+      Directories.deleteRecursively(root);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot remove the checkpoints in " + root, e);
+    }
+  }
+
+  private void removeAllBut(int completedToKeep) {
+    List<Long> ids = ids();
+    int kept = 0;
+    for (int i = ids.size() - 1; i >= 0; i--) {
+      Path dir = directoryOf(ids.get(i));
+      boolean complete = Files.isRegularFile(dir.resolve(METADATA));
+      if (complete && kept < completedToKeep) {
+        kept++;
+      } else if (kept > 0) {
+        // Older than a kept completed checkpoint: superseded, or one that never completed.
+        try {
+          Directories.deleteRecursively(dir);
+        } catch (IOException e) {
+          throw new UncheckedIOException("Cannot remove the old checkpoint " + dir, e);
+        }
+      }
+    }
+  }
+
+  /** Syncs a file or directory to disk, so a completed checkpoint survives the machine, too. */
+  public static void sync(Path path) throws IOException {
+    try (FileChannel channel =
+        Files.isDirectory(path) ? FileChannel.open(path, StandardOpenOption.READ) : FileChannel.open(path, StandardOpenOption.WRITE)) {
+      channel.force(true);
+    }
+  }
+
+  private Path directoryOf(long id) {
+    return root.resolve(String.format("chk-%06d", id));
+  }
+
+  private List<Long> ids() {
+    List<Long> ids = new ArrayList<>();
+    try (Stream<Path> children = Files.list(root)) {
+      for (Path child : (Iterable<Path>) children::iterator) {
+        Matcher m = CHECKPOINT.matcher(child.getFileName().toString());
+        if (m.matches() && Files.isDirectory(child)) {
+          ids.add(Long.parseLong(m.group(1)));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list the checkpoints in " + root, e);
+    }
+    ids.sort(null);
+    return ids;
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + file, e);
+    }
+  }
+
+  /** A checkpoint that completed: its directory and metadata. */
+  public record CompletedCheckpoint(Path directory, CheckpointMetadata metadata) {
+    public long id() {
+      return metadata.checkpointId();
+    }
+  }
+}
