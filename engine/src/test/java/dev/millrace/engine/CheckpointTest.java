@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.millrace.engine.testing.Await;
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.Operator;
 import dev.millrace.plan.OperatorContext;
@@ -57,9 +58,8 @@ class CheckpointTest {
     Map<Long, Long> sink = new ConcurrentHashMap<>();
     AtomicLong emitted = new AtomicLong();
     JobExecution first = JobExecution.start(plan(n, emitted, sink), "resumed", settings());
-    while (first.completedCheckpoints() < 3 && !first.status().isTerminal()) {
-      Thread.sleep(5);
-    }
+    Await.until(
+        () -> first.completedCheckpoints() >= 3 || first.status().isTerminal(), WAIT, "3 checkpoints completed");
     first.cancel();
     assertThat(first.await(WAIT), is(JobStatus.CANCELLED));
     assertThat("the first run was stopped before its end", emitted.get(), lessThan(n));
@@ -78,9 +78,8 @@ class CheckpointTest {
     long n = 20_000;
     Map<Long, Long> sink = new ConcurrentHashMap<>();
     JobExecution first = JobExecution.start(plan(n, new AtomicLong(), sink), "half", settings());
-    while (first.completedCheckpoints() < 2 && !first.status().isTerminal()) {
-      Thread.sleep(5);
-    }
+    Await.until(
+        () -> first.completedCheckpoints() >= 2 || first.status().isTerminal(), WAIT, "2 checkpoints completed");
     first.cancel();
     assertThat(first.await(WAIT), is(JobStatus.CANCELLED));
     // A later checkpoint the process died in the middle of: a subtask's files, no metadata.
@@ -96,9 +95,7 @@ class CheckpointTest {
   @Test
   void onlyTheLatestCompletedCheckpointsAreKept() throws Exception {
     JobExecution job = JobExecution.start(plan(Long.MAX_VALUE, new AtomicLong(), new ConcurrentHashMap<>()), "kept", settings());
-    while (job.completedCheckpoints() < 6) {
-      Thread.sleep(5);
-    }
+    Await.until(() -> job.completedCheckpoints() >= 6, WAIT, "6 checkpoints completed");
     job.cancel();
     assertThat(job.await(WAIT), is(JobStatus.CANCELLED));
     long completed;
@@ -111,9 +108,7 @@ class CheckpointTest {
   @Test
   void anotherPlanCannotResumeFromACheckpoint() throws Exception {
     JobExecution first = JobExecution.start(plan(Long.MAX_VALUE, new AtomicLong(), new ConcurrentHashMap<>()), "other", settings());
-    while (first.completedCheckpoints() < 1) {
-      Thread.sleep(5);
-    }
+    Await.until(() -> first.completedCheckpoints() >= 1, WAIT, "a checkpoint completed");
     first.cancel();
     first.await(WAIT);
     PlanBuilder b = new PlanBuilder();

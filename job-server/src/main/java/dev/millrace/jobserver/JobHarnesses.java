@@ -1,6 +1,6 @@
 package dev.millrace.jobserver;
 
-import dev.millrace.translation.operators.SubtaskHarnesses;
+import dev.millrace.translation.operators.stage.SubtaskHarnesses;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -3,7 +3,7 @@ package dev.millrace.jobserver;
 import dev.millrace.runner.MillracePipelineOptions;
 import dev.millrace.runner.MillracePipelineResult;
 import dev.millrace.translation.TranslatedJob;
-import dev.millrace.translation.operators.TypeScriptMetrics;
+import dev.millrace.translation.metrics.TypeScriptMetrics;
 import java.util.List;
 import org.apache.beam.model.jobmanagement.v1.JobApi;
 import org.apache.beam.model.pipeline.v1.RunnerApi;

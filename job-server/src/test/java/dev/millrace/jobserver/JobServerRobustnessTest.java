@@ -191,9 +191,7 @@ class JobServerRobustnessTest {
   @Test
   void cancelStopsARunningJob() throws Exception {
     String job = submit(counting(2000), "cancelled");
-    while (client.state(job) != JobState.Enum.RUNNING) {
-      Thread.sleep(20);
-    }
+    client.awaitRunningId(job, 60);
     client.cancel(job);
     assertThat(client.awaitEnd(job, 60), is(JobState.Enum.CANCELLED));
   }

@@ -1,7 +1,10 @@
 package dev.millrace.jobserver;
 
+import dev.millrace.engine.testing.Await;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.model.jobmanagement.v1.JobApi;
 import org.apache.beam.model.jobmanagement.v1.JobServiceGrpc;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
@@ -71,14 +74,29 @@ final class JobServiceClient implements AutoCloseable {
 
   /** Waits for the job to reach a terminal state (at most {@code seconds}); returns it. */
   JobApi.JobState.Enum awaitEnd(String jobId, long seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (true) {
-      JobApi.JobState.Enum state = state(jobId);
-      if (isTerminal(state) || System.nanoTime() > deadline) {
-        return state;
-      }
-      Thread.sleep(20);
-    }
+    Await.until(() -> isTerminal(state(jobId)), Duration.ofSeconds(seconds), "job " + jobId + " ended");
+    return state(jobId);
+  }
+
+  /** Waits for a job named {@code jobName} to be RUNNING (at most {@code seconds}); returns its id. */
+  String awaitRunning(String jobName, long seconds) throws InterruptedException {
+    AtomicReference<String> jobId = new AtomicReference<>();
+    Await.until(
+        () -> {
+          if (jobId.get() == null) {
+            jobId.set(jobIdNamed(jobName));
+          }
+          return jobId.get() != null && state(jobId.get()) == JobApi.JobState.Enum.RUNNING;
+        },
+        Duration.ofSeconds(seconds),
+        "a job named " + jobName + " runs");
+    return jobId.get();
+  }
+
+  /** Waits for job {@code jobId} to be RUNNING (at most {@code seconds}). */
+  void awaitRunningId(String jobId, long seconds) throws InterruptedException {
+    Await.until(
+        () -> state(jobId) == JobApi.JobState.Enum.RUNNING, Duration.ofSeconds(seconds), "job " + jobId + " runs");
   }
 
   /** The id of the job named {@code jobName}, or null while the server has none. */

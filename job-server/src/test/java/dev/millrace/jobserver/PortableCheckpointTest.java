@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
 
 import dev.millrace.engine.checkpoint.CheckpointStorage;
+import dev.millrace.engine.testing.Await;
 import dev.millrace.runner.recovery.RecoveryPipeline;
 import dev.millrace.runner.recovery.StableInputPipeline;
 import java.nio.file.Path;
@@ -32,6 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(180)
 class PortableCheckpointTest {
+  /** How long each wait may take; java.time's, as Await takes it (Duration here is Joda's). */
+  private static final java.time.Duration WAIT = java.time.Duration.ofSeconds(120);
   private static final long RECORDS = 3000;
 
   @TempDir Path work;
@@ -86,15 +89,17 @@ class PortableCheckpointTest {
     RecoveryPipeline.READS_IN_THIS_JVM.set(0);
     PipelineResult first = submit(output);
     // Cancelled halfway, once a checkpoint taken after half the records were read has completed.
-    while (RecoveryPipeline.READS_IN_THIS_JVM.get() < RECORDS / 2) {
-      assertThat("the first run is still running", first.getState(), is(PipelineResult.State.RUNNING));
-      Thread.sleep(10);
-    }
+    Await.until(
+        () -> RecoveryPipeline.READS_IN_THIS_JVM.get() >= RECORDS / 2 || first.getState() != PipelineResult.State.RUNNING,
+        WAIT,
+        "half the records were read");
+    assertThat("the first run is still running", first.getState(), is(PipelineResult.State.RUNNING));
     long before = latestCompletedCheckpoint();
-    while (latestCompletedCheckpoint() <= before) {
-      assertThat("the first run is still running", first.getState(), is(PipelineResult.State.RUNNING));
-      Thread.sleep(10);
-    }
+    Await.until(
+        () -> latestCompletedCheckpoint() > before || first.getState() != PipelineResult.State.RUNNING,
+        WAIT,
+        "a checkpoint after checkpoint " + before + " completed");
+    assertThat("the first run is still running", first.getState(), is(PipelineResult.State.RUNNING));
     first.cancel();
     assertThat(first.waitUntilFinish(Duration.standardSeconds(60)), is(PipelineResult.State.CANCELLED));
 

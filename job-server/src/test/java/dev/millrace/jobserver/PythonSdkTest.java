@@ -185,14 +185,8 @@ class PythonSdkTest {
             .redirectOutput(work.resolve("killed.log").toFile())
             .start();
     try (JobServiceClient jobs = new JobServiceClient(endpoint)) {
-      String jobId = null;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      while (System.nanoTime() < deadline && (jobId == null || jobs.state(jobId) != JobApi.JobState.Enum.RUNNING)) {
-        Thread.sleep(100);
-        jobId = jobId == null ? jobs.jobIdNamed(jobName) : jobId;
-      }
-      assertThat("the job started running", jobId != null && jobs.state(jobId) == JobApi.JobState.Enum.RUNNING, is(true));
-      Thread.sleep(1000);
+      String jobId = jobs.awaitRunning(jobName, 90);
+      Thread.sleep(1000); // let it run a little: the kill should come mid-job
       // The LOOPBACK harness lives in the client: killing it takes the harness with it.
       client.destroyForcibly().waitFor();
       assertThat(jobs.awaitEnd(jobId, 90), is(JobApi.JobState.Enum.FAILED));

@@ -184,14 +184,7 @@ class TypeScriptSdkTest {
     String jobName = "goes-away-" + UUID.randomUUID();
     Process client = start("slow", "LOOPBACK", jobName);
     try (JobServiceClient jobs = new JobServiceClient(endpoint)) {
-      String jobId = null;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (System.nanoTime() < deadline
-          && (jobId == null || jobs.state(jobId) != JobState.Enum.RUNNING)) {
-        Thread.sleep(50);
-        jobId = jobId == null ? jobs.jobIdNamed(jobName) : jobId;
-      }
-      assertThat("the job started", jobId != null, is(true));
+      String jobId = jobs.awaitRunning(jobName, 60);
       // The LOOPBACK harness lives in the client: killing it takes the harness with it.
       client.destroyForcibly().waitFor();
       assertThat(jobs.awaitEnd(jobId, 90), is(JobState.Enum.FAILED));

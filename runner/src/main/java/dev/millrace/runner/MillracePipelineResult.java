@@ -2,7 +2,6 @@ package dev.millrace.runner;
 
 import dev.millrace.engine.RestartingJob;
 import dev.millrace.engine.JobStatus;
-import dev.millrace.translation.JobMetrics;
 import dev.millrace.translation.TranslatedJob;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;

@@ -2,7 +2,7 @@ package dev.millrace.translation;
 
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
-import dev.millrace.translation.operators.ImpulseOperator;
+import dev.millrace.translation.operators.source.ImpulseOperator;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.values.PCollection;
 

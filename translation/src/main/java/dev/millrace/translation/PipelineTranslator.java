@@ -1,6 +1,8 @@
 package dev.millrace.translation;
 
 import dev.millrace.plan.KeyGroups;
+import dev.millrace.translation.metrics.JobMetrics;
+import dev.millrace.translation.operators.keyed.StateBackendKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -2,7 +2,8 @@ package dev.millrace.translation;
 
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
-import dev.millrace.translation.operators.BoundedReadOperator;
+import dev.millrace.translation.metrics.JobMetrics;
+import dev.millrace.translation.operators.source.BoundedReadOperator;
 import java.io.Closeable;
 import java.util.List;
 import org.apache.beam.sdk.io.BoundedSource;

@@ -2,7 +2,8 @@ package dev.millrace.translation;
 
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
-import dev.millrace.translation.operators.UnboundedReadOperator;
+import dev.millrace.translation.metrics.JobMetrics;
+import dev.millrace.translation.operators.source.UnboundedReadOperator;
 import java.io.Closeable;
 import java.lang.reflect.Field;
 import java.util.List;

@@ -2,7 +2,7 @@ package dev.millrace.translation;
 
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
-import dev.millrace.translation.operators.TestStreamOperator;
+import dev.millrace.translation.operators.source.TestStreamOperator;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.testing.TestStream;
 

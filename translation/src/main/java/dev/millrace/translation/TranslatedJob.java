@@ -1,6 +1,8 @@
 package dev.millrace.translation;
 
 import dev.millrace.plan.Plan;
+import dev.millrace.translation.metrics.JobMetrics;
+import dev.millrace.translation.operators.keyed.StateBackendKind;
 
 /**
  * A pipeline ready to run: its plan, where its user metrics will be collected, and how it runs.

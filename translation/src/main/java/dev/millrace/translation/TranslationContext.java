@@ -8,6 +8,8 @@ import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PlanBuilder;
 import dev.millrace.plan.PortRef;
 import dev.millrace.state.MemoryBudget;
+import dev.millrace.translation.metrics.JobMetrics;
+import dev.millrace.translation.operators.keyed.StateBackendKind;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;

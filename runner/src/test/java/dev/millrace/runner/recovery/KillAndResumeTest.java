@@ -6,9 +6,11 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
 import dev.millrace.engine.checkpoint.CheckpointStorage;
+import dev.millrace.engine.testing.Await;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -56,10 +58,11 @@ class KillAndResumeTest {
       String job = "killed-" + kill;
       Process victim = start(output, job);
       // Killed at a random time after its first checkpoint completed, so there is one to resume.
-      while (!hasCompletedCheckpoint(job)) {
-        assertThat("the run of " + job + " is still alive before its first checkpoint", victim.isAlive(), is(true));
-        Thread.sleep(5);
-      }
+      Await.until(
+          () -> hasCompletedCheckpoint(job) || !victim.isAlive(),
+          Duration.ofSeconds(RUN_TIMEOUT_SECONDS),
+          "the run of " + job + " completed a checkpoint");
+      assertThat("the run of " + job + " is still alive after its first checkpoint", victim.isAlive(), is(true));
       long killAfterMillis = random.nextInt(1500);
       assertThat(job + " ended by itself, so it was not killed", victim.waitFor(killAfterMillis, TimeUnit.MILLISECONDS), is(false));
       victim.destroyForcibly(); // SIGKILL: no shutdown hook, no finally

@@ -9,7 +9,7 @@ import dev.millrace.plan.Watermarks;
 import java.util.Arrays;
 
 /** Keeps the input watermarks of every port; output follows the slowest input. */
-abstract class AbstractOperator implements Operator {
+public abstract class AbstractOperator implements Operator {
   protected OperatorContext context;
   private long[] inputWatermarks;
 

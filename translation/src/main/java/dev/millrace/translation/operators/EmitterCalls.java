@@ -3,10 +3,10 @@ package dev.millrace.translation.operators;
 import dev.millrace.plan.Emitter;
 
 /** Calls an emitter from Beam callbacks that cannot throw checked exceptions. */
-final class EmitterCalls {
+public final class EmitterCalls {
   private EmitterCalls() {}
 
-  static void emit(Emitter emitter, Object element) {
+  public static void emit(Emitter emitter, Object element) {
     try {
       emitter.emit(element);
     } catch (RuntimeException | Error e) {

@@ -3,8 +3,8 @@ package dev.millrace.translation.portable;
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
-import dev.millrace.translation.operators.EmptySourceOperator;
 import dev.millrace.translation.operators.UnionOperator;
+import dev.millrace.translation.operators.source.EmptySourceOperator;
 import java.util.List;
 import org.apache.beam.sdk.util.construction.graph.PipelineNode.PTransformNode;
 

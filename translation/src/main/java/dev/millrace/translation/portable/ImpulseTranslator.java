@@ -2,7 +2,7 @@ package dev.millrace.translation.portable;
 
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
-import dev.millrace.translation.operators.ImpulseOperator;
+import dev.millrace.translation.operators.source.ImpulseOperator;
 import org.apache.beam.sdk.util.construction.graph.PipelineNode.PTransformNode;
 
 /** Impulse: one empty byte array in the global window, from a vertex of parallelism 1. */

@@ -1,11 +1,11 @@
 package dev.millrace.translation.portable;
 
 import dev.millrace.plan.KeyGroups;
-import dev.millrace.translation.JobMetrics;
-import dev.millrace.translation.StateBackendKind;
 import dev.millrace.translation.TranslatedJob;
 import dev.millrace.translation.TranslationContext;
 import dev.millrace.translation.UnsupportedFeaturesException;
+import dev.millrace.translation.metrics.JobMetrics;
+import dev.millrace.translation.operators.keyed.StateBackendKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -2,7 +2,7 @@ package dev.millrace.translation.portable;
 
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
-import dev.millrace.translation.operators.StableInputOperator;
+import dev.millrace.translation.operators.dofn.StableInputOperator;
 import java.util.Map;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;

@@ -2,7 +2,7 @@ package dev.millrace.translation.portable;
 
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
-import dev.millrace.translation.operators.TestStreamOperator;
+import dev.millrace.translation.operators.source.TestStreamOperator;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;

@@ -1,0 +1,52 @@
+package dev.millrace.translation.operators.grouping;
+
+import dev.millrace.translation.operators.AbstractOperator;
+import java.util.Iterator;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
+import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.values.KV;
+
+/**
+ * The first half of a lifted Combine.perKey, before the exchange: folds a bundle's inputs into one
+ * accumulator per key and window, and sends the accumulators at the bundle's end.
+ */
+public final class PartialCombineOperator<K, InputT, AccumT> extends AbstractOperator {
+  private final CombineBuffer<K, InputT, AccumT, ?> buffer;
+
+  public PartialCombineOperator(CombineSpec<K, InputT, AccumT, ?> spec) {
+    super(1);
+    this.buffer = new CombineBuffer<>(spec);
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public void processElement(int port, Object element) throws Exception {
+    WindowedValue<KV<K, InputT>> value = (WindowedValue<KV<K, InputT>>) element;
+    for (BoundedWindow window : value.getWindows()) {
+      buffer.addInput(value.getValue().getKey(), value.getValue().getValue(), window, value.getTimestamp());
+    }
+  }
+
+  @Override
+  public void finishBundle() throws Exception {
+    Iterator<CombineBuffer.Entry<K, AccumT>> it = buffer.iterator();
+    while (it.hasNext()) {
+      CombineBuffer.Entry<K, AccumT> entry = it.next();
+      output(0)
+          .emit(WindowedValue.of(KV.of(entry.key, buffer.compact(entry)), entry.timestamp, entry.window, PaneInfo.NO_FIRING));
+      it.remove();
+    }
+  }
+
+  @Override
+  public long outputWatermark() {
+    // Accumulators wait for the bundle's end; until then they hold the watermark.
+    return buffer.isEmpty() ? minInputWatermark() : dev.millrace.plan.Watermarks.MIN;
+  }
+
+  @Override
+  public boolean isCheckpointable() {
+    return true; // its buffer is emptied at every bundle end
+  }
+}
