@@ -36,7 +36,7 @@ class EngineIndependenceTest {
           "org.joda.time.Instant",
           "org.rocksdb.RocksDB",
           "dev.millrace.state.RocksDbStateBackend",
-          "dev.millrace.translation.PipelineTranslator");
+          "dev.millrace.translation.TranslationContext");
 
   @Test
   void noForbiddenClassIsOnTheEnginesClassPath() {

@@ -1,6 +1,7 @@
 package dev.millrace.translation;
 
 import dev.millrace.plan.ElementCodec;
+import dev.millrace.translation.java.Translations;
 import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
 import org.apache.beam.sdk.coders.Coder;

@@ -94,15 +94,15 @@ public final class TranslationContext {
   }
 
   /** {@code pc} is a GBKIntoKeyedWorkItems output whose elements are still plain keyed pairs. */
-  void markUnwrappedKeyedWorkItems(PCollection<?> pc) {
+  public void markUnwrappedKeyedWorkItems(PCollection<?> pc) {
     unwrappedKeyedWorkItems.add(pc);
   }
 
-  boolean isUnwrappedKeyedWorkItems(PCollection<?> pc) {
+  public boolean isUnwrappedKeyedWorkItems(PCollection<?> pc) {
     return unwrappedKeyedWorkItems.contains(pc);
   }
 
-  PlanBuilder plan() {
+  public PlanBuilder plan() {
     return plan;
   }
 
@@ -129,7 +129,7 @@ public final class TranslationContext {
     producers.put(pc, ref);
   }
 
-  void setSideInputSource(PCollection<?> pc, PortRef panes) {
+  public void setSideInputSource(PCollection<?> pc, PortRef panes) {
     sideInputSources.put(pc, panes);
   }
 

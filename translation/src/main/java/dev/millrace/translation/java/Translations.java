@@ -1,4 +1,4 @@
-package dev.millrace.translation;
+package dev.millrace.translation.java;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,7 +12,7 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /** Small lookups every translator needs. */
-final class Translations {
+public final class Translations {
   private Translations() {}
 
   static PCollection<?> onlyOutput(AppliedPTransform<?, ?, ?> transform) {
@@ -45,7 +45,7 @@ final class Translations {
   }
 
   /** The coder of {@code pc}'s elements as operators pass them: windowed values. */
-  static <T> Coder<WindowedValue<T>> windowedValueCoder(PCollection<T> pc) {
+  public static <T> Coder<WindowedValue<T>> windowedValueCoder(PCollection<T> pc) {
     return WindowedValue.getFullCoder(pc.getCoder(), pc.getWindowingStrategy().getWindowFn().windowCoder());
   }
 

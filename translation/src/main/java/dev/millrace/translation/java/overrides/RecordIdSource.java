@@ -1,4 +1,4 @@
-package dev.millrace.translation;
+package dev.millrace.translation.java.overrides;
 
 import java.io.IOException;
 import java.util.ArrayList;

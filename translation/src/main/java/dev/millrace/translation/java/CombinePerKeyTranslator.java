@@ -1,8 +1,10 @@
-package dev.millrace.translation;
+package dev.millrace.translation.java;
 
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
+import dev.millrace.translation.CoderElementCodec;
+import dev.millrace.translation.TranslationContext;
 import dev.millrace.translation.operators.grouping.AccumulatorMergingFn;
 import dev.millrace.translation.operators.grouping.CombineSpec;
 import dev.millrace.translation.operators.grouping.FinalCombineOperator;

@@ -1,5 +1,6 @@
-package dev.millrace.translation;
+package dev.millrace.translation.java;
 
+import dev.millrace.translation.TranslationContext;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 
 /** Turns one applied Beam transform into operators and edges of the plan. */

@@ -1,4 +1,4 @@
-package dev.millrace.translation;
+package dev.millrace.translation.java.overrides;
 
 import java.util.List;
 import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems;
@@ -8,11 +8,11 @@ import org.apache.beam.sdk.util.construction.PTransformMatchers;
 import org.apache.beam.sdk.util.construction.SplittableParDo;
 
 /** The rewrites Millrace applies to a Java pipeline before translating it. */
-final class PipelineOverrides {
+public final class PipelineOverrides {
   private PipelineOverrides() {}
 
   /** @param streamingRequested {@code --streaming}: the job runs the streaming way even on bounded input */
-  static void apply(Pipeline pipeline, boolean streamingRequested) {
+  public static void apply(Pipeline pipeline, boolean streamingRequested) {
     // Sources that ask for deduplication are read with their record ids and deduplicated by a
     // keyed step; before the reads below become primitive, so the new reads become primitive too.
     pipeline.replaceAll(List.of(DeduplicatingReads.unbounded(), DeduplicatingReads.limited()));

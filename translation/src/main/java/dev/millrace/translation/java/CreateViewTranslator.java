@@ -1,8 +1,10 @@
-package dev.millrace.translation;
+package dev.millrace.translation.java;
 
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
+import dev.millrace.translation.CoderElementCodec;
+import dev.millrace.translation.TranslationContext;
 import dev.millrace.translation.operators.grouping.GroupByKeyOperator;
 import dev.millrace.translation.operators.sideinput.SideInputPaneOperator;
 import org.apache.beam.sdk.coders.KvCoder;

@@ -1,7 +1,8 @@
-package dev.millrace.translation;
+package dev.millrace.translation.java;
 
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
+import dev.millrace.translation.TranslationContext;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.source.UnboundedReadOperator;
 import java.io.Closeable;
@@ -25,7 +26,7 @@ import org.joda.time.Duration;
  * its three fields are read reflectively; when that fails (a later Beam renamed them) the
  * expansion is translated instead.
  */
-final class ReadUnboundedTranslator implements TransformTranslator {
+public final class ReadUnboundedTranslator implements TransformTranslator {
   private final boolean limited;
 
   private ReadUnboundedTranslator(boolean limited) {
@@ -43,9 +44,9 @@ final class ReadUnboundedTranslator implements TransformTranslator {
   }
 
   /** A BoundedReadFromUnboundedSource's source and limits. */
-  static final class Limited {
-    final UnboundedSource<?, ?> source;
-    final UnboundedReadOperator.Limits limits;
+  public static final class Limited {
+    public final UnboundedSource<?, ?> source;
+    public final UnboundedReadOperator.Limits limits;
 
     Limited(UnboundedSource<?, ?> source, UnboundedReadOperator.Limits limits) {
       this.source = source;
@@ -54,7 +55,7 @@ final class ReadUnboundedTranslator implements TransformTranslator {
   }
 
   /** The source and limits of a BoundedReadFromUnboundedSource, or null when they cannot be read. */
-  static Limited limitsOf(Object read) {
+  public static Limited limitsOf(Object read) {
     try {
       Class<?> type = BoundedReadFromUnboundedSource.class;
       Field source = type.getDeclaredField("source");

@@ -1,5 +1,6 @@
-package dev.millrace.translation;
+package dev.millrace.translation.java.overrides;
 
+import dev.millrace.translation.java.ReadUnboundedTranslator;
 import java.util.Map;
 import org.apache.beam.sdk.io.BoundedReadFromUnboundedSource;
 import org.apache.beam.sdk.io.Read;

@@ -1,7 +1,8 @@
-package dev.millrace.translation;
+package dev.millrace.translation.java;
 
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
+import dev.millrace.translation.TranslationContext;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.source.BoundedReadOperator;
 import java.io.Closeable;

@@ -1,6 +1,10 @@
-package dev.millrace.translation;
+package dev.millrace.translation.java;
 
 import dev.millrace.plan.KeyGroups;
+import dev.millrace.translation.TranslatedJob;
+import dev.millrace.translation.TranslationContext;
+import dev.millrace.translation.UnsupportedFeaturesException;
+import dev.millrace.translation.java.overrides.PipelineOverrides;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.keyed.StateBackendKind;
 import java.util.ArrayList;

@@ -1,8 +1,9 @@
-package dev.millrace.translation;
+package dev.millrace.translation.java;
 
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
+import dev.millrace.translation.TranslationContext;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.dofn.DoFnOperator;
 import dev.millrace.translation.operators.dofn.StableInputOperator;
