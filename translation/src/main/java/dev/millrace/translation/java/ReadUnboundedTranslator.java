@@ -3,16 +3,15 @@ package dev.millrace.translation.java;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
 import dev.millrace.translation.TranslationContext;
+import dev.millrace.translation.java.overrides.LimitedUnboundedRead;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.source.UnboundedReadOperator;
 import java.io.Closeable;
-import java.lang.reflect.Field;
 import java.util.List;
 import org.apache.beam.sdk.io.BoundedReadFromUnboundedSource;
 import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.util.construction.SplittableParDo;
-import org.joda.time.Duration;
 
 /**
  * An unbounded read becomes a source vertex at full parallelism. The source is split once here,
@@ -23,10 +22,10 @@ import org.joda.time.Duration;
  * withMaxReadTime}) is translated here too, whole, as a read with limits: its own expansion reads
  * up to a hundred shards one after the other in a DoFn, each for the whole read time, where the
  * readers of one subtask here read at the same time. Beam gives that transform no getters, so
- * its three fields are read reflectively; when that fails (a later Beam renamed them) the
- * expansion is translated instead.
+ * its three fields are read reflectively ({@link LimitedUnboundedRead}); when that fails (a later
+ * Beam renamed them) the expansion is translated instead.
  */
-public final class ReadUnboundedTranslator implements TransformTranslator {
+final class ReadUnboundedTranslator implements TransformTranslator {
   private final boolean limited;
 
   private ReadUnboundedTranslator(boolean limited) {
@@ -40,36 +39,7 @@ public final class ReadUnboundedTranslator implements TransformTranslator {
 
   /** For BoundedReadFromUnboundedSource, or null when its fields cannot be read. */
   static ReadUnboundedTranslator limitedIfReadable(AppliedPTransform<?, ?, ?> transform) {
-    return limitsOf(transform.getTransform()) == null ? null : new ReadUnboundedTranslator(true);
-  }
-
-  /** A BoundedReadFromUnboundedSource's source and limits. */
-  public static final class Limited {
-    public final UnboundedSource<?, ?> source;
-    public final UnboundedReadOperator.Limits limits;
-
-    Limited(UnboundedSource<?, ?> source, UnboundedReadOperator.Limits limits) {
-      this.source = source;
-      this.limits = limits;
-    }
-  }
-
-  /** The source and limits of a BoundedReadFromUnboundedSource, or null when they cannot be read. */
-  public static Limited limitsOf(Object read) {
-    try {
-      Class<?> type = BoundedReadFromUnboundedSource.class;
-      Field source = type.getDeclaredField("source");
-      Field maxNumRecords = type.getDeclaredField("maxNumRecords");
-      Field maxReadTime = type.getDeclaredField("maxReadTime");
-      source.setAccessible(true);
-      maxNumRecords.setAccessible(true);
-      maxReadTime.setAccessible(true);
-      return new Limited(
-          (UnboundedSource<?, ?>) source.get(read),
-          new UnboundedReadOperator.Limits(maxNumRecords.getLong(read), (Duration) maxReadTime.get(read)));
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return null;
-    }
+    return LimitedUnboundedRead.of(transform.getTransform()) == null ? null : new ReadUnboundedTranslator(true);
   }
 
   /**
@@ -95,7 +65,7 @@ public final class ReadUnboundedTranslator implements TransformTranslator {
     UnboundedSource<T, ?> source;
     UnboundedReadOperator.Limits limits = null;
     if (limited) {
-      Limited read = limitsOf(transform.getTransform());
+      LimitedUnboundedRead read = LimitedUnboundedRead.of(transform.getTransform());
       source = (UnboundedSource<T, ?>) read.source;
       limits = read.limits;
     } else {

@@ -1,6 +1,5 @@
 package dev.millrace.translation.java.overrides;
 
-import dev.millrace.translation.java.ReadUnboundedTranslator;
 import java.util.Map;
 import org.apache.beam.sdk.io.BoundedReadFromUnboundedSource;
 import org.apache.beam.sdk.io.Read;
@@ -46,7 +45,7 @@ final class DeduplicatingReads {
           if (!(application.getTransform() instanceof BoundedReadFromUnboundedSource)) {
             return false;
           }
-          ReadUnboundedTranslator.Limited limited = ReadUnboundedTranslator.limitsOf(application.getTransform());
+          LimitedUnboundedRead limited = LimitedUnboundedRead.of(application.getTransform());
           return limited != null && limited.source.requiresDeduping();
         },
         new LimitedFactory<>());
@@ -126,7 +125,7 @@ final class DeduplicatingReads {
     @SuppressWarnings("unchecked")
     public PTransformReplacement<PBegin, PCollection<T>> getReplacementTransform(
         AppliedPTransform<PBegin, PCollection<T>, BoundedReadFromUnboundedSource<T>> transform) {
-      ReadUnboundedTranslator.Limited limited = ReadUnboundedTranslator.limitsOf(transform.getTransform());
+      LimitedUnboundedRead limited = LimitedUnboundedRead.of(transform.getTransform());
       return PTransformReplacement.of(
           transform.getPipeline().begin(),
           new LimitedRead<>(
