@@ -6,8 +6,8 @@ import dev.millrace.plan.KeyGroups;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
 import dev.millrace.translation.metrics.JobMetrics;
-import dev.millrace.translation.operators.stage.ExecutableStageOperator.StageSideInput;
 import dev.millrace.translation.operators.stage.ExecutableStageOperator;
+import dev.millrace.translation.operators.stage.StageSpec;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
@@ -49,7 +49,7 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
     String name = transform.getTransform().getUniqueName();
     for (UserStateReference state : stage.getUserStates()) {
       String protocol = stateSpecOf(state).getProtocol().getUrn();
-      if (!ExecutableStageOperator.servesUserState(protocol)) {
+      if (!StageSpec.servesUserState(protocol)) {
         problems.add(
             "user state " + state.localName() + " of " + state.transform().getTransform().getUniqueName() + " in stage "
                 + name + " uses protocol " + protocol
@@ -70,16 +70,16 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
     String name = transform.getTransform().getUniqueName();
     String input = stage.getInputPCollection().getId();
     List<String> outputIds = new ArrayList<>(transform.getTransform().getOutputsMap().values());
-    List<StageSideInput> sideInputs = new ArrayList<>();
+    List<StageSpec.SideInput> sideInputs = new ArrayList<>();
     List<SideInputReference> sideRefs = new ArrayList<>(stage.getSideInputs());
     for (SideInputReference side : sideRefs) {
-      sideInputs.add(new StageSideInput(side.transform().getId(), side.localName(), view(side, context)));
+      sideInputs.add(new StageSpec.SideInput(side.transform().getId(), side.localName(), view(side, context)));
     }
     Coder<WindowedValue<Object>> inputCoder = context.wireCoder(input);
-    List<ExecutableStageOperator.StateCell> stateCells = new ArrayList<>();
+    List<StageSpec.StateCell> stateCells = new ArrayList<>();
     for (UserStateReference state : stage.getUserStates()) {
       stateCells.add(
-          new ExecutableStageOperator.StateCell(
+          new StageSpec.StateCell(
               state.transform().getId(), state.localName(), stateSpecOf(state).getProtocol().getUrn()));
     }
     List<KV<String, String>> windowExpirationTimers = new ArrayList<>();
@@ -98,8 +98,8 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
     boolean keyed = !stateCells.isEmpty() || !stage.getTimers().isEmpty() || timeSorted;
     @SuppressWarnings("unchecked")
     Coder<Object> keyCoder = keyed ? (Coder<Object>) context.kvCoder(input, name).getKeyCoder() : null;
-    ExecutableStageOperator.Spec<Object> spec =
-        new ExecutableStageOperator.Spec<>(
+    StageSpec<Object> spec =
+        new StageSpec<>(
             name,
             stage,
             context.bundles(),

@@ -10,6 +10,7 @@ import dev.millrace.translation.operators.keyed.BeamTime;
 import dev.millrace.translation.operators.keyed.CurrentKeyInternals;
 import dev.millrace.translation.operators.keyed.KeyedState;
 import dev.millrace.translation.operators.keyed.KeyedStateStore;
+import dev.millrace.translation.operators.keyed.NamespaceWindows;
 import dev.millrace.translation.operators.keyed.StateBackendKind;
 import dev.millrace.translation.operators.keyed.TimerFiring;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
@@ -21,8 +22,6 @@ import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.DoFnRunners;
 import org.apache.beam.runners.core.NullSideInputReader;
 import org.apache.beam.runners.core.SideInputReader;
-import org.apache.beam.runners.core.StateNamespace;
-import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.StatefulDoFnRunner;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
 import org.apache.beam.sdk.coders.Coder;
@@ -31,8 +30,6 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.DoFnSchemaInformation;
 import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.util.SerializableUtils;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
@@ -197,20 +194,10 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
         timer.getTimerId(),
         timer.getTimerFamilyId(),
         entry.key,
-        windowOf(timer.getNamespace()),
+        NamespaceWindows.windowOf(timer.getNamespace()),
         timer.getTimestamp(),
         timer.getOutputTimestamp(),
         timer.getDomain());
-  }
-
-  private static BoundedWindow windowOf(StateNamespace namespace) {
-    if (namespace instanceof StateNamespaces.WindowNamespace<?> window) {
-      return window.getWindow();
-    }
-    if (namespace instanceof StateNamespaces.WindowAndTriggerNamespace<?> window) {
-      return window.getWindow();
-    }
-    return GlobalWindow.INSTANCE;
   }
 
   /**
@@ -257,32 +244,22 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
   @Override
   @SuppressWarnings("unchecked")
   public void processElement(int port, Object element) throws Exception {
-    if (port == 0) {
-      WindowedValue<InputT> value = (WindowedValue<InputT>) element;
-      try (Closeable scope = metrics.enter()) {
-        if (gate == null) {
-          process(value);
-        } else {
-          for (WindowedValue<InputT> single : value.explodeWindows()) {
-            gate.offer(single, this::process);
-          }
-        }
-      }
-    } else {
-      try (Closeable scope = metrics.enter()) {
-        gate.addSideElement(port - 1, (WindowedValue<?>) element, this::process);
+    try (Closeable scope = metrics.enter()) {
+      if (gate == null) {
+        process((WindowedValue<InputT>) element);
+      } else {
+        gate.onElement(port, element, this::process);
       }
     }
   }
 
+
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
-    if (port > 0) {
+    if (gate != null) {
       try (Closeable scope = metrics.enter()) {
-        gate.advanceSideWatermark(port - 1, watermark, this::process);
+        gate.onWatermark(port, watermark, this::process);
       }
-    } else if (gate != null) {
-      gate.advanceMainWatermark(watermark);
     }
     if (keys != null) {
       fireTimers();

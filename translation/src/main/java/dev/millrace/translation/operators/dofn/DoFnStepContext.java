@@ -1,9 +1,9 @@
 package dev.millrace.translation.operators.dofn;
 
+import dev.millrace.translation.operators.AwaitingCheckpoint;
 import dev.millrace.translation.operators.keyed.CurrentKeyInternals;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.StepContext;
 import org.apache.beam.runners.core.TimerInternals;
@@ -19,10 +19,8 @@ final class DoFnStepContext implements StepContext, DoFn.BundleFinalizer {
   private record Pending(Instant expiry, DoFn.BundleFinalizer.Callback callback) {}
 
   private final List<Pending> pending = new ArrayList<>();
-  /** With checkpoints: callbacks of committed bundles, waiting for the next snapshot. */
-  private final List<Pending> committed = new ArrayList<>();
-  /** With checkpoints: callbacks waiting for the checkpoint whose snapshot covers their bundle. */
-  private final TreeMap<Long, List<Pending>> inCheckpoint = new TreeMap<>();
+  /** With checkpoints: callbacks of committed bundles, waiting for a checkpoint that covers them. */
+  private final AwaitingCheckpoint<Pending> committed = new AwaitingCheckpoint<>();
   private final CurrentKeyInternals<?> keyed;
 
   /** {@code keyed} is null for a DoFn without state and timers. */
@@ -64,7 +62,7 @@ final class DoFnStepContext implements StepContext, DoFn.BundleFinalizer {
     List<Pending> due = new ArrayList<>(pending);
     pending.clear();
     if (checkpointing) {
-      committed.addAll(due);
+      due.forEach(committed::add);
       return;
     }
     run(due, now);
@@ -72,17 +70,12 @@ final class DoFnStepContext implements StepContext, DoFn.BundleFinalizer {
 
   /** Checkpoint {@code id} took its snapshot: callbacks so far wait for it to complete. */
   void snapshotTaken(long id) {
-    if (!committed.isEmpty()) {
-      inCheckpoint.put(id, new ArrayList<>(committed));
-      committed.clear();
-    }
+    committed.snapshotTaken(id);
   }
 
   /** Checkpoint {@code id} completed: the callbacks it covers run, unless expired. */
   void checkpointComplete(long id, Instant now) throws Exception {
-    while (!inCheckpoint.isEmpty() && inCheckpoint.firstKey() <= id) {
-      run(inCheckpoint.pollFirstEntry().getValue(), now);
-    }
+    run(committed.completed(id), now);
   }
 
   private static void run(List<Pending> due, Instant now) throws Exception {
@@ -95,13 +88,12 @@ final class DoFnStepContext implements StepContext, DoFn.BundleFinalizer {
 
   /** With checkpoints: callbacks of committed bundles wait for a checkpoint to complete. */
   boolean hasCallbacksAwaitingCheckpoint() {
-    return !committed.isEmpty() || !inCheckpoint.isEmpty();
+    return !committed.isEmpty();
   }
 
   /** The bundle failed: its callbacks must never run. */
   void bundleAborted() {
     pending.clear();
     committed.clear();
-    inCheckpoint.clear();
   }
 }

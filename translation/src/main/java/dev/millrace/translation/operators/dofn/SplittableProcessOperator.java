@@ -229,21 +229,14 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
   @SuppressWarnings("unchecked")
   public void processElement(int port, Object element) throws Exception {
     try (Closeable scope = metrics.enter()) {
-      if (port == 0) {
-        WindowedValue<KV<byte[], KV<InputT, RestrictionT>>> value =
-            (WindowedValue<KV<byte[], KV<InputT, RestrictionT>>>) element;
-        if (gate == null) {
-          process(value);
-        } else {
-          for (WindowedValue<KV<byte[], KV<InputT, RestrictionT>>> single : value.explodeWindows()) {
-            gate.offer(single, this::process);
-          }
-        }
+      if (gate == null) {
+        process((WindowedValue<KV<byte[], KV<InputT, RestrictionT>>>) element);
       } else {
-        gate.addSideElement(port - 1, (WindowedValue<?>) element, this::process);
+        gate.onElement(port, element, this::process);
       }
     }
   }
+
 
   private void fireTimers() throws Exception {
     keys.advanceInputWatermark(BeamTime.toInstant(Math.min(inputWatermark(0), sideInputHold())));
@@ -254,12 +247,10 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
 
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
-    if (port > 0) {
+    if (gate != null) {
       try (Closeable scope = metrics.enter()) {
-        gate.advanceSideWatermark(port - 1, watermark, this::process);
+        gate.onWatermark(port, watermark, this::process);
       }
-    } else if (gate != null) {
-      gate.advanceMainWatermark(watermark);
     }
     fireTimers();
   }

@@ -83,6 +83,31 @@ public final class SideInputGate<T> implements AutoCloseable {
     return store;
   }
 
+  /**
+   * An element on input {@code port} of an operator whose port 0 is its main input and port 1 + i
+   * its side input i: main input is offered one window at a time, side input added. What becomes
+   * ready goes to {@code processor}.
+   */
+  @SuppressWarnings("unchecked")
+  public void onElement(int port, Object element, Processor<T> processor) throws Exception {
+    if (port == 0) {
+      for (WindowedValue<T> single : ((WindowedValue<T>) element).explodeWindows()) {
+        offer(single, processor);
+      }
+    } else {
+      addSideElement(port - 1, (WindowedValue<?>) element, processor);
+    }
+  }
+
+  /** The watermark of input {@code port} (0: the main input, 1 + i: side input i) advanced. */
+  public void onWatermark(int port, long watermark, Processor<T> processor) throws Exception {
+    if (port == 0) {
+      advanceMainWatermark(watermark);
+    } else {
+      advanceSideWatermark(port - 1, watermark, processor);
+    }
+  }
+
   /** Processes {@code element} (in one window) now if its side inputs are ready, else keeps it. */
   public void offer(WindowedValue<T> element, Processor<T> processor) throws Exception {
     BoundedWindow mainWindow = windowOf.windowOf(element);

@@ -6,6 +6,8 @@ import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.metrics.JobMetrics;
+import dev.millrace.translation.operators.AwaitingCheckpoint;
+import dev.millrace.translation.operators.Closer;
 import dev.millrace.translation.operators.keyed.BeamTime;
 import dev.millrace.translation.operators.keyed.SnapshotCoding;
 import java.io.Closeable;
@@ -14,7 +16,6 @@ import java.io.DataOutputStream;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.TreeMap;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.io.UnboundedSource.CheckpointMark;
@@ -66,10 +67,11 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   private long wakeUp;
   private long watermark = Watermarks.MIN;
   private boolean opened;
-  /** With checkpoints: marks of readers closed since the last snapshot, to finalize with it. */
-  private final List<CheckpointMark> closedMarks = new ArrayList<>();
-  /** With checkpoints: marks to finalize once the checkpoint that saved them completes. */
-  private final TreeMap<Long, List<CheckpointMark>> marksInCheckpoint = new TreeMap<>();
+  /**
+   * With checkpoints: marks to finalize once a checkpoint that saved them completes (those of
+   * readers closed since the last snapshot, and every open reader's at each snapshot).
+   */
+  private final AwaitingCheckpoint<CheckpointMark> marks = new AwaitingCheckpoint<>();
 
   private static final class Reader<T> {
     final int split;
@@ -225,7 +227,7 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   private void checkpoint(Reader<T> r, boolean closing) throws Exception {
     if (context.isCheckpointing()) {
       if (closing && r.started) {
-        closedMarks.add(r.reader.getCheckpointMark());
+        marks.add(r.reader.getCheckpointMark());
       }
       return;
     }
@@ -244,7 +246,7 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   /** Marks of readers that closed (drained, or at the end of their input) wait to be finalized. */
   @Override
   public boolean awaitsCheckpoint() {
-    return !closedMarks.isEmpty() || !marksInCheckpoint.isEmpty();
+    return !marks.isEmpty();
   }
 
   /**
@@ -256,8 +258,6 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
     DataOutputStream data = out.data();
     data.writeBoolean(opened);
     data.writeLong(watermark);
-    List<CheckpointMark> marks = new ArrayList<>(closedMarks);
-    closedMarks.clear();
     data.writeInt(readers.size());
     for (Reader<T> r : readers) {
       data.writeInt(r.split);
@@ -272,9 +272,7 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
     // Record ids seen, in the layout of format 1: none since deduplication moved to a keyed step.
     data.writeInt(0);
     metrics.committed().snapshot(data);
-    if (!marks.isEmpty()) {
-      marksInCheckpoint.put(out.checkpointId(), marks);
-    }
+    marks.snapshotTaken(out.checkpointId());
   }
 
   /**
@@ -312,10 +310,8 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   @Override
   public void checkpointComplete(long checkpointId) throws Exception {
     try (Closeable scope = metrics.enter()) {
-      while (!marksInCheckpoint.isEmpty() && marksInCheckpoint.firstKey() <= checkpointId) {
-        for (CheckpointMark mark : marksInCheckpoint.pollFirstEntry().getValue()) {
-          mark.finalizeCheckpoint();
-        }
+      for (CheckpointMark mark : marks.completed(checkpointId)) {
+        mark.finalizeCheckpoint();
       }
     }
   }
@@ -363,20 +359,6 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   @Override
   public void close() throws Exception {
     metrics.abort();
-    Exception failure = null;
-    for (Reader<T> r : readers) {
-      try {
-        r.reader.close();
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    if (failure != null) {
-      throw failure;
-    }
+    Closer.closeAll(readers.stream().map(r -> (AutoCloseable) r.reader).toArray(AutoCloseable[]::new));
   }
 }

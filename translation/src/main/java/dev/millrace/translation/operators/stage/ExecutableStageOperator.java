@@ -4,59 +4,38 @@ import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
-import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.metrics.JobMetrics;
-import dev.millrace.translation.metrics.StageMetrics;
 import dev.millrace.translation.operators.AbstractOperator;
+import dev.millrace.translation.operators.Closer;
 import dev.millrace.translation.operators.keyed.BeamTime;
 import dev.millrace.translation.operators.keyed.KeyedState;
 import dev.millrace.translation.operators.keyed.KeyedStateStore;
-import dev.millrace.translation.operators.keyed.StateBackendKind;
+import dev.millrace.translation.operators.keyed.NamespaceWindows;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Queue;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.beam.model.fnexecution.v1.BeamFnApi;
-import org.apache.beam.model.fnexecution.v1.BeamFnApi.StateKey;
+import org.apache.beam.model.pipeline.v1.MetricsApi.MonitoringInfo;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateNamespaces;
-import org.apache.beam.runners.core.StateTags;
 import org.apache.beam.runners.core.TimerInternals;
-import org.apache.beam.runners.fnexecution.control.BundleFinalizationHandlers;
-import org.apache.beam.runners.fnexecution.control.BundleProgressHandler;
-import org.apache.beam.runners.fnexecution.control.JobBundleFactory;
-import org.apache.beam.runners.fnexecution.control.OutputReceiverFactory;
-import org.apache.beam.runners.fnexecution.control.RemoteBundle;
 import org.apache.beam.runners.fnexecution.control.StageBundleFactory;
 import org.apache.beam.runners.fnexecution.control.TimerReceiverFactory;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandlers;
 import org.apache.beam.runners.fnexecution.wire.ByteStringCoder;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.InstantCoder;
-import org.apache.beam.sdk.fn.data.FnDataReceiver;
-import org.apache.beam.sdk.state.BagState;
 import org.apache.beam.sdk.state.TimeDomain;
-import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
-import org.apache.beam.sdk.util.ByteStringOutputStream;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.util.construction.Timer;
-import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollectionView;
-import org.apache.beam.sdk.values.WindowingStrategy;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
-import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
@@ -68,13 +47,10 @@ import org.joda.time.Instant;
  * output arrives behind it.
  *
  * <p>A keyed stage (user state, timers, or input it must see sorted by time) keeps them in a
- * {@link KeyedState} as the Java runner does, keyed by the bytes the harness sends. Timers the
- * harness sets arrive during a bundle; due timers go back to it in a bundle of their own per firing
- * timestamp, closed before the next so a timer set while firing fires in its turn. Once a window
- * has expired (past its end and the allowed lateness) its {@code @OnWindowExpiration} timer fires
- * and its state is cleared, and late input is dropped, as the SDK leaves these to the runner. Input
- * a DoFn must see in timestamp order waits in state until the watermark passes it, as runners-core
- * does it for the Java runner.
+ * {@link KeyedState} as the Java runner does ({@link StageKeys}). Due timers go back to the harness
+ * in a bundle of their own per firing timestamp ({@link StageDueTimers}), closed before the next so
+ * a timer set while firing fires in its turn; expired windows are cleaned up ({@link
+ * StageWindowExpiry}) and time-sorted input waits in a {@link StageSortBuffer}.
  *
  * <p>Side inputs are gathered by a {@link SideInputGate} as in the Java runner; the harness reads
  * them through the Fn API's state channel, answered on gRPC threads under {@link #lock}, which
@@ -87,93 +63,28 @@ import org.joda.time.Instant;
  */
 public final class ExecutableStageOperator<T> extends AbstractOperator {
 
-  /**
-   * What one stage runs with.
-   *
-   * @param outputIds the stage's output PCollections: output port i carries {@code outputIds[i]}
-   * @param sideInputs the stage's side inputs: input port 1 + i carries {@code sideInputs[i]}
-   * @param keyCoder the key coder of a keyed stage's input, null for a stage that is not keyed
-   * @param stateCells the user state of the stage's DoFns
-   * @param windowExpirationTimers the timer families (transform, family) that {@code
-   *     OnWindowExpiration} methods of the stage's DoFns listen to
-   * @param requiresTimeSortedInput the stage's first DoFn must see its input in timestamp order
-   */
-  public record Spec<T>(
-      String stepName,
-      ExecutableStage stage,
-      JobBundleFactory bundles,
-      List<String> outputIds,
-      List<StageSideInput> sideInputs,
-      Coder<WindowedValue<T>> mainInputCoder,
-      WindowingStrategy<?, ?> mainWindowing,
-      StateBackendKind stateBackend,
-      Coder<Object> keyCoder,
-      List<StateCell> stateCells,
-      List<KV<String, String>> windowExpirationTimers,
-      boolean requiresTimeSortedInput,
-      MemoryBudget waitingMemory) {
-
-    /** A stage with user state, timers or time-sorted input: its input is keyed, each key in one subtask. */
-    public boolean isKeyed() {
-      return keyCoder != null;
-    }
-
-    /** Whether a key's windows need a timer at their expiry: to clean state, or for DoFns that listen. */
-    boolean expiresWindows() {
-      return !stateCells.isEmpty() || !windowExpirationTimers.isEmpty() || requiresTimeSortedInput;
-    }
-  }
-
-  /** A side input of a stage, by the ids the harness asks with, and how the runner gathers it. */
-  public record StageSideInput(String transformId, String localName, PCollectionView<?> view) {}
-
-  /**
-   * A state cell of one of the stage's DoFns: its transform, its id there, and the user state
-   * protocol the harness speaks for it (bag, multimap or ordered list).
-   */
-  public record StateCell(String transformId, String userStateId, String protocol) {}
-
-  /** Whether the stage can serve user state of this protocol (bag, multimap, ordered list). */
-  public static boolean servesUserState(String protocol) {
-    return StageUserState.serves(protocol);
-  }
-
-  /** The runner-side timers of a keyed stage, told apart from the harness's by their family. */
-  private static final String EXPIRY_TIMER = "millrace-window-expiry";
-  private static final String SORT_FLUSH_TIMER = "millrace-sort-flush";
   /** Firing timestamps per call before the engine gets to end the bundle. */
   private static final int MAX_TIMER_ROUNDS = 100;
 
-  private final Spec<T> spec;
+  private final StageSpec<T> spec;
   private final JobMetrics metrics;
   /** What this subtask's committed bundles reported (see {@link JobMetrics#bind}). */
   private JobMetrics.CommittedMetrics committedMetrics;
   private final Object lock = new Object();
-  /** The harness's outputs not emitted yet: (output port, element). */
-  private final Queue<Object[]> received = new ConcurrentLinkedQueue<>();
   /** Main input released by the side-input gate, to send once the lock is let go. */
   private final ArrayDeque<WindowedValue<T>> released = new ArrayDeque<>();
-  private final List<BeamFnApi.ProcessBundleResponse> completed = new ArrayList<>();
-  private StageBundleFactory stageBundles;
-  private StateRequestHandler stateRequests;
+  private StageHarness harness;
   private SideInputGate<T> sideInputs;
-  private RemoteBundle bundle;
   private KeyedState<ByteString> keys;
-  private TimerReceiverFactory timerReceivers;
-  /** Bundles to finalize: at the bundle's commit, or with checkpoints, once one covering it completes. */
-  private BundleFinalizationHandlers.InMemoryFinalizer finalizer;
-  /** With checkpoints: the finalizers of bundles before each checkpoint's snapshot. */
-  private final TreeMap<Long, BundleFinalizationHandlers.InMemoryFinalizer> finalizersInCheckpoint = new TreeMap<>();
-  /** With checkpoints: a bundle since the last snapshot asked to be finalized. */
-  private boolean finalizationSinceSnapshot;
+  private StageKeys stageKeys;
   private StageResiduals<T> residuals;
-  private StageMetrics stageMetrics;
+  private StageSortBuffer<T> sorted;
+  private StageWindowExpiry expiry;
   private Coder<BoundedWindow> windowCoder;
-  private FnDataReceiver<WindowedValue<?>> mainReceiver;
   private long reportedWatermark = Watermarks.MIN;
   private boolean timersPending;
 
-  public ExecutableStageOperator(Spec<T> spec, JobMetrics metrics) {
+  public ExecutableStageOperator(StageSpec<T> spec, JobMetrics metrics) {
     super(1 + spec.sideInputs().size());
     this.spec = spec;
     this.metrics = metrics;
@@ -183,20 +94,21 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   public void open(OperatorContext context) throws Exception {
     super.open(context);
     committedMetrics = metrics.bind(spec.stepName(), context.subtaskIndex());
-    stageBundles =
+    StageBundleFactory stageBundles =
         spec.bundles() instanceof SubtaskHarnesses harnesses
             ? harnesses.forSubtask(spec.stage(), context.subtaskIndex())
             : spec.bundles().forStage(spec.stage());
-    stageMetrics = new StageMetrics(stageBundles.getInstructionRequestHandler());
-    finalizer = BundleFinalizationHandlers.inMemoryFinalizer(stageBundles.getInstructionRequestHandler());
+    harness = new StageHarness(spec.stepName(), spec.outputIds(), stageBundles, (port, e) -> output(port).emit(e), this::checkpointed);
     residuals = new StageResiduals<>(spec.mainInputCoder());
     @SuppressWarnings("unchecked")
     Coder<BoundedWindow> windows = (Coder<BoundedWindow>) spec.mainWindowing().getWindowFn().windowCoder();
     windowCoder = windows;
-    EnumMap<StateKey.TypeCase, StateRequestHandler> handlers = new EnumMap<>(StateKey.TypeCase.class);
+    expiry = new StageWindowExpiry(windows, spec.mainWindowing().getAllowedLateness());
+    sorted = new StageSortBuffer<>(spec.mainInputCoder(), windows, spec.mainWindowing().getAllowedLateness(), expiry::expiryOf);
+    StageStateRequests stateRequests = new StageStateRequests();
     if (!spec.sideInputs().isEmpty()) {
       List<PCollectionView<?>> views = new ArrayList<>();
-      for (StageSideInput side : spec.sideInputs()) {
+      for (StageSpec.SideInput side : spec.sideInputs()) {
         views.add(side.view());
       }
       sideInputs =
@@ -212,10 +124,9 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
           StateRequestHandlers.forSideInputHandlerFactory(
               stageBundles.getProcessBundleDescriptor().getSideInputSpecs(),
               new StageSideInputs(spec.sideInputs(), sideInputs.reader(), lock));
-      handlers.put(StateKey.TypeCase.ITERABLE_SIDE_INPUT, sideInputReads);
-      handlers.put(StateKey.TypeCase.MULTIMAP_SIDE_INPUT, sideInputReads);
-      handlers.put(StateKey.TypeCase.MULTIMAP_KEYS_SIDE_INPUT, sideInputReads);
+      stateRequests.serveSideInputs(sideInputReads);
     }
+    TimerReceiverFactory timerReceivers = null;
     if (spec.isKeyed()) {
       keys =
           new KeyedState<>(
@@ -223,41 +134,13 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
               KeyedStateStore.create(spec.stateBackend(), windowCoder),
               context::currentProcessingTime,
               context::currentSynchronizedProcessingTime);
-      StageUserState userState = new StageUserState(keys, windowCoder, lock);
-      handlers.put(StateKey.TypeCase.BAG_USER_STATE, userState);
-      handlers.put(StateKey.TypeCase.MULTIMAP_USER_STATE, userState);
-      handlers.put(StateKey.TypeCase.MULTIMAP_KEYS_USER_STATE, userState);
-      handlers.put(StateKey.TypeCase.ORDERED_LIST_USER_STATE, userState);
+      stageKeys = new StageKeys(spec.stepName(), spec.keyCoder(), keys, lock);
+      stateRequests.serveUserState(new StageUserState(keys, windowCoder, lock));
       if (!spec.stage().getTimers().isEmpty()) {
-        timerReceivers = new TimerReceiverFactory(stageBundles, this::timerFromHarness, windowCoder);
+        timerReceivers = new TimerReceiverFactory(stageBundles, stageKeys::timerFromHarness, windowCoder);
       }
     }
-    stateRequests =
-        handlers.isEmpty() ? StateRequestHandler.unsupported() : StateRequestHandlers.delegateBasedUponType(handlers);
-  }
-
-  /** The harness set or cleared a timer (on a gRPC thread). */
-  private void timerFromHarness(Timer<?> timer, TimerInternals.TimerData data) {
-    synchronized (lock) {
-      KeyedState.Entry<ByteString> entry = entryOf(timer.getUserKey());
-      if (timer.getClearBit()) {
-        entry.timers.deleteTimer(data.getNamespace(), data.getTimerId(), data.getTimerFamilyId(), data.getDomain());
-      } else {
-        entry.timers.setTimer(data);
-      }
-      keys.track(entry, false);
-    }
-  }
-
-  /** The entry of a key as the harness encodes it (nested), which is how its state requests name it. */
-  private KeyedState.Entry<ByteString> entryOf(Object key) {
-    try {
-      ByteStringOutputStream bytes = new ByteStringOutputStream();
-      spec.keyCoder().encode(key, bytes, Coder.Context.NESTED);
-      return keys.entry(bytes.toByteString());
-    } catch (Exception e) {
-      throw new IllegalStateException(spec.stepName() + ": could not encode key " + key, e);
-    }
+    harness.serve(timerReceivers, stateRequests.handler());
   }
 
   @Override
@@ -269,13 +152,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       return;
     }
     synchronized (lock) {
-      if (port == 0) {
-        for (WindowedValue<T> single : value.explodeWindows()) {
-          sideInputs.offer(single, released::add);
-        }
-      } else {
-        sideInputs.addSideElement(port - 1, value, released::add);
-      }
+      sideInputs.onElement(port, value, released::add);
     }
     acceptReleased();
   }
@@ -283,7 +160,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   /** Main input whose side inputs are ready: sent to the harness, through the keyed checks if keyed. */
   private void accept(WindowedValue<T> value) throws Exception {
     if (keys == null) {
-      send(value);
+      harness.send(value);
       return;
     }
     for (WindowedValue<T> single : value.explodeWindows()) {
@@ -302,11 +179,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   protected void onWatermark(int port, long watermark) throws Exception {
     if (sideInputs != null) {
       synchronized (lock) {
-        if (port == 0) {
-          sideInputs.advanceMainWatermark(watermark);
-        } else {
-          sideInputs.advanceSideWatermark(port - 1, watermark, released::add);
-        }
+        sideInputs.onWatermark(port, watermark, released::add);
       }
       acceptReleased();
     }
@@ -321,118 +194,43 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
    */
   private void acceptKeyed(WindowedValue<T> element) throws Exception {
     BoundedWindow window = element.getWindows().iterator().next();
-    Instant expiry = expiryOf(window);
     boolean sendNow;
     synchronized (lock) {
       // As far as timers have seen it: input that waited for side inputs held it back until now.
       Instant watermark = keys.inputWatermark();
-      if (expiry.isBefore(watermark)) {
+      if (expiry.expiryOf(window).isBefore(watermark)) {
         return; // late: its window's state has been cleared already
       }
       KeyedState.Entry<ByteString> entry = null;
-      if (spec.expiresWindows() && window.maxTimestamp().isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
-        entry = entryOf(keyOf(element));
-        // One millisecond after the expiry, as runners-core's cleanup timer: a user timer set for
-        // the window's last instant must fire (and read its state) before the state is cleared.
-        Instant cleanup = expiry.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE) ? expiry.plus(Duration.millis(1)) : expiry;
-        entry.timers.setTimer(
-            TimerInternals.TimerData.of(
-                EXPIRY_TIMER, EXPIRY_TIMER, StateNamespaces.window(windowCoder, window), cleanup, cleanup, TimeDomain.EVENT_TIME));
+      if (spec.expiresWindows() && StageWindowExpiry.expires(window)) {
+        entry = stageKeys.entryOf(element);
+        expiry.setTimer(entry, window);
       }
       sendNow = !spec.requiresTimeSortedInput();
       if (!sendNow) {
         if (entry == null) {
-          entry = entryOf(keyOf(element));
+          entry = stageKeys.entryOf(element);
         }
-        keepForSorting(entry, element, window, watermark);
+        sorted.keep(entry, element, window, watermark);
       }
       if (entry != null) {
         keys.track(entry, false);
       }
     }
     if (sendNow) {
-      send(element);
+      harness.send(element);
     }
-  }
-
-  private static Object keyOf(WindowedValue<?> element) {
-    return ((KV<?, ?>) element.getValue()).getKey();
-  }
-
-  /**
-   * Keeps an element until the watermark passes its timestamp (runners-core's rule: dropped if
-   * the watermark is already past it and the allowed lateness), with a flush timer at the earliest
-   * kept timestamp that holds the watermark there.
-   */
-  private void keepForSorting(KeyedState.Entry<ByteString> entry, WindowedValue<T> element, BoundedWindow window, Instant watermark) {
-    Instant latest = element.getTimestamp().plus(spec.mainWindowing().getAllowedLateness());
-    if (watermark.isAfter(latest)) {
-      return;
-    }
-    StateNamespace namespace = StateNamespaces.window(windowCoder, window);
-    sortBuffer(entry, namespace).add(element);
-    ValueState<Instant> earliest = sortBufferEarliest(entry, namespace);
-    Instant current = earliest.read();
-    if (current == null || element.getTimestamp().isBefore(current)) {
-      earliest.write(element.getTimestamp());
-      setSortFlushTimer(entry, namespace, window, element.getTimestamp());
-    }
-  }
-
-  private void setSortFlushTimer(KeyedState.Entry<ByteString> entry, StateNamespace namespace, BoundedWindow window, Instant earliest) {
-    Instant at = earliest.plus(spec.mainWindowing().getAllowedLateness());
-    Instant expiry = expiryOf(window);
-    entry.timers.setTimer(
-        TimerInternals.TimerData.of(
-            SORT_FLUSH_TIMER, SORT_FLUSH_TIMER, namespace, at.isAfter(expiry) ? expiry : at, earliest, TimeDomain.EVENT_TIME));
-  }
-
-  private BagState<WindowedValue<T>> sortBuffer(KeyedState.Entry<ByteString> entry, StateNamespace namespace) {
-    return entry.state.state(namespace, StateTags.bag(SORT_FLUSH_TIMER, spec.mainInputCoder()));
-  }
-
-  private ValueState<Instant> sortBufferEarliest(KeyedState.Entry<ByteString> entry, StateNamespace namespace) {
-    return entry.state.state(namespace, StateTags.value(SORT_FLUSH_TIMER + "-earliest", InstantCoder.of()));
   }
 
   /** Sends the kept elements of a key's window up to {@code upTo}, in timestamp order. */
   private void flushSorted(KeyedState.Entry<ByteString> entry, BoundedWindow window, Instant upTo) throws Exception {
-    List<WindowedValue<T>> flush = new ArrayList<>();
+    List<WindowedValue<T>> flush;
     synchronized (lock) {
-      StateNamespace namespace = StateNamespaces.window(windowCoder, window);
-      BagState<WindowedValue<T>> buffer = sortBuffer(entry, namespace);
-      List<WindowedValue<T>> keep = new ArrayList<>();
-      Instant earliestKept = null;
-      for (WindowedValue<T> element : buffer.read()) {
-        if (element.getTimestamp().isAfter(upTo)) {
-          keep.add(element);
-          if (earliestKept == null || element.getTimestamp().isBefore(earliestKept)) {
-            earliestKept = element.getTimestamp();
-          }
-        } else {
-          flush.add(element);
-        }
-      }
-      buffer.clear();
-      ValueState<Instant> earliest = sortBufferEarliest(entry, namespace);
-      if (earliestKept == null) {
-        earliest.clear();
-      } else {
-        keep.forEach(buffer::add);
-        earliest.write(earliestKept);
-        setSortFlushTimer(entry, namespace, window, earliestKept);
-      }
+      flush = sorted.takeUpTo(entry, window, upTo);
     }
-    flush.sort(Comparator.comparing(WindowedValue::getTimestamp));
     for (WindowedValue<T> element : flush) {
-      send(element);
+      harness.send(element);
     }
-  }
-
-  /** Where the window's state ends: past its end and the allowed lateness. */
-  private Instant expiryOf(BoundedWindow window) {
-    Instant end = window.maxTimestamp().plus(spec.mainWindowing().getAllowedLateness());
-    return end.isAfter(BoundedWindow.TIMESTAMP_MAX_VALUE) ? BoundedWindow.TIMESTAMP_MAX_VALUE : end;
   }
 
   /** Waiting main input holds timers back: its window's cleanup must not overtake it. */
@@ -458,9 +256,8 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   /**
    * Fires due timers: all those due at the earliest due timestamp go to the harness in one
    * bundle, which closes before the next timestamp's, so what the harness sets in reply is in the
-   * store by then. Stops after {@value #MAX_TIMER_ROUNDS} rounds; the rest is pending work. Once
-   * the input is complete, processing-time timers that are left fire, one at a time, before the
-   * watermark's end expires every window (as Prism does; the Go SDK's tests expect it).
+   * store by then ({@link StageDueTimers} says which are due together). Stops after {@value
+   * #MAX_TIMER_ROUNDS} rounds; the rest is pending work.
    */
   private void fireTimers() throws Exception {
     timersPending = false;
@@ -473,26 +270,9 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
         timersPending = true;
         return;
       }
-      List<KeyedState.Due<ByteString>> due = new ArrayList<>();
-      long watermark;
+      List<KeyedState.Due<ByteString>> due;
       synchronized (lock) {
-        watermark = timerWatermark();
-        KeyedState.Due<ByteString> processing = watermark == Watermarks.END ? keys.pollAnyProcessingTimer() : null;
-        if (processing != null) {
-          // The input is complete: processing time runs out too, so what is left fires, before
-          // the watermark's end expires the windows whose state such timers read.
-          due.add(processing);
-        } else {
-          keys.advanceInputWatermark(BeamTime.toInstant(watermark));
-          KeyedState.Due<ByteString> first = pollDue();
-          if (first != null) {
-            due.add(first);
-            KeyedState.Due<ByteString> next;
-            while ((next = pollDueAt(first.timer())) != null) {
-              due.add(next);
-            }
-          }
-        }
+        due = StageDueTimers.next(keys, timerWatermark());
       }
       if (due.isEmpty()) {
         return;
@@ -505,34 +285,14 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     timersPending = true;
   }
 
-  private KeyedState.Due<ByteString> pollDue() {
-    KeyedState.Due<ByteString> due = keys.pollEventTimer();
-    return due != null ? due : keys.pollProcessingTimer();
-  }
-
-  /** Another due timer of the same domain and timestamp as {@code first}, or null. */
-  private KeyedState.Due<ByteString> pollDueAt(TimerInternals.TimerData first) {
-    // Peeking is not offered by the store; a polled timer of a later time goes back.
-    KeyedState.Due<ByteString> next =
-        first.getDomain() == TimeDomain.EVENT_TIME ? keys.pollEventTimer() : keys.pollProcessingTimer();
-    if (next == null) {
-      return null;
-    }
-    if (next.timer().getTimestamp().equals(first.getTimestamp())) {
-      return next;
-    }
-    next.entry().timers.setTimer(next.timer());
-    return null;
-  }
-
   private void fire(KeyedState.Due<ByteString> due) throws Exception {
     TimerInternals.TimerData timer = due.timer();
-    BoundedWindow window = windowOf(timer.getNamespace());
+    BoundedWindow window = NamespaceWindows.windowOf(timer.getNamespace());
     switch (timer.getTimerFamilyId()) {
-      case SORT_FLUSH_TIMER -> flushSorted(due.entry(), window, BeamTime.toInstant(inputWatermark(0)));
-      case EXPIRY_TIMER -> expire(due.entry(), window, expiryOf(window));
+      case StageSortBuffer.FLUSH_TIMER -> flushSorted(due.entry(), window, BeamTime.toInstant(inputWatermark(0)));
+      case StageWindowExpiry.TIMER -> expire(due.entry(), window, expiry.expiryOf(window));
       default -> {
-        if (timer.getDomain() != TimeDomain.EVENT_TIME && expiryOf(window).isBefore(keys.inputWatermark())) {
+        if (timer.getDomain() != TimeDomain.EVENT_TIME && expiry.expiryOf(window).isBefore(keys.inputWatermark())) {
           return; // a processing-time timer of an expired window: its state is gone
         }
         sendTimer(due.entry(), TimerReceiverFactory.decodeTimerDataTimerId(timer.getTimerFamilyId()), timer, window);
@@ -563,36 +323,20 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     closeBundle();
     synchronized (lock) {
       StateNamespace namespace = StateNamespaces.window(windowCoder, window);
-      for (StateCell cell : spec.stateCells()) {
+      for (StageSpec.StateCell cell : spec.stateCells()) {
         StageUserState.clear(entry, namespace, cell);
       }
-      sortBuffer(entry, namespace).clear();
-      sortBufferEarliest(entry, namespace).clear();
+      sorted.clear(entry, namespace);
     }
   }
 
   private void sendTimer(
       KeyedState.Entry<ByteString> entry, KV<String, String> family, TimerInternals.TimerData timer, BoundedWindow window)
       throws Exception {
-    if (bundle == null) {
-      openBundle();
-    }
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    FnDataReceiver<Timer<?>> receiver = (FnDataReceiver) bundle.getTimerReceivers().get(family);
-    if (receiver == null) {
-      throw new IllegalStateException(spec.stepName() + ": no timer family " + family + " in the stage");
-    }
-    Object key = spec.keyCoder().decode(entry.key.newInput(), Coder.Context.NESTED);
-    receiver.accept(
+    Object key = stageKeys.keyOf(entry);
+    harness.sendTimer(
+        family,
         Timer.of(key, timer.getTimerId(), List.of(window), timer.getTimestamp(), timer.getOutputTimestamp(), PaneInfo.NO_FIRING));
-    emitReceived();
-  }
-
-  private static BoundedWindow windowOf(StateNamespace namespace) {
-    if (namespace instanceof StateNamespaces.WindowNamespace<?> window) {
-      return window.getWindow();
-    }
-    return GlobalWindow.INSTANCE;
   }
 
   @Override
@@ -609,7 +353,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   @Override
   public void onProcessingTime(long now) throws Exception {
     for (WindowedValue<T> residual : residuals.pollDue(now)) {
-      send(residual);
+      harness.send(residual);
     }
     if (keys != null) {
       synchronized (lock) {
@@ -638,53 +382,6 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     }
   }
 
-  private void send(WindowedValue<T> element) throws Exception {
-    if (bundle == null) {
-      openBundle();
-    }
-    mainReceiver.accept(element);
-    emitReceived();
-  }
-
-  private void openBundle() throws Exception {
-    OutputReceiverFactory outputs =
-        new OutputReceiverFactory() {
-          @Override
-          public <OutputT> FnDataReceiver<OutputT> create(String pCollectionId) {
-            int port = spec.outputIds().indexOf(pCollectionId);
-            if (port < 0) {
-              throw new IllegalStateException(
-                  spec.stepName() + ": the harness sent output for " + pCollectionId + ", not an output of the stage");
-            }
-            return element -> received.add(new Object[] {port, element});
-          }
-        };
-    BundleProgressHandler progress =
-        new BundleProgressHandler() {
-          @Override
-          public void onProgress(BeamFnApi.ProcessBundleProgressResponse response) {}
-
-          @Override
-          public void onCompleted(BeamFnApi.ProcessBundleResponse response) {
-            synchronized (completed) {
-              completed.add(response);
-            }
-          }
-        };
-    bundle =
-        stageBundles.getBundle(
-            outputs,
-            timerReceivers,
-            stateRequests,
-            progress,
-            finalizer,
-            this::checkpointed);
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    FnDataReceiver<WindowedValue<?>> receiver =
-        (FnDataReceiver) bundle.getInputReceivers().values().iterator().next();
-    mainReceiver = receiver;
-  }
-
   /** The harness checkpointed splittable DoFns of the closing bundle (on this subtask's thread). */
   private void checkpointed(BeamFnApi.ProcessBundleResponse response) {
     try {
@@ -694,26 +391,16 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     }
   }
 
-  private void emitReceived() throws Exception {
-    Object[] entry;
-    while ((entry = received.poll()) != null) {
-      output((Integer) entry[0]).emit(entry[1]);
-    }
-  }
-
   /** Port 0 is the main input; the others are side inputs, which hold back the main input instead. */
   @Override
   public boolean boundsOutput(int port) {
     return port == 0;
   }
 
-  /**
-   * While a remote bundle is open its outputs are not all in yet, so what was promised before it
-   * opened still stands.
-   */
+  /** While a remote bundle is open its outputs are not all in: what was promised before stands. */
   @Override
   public long outputWatermark() {
-    if (bundle == null && !timersPending) {
+    if (!harness.isBundleOpen() && !timersPending) {
       long watermark = Math.min(timerWatermark(), residuals.hold());
       if (keys != null) {
         synchronized (lock) {
@@ -733,9 +420,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
         keys.commit();
       }
     }
-    if (!context.isCheckpointing()) {
-      finalizer.finalizeAllOutstandingBundles();
-    }
+    harness.bundleCommitted(context.isCheckpointing());
   }
 
   /**
@@ -763,11 +448,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       sideInputs.snapshot(out);
     }
     committedMetrics.snapshot(data);
-    if (finalizationSinceSnapshot) {
-      finalizersInCheckpoint.put(out.checkpointId(), finalizer);
-      finalizer = BundleFinalizationHandlers.inMemoryFinalizer(stageBundles.getInstructionRequestHandler());
-      finalizationSinceSnapshot = false;
-    }
+    harness.snapshotTaken(out.checkpointId());
   }
 
   @Override
@@ -790,67 +471,28 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
 
   @Override
   public boolean awaitsCheckpoint() {
-    return finalizationSinceSnapshot || !finalizersInCheckpoint.isEmpty();
+    return harness.awaitsCheckpoint();
   }
 
   @Override
   public void checkpointComplete(long checkpointId) throws Exception {
-    while (!finalizersInCheckpoint.isEmpty() && finalizersInCheckpoint.firstKey() <= checkpointId) {
-      finalizersInCheckpoint.pollFirstEntry().getValue().finalizeAllOutstandingBundles();
-    }
+    harness.checkpointComplete(checkpointId);
   }
 
   /** Ends the open remote bundle, if any: everything sent so far is processed and emitted. */
   private void closeBundle() throws Exception {
-    if (bundle == null) {
-      return;
-    }
-    RemoteBundle closing = bundle;
-    bundle = null;
-    mainReceiver = null;
-    RemoteBundles.close(closing);
-    emitReceived();
-    List<BeamFnApi.ProcessBundleResponse> responses;
-    synchronized (completed) {
-      responses = List.copyOf(completed);
-      completed.clear();
-    }
-    for (BeamFnApi.ProcessBundleResponse response : responses) {
-      metrics.updateFromMonitoringInfos(stageMetrics.userMetricsOf(response), committedMetrics);
-      finalizationSinceSnapshot |= response.getRequiresFinalization();
+    for (List<MonitoringInfo> userMetrics : harness.closeBundle()) {
+      metrics.updateFromMonitoringInfos(userMetrics, committedMetrics);
     }
   }
 
   @Override
   public void close() throws Exception {
-    try {
-      if (bundle != null) {
-        RemoteBundle open = bundle;
-        bundle = null;
-        try {
-          RemoteBundles.close(open);
-        } catch (Exception e) {
-          // The job is failing already; the harness's view of this bundle no longer matters.
-        }
+    AutoCloseable keyedState = keys == null ? null : () -> {
+      synchronized (lock) {
+        keys.close();
       }
-    } finally {
-      try {
-        if (stageBundles != null) {
-          stageBundles.close();
-        }
-      } finally {
-        try {
-          if (sideInputs != null) {
-            sideInputs.close();
-          }
-        } finally {
-          if (keys != null) {
-            synchronized (lock) {
-              keys.close();
-            }
-          }
-        }
-      }
-    }
+    };
+    Closer.closeAll(harness, sideInputs, keyedState);
   }
 }

@@ -27,9 +27,9 @@ final class StageSideInputs implements SideInputHandlerFactory {
   private final SideInputStore store;
   private final Object lock;
 
-  StageSideInputs(List<ExecutableStageOperator.StageSideInput> sideInputs, SideInputStore store, Object lock) {
+  StageSideInputs(List<StageSpec.SideInput> sideInputs, SideInputStore store, Object lock) {
     for (int i = 0; i < sideInputs.size(); i++) {
-      ExecutableStageOperator.StageSideInput side = sideInputs.get(i);
+      StageSpec.SideInput side = sideInputs.get(i);
       positions.put(key(side.transformId(), side.localName()), i);
     }
     this.store = store;

@@ -66,7 +66,7 @@ final class StageUserState implements StateRequestHandler {
   }
 
   /** Clears a cell of a key in a window, whatever kind of state it is. */
-  static void clear(KeyedState.Entry<ByteString> entry, StateNamespace window, ExecutableStageOperator.StateCell cell) {
+  static void clear(KeyedState.Entry<ByteString> entry, StateNamespace window, StageSpec.StateCell cell) {
     String id = cellId(cell.transformId(), cell.userStateId());
     switch (cell.protocol()) {
       case ParDoTranslation.MULTIMAP_USER_STATE -> multimap(entry, window, id).clear();
