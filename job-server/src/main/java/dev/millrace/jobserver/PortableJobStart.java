@@ -1,8 +1,8 @@
 package dev.millrace.jobserver;
 
+import dev.millrace.runner.JobLauncher;
 import dev.millrace.runner.MillracePipelineOptions;
 import dev.millrace.runner.MillracePipelineResult;
-import dev.millrace.runner.MillraceRunner;
 import dev.millrace.translation.TranslatedJob;
 import dev.millrace.translation.UnsupportedFeaturesException;
 import dev.millrace.translation.portable.PortablePipelineTranslator;
@@ -40,12 +40,10 @@ record PortableJobStart(TranslatedJob job, MillracePipelineResult result, JobHar
             DefaultJobBundleFactory.create(jobInfo, SdkEnvironments.providers(options, harnessServers)),
             JobHarnesses.harnessesPerEnvironment(options));
     try {
-      TranslatedJob job =
-          new PortablePipelineTranslator(
-                  options, MillraceRunner.parallelism(options.getParallelism()), options.isStreaming(), options.getStateBackend())
-              .translate(pipeline, harnesses);
+      JobLauncher launcher = JobLauncher.of(options);
+      TranslatedJob job = new PortablePipelineTranslator(launcher.translationOptions()).translate(pipeline, harnesses);
       // Checkpoints by default on the same terms as a Java job: streaming, without TestStream.
-      MillracePipelineResult result = MillraceRunner.start(job, options);
+      MillracePipelineResult result = launcher.start(job);
       harnesses.onHarnessLost(result::fail);
       return new PortableJobStart(job, result, harnesses);
     } catch (Exception | Error e) {

@@ -1,26 +1,16 @@
 package dev.millrace.runner;
 
-import dev.millrace.engine.checkpoint.CheckpointSettings;
-import dev.millrace.engine.ExecutionSettings;
-import dev.millrace.engine.JobClock;
-import dev.millrace.engine.RestartingJob;
 import dev.millrace.translation.TranslatedJob;
 import dev.millrace.translation.java.PipelineTranslator;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineRunner;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsValidator;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** Runs a Beam Java pipeline on the Millrace engine, in this JVM, on all cores. */
 public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
-  private static final Logger LOG = LoggerFactory.getLogger(MillraceRunner.class);
-  private static final AtomicLong JOB_IDS = new AtomicLong();
 
   private final MillracePipelineOptions options;
 
@@ -39,93 +29,8 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
     if (!external.isEmpty()) {
       return CrossLanguagePipelines.start(pipeline, external, options);
     }
-    int parallelism = parallelism(options.getParallelism());
-    TranslatedJob job =
-        new PipelineTranslator(options, parallelism, options.isStreaming(), options.getStateBackend())
-            .translate(pipeline);
-    return start(job, options);
+    JobLauncher launcher = JobLauncher.of(options);
+    TranslatedJob job = new PipelineTranslator(launcher.translationOptions()).translate(pipeline);
+    return launcher.start(job);
   }
-
-  /**
-   * Runs a translated job (from a Java pipeline or a portable one) on the engine, in this JVM,
-   * with {@code options}' bundle settings; returns as soon as it runs.
-   */
-  public static MillracePipelineResult start(TranslatedJob job, MillracePipelineOptions options) {
-    MetricsEnvironment.setMetricsSupported(true);
-    int parallelism = parallelism(options.getParallelism());
-    if (LOG.isDebugEnabled()) {
-      LOG.debug(
-          "Plan of {} ({}, state in {}):\n{}",
-          options.getJobName(),
-          job.streaming() ? "streaming" : "batch",
-          job.stateBackend(),
-          job.plan().explain());
-    }
-    ExecutionSettings settings =
-        new ExecutionSettings(
-            options.getMaxBundleElements(),
-            options.getMaxBundleMillis(),
-            // A subtask takes an exchange's messages whole: a bundle smaller than a message
-            // needs messages no larger than it.
-            Math.min(ExecutionSettings.defaults().batchSize(), options.getMaxBundleElements()),
-            ExecutionSettings.defaults().inboxCapacity(),
-            parallelism,
-            job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
-            .withCheckpoints(checkpointSettings(options, job.streaming() && !job.usesTestStream()));
-    String name = "job" + JOB_IDS.incrementAndGet();
-    return new MillracePipelineResult(RestartingJob.start(job.plan(), name, settings), job);
-  }
-
-  /** Checkpoints of a streaming job that does not say otherwise. */
-  public static final long DEFAULT_STREAMING_CHECKPOINT_MILLIS = 10_000;
-
-  /**
-   * {@code --checkpointingInterval}, {@code --checkpointDir}, {@code --checkpointsToKeep} and
-   * {@code --maxRestarts}: the job's checkpoints live in a directory named after its {@code
-   * --jobName}. Unset (-1), the interval is {@link #DEFAULT_STREAMING_CHECKPOINT_MILLIS} when
-   * {@code checkpointsFitByDefault} (a streaming job without TestStream: a TestStream drives
-   * the job's clock by hand, which checkpoints do not follow), else there are none; 0 means none.
-   */
-  static CheckpointSettings checkpointSettings(MillracePipelineOptions options, boolean checkpointsFitByDefault) {
-    Long interval = options.getCheckpointingInterval();
-    if (interval == null || interval == -1) {
-      if (!checkpointsFitByDefault) {
-        return CheckpointSettings.OFF;
-      }
-      interval = DEFAULT_STREAMING_CHECKPOINT_MILLIS;
-    }
-    if (interval == 0) {
-      return CheckpointSettings.OFF;
-    }
-    if (interval < 0) {
-      throw new IllegalArgumentException(
-          "--checkpointingInterval must be a number of milliseconds, 0 for no checkpoints or -1 for the"
-              + " default, was " + interval);
-    }
-    if (options.getCheckpointsToKeep() < 1) {
-      throw new IllegalArgumentException("--checkpointsToKeep must be at least 1, was " + options.getCheckpointsToKeep());
-    }
-    Path root =
-        options.getCheckpointDir() == null
-            ? Path.of(System.getProperty("java.io.tmpdir"), "millrace-checkpoints")
-            : Path.of(options.getCheckpointDir());
-    String jobDirectory = options.getJobName().replaceAll("[^A-Za-z0-9._-]", "_");
-    if (options.getMaxRestarts() < 0) {
-      throw new IllegalArgumentException("--maxRestarts must not be negative, was " + options.getMaxRestarts());
-    }
-    return new CheckpointSettings(
-        interval, root.resolve(jobDirectory), options.getCheckpointsToKeep(), options.getMaxRestarts());
-  }
-
-  /** {@code --parallelism}: unset or -1 means every available core. */
-  public static int parallelism(Integer option) {
-    if (option == null || option == -1) {
-      return Runtime.getRuntime().availableProcessors();
-    }
-    if (option < 1) {
-      throw new IllegalArgumentException("--parallelism must be at least 1 (or -1 for every core), was " + option);
-    }
-    return option;
-  }
-
 }

@@ -20,8 +20,8 @@ class CheckpointOptionsTest {
 
   @Test
   void aStreamingJobCheckpointsEveryTenSecondsByDefault() {
-    CheckpointSettings settings = MillraceRunner.checkpointSettings(options("--jobName=orders/eu"), true);
-    assertThat(settings.intervalMillis(), is(MillraceRunner.DEFAULT_STREAMING_CHECKPOINT_MILLIS));
+    CheckpointSettings settings = JobLauncher.checkpointSettings(options("--jobName=orders/eu"), true);
+    assertThat(settings.intervalMillis(), is(JobLauncher.DEFAULT_STREAMING_CHECKPOINT_MILLIS));
     assertThat(
         settings.directory(),
         equalTo(Path.of(System.getProperty("java.io.tmpdir"), "millrace-checkpoints", "orders_eu")));
@@ -31,9 +31,9 @@ class CheckpointOptionsTest {
 
   @Test
   void otherJobsTakeNoCheckpointsUnlessAskedTo() {
-    assertThat(MillraceRunner.checkpointSettings(options(), false).enabled(), is(false));
+    assertThat(JobLauncher.checkpointSettings(options(), false).enabled(), is(false));
     CheckpointSettings asked =
-        MillraceRunner.checkpointSettings(
+        JobLauncher.checkpointSettings(
             options("--checkpointingInterval=500", "--checkpointDir=/data/chk", "--jobName=j", "--maxRestarts=0"), false);
     assertThat(asked.intervalMillis(), is(500L));
     assertThat(asked.directory(), equalTo(Path.of("/data/chk", "j")));
@@ -42,7 +42,7 @@ class CheckpointOptionsTest {
 
   @Test
   void zeroTurnsTheDefaultOff() {
-    assertThat(MillraceRunner.checkpointSettings(options("--checkpointingInterval=0"), true).enabled(), is(false));
+    assertThat(JobLauncher.checkpointSettings(options("--checkpointingInterval=0"), true).enabled(), is(false));
   }
 
   @Test
@@ -50,12 +50,12 @@ class CheckpointOptionsTest {
     IllegalArgumentException interval =
         assertThrows(
             IllegalArgumentException.class,
-            () -> MillraceRunner.checkpointSettings(options("--checkpointingInterval=-5"), true));
+            () -> JobLauncher.checkpointSettings(options("--checkpointingInterval=-5"), true));
     assertThat(interval.getMessage(), containsString("--checkpointingInterval"));
     IllegalArgumentException kept =
         assertThrows(
             IllegalArgumentException.class,
-            () -> MillraceRunner.checkpointSettings(options("--checkpointsToKeep=0"), true));
+            () -> JobLauncher.checkpointSettings(options("--checkpointsToKeep=0"), true));
     assertThat(kept.getMessage(), containsString("--checkpointsToKeep"));
   }
 }

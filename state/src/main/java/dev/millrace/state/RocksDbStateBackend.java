@@ -1,48 +1,29 @@
 package dev.millrace.state;
 
-import dev.millrace.engine.checkpoint.Directories;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.checkerframework.checker.nullness.qual.Nullable;
-import java.util.stream.Stream;
-import org.rocksdb.BlockBasedTableConfig;
-import org.rocksdb.Checkpoint;
-import org.rocksdb.ColumnFamilyDescriptor;
-import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.DBOptions;
-import org.rocksdb.FlushOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
 import org.rocksdb.WriteBatchWithIndex;
-import org.rocksdb.WriteOptions;
 
 /**
- * One RocksDB instance holding the keyed state of one operator in one subtask.
+ * The keyed state of one operator in one subtask, in one RocksDB ({@link RocksDbInstance}: files,
+ * layout version, checkpoints).
  *
  * <p>All writes are staged in an indexed write batch and reach the database only on {@link
  * #commit()}, which the engine calls at the end of a bundle; a failed bundle is dropped with
  * {@link #discard()}. Reads merge the batch over the database, so a bundle sees its own writes. A
- * cache in front of the batch remembers small values read and written, and where each bag-like
- * cell appends next.
- * The WAL is off: a temporary database dies with its job, and what must survive the process is
- * written by {@link #checkpointTo} (a RocksDB checkpoint: the memtable flushed, SST files hard
- * linked) and read back by {@link #restoreTemporary}. A database opened on a directory keeps what
- * was committed and flushed.
+ * {@link RocksDbValueCache} in front of the batch remembers small values read and written; where
+ * each bag-like cell appends next is kept too. The WAL is off: what must survive the process is
+ * written by {@link #checkpointTo} and read back by {@link #restoreTemporary}.
  *
  * <p>Not thread-safe: the engine processes one bundle at a time per backend (workers take turns
  * at a subtask, never two at once).
@@ -58,35 +39,11 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Per state cell: no live entry lies below its floor (see {@link CellFloors}). */
   private final CellFloors cellFloors = new CellFloors();
 
-  /** The read cache is emptied when it would hold more than this many bytes of keys and values. */
-  private static final long MAX_CACHED_BYTES = 16L << 20;
-
   /** Groups whose next sequence number is kept; past it the cache starts over. */
   private static final int MAX_CACHED_SEQUENCES = 1 << 16;
 
-  /** Puts of values up to this size are cached; larger ones only invalidate. */
-  private static final int MAX_CACHED_PUT = 256;
-
-  // Compared by identity: a real empty value is another array.
-  private static final byte[] ABSENT = new byte[0];
-
-  // The version lives in its own column family so that it can never fall inside a key-group range.
-  private static final byte[] META_COLUMN_FAMILY = "millrace-meta".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] LAYOUT_VERSION_KEY =
-      "layout-version".getBytes(StandardCharsets.UTF_8);
-
-  static {
-    // Options and batches are created before any RocksDB, whose class would otherwise load it.
-    RocksDB.loadLibrary();
-  }
-
-  private final Path directory;
-  private final boolean deleteOnClose;
-  private final int layoutVersion;
-  // Native objects, closed in reverse order of creation.
-  private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+  private final RocksDbInstance instance;
   private final ReadOptions readOptions;
-  private final WriteOptions writeOptions;
   private final WriteBatchWithIndex batch;
   private final KeyDictionary keyDictionary = new KeyDictionary(this);
   // Next sequence number per appendable group (bag, multimap key, ordered list timestamp), so
@@ -96,83 +53,24 @@ public final class RocksDbStateBackend implements AutoCloseable {
   // the new entries below the tombstones, and every seek of the group would walk them all.
   // Dropped at discard, and when it holds MAX_CACHED_SEQUENCES groups.
   private final Map<ByteKey, long[]> nextSequences = new HashMap<>();
-  // Values read or written, by key; ABSENT marks a key known to hold nothing. A put of a large
-  // value only forgets its key, so big writes cannot crowd the cache; a small one is kept, because
-  // read-modify-write cells (counters, map entries) read right back what they wrote. Appends
-  // bypass it: their entries are only read back by scans. This backend is its database's only writer, so entries stay true
-  // across commits; a discard drops them with the batch. Point reads (value cells, map entries,
-  // timer identities) are most of a stateful job's RocksDB calls, and the same keys recur.
-  private final Map<ByteKey, byte[]> values = new HashMap<>();
-  private long cachedBytes;
-  // Null until the first write of a temporary backend: most keyed subtasks of a small job never
-  // see a key, and opening a RocksDB costs milliseconds.
-  private @Nullable RocksDB db;
+  private final RocksDbValueCache values = new RocksDbValueCache();
   private long modifications;
   private long discards;
-  private boolean closed;
 
   /**
    * A backend in a fresh temporary directory that is deleted on {@link #close()}. The database is
    * only opened by the first write; until then every read finds nothing.
    */
   public static RocksDbStateBackend openTemporary() {
-    Path dir;
-    try {
-      dir = TemporaryDirectories.create("millrace-state-");
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot create a temporary state directory", e);
-    }
-    try {
-      return new RocksDbStateBackend(dir, true, LAYOUT_VERSION);
-    } catch (RuntimeException | Error e) {
-      // Nobody will ever close this backend, so nobody else would remove the directory.
-      try {
-        Directories.deleteRecursively(dir);
-        TemporaryDirectories.unregister(dir);
-      } catch (IOException cleanup) {
-        e.addSuppressed(cleanup);
-      }
-      throw e;
-    }
+    return new RocksDbStateBackend(RocksDbInstance.temporary());
   }
 
   /**
    * A temporary backend (deleted on close, like {@link #openTemporary()}) that starts with what
-   * {@link #checkpointTo} wrote to {@code checkpoint}. The checkpoint is left as it was: immutable
-   * SST files are hard linked (copied where links are not possible), the rest is copied.
+   * {@link #checkpointTo} wrote to {@code checkpoint}, which is left as it was.
    */
   public static RocksDbStateBackend restoreTemporary(Path checkpoint) {
-    if (!Files.isDirectory(checkpoint)) {
-      throw new IllegalStateException("The state checkpoint " + checkpoint + " is missing");
-    }
-    RocksDbStateBackend backend = openTemporary();
-    try (Stream<Path> files = Files.list(checkpoint)) {
-      boolean any = false;
-      for (Path file : (Iterable<Path>) files::iterator) {
-        Path target = backend.directory.resolve(file.getFileName().toString());
-        if (file.getFileName().toString().endsWith(".sst")) {
-          try {
-            Files.createLink(target, file);
-          } catch (IOException | UnsupportedOperationException e) {
-            Files.copy(file, target);
-          }
-        } else {
-          Files.copy(file, target);
-        }
-        any = true;
-      }
-      if (any) {
-        // Checks the layout version now, not at the first read.
-        backend.database();
-      }
-      return backend;
-    } catch (IOException e) {
-      backend.close();
-      throw new UncheckedIOException("Cannot restore RocksDB state from " + checkpoint, e);
-    } catch (RuntimeException e) {
-      backend.close();
-      throw e;
-    }
+    return new RocksDbStateBackend(RocksDbInstance.restoreTemporary(checkpoint));
   }
 
   /**
@@ -182,20 +80,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * directory, which restores to an empty backend.
    */
   public void checkpointTo(Path target) {
-    checkOpen();
-    try {
-      if (db == null) {
-        Files.createDirectories(target);
-        return;
-      }
-      try (Checkpoint checkpoint = Checkpoint.create(db)) {
-        checkpoint.createCheckpoint(target.toString());
-      }
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("Cannot checkpoint the RocksDB state in " + directory + " to " + target, e);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot create " + target, e);
-    }
+    instance.checkpointTo(target);
   }
 
   /** Opens (or creates) a backend in {@code directory}, which is kept on close. */
@@ -205,111 +90,20 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Lets tests impersonate another layout version. */
   static RocksDbStateBackend open(Path directory, int layoutVersion) {
-    try {
-      Files.createDirectories(directory);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot create state directory " + directory, e);
-    }
-    RocksDbStateBackend backend = new RocksDbStateBackend(directory, false, layoutVersion);
-    // A kept directory may hold another version's data: fail at open, not at the first write.
-    backend.database();
-    return backend;
+    return new RocksDbStateBackend(RocksDbInstance.open(directory, layoutVersion));
   }
 
-  private RocksDbStateBackend(Path directory, boolean deleteOnClose, int layoutVersion) {
-    this.directory = directory;
-    this.deleteOnClose = deleteOnClose;
-    this.layoutVersion = layoutVersion;
-    this.readOptions = track(new ReadOptions());
-    this.writeOptions = track(new WriteOptions().setDisableWAL(true));
+  private RocksDbStateBackend(RocksDbInstance instance) {
+    this.instance = instance;
+    this.readOptions = instance.track(new ReadOptions());
     // overwriteKey=true: the batch index keeps only the latest write per key, which is what
     // getFromBatchAndDB and the merged iterators expect for plain put/delete.
-    this.batch = track(new WriteBatchWithIndex(true));
-  }
-
-  private RocksDB database() {
-    checkOpen();
-    if (db != null) {
-      return db;
-    }
-    try {
-      DBOptions dbOptions =
-          track(
-              new DBOptions()
-                  .setCreateIfMissing(true)
-                  .setCreateMissingColumnFamilies(true)
-                  // A temporary DB is deleted right after close; flushing it would be wasted I/O.
-                  .setAvoidFlushDuringShutdown(deleteOnClose));
-      dbOptions.setWriteBufferManager(NativeMemory.WRITE_BUFFERS);
-      ColumnFamilyOptions cfOptions =
-          track(
-              new ColumnFamilyOptions()
-                  .setTableFormatConfig(
-                      new BlockBasedTableConfig().setBlockCache(NativeMemory.BLOCK_CACHE)));
-      List<ColumnFamilyDescriptor> descriptors =
-          List.of(
-              new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-              new ColumnFamilyDescriptor(META_COLUMN_FAMILY, cfOptions));
-      List<ColumnFamilyHandle> handles = new ArrayList<>();
-      RocksDB opened = RocksDB.open(dbOptions, directory.toString(), descriptors, handles);
-      // Column family handles must be closed before their DB; the deque pops newest first.
-      resources.push(opened);
-      handles.forEach(resources::push);
-      this.db = opened;
-      checkOrRecordLayoutVersion(handles.get(0), handles.get(1), layoutVersion, !deleteOnClose);
-      return opened;
-    } catch (RocksDBException e) {
-      throw closeAfterFailure(
-          new IllegalStateException("Cannot open RocksDB state in " + directory, e));
-    } catch (RuntimeException e) {
-      throw closeAfterFailure(e);
-    }
-  }
-
-  private void checkOrRecordLayoutVersion(
-      ColumnFamilyHandle data, ColumnFamilyHandle meta, int layoutVersion, boolean durable)
-      throws RocksDBException {
-    byte[] stored = db.get(meta, LAYOUT_VERSION_KEY);
-    if (stored != null) {
-      int storedVersion = ByteBuffer.wrap(stored).getInt();
-      if (storedVersion != layoutVersion) {
-        throw new IllegalStateException(
-            "State in "
-                + directory
-                + " uses layout version "
-                + storedVersion
-                + " but this build reads layout version "
-                + layoutVersion);
-      }
-      return;
-    }
-    try (RocksIterator it = db.newIterator(data)) {
-      it.seekToFirst();
-      if (it.isValid()) {
-        throw new IllegalStateException(
-            "State in "
-                + directory
-                + " has data but no layout version; this build reads layout version "
-                + layoutVersion);
-      }
-    }
-    byte[] version = ByteBuffer.allocate(Integer.BYTES).putInt(layoutVersion).array();
-    db.put(meta, writeOptions, LAYOUT_VERSION_KEY, version);
-    if (!durable) {
-      // A temporary DB dies with its job; a flush would only make every job start slower (and it
-      // waits behind other DBs' flushes, which share one background thread).
-      return;
-    }
-    // Without a WAL the version would only live in the memtable; flush it so a crash right after
-    // opening cannot leave data behind without its version.
-    try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
-      db.flush(flush, meta);
-    }
+    this.batch = instance.track(new WriteBatchWithIndex(true));
   }
 
   /** The directory holding the database files. */
   public Path directory() {
-    return directory;
+    return instance.directory();
   }
 
   /** The byte range holding all state of {@code keyGroup}. */
@@ -336,14 +130,14 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** The value at {@code key}, including uncommitted writes, or null. */
   public byte @Nullable [] get(byte[] key) {
-    checkOpen();
+    RocksDB db = instance.ifOpen();
     if (db == null) {
       return null;
     }
     ByteKey cacheKey = new ByteKey(key);
     byte[] cached = values.get(cacheKey);
     if (cached != null) {
-      return cached == ABSENT ? null : cached;
+      return cached == RocksDbValueCache.ABSENT ? null : cached;
     }
     byte[] value;
     try {
@@ -351,32 +145,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
     } catch (RocksDBException e) {
       throw new IllegalStateException("RocksDB read failed", e);
     }
-    remember(cacheKey, value == null ? ABSENT : value);
+    values.remember(cacheKey, value == null ? RocksDbValueCache.ABSENT : value);
     return value;
-  }
-
-  private void remember(ByteKey key, byte[] value) {
-    long size = key.length() + value.length + 64L;
-    if (cachedBytes + size > MAX_CACHED_BYTES) {
-      forgetAllValues();
-      if (size > MAX_CACHED_BYTES) {
-        return;
-      }
-    }
-    byte[] previous = values.put(key, value);
-    cachedBytes += size - (previous == null ? 0 : key.length() + previous.length + 64L);
-  }
-
-  private void forget(ByteKey key) {
-    byte[] previous = values.remove(key);
-    if (previous != null) {
-      cachedBytes -= key.length() + previous.length + 64L;
-    }
-  }
-
-  private void forgetAllValues() {
-    values.clear();
-    cachedBytes = 0;
   }
 
   /**
@@ -385,7 +155,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * never change either afterwards.
    */
   public void put(byte[] key, byte[] value) {
-    write(key, value, value.length <= MAX_CACHED_PUT);
+    write(key, value, RocksDbValueCache.keepsPutOf(value));
   }
 
   /**
@@ -397,7 +167,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   }
 
   private void write(byte[] key, byte[] value, boolean cache) {
-    database();
+    instance.database();
     modifications++;
     byte[] floor = indexFloors[key[0] & 0xff];
     if (floor != null && Arrays.compareUnsigned(key, floor) < 0) {
@@ -405,9 +175,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
     }
     cellFloors.written(key);
     if (cache) {
-      remember(new ByteKey(key), value);
+      values.remember(new ByteKey(key), value);
     } else {
-      forget(new ByteKey(key));
+      values.forget(new ByteKey(key));
     }
     try {
       batch.put(key, value);
@@ -418,9 +188,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Stages a delete. */
   public void delete(byte[] key) {
-    database();
+    instance.database();
     modifications++;
-    remember(new ByteKey(key), ABSENT);
+    values.remember(new ByteKey(key), RocksDbValueCache.ABSENT);
     try {
       batch.delete(key);
     } catch (RocksDBException e) {
@@ -627,12 +397,12 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Atomically applies every staged write to the database (without WAL). */
   public void commit() {
-    checkOpen();
+    RocksDB db = instance.ifOpen();
     if (db == null) {
       return; // nothing was ever written
     }
     try {
-      db.write(writeOptions, batch);
+      db.write(instance.writeOptions(), batch);
     } catch (RocksDBException e) {
       throw new IllegalStateException("RocksDB commit failed", e);
     }
@@ -646,7 +416,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
     discards++;
     batch.clear();
     nextSequences.clear();
-    forgetAllValues();
+    values.clear();
     // Deleted entries below a floor come back with the batch gone.
     Arrays.fill(indexFloors, null);
     cellFloors.clear();
@@ -674,16 +444,12 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Closes the database, dropping uncommitted writes, and deletes a temporary directory. */
   @Override
   public void close() {
-    if (closed) {
-      return;
-    }
-    closeAll();
+    instance.close();
   }
 
   /** Whether nothing was ever written, so every read finds nothing without opening the DB. */
   private boolean neverWritten() {
-    checkOpen();
-    return db == null;
+    return instance.ifOpen() == null;
   }
 
   /**
@@ -708,7 +474,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
         options.setIterateUpperBound(upperBound);
       }
       // The merged iterator owns the base iterator and frees it on close.
-      iterator = batch.newIteratorWithBase(db.newIterator(options), options);
+      iterator = batch.newIteratorWithBase(instance.database().newIterator(options), options);
     }
 
     @Override
@@ -726,54 +492,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
     return toExclusive == null || Arrays.compareUnsigned(key, toExclusive) < 0;
   }
 
-  private <T extends AutoCloseable> T track(T resource) {
-    resources.push(resource);
-    return resource;
-  }
-
   private void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException("RocksDB state backend is closed");
-    }
-  }
-
-  private RuntimeException closeAfterFailure(RuntimeException failure) {
-    try {
-      closeAll();
-    } catch (RuntimeException e) {
-      failure.addSuppressed(e);
-    }
-    return failure;
-  }
-
-  private void closeAll() {
-    closed = true;
-    RuntimeException failure = null;
-    while (!resources.isEmpty()) {
-      try {
-        resources.pop().close();
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = new IllegalStateException("Failed to close RocksDB state backend", e);
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    if (deleteOnClose) {
-      try {
-        Directories.deleteRecursively(directory);
-        TemporaryDirectories.unregister(directory);
-      } catch (IOException e) {
-        if (failure == null) {
-          failure = new UncheckedIOException("Cannot delete " + directory, e);
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    if (failure != null) {
-      throw failure;
-    }
+    instance.checkOpen();
   }
 }

@@ -3,6 +3,7 @@ package dev.millrace.translation.portable;
 import dev.millrace.plan.KeyGroups;
 import dev.millrace.translation.TranslatedJob;
 import dev.millrace.translation.TranslationContext;
+import dev.millrace.translation.TranslationOptions;
 import dev.millrace.translation.UnsupportedFeaturesException;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.keyed.StateBackendKind;
@@ -47,16 +48,11 @@ public final class PortablePipelineTranslator {
   private final boolean streamingRequested;
   private final String stateBackendOption;
 
-  /**
-   * @param streamingRequested {@code --streaming}: run the streaming way even on bounded input
-   * @param stateBackendOption {@code --stateBackend}, or null for the default of the job's mode
-   */
-  public PortablePipelineTranslator(
-      PipelineOptions options, int parallelism, boolean streamingRequested, String stateBackendOption) {
-    this.options = options;
-    this.parallelism = parallelism;
-    this.streamingRequested = streamingRequested;
-    this.stateBackendOption = stateBackendOption;
+  public PortablePipelineTranslator(TranslationOptions options) {
+    this.options = options.pipelineOptions();
+    this.parallelism = options.parallelism();
+    this.streamingRequested = options.streamingRequested();
+    this.stateBackendOption = options.stateBackend();
   }
 
   /** The runner-side transform URNs Millrace translates itself (the fuser leaves them whole). */

@@ -113,7 +113,7 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
   /** Keyed state (timers, SDF residuals included) and side inputs are all it keeps. */
   @Override
   public boolean isCheckpointable() {
-    return keyedState == null || keyedState.isCheckpointable();
+    return true;
   }
 
   @Override

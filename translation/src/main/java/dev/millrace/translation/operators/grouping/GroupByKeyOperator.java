@@ -198,7 +198,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   /** Everything (buffered values, panes, triggers, holds, timers) is in the keyed state. */
   @Override
   public boolean isCheckpointable() {
-    return keys.isCheckpointable();
+    return true;
   }
 
   @Override

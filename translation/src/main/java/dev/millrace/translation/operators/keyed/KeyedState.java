@@ -274,12 +274,6 @@ public final class KeyedState<K> implements AutoCloseable {
     return hold == null ? watermark : Math.min(watermark, BeamTime.toWatermark(hold));
   }
 
-
-  /** Whether {@link #snapshot} keeps all of it. */
-  public boolean isCheckpointable() {
-    return store.isCheckpointable();
-  }
-
   /**
    * Writes the clocks timers compare with and, under {@code name}, the store's committed state and
    * timers. Between bundles only: the bundle's writes must be committed.

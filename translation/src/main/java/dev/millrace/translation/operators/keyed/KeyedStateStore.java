@@ -76,9 +76,6 @@ public abstract class KeyedStateStore implements AutoCloseable {
 
   void commit() {}
 
-  /** Whether {@link #snapshotTo} keeps all of the store. */
-  abstract boolean isCheckpointable();
-
   /**
    * Writes everything committed to {@code directory}, which does not exist yet. {@code entries}:
    * the operator's entries now, every key with state or timers among them when the store keeps
@@ -184,11 +181,6 @@ public abstract class KeyedStateStore implements AutoCloseable {
     }
 
     @Override
-    boolean isCheckpointable() {
-      return true;
-    }
-
-    @Override
     void snapshotTo(Path directory, Collection<? extends KeyedState.Entry<?>> entries) throws IOException {
       Files.createDirectories(directory);
       Path file = directory.resolve(FILE);
@@ -265,11 +257,6 @@ public abstract class KeyedStateStore implements AutoCloseable {
     RocksDb(Coder<? extends BoundedWindow> windowCoder) {
       this.windowCoder = windowCoder;
       this.timers = new RocksDbTimerStore(backend, windowCoder);
-    }
-
-    @Override
-    boolean isCheckpointable() {
-      return true;
     }
 
     @Override

@@ -431,7 +431,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
    */
   @Override
   public boolean isCheckpointable() {
-    return keys == null || keys.isCheckpointable();
+    return true;
   }
 
   @Override
