@@ -49,7 +49,7 @@ public abstract class AbstractOperator implements Operator {
 
   @Override
   public long outputWatermark() {
-    return minInputWatermark();
+    return OutputWatermark.buffered(minInputWatermark(), OutputWatermark.NO_HOLD);
   }
 
   /** Saves the input watermarks, then what {@link #snapshotOperator} adds. */

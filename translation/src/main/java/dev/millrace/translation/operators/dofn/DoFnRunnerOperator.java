@@ -7,6 +7,7 @@ import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.AbstractOperator;
+import dev.millrace.translation.operators.OutputWatermark;
 import dev.millrace.translation.operators.keyed.KeyedState;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
 import java.io.Closeable;
@@ -79,11 +80,28 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
     return port == 0;
   }
 
-  /** The input watermark held back by waiting input and, with keyed state, by its holds. */
+  /** The main input's watermark held back by input waiting for side inputs and by keyed state. */
   @Override
   public long outputWatermark() {
-    long watermark = Math.min(inputWatermark(0), sideInputHold());
-    return keyedState == null ? watermark : keyedState.reportOutputWatermark(keyedState.holdBack(watermark));
+    long input = inputWatermark(0);
+    long sideInputWait = sideInputHold();
+    // holdBack(w) is min(w, holds), found without a full scan when the holds are known to be above w.
+    long stateAndTimers =
+        keyedState == null ? OutputWatermark.NO_HOLD : keyedState.holdBack(Math.min(input, sideInputWait));
+    return OutputWatermark.of(input, sideInputWait, stateAndTimers, OutputWatermark.NO_HOLD, OutputWatermark.NO_HOLD);
+  }
+
+  /** Tells keyed state the output watermark the engine reads now (see {@link OutputWatermark}). */
+  private void tellKeyedStateTheOutputWatermark() {
+    if (keyedState != null) {
+      keyedState.outputWatermarkIs(outputWatermark());
+    }
+  }
+
+  @Override
+  public void processWatermark(int port, long watermark) throws Exception {
+    super.processWatermark(port, watermark);
+    tellKeyedStateTheOutputWatermark();
   }
 
   @Override
@@ -104,6 +122,7 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
     if (keyedState != null) {
       keyedState.commit();
     }
+    tellKeyedStateTheOutputWatermark();
     metrics.commit();
     try (Closeable scope = metrics.enter()) {
       stepContext.bundleCommitted(new Instant(context.currentProcessingTime()), context.isCheckpointing());

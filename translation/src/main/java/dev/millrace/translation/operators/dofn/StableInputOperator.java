@@ -5,6 +5,7 @@ import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.operators.AbstractOperator;
+import dev.millrace.translation.operators.OutputWatermark;
 import dev.millrace.translation.operators.keyed.BeamTime;
 import dev.millrace.translation.operators.keyed.SnapshotCoding;
 import java.io.DataInputStream;
@@ -80,19 +81,18 @@ public final class StableInputOperator extends AbstractOperator {
 
   @Override
   public long outputWatermark() {
-    long watermark = minInputWatermark();
+    long buffered = OutputWatermark.NO_HOLD;
     if (checkpointing) {
-      watermark = Math.min(watermark, arrivingEarliest);
+      buffered = arrivingEarliest;
       for (Segment segment : snapshotted) {
-        watermark = Math.min(watermark, segment.earliest);
+        buffered = Math.min(buffered, segment.earliest);
       }
       for (Segment segment : released) {
-        watermark = Math.min(watermark, segment.earliest);
+        buffered = Math.min(buffered, segment.earliest);
       }
     }
-    // Held back, never moved back: a late element waits without lowering what was promised.
-    outputWatermark = Math.max(outputWatermark, watermark);
-    return outputWatermark;
+    // Never below what a checkpoint recorded as promised: a late element waits without lowering it.
+    return Math.max(outputWatermark, OutputWatermark.buffered(minInputWatermark(), buffered));
   }
 
   @Override
@@ -132,6 +132,7 @@ public final class StableInputOperator extends AbstractOperator {
       arrivingEarliest = Watermarks.END;
     }
     DataOutputStream data = out.data();
+    outputWatermark = outputWatermark();
     data.writeLong(outputWatermark);
     // Released segments are not fully passed on yet: they are in the checkpoint too.
     data.writeInt(released.size() + snapshotted.size());

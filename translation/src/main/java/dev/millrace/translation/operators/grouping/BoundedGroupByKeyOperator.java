@@ -5,6 +5,7 @@ import dev.millrace.plan.Watermarks;
 import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.operators.AbstractOperator;
 import dev.millrace.translation.operators.EmitterCalls;
+import dev.millrace.translation.operators.OutputWatermark;
 import dev.millrace.translation.operators.keyed.EncodedKey;
 import dev.millrace.translation.operators.keyed.StateBackendKind;
 import java.util.ArrayList;
@@ -117,7 +118,8 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
 
   @Override
   public long outputWatermark() {
-    return emitted ? minInputWatermark() : Watermarks.MIN;
+    // Everything is held until the grouped output has gone out.
+    return OutputWatermark.buffered(minInputWatermark(), emitted ? OutputWatermark.NO_HOLD : Watermarks.MIN);
   }
 
   private void emit(K key, List<WindowedValue<V>> elements) throws Exception {

@@ -2,6 +2,7 @@ package dev.millrace.translation.operators.grouping;
 
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.operators.AbstractOperator;
+import dev.millrace.translation.operators.OutputWatermark;
 import java.util.Iterator;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.util.WindowedValue;
@@ -57,6 +58,7 @@ public final class FinalCombineOperator<K, AccumT, OutputT> extends AbstractOper
 
   @Override
   public long outputWatermark() {
-    return Math.min(minInputWatermark(), hold);
+    // The earliest output timestamp of an accumulator not emitted yet.
+    return OutputWatermark.buffered(minInputWatermark(), hold);
   }
 }

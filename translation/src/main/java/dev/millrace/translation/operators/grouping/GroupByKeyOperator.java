@@ -6,6 +6,7 @@ import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.operators.AbstractOperator;
 import dev.millrace.translation.operators.EmitterCalls;
+import dev.millrace.translation.operators.OutputWatermark;
 import dev.millrace.translation.operators.keyed.BeamTime;
 import dev.millrace.translation.operators.keyed.KeyedState;
 import dev.millrace.translation.operators.keyed.KeyedStateStore;
@@ -186,6 +187,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   public void finishBundle() throws Exception {
     flushPending();
     keys.commit();
+    keys.outputWatermarkIs(outputWatermark());
   }
 
   @Override
@@ -233,8 +235,15 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   /** Held back by ReduceFnRunner's watermark holds (pending panes) and timers' output times. */
   @Override
   public long outputWatermark() {
-    long watermark = minInputWatermark();
-    return keys.reportOutputWatermark(keys.holdBack(watermark));
+    long input = minInputWatermark();
+    return OutputWatermark.of(
+        input, OutputWatermark.NO_HOLD, keys.holdBack(input), OutputWatermark.NO_HOLD, OutputWatermark.NO_HOLD);
+  }
+
+  @Override
+  public void processWatermark(int port, long watermark) throws Exception {
+    super.processWatermark(port, watermark);
+    keys.outputWatermarkIs(outputWatermark());
   }
 
   @Override

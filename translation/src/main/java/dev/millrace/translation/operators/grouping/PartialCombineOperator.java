@@ -1,6 +1,8 @@
 package dev.millrace.translation.operators.grouping;
 
+import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.operators.AbstractOperator;
+import dev.millrace.translation.operators.OutputWatermark;
 import java.util.Iterator;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
@@ -42,7 +44,7 @@ public final class PartialCombineOperator<K, InputT, AccumT> extends AbstractOpe
   @Override
   public long outputWatermark() {
     // Accumulators wait for the bundle's end; until then they hold the watermark.
-    return buffer.isEmpty() ? minInputWatermark() : dev.millrace.plan.Watermarks.MIN;
+    return OutputWatermark.buffered(minInputWatermark(), buffer.isEmpty() ? OutputWatermark.NO_HOLD : Watermarks.MIN);
   }
 
   @Override

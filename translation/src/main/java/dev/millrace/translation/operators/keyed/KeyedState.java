@@ -154,10 +154,13 @@ public final class KeyedState<K> implements AutoCloseable {
     }
   }
 
-  /** The operator reports its output watermark; timers see it until the next report. */
-  public long reportOutputWatermark(long watermark) {
+  /**
+   * The operator's output watermark is now {@code watermark}: runners-core (pane timing, late
+   * data) sees it until the next call. Operators call it at the end of a bundle and after a
+   * watermark was processed, the moments the engine reads their output watermark.
+   */
+  public void outputWatermarkIs(long watermark) {
     outputWatermark = BeamTime.toInstant(watermark);
-    return watermark;
   }
 
   /**

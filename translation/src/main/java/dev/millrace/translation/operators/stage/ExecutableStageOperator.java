@@ -7,10 +7,9 @@ import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.AbstractOperator;
 import dev.millrace.translation.operators.Closer;
-import dev.millrace.translation.operators.keyed.BeamTime;
+import dev.millrace.translation.operators.OutputWatermark;
 import dev.millrace.translation.operators.keyed.KeyedState;
 import dev.millrace.translation.operators.keyed.KeyedStateStore;
-import dev.millrace.translation.operators.keyed.NamespaceWindows;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -19,21 +18,14 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.model.fnexecution.v1.BeamFnApi;
 import org.apache.beam.model.pipeline.v1.MetricsApi.MonitoringInfo;
-import org.apache.beam.runners.core.StateNamespace;
-import org.apache.beam.runners.core.StateNamespaces;
-import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.fnexecution.control.StageBundleFactory;
 import org.apache.beam.runners.fnexecution.control.TimerReceiverFactory;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandlers;
 import org.apache.beam.runners.fnexecution.wire.ByteStringCoder;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.util.WindowedValue;
-import org.apache.beam.sdk.util.construction.Timer;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
 import org.joda.time.Instant;
@@ -63,9 +55,6 @@ import org.joda.time.Instant;
  */
 public final class ExecutableStageOperator<T> extends AbstractOperator {
 
-  /** Firing timestamps per call before the engine gets to end the bundle. */
-  private static final int MAX_TIMER_ROUNDS = 100;
-
   private final StageSpec<T> spec;
   private final JobMetrics metrics;
   /** What this subtask's committed bundles reported (see {@link JobMetrics#bind}). */
@@ -77,6 +66,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   private SideInputGate<T> sideInputs;
   private KeyedState<ByteString> keys;
   private StageKeys stageKeys;
+  private StageTimers<T> timers;
   private StageResiduals<T> residuals;
   private StageSortBuffer<T> sorted;
   private StageWindowExpiry expiry;
@@ -135,6 +125,20 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
               context::currentProcessingTime,
               context::currentSynchronizedProcessingTime);
       stageKeys = new StageKeys(spec.stepName(), spec.keyCoder(), keys, lock);
+      timers =
+          new StageTimers<>(
+              spec,
+              keys,
+              stageKeys,
+              lock,
+              harness,
+              expiry,
+              sorted,
+              windowCoder,
+              this::closeBundle,
+              context::isOutputBlocked,
+              this::timerWatermark,
+              () -> inputWatermark(0));
       stateRequests.serveUserState(new StageUserState(keys, windowCoder, lock));
       if (!spec.stage().getTimers().isEmpty()) {
         timerReceivers = new TimerReceiverFactory(stageBundles, stageKeys::timerFromHarness, windowCoder);
@@ -184,7 +188,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       acceptReleased();
     }
     if (keys != null) {
-      fireTimers();
+      timersPending = timers.fire();
     }
   }
 
@@ -222,17 +226,6 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     }
   }
 
-  /** Sends the kept elements of a key's window up to {@code upTo}, in timestamp order. */
-  private void flushSorted(KeyedState.Entry<ByteString> entry, BoundedWindow window, Instant upTo) throws Exception {
-    List<WindowedValue<T>> flush;
-    synchronized (lock) {
-      flush = sorted.takeUpTo(entry, window, upTo);
-    }
-    for (WindowedValue<T> element : flush) {
-      harness.send(element);
-    }
-  }
-
   /** Waiting main input holds timers back: its window's cleanup must not overtake it. */
   private long timerWatermark() {
     long watermark = inputWatermark(0);
@@ -251,92 +244,6 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     synchronized (lock) {
       return Math.min(hold, keys.holdBack(Watermarks.END));
     }
-  }
-
-  /**
-   * Fires due timers: all those due at the earliest due timestamp go to the harness in one
-   * bundle, which closes before the next timestamp's, so what the harness sets in reply is in the
-   * store by then ({@link StageDueTimers} says which are due together). Stops after {@value
-   * #MAX_TIMER_ROUNDS} rounds; the rest is pending work.
-   */
-  private void fireTimers() throws Exception {
-    timersPending = false;
-    // Input already sent may have set or cleared timers the harness reports only when its bundle
-    // ends: until then the store does not know them, and a timer polled now could be one the
-    // harness has since replaced.
-    closeBundle();
-    for (int round = 0; round < MAX_TIMER_ROUNDS; round++) {
-      if (context.isOutputBlocked()) {
-        timersPending = true;
-        return;
-      }
-      List<KeyedState.Due<ByteString>> due;
-      synchronized (lock) {
-        due = StageDueTimers.next(keys, timerWatermark());
-      }
-      if (due.isEmpty()) {
-        return;
-      }
-      for (KeyedState.Due<ByteString> timer : due) {
-        fire(timer);
-      }
-      closeBundle();
-    }
-    timersPending = true;
-  }
-
-  private void fire(KeyedState.Due<ByteString> due) throws Exception {
-    TimerInternals.TimerData timer = due.timer();
-    BoundedWindow window = NamespaceWindows.windowOf(timer.getNamespace());
-    switch (timer.getTimerFamilyId()) {
-      case StageSortBuffer.FLUSH_TIMER -> flushSorted(due.entry(), window, BeamTime.toInstant(inputWatermark(0)));
-      case StageWindowExpiry.TIMER -> expire(due.entry(), window, expiry.expiryOf(window));
-      default -> {
-        if (timer.getDomain() != TimeDomain.EVENT_TIME && expiry.expiryOf(window).isBefore(keys.inputWatermark())) {
-          return; // a processing-time timer of an expired window: its state is gone
-        }
-        sendTimer(due.entry(), TimerReceiverFactory.decodeTimerDataTimerId(timer.getTimerFamilyId()), timer, window);
-      }
-    }
-    synchronized (lock) {
-      keys.track(due.entry(), false);
-    }
-  }
-
-  /**
-   * A key's window expired: what it kept for sorting goes out, the DoFns' {@code
-   * OnWindowExpiration} timers fire, then its state is cleared. The timers go in the same bundle
-   * as the sorted input, after it; the state is cleared once the bundle has closed, as the harness
-   * may still read it until then.
-   */
-  private void expire(KeyedState.Entry<ByteString> entry, BoundedWindow window, Instant at) throws Exception {
-    if (spec.requiresTimeSortedInput()) {
-      flushSorted(entry, window, BoundedWindow.TIMESTAMP_MAX_VALUE);
-    }
-    for (KV<String, String> family : spec.windowExpirationTimers()) {
-      sendTimer(
-          entry,
-          family,
-          TimerInternals.TimerData.of("", "", StateNamespaces.window(windowCoder, window), at, at, TimeDomain.EVENT_TIME),
-          window);
-    }
-    closeBundle();
-    synchronized (lock) {
-      StateNamespace namespace = StateNamespaces.window(windowCoder, window);
-      for (StageSpec.StateCell cell : spec.stateCells()) {
-        StageUserState.clear(entry, namespace, cell);
-      }
-      sorted.clear(entry, namespace);
-    }
-  }
-
-  private void sendTimer(
-      KeyedState.Entry<ByteString> entry, KV<String, String> family, TimerInternals.TimerData timer, BoundedWindow window)
-      throws Exception {
-    Object key = stageKeys.keyOf(entry);
-    harness.sendTimer(
-        family,
-        Timer.of(key, timer.getTimerId(), List.of(window), timer.getTimestamp(), timer.getOutputTimestamp(), PaneInfo.NO_FIRING));
   }
 
   @Override
@@ -359,7 +266,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       synchronized (lock) {
         keys.advanceProcessingTime(new Instant(now));
       }
-      fireTimers();
+      timersPending = timers.fire();
     }
   }
 
@@ -370,7 +277,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
 
   @Override
   public void continueWork() throws Exception {
-    fireTimers();
+    timersPending = timers.fire();
   }
 
   @Override
@@ -400,16 +307,40 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   /** While a remote bundle is open its outputs are not all in: what was promised before stands. */
   @Override
   public long outputWatermark() {
-    if (!harness.isBundleOpen() && !timersPending) {
-      long watermark = Math.min(timerWatermark(), residuals.hold());
-      if (keys != null) {
-        synchronized (lock) {
-          watermark = keys.reportOutputWatermark(keys.holdBack(watermark));
-        }
-      }
-      reportedWatermark = Math.max(reportedWatermark, watermark);
+    if (harness.isBundleOpen() || timersPending) {
+      return reportedWatermark;
     }
-    return reportedWatermark;
+    return Math.max(reportedWatermark, currentWatermark());
+  }
+
+  private long currentWatermark() {
+    long input = inputWatermark(0);
+    long sideInputWait = sideInputs == null ? OutputWatermark.NO_HOLD : sideInputs.hold();
+    long residualHold = residuals.hold();
+    long stateAndTimers = OutputWatermark.NO_HOLD;
+    if (keys != null) {
+      synchronized (lock) {
+        stateAndTimers = keys.holdBack(Math.min(Math.min(input, sideInputWait), residualHold));
+      }
+    }
+    return OutputWatermark.of(input, sideInputWait, stateAndTimers, residualHold, OutputWatermark.NO_HOLD);
+  }
+
+  /**
+   * Between remote bundles, with no timers left to fire: records the output watermark as promised,
+   * and tells keyed state, at the moments the engine reads it (see {@link OutputWatermark}).
+   */
+  private void promiseOutputWatermark() {
+    if (harness.isBundleOpen() || timersPending) {
+      return;
+    }
+    long current = currentWatermark();
+    if (keys != null) {
+      synchronized (lock) {
+        keys.outputWatermarkIs(current);
+      }
+    }
+    reportedWatermark = Math.max(reportedWatermark, current);
   }
 
   @Override
@@ -421,6 +352,13 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       }
     }
     harness.bundleCommitted(context.isCheckpointing());
+    promiseOutputWatermark();
+  }
+
+  @Override
+  public void processWatermark(int port, long watermark) throws Exception {
+    super.processWatermark(port, watermark);
+    promiseOutputWatermark();
   }
 
   /**
