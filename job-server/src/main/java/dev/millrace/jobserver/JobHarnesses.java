@@ -1,5 +1,6 @@
 package dev.millrace.jobserver;
 
+import dev.millrace.translation.operators.Closer;
 import dev.millrace.translation.operators.stage.SubtaskHarnesses;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -193,20 +194,6 @@ final class JobHarnesses implements SubtaskHarnesses {
     List<AutoCloseable> closing = new ArrayList<>(kept);
     closing.add(bundles);
     kept.clear();
-    Exception failure = null;
-    for (AutoCloseable c : closing) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    if (failure != null) {
-      throw failure;
-    }
+    Closer.closeAll(closing.toArray(new AutoCloseable[0]));
   }
 }
