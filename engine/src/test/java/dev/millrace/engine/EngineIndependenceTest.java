@@ -5,18 +5,9 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 
-import dev.millrace.engine.checkpoint.CheckpointStorage;
-import dev.millrace.plan.Plan;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.millrace.engine.testing.PackageArrows;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -59,41 +50,10 @@ class EngineIndependenceTest {
   /** engine/README.md's arrows inside this module: the two leaves refer to nothing else here. */
   @Test
   void theLeafPackagesReferToNoOtherEnginePackage() throws Exception {
-    assertThat(references(Plan.class, "dev/millrace/engine/"), is(empty()));
-    assertThat(references(CheckpointStorage.class, "dev/millrace/plan/"), is(empty()));
-    List<String> toEngine = new ArrayList<>();
-    for (String reference : references(CheckpointStorage.class, "dev/millrace/engine/")) {
-      if (!reference.contains("dev/millrace/engine/checkpoint/")) {
-        toEngine.add(reference);
-      }
-    }
-    assertThat(toEngine, is(empty()));
-  }
-
-  @Test
-  void theReferenceScanFindsReferences() throws Exception {
-    assertThat(references(JobExecution.class, "dev/millrace/plan/"), is(not(empty())));
-  }
-
-  /**
-   * The class names under {@code prefix} that the classes of {@code anchor}'s package refer to:
-   * every class a compiled class refers to is named in its constant pool.
-   */
-  private static Set<String> references(Class<?> anchor, String prefix) throws Exception {
-    Path dir = Path.of(anchor.getResource(anchor.getSimpleName() + ".class").toURI()).getParent();
-    Pattern name = Pattern.compile(Pattern.quote(prefix) + "[\\w/$]*");
-    Set<String> found = new TreeSet<>();
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path file : (Iterable<Path>) files::iterator) {
-        if (file.toString().endsWith(".class")) {
-          Matcher m = name.matcher(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
-          while (m.find()) {
-            found.add(m.group());
-          }
-        }
-      }
-    }
-    return found;
+    PackageArrows arrows = new PackageArrows(JobExecution.class, "dev/millrace/");
+    assertThat(arrows.fromOnly("plan/", List.of("engine/")), is(empty()));
+    assertThat(arrows.fromOnly("engine/checkpoint/", List.of("plan/", "engine/")), is(empty()));
+    assertThat("the scan sees references", arrows.fromOnly("engine/", List.of("plan/")), is(not(empty())));
   }
 
   private static boolean loadable(String className) {

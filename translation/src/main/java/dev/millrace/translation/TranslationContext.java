@@ -9,7 +9,7 @@ import dev.millrace.plan.PlanBuilder;
 import dev.millrace.plan.PortRef;
 import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.metrics.JobMetrics;
-import dev.millrace.translation.operators.keyed.StateBackendKind;
+import dev.millrace.state.backend.StateBackend;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
@@ -28,7 +28,7 @@ public final class TranslationContext {
   private final JobMetrics metrics;
   private final int parallelism;
   private final int maxKeyGroups;
-  private final StateBackendKind stateBackend;
+  private final StateBackend stateBackend;
   private final boolean streaming;
   private final Map<PCollection<?>, PortRef> producers = new HashMap<>();
   private final Set<PCollection<?>> unwrappedKeyedWorkItems = new HashSet<>();
@@ -44,7 +44,7 @@ public final class TranslationContext {
       JobMetrics metrics,
       int parallelism,
       int maxKeyGroups,
-      StateBackendKind stateBackend,
+      StateBackend stateBackend,
       boolean streaming) {
     this.stateBackend = stateBackend;
     this.streaming = streaming;
@@ -77,7 +77,7 @@ public final class TranslationContext {
     return metrics;
   }
 
-  public StateBackendKind stateBackend() {
+  public StateBackend stateBackend() {
     return stateBackend;
   }
 

@@ -7,7 +7,7 @@ import dev.millrace.translation.TranslationOptions;
 import dev.millrace.translation.UnsupportedFeaturesException;
 import dev.millrace.translation.java.overrides.PipelineOverrides;
 import dev.millrace.translation.metrics.JobMetrics;
-import dev.millrace.translation.operators.keyed.StateBackendKind;
+import dev.millrace.state.backend.StateBackend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +69,7 @@ public final class PipelineTranslator {
     if (!unsupported.isEmpty()) {
       throw new UnsupportedFeaturesException(unsupported);
     }
-    StateBackendKind stateBackend = StateBackendKind.fromOption(stateBackendOption, streaming);
+    StateBackend stateBackend = StateBackend.fromOption(stateBackendOption, streaming);
     JobMetrics metrics = new JobMetrics();
     TranslationContext context =
         new TranslationContext(options, metrics, parallelism, KeyGroups.DEFAULT_MAX_KEY_GROUPS, stateBackend, streaming);

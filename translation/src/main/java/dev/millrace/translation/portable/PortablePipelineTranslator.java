@@ -6,7 +6,7 @@ import dev.millrace.translation.TranslationContext;
 import dev.millrace.translation.TranslationOptions;
 import dev.millrace.translation.UnsupportedFeaturesException;
 import dev.millrace.translation.metrics.JobMetrics;
-import dev.millrace.translation.operators.keyed.StateBackendKind;
+import dev.millrace.state.backend.StateBackend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -124,7 +124,7 @@ public final class PortablePipelineTranslator {
     // Asked of the pipeline as submitted: the expansion of splittable DoFns marks some of its own
     // PCollections unbounded, whatever the input.
     boolean streaming = streamingRequested || PipelineTranslatorUtils.hasUnboundedPCollections(pipeline);
-    StateBackendKind stateBackend = StateBackendKind.fromOption(stateBackendOption, streaming);
+    StateBackend stateBackend = StateBackend.fromOption(stateBackendOption, streaming);
     JobMetrics metrics = new JobMetrics();
     TranslationContext plan =
         new TranslationContext(options, metrics, parallelism, KeyGroups.DEFAULT_MAX_KEY_GROUPS, stateBackend, streaming);

@@ -6,13 +6,12 @@ import dev.millrace.plan.Watermarks;
 import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.EmitterCalls;
-import dev.millrace.translation.operators.keyed.BeamTime;
-import dev.millrace.translation.operators.keyed.CurrentKeyInternals;
-import dev.millrace.translation.operators.keyed.KeyedState;
-import dev.millrace.translation.operators.keyed.KeyedStateStore;
-import dev.millrace.translation.operators.keyed.NamespaceWindows;
-import dev.millrace.translation.operators.keyed.StateBackendKind;
-import dev.millrace.translation.operators.keyed.TimerFiring;
+import dev.millrace.state.keyed.BeamTime;
+import dev.millrace.state.keyed.CurrentKeyInternals;
+import dev.millrace.state.keyed.KeyedState;
+import dev.millrace.state.keyed.NamespaceWindows;
+import dev.millrace.state.backend.StateBackend;
+import dev.millrace.state.keyed.TimerFiring;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
 import java.io.Closeable;
 import java.util.ArrayList;
@@ -63,7 +62,7 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
       DoFnSchemaInformation schemaInformation,
       Map<String, PCollectionView<?>> sideInputMapping,
       Coder<?> keyCoder,
-      StateBackendKind stateBackend,
+      StateBackend stateBackend,
       MemoryBudget waitingMemory) {
 
     /** Stateful DoFns (state or timers) get a key coder; their input is keyed by it. */
@@ -128,7 +127,7 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
       keys =
           new KeyedState<>(
               keyCoder,
-              KeyedStateStore.create(spec.stateBackend(), spec.windowingStrategy().getWindowFn().windowCoder()),
+              spec.stateBackend().keyedStore(spec.windowingStrategy().getWindowFn().windowCoder()),
               context::currentProcessingTime, context::currentSynchronizedProcessingTime);
       keyedState = keys;
       currentKey = new CurrentKeyInternals<>();

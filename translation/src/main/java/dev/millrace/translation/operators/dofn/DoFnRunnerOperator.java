@@ -8,7 +8,7 @@ import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.AbstractOperator;
 import dev.millrace.translation.operators.OutputWatermark;
-import dev.millrace.translation.operators.keyed.KeyedState;
+import dev.millrace.state.keyed.KeyedState;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
 import java.io.Closeable;
 import java.util.HashMap;

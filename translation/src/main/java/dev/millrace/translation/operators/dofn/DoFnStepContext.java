@@ -1,7 +1,7 @@
 package dev.millrace.translation.operators.dofn;
 
 import dev.millrace.translation.operators.AwaitingCheckpoint;
-import dev.millrace.translation.operators.keyed.CurrentKeyInternals;
+import dev.millrace.state.keyed.CurrentKeyInternals;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.runners.core.StateInternals;

@@ -5,11 +5,10 @@ import dev.millrace.plan.OperatorContext;
 import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.EmitterCalls;
-import dev.millrace.translation.operators.keyed.BeamTime;
-import dev.millrace.translation.operators.keyed.KeyedState;
-import dev.millrace.translation.operators.keyed.KeyedStateStore;
-import dev.millrace.translation.operators.keyed.StateBackendKind;
-import dev.millrace.translation.operators.keyed.TimerFiring;
+import dev.millrace.state.keyed.BeamTime;
+import dev.millrace.state.keyed.KeyedState;
+import dev.millrace.state.backend.StateBackend;
+import dev.millrace.state.keyed.TimerFiring;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
 import java.io.Closeable;
 import java.util.ArrayList;
@@ -84,7 +83,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
       WindowingStrategy<?, ?> windowingStrategy,
       List<TupleTag<?>> outputTags,
       Map<TupleTag<?>, Coder<?>> outputCoders,
-      StateBackendKind stateBackend,
+      StateBackend stateBackend,
       MemoryBudget waitingMemory) {}
 
   private final Spec<InputT, OutputT, RestrictionT> spec;
@@ -109,7 +108,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
     keys =
         new KeyedState<>(
             ByteArrayCoder.of(),
-            KeyedStateStore.create(spec.stateBackend(), spec.pairWindowCoder()),
+            spec.stateBackend().keyedStore(spec.pairWindowCoder()),
             context::currentProcessingTime, context::currentSynchronizedProcessingTime);
     keyedState = keys;
     timers = new TimerFiring<>(keys, context, false, (entry, due) -> fire(entry, due.get(0)));

@@ -3,11 +3,12 @@ package dev.millrace.translation.operators.grouping;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.state.MemoryBudget;
+import dev.millrace.state.backend.GroupingBuffer;
 import dev.millrace.translation.operators.AbstractOperator;
 import dev.millrace.translation.operators.EmitterCalls;
 import dev.millrace.translation.operators.OutputWatermark;
-import dev.millrace.translation.operators.keyed.EncodedKey;
-import dev.millrace.translation.operators.keyed.StateBackendKind;
+import dev.millrace.state.keyed.EncodedKey;
+import dev.millrace.state.backend.StateBackend;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -43,7 +44,7 @@ import org.joda.time.Instant;
 public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> extends AbstractOperator {
   private final KvCoder<K, V> inputCoder;
   private final WindowingStrategy<?, W> windowingStrategy;
-  private final StateBackendKind stateBackend;
+  private final StateBackend stateBackend;
   private final MemoryBudget memory;
   private GroupingBuffer<K, V> buffer;
   private boolean draining;
@@ -53,7 +54,7 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
   public BoundedGroupByKeyOperator(
       KvCoder<K, V> inputCoder,
       WindowingStrategy<?, ?> windowingStrategy,
-      StateBackendKind stateBackend,
+      StateBackend stateBackend,
       MemoryBudget memory) {
     super(1);
     this.inputCoder = inputCoder;
@@ -66,14 +67,8 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
   public void open(OperatorContext context) throws Exception {
     super.open(context);
     buffer =
-        stateBackend == StateBackendKind.ROCKSDB
-            ? GroupingBuffer.inRocksDb(
-                inputCoder.getKeyCoder(), inputCoder.getValueCoder(), windowingStrategy.getWindowFn().windowCoder())
-            : GroupingBuffer.inMemoryBudget(
-                inputCoder.getKeyCoder(),
-                inputCoder.getValueCoder(),
-                windowingStrategy.getWindowFn().windowCoder(),
-                memory);
+        stateBackend.groupingBuffer(
+            inputCoder.getKeyCoder(), inputCoder.getValueCoder(), windowingStrategy.getWindowFn().windowCoder(), memory);
   }
 
   @Override

@@ -1,6 +1,6 @@
 package dev.millrace.translation.operators.grouping;
 
-import dev.millrace.translation.operators.keyed.EncodedKey;
+import dev.millrace.state.keyed.EncodedKey;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;

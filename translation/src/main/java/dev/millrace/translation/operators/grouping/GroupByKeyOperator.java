@@ -7,11 +7,10 @@ import dev.millrace.plan.Watermarks;
 import dev.millrace.translation.operators.AbstractOperator;
 import dev.millrace.translation.operators.EmitterCalls;
 import dev.millrace.translation.operators.OutputWatermark;
-import dev.millrace.translation.operators.keyed.BeamTime;
-import dev.millrace.translation.operators.keyed.KeyedState;
-import dev.millrace.translation.operators.keyed.KeyedStateStore;
-import dev.millrace.translation.operators.keyed.StateBackendKind;
-import dev.millrace.translation.operators.keyed.TimerFiring;
+import dev.millrace.state.keyed.BeamTime;
+import dev.millrace.state.keyed.KeyedState;
+import dev.millrace.state.backend.StateBackend;
+import dev.millrace.state.keyed.TimerFiring;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -55,7 +54,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   private final WindowingStrategy<?, W> windowingStrategy;
   private final boolean firesOnElements;
   private final PipelineOptions options;
-  private final StateBackendKind stateBackend;
+  private final StateBackend stateBackend;
   private KeyedState<K> keys;
   private TimerFiring<K> timers;
   private final Map<KeyedState.Entry<K>, List<WindowedValue<V>>> pending = new LinkedHashMap<>();
@@ -68,7 +67,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
       KvCoder<K, V> inputCoder,
       WindowingStrategy<?, ?> windowingStrategy,
       PipelineOptions options,
-      StateBackendKind stateBackend) {
+      StateBackend stateBackend) {
     return new GroupByKeyOperator<>(
         inputCoder, () -> SystemReduceFn.buffering(inputCoder.getValueCoder()), windowingStrategy, options, stateBackend);
   }
@@ -79,7 +78,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
       ReduceFnFactory<K, V, OutputT, W> reduceFnFactory,
       WindowingStrategy<?, ?> windowingStrategy,
       PipelineOptions options,
-      StateBackendKind stateBackend) {
+      StateBackend stateBackend) {
     super(1);
     this.inputCoder = inputCoder;
     this.reduceFnFactory = reduceFnFactory;
@@ -96,7 +95,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
     keys =
         new KeyedState<>(
             inputCoder.getKeyCoder(),
-            KeyedStateStore.create(stateBackend, windowingStrategy.getWindowFn().windowCoder()),
+            stateBackend.keyedStore(windowingStrategy.getWindowFn().windowCoder()),
             context::currentProcessingTime, context::currentSynchronizedProcessingTime);
     timers =
         new TimerFiring<>(

@@ -4,11 +4,11 @@ import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.state.MemoryBudget;
-import dev.millrace.translation.operators.keyed.SnapshotCoding;
-import dev.millrace.translation.operators.keyed.StateBackendKind;
+import dev.millrace.state.backend.PushbackBuffer;
+import dev.millrace.state.keyed.SnapshotCoding;
+import dev.millrace.state.backend.StateBackend;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,7 +55,7 @@ public final class SideInputGate<T> implements AutoCloseable {
 
   public SideInputGate(
       List<PCollectionView<?>> views,
-      StateBackendKind backend,
+      StateBackend backend,
       MemoryBudget waitingMemory,
       Coder<WindowedValue<T>> elementCoder,
       WindowOf<T> windowOf,
@@ -65,12 +65,7 @@ public final class SideInputGate<T> implements AutoCloseable {
     this.ownerHold = ownerHold;
     this.mainAllowedLatenessMillis = mainAllowedLateness.getMillis();
     this.store = new SideInputStore(views);
-    this.waiting =
-        backend == StateBackendKind.ROCKSDB
-            ? PushbackBuffer.onDisk(elementCoder)
-            : waitingMemory != null
-                ? PushbackBuffer.withinBudget(elementCoder, waitingMemory)
-                : PushbackBuffer.inMemory();
+    this.waiting = backend.waitingBuffer(elementCoder, waitingMemory);
     this.windowOf = windowOf;
     this.elementCoder = elementCoder;
     for (int i = 0; i < views.size(); i++) {

@@ -1,7 +1,7 @@
 package dev.millrace.translation.operators.sideinput;
 
 import dev.millrace.plan.Watermarks;
-import dev.millrace.translation.operators.keyed.SnapshotCoding;
+import dev.millrace.state.keyed.SnapshotCoding;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

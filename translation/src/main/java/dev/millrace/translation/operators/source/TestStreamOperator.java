@@ -3,7 +3,7 @@ package dev.millrace.translation.operators.source;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Watermarks;
-import dev.millrace.translation.operators.keyed.BeamTime;
+import dev.millrace.state.keyed.BeamTime;
 import java.util.List;
 import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.util.WindowedValue;

@@ -8,8 +8,8 @@ import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.AbstractOperator;
 import dev.millrace.translation.operators.Closer;
 import dev.millrace.translation.operators.OutputWatermark;
-import dev.millrace.translation.operators.keyed.KeyedState;
-import dev.millrace.translation.operators.keyed.KeyedStateStore;
+import dev.millrace.state.keyed.KeyedState;
+import dev.millrace.state.keyed.KeyedStateStore;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -121,7 +121,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       keys =
           new KeyedState<>(
               ByteStringCoder.of(),
-              KeyedStateStore.create(spec.stateBackend(), windowCoder),
+              spec.stateBackend().keyedStore(windowCoder),
               context::currentProcessingTime,
               context::currentSynchronizedProcessingTime);
       stageKeys = new StageKeys(spec.stepName(), spec.keyCoder(), keys, lock);

@@ -1,8 +1,8 @@
 package dev.millrace.translation.operators.stage;
 
 import dev.millrace.plan.Watermarks;
-import dev.millrace.translation.operators.keyed.BeamTime;
-import dev.millrace.translation.operators.keyed.KeyedState;
+import dev.millrace.state.keyed.BeamTime;
+import dev.millrace.state.keyed.KeyedState;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.runners.core.TimerInternals;

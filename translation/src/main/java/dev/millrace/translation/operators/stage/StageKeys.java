@@ -1,6 +1,6 @@
 package dev.millrace.translation.operators.stage;
 
-import dev.millrace.translation.operators.keyed.KeyedState;
+import dev.millrace.state.keyed.KeyedState;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.util.ByteStringOutputStream;

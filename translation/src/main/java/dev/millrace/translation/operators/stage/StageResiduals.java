@@ -2,8 +2,8 @@ package dev.millrace.translation.operators.stage;
 
 import dev.millrace.plan.Operator;
 import dev.millrace.plan.Watermarks;
-import dev.millrace.translation.operators.keyed.BeamTime;
-import dev.millrace.translation.operators.keyed.SnapshotCoding;
+import dev.millrace.state.keyed.BeamTime;
+import dev.millrace.state.keyed.SnapshotCoding;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

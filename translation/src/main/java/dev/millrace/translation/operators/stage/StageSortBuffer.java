@@ -1,6 +1,6 @@
 package dev.millrace.translation.operators.stage;
 
-import dev.millrace.translation.operators.keyed.KeyedState;
+import dev.millrace.state.keyed.KeyedState;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

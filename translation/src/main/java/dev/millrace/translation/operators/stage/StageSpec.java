@@ -1,7 +1,7 @@
 package dev.millrace.translation.operators.stage;
 
 import dev.millrace.state.MemoryBudget;
-import dev.millrace.translation.operators.keyed.StateBackendKind;
+import dev.millrace.state.backend.StateBackend;
 import java.util.List;
 import org.apache.beam.runners.fnexecution.control.JobBundleFactory;
 import org.apache.beam.sdk.coders.Coder;
@@ -30,7 +30,7 @@ public record StageSpec<T>(
     List<SideInput> sideInputs,
     Coder<WindowedValue<T>> mainInputCoder,
     WindowingStrategy<?, ?> mainWindowing,
-    StateBackendKind stateBackend,
+    StateBackend stateBackend,
     Coder<Object> keyCoder,
     List<StateCell> stateCells,
     List<KV<String, String>> windowExpirationTimers,

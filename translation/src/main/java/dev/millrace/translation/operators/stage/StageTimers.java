@@ -1,8 +1,8 @@
 package dev.millrace.translation.operators.stage;
 
-import dev.millrace.translation.operators.keyed.BeamTime;
-import dev.millrace.translation.operators.keyed.KeyedState;
-import dev.millrace.translation.operators.keyed.NamespaceWindows;
+import dev.millrace.state.keyed.BeamTime;
+import dev.millrace.state.keyed.KeyedState;
+import dev.millrace.state.keyed.NamespaceWindows;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;

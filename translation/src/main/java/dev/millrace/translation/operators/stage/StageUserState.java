@@ -1,6 +1,6 @@
 package dev.millrace.translation.operators.stage;
 
-import dev.millrace.translation.operators.keyed.KeyedState;
+import dev.millrace.state.keyed.KeyedState;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.UUID;

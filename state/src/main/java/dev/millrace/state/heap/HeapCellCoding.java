@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.heap;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -30,9 +30,9 @@ import org.joda.time.Instant;
  * coders are those its {@link StateTag} declares, found by binding the tag to a binder that only
  * records what it is given (once per state id: one operator's id always binds the same way).
  * Watermark holds are kept apart: their time is needed at restore, before any tag is known (see
- * {@link MemoryKeyState}). One instance per operator; not thread-safe.
+ * {@link HeapKeyState}). One instance per operator; not thread-safe.
  */
-final class MemoryCellCoding {
+final class HeapCellCoding {
   /** A non-empty cell's contents; {@code hold} is the time of a watermark hold, else null. */
   record Encoded(byte[] bytes, Instant hold) {}
 

@@ -1,11 +1,11 @@
-package dev.millrace.translation.operators.grouping;
+package dev.millrace.state.backend;
 
 import dev.millrace.plan.KeyGroups;
 import dev.millrace.state.ExternalGrouping;
 import dev.millrace.state.MemoryBudget;
 import dev.millrace.state.RocksDbStateBackend;
 import dev.millrace.state.StateKeys;
-import dev.millrace.translation.operators.keyed.EncodedKey;
+import dev.millrace.state.keyed.EncodedKey;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,24 +21,24 @@ import org.apache.beam.sdk.util.WindowedValue.FullWindowedValueCoder;
  * order hands the elements back grouped by key. Either way one key's elements are in memory at a
  * time when they are handed out.
  */
-abstract class GroupingBuffer<K, V> implements AutoCloseable {
+public abstract class GroupingBuffer<K, V> implements AutoCloseable {
 
   /** Receives one key and all of its elements. */
-  interface KeyVisitor<K, V> {
+  public interface KeyVisitor<K, V> {
     void visit(K key, List<WindowedValue<V>> values) throws Exception;
   }
 
-  abstract void add(K key, EncodedKey encodedKey, WindowedValue<V> value) throws Exception;
+  public abstract void add(K key, EncodedKey encodedKey, WindowedValue<V> value) throws Exception;
 
   /** Makes the bundle's additions durable (RocksDB), so its write batch stays small. */
-  void commit() {}
+  public void commit() {}
 
   /**
    * Visits keys with their elements, after the last {@link #add}, until every key was visited
    * (returns true) or {@code stop} says to pause between two keys (returns false; the next call
    * goes on with the next key).
    */
-  abstract boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception;
+  public abstract boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception;
 
   @Override
   public void close() {}
@@ -69,12 +69,12 @@ abstract class GroupingBuffer<K, V> implements AutoCloseable {
     }
 
     @Override
-    void add(K key, EncodedKey encodedKey, WindowedValue<V> value) throws Exception {
+    public void add(K key, EncodedKey encodedKey, WindowedValue<V> value) throws Exception {
       grouping.add(encodedKey.bytes(), CoderUtils.encodeToByteArray(elementCoder, value));
     }
 
     @Override
-    boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception {
+    public boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception {
       return grouping.drain(
           (key, values) -> {
             List<WindowedValue<V>> elements = new ArrayList<>(values.size());
@@ -111,7 +111,7 @@ abstract class GroupingBuffer<K, V> implements AutoCloseable {
     private byte[] lastPrefix;
 
     @Override
-    void add(K key, EncodedKey encodedKey, WindowedValue<V> value) throws Exception {
+    public void add(K key, EncodedKey encodedKey, WindowedValue<V> value) throws Exception {
       if (!encodedKey.equals(lastKey)) {
         byte[] encoded = encodedKey.bytes();
         lastPrefix = backend.keyPrefix(KeyGroups.keyGroupOf(encoded, KeyGroups.DEFAULT_MAX_KEY_GROUPS), encoded);
@@ -121,7 +121,7 @@ abstract class GroupingBuffer<K, V> implements AutoCloseable {
     }
 
     @Override
-    void commit() {
+    public void commit() {
       backend.commit();
     }
 
@@ -129,7 +129,7 @@ abstract class GroupingBuffer<K, V> implements AutoCloseable {
     private byte[] resumeFrom = StateKeys.keyGroupPrefix(0);
 
     @Override
-    boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception {
+    public boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception {
       KeyRuns runs = new KeyRuns(visitor, stop);
       backend.forEach(resumeFrom, StateKeys.keyGroupsEnd(), runs);
       if (runs.paused) {

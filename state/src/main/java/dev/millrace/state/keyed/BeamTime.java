@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.keyed;
 
 import dev.millrace.plan.Watermarks;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;

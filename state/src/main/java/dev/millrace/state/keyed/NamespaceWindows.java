@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.keyed;
 
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateNamespaces;

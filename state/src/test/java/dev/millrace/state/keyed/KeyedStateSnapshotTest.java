@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.keyed;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.millrace.plan.InMemorySnapshot;
+import dev.millrace.state.backend.StateBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -71,13 +72,13 @@ class KeyedStateSnapshotTest {
     return Sum.ofIntegers().getAccumulatorCoder(CoderRegistry.createDefault(), VarIntCoder.of());
   }
 
-  private static KeyedState<String> newState(StateBackendKind kind) {
-    return new KeyedState<>(StringUtf8Coder.of(), KeyedStateStore.create(kind, IntervalWindow.getCoder()), () -> 0L);
+  private static KeyedState<String> newState(StateBackend kind) {
+    return new KeyedState<>(StringUtf8Coder.of(), kind.keyedStore(IntervalWindow.getCoder()), () -> 0L);
   }
 
   @ParameterizedTest
-  @EnumSource(StateBackendKind.class)
-  void everyKindOfCellComesBack(StateBackendKind kind) throws Exception {
+  @EnumSource(StateBackend.class)
+  void everyKindOfCellComesBack(StateBackend kind) throws Exception {
     KeyedState<String> before = newState(kind);
     KeyedState.Entry<String> a = before.entry("a");
     a.state.state(NS, VALUE).write("v");
@@ -126,8 +127,8 @@ class KeyedStateSnapshotTest {
   }
 
   @ParameterizedTest
-  @EnumSource(StateBackendKind.class)
-  void timersComeBackInTheOrderTheyFire(StateBackendKind kind) throws Exception {
+  @EnumSource(StateBackend.class)
+  void timersComeBackInTheOrderTheyFire(StateBackend kind) throws Exception {
     KeyedState<String> before = newState(kind);
     before.entry("b").timers.setTimer(timer("t1", 50, TimeDomain.EVENT_TIME));
     before.entry("a").timers.setTimer(timer("t2", 50, TimeDomain.EVENT_TIME));
@@ -147,7 +148,7 @@ class KeyedStateSnapshotTest {
       for (KeyedState.Due<String> due = after.pollEventTimer(); due != null; due = after.pollEventTimer()) {
         fired.add(due.entry().key + ":" + due.timer().getTimerId());
       }
-      if (kind == StateBackendKind.MEMORY) {
+      if (kind == StateBackend.MEMORY) {
         assertThat(fired, contains("a:t3", "b:t1", "a:t2"));
       } else {
         // RocksDB orders timers of equal time by key.
@@ -163,8 +164,8 @@ class KeyedStateSnapshotTest {
   }
 
   @ParameterizedTest
-  @EnumSource(StateBackendKind.class)
-  void aRestoredKeyCanBeSnapshottedAgainBeforeItsCellsAreRead(StateBackendKind kind) throws Exception {
+  @EnumSource(StateBackend.class)
+  void aRestoredKeyCanBeSnapshottedAgainBeforeItsCellsAreRead(StateBackend kind) throws Exception {
     KeyedState<String> first = newState(kind);
     first.entry("a").state.state(NS, MAP).put("k", 1L);
     first.entry("a").state.state(NS, HOLD).add(new Instant(5));
@@ -180,13 +181,13 @@ class KeyedStateSnapshotTest {
   }
 
   @ParameterizedTest
-  @EnumSource(StateBackendKind.class)
-  void aCheckpointOfOneBackendIsRefusedByTheOtherByName(StateBackendKind kind) throws Exception {
+  @EnumSource(StateBackend.class)
+  void aCheckpointOfOneBackendIsRefusedByTheOtherByName(StateBackend kind) throws Exception {
     KeyedState<String> before = newState(kind);
     before.entry("a").state.state(NS, VALUE).write("v");
     before.commit();
     InMemorySnapshot writer = snapshotAndClose(before);
-    StateBackendKind other = kind == StateBackendKind.MEMORY ? StateBackendKind.ROCKSDB : StateBackendKind.MEMORY;
+    StateBackend other = kind == StateBackend.MEMORY ? StateBackend.ROCKSDB : StateBackend.MEMORY;
     KeyedState<String> after = newState(other);
     try {
       IllegalStateException refused =
@@ -202,7 +203,7 @@ class KeyedStateSnapshotTest {
   }
 
   /** Snapshots {@code before} into a fresh directory, closes it, and restores a new state from it. */
-  private KeyedState<String> roundTrip(KeyedState<String> before, StateBackendKind kind) throws Exception {
+  private KeyedState<String> roundTrip(KeyedState<String> before, StateBackend kind) throws Exception {
     InMemorySnapshot writer = snapshotAndClose(before);
     KeyedState<String> after = newState(kind);
     after.restore(writer.reader(), "keyed");

@@ -1,10 +1,11 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.heap;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.millrace.state.keyed.KeyTimers;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
@@ -13,7 +14,7 @@ import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
-class MemoryTimersTest {
+class HeapTimersTest {
   private static final StateNamespace NS = StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE);
 
   private Instant watermark = new Instant(0);
@@ -40,12 +41,12 @@ class MemoryTimersTest {
         }
       };
   private final HoldIndex holds = new HoldIndex();
-  private final MemoryTimerStore store = new MemoryTimerStore(holds);
-  private final MemoryTimers timers = keyTimers("a");
-  private final MemoryTimers other = keyTimers("b");
+  private final HeapTimerStore store = new HeapTimerStore(holds);
+  private final HeapTimers timers = keyTimers("a");
+  private final HeapTimers other = keyTimers("b");
 
-  private MemoryTimers keyTimers(String owner) {
-    MemoryTimers keyTimers = new MemoryTimers(store, clocks);
+  private HeapTimers keyTimers(String owner) {
+    HeapTimers keyTimers = new HeapTimers(store, clocks);
     keyTimers.owner = owner;
     return keyTimers;
   }
@@ -55,7 +56,7 @@ class MemoryTimersTest {
   }
 
   private String pollId(TimeDomain domain, long before) {
-    MemoryTimerStore.Scheduled due = store.pollBefore(domain, new Instant(before));
+    HeapTimerStore.Scheduled due = store.pollBefore(domain, new Instant(before));
     return due == null ? null : due.owner.owner + ":" + due.timer.getTimerId();
   }
 

@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.heap;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
@@ -16,9 +16,9 @@ import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
-class MemoryKeyStateTest {
+class HeapKeyStateTest {
   private final HoldIndex holds = new HoldIndex();
-  private final MemoryKeyState<String> state = new MemoryKeyState<>("k", holds, new MemoryCellCoding());
+  private final HeapKeyState<String> state = new HeapKeyState<>("k", holds, new HeapCellCoding());
 
   private static StateNamespace window(long start) {
     // A new namespace object per call, as a DoFn runner makes one per state access.

@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.heap;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -33,12 +33,12 @@ import org.joda.time.Instant;
  * <p>Cells read back from a checkpoint stay bytes until first asked for: only then is their tag,
  * and so their coders, known. Their watermark holds count in the hold index at once.
  */
-final class MemoryKeyState<K> implements StateInternals {
+final class HeapKeyState<K> implements StateInternals {
   private static final int REMEMBERED = 8;
 
   private final K key;
   private final HoldIndex holds;
-  private final MemoryCellCoding coding;
+  private final HeapCellCoding coding;
   private final StateTable table =
       new StateTable() {
         @Override
@@ -64,10 +64,10 @@ final class MemoryKeyState<K> implements StateInternals {
   /** Where a cell lives: the namespace's string key and the state's id. */
   private record CellAddress(String namespace, String id) {}
 
-  /** A cell's bytes as {@link MemoryCellCoding} wrote them; {@code hold} for a watermark hold. */
+  /** A cell's bytes as {@link HeapCellCoding} wrote them; {@code hold} for a watermark hold. */
   private record Restored(byte[] bytes, Instant hold) {}
 
-  MemoryKeyState(K key, HoldIndex holds, MemoryCellCoding coding) {
+  HeapKeyState(K key, HoldIndex holds, HeapCellCoding coding) {
     this.key = key;
     this.holds = holds;
     this.coding = coding;
@@ -120,7 +120,7 @@ final class MemoryKeyState<K> implements StateInternals {
     for (StateNamespace namespace : table.getNamespacesInUse()) {
       String namespaceKey = null; // a window's is its encoding, made once
       for (Map.Entry<StateTag, State> cell : table.getTagsInUse(namespace).entrySet()) {
-        MemoryCellCoding.Encoded encoded = coding.encode(cell.getKey(), cell.getValue());
+        HeapCellCoding.Encoded encoded = coding.encode(cell.getKey(), cell.getValue());
         if (encoded != null) {
           if (namespaceKey == null) {
             namespaceKey = namespace.stringKey();
@@ -158,7 +158,7 @@ final class MemoryKeyState<K> implements StateInternals {
       CellAddress address = new CellAddress(in.readUTF(), in.readUTF());
       boolean isHold = in.readBoolean();
       byte[] bytes = in.readNBytes(in.readInt());
-      Instant hold = isHold ? MemoryCellCoding.holdOf(bytes) : null;
+      Instant hold = isHold ? HeapCellCoding.holdOf(bytes) : null;
       if (hold != null) {
         holds.add(hold);
       }

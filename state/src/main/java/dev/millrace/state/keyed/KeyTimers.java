@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.keyed;
 
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.TimerInternals;
@@ -6,7 +6,7 @@ import org.apache.beam.sdk.state.TimeDomain;
 import org.joda.time.Instant;
 
 /**
- * The timers of one key, on the heap ({@link MemoryTimers}) or in RocksDB, and the operator's
+ * The timers of one key, on the heap (the heap backend's timers) or in RocksDB, and the operator's
  * view of whichever key is current ({@link CurrentKeyInternals}): the overloads {@link
  * TimerInternals} asks for, reduced to one set and one delete, and the operator's clocks, which
  * every key's timers report.
@@ -14,7 +14,7 @@ import org.joda.time.Instant;
 public abstract class KeyTimers implements TimerInternals {
 
   /** The operator's clocks. */
-  interface Clocks {
+  public interface Clocks {
     Instant inputWatermark();
 
     Instant processingTime();
@@ -37,12 +37,12 @@ public abstract class KeyTimers implements TimerInternals {
 
   private final Clocks clocks;
 
-  KeyTimers(Clocks clocks) {
+  public KeyTimers(Clocks clocks) {
     this.clocks = clocks;
   }
 
   /** Deletes the timer if set; {@code domain} is null when the caller did not say. */
-  abstract void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain);
+  public abstract void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain);
 
   @Override
   public final void setTimer(

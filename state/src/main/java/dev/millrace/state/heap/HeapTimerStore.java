@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.heap;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -14,14 +14,14 @@ import org.joda.time.Instant;
  * Each pending timer's output timestamp is a hold in the operator's {@link HoldIndex}, whatever
  * its domain (a processing-time timer keeps back the watermark of what it will emit too).
  */
-final class MemoryTimerStore {
-  /** One pending timer of the key whose {@link MemoryTimers} set it. */
+final class HeapTimerStore {
+  /** One pending timer of the key whose {@link HeapTimers} set it. */
   static final class Scheduled {
     final TimerData timer;
-    final MemoryTimers owner;
+    final HeapTimers owner;
     final long sequence;
 
-    Scheduled(TimerData timer, MemoryTimers owner, long sequence) {
+    Scheduled(TimerData timer, HeapTimers owner, long sequence) {
       this.timer = timer;
       this.owner = owner;
       this.sequence = sequence;
@@ -37,7 +37,7 @@ final class MemoryTimerStore {
   private long nextSequence;
 
   @SuppressWarnings("unchecked")
-  MemoryTimerStore(HoldIndex holds) {
+  HeapTimerStore(HoldIndex holds) {
     this.holds = holds;
     this.byTime = new TreeSet[TimeDomain.values().length];
     for (int d = 0; d < byTime.length; d++) {
@@ -45,7 +45,7 @@ final class MemoryTimerStore {
     }
   }
 
-  Scheduled add(MemoryTimers owner, TimerData timer) {
+  Scheduled add(HeapTimers owner, TimerData timer) {
     Scheduled scheduled = new Scheduled(timer, owner, nextSequence++);
     byTime[timer.getDomain().ordinal()].add(scheduled);
     holds.add(timer.getOutputTimestamp());

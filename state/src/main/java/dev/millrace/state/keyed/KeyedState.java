@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.keyed;
 
 import dev.millrace.plan.KeyGroups;
 import dev.millrace.plan.Operator;
@@ -27,7 +27,7 @@ public final class KeyedState<K> implements AutoCloseable {
 
   /** The state and timers of one key. */
   public static final class Entry<K> {
-    final EncodedKey id;
+    public final EncodedKey id;
     public final K key;
     public final StateInternals state;
     public KeyTimers timers;

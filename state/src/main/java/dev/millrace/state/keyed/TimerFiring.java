@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.keyed;
 
 import dev.millrace.plan.OperatorContext;
 import java.util.ArrayList;

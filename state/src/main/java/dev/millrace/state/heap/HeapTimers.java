@@ -1,5 +1,6 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.heap;
 
+import dev.millrace.state.keyed.KeyTimers;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.beam.runners.core.StateNamespace;
@@ -7,21 +8,21 @@ import org.apache.beam.sdk.state.TimeDomain;
 
 /**
  * The timers of one key, kept on the heap: which are set, by identity, so that setting a timer
- * again replaces it; their order in time is the operator's {@link MemoryTimerStore}. Beam's {@code
+ * again replaces it; their order in time is the operator's {@link HeapTimerStore}. Beam's {@code
  * InMemoryTimerInternals} builds three sorted sets and a table for every key and answers "is there
  * a next timer?" by catching an exception; a keyed operator asks that after every element.
  */
-final class MemoryTimers extends KeyTimers {
+final class HeapTimers extends KeyTimers {
 
   /** What makes a timer the same timer: setting it again replaces it. */
   private record Identity(StateNamespace namespace, String timerId, String timerFamilyId) {}
 
-  private final MemoryTimerStore store;
-  private final Map<Identity, MemoryTimerStore.Scheduled> byIdentity = new HashMap<>(4);
+  private final HeapTimerStore store;
+  private final Map<Identity, HeapTimerStore.Scheduled> byIdentity = new HashMap<>(4);
   /** The keyed-state entry these timers belong to, handed back with each due timer. */
   Object owner;
 
-  MemoryTimers(MemoryTimerStore store, Clocks clocks) {
+  HeapTimers(HeapTimerStore store, Clocks clocks) {
     super(clocks);
     this.store = store;
   }
@@ -35,14 +36,14 @@ final class MemoryTimers extends KeyTimers {
   }
 
   /** The store fired {@code scheduled}: it is no longer set. */
-  void forget(MemoryTimerStore.Scheduled scheduled) {
+  void forget(HeapTimerStore.Scheduled scheduled) {
     byIdentity.remove(identityOf(scheduled.timer), scheduled);
   }
 
   @Override
   public void setTimer(TimerData timer) {
     Identity identity = identityOf(timer);
-    MemoryTimerStore.Scheduled existing = byIdentity.get(identity);
+    HeapTimerStore.Scheduled existing = byIdentity.get(identity);
     if (existing != null) {
       // Setting the same timer again is common (the end-of-window cleanup timer, once per
       // element); re-sorting it would cost a removal and an insertion.
@@ -64,9 +65,9 @@ final class MemoryTimers extends KeyTimers {
   }
 
   @Override
-  void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
+  public void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
     Identity identity = new Identity(namespace, timerId, timerFamilyId);
-    MemoryTimerStore.Scheduled existing = byIdentity.get(identity);
+    HeapTimerStore.Scheduled existing = byIdentity.get(identity);
     if (existing == null) {
       return;
     }

@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.sideinput;
+package dev.millrace.state.backend;
 
 import dev.millrace.state.MemoryBudget;
 import dev.millrace.state.SpillQueue;
@@ -18,14 +18,14 @@ import org.apache.beam.sdk.util.WindowedValue;
  * (whose checkpoints write it out element by element). Waiting for a side input is then bounded by
  * disk, not by the heap, except in the last case.
  */
-abstract class PushbackBuffer<T> implements AutoCloseable {
+public abstract class PushbackBuffer<T> implements AutoCloseable {
 
   /** Receives elements taken out of the buffer. */
-  interface ElementConsumer<T> {
+  public interface ElementConsumer<T> {
     void accept(WindowedValue<T> element) throws Exception;
   }
 
-  abstract void add(WindowedValue<T> element) throws Exception;
+  public abstract void add(WindowedValue<T> element) throws Exception;
 
   abstract boolean isEmpty();
 
@@ -33,10 +33,10 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
    * Takes out every element buffered so far, oldest first, and hands each to {@code consumer}.
    * Elements the consumer adds back wait for the next drain.
    */
-  abstract void drain(ElementConsumer<T> consumer) throws Exception;
+  public abstract void drain(ElementConsumer<T> consumer) throws Exception;
 
   /** Whether the elements are in files, which a checkpoint takes by {@link #snapshotTo}. */
-  boolean keepsFiles() {
+  public boolean keepsFiles() {
     return false;
   }
 
@@ -44,12 +44,12 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
    * For a checkpoint of a buffer that {@link #keepsFiles}: puts every element into {@code
    * directory} (which does not exist yet), leaving the buffer as it was.
    */
-  void snapshotTo(Path directory) throws Exception {
+  public void snapshotTo(Path directory) throws Exception {
     throw new UnsupportedOperationException("a buffer on the heap is written out element by element");
   }
 
   /** Appends what {@link #snapshotTo} put in {@code directory}. */
-  void restoreFrom(Path directory) throws Exception {
+  public void restoreFrom(Path directory) throws Exception {
     throw new IllegalStateException(
         "The checkpoint keeps waiting input in files (" + directory + ") but this step keeps it on the heap:"
             + " resume it with the state backend it was checkpointed with");
@@ -75,7 +75,7 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
     private List<WindowedValue<T>> elements = new ArrayList<>();
 
     @Override
-    void add(WindowedValue<T> element) {
+    public void add(WindowedValue<T> element) {
       elements.add(element);
     }
 
@@ -85,7 +85,7 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
     }
 
     @Override
-    void drain(ElementConsumer<T> consumer) throws Exception {
+    public void drain(ElementConsumer<T> consumer) throws Exception {
       List<WindowedValue<T>> taken = elements;
       elements = new ArrayList<>();
       for (WindowedValue<T> element : taken) {
@@ -115,7 +115,7 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
     }
 
     @Override
-    void add(WindowedValue<T> element) throws Exception {
+    public void add(WindowedValue<T> element) throws Exception {
       byte[] bytes = CoderUtils.encodeToByteArray(coder, element);
       // Once some went to disk, later ones follow them there, so the order stays as it came.
       if (spilled == null || spilled.size() == 0) {
@@ -138,7 +138,7 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
     }
 
     @Override
-    void drain(ElementConsumer<T> consumer) throws Exception {
+    public void drain(ElementConsumer<T> consumer) throws Exception {
       ArrayDeque<byte[]> taken = onHeap;
       onHeap = new ArrayDeque<>();
       heldBytes = 0;
@@ -172,7 +172,7 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
     }
 
     @Override
-    void add(WindowedValue<T> element) throws Exception {
+    public void add(WindowedValue<T> element) throws Exception {
       queue.append(CoderUtils.encodeToByteArray(coder, element));
     }
 
@@ -182,23 +182,23 @@ abstract class PushbackBuffer<T> implements AutoCloseable {
     }
 
     @Override
-    void drain(ElementConsumer<T> consumer) throws Exception {
+    public void drain(ElementConsumer<T> consumer) throws Exception {
       queue.drain(record -> consumer.accept(CoderUtils.decodeFromByteArray(coder, record)));
     }
 
     @Override
-    boolean keepsFiles() {
+    public boolean keepsFiles() {
       return true;
     }
 
     /** Hard links to the spill files: nothing is read, copied or written again. */
     @Override
-    void snapshotTo(Path directory) throws Exception {
+    public void snapshotTo(Path directory) throws Exception {
       queue.snapshotTo(directory);
     }
 
     @Override
-    void restoreFrom(Path directory) throws Exception {
+    public void restoreFrom(Path directory) throws Exception {
       queue.restoreFrom(directory);
     }
 

@@ -1,8 +1,9 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.keyed;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 
+import dev.millrace.state.backend.StateBackend;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.StateTags;
@@ -22,7 +23,7 @@ class KeyedStateTest {
 
   private final KeyedState<String> keys =
       new KeyedState<>(
-          StringUtf8Coder.of(), KeyedStateStore.create(StateBackendKind.MEMORY, GlobalWindow.Coder.INSTANCE), () -> 0L);
+          StringUtf8Coder.of(), StateBackend.MEMORY.keyedStore(GlobalWindow.Coder.INSTANCE), () -> 0L);
 
   private ValueState<Long> count(KeyedState.Entry<String> entry) {
     return entry.state.state(NS, StateTags.value("count", VarLongCoder.of()));
@@ -70,7 +71,7 @@ class KeyedStateTest {
     AtomicLong clock = new AtomicLong(100);
     KeyedState<String> timed =
         new KeyedState<>(
-            StringUtf8Coder.of(), KeyedStateStore.create(StateBackendKind.ROCKSDB, GlobalWindow.Coder.INSTANCE), clock::get);
+            StringUtf8Coder.of(), StateBackend.ROCKSDB.keyedStore(GlobalWindow.Coder.INSTANCE), clock::get);
     try {
       timed.startBundle();
       KeyedState.Entry<String> a = timed.entry("a");

@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.keyed;
 
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.StateNamespace;
@@ -62,7 +62,7 @@ public final class CurrentKeyInternals<K> {
         }
 
         @Override
-        void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
+        public void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
           current.timers.delete(namespace, timerId, timerFamilyId, domain);
         }
       };

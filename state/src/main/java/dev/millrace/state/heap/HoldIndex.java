@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.keyed;
+package dev.millrace.state.heap;
 
 import java.util.TreeMap;
 import org.joda.time.Instant;
