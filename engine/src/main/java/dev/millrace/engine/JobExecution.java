@@ -113,7 +113,7 @@ public final class JobExecution implements JobControl {
       }
     }
     SubtaskServices services =
-        new SubtaskServices(settings, settings.clock(), this, quiescence, checkpoints, this::scheduler);
+        new SubtaskServices(settings, this, quiescence, checkpoints, this::scheduler);
     List<Subtask> all = new ArrayList<>();
     for (Vertex v : vertices) {
       for (int s = 0; s < v.parallelism(); s++) {

@@ -228,15 +228,9 @@ final class PortWatermarks {
 
   /** After a bundle's watermark rounds: notes whether every output has reached END. */
   void noteOutputEnded() {
-    if (outputEnded) {
-      return;
+    if (!outputEnded && allOutputsEnded()) {
+      outputEnded = true;
     }
-    for (long wm : outputs) {
-      if (wm != Watermarks.END) {
-        return;
-      }
-    }
-    outputEnded = true;
   }
 
   boolean allOutputsEnded() {

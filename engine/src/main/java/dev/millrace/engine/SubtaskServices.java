@@ -10,8 +10,12 @@ import java.util.function.Supplier;
  */
 record SubtaskServices(
     ExecutionSettings settings,
-    JobClock clock,
     JobControl control,
     Quiescence quiescence,
     CheckpointCoordinator checkpoints,
-    Supplier<ScheduledExecutorService> scheduler) {}
+    Supplier<ScheduledExecutorService> scheduler) {
+
+  JobClock clock() {
+    return settings.clock();
+  }
+}

@@ -49,7 +49,7 @@ public abstract class AbstractOperator implements Operator {
 
   @Override
   public long outputWatermark() {
-    return OutputWatermark.buffered(minInputWatermark(), OutputWatermark.NO_HOLD);
+    return minInputWatermark(); // OutputWatermark with no hold: an operator that holds nothing back
   }
 
   /** Saves the input watermarks, then what {@link #snapshotOperator} adds. */

@@ -199,14 +199,6 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
         timer.getDomain());
   }
 
-  /**
-   * Elements waiting for side inputs hold event time back for timers too: firing a window's
-   * garbage-collection timer before they are processed would drop them as late.
-   */
-  private long timerWatermark() {
-    return Math.min(inputWatermark(0), sideInputHold());
-  }
-
   /** Fires what is due, earliest first, so a timer set while firing fires in order too. */
   private void fireTimers() throws Exception {
     long watermark = timerWatermark();

@@ -74,6 +74,14 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends AbstractOperato
     return sideInputs == null ? Watermarks.END : sideInputs.hold();
   }
 
+  /**
+   * Elements waiting for side inputs hold event time back for timers too: firing a window's
+   * garbage-collection timer before they are processed would drop them as late.
+   */
+  protected final long timerWatermark() {
+    return Math.min(inputWatermark(0), sideInputHold());
+  }
+
   /** Port 0 is the main input; the others are side inputs, which hold back the main input instead. */
   @Override
   public boolean boundsOutput(int port) {

@@ -238,7 +238,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
 
 
   private void fireTimers() throws Exception {
-    keys.advanceInputWatermark(BeamTime.toInstant(Math.min(inputWatermark(0), sideInputHold())));
+    keys.advanceInputWatermark(BeamTime.toInstant(timerWatermark()));
     try (Closeable scope = metrics.enter()) {
       timers.fire();
     }

@@ -64,10 +64,6 @@ final class StageHarness implements AutoCloseable {
     this.finalizer = BundleFinalizationHandlers.inMemoryFinalizer(bundles.getInstructionRequestHandler());
   }
 
-  StageBundleFactory bundleFactory() {
-    return bundles;
-  }
-
   /** How the harness's timers and state requests are answered; set before the first bundle. */
   void serve(TimerReceiverFactory timers, StateRequestHandler state) {
     this.timerReceivers = timers;
