@@ -1,5 +1,6 @@
 package dev.millrace.vr;
 
+import dev.millrace.engine.testing.Await;
 import dev.millrace.jobserver.MillraceJobServerDriver;
 import java.io.IOException;
 import org.apache.beam.runners.portability.PortableRunner;
@@ -118,17 +119,13 @@ public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
    * would add seconds to every test. Returns null when the timeout passed first.
    */
   private PipelineResult.State awaitEnd(PipelineResult result) {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(timeoutSeconds);
-    while (!result.getState().isTerminal()) {
-      if (System.nanoTime() > deadline) {
+    try {
+      if (!Await.holdsWithin(() -> result.getState().isTerminal(), java.time.Duration.ofSeconds(timeoutSeconds))) {
         return null;
       }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for the job", e);
-      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the job", e);
     }
     // Ended: this returns at once, with the job's error raised if it failed, and reads its metrics.
     return result.waitUntilFinish();

@@ -14,12 +14,20 @@ public final class Await {
    * within {@code timeout}.
    */
   public static void until(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+    if (!holdsWithin(condition, timeout)) {
+      throw new AssertionError("Timed out after " + timeout.toMillis() + " ms waiting until " + what);
+    }
+  }
+
+  /** Whether {@code condition} came to hold within {@code timeout}, for a caller with its own failure. */
+  public static boolean holdsWithin(BooleanSupplier condition, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("Timed out after " + timeout.toMillis() + " ms waiting until " + what);
+        return false;
       }
       Thread.sleep(POLL_MILLIS);
     }
+    return true;
   }
 }

@@ -2,11 +2,9 @@ package dev.millrace.translation.operators.dofn;
 
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.OperatorContext;
-import dev.millrace.plan.Watermarks;
 import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.EmitterCalls;
-import dev.millrace.state.keyed.BeamTime;
 import dev.millrace.state.keyed.CurrentKeyInternals;
 import dev.millrace.state.keyed.KeyedState;
 import dev.millrace.state.keyed.NamespaceWindows;
@@ -71,12 +69,15 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
     }
   }
 
+  private static final TimerFiring.Rules FIRING_RULES =
+      new TimerFiring.Rules(
+          TimerFiring.Grouping.ONE, TimerFiring.AtEnd.DROP_PROCESSING_TIMERS, TimerFiring.MAX_GROUPS_PER_CALL);
+
   private final Spec<InputT, OutputT> spec;
   private DoFn<InputT, OutputT> fn;
   /** The same objects as the base class's, typed. */
   private SideInputGate<InputT> gate;
   private KeyedState<Object> keys;
-  private TimerFiring<Object> timers;
   private CurrentKeyInternals<Object> currentKey;
 
   public DoFnOperator(Spec<InputT, OutputT> spec, JobMetrics.BundleMetrics metrics) {
@@ -117,7 +118,7 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
                   spec.inputCoder(), spec.windowingStrategy().getWindowFn().windowCoder()),
               element -> element.getWindows().iterator().next(),
               spec.windowingStrategy().getAllowedLateness(),
-              this::stateHold);
+              this::pendingWorkHold);
       sideInputs = gate;
       reader = gate.reader();
     }
@@ -131,7 +132,7 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
               context::currentProcessingTime, context::currentSynchronizedProcessingTime);
       keyedState = keys;
       currentKey = new CurrentKeyInternals<>();
-      timers = new TimerFiring<>(keys, context, false, (entry, due) -> fire(entry, due.get(0)));
+      timers = new TimerFiring<>(keys, context, FIRING_RULES, this::timerWatermark, lock, due -> fire(due.get(0)));
     }
     stepContext = new DoFnStepContext(currentKey);
     List<TupleTag<?>> additional = new ArrayList<>(spec.outputTags());
@@ -186,7 +187,9 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
     keys.track(entry, false);
   }
 
-  private void fire(KeyedState.Entry<Object> entry, TimerData timer) {
+  private void fire(KeyedState.Due<Object> due) {
+    KeyedState.Entry<Object> entry = due.entry();
+    TimerData timer = due.timer();
     ensureRunnerBundle();
     currentKey.set(entry);
     runner.onTimer(
@@ -200,14 +203,10 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
   }
 
   /** Fires what is due, earliest first, so a timer set while firing fires in order too. */
-  private void fireTimers() throws Exception {
-    long watermark = timerWatermark();
-    keys.advanceInputWatermark(BeamTime.toInstant(watermark));
+  @Override
+  protected void fireTimers() throws Exception {
     try (Closeable scope = metrics.enter()) {
       timers.fire();
-      if (watermark == Watermarks.END && !timers.isPending()) {
-        timers.dropProcessingTimers();
-      }
     }
   }
 
@@ -219,16 +218,6 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
   @Override
   public void onProcessingTime(long now) throws Exception {
     keys.advanceProcessingTime(new Instant(now));
-    fireTimers();
-  }
-
-  @Override
-  public boolean hasPendingWork() {
-    return timers != null && timers.isPending();
-  }
-
-  @Override
-  public void continueWork() throws Exception {
     fireTimers();
   }
 
@@ -254,13 +243,6 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
     }
     if (keys != null) {
       fireTimers();
-    }
-  }
-
-  @Override
-  protected void restored() {
-    if (timers != null) {
-      timers.lookForDueTimers();
     }
   }
 }

@@ -5,7 +5,6 @@ import dev.millrace.plan.OperatorContext;
 import dev.millrace.state.MemoryBudget;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.EmitterCalls;
-import dev.millrace.state.keyed.BeamTime;
 import dev.millrace.state.keyed.KeyedState;
 import dev.millrace.state.backend.StateBackend;
 import dev.millrace.state.keyed.TimerFiring;
@@ -86,10 +85,14 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
       StateBackend stateBackend,
       MemoryBudget waitingMemory) {}
 
+  /** Residuals resume by processing-time timers, which must fire even after the input ended. */
+  private static final TimerFiring.Rules FIRING_RULES =
+      new TimerFiring.Rules(
+          TimerFiring.Grouping.ONE, TimerFiring.AtEnd.KEEP_PROCESSING_TIMERS, TimerFiring.MAX_GROUPS_PER_CALL);
+
   private final Spec<InputT, OutputT, RestrictionT> spec;
   /** The same objects as the base class's, typed. */
   private KeyedState<byte[]> keys;
-  private TimerFiring<byte[]> timers;
   private SideInputGate<KV<byte[], KV<InputT, RestrictionT>>> gate;
   /** Of the same DoFn instance the ProcessFn runs, for trackers and truncation when draining. */
   private DoFnInvoker<InputT, OutputT> fnInvoker;
@@ -111,7 +114,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
             spec.stateBackend().keyedStore(spec.pairWindowCoder()),
             context::currentProcessingTime, context::currentSynchronizedProcessingTime);
     keyedState = keys;
-    timers = new TimerFiring<>(keys, context, false, (entry, due) -> fire(entry, due.get(0)));
+    timers = new TimerFiring<>(keys, context, FIRING_RULES, this::timerWatermark, lock, due -> fire(due.get(0).entry(), due.get(0).timer()));
     stepContext = new DoFnStepContext(null);
 
     Map<TupleTag<?>, Emitter> outputs = emittersByTag(spec.outputTags(), context);
@@ -146,7 +149,7 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
               spec.pairCoder(),
               element -> element.getWindows().iterator().next(),
               spec.pairAllowedLateness(),
-              this::stateHold);
+              this::pendingWorkHold);
       sideInputs = gate;
       reader = gate.reader();
     }
@@ -237,8 +240,8 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
   }
 
 
-  private void fireTimers() throws Exception {
-    keys.advanceInputWatermark(BeamTime.toInstant(timerWatermark()));
+  @Override
+  protected void fireTimers() throws Exception {
     try (Closeable scope = metrics.enter()) {
       timers.fire();
     }
@@ -367,23 +370,6 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
     @Override
     public String getErrorContext() {
       return "SplittableProcessOperator/TruncateRestriction";
-    }
-  }
-
-  @Override
-  public boolean hasPendingWork() {
-    return timers.isPending();
-  }
-
-  @Override
-  public void continueWork() throws Exception {
-    fireTimers();
-  }
-
-  @Override
-  protected void restored() {
-    if (timers != null) {
-      timers.lookForDueTimers();
     }
   }
 }

@@ -21,6 +21,7 @@ import org.apache.beam.runners.core.NullSideInputReader;
 import org.apache.beam.runners.core.OutputWindowedValue;
 import org.apache.beam.runners.core.ReduceFnRunner;
 import org.apache.beam.runners.core.SystemReduceFn;
+import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.core.metrics.CounterCell;
 import org.apache.beam.runners.core.triggers.ExecutableTriggerStateMachine;
 import org.apache.beam.runners.core.triggers.TriggerStateMachines;
@@ -56,6 +57,14 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   private final PipelineOptions options;
   private final StateBackend stateBackend;
   private KeyedState<K> keys;
+  /**
+   * Each run of consecutive due timers of one key goes to ReduceFnRunner in one call (at the end of
+   * bounded input that is every window of the key at once).
+   */
+  private static final TimerFiring.Rules FIRING_RULES =
+      new TimerFiring.Rules(
+          TimerFiring.Grouping.KEY_RUN, TimerFiring.AtEnd.DROP_PROCESSING_TIMERS, TimerFiring.MAX_GROUPS_PER_CALL);
+
   private TimerFiring<K> timers;
   private final Map<KeyedState.Entry<K>, List<WindowedValue<V>>> pending = new LinkedHashMap<>();
   private final CounterCell droppedDueToLateness =
@@ -101,10 +110,16 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
         new TimerFiring<>(
             keys,
             context,
-            true,
-            (entry, due) -> {
-              ReduceFnRunner<K, V, OutputT, W> runner = runnerFor(entry);
-              runner.onTimers(due);
+            FIRING_RULES,
+            this::minInputWatermark,
+            new Object(),
+            due -> {
+              ReduceFnRunner<K, V, OutputT, W> runner = runnerFor(due.get(0).entry());
+              List<TimerInternals.TimerData> timers = new ArrayList<>(due.size());
+              for (KeyedState.Due<K> timer : due) {
+                timers.add(timer.timer());
+              }
+              runner.onTimers(timers);
               runner.persist();
             });
     triggerStateMachine =
@@ -216,19 +231,11 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
     flushPending();
-    keys.advanceInputWatermark(BeamTime.toInstant(watermark));
     fireTimers();
   }
 
-  /**
-   * Fires due timers earliest first, each run of consecutive timers of one key in one
-   * ReduceFnRunner call (at the end of bounded input that is every window of the key at once).
-   */
   private void fireTimers() throws Exception {
     timers.fire();
-    if (minInputWatermark() == Watermarks.END && !timers.isPending()) {
-      timers.dropProcessingTimers();
-    }
   }
 
   /** Held back by ReduceFnRunner's watermark holds (pending panes) and timers' output times. */

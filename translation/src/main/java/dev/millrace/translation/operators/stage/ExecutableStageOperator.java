@@ -3,16 +3,11 @@ package dev.millrace.translation.operators.stage;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
-import dev.millrace.plan.Watermarks;
+import dev.millrace.state.keyed.TimerFiring;
 import dev.millrace.translation.metrics.JobMetrics;
-import dev.millrace.translation.operators.AbstractOperator;
-import dev.millrace.translation.operators.Closer;
-import dev.millrace.translation.operators.OutputWatermark;
 import dev.millrace.state.keyed.KeyedState;
-import dev.millrace.state.keyed.KeyedStateStore;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import dev.millrace.translation.operators.usercode.UserCodeOperator;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,26 +48,23 @@ import org.joda.time.Instant;
  * fall due. Bundle finalization callbacks run once the engine commits the bundle (with checkpoints:
  * once a checkpoint covering it completes).
  */
-public final class ExecutableStageOperator<T> extends AbstractOperator {
+public final class ExecutableStageOperator<T> extends UserCodeOperator {
 
   private final StageSpec<T> spec;
   private final JobMetrics metrics;
   /** What this subtask's committed bundles reported (see {@link JobMetrics#bind}). */
   private JobMetrics.CommittedMetrics committedMetrics;
-  private final Object lock = new Object();
   /** Main input released by the side-input gate, to send once the lock is let go. */
   private final ArrayDeque<WindowedValue<T>> released = new ArrayDeque<>();
   private StageHarness harness;
-  private SideInputGate<T> sideInputs;
+  /** The same objects as the base class's, typed. */
+  private SideInputGate<T> gate;
   private KeyedState<ByteString> keys;
   private StageKeys stageKeys;
-  private StageTimers<T> timers;
   private StageResiduals<T> residuals;
   private StageSortBuffer<T> sorted;
   private StageWindowExpiry expiry;
   private Coder<BoundedWindow> windowCoder;
-  private long reportedWatermark = Watermarks.MIN;
-  private boolean timersPending;
 
   public ExecutableStageOperator(StageSpec<T> spec, JobMetrics metrics) {
     super(1 + spec.sideInputs().size());
@@ -101,7 +93,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       for (StageSpec.SideInput side : spec.sideInputs()) {
         views.add(side.view());
       }
-      sideInputs =
+      gate =
           new SideInputGate<>(
               views,
               spec.stateBackend(),
@@ -110,10 +102,11 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
               element -> element.getWindows().iterator().next(),
               spec.mainWindowing().getAllowedLateness(),
               this::pendingWorkHold);
+      sideInputs = gate;
       StateRequestHandler sideInputReads =
           StateRequestHandlers.forSideInputHandlerFactory(
               stageBundles.getProcessBundleDescriptor().getSideInputSpecs(),
-              new StageSideInputs(spec.sideInputs(), sideInputs.reader(), lock));
+              new StageSideInputs(spec.sideInputs(), gate.reader(), lock));
       stateRequests.serveSideInputs(sideInputReads);
     }
     TimerReceiverFactory timerReceivers = null;
@@ -124,21 +117,12 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
               spec.stateBackend().keyedStore(windowCoder),
               context::currentProcessingTime,
               context::currentSynchronizedProcessingTime);
+      keyedState = keys;
       stageKeys = new StageKeys(spec.stepName(), spec.keyCoder(), keys, lock);
-      timers =
+      StageTimers<T> stageTimers =
           new StageTimers<>(
-              spec,
-              keys,
-              stageKeys,
-              lock,
-              harness,
-              expiry,
-              sorted,
-              windowCoder,
-              this::closeBundle,
-              context::isOutputBlocked,
-              this::timerWatermark,
-              () -> inputWatermark(0));
+              spec, keys, stageKeys, lock, harness, expiry, sorted, windowCoder, this::closeBundle, () -> inputWatermark(0));
+      timers = new TimerFiring<>(keys, context, StageTimers.FIRING_RULES, this::timerWatermark, lock, stageTimers);
       stateRequests.serveUserState(new StageUserState(keys, windowCoder, lock));
       if (!spec.stage().getTimers().isEmpty()) {
         timerReceivers = new TimerReceiverFactory(stageBundles, stageKeys::timerFromHarness, windowCoder);
@@ -151,12 +135,12 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   @SuppressWarnings("unchecked")
   public void processElement(int port, Object element) throws Exception {
     WindowedValue<T> value = (WindowedValue<T>) element;
-    if (sideInputs == null) {
+    if (gate == null) {
       accept(value);
       return;
     }
     synchronized (lock) {
-      sideInputs.onElement(port, value, released::add);
+      gate.onElement(port, value, released::add);
     }
     acceptReleased();
   }
@@ -181,15 +165,26 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
 
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
-    if (sideInputs != null) {
+    if (gate != null) {
       synchronized (lock) {
-        sideInputs.onWatermark(port, watermark, released::add);
+        gate.onWatermark(port, watermark, released::add);
       }
       acceptReleased();
     }
     if (keys != null) {
-      timersPending = timers.fire();
+      fireTimers();
     }
+  }
+
+  /**
+   * Input already sent may have set or cleared timers the harness reports only when its bundle
+   * ends: until then the store does not know them, and a timer polled now could be one the harness
+   * has since replaced.
+   */
+  @Override
+  protected void fireTimers() throws Exception {
+    closeBundle();
+    timers.fire();
   }
 
   /**
@@ -226,24 +221,10 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     }
   }
 
-  /** Waiting main input holds timers back: its window's cleanup must not overtake it. */
-  private long timerWatermark() {
-    long watermark = inputWatermark(0);
-    return sideInputs == null ? watermark : Math.min(watermark, sideInputs.hold());
-  }
-
-  /**
-   * What the stage's pending timers and residuals will still emit at the earliest; END if none.
-   * Residuals run again without waiting at the side-input gate, so their side windows must stay.
-   */
-  private long pendingWorkHold() {
-    long hold = residuals.hold();
-    if (keys == null) {
-      return hold;
-    }
-    synchronized (lock) {
-      return Math.min(hold, keys.holdBack(Watermarks.END));
-    }
+  /** Residuals run again without waiting at the side-input gate, so their side windows must stay. */
+  @Override
+  protected long residualHold() {
+    return residuals.hold();
   }
 
   @Override
@@ -266,26 +247,7 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
       synchronized (lock) {
         keys.advanceProcessingTime(new Instant(now));
       }
-      timersPending = timers.fire();
-    }
-  }
-
-  @Override
-  public boolean hasPendingWork() {
-    return timersPending;
-  }
-
-  @Override
-  public void continueWork() throws Exception {
-    timersPending = timers.fire();
-  }
-
-  @Override
-  public void startBundle() {
-    if (keys != null) {
-      synchronized (lock) {
-        keys.startBundle();
-      }
+      fireTimers();
     }
   }
 
@@ -298,113 +260,50 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
     }
   }
 
-  /** Port 0 is the main input; the others are side inputs, which hold back the main input instead. */
+  /** While a remote bundle is open, or timers are left to fire, its outputs are not all in. */
   @Override
-  public boolean boundsOutput(int port) {
-    return port == 0;
-  }
-
-  /** While a remote bundle is open its outputs are not all in: what was promised before stands. */
-  @Override
-  public long outputWatermark() {
-    if (harness.isBundleOpen() || timersPending) {
-      return reportedWatermark;
-    }
-    return Math.max(reportedWatermark, currentWatermark());
-  }
-
-  private long currentWatermark() {
-    long input = inputWatermark(0);
-    long sideInputWait = sideInputs == null ? OutputWatermark.NO_HOLD : sideInputs.hold();
-    long residualHold = residuals.hold();
-    long stateAndTimers = OutputWatermark.NO_HOLD;
-    if (keys != null) {
-      synchronized (lock) {
-        stateAndTimers = keys.holdBack(Math.min(Math.min(input, sideInputWait), residualHold));
-      }
-    }
-    return OutputWatermark.of(input, sideInputWait, stateAndTimers, residualHold, OutputWatermark.NO_HOLD);
-  }
-
-  /**
-   * Between remote bundles, with no timers left to fire: records the output watermark as promised,
-   * and tells keyed state, at the moments the engine reads it (see {@link OutputWatermark}).
-   */
-  private void promiseOutputWatermark() {
-    if (harness.isBundleOpen() || timersPending) {
-      return;
-    }
-    long current = currentWatermark();
-    if (keys != null) {
-      synchronized (lock) {
-        keys.outputWatermarkIs(current);
-      }
-    }
-    reportedWatermark = Math.max(reportedWatermark, current);
+  protected boolean outputIncomplete() {
+    return harness.isBundleOpen() || hasPendingWork();
   }
 
   @Override
-  public void finishBundle() throws Exception {
+  protected void finishUserBundle() throws Exception {
     closeBundle();
-    if (keys != null) {
-      synchronized (lock) {
-        keys.commit();
-      }
-    }
-    harness.bundleCommitted(context.isCheckpointing());
-    promiseOutputWatermark();
   }
 
   @Override
-  public void processWatermark(int port, long watermark) throws Exception {
-    super.processWatermark(port, watermark);
-    promiseOutputWatermark();
+  protected void bundleCommitted() throws Exception {
+    harness.bundleCommitted(context.isCheckpointing());
   }
 
   /**
    * Everything a stage keeps on the runner's side: keyed user state, timers and the sort buffer in
    * its keyed state, side inputs and the input waiting for them, residuals of splittable DoFns. The
    * harness keeps nothing across bundles that a new one cannot do without (its caches are keyed by
-   * a token this operator makes anew).
+   * a token this operator makes anew). Ahead of keyed state: the promised output watermark and the
+   * residuals.
    */
   @Override
-  public boolean isCheckpointable() {
-    return true;
+  protected void snapshotHead(SnapshotWriter out) throws Exception {
+    out.data().writeLong(promisedWatermark());
+    residuals.snapshot(out.data());
   }
 
   @Override
-  protected void snapshotOperator(SnapshotWriter out) throws Exception {
-    DataOutputStream data = out.data();
-    data.writeLong(reportedWatermark);
-    residuals.snapshot(data);
-    if (keys != null) {
-      synchronized (lock) {
-        keys.snapshot(out, "keyed-state");
-      }
-    }
-    if (sideInputs != null) {
-      sideInputs.snapshot(out);
-    }
-    committedMetrics.snapshot(data);
+  protected void restoreHead(SnapshotReader in) throws Exception {
+    restorePromisedWatermark(in.data().readLong());
+    residuals.restore(in.data());
+  }
+
+  @Override
+  protected void snapshotTail(SnapshotWriter out) throws Exception {
+    committedMetrics.snapshot(out.data());
     harness.snapshotTaken(out.checkpointId());
   }
 
   @Override
-  protected void restoreOperator(SnapshotReader in) throws Exception {
-    DataInputStream data = in.data();
-    reportedWatermark = data.readLong();
-    residuals.restore(data);
-    if (keys != null) {
-      synchronized (lock) {
-        keys.restore(in, "keyed-state");
-      }
-    }
-    if (sideInputs != null) {
-      sideInputs.restore(in);
-    }
-    committedMetrics.restore(data);
-    // A keyed stage's timers may be due already.
-    timersPending = keys != null;
+  protected void restoreTail(SnapshotReader in) throws Exception {
+    committedMetrics.restore(in.data());
   }
 
   @Override
@@ -425,12 +324,9 @@ public final class ExecutableStageOperator<T> extends AbstractOperator {
   }
 
   @Override
-  public void close() throws Exception {
-    AutoCloseable keyedState = keys == null ? null : () -> {
-      synchronized (lock) {
-        keys.close();
-      }
-    };
-    Closer.closeAll(harness, sideInputs, keyedState);
+  protected void closeUserCode() throws Exception {
+    if (harness != null) {
+      harness.close();
+    }
   }
 }

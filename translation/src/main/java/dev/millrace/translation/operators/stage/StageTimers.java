@@ -3,8 +3,8 @@ package dev.millrace.translation.operators.stage;
 import dev.millrace.state.keyed.BeamTime;
 import dev.millrace.state.keyed.KeyedState;
 import dev.millrace.state.keyed.NamespaceWindows;
+import dev.millrace.state.keyed.TimerFiring;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateNamespaces;
@@ -21,13 +21,19 @@ import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
 import org.joda.time.Instant;
 
 /**
- * Fires a keyed stage's due timers: the harness's own (sent back to it), and the runner's, which
- * flush time-sorted input ({@link StageSortBuffer}) and expire windows ({@link StageWindowExpiry}:
- * {@code OnWindowExpiration} timers, then the window's state cleared).
+ * Fires a keyed stage's due timers, a group of one timestamp at a time as {@link TimerFiring} hands
+ * them over: the harness's own (sent back to it), and the runner's, which flush time-sorted input
+ * ({@link StageSortBuffer}) and expire windows ({@link StageWindowExpiry}: {@code
+ * OnWindowExpiration} timers, then the window's state cleared). Each group's remote bundle closes
+ * before the next group is polled, so what the harness sets in reply is in the store by then.
  */
-final class StageTimers<T> {
-  /** Firing timestamps per call before the engine gets to end the bundle. */
-  private static final int MAX_TIMER_ROUNDS = 100;
+final class StageTimers<T> implements TimerFiring.Target<ByteString> {
+  /**
+   * Timestamps fired per call before the engine gets to end the bundle: each costs a remote bundle,
+   * so fewer than in-process operators fire.
+   */
+  static final TimerFiring.Rules FIRING_RULES =
+      new TimerFiring.Rules(TimerFiring.Grouping.TIMESTAMP, TimerFiring.AtEnd.FIRE_PROCESSING_TIMERS_FIRST, 100);
 
   /** Ends the open remote bundle (and takes in what it reported). */
   interface BundleCloser {
@@ -43,9 +49,6 @@ final class StageTimers<T> {
   private final StageSortBuffer<T> sorted;
   private final Coder<BoundedWindow> windowCoder;
   private final BundleCloser closeBundle;
-  private final BooleanSupplier outputBlocked;
-  /** The watermark timers fire by: the main input's, held back by input waiting for side inputs. */
-  private final LongSupplier timerWatermark;
   private final LongSupplier mainInputWatermark;
 
   StageTimers(
@@ -58,8 +61,6 @@ final class StageTimers<T> {
       StageSortBuffer<T> sorted,
       Coder<BoundedWindow> windowCoder,
       BundleCloser closeBundle,
-      BooleanSupplier outputBlocked,
-      LongSupplier timerWatermark,
       LongSupplier mainInputWatermark) {
     this.spec = spec;
     this.keys = keys;
@@ -70,39 +71,16 @@ final class StageTimers<T> {
     this.sorted = sorted;
     this.windowCoder = windowCoder;
     this.closeBundle = closeBundle;
-    this.outputBlocked = outputBlocked;
-    this.timerWatermark = timerWatermark;
     this.mainInputWatermark = mainInputWatermark;
   }
 
-  /**
-   * Fires due timers: all those due at the earliest due timestamp go to the harness in one
-   * bundle, which closes before the next timestamp's, so what the harness sets in reply is in the
-   * store by then ({@link StageDueTimers} says which are due together). Stops after {@value
-   * #MAX_TIMER_ROUNDS} rounds. Returns whether timers are left to fire (pending work).
-   */
-  boolean fire() throws Exception {
-    // Input already sent may have set or cleared timers the harness reports only when its bundle
-    // ends: until then the store does not know them, and a timer polled now could be one the
-    // harness has since replaced.
-    closeBundle.run();
-    for (int round = 0; round < MAX_TIMER_ROUNDS; round++) {
-      if (outputBlocked.getAsBoolean()) {
-        return true;
-      }
-      List<KeyedState.Due<ByteString>> due;
-      synchronized (lock) {
-        due = StageDueTimers.next(keys, timerWatermark.getAsLong());
-      }
-      if (due.isEmpty()) {
-        return false;
-      }
-      for (KeyedState.Due<ByteString> timer : due) {
-        fire(timer);
-      }
-      closeBundle.run();
+  /** The timers of one timestamp go to the harness in one remote bundle, closed before the next. */
+  @Override
+  public void fire(List<KeyedState.Due<ByteString>> due) throws Exception {
+    for (KeyedState.Due<ByteString> timer : due) {
+      fire(timer);
     }
-    return true;
+    closeBundle.run();
   }
 
   private void fire(KeyedState.Due<ByteString> due) throws Exception {
@@ -117,9 +95,6 @@ final class StageTimers<T> {
         }
         sendTimer(due.entry(), TimerReceiverFactory.decodeTimerDataTimerId(timer.getTimerFamilyId()), timer, window);
       }
-    }
-    synchronized (lock) {
-      keys.track(due.entry(), false);
     }
   }
 
