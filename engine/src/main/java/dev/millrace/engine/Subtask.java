@@ -28,26 +28,29 @@ final class Subtask {
   private final Vertex vertex;
   private final int index;
   private final Inbox inbox;
+
   /** Held by the worker stepping this subtask; one worker at a time. */
   private final AtomicBoolean claimed = new AtomicBoolean();
+
   private volatile boolean ended;
   private final ExecutionSettings settings;
   private final Operator[] operators;
-  private final boolean[] inBundle;
+  private final ChainBundles bundles;
   private final PortWatermarks watermarks;
   private final SubtaskCheckpoints checkpoints;
   private final ChannelReader reader;
-  /** The job's clock when the open bundle started. */
-  private long bundleStartClock;
+
   private final List<EdgeWriter> writers;
+
   /** Per operator: null unless it is a source; then what its last emit said. */
   private final SourceOperator.Status[] sourceStatus;
+
   private boolean opened;
   private int bundleElements;
-  private long bundleStartMillis;
-  private boolean anyBundleOpen;
+
   /** Elements the chain's sources emitted during the current step. */
   private long sourceOutput;
+
   private long wakeUpAt = Long.MAX_VALUE;
 
   Subtask(
@@ -67,7 +70,7 @@ final class Subtask {
     this.writers = writers;
     int n = vertex.operators().size();
     this.operators = new Operator[n];
-    this.inBundle = new boolean[n];
+    this.bundles = new ChainBundles(operators, services.clock());
     this.sourceStatus = new SourceOperator.Status[n];
     String[] names = new String[n];
     for (int op = 0; op < n; op++) {
@@ -81,8 +84,10 @@ final class Subtask {
             upstreamOperators,
             portChannels,
             channels.size(),
-            () -> (anyBundleOpen ? bundleStartClock : services.clock().now()) - 1);
-    this.checkpoints = new SubtaskCheckpoints(services.checkpoints(), "v" + vertex.id() + "-s" + index, channels.size());
+            () -> bundles.startClockOrNow() - 1);
+    this.checkpoints =
+        new SubtaskCheckpoints(
+            services.checkpoints(), "v" + vertex.id() + "-s" + index, channels.size());
     this.reader = new ChannelReader(channels, names, watermarks, this::deliver);
   }
 
@@ -96,7 +101,9 @@ final class Subtask {
     return checkpoints.key();
   }
 
-  /** Before the job starts: resume from {@code snapshot}, taken by checkpoint {@code checkpointId}. */
+  /**
+   * Before the job starts: resume from {@code snapshot}, taken by checkpoint {@code checkpointId}.
+   */
   void restoreFrom(long checkpointId, Path subtaskDirectory, SubtaskSnapshot snapshot) {
     checkpoints.restoreFrom(checkpointId, subtaskDirectory, snapshot);
   }
@@ -165,7 +172,7 @@ final class Subtask {
 
   private Step doStep(long now) throws Exception {
     boolean progress = checkpointIfAligned();
-    if (!anyBundleOpen) {
+    if (!bundles.isOpen()) {
       checkpoints.notifyComplete(operators);
     }
     if (outputBlocked()) {
@@ -188,14 +195,15 @@ final class Subtask {
       SourceOperator source = (SourceOperator) operators[op];
       if (source.emitsOnlyWhenQuiescent()) {
         // One event at a time, each committed before the job must fall quiet again.
-        if (anyBundleOpen || !services.quiescence().isQuiescent()) {
+        if (bundles.isOpen() || !services.quiescence().isQuiescent()) {
           continue;
         }
         mustCommit = true;
-      } else if (status == SourceOperator.Status.IDLE && source.wakeUpTime() > System.currentTimeMillis()) {
+      } else if (status == SourceOperator.Status.IDLE
+          && source.wakeUpTime() > System.currentTimeMillis()) {
         continue;
       }
-      ensureBundle(op);
+      bundles.ensure(op);
       SourceOperator.Status next = source.emit(settings.batchSize());
       sourceStatus[op] = next;
       progress |= next != status || next == SourceOperator.Status.ACTIVE;
@@ -204,7 +212,9 @@ final class Subtask {
     progress |= sourceOutput > 0;
     if (inbox != null) {
       Message message;
-      while (bundleElements < settings.maxBundleSize() && !outputBlocked() && (message = nextMessage()) != null) {
+      while (bundleElements < settings.maxBundleSize()
+          && !outputBlocked()
+          && (message = nextMessage()) != null) {
         quiescence.setBusy(true);
         handle(message);
         services.quiescence().workDone();
@@ -217,20 +227,23 @@ final class Subtask {
     progress |= commitIfDue(mustCommit);
     for (int op = 0; op < operators.length && !outputBlocked(); op++) {
       if (operators[op].nextProcessingTime() <= now) {
-        ensureBundle(op);
+        bundles.ensure(op);
         operators[op].onProcessingTime(now);
         progress = true;
       }
     }
     for (int op = 0; op < operators.length && !outputBlocked(); op++) {
       if (operators[op].hasPendingWork()) {
-        ensureBundle(op);
+        bundles.ensure(op);
         operators[op].continueWork();
         progress = true;
       }
     }
     progress |= commitIfDue(false);
-    if (!anyBundleOpen && !watermarks.pending(operators) && allSourcesDone() && !outputBlocked()) {
+    if (!bundles.isOpen()
+        && !watermarks.pending(operators)
+        && allSourcesDone()
+        && !outputBlocked()) {
       if (finished()) {
         return Step.DONE;
       }
@@ -246,14 +259,14 @@ final class Subtask {
 
   /** Commits the open bundle if it is full, old, its input is idle, or {@code must}. */
   private boolean commitIfDue(boolean must) throws Exception {
-    if (!anyBundleOpen && !watermarks.pending(operators)) {
+    if (!bundles.isOpen() && !watermarks.pending(operators)) {
       return false;
     }
     boolean inputIdle = !anySourceActive() && (inbox == null || inbox.isEmpty());
     if (must
         || inputIdle
         || bundleElements >= settings.maxBundleSize()
-        || System.currentTimeMillis() - bundleStartMillis >= settings.maxBundleMillis()) {
+        || System.currentTimeMillis() - bundles.startMillis() >= settings.maxBundleMillis()) {
       return commit();
     }
     return false;
@@ -262,8 +275,8 @@ final class Subtask {
   /** The earliest wall-clock time at which something here falls due without outside help. */
   private long nextWakeUp() {
     long at = Long.MAX_VALUE;
-    if (anyBundleOpen) {
-      at = bundleStartMillis + settings.maxBundleMillis();
+    if (bundles.isOpen()) {
+      at = bundles.startMillis() + settings.maxBundleMillis();
     }
     for (int op = 0; op < operators.length; op++) {
       if (sourceStatus[op] == SourceOperator.Status.IDLE) {
@@ -280,7 +293,7 @@ final class Subtask {
   /** Whether this subtask has anything to do or deliver, as far as quiescence is concerned. */
   private boolean hasWork(long now) {
     if (!opened
-        || anyBundleOpen
+        || bundles.isOpen()
         || outputBlocked()
         || (inbox != null && !inbox.isEmpty())
         || watermarks.pending(operators)) {
@@ -292,10 +305,12 @@ final class Subtask {
         return true;
       }
       SourceOperator.Status status = sourceStatus[op];
-      if (status == SourceOperator.Status.ACTIVE && !((SourceOperator) operator).emitsOnlyWhenQuiescent()) {
+      if (status == SourceOperator.Status.ACTIVE
+          && !((SourceOperator) operator).emitsOnlyWhenQuiescent()) {
         return true;
       }
-      if (status == SourceOperator.Status.IDLE && ((SourceOperator) operator).wakeUpTime() <= System.currentTimeMillis()) {
+      if (status == SourceOperator.Status.IDLE
+          && ((SourceOperator) operator).wakeUpTime() <= System.currentTimeMillis()) {
         return true;
       }
     }
@@ -362,7 +377,8 @@ final class Subtask {
         sourceStatus[op] = SourceOperator.Status.ACTIVE;
         if (source.emitsOnlyWhenQuiescent() && !services.quiescence().tracked()) {
           throw new IllegalStateException(
-              vertex.operators().get(op).name() + " emits only when the job is quiescent, which needs a manual clock");
+              vertex.operators().get(op).name()
+                  + " emits only when the job is quiescent, which needs a manual clock");
         }
       }
     }
@@ -400,20 +416,8 @@ final class Subtask {
   }
 
   private void deliver(int op, int port, Object element) throws Exception {
-    ensureBundle(op);
+    bundles.ensure(op);
     operators[op].processElement(port, element);
-  }
-
-  private void ensureBundle(int op) throws Exception {
-    if (!inBundle[op]) {
-      if (!anyBundleOpen) {
-        anyBundleOpen = true;
-        bundleStartMillis = System.currentTimeMillis();
-        bundleStartClock = services.clock().now();
-      }
-      inBundle[op] = true;
-      operators[op].startBundle();
-    }
   }
 
   private Message nextMessage() {
@@ -429,20 +433,20 @@ final class Subtask {
 
   /**
    * Ends the bundle: finish, hand its output on, then deliver watermarks until nothing moves (each
-   * round is a bundle of its own), and send what that emitted with the new watermarks. The
-   * bundle's output goes on before the watermark work starts, so timers that fire on it (and may
-   * take long) do not keep its elements back; what the watermark work emits travels with the
-   * watermark that caused it. Returns whether anything moved.
+   * round is a bundle of its own), and send what that emitted with the new watermarks. The bundle's
+   * output goes on before the watermark work starts, so timers that fire on it (and may take long)
+   * do not keep its elements back; what the watermark work emits travels with the watermark that
+   * caused it. Returns whether anything moved.
    */
   private boolean commit() throws Exception {
     boolean moved = bundleElements > 0;
-    finishBundles();
+    bundles.finishAll();
     for (EdgeWriter writer : writers) {
       writer.flush();
     }
-    while (watermarks.propagate(operators, this::ensureBundle) && anyBundleOpen) {
+    while (watermarks.propagate(operators, bundles::ensure) && bundles.isOpen()) {
       moved = true;
-      finishBundles();
+      bundles.finishAll();
     }
     watermarks.noteOutputEnded();
     for (EdgeWriter writer : writers) {
@@ -450,16 +454,6 @@ final class Subtask {
     }
     bundleElements = 0;
     return moved;
-  }
-
-  private void finishBundles() throws Exception {
-    for (int op = 0; op < operators.length; op++) {
-      if (inBundle[op]) {
-        operators[op].finishBundle();
-        inBundle[op] = false;
-      }
-    }
-    anyBundleOpen = false;
   }
 
   private boolean finished() {
@@ -483,7 +477,7 @@ final class Subtask {
     if (id == 0) {
       return false;
     }
-    if (anyBundleOpen || watermarks.pending(operators)) {
+    if (bundles.isOpen() || watermarks.pending(operators)) {
       commit();
     }
     boolean[] sourceDone = new boolean[operators.length];
