@@ -39,7 +39,12 @@ public final class BeamPipelines {
     PipelineResult result = p.run();
     awaitEnd(result);
     MetricQueryResults metrics =
-        result.metrics().queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace(NAMESPACE)).build());
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.inNamespace(NAMESPACE))
+                    .build());
     long sum = 0;
     long count = 0;
     for (MetricResult<Long> counter : metrics.getCounters()) {
@@ -77,7 +82,8 @@ public final class BeamPipelines {
 
     @ProcessElement
     public void process(@Element Long index, OutputReceiver<Event> out) {
-      out.outputWithTimestamp(Generator.eventAt(seed, index), new Instant(Generator.timestampOf(index)));
+      out.outputWithTimestamp(
+          Generator.eventAt(seed, index), new Instant(Generator.timestampOf(index)));
     }
   }
 

@@ -5,8 +5,8 @@ import dev.millrace.benchmarks.queries.Queries;
 import dev.millrace.benchmarks.queries.Query;
 
 /**
- * One measurement, in this JVM: a query over N events on one runner. Prints one {@code RESULT}
- * line that {@link BenchmarkSuite} parses. With {@code fixed-cost} as the query it instead times a
+ * One measurement, in this JVM: a query over N events on one runner. Prints one {@code RESULT} line
+ * that {@link BenchmarkSuite} parses. With {@code fixed-cost} as the query it instead times a
  * 1,000-event Q0 job three times in this JVM and reports the first (cold) and the last (warm).
  *
  * <p>Usage: {@code BenchmarkJob <runner> <query|fixed-cost> <events> <seed>}
@@ -26,7 +26,9 @@ public final class BenchmarkJob {
       double cold = time(runner, Queries.byName("Q0"), FIXED_COST_EVENTS, seed).seconds;
       time(runner, Queries.byName("Q0"), FIXED_COST_EVENTS, seed);
       double warm = time(runner, Queries.byName("Q0"), FIXED_COST_EVENTS, seed).seconds;
-      result(String.format("RESULT runner=%s query=fixed-cost cold=%.4f warm=%.4f", runner, cold, warm));
+      result(
+          String.format(
+              "RESULT runner=%s query=fixed-cost cold=%.4f warm=%.4f", runner, cold, warm));
       exit();
     }
     Query query = Queries.byName(args[1]);
@@ -42,7 +44,8 @@ public final class BenchmarkJob {
 
   /**
    * Prints the result line, and writes it to {@code -Dbench.resultFile} when given: the suite reads
-   * the file, since output an SDK harness writes at the same moment can land inside the printed line.
+   * the file, since output an SDK harness writes at the same moment can land inside the printed
+   * line.
    */
   private static void result(String line) throws java.io.IOException {
     System.out.println(line);
@@ -63,7 +66,9 @@ public final class BenchmarkJob {
   static Timed time(String runner, Query query, long events, long seed) {
     long start = System.nanoTime();
     Checksum checksum =
-        runner.equals(Runners.PLAIN) ? plain(query, events, seed) : BeamPipelines.run(query, events, seed, Runners.options(runner));
+        runner.equals(Runners.PLAIN)
+            ? plain(query, events, seed)
+            : BeamPipelines.run(query, events, seed, Runners.options(runner));
     return new Timed((System.nanoTime() - start) / 1e9, checksum);
   }
 

@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs every query on every runner, each measurement in its own JVM, one at a time, in rounds whose
- * runner order rotates, and prints a markdown table. A checksum that differs between runners
- * fails the run.
+ * runner order rotates, and prints a markdown table. A checksum that differs between runners fails
+ * the run.
  *
  * <p>Options: {@code --quick} (small N, one round: a few minutes), {@code --full} (each query at
  * the N of {@link #FULL_EVENTS}, one round: about an hour), {@code --events=N}, {@code
@@ -41,7 +41,8 @@ public final class BenchmarkSuite {
           + "Q11=5000000,WC=20000000,TIMERS=10000000";
 
   /** One job's result; a job that failed or was killed has {@link #FAILED} as its checksum. */
-  record Measurement(String runner, String query, long events, double seconds, String checksum, long peakHeapMb) {
+  record Measurement(
+      String runner, String query, long events, double seconds, String checksum, long peakHeapMb) {
     static final String FAILED = "failed";
 
     double eventsPerSecond() {
@@ -57,7 +58,9 @@ public final class BenchmarkSuite {
     Map<String, String> options = parse(args);
     if (options.containsKey("state-checkpoint-mb")) {
       StateCheckpointCost.main(
-          new String[] {options.get("state-checkpoint-mb"), options.getOrDefault("state-checkpoint-dbs", "8")});
+          new String[] {
+            options.get("state-checkpoint-mb"), options.getOrDefault("state-checkpoint-dbs", "8")
+          });
       return;
     }
     boolean quick = options.containsKey("quick");
@@ -66,7 +69,8 @@ public final class BenchmarkSuite {
       throw new IllegalArgumentException("--quick and --full exclude each other");
     }
     long events = Long.parseLong(options.getOrDefault("events", quick ? "100000" : "5000000"));
-    long directEvents = Long.parseLong(options.getOrDefault("direct-events", quick ? "10000" : "100000"));
+    long directEvents =
+        Long.parseLong(options.getOrDefault("direct-events", quick ? "10000" : "100000"));
     int rounds = Integer.parseInt(options.getOrDefault("rounds", quick || full ? "1" : "3"));
     long seed = Long.parseLong(options.getOrDefault("seed", "42"));
     long timeout = Long.parseLong(options.getOrDefault("job-timeout-seconds", "900"));
@@ -91,27 +95,42 @@ public final class BenchmarkSuite {
           Measurement m;
           try {
             Map<String, String> result = runJob(runner, query, n, seed, timeout);
-            m = new Measurement(runner, query, n, Double.parseDouble(result.get("seconds")), result.get("checksum"), Long.parseLong(result.get("peakHeapMb")));
+            m =
+                new Measurement(
+                    runner,
+                    query,
+                    n,
+                    Double.parseDouble(result.get("seconds")),
+                    result.get("checksum"),
+                    Long.parseLong(result.get("peakHeapMb")));
           } catch (IllegalStateException e) {
             // One runner failing one query must not cost the whole run its other measurements.
             System.err.println(e.getMessage());
             m = new Measurement(runner, query, n, Double.NaN, Measurement.FAILED, -1);
           }
-          System.err.printf("round %d %-6s %-17s %,12.0f events/s  %s%n", round + 1, query, runner, m.eventsPerSecond(), m.checksum);
+          System.err.printf(
+              "round %d %-6s %-17s %,12.0f events/s  %s%n",
+              round + 1, query, runner, m.eventsPerSecond(), m.checksum);
           measurements.add(m);
         }
       }
     }
     for (String runner : runners) {
       try {
-        Map<String, String> result = runJob(runner, "fixed-cost", BenchmarkJob.FIXED_COST_EVENTS, seed, timeout);
-        fixedCost.put(runner, new double[] {Double.parseDouble(result.get("cold")), Double.parseDouble(result.get("warm"))});
+        Map<String, String> result =
+            runJob(runner, "fixed-cost", BenchmarkJob.FIXED_COST_EVENTS, seed, timeout);
+        fixedCost.put(
+            runner,
+            new double[] {
+              Double.parseDouble(result.get("cold")), Double.parseDouble(result.get("warm"))
+            });
       } catch (IllegalStateException e) {
         System.err.println(e.getMessage());
         fixedCost.put(runner, new double[] {Double.NaN, Double.NaN});
       }
     }
-    Report report = new Report(runners, queries, measurements, fixedCost, eventsPerQuery, directEvents, rounds);
+    Report report =
+        new Report(runners, queries, measurements, fixedCost, eventsPerQuery, directEvents, rounds);
     System.out.println(report.markdown());
     List<String> disagreements = report.disagreements();
     if (!disagreements.isEmpty()) {
@@ -127,13 +146,17 @@ public final class BenchmarkSuite {
   }
 
   /**
-   * Runs one {@link BenchmarkJob} in a fresh JVM: with this JVM's class path, or for a Flink
-   * runner with {@link FlinkClassPath}'s, so Flink's frocksdbjni and our rocksdbjni never meet.
+   * Runs one {@link BenchmarkJob} in a fresh JVM: with this JVM's class path, or for a Flink runner
+   * with {@link FlinkClassPath}'s, so Flink's frocksdbjni and our rocksdbjni never meet.
    */
-  static Map<String, String> runJob(String runner, String query, long events, long seed, long timeoutSeconds)
+  static Map<String, String> runJob(
+      String runner, String query, long events, long seed, long timeoutSeconds)
       throws IOException, InterruptedException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    String classPath = Runners.FLINK.contains(runner) ? FlinkClassPath.get() : System.getProperty("java.class.path");
+    String classPath =
+        Runners.FLINK.contains(runner)
+            ? FlinkClassPath.get()
+            : System.getProperty("java.class.path");
     // Each job gets a temporary directory of its own, removed afterwards: Flink's mini-cluster
     // leaves its working directories and RPC jars in java.io.tmpdir, one set per job.
     Path tmp = Files.createTempDirectory("millrace-bench-job-");
@@ -145,7 +168,14 @@ public final class BenchmarkSuite {
   }
 
   private static Map<String, String> runJob(
-      Path java, String classPath, Path tmp, String runner, String query, long events, long seed, long timeoutSeconds)
+      Path java,
+      String classPath,
+      Path tmp,
+      String runner,
+      String query,
+      long events,
+      long seed,
+      long timeoutSeconds)
       throws IOException, InterruptedException {
     List<String> command =
         new ArrayList<>(
@@ -157,27 +187,38 @@ public final class BenchmarkSuite {
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp",
                 classPath));
-    command.addAll(List.of(BenchmarkJob.class.getName(), runner, query, Long.toString(events), Long.toString(seed)));
+    command.addAll(
+        List.of(
+            BenchmarkJob.class.getName(),
+            runner,
+            query,
+            Long.toString(events),
+            Long.toString(seed)));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     // A hung job must fail this measurement, not hang the suite: kill it at the deadline.
-    Thread watchdog = new Thread(() -> {
-      try {
-        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-          // SIGTERM first, so the job's shutdown hooks remove its temporary state.
-          process.destroy();
-          if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-          }
-        }
-      } catch (InterruptedException e) {
-        // the job ended first
-      }
-    }, "job-watchdog");
+    Thread watchdog =
+        new Thread(
+            () -> {
+              try {
+                if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                  // SIGTERM first, so the job's shutdown hooks remove its temporary state.
+                  process.destroy();
+                  if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                  }
+                }
+              } catch (InterruptedException e) {
+                // the job ended first
+              }
+            },
+            "job-watchdog");
     watchdog.setDaemon(true);
     watchdog.start();
     String resultLine = null;
     StringBuilder tail = new StringBuilder();
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader out =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = out.readLine()) != null) {
         if (line.startsWith("RESULT ")) {
@@ -198,7 +239,15 @@ public final class BenchmarkSuite {
     }
     if (resultLine == null) {
       throw new IllegalStateException(
-          runner + " " + query + " failed (exit " + process.exitValue() + ", killed after " + timeoutSeconds + " s if it ran that long):\n" + tail);
+          runner
+              + " "
+              + query
+              + " failed (exit "
+              + process.exitValue()
+              + ", killed after "
+              + timeoutSeconds
+              + " s if it ran that long):\n"
+              + tail);
     }
     Map<String, String> fields = new HashMap<>();
     for (String field : resultLine.substring("RESULT ".length()).split(" ")) {
@@ -215,7 +264,8 @@ public final class BenchmarkSuite {
         throw new IllegalArgumentException("Unexpected argument " + arg);
       }
       int eq = arg.indexOf('=');
-      options.put(eq < 0 ? arg.substring(2) : arg.substring(2, eq), eq < 0 ? "" : arg.substring(eq + 1));
+      options.put(
+          eq < 0 ? arg.substring(2) : arg.substring(2, eq), eq < 0 ? "" : arg.substring(eq + 1));
     }
     return options;
   }
@@ -229,7 +279,8 @@ public final class BenchmarkSuite {
     for (String pair : value.split(",")) {
       String[] parts = pair.split("=");
       if (parts.length != 2 || !Queries.names().contains(parts[0])) {
-        throw new IllegalArgumentException("--events-per-query wants QUERY=N pairs of known queries, got " + pair);
+        throw new IllegalArgumentException(
+            "--events-per-query wants QUERY=N pairs of known queries, got " + pair);
       }
       if (queries.contains(parts[0])) {
         result.put(parts[0], Long.parseLong(parts[1]));

@@ -23,7 +23,8 @@ final class FlinkClassPath {
       Path module = moduleDirectory();
       Path pom = module.resolve("flink-classpath").resolve("pom.xml");
       Path resolved = module.resolve("target").resolve("flink.classpath");
-      if (!Files.exists(resolved) || Files.getLastModifiedTime(resolved).compareTo(Files.getLastModifiedTime(pom)) < 0) {
+      if (!Files.exists(resolved)
+          || Files.getLastModifiedTime(resolved).compareTo(Files.getLastModifiedTime(pom)) < 0) {
         resolve(pom, resolved);
       }
       String dependencies = Files.readString(resolved, StandardCharsets.UTF_8).trim();
@@ -41,11 +42,19 @@ final class FlinkClassPath {
     String mavenHome = System.getProperty("maven.home");
     String mvn = mavenHome == null ? "mvn" : Path.of(mavenHome, "bin", "mvn").toString();
     List<String> command =
-        List.of(mvn, "-B", "-q", "-f", pom.toString(), "dependency:build-classpath", "-Dmdep.outputFile=" + output);
+        List.of(
+            mvn,
+            "-B",
+            "-q",
+            "-f",
+            pom.toString(),
+            "dependency:build-classpath",
+            "-Dmdep.outputFile=" + output);
     System.err.println("Resolving the Flink runner's class path: " + String.join(" ", command));
     Process process = new ProcessBuilder(command).inheritIO().start();
     if (process.waitFor() != 0 || !Files.exists(output)) {
-      throw new UncheckedIOException(new IOException("Could not resolve " + pom + " (exit " + process.exitValue() + ")"));
+      throw new UncheckedIOException(
+          new IOException("Could not resolve " + pom + " (exit " + process.exitValue() + ")"));
     }
   }
 }

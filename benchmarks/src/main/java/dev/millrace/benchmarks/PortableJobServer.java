@@ -27,10 +27,12 @@ final class PortableJobServer {
       } catch (IOException e) {
         throw new UncheckedIOException("could not start the Millrace job server", e);
       }
-      Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "millrace-benchmark-job-server-stop"));
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(server::stop, "millrace-benchmark-job-server-stop"));
     }
     PortablePipelineOptions options =
-        PipelineOptionsFactory.fromArgs("--defaultEnvironmentType=EMBEDDED").as(PortablePipelineOptions.class);
+        PipelineOptionsFactory.fromArgs("--defaultEnvironmentType=EMBEDDED")
+            .as(PortablePipelineOptions.class);
     options.setRunner(PortableRunner.class);
     options.setJobEndpoint(endpoint);
     options.setFilesToStage(List.of());

@@ -19,7 +19,14 @@ final class Report {
   private final long directEvents;
   private final int rounds;
 
-  Report(List<String> runners, List<String> queries, List<Measurement> measurements, Map<String, double[]> fixedCost, Map<String, Long> eventsPerQuery, long directEvents, int rounds) {
+  Report(
+      List<String> runners,
+      List<String> queries,
+      List<Measurement> measurements,
+      Map<String, double[]> fixedCost,
+      Map<String, Long> eventsPerQuery,
+      long directEvents,
+      int rounds) {
     this.runners = runners;
     this.queries = queries;
     this.measurements = measurements;
@@ -31,11 +38,12 @@ final class Report {
 
   /** Median events/s of a runner on a query, or NaN if it was not measured. */
   double throughput(String runner, String query) {
-    List<Double> values = measurements.stream()
-        .filter(m -> m.runner().equals(runner) && m.query().equals(query) && !m.failed())
-        .map(Measurement::eventsPerSecond)
-        .sorted()
-        .collect(Collectors.toList());
+    List<Double> values =
+        measurements.stream()
+            .filter(m -> m.runner().equals(runner) && m.query().equals(query) && !m.failed())
+            .map(Measurement::eventsPerSecond)
+            .sorted()
+            .collect(Collectors.toList());
     return values.isEmpty() ? Double.NaN : values.get(values.size() / 2);
   }
 
@@ -56,7 +64,8 @@ final class Report {
       Set<String> direct = new LinkedHashSet<>();
       for (Measurement m : measurements) {
         if (m.query().equals(query) && !m.failed()) {
-          (m.events() == eventsPerQuery.get(query) ? main : direct).add(m.runner() + "=" + m.checksum());
+          (m.events() == eventsPerQuery.get(query) ? main : direct)
+              .add(m.runner() + "=" + m.checksum());
         }
       }
       if (main.stream().map(s -> s.substring(s.indexOf('=') + 1)).distinct().count() > 1
@@ -69,8 +78,15 @@ final class Report {
 
   String markdown() {
     StringBuilder out = new StringBuilder();
-    out.append(String.format(Locale.ROOT, "Events per second (median of %d round%s; N events per query%s).%n%n",
-        rounds, rounds == 1 ? "" : "s", runners.contains("direct") ? String.format(Locale.ROOT, ", DirectRunner N = %,d", directEvents) : ""));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "Events per second (median of %d round%s; N events per query%s).%n%n",
+            rounds,
+            rounds == 1 ? "" : "s",
+            runners.contains("direct")
+                ? String.format(Locale.ROOT, ", DirectRunner N = %,d", directEvents)
+                : ""));
     out.append("| Query | N |");
     runners.forEach(r -> out.append(' ').append(r).append(" |"));
     List<String[]> ratios = ratioColumns();
@@ -81,18 +97,46 @@ final class Report {
     out.append("---|\n");
     List<String> disagreements = disagreements();
     for (String query : queries) {
-      out.append("| ").append(query).append(String.format(Locale.ROOT, " | %,d |", eventsPerQuery.get(query)));
+      out.append("| ")
+          .append(query)
+          .append(String.format(Locale.ROOT, " | %,d |", eventsPerQuery.get(query)));
       for (String runner : runners) {
         double throughput = throughput(runner, query);
-        boolean failed = measurements.stream().anyMatch(m -> m.failed() && m.runner().equals(runner) && m.query().equals(query));
-        out.append(Double.isNaN(throughput) ? (failed ? " failed |" : " - |") : String.format(Locale.ROOT, " %,.0f |", throughput));
+        boolean failed =
+            measurements.stream()
+                .anyMatch(m -> m.failed() && m.runner().equals(runner) && m.query().equals(query));
+        out.append(
+            Double.isNaN(throughput)
+                ? (failed ? " failed |" : " - |")
+                : String.format(Locale.ROOT, " %,.0f |", throughput));
       }
       for (String[] ratio : ratios) {
         double r = throughput(ratio[1], query) / throughput(ratio[2], query);
-        out.append(Double.isNaN(r) ? " - |" : String.format(Locale.ROOT, ratio[3].equals("%") ? " %.1f%% |" : " %.2fx |", ratio[3].equals("%") ? 100 * r : r));
+        out.append(
+            Double.isNaN(r)
+                ? " - |"
+                : String.format(
+                    Locale.ROOT,
+                    ratio[3].equals("%") ? " %.1f%% |" : " %.2fx |",
+                    ratio[3].equals("%") ? 100 * r : r));
       }
-      String checksum = measurements.stream().filter(m -> m.query().equals(query) && m.events() == eventsPerQuery.get(query) && !m.failed()).map(Measurement::checksum).findFirst().orElse("-");
-      out.append(' ').append(checksum).append(disagreements.stream().anyMatch(d -> d.startsWith(query + " ")) ? " **DISAGREE**" : "").append(" |\n");
+      String checksum =
+          measurements.stream()
+              .filter(
+                  m ->
+                      m.query().equals(query)
+                          && m.events() == eventsPerQuery.get(query)
+                          && !m.failed())
+              .map(Measurement::checksum)
+              .findFirst()
+              .orElse("-");
+      out.append(' ')
+          .append(checksum)
+          .append(
+              disagreements.stream().anyMatch(d -> d.startsWith(query + " "))
+                  ? " **DISAGREE**"
+                  : "")
+          .append(" |\n");
     }
     out.append("\nPeak heap used (MB, max over rounds):\n\n| Query |");
     runners.forEach(r -> out.append(' ').append(r).append(" |"));
@@ -104,19 +148,34 @@ final class Report {
       runners.forEach(r -> out.append(' ').append(peakHeap(r, query)).append(" |"));
       out.append('\n');
     }
-    out.append("\nFixed cost: a 1,000-event Q0 job, seconds in-process (first job of a fresh JVM / third):\n\n");
+    out.append(
+        "\nFixed cost: a 1,000-event Q0 job, seconds in-process (first job of a fresh JVM / third):\n\n");
     out.append("| Runner | cold | warm |\n|---|---:|---:|\n");
-    fixedCost.forEach((runner, t) -> out.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f |%n", runner, t[0], t[1])));
+    fixedCost.forEach(
+        (runner, t) ->
+            out.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f |%n", runner, t[0], t[1])));
     return out.toString();
   }
 
-  /** {title, numerator runner, denominator runner, "%" or "x"} for each ratio both sides measured. */
+  /**
+   * {title, numerator runner, denominator runner, "%" or "x"} for each ratio both sides measured.
+   */
   private List<String[]> ratioColumns() {
     List<String[]> columns = new ArrayList<>();
     String[][] wanted = {
       {"millrace ÷ flink-batch", "millrace", "flink-batch", "x"},
-      {"millrace-rocksdb ÷ flink-streaming-rocksdb", "millrace-rocksdb", "flink-streaming-rocksdb", "x"},
-      {"millrace-streaming ÷ flink-streaming-rocksdb", "millrace-streaming", "flink-streaming-rocksdb", "x"},
+      {
+        "millrace-rocksdb ÷ flink-streaming-rocksdb",
+        "millrace-rocksdb",
+        "flink-streaming-rocksdb",
+        "x"
+      },
+      {
+        "millrace-streaming ÷ flink-streaming-rocksdb",
+        "millrace-streaming",
+        "flink-streaming-rocksdb",
+        "x"
+      },
       {"millrace-portable ÷ millrace", "millrace-portable", "millrace", "%"},
       {"millrace ÷ direct", "millrace", "direct", "x"},
       {"millrace ÷ plain-java", "millrace", Runners.PLAIN, "%"},

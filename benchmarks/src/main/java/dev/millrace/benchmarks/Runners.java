@@ -48,9 +48,11 @@ public final class Runners {
     }
   }
 
-  private static PipelineOptions streamingWithCheckpoints(long intervalMillis, String stateBackend) {
+  private static PipelineOptions streamingWithCheckpoints(
+      long intervalMillis, String stateBackend) {
     try {
-      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("millrace-bench-checkpoints-");
+      java.nio.file.Path dir =
+          java.nio.file.Files.createTempDirectory("millrace-bench-checkpoints-");
       dir.toFile().deleteOnExit();
       return PipelineOptionsFactory.fromArgs(
               "--runner=MillraceRunner",
@@ -70,7 +72,8 @@ public final class Runners {
       case "millrace":
         return PipelineOptionsFactory.fromArgs("--runner=MillraceRunner").create();
       case "millrace-rocksdb":
-        return PipelineOptionsFactory.fromArgs("--runner=MillraceRunner", "--stateBackend=ROCKSDB").create();
+        return PipelineOptionsFactory.fromArgs("--runner=MillraceRunner", "--stateBackend=ROCKSDB")
+            .create();
       case "millrace-streaming":
         // The streaming code path throughout (ReduceFnRunner per key, no lifted combines, no
         // grouping once at the end), with its default state backend, RocksDB, and without the
@@ -88,7 +91,10 @@ public final class Runners {
         // The streaming code path with keyed state on the heap, without checkpoints, and with a
         // checkpoint every second: what writing the heap state out costs.
         return PipelineOptionsFactory.fromArgs(
-                "--runner=MillraceRunner", "--streaming=true", "--stateBackend=MEMORY", "--checkpointingInterval=0")
+                "--runner=MillraceRunner",
+                "--streaming=true",
+                "--stateBackend=MEMORY",
+                "--checkpointingInterval=0")
             .create();
       case "millrace-streaming-heap-chk1s":
         return streamingWithCheckpoints(1000, "MEMORY");
@@ -102,7 +108,10 @@ public final class Runners {
       case "flink-batch":
         // An embedded Flink mini-cluster with as many slots as Millrace has worker threads.
         return PipelineOptionsFactory.fromArgs(
-                "--runner=FlinkRunner", "--flinkMaster=[local]", "--streaming=false", "--parallelism=" + cores())
+                "--runner=FlinkRunner",
+                "--flinkMaster=[local]",
+                "--streaming=false",
+                "--parallelism=" + cores())
             .create();
       case "flink-streaming-rocksdb":
         return PipelineOptionsFactory.fromArgs(

@@ -19,11 +19,11 @@ import java.util.stream.Stream;
  * subtask) filled with {@code --megabytes} of incompressible values in 1 KB cells, committed as
  * bundles would, then checkpointed as the engine does ({@code RocksDbStateBackend.checkpointTo}).
  * Prints the time of the first checkpoint and the size of its files (most are hard links to the
- * live database's SST files, which cost no disk), then of a second one after 1% more writes and
- * the size of its files the first did not have (what an incremental copy elsewhere would move),
- * and the time a restore takes. A second row spreads the same state over several databases (one per
- * keyed operator of a subtask, as the engine keeps them), checkpointed in turn: what one database
- * per operator costs against one shared database.
+ * live database's SST files, which cost no disk), then of a second one after 1% more writes and the
+ * size of its files the first did not have (what an incremental copy elsewhere would move), and the
+ * time a restore takes. A second row spreads the same state over several databases (one per keyed
+ * operator of a subtask, as the engine keeps them), checkpointed in turn: what one database per
+ * operator costs against one shared database.
  *
  * <p>Run: {@code mvn -B -q -pl benchmarks exec:exec -Dbench.args="--state-checkpoint-mb=1024
  * --state-checkpoint-dbs=8"}
@@ -85,9 +85,11 @@ public final class StateCheckpointCost {
 
       long t2 = System.nanoTime();
       for (int db = 0; db < databases; db++) {
-        try (RocksDbStateBackend restored = RocksDbStateBackend.restoreTemporary(work.resolve("chk-2").resolve("op" + db))) {
+        try (RocksDbStateBackend restored =
+            RocksDbStateBackend.restoreTemporary(work.resolve("chk-2").resolve("op" + db))) {
           if (restored.get(key(restored, cells)) == null) {
-            throw new IllegalStateException("the restored state lacks a value written before the checkpoint");
+            throw new IllegalStateException(
+                "the restored state lacks a value written before the checkpoint");
           }
         }
       }
@@ -121,7 +123,8 @@ public final class StateCheckpointCost {
   }
 
   /** Writes {@code count} cells from {@code first} on, committed in bundles. */
-  private static void fill(RocksDbStateBackend backend, long first, long count, Random random, byte[] value) {
+  private static void fill(
+      RocksDbStateBackend backend, long first, long count, Random random, byte[] value) {
     for (long cell = first; cell < first + count; cell++) {
       random.nextBytes(value);
       backend.put(key(backend, cell), value.clone());

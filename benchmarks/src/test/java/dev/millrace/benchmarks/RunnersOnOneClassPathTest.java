@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Millrace and the Flink runner on one class path (Flink is a test dependency of this module):
- * Beam merges every options interface it finds, so a getter both declare with different types
- * would make every pipeline's options fail to build.
+ * Millrace and the Flink runner on one class path (Flink is a test dependency of this module): Beam
+ * merges every options interface it finds, so a getter both declare with different types would make
+ * every pipeline's options fail to build.
  */
 class RunnersOnOneClassPathTest {
   private static final Map<String, Long> COUNTS = new ConcurrentHashMap<>();
@@ -54,13 +54,17 @@ class RunnersOnOneClassPathTest {
   @Timeout(180)
   void bothRunnersRunAPipelineWithTheSharedOptionNames() {
     PipelineOptions millrace =
-        PipelineOptionsFactory.fromArgs("--runner=MillraceRunner", "--parallelism=2", "--stateBackend=rocksdb").create();
+        PipelineOptionsFactory.fromArgs(
+                "--runner=MillraceRunner", "--parallelism=2", "--stateBackend=rocksdb")
+            .create();
     assertThat(millrace.as(MillracePipelineOptions.class).getParallelism(), equalTo(2));
     assertThat(millrace.as(FlinkPipelineOptions.class).getParallelism(), equalTo(2));
     countLetters(millrace, "millrace");
 
     PipelineOptions flink =
-        PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2").create();
+        PipelineOptionsFactory.fromArgs(
+                "--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2")
+            .create();
     countLetters(flink, "flink");
   }
 }

@@ -39,7 +39,8 @@ final class ChainWiring {
    * Per operator and input port: the channels of the subtask's inbox feeding it. Fails when an
    * input is fed by neither a channel nor an operator of the chain.
    */
-  static int[][][] portChannels(Vertex vertex, List<JobExecution.ChannelTarget> channels, int[][][] upstream) {
+  static int[][][] portChannels(
+      Vertex vertex, List<JobExecution.ChannelTarget> channels, int[][][] upstream) {
     int n = vertex.operators().size();
     int[][][] result = new int[n][][];
     for (int op = 0; op < n; op++) {
@@ -62,7 +63,10 @@ final class ChainWiring {
     return result;
   }
 
-  /** The emitter of each output port of operator {@code op}: to the chain's next operators and to edges. */
+  /**
+   * The emitter of each output port of operator {@code op}: to the chain's next operators and to
+   * edges.
+   */
   static Emitter[] outputs(Vertex vertex, int op, List<EdgeWriter> writers, Delivery delivery) {
     int outs = vertex.operators().get(op).outputs();
     Emitter[] emitters = new Emitter[outs];

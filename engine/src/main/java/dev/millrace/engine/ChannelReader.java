@@ -5,12 +5,13 @@ import java.util.List;
 
 /**
  * Turns the messages of a subtask's inbox into what its chain sees: each batch's elements (decoded
- * when the channel carries them encoded) to the operator input its channel feeds, and the
- * watermark behind them to the subtask's {@link PortWatermarks}.
+ * when the channel carries them encoded) to the operator input its channel feeds, and the watermark
+ * behind them to the subtask's {@link PortWatermarks}.
  */
 final class ChannelReader {
   /** Per channel: the operator and input port it feeds, and its elements' codec (null: objects). */
   private final int[] channelOperator;
+
   private final int[] channelPort;
   private final ElementCodec[] channelCodec;
   private final String[] operatorNames;
@@ -22,9 +23,11 @@ final class ChannelReader {
       String[] operatorNames,
       PortWatermarks watermarks,
       ChainWiring.Delivery delivery) {
-    this.channelOperator = channels.stream().mapToInt(JobExecution.ChannelTarget::operator).toArray();
+    this.channelOperator =
+        channels.stream().mapToInt(JobExecution.ChannelTarget::operator).toArray();
     this.channelPort = channels.stream().mapToInt(JobExecution.ChannelTarget::port).toArray();
-    this.channelCodec = channels.stream().map(JobExecution.ChannelTarget::codec).toArray(ElementCodec[]::new);
+    this.channelCodec =
+        channels.stream().map(JobExecution.ChannelTarget::codec).toArray(ElementCodec[]::new);
     this.operatorNames = operatorNames;
     this.watermarks = watermarks;
     this.delivery = delivery;
@@ -63,7 +66,8 @@ final class ChannelReader {
     return 0;
   }
 
-  private Object decode(ElementCodec codec, int op, byte[] data, int offset, int length) throws Exception {
+  private Object decode(ElementCodec codec, int op, byte[] data, int offset, int length)
+      throws Exception {
     try {
       return codec.decode(data, offset, length);
     } catch (Exception e) {

@@ -1,8 +1,8 @@
 package dev.millrace.engine;
 
-import dev.millrace.plan.Plan;
 import dev.millrace.engine.checkpoint.CheckpointSettings;
 import dev.millrace.engine.checkpoint.CheckpointStorage;
+import dev.millrace.plan.Plan;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -18,14 +18,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes a job's checkpoints, one at a time. A checkpoint starts when the coordinator raises
- * {@link #requested()}: every subtask with a source, between two bundles, snapshots itself and
- * sends a barrier down every channel behind what it emitted. A subtask with inputs holds back
- * what arrives on a channel after that channel's barrier until the barrier came on all of them
- * (or the channel's input had ended), then snapshots itself and passes the barrier on. The
- * snapshots thus all cut the job at the same point of every stream. Once every subtask
- * acknowledged (a finished one counts as acknowledged, and a restarted job does not run it
- * again), the checkpoint's metadata is written and operators hear that it completed.
+ * Takes a job's checkpoints, one at a time. A checkpoint starts when the coordinator raises {@link
+ * #requested()}: every subtask with a source, between two bundles, snapshots itself and sends a
+ * barrier down every channel behind what it emitted. A subtask with inputs holds back what arrives
+ * on a channel after that channel's barrier until the barrier came on all of them (or the channel's
+ * input had ended), then snapshots itself and passes the barrier on. The snapshots thus all cut the
+ * job at the same point of every stream. Once every subtask acknowledged (a finished one counts as
+ * acknowledged, and a restarted job does not run it again), the checkpoint's metadata is written
+ * and operators hear that it completed.
  */
 final class CheckpointCoordinator {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointCoordinator.class);
@@ -36,13 +36,17 @@ final class CheckpointCoordinator {
   private final CheckpointSettings settings;
   private final CheckpointStorage storage;
   private final String planFingerprint;
+
   /** The keys of the subtasks that ended, and of those that acknowledged the pending checkpoint. */
   private final Set<String> finished = new HashSet<>();
+
   private final Set<String> acknowledged = new HashSet<>();
   private int subtaskCount;
   private long nextId;
+
   /** The checkpoint being taken, 0 when none. */
   private long pending;
+
   private Path pendingDirectory;
   private long pendingStartNanos;
   private volatile long requested;
@@ -53,7 +57,11 @@ final class CheckpointCoordinator {
   private boolean stopped;
 
   CheckpointCoordinator(
-      JobControl job, Runnable wakeWorkers, String jobName, Plan plan, CheckpointSettings settings) {
+      JobControl job,
+      Runnable wakeWorkers,
+      String jobName,
+      Plan plan,
+      CheckpointSettings settings) {
     this.job = job;
     this.wakeWorkers = wakeWorkers;
     this.jobName = jobName;
@@ -85,7 +93,11 @@ final class CheckpointCoordinator {
       snapshots.put(key, SubtaskSnapshot.read(checkpoint.directory().resolve(key)));
     }
     completed = checkpoint.id();
-    LOG.info("Job {} resumes from checkpoint {} in {}", jobName, checkpoint.id(), checkpoint.directory());
+    LOG.info(
+        "Job {} resumes from checkpoint {} in {}",
+        jobName,
+        checkpoint.id(),
+        checkpoint.directory());
     return Optional.of(new Restore(checkpoint.id(), checkpoint.directory(), snapshots));
   }
 
@@ -95,7 +107,9 @@ final class CheckpointCoordinator {
   synchronized void start(int subtasks, ScheduledExecutorService scheduler) {
     this.subtaskCount = subtasks;
     long interval = settings.intervalMillis();
-    timer = scheduler.scheduleAtFixedRate(this::triggerOrFail, interval, interval, TimeUnit.MILLISECONDS);
+    timer =
+        scheduler.scheduleAtFixedRate(
+            this::triggerOrFail, interval, interval, TimeUnit.MILLISECONDS);
   }
 
   /** The checkpoint subtasks should take part in now; 0 before the first. */
@@ -164,7 +178,9 @@ final class CheckpointCoordinator {
     }
   }
 
-  /** Subtask {@code key} ended: it counts as acknowledged for this checkpoint and every later one. */
+  /**
+   * Subtask {@code key} ended: it counts as acknowledged for this checkpoint and every later one.
+   */
   synchronized void subtaskFinished(String key) {
     finished.add(key);
     if (pending != 0 && !acknowledged.contains(key)) {
@@ -179,7 +195,8 @@ final class CheckpointCoordinator {
     try {
       SubtaskSnapshot.ofFinished().write(pendingDirectory.resolve(key));
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write checkpoint " + pending + " of subtask " + key, e);
+      throw new UncheckedIOException(
+          "Cannot write checkpoint " + pending + " of subtask " + key, e);
     }
     acknowledged.add(key);
   }

@@ -9,27 +9,31 @@ import java.util.ArrayDeque;
 /**
  * The producer side of one edge in one subtask: routes each element to the consumer subtasks the
  * edge kind says and packs them into batches. An edge with a codec sends its elements encoded (a
- * broadcast one encodes each element once), so its consumers get what the codec makes of them;
- * one without passes them as objects.
+ * broadcast one encodes each element once), so its consumers get what the codec makes of them; one
+ * without passes them as objects.
  *
- * <p>Writing never blocks. When a consumer's inbox is full, messages for it wait here in order,
- * the workers are woken once the inbox has room, and the subtask takes no new input until
- * {@link #tryFlushOverflow()} has moved them on: that is the backpressure. Operators that can emit
- * without bound from one call stop while {@link #isBlocked()}, so what waits stays about one batch.
+ * <p>Writing never blocks. When a consumer's inbox is full, messages for it wait here in order, the
+ * workers are woken once the inbox has room, and the subtask takes no new input until {@link
+ * #tryFlushOverflow()} has moved them on: that is the backpressure. Operators that can emit without
+ * bound from one call stop while {@link #isBlocked()}, so what waits stays about one batch.
  */
 final class EdgeWriter implements Emitter {
   private final Edge edge;
   private final Quiescence quiescence;
+
   /** Names the operators on both sides of the edge, for errors. */
   private final String description;
+
   private final int producerSubtask;
   private final Inbox[] targets;
   private final int[] channels;
   private final int batchSize;
   private final Object[][] buffers;
   private final int[] sizes;
+
   /** Per target, when the edge has a codec. */
   private final EncodedBatchWriter[] encoded;
+
   private final ArrayDeque<Message>[] overflow;
   private int blockedTargets;
   private int nextRoundRobin;
@@ -67,7 +71,6 @@ final class EdgeWriter implements Emitter {
     return edge;
   }
 
-
   @Override
   public void emit(Object element) throws Exception {
     switch (edge.kind()) {
@@ -92,7 +95,10 @@ final class EdgeWriter implements Emitter {
     }
   }
 
-  /** Bigger batches are sent before they reach the batch size, so large elements queue in bounded memory. */
+  /**
+   * Bigger batches are sent before they reach the batch size, so large elements queue in bounded
+   * memory.
+   */
   static final int MAX_BATCH_BYTES = 1 << 20;
 
   private void add(int target, Object element) throws Exception {
@@ -115,7 +121,9 @@ final class EdgeWriter implements Emitter {
     }
   }
 
-  /** Encodes the element once, into the first target's batch, and copies its bytes to the others'. */
+  /**
+   * Encodes the element once, into the first target's batch, and copies its bytes to the others'.
+   */
   private void broadcastEncoded(Object element) throws Exception {
     EncodedBatchWriter first = encoded[0];
     encode(first, element);
@@ -134,7 +142,8 @@ final class EdgeWriter implements Emitter {
     try {
       writer.add(element);
     } catch (Exception e) {
-      throw new ElementCodingException("could not encode an element for the exchange " + description + ": " + e, e);
+      throw new ElementCodingException(
+          "could not encode an element for the exchange " + description + ": " + e, e);
     }
   }
 
@@ -206,7 +215,10 @@ final class EdgeWriter implements Emitter {
     }
   }
 
-  /** Flushes buffered elements and sends every consumer checkpoint {@code checkpointId}'s barrier behind them. */
+  /**
+   * Flushes buffered elements and sends every consumer checkpoint {@code checkpointId}'s barrier
+   * behind them.
+   */
   void sendBarrier(long checkpointId) {
     flush();
     for (int t = 0; t < targets.length; t++) {

@@ -24,37 +24,65 @@ public record ExecutionSettings(
     CheckpointSettings checkpoints) {
 
   public ExecutionSettings(
-      int maxBundleSize, long maxBundleMillis, int batchSize, int inboxCapacity, int workerThreads, JobClock clock) {
-    this(maxBundleSize, maxBundleMillis, batchSize, inboxCapacity, workerThreads, clock, CheckpointSettings.OFF);
+      int maxBundleSize,
+      long maxBundleMillis,
+      int batchSize,
+      int inboxCapacity,
+      int workerThreads,
+      JobClock clock) {
+    this(
+        maxBundleSize,
+        maxBundleMillis,
+        batchSize,
+        inboxCapacity,
+        workerThreads,
+        clock,
+        CheckpointSettings.OFF);
   }
 
   public static ExecutionSettings defaults() {
-    return new ExecutionSettings(1000, 100, 256, 32, Runtime.getRuntime().availableProcessors(), JobClock.system());
+    return new ExecutionSettings(
+        1000, 100, 256, 32, Runtime.getRuntime().availableProcessors(), JobClock.system());
   }
 
   public ExecutionSettings {
-    if (maxBundleSize < 1 || maxBundleMillis < 1 || batchSize < 1 || inboxCapacity < 1 || workerThreads < 1) {
+    if (maxBundleSize < 1
+        || maxBundleMillis < 1
+        || batchSize < 1
+        || inboxCapacity < 1
+        || workerThreads < 1) {
       throw new IllegalArgumentException("execution settings must be positive");
     }
     if (checkpoints.enabled() && clock.isManual()) {
       // A TestStream's quiescence counting knows nothing of barriers; its tests need no recovery.
-      throw new IllegalArgumentException("checkpoints are not supported for a pipeline with a TestStream");
+      throw new IllegalArgumentException(
+          "checkpoints are not supported for a pipeline with a TestStream");
     }
   }
 
   public ExecutionSettings withInboxCapacity(int capacity) {
-    return new ExecutionSettings(maxBundleSize, maxBundleMillis, batchSize, capacity, workerThreads, clock, checkpoints);
+    return new ExecutionSettings(
+        maxBundleSize, maxBundleMillis, batchSize, capacity, workerThreads, clock, checkpoints);
   }
 
   public ExecutionSettings withBatchSize(int size) {
-    return new ExecutionSettings(maxBundleSize, maxBundleMillis, size, inboxCapacity, workerThreads, clock, checkpoints);
+    return new ExecutionSettings(
+        maxBundleSize, maxBundleMillis, size, inboxCapacity, workerThreads, clock, checkpoints);
   }
 
   public ExecutionSettings withClock(JobClock jobClock) {
-    return new ExecutionSettings(maxBundleSize, maxBundleMillis, batchSize, inboxCapacity, workerThreads, jobClock, checkpoints);
+    return new ExecutionSettings(
+        maxBundleSize,
+        maxBundleMillis,
+        batchSize,
+        inboxCapacity,
+        workerThreads,
+        jobClock,
+        checkpoints);
   }
 
   public ExecutionSettings withCheckpoints(CheckpointSettings settings) {
-    return new ExecutionSettings(maxBundleSize, maxBundleMillis, batchSize, inboxCapacity, workerThreads, clock, settings);
+    return new ExecutionSettings(
+        maxBundleSize, maxBundleMillis, batchSize, inboxCapacity, workerThreads, clock, settings);
   }
 }

@@ -5,9 +5,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A subtask's bounded input queue, shared by all channels that feed it. It wakes the job's
- * sleeping workers when a message arrives, and again once it has room after a producer found it
- * full, so neither side polls.
+ * A subtask's bounded input queue, shared by all channels that feed it. It wakes the job's sleeping
+ * workers when a message arrives, and again once it has room after a producer found it full, so
+ * neither side polls.
  */
 final class Inbox {
   private final BlockingQueue<Message> queue;

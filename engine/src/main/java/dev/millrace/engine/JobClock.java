@@ -30,7 +30,8 @@ public abstract class JobClock {
 
       @Override
       boolean advanceTo(long millis) {
-        throw new IllegalStateException("the job runs on the wall clock; only a manual clock can be advanced");
+        throw new IllegalStateException(
+            "the job runs on the wall clock; only a manual clock can be advanced");
       }
     };
   }

@@ -19,8 +19,8 @@ import java.util.function.Consumer;
 
 /**
  * One running job: its subtasks spread over a fixed pool of worker threads, bounded inboxes between
- * them. The first failure of any subtask stops every other subtask; the job ends once every
- * subtask has ended and every operator was closed.
+ * them. The first failure of any subtask stops every other subtask; the job ends once every subtask
+ * has ended and every operator was closed.
  *
  * <p>Its subtasks, workers and checkpoint coordinator see it only as {@link JobControl}; with a
  * manual clock (a job driven by a TestStream) its {@link Quiescence} knows when nothing is left to
@@ -28,7 +28,8 @@ import java.util.function.Consumer;
  */
 public final class JobExecution implements JobControl {
   /** Where a channel of a subtask's inbox leads, how its elements are encoded, who sends on it. */
-  record ChannelTarget(int operator, int port, ElementCodec codec, int fromVertex, int fromSubtask) {}
+  record ChannelTarget(
+      int operator, int port, ElementCodec codec, int fromVertex, int fromSubtask) {}
 
   private final Plan plan;
   private final String jobName;
@@ -43,8 +44,10 @@ public final class JobExecution implements JobControl {
   private volatile JobStatus status = JobStatus.RUNNING;
   private final Quiescence quiescence;
   private ScheduledExecutorService scheduler;
+
   /** Null unless the job checkpoints. */
   private final CheckpointCoordinator checkpoints;
+
   private Consumer<JobExecution> endListener;
   private boolean endReported;
 
@@ -58,10 +61,12 @@ public final class JobExecution implements JobControl {
     this.quiescence = new Quiescence(settings.clock(), subtasks, this::wakeWorkers);
     this.checkpoints =
         settings.checkpoints().enabled() && subtasks > 0
-            ? new CheckpointCoordinator(this, this::wakeWorkers, jobName, plan, settings.checkpoints())
+            ? new CheckpointCoordinator(
+                this, this::wakeWorkers, jobName, plan, settings.checkpoints())
             : null;
     if (subtasks == 0) {
-      // A pipeline without transforms: no subtask will ever end and say so, and nothing is left to do.
+      // A pipeline without transforms: no subtask will ever end and say so, and nothing is left to
+      // do.
       status = JobStatus.DONE;
     }
   }
@@ -99,7 +104,9 @@ public final class JobExecution implements JobControl {
           }
           List<ChannelTarget> consumer = channels.get(to.id()).get(c);
           ids[p][c] = consumer.size();
-          consumer.add(new ChannelTarget(edge.to().operator(), edge.to().port(), edge.codec(), from.id(), p));
+          consumer.add(
+              new ChannelTarget(
+                  edge.to().operator(), edge.to().port(), edge.codec(), from.id(), p));
         }
       }
       channelIds[edge.id()] = ids;
@@ -132,7 +139,8 @@ public final class JobExecution implements JobControl {
             writers.add(writer);
           }
         }
-        all.add(new Subtask(services, v, s, inboxes[v.id()][s], channels.get(v.id()).get(s), writers));
+        all.add(
+            new Subtask(services, v, s, inboxes[v.id()][s], channels.get(v.id()).get(s), writers));
       }
     }
     Subtask[] subtasks = all.toArray(new Subtask[0]);
@@ -145,7 +153,9 @@ public final class JobExecution implements JobControl {
         List<ChannelTarget> inbound = channels.get(v.id()).get(s);
         PortWatermarks[] senders = new PortWatermarks[inbound.size()];
         for (int c = 0; c < senders.length; c++) {
-          senders[c] = subtasks[firstOfVertex[inbound.get(c).fromVertex()] + inbound.get(c).fromSubtask()].watermarks();
+          senders[c] =
+              subtasks[firstOfVertex[inbound.get(c).fromVertex()] + inbound.get(c).fromSubtask()]
+                  .watermarks();
         }
         subtasks[firstOfVertex[v.id()] + s].watermarks().linkSenders(senders);
       }
@@ -245,9 +255,13 @@ public final class JobExecution implements JobControl {
           scheduler.shutdownNow();
         }
       }
-      JobStatus end = failure.get() != null ? JobStatus.FAILED : cancelRequested ? JobStatus.CANCELLED : JobStatus.DONE;
+      JobStatus end =
+          failure.get() != null
+              ? JobStatus.FAILED
+              : cancelRequested ? JobStatus.CANCELLED : JobStatus.DONE;
       if (checkpoints != null) {
-        // A job that ended DONE has nothing to resume; a failed or cancelled one may be started again.
+        // A job that ended DONE has nothing to resume; a failed or cancelled one may be started
+        // again.
         try {
           checkpoints.stop(end == JobStatus.DONE);
         } catch (RuntimeException | Error e) {
@@ -371,7 +385,10 @@ public final class JobExecution implements JobControl {
     return checkpoints == null ? 0 : checkpoints.completedCount();
   }
 
-  /** How long the last completed checkpoint took, from its start to its metadata; 0 before the first. */
+  /**
+   * How long the last completed checkpoint took, from its start to its metadata; 0 before the
+   * first.
+   */
   public long lastCheckpointMillis() {
     return checkpoints == null ? 0 : checkpoints.lastDurationMillis();
   }

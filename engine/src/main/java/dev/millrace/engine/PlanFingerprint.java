@@ -13,17 +13,18 @@ import java.util.HexFormat;
 /**
  * Names a plan's shape in a checkpoint's metadata, so a job resumes only a checkpoint of the same
  * plan: vertices with their parallelism, operators with their names and links, edges with their
- * ends and kind. It is built from those fields in a text of its own, not from
- * {@link Plan#explain()}, so the printout can change without making every checkpoint unresumable.
- * The text must never change: a test pins the fingerprint of a known plan, and a change needs a
- * new checkpoint format version that still reads the old one.
+ * ends and kind. It is built from those fields in a text of its own, not from {@link
+ * Plan#explain()}, so the printout can change without making every checkpoint unresumable. The text
+ * must never change: a test pins the fingerprint of a known plan, and a change needs a new
+ * checkpoint format version that still reads the old one.
  */
 final class PlanFingerprint {
   private PlanFingerprint() {}
 
   static String of(Plan plan) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text(plan).getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(text(plan).getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

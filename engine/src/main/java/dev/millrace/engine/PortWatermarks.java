@@ -31,31 +31,41 @@ final class PortWatermarks {
   private static final long NO_HOLD = Long.MAX_VALUE;
 
   private final String[] operatorNames;
+
   /** Per operator and input port: the watermark the operator was last told. */
   private final long[][] delivered;
+
   /** Per operator and input port: the operators of the chain feeding it. */
   private final int[][][] upstreamOperators;
+
   /** Per operator and input port: the channels feeding it. */
   private final int[][][] portChannels;
+
   private final long[] channels;
+
   /** Per operator: its output watermark as last read. */
   private final long[] outputs;
+
   /** Whether the chain has a source: then only its own end says the subtask will end. */
   private final boolean hasSources;
+
   /** Per channel, once linked: the watermarks of the subtask sending on it. */
   private PortWatermarks[] senders = new PortWatermarks[0];
+
   /** Every output watermark is END: the subtask's END is sent, or on its way, everywhere. */
   private volatile boolean outputEnded;
+
   /** {@link #synchronizedProcessingTime} while held, or {@link #NO_HOLD}. */
   private long endOfInputHold = NO_HOLD;
+
   /** The job's clock just before the elements being delivered now arrived. */
   private final LongSupplier clockBeforeCurrentBundle;
 
   /**
    * @param upstreamOperators per operator and input port, the chain's operators feeding it
    * @param portChannels per operator and input port, the channels feeding it
-   * @param clockBeforeCurrentBundle the job's clock when the open bundle started (now when none
-   *     is open), minus one: where an end of input holds synchronized processing time
+   * @param clockBeforeCurrentBundle the job's clock when the open bundle started (now when none is
+   *     open), minus one: where an end of input holds synchronized processing time
    */
   PortWatermarks(
       String[] operatorNames,
@@ -82,7 +92,9 @@ final class PortWatermarks {
     Arrays.fill(channels, Watermarks.MIN);
   }
 
-  /** Once every subtask of the job exists: the watermarks of the subtask sending on each channel. */
+  /**
+   * Once every subtask of the job exists: the watermarks of the subtask sending on each channel.
+   */
   void linkSenders(PortWatermarks[] channelSenders) {
     this.senders = channelSenders;
   }
@@ -105,11 +117,11 @@ final class PortWatermarks {
 
   /**
    * The job's clock {@code now}, except while END has come on some channels and the others' will
-   * follow (their senders' output ended, or those senders read no source and all their own
-   * senders' output ended): then the clock just before the bundle in which the first END came. A
-   * grouping's final pane, emitted at its end of input, thus reaches a continuation trigger
-   * downstream as a final pane and not as one fired early in between. Nothing is held while a
-   * channel may never end (a live source upstream).
+   * follow (their senders' output ended, or those senders read no source and all their own senders'
+   * output ended): then the clock just before the bundle in which the first END came. A grouping's
+   * final pane, emitted at its end of input, thus reaches a continuation trigger downstream as a
+   * final pane and not as one fired early in between. Nothing is held while a channel may never end
+   * (a live source upstream).
    */
   long synchronizedProcessingTime(long now) {
     if (endOfInputHold == NO_HOLD) {

@@ -16,11 +16,17 @@ final class Quiescence {
   private final JobClock clock;
   private final Runnable wakeWorkers;
   private final AtomicLong pendingWork = new AtomicLong();
+
   /** Some worker wants to know when the job is quiescent. */
   private final AtomicBoolean awaited = new AtomicBoolean();
+
   private final Object clockLock = new Object();
-  /** Manual clock advances so far; each is counted in pendingWork until every live subtask saw it. */
+
+  /**
+   * Manual clock advances so far; each is counted in pendingWork until every live subtask saw it.
+   */
   private volatile long clockEpoch;
+
   private int subtasksToSeeClock;
   private int liveSubtasks;
 
@@ -65,7 +71,9 @@ final class Quiescence {
     return clockEpoch;
   }
 
-  /** Moves the manual clock; every live subtask must see the new time before the job is quiescent. */
+  /**
+   * Moves the manual clock; every live subtask must see the new time before the job is quiescent.
+   */
   void advanceClock(long millis) {
     synchronized (clockLock) {
       if (!clock.advanceTo(millis)) {
@@ -87,6 +95,7 @@ final class Quiescence {
 
   final class Member {
     private boolean busy;
+
     /** The last clock advance seen; guarded by the clock lock. */
     private long seenEpoch;
 

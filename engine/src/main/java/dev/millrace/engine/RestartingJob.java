@@ -8,14 +8,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A job that survives failures: when an attempt fails (a DoFn threw, a bundle could not commit),
- * a new attempt starts from the latest completed checkpoint, up to the settings' {@code
- * maxRestarts} times; then the job fails with the last attempt's error. Without a completed
- * checkpoint to resume (checkpoints off, or a failure before the first), or when the failure came
- * from outside the job ({@link #fail}), the job was cancelled, or the JVM itself failed (an
- * OutOfMemoryError: what ran out would run out again), the first failure is final:
- * starting over from nothing would emit everything a second time, and a job that fails at once
- * (bad input, a step that cannot be checkpointed) would only fail again.
+ * A job that survives failures: when an attempt fails (a DoFn threw, a bundle could not commit), a
+ * new attempt starts from the latest completed checkpoint, up to the settings' {@code maxRestarts}
+ * times; then the job fails with the last attempt's error. Without a completed checkpoint to resume
+ * (checkpoints off, or a failure before the first), or when the failure came from outside the job
+ * ({@link #fail}), the job was cancelled, or the JVM itself failed (an OutOfMemoryError: what ran
+ * out would run out again), the first failure is final: starting over from nothing would emit
+ * everything a second time, and a job that fails at once (bad input, a step that cannot be
+ * checkpointed) would only fail again.
  */
 public final class RestartingJob {
   private static final Logger LOG = LoggerFactory.getLogger(RestartingJob.class);

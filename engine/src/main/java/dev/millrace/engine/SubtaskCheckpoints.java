@@ -18,20 +18,28 @@ import java.util.List;
  */
 final class SubtaskCheckpoints {
   private final CheckpointCoordinator coordinator;
+
   /** Names the subtask's part of a checkpoint; stable across runs of the same plan. */
   private final String key;
+
   /** Per channel: the latest checkpoint whose barrier arrived on it. */
   private final long[] channelBarriers;
+
   /** Messages that arrived behind a barrier while the other channels' barriers were awaited. */
   private final ArrayDeque<Message> heldBack = new ArrayDeque<>();
+
   /** Held-back messages to handle, in order, before anything new from the inbox. */
   private final ArrayDeque<Message> released = new ArrayDeque<>();
+
   /** The latest checkpoint this subtask took part in (or resumed from). */
   private long lastSnapshot;
+
   /** The latest completed checkpoint this subtask's operators were told of. */
   private long lastNotified;
+
   /** On a restarted job: what the subtask resumes from, until it opened. */
   private SubtaskSnapshot restoreFrom;
+
   private Path restoreDirectory;
 
   SubtaskCheckpoints(CheckpointCoordinator coordinator, String key, int channels) {
@@ -48,7 +56,9 @@ final class SubtaskCheckpoints {
     return key;
   }
 
-  /** Before the job starts: resume from {@code snapshot}, taken by checkpoint {@code checkpointId}. */
+  /**
+   * Before the job starts: resume from {@code snapshot}, taken by checkpoint {@code checkpointId}.
+   */
   void restoreFrom(long checkpointId, Path subtaskDirectory, SubtaskSnapshot snapshot) {
     this.restoreFrom = snapshot;
     this.restoreDirectory = subtaskDirectory;
@@ -64,7 +74,11 @@ final class SubtaskCheckpoints {
     List<String> unsupported = new ArrayList<>();
     for (int op = 0; op < operators.length; op++) {
       if (!operators[op].isCheckpointable()) {
-        unsupported.add(vertex.operators().get(op).name() + " (" + operators[op].getClass().getSimpleName() + ")");
+        unsupported.add(
+            vertex.operators().get(op).name()
+                + " ("
+                + operators[op].getClass().getSimpleName()
+                + ")");
       }
     }
     if (!unsupported.isEmpty()) {
@@ -109,8 +123,8 @@ final class SubtaskCheckpoints {
   }
 
   /**
-   * The checkpoint the job asked for, once its barrier came on every channel still open (a
-   * subtask fed only by sources: at once); 0 when there is none to take part in now.
+   * The checkpoint the job asked for, once its barrier came on every channel still open (a subtask
+   * fed only by sources: at once); 0 when there is none to take part in now.
    */
   long aligned(PortWatermarks watermarks) {
     if (coordinator == null) {
@@ -133,18 +147,24 @@ final class SubtaskCheckpoints {
    * on, releases what was held back and acknowledges.
    */
   void snapshot(
-      long id, Operator[] operators, PortWatermarks watermarks, boolean[] sourceDone, List<EdgeWriter> writers)
+      long id,
+      Operator[] operators,
+      PortWatermarks watermarks,
+      boolean[] sourceDone,
+      List<EdgeWriter> writers)
       throws Exception {
     Path directory = coordinator.directoryFor(id, key);
     byte[][] data = new byte[operators.length][];
     for (int op = 0; op < operators.length; op++) {
-      InMemorySnapshot writer = new InMemorySnapshot(id, SubtaskSnapshot.operatorDirectory(directory, op));
+      InMemorySnapshot writer =
+          new InMemorySnapshot(id, SubtaskSnapshot.operatorDirectory(directory, op));
       operators[op].snapshotState(writer);
       data[op] = writer.toByteArray();
     }
     PortWatermarks.Saved saved = watermarks.save();
     try {
-      new SubtaskSnapshot(false, saved.channels(), saved.ports(), saved.outputs(), sourceDone, data).write(directory);
+      new SubtaskSnapshot(false, saved.channels(), saved.ports(), saved.outputs(), sourceDone, data)
+          .write(directory);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write checkpoint " + id + " of " + key, e);
     }
@@ -214,10 +234,13 @@ final class SubtaskCheckpoints {
     for (int op = 0; op < operators.length; op++) {
       operators[op].restoreState(
           InMemorySnapshot.reader(
-              lastSnapshot, SubtaskSnapshot.operatorDirectory(restoreDirectory, op), snapshot.operatorData()[op]));
+              lastSnapshot,
+              SubtaskSnapshot.operatorDirectory(restoreDirectory, op),
+              snapshot.operatorData()[op]));
     }
     watermarks.restore(
-        new PortWatermarks.Saved(snapshot.channelWatermarks(), snapshot.portWatermarks(), snapshot.outputWatermarks()));
+        new PortWatermarks.Saved(
+            snapshot.channelWatermarks(), snapshot.portWatermarks(), snapshot.outputWatermarks()));
     return snapshot.sourceDone();
   }
 }

@@ -13,8 +13,10 @@ final class SubtaskContext implements OperatorContext {
   private final int parallelism;
   private final Emitter[] outputs;
   private final BooleanSupplier outputBlocked;
+
   /** From the job's clock to synchronized processing time, as the subtask holds it. */
   private final LongUnaryOperator synchronizedTime;
+
   private final SubtaskServices services;
 
   SubtaskContext(

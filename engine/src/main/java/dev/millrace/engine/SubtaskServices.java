@@ -5,8 +5,8 @@ import java.util.function.Supplier;
 
 /**
  * What every subtask of a job shares: the job's settings and clock, its control, its quiescence
- * count, its checkpoint coordinator (null unless the job checkpoints) and its scheduler (started
- * on first use).
+ * count, its checkpoint coordinator (null unless the job checkpoints) and its scheduler (started on
+ * first use).
  */
 record SubtaskServices(
     ExecutionSettings settings,

@@ -1,7 +1,7 @@
 package dev.millrace.engine;
 
-import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.engine.checkpoint.CheckpointStorage;
+import dev.millrace.plan.SnapshotWriter;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -14,10 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * One subtask's part of a checkpoint: the engine's own state of the subtask (the watermarks it
- * has seen and sent on, which of its sources are done, or that it had finished altogether) and
- * what each of its operators wrote. Operators' files (RocksDB checkpoints) sit beside it, in a
- * directory per operator.
+ * One subtask's part of a checkpoint: the engine's own state of the subtask (the watermarks it has
+ * seen and sent on, which of its sources are done, or that it had finished altogether) and what
+ * each of its operators wrote. Operators' files (RocksDB checkpoints) sit beside it, in a directory
+ * per operator.
  *
  * @param finished the subtask had ended: a restarted job does not run it again
  * @param sourceDone per operator: a source that had reported the end of its input
@@ -35,7 +35,8 @@ record SubtaskSnapshot(
   private static final int MAGIC = 0x4d524353; // "MRCS"
 
   static SubtaskSnapshot ofFinished() {
-    return new SubtaskSnapshot(true, new long[0], new long[0][], new long[0], new boolean[0], new byte[0][]);
+    return new SubtaskSnapshot(
+        true, new long[0], new long[0][], new long[0], new boolean[0], new byte[0][]);
   }
 
   /** Writes the snapshot to {@code subtaskDirectory} and syncs it to disk. */

@@ -6,15 +6,16 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * One thread of a job's pool. Workers share the job's subtasks: each round, a worker steps every
  * subtask no other worker is stepping at that moment, starting from a place of its own, so a
- * subtask stuck in slow user code holds up only itself while the other workers run the rest.
- * When no subtask can move, the worker spins briefly, then sleeps until the earliest time one of
- * them asked to be woken (a processing-time timer, a source's next poll, an open bundle's age
- * limit) or until it is woken: by a message, room in a full inbox, the job's clock moving, or the
- * job becoming quiescent. An idle job costs nothing but those wake-ups.
+ * subtask stuck in slow user code holds up only itself while the other workers run the rest. When
+ * no subtask can move, the worker spins briefly, then sleeps until the earliest time one of them
+ * asked to be woken (a processing-time timer, a source's next poll, an open bundle's age limit) or
+ * until it is woken: by a message, room in a full inbox, the job's clock moving, or the job
+ * becoming quiescent. An idle job costs nothing but those wake-ups.
  */
 final class Worker implements Runnable {
   /** Sleeps are capped, so a wake-up lost to a bug costs latency, never a hang. */
   private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
   private static final int SPIN_ROUNDS = 20;
   private static final int YIELD_ROUNDS = 40;
 
@@ -147,7 +148,9 @@ final class Worker implements Runnable {
   private void sleepUntil(long wakeUpAtMillis) {
     long nanos = MAX_SLEEP_NANOS;
     if (wakeUpAtMillis != Long.MAX_VALUE) {
-      nanos = Math.min(nanos, TimeUnit.MILLISECONDS.toNanos(wakeUpAtMillis - System.currentTimeMillis()));
+      nanos =
+          Math.min(
+              nanos, TimeUnit.MILLISECONDS.toNanos(wakeUpAtMillis - System.currentTimeMillis()));
     }
     if (nanos <= 0) {
       return;

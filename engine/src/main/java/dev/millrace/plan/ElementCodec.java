@@ -8,12 +8,14 @@ import java.io.OutputStream;
  * machines, never the producer's own object (which it may still change, and which may carry what
  * its coder does not). An edge without a codec passes objects as they are.
  *
- * <p>One instance serves every subtask of an edge at once, so implementations keep no state
- * between calls.
+ * <p>One instance serves every subtask of an edge at once, so implementations keep no state between
+ * calls.
  */
 public interface ElementCodec {
 
-  /** Writes {@code element} to {@code out}, as the only thing in it (the reader knows its length). */
+  /**
+   * Writes {@code element} to {@code out}, as the only thing in it (the reader knows its length).
+   */
   void encode(Object element, OutputStream out) throws Exception;
 
   /** Reads back an element that {@link #encode} wrote to {@code bytes[offset, offset + length)}. */

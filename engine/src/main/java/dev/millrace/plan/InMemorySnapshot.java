@@ -39,7 +39,8 @@ public final class InMemorySnapshot implements SnapshotWriter {
   @Override
   public Path directory(String name) {
     if (directory == null) {
-      throw new IllegalStateException("this snapshot keeps no files, and " + name + " asked for some");
+      throw new IllegalStateException(
+          "this snapshot keeps no files, and " + name + " asked for some");
     }
     try {
       Files.createDirectories(directory);
@@ -81,7 +82,8 @@ public final class InMemorySnapshot implements SnapshotWriter {
       @Override
       public Path directory(String name) {
         if (directory == null) {
-          throw new IllegalStateException("this snapshot keeps no files, and " + name + " asked for some");
+          throw new IllegalStateException(
+              "this snapshot keeps no files, and " + name + " asked for some");
         }
         return directory.resolve(name);
       }

@@ -1,9 +1,9 @@
 package dev.millrace.plan;
 
 /**
- * Keys hash to a fixed number of key groups, and subtasks own contiguous key-group ranges. The
- * hash is Murmur3 over the key's encoded bytes, so a key lands in the same group in every run and
- * on every machine (never {@code Object.hashCode()}).
+ * Keys hash to a fixed number of key groups, and subtasks own contiguous key-group ranges. The hash
+ * is Murmur3 over the key's encoded bytes, so a key lands in the same group in every run and on
+ * every machine (never {@code Object.hashCode()}).
  */
 public final class KeyGroups {
   public static final int DEFAULT_MAX_KEY_GROUPS = 128;

@@ -1,14 +1,14 @@
 package dev.millrace.plan;
 
 /**
- * The contract between the engine and the code it runs. One instance serves one subtask and is
- * only ever called from that subtask's thread, so implementations need no synchronization.
+ * The contract between the engine and the code it runs. One instance serves one subtask and is only
+ * ever called from that subtask's thread, so implementations need no synchronization.
  *
  * <p>Calls arrive in bundles: the engine calls {@link #startBundle()} before the first element,
- * watermark, timer or pending-work callback of a bundle and {@link #finishBundle()} at its end;
- * an operator may emit from any of these calls. {@code finishBundle()} is the commit point: what
- * the bundle wrote is kept, and its output goes downstream right after. Watermarks are
- * milliseconds; {@link Watermarks#END} means the input on that port is complete.
+ * watermark, timer or pending-work callback of a bundle and {@link #finishBundle()} at its end; an
+ * operator may emit from any of these calls. {@code finishBundle()} is the commit point: what the
+ * bundle wrote is kept, and its output goes downstream right after. Watermarks are milliseconds;
+ * {@link Watermarks#END} means the input on that port is complete.
  *
  * <p>An operator that could emit without bound from one call (timers falling due, a grouping
  * drained at the end of its input) stops once {@link OperatorContext#isOutputBlocked()} says
@@ -37,9 +37,9 @@ public interface Operator {
   long outputWatermark();
 
   /**
-   * Whether the watermark of input {@code port} bounds {@link #outputWatermark()}. Every input
-   * does but a side input: an operator waits for a side input by holding back the main input that
-   * needs it, so its output may run ahead of the side input's own watermark.
+   * Whether the watermark of input {@code port} bounds {@link #outputWatermark()}. Every input does
+   * but a side input: an operator waits for a side input by holding back the main input that needs
+   * it, so its output may run ahead of the side input's own watermark.
    */
   default boolean boundsOutput(int port) {
     return true;
@@ -47,8 +47,8 @@ public interface Operator {
 
   /**
    * The earliest time on the job's clock at which {@link #onProcessingTime(long)} has work (a
-   * processing-time timer falls due), or {@link #NO_PROCESSING_TIME}. The engine asks after
-   * every step and sleeps until the earliest such time of its subtasks, so this must be cheap.
+   * processing-time timer falls due), or {@link #NO_PROCESSING_TIME}. The engine asks after every
+   * step and sleeps until the earliest such time of its subtasks, so this must be cheap.
    */
   default long nextProcessingTime() {
     return NO_PROCESSING_TIME;
@@ -82,7 +82,9 @@ public interface Operator {
    */
   default void snapshotState(SnapshotWriter out) throws Exception {}
 
-  /** On a restarted job, right after {@link #open} and before any other call: take back a snapshot. */
+  /**
+   * On a restarted job, right after {@link #open} and before any other call: take back a snapshot.
+   */
   default void restoreState(SnapshotReader in) throws Exception {}
 
   /**
@@ -93,10 +95,10 @@ public interface Operator {
   default void checkpointComplete(long checkpointId) throws Exception {}
 
   /**
-   * With checkpoints on: true while this operator holds something only a completed checkpoint
-   * lets go of (source marks to finalize, bundle finalizers to run, input kept stable). Once its
-   * input has ended, the subtask asks for a checkpoint at once instead of waiting for the next one
-   * due, and does not finish before this turns false.
+   * With checkpoints on: true while this operator holds something only a completed checkpoint lets
+   * go of (source marks to finalize, bundle finalizers to run, input kept stable). Once its input
+   * has ended, the subtask asks for a checkpoint at once instead of waiting for the next one due,
+   * and does not finish before this turns false.
    */
   default boolean awaitsCheckpoint() {
     return false;

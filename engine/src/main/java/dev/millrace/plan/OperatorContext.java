@@ -22,9 +22,9 @@ public interface OperatorContext {
   boolean isOutputBlocked();
 
   /**
-   * True once the job is being drained: unbounded sources stop reading and report the end of
-   * their input, splittable DoFns truncate what is left of their restrictions, and the job ends
-   * when every watermark has reached the end.
+   * True once the job is being drained: unbounded sources stop reading and report the end of their
+   * input, splittable DoFns truncate what is left of their restrictions, and the job ends when
+   * every watermark has reached the end.
    */
   boolean isDraining();
 
@@ -42,11 +42,11 @@ public interface OperatorContext {
   /**
    * Synchronized processing time, in milliseconds: the job's clock, except while the end of input
    * has reached some of this subtask's channels and the others are bound to follow (their senders
-   * have ended, or every input of those senders has). Then it stays just before the bundle in
-   * which the first end arrived, until the end came on every channel. Output that upstream emits
-   * because its input ended (the final pane of a grouping) and the end itself reach a subtask on
-   * different channels at different moments; a timer in this domain (the continuation of a
-   * processing-time trigger) must not fire in between and turn that output into an early pane.
+   * have ended, or every input of those senders has). Then it stays just before the bundle in which
+   * the first end arrived, until the end came on every channel. Output that upstream emits because
+   * its input ended (the final pane of a grouping) and the end itself reach a subtask on different
+   * channels at different moments; a timer in this domain (the continuation of a processing-time
+   * trigger) must not fire in between and turn that output into an early pane.
    */
   default long currentSynchronizedProcessingTime() {
     return currentProcessingTime();

@@ -1,6 +1,5 @@
 package dev.millrace.plan;
 
-
 /** Makes one fresh operator per subtask. */
 @FunctionalInterface
 public interface OperatorFactory {

@@ -50,20 +50,30 @@ public final class PlanBuilder {
     }
     checkPort(from, false);
     checkPort(to, true);
-    vertices.get(from.vertex()).links.add(new Link(from.operator(), from.port(), to.operator(), to.port()));
+    vertices
+        .get(from.vertex())
+        .links
+        .add(new Link(from.operator(), from.port(), to.operator(), to.port()));
   }
 
   /** Connects operators of two vertices through an exchange that passes elements as objects. */
-  public void edge(PortRef from, PortRef to, EdgeKind kind, KeyGroupFunction keyGroups, int maxKeyGroups) {
+  public void edge(
+      PortRef from, PortRef to, EdgeKind kind, KeyGroupFunction keyGroups, int maxKeyGroups) {
     edge(from, to, kind, keyGroups, maxKeyGroups, null);
   }
 
   /** Connects operators of two vertices through an exchange; {@code codec} null passes objects. */
   public void edge(
-      PortRef from, PortRef to, EdgeKind kind, KeyGroupFunction keyGroups, int maxKeyGroups, ElementCodec codec) {
+      PortRef from,
+      PortRef to,
+      EdgeKind kind,
+      KeyGroupFunction keyGroups,
+      int maxKeyGroups,
+      ElementCodec codec) {
     if (from.vertex() >= to.vertex()) {
       // Vertices are created in topological order, so this also rules out cycles.
-      throw new IllegalArgumentException("edges must point to a later vertex: " + from + " -> " + to);
+      throw new IllegalArgumentException(
+          "edges must point to a later vertex: " + from + " -> " + to);
     }
     if (kind == EdgeKind.HASH && keyGroups == null) {
       throw new IllegalArgumentException("a HASH edge needs a key-group function");
@@ -89,7 +99,8 @@ public final class PlanBuilder {
     List<Vertex> built = new ArrayList<>();
     for (int i = 0; i < vertices.size(); i++) {
       VertexDraft d = vertices.get(i);
-      built.add(new Vertex(i, d.name, d.parallelism, List.copyOf(d.operators), List.copyOf(d.links)));
+      built.add(
+          new Vertex(i, d.name, d.parallelism, List.copyOf(d.operators), List.copyOf(d.links)));
     }
     return new Plan(List.copyOf(built), List.copyOf(edges));
   }

@@ -15,6 +15,8 @@ public interface SnapshotReader {
    */
   DataInputStream data();
 
-  /** The files the operator put at {@link SnapshotWriter#directory} under {@code name}; read only. */
+  /**
+   * The files the operator put at {@link SnapshotWriter#directory} under {@code name}; read only.
+   */
   Path directory(String name);
 }

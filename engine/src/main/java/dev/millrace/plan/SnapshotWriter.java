@@ -8,7 +8,10 @@ public interface SnapshotWriter {
 
   long checkpointId();
 
-  /** The operator's own stream: what it writes comes back, in order, from {@link SnapshotReader#data()}. */
+  /**
+   * The operator's own stream: what it writes comes back, in order, from {@link
+   * SnapshotReader#data()}.
+   */
   DataOutputStream data();
 
   /**

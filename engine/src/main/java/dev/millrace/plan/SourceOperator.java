@@ -19,9 +19,9 @@ public interface SourceOperator extends Operator {
   /**
    * When {@link #emit} last said {@link Status#IDLE}: the wall-clock time ({@link
    * System#currentTimeMillis()}, not the job's clock, which a test may hold still) at which to ask
-   * again, or {@link Operator#NO_PROCESSING_TIME} to be asked only when something else happens
-   * (a quiescent job, for {@link #emitsOnlyWhenQuiescent()} sources). A source whose watermark
-   * moves with time asks to be woken too: the watermark is read after every step.
+   * again, or {@link Operator#NO_PROCESSING_TIME} to be asked only when something else happens (a
+   * quiescent job, for {@link #emitsOnlyWhenQuiescent()} sources). A source whose watermark moves
+   * with time asks to be woken too: the watermark is read after every step.
    */
   default long wakeUpTime() {
     return NO_PROCESSING_TIME;

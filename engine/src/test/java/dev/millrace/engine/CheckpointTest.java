@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.millrace.engine.checkpoint.CheckpointSettings;
 import dev.millrace.engine.testing.Await;
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.Operator;
@@ -21,7 +22,6 @@ import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Watermarks;
-import dev.millrace.engine.checkpoint.CheckpointSettings;
 import java.io.DataInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(60)
 class CheckpointTest {
   private static final long KEYS = 10;
+
   /** Counted as fast as the job goes; other counts pause at every emit. */
   private static final long FAST = 200_000;
 
@@ -59,7 +60,9 @@ class CheckpointTest {
     AtomicLong emitted = new AtomicLong();
     JobExecution first = JobExecution.start(plan(n, emitted, sink), "resumed", settings());
     Await.until(
-        () -> first.completedCheckpoints() >= 3 || first.status().isTerminal(), WAIT, "3 checkpoints completed");
+        () -> first.completedCheckpoints() >= 3 || first.status().isTerminal(),
+        WAIT,
+        "3 checkpoints completed");
     first.cancel();
     assertThat(first.await(WAIT), is(JobStatus.CANCELLED));
     assertThat("the first run was stopped before its end", emitted.get(), lessThan(n));
@@ -69,7 +72,8 @@ class CheckpointTest {
     JobExecution second = JobExecution.start(plan(n, emittedAgain, sink), "resumed", settings());
     assertThat(second.await(WAIT), is(JobStatus.DONE));
     assertThat(sink, equalTo(expectedSums(n)));
-    assertThat("the second run resumed where a checkpoint was taken", emittedAgain.get(), lessThan(n));
+    assertThat(
+        "the second run resumed where a checkpoint was taken", emittedAgain.get(), lessThan(n));
     assertThat("a job that ended has nothing to resume", Files.exists(checkpoints), is(false));
   }
 
@@ -79,7 +83,9 @@ class CheckpointTest {
     Map<Long, Long> sink = new ConcurrentHashMap<>();
     JobExecution first = JobExecution.start(plan(n, new AtomicLong(), sink), "half", settings());
     Await.until(
-        () -> first.completedCheckpoints() >= 2 || first.status().isTerminal(), WAIT, "2 checkpoints completed");
+        () -> first.completedCheckpoints() >= 2 || first.status().isTerminal(),
+        WAIT,
+        "2 checkpoints completed");
     first.cancel();
     assertThat(first.await(WAIT), is(JobStatus.CANCELLED));
     // A later checkpoint the process died in the middle of: a subtask's files, no metadata.
@@ -94,7 +100,9 @@ class CheckpointTest {
 
   @Test
   void onlyTheLatestCompletedCheckpointsAreKept() throws Exception {
-    JobExecution job = JobExecution.start(plan(Long.MAX_VALUE, new AtomicLong(), new ConcurrentHashMap<>()), "kept", settings());
+    JobExecution job =
+        JobExecution.start(
+            plan(Long.MAX_VALUE, new AtomicLong(), new ConcurrentHashMap<>()), "kept", settings());
     Await.until(() -> job.completedCheckpoints() >= 6, WAIT, "6 checkpoints completed");
     job.cancel();
     assertThat(job.await(WAIT), is(JobStatus.CANCELLED));
@@ -107,15 +115,19 @@ class CheckpointTest {
 
   @Test
   void anotherPlanCannotResumeFromACheckpoint() throws Exception {
-    JobExecution first = JobExecution.start(plan(Long.MAX_VALUE, new AtomicLong(), new ConcurrentHashMap<>()), "other", settings());
+    JobExecution first =
+        JobExecution.start(
+            plan(Long.MAX_VALUE, new AtomicLong(), new ConcurrentHashMap<>()), "other", settings());
     Await.until(() -> first.completedCheckpoints() >= 1, WAIT, "a checkpoint completed");
     first.cancel();
     first.await(WAIT);
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("another source", 1);
-    b.addOperator(source, new OperatorNode("count", () -> new Counting(10, new AtomicLong()), 0, 1));
+    b.addOperator(
+        source, new OperatorNode("count", () -> new Counting(10, new AtomicLong()), 0, 1));
     IllegalStateException refused =
-        assertThrows(IllegalStateException.class, () -> JobExecution.start(b.build(), "other", settings()));
+        assertThrows(
+            IllegalStateException.class, () -> JobExecution.start(b.build(), "other", settings()));
     assertThat(refused.getMessage(), containsString("was taken by another pipeline"));
   }
 
@@ -123,12 +135,14 @@ class CheckpointTest {
   void anOperatorThatCannotBeCheckpointedFailsTheJobNamingIt() throws Exception {
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 1);
-    b.addOperator(source, new OperatorNode("count", () -> new Counting(1000, new AtomicLong()), 0, 1));
+    b.addOperator(
+        source, new OperatorNode("count", () -> new Counting(1000, new AtomicLong()), 0, 1));
     b.addOperator(source, new OperatorNode("forgetful", TestOperators::forward, 1, 1));
     b.link(new PortRef(source, 0, 0), new PortRef(source, 1, 0));
     JobExecution job = JobExecution.start(b.build(), "forgetful", settings());
     assertThat(job.await(WAIT), is(JobStatus.FAILED));
-    assertThat(job.failure().getMessage(), containsString("cannot checkpoint these steps yet: forgetful"));
+    assertThat(
+        job.failure().getMessage(), containsString("cannot checkpoint these steps yet: forgetful"));
   }
 
   @Test
@@ -147,11 +161,15 @@ class CheckpointTest {
     Map<Long, Long> sink = new ConcurrentHashMap<>();
     AtomicLong emitted = new AtomicLong();
     AtomicLong failures = new AtomicLong();
-    RestartingJob job = RestartingJob.start(plan(n, emitted, sink, 15_000, failures, 1), "restarted", settings(3));
+    RestartingJob job =
+        RestartingJob.start(plan(n, emitted, sink, 15_000, failures, 1), "restarted", settings(3));
     assertThat(job.await(WAIT), is(JobStatus.DONE));
     assertThat(sink, equalTo(expectedSums(n)));
     assertThat(job.restarts(), is(1));
-    assertThat("the second attempt resumed from a checkpoint, not from the start", emitted.get(), lessThan(n + 15_000));
+    assertThat(
+        "the second attempt resumed from a checkpoint, not from the start",
+        emitted.get(),
+        lessThan(n + 15_000));
   }
 
   @Test
@@ -159,7 +177,15 @@ class CheckpointTest {
     AtomicLong failures = new AtomicLong();
     RestartingJob job =
         RestartingJob.start(
-            plan(20_000, new AtomicLong(), new ConcurrentHashMap<>(), 5000, failures, Long.MAX_VALUE), "doomed", settings(2));
+            plan(
+                20_000,
+                new AtomicLong(),
+                new ConcurrentHashMap<>(),
+                5000,
+                failures,
+                Long.MAX_VALUE),
+            "doomed",
+            settings(2));
     assertThat(job.await(WAIT), is(JobStatus.FAILED));
     assertThat(job.restarts(), is(2));
     assertThat(failures.get(), is(3L));
@@ -172,7 +198,10 @@ class CheckpointTest {
     ExecutionSettings rarely = settings(new CheckpointSettings(60_000, checkpoints, 2, 3));
     RestartingJob job =
         RestartingJob.start(
-            plan(20_000, new AtomicLong(), new ConcurrentHashMap<>(), 100, failures, Long.MAX_VALUE), "early", rarely);
+            plan(
+                20_000, new AtomicLong(), new ConcurrentHashMap<>(), 100, failures, Long.MAX_VALUE),
+            "early",
+            rarely);
     assertThat(job.await(WAIT), is(JobStatus.FAILED));
     assertThat(job.restarts(), is(0));
     assertThat(failures.get(), is(1L));
@@ -185,7 +214,10 @@ class CheckpointTest {
     ExecutionSettings noCheckpoints = settings(new CheckpointSettings(0, null, 0, 3));
     RestartingJob job =
         RestartingJob.start(
-            plan(20_000, new AtomicLong(), new ConcurrentHashMap<>(), 100, failures, Long.MAX_VALUE), "final", noCheckpoints);
+            plan(
+                20_000, new AtomicLong(), new ConcurrentHashMap<>(), 100, failures, Long.MAX_VALUE),
+            "final",
+            noCheckpoints);
     assertThat(job.await(WAIT), is(JobStatus.FAILED));
     assertThat(job.restarts(), is(0));
     assertThat(failures.get(), is(1L));
@@ -201,7 +233,8 @@ class CheckpointTest {
   }
 
   private static ExecutionSettings settings(CheckpointSettings checkpointing) {
-    return new ExecutionSettings(100, 20, 64, 8, 2, JobClock.system()).withCheckpoints(checkpointing);
+    return new ExecutionSettings(100, 20, 64, 8, 2, JobClock.system())
+        .withCheckpoints(checkpointing);
   }
 
   private static Plan plan(long n, AtomicLong emitted, Map<Long, Long> sink) {
@@ -209,15 +242,22 @@ class CheckpointTest {
   }
 
   /**
-   * source(1) -HASH by x % KEYS-> keyed sums(2) -FORWARD-> sink(2). The sums fail at element
-   * {@code failAt} as long as fewer than {@code maxFailures} failures were counted.
+   * source(1) -HASH by x % KEYS-> keyed sums(2) -FORWARD-> sink(2). The sums fail at element {@code
+   * failAt} as long as fewer than {@code maxFailures} failures were counted.
    */
-  private static Plan plan(long n, AtomicLong emitted, Map<Long, Long> sink, long failAt, AtomicLong failures, long maxFailures) {
+  private static Plan plan(
+      long n,
+      AtomicLong emitted,
+      Map<Long, Long> sink,
+      long failAt,
+      AtomicLong failures,
+      long maxFailures) {
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 1);
     b.addOperator(source, new OperatorNode("count", () -> new Counting(n, emitted), 0, 1));
     int sums = b.newVertex("sums", 2);
-    b.addOperator(sums, new OperatorNode("sum", () -> new KeyedSums(failAt, failures, maxFailures), 1, 1));
+    b.addOperator(
+        sums, new OperatorNode("sum", () -> new KeyedSums(failAt, failures, maxFailures), 1, 1));
     b.addOperator(sums, new OperatorNode("sink", () -> new Sink(sink), 1, 0));
     b.link(new PortRef(sums, 0, 0), new PortRef(sums, 1, 0));
     b.edge(

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The engine module builds and runs without Beam, protobuf, Joda, RocksDB or another Millrace
  * module: the enforcer rule in its POM fails the build when a dependency brings one in, and this
- * test fails when one is on the engine's class path all the same (a test-scoped dependency, a
- * rule switched off).
+ * test fails when one is on the engine's class path all the same (a test-scoped dependency, a rule
+ * switched off).
  */
 class EngineIndependenceTest {
   /** One class of each library the engine must not see. */
@@ -53,7 +53,8 @@ class EngineIndependenceTest {
     PackageArrows arrows = new PackageArrows(JobExecution.class, "dev/millrace/");
     assertThat(arrows.fromOnly("plan/", List.of("engine/")), is(empty()));
     assertThat(arrows.fromOnly("engine/checkpoint/", List.of("plan/", "engine/")), is(empty()));
-    assertThat("the scan sees references", arrows.fromOnly("engine/", List.of("plan/")), is(not(empty())));
+    assertThat(
+        "the scan sees references", arrows.fromOnly("engine/", List.of("plan/")), is(not(empty())));
   }
 
   private static boolean loadable(String className) {

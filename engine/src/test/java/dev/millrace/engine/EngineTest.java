@@ -1,7 +1,7 @@
 package dev.millrace.engine;
 
-import static dev.millrace.engine.TestOperators.in;
 import static dev.millrace.engine.TestOperators.WAIT;
+import static dev.millrace.engine.TestOperators.in;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
@@ -51,7 +51,9 @@ class EngineTest {
 
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 1);
-    b.addOperator(source, new OperatorNode("count", () -> new TestOperators.CountingSource(n, x -> {}), 0, 1));
+    b.addOperator(
+        source,
+        new OperatorNode("count", () -> new TestOperators.CountingSource(n, x -> {}), 0, 1));
     int fast = b.newVertex("fast", 1);
     b.addOperator(fast, new OperatorNode("fast", TestOperators::forward, 1, 1));
     int slow = b.newVertex("slow", 1);
@@ -76,16 +78,19 @@ class EngineTest {
         new OperatorNode(
             "union",
             () ->
-                new TestOperators.Map(2, (ctx, port, element) -> {
-                  received[0][port]++;
-                  ctx.output(0).emit(element);
-                }) {
+                new TestOperators.Map(
+                    2,
+                    (ctx, port, element) -> {
+                      received[0][port]++;
+                      ctx.output(0).emit(element);
+                    }) {
                   @Override
                   public void processWatermark(int port, long watermark) throws Exception {
                     long expected = watermark == Watermarks.END ? n : watermark;
                     // Elements arrive in order per port: below the watermark means all of 0..wm-1.
                     if (received[0][port] < expected) {
-                      violations.add("port " + port + " at " + watermark + " had only " + received[0][port]);
+                      violations.add(
+                          "port " + port + " at " + watermark + " had only " + received[0][port]);
                     }
                     super.processWatermark(port, watermark);
                   }
@@ -142,18 +147,20 @@ class EngineTest {
         int vertex = b.newVertex("v" + v, 2);
         OperatorFactory factory =
             v == 0
-                ? () -> new TestOperators.CountingSource(10, 2, x -> {}) {
-                  @Override
-                  public void close() {
-                    closed.incrementAndGet();
-                  }
-                }
-                : () -> new TestOperators.Map(1, (ctx, port, e) -> ctx.output(0).emit(e)) {
-                  @Override
-                  public void close() {
-                    closed.incrementAndGet();
-                  }
-                };
+                ? () ->
+                    new TestOperators.CountingSource(10, 2, x -> {}) {
+                      @Override
+                      public void close() {
+                        closed.incrementAndGet();
+                      }
+                    }
+                : () ->
+                    new TestOperators.Map(1, (ctx, port, e) -> ctx.output(0).emit(e)) {
+                      @Override
+                      public void close() {
+                        closed.incrementAndGet();
+                      }
+                    };
         b.addOperator(vertex, new OperatorNode("op" + v, factory, v == 0 ? 0 : 1, 1));
         if (previous >= 0) {
           b.edge(in(previous, 0, 0), in(vertex, 0, 0), EdgeKind.REBALANCE, null, 128);
@@ -169,7 +176,8 @@ class EngineTest {
   /** A slow consumer slows the source down: what is in flight stays within the queue bounds. */
   @Test
   void slowConsumerBoundsElementsInFlight() throws Exception {
-    ExecutionSettings settings = ExecutionSettings.defaults().withInboxCapacity(4).withBatchSize(16);
+    ExecutionSettings settings =
+        ExecutionSettings.defaults().withInboxCapacity(4).withBatchSize(16);
     AtomicLong emitted = new AtomicLong();
     AtomicLong consumed = new AtomicLong();
     AtomicLong maxInFlight = new AtomicLong();
@@ -177,20 +185,26 @@ class EngineTest {
     int source = b.newVertex("source", 1);
     b.addOperator(
         source,
-        new OperatorNode("count", () -> new TestOperators.CountingSource(20_000, x -> emitted.incrementAndGet()), 0, 1));
+        new OperatorNode(
+            "count",
+            () -> new TestOperators.CountingSource(20_000, x -> emitted.incrementAndGet()),
+            0,
+            1));
     int sink = b.newVertex("sink", 1);
     b.addOperator(
         sink,
         new OperatorNode(
             "slow sink",
             () ->
-                new TestOperators.Map(1, (ctx, port, element) -> {
-                  long c = consumed.incrementAndGet();
-                  maxInFlight.accumulateAndGet(emitted.get() - c, Math::max);
-                  if (c % 100 == 0) {
-                    Thread.sleep(1);
-                  }
-                }),
+                new TestOperators.Map(
+                    1,
+                    (ctx, port, element) -> {
+                      long c = consumed.incrementAndGet();
+                      maxInFlight.accumulateAndGet(emitted.get() - c, Math::max);
+                      if (c % 100 == 0) {
+                        Thread.sleep(1);
+                      }
+                    }),
             1,
             0));
     b.edge(in(source, 0, 0), in(sink, 0, 0), EdgeKind.FORWARD, null, 128);
@@ -228,23 +242,31 @@ class EngineTest {
     Map<Long, Set<Integer>> seenAt = new ConcurrentHashMap<>();
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 2);
-    b.addOperator(source, new OperatorNode("count", () -> new TestOperators.CountingSource(10_000, 2, x -> {}), 0, 1));
+    b.addOperator(
+        source,
+        new OperatorNode(
+            "count", () -> new TestOperators.CountingSource(10_000, 2, x -> {}), 0, 1));
     int sink = b.newVertex("sink", parallelism);
     b.addOperator(
         sink,
         new OperatorNode(
             "record",
             () ->
-                new TestOperators.Map(1, (ctx, port, element) ->
-                    seenAt.computeIfAbsent((Long) element % 100, k -> ConcurrentHashMap.newKeySet())
-                        .add(ctx.subtaskIndex())),
+                new TestOperators.Map(
+                    1,
+                    (ctx, port, element) ->
+                        seenAt
+                            .computeIfAbsent(
+                                (Long) element % 100, k -> ConcurrentHashMap.newKeySet())
+                            .add(ctx.subtaskIndex())),
             1,
             0));
     b.edge(
         in(source, 0, 0),
         in(sink, 0, 0),
         EdgeKind.HASH,
-        element -> KeyGroups.keyGroupOf(ByteBuffer.allocate(8).putLong((Long) element % 100).array(), 128),
+        element ->
+            KeyGroups.keyGroupOf(ByteBuffer.allocate(8).putLong((Long) element % 100).array(), 128),
         128);
     JobExecution job = JobExecution.start(b.build(), "hash", ExecutionSettings.defaults());
     assertThat(job.await(WAIT), is(JobStatus.DONE));
@@ -264,18 +286,22 @@ class EngineTest {
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 2);
     b.addOperator(
-        source, new OperatorNode("count", () -> new TestOperators.CountingSource(Long.MAX_VALUE, 2, x -> {}), 0, 1));
+        source,
+        new OperatorNode(
+            "count", () -> new TestOperators.CountingSource(Long.MAX_VALUE, 2, x -> {}), 0, 1));
     int failing = b.newVertex("failing", 2);
     b.addOperator(
         failing,
         new OperatorNode(
             "fail",
             () ->
-                new TestOperators.Map(1, (ctx, port, element) -> {
-                  if ((Long) element == 5000) {
-                    throw boom;
-                  }
-                }) {
+                new TestOperators.Map(
+                    1,
+                    (ctx, port, element) -> {
+                      if ((Long) element == 5000) {
+                        throw boom;
+                      }
+                    }) {
                   @Override
                   public void open(dev.millrace.plan.OperatorContext context) {
                     opened.incrementAndGet();
@@ -305,9 +331,12 @@ class EngineTest {
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 2);
     b.addOperator(
-        source, new OperatorNode("count", () -> new TestOperators.CountingSource(Long.MAX_VALUE, 2, x -> {}), 0, 1));
+        source,
+        new OperatorNode(
+            "count", () -> new TestOperators.CountingSource(Long.MAX_VALUE, 2, x -> {}), 0, 1));
     int sink = b.newVertex("sink", 2);
-    b.addOperator(sink, new OperatorNode("drop", () -> new TestOperators.Map(1, (ctx, port, e) -> {}), 1, 0));
+    b.addOperator(
+        sink, new OperatorNode("drop", () -> new TestOperators.Map(1, (ctx, port, e) -> {}), 1, 0));
     b.edge(in(source, 0, 0), in(sink, 0, 0), EdgeKind.FORWARD, null, 128);
     JobExecution job = JobExecution.start(b.build(), "endless", ExecutionSettings.defaults());
     assertThat(job.await(Duration.ofMillis(200)), is(JobStatus.RUNNING));
@@ -323,9 +352,12 @@ class EngineTest {
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 2);
     b.addOperator(
-        source, new OperatorNode("count", () -> new TestOperators.CountingSource(Long.MAX_VALUE, 2, x -> {}), 0, 1));
+        source,
+        new OperatorNode(
+            "count", () -> new TestOperators.CountingSource(Long.MAX_VALUE, 2, x -> {}), 0, 1));
     int sink = b.newVertex("sink", 2);
-    b.addOperator(sink, new OperatorNode("drop", () -> new TestOperators.Map(1, (ctx, port, e) -> {}), 1, 0));
+    b.addOperator(
+        sink, new OperatorNode("drop", () -> new TestOperators.Map(1, (ctx, port, e) -> {}), 1, 0));
     b.edge(in(source, 0, 0), in(sink, 0, 0), EdgeKind.FORWARD, null, 128);
     JobExecution job = JobExecution.start(b.build(), "gone", ExecutionSettings.defaults());
     assertThat(job.await(Duration.ofMillis(200)), is(JobStatus.RUNNING));
@@ -349,7 +381,9 @@ class EngineTest {
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 1);
     b.addOperator(
-        source, new OperatorNode("count", () -> new TestOperators.CountingSource(Long.MAX_VALUE, x -> {}), 0, 1));
+        source,
+        new OperatorNode(
+            "count", () -> new TestOperators.CountingSource(Long.MAX_VALUE, x -> {}), 0, 1));
     b.addOperator(
         source,
         new OperatorNode(

@@ -16,7 +16,9 @@ class PlanFingerprintTest {
   private static Plan plan(int parallelism) {
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("read", parallelism);
-    b.addOperator(source, new OperatorNode("count", () -> new TestOperators.CountingSource(10, x -> {}), 0, 1));
+    b.addOperator(
+        source,
+        new OperatorNode("count", () -> new TestOperators.CountingSource(10, x -> {}), 0, 1));
     b.addOperator(source, new OperatorNode("double", TestOperators::forward, 1, 1));
     b.link(in(source, 0, 0), in(source, 1, 0));
     int sink = b.newVertex("sum", parallelism);

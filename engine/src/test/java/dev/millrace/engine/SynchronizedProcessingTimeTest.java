@@ -1,7 +1,7 @@
 package dev.millrace.engine;
 
-import static dev.millrace.engine.TestOperators.in;
 import static dev.millrace.engine.TestOperators.WAIT;
+import static dev.millrace.engine.TestOperators.in;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.is;
@@ -150,12 +150,14 @@ class SynchronizedProcessingTimeTest {
     b.addOperator(probe, new OperatorNode("probe", () -> new Probe(lastLag, lagAtEnd), 1, 0));
     b.edge(in(source, 0, 0), in(relay, 0, 0), EdgeKind.HASH, e -> 0, 128);
     b.edge(in(relay, 0, 0), in(probe, 0, 0), EdgeKind.HASH, e -> 0, 128);
-    JobExecution job = JobExecution.start(b.build(), "synchronized-held", ExecutionSettings.defaults());
+    JobExecution job =
+        JobExecution.start(b.build(), "synchronized-held", ExecutionSettings.defaults());
     try {
       assertThat(slowRelayEntered.await(30, TimeUnit.SECONDS), is(true));
       Thread.sleep(500);
       // The end came from relay 0 within these 500 ms; the clock went on, synchronized time not.
-      assertThat("lag of synchronized processing time, ms", lastLag.get(), greaterThanOrEqualTo(300L));
+      assertThat(
+          "lag of synchronized processing time, ms", lastLag.get(), greaterThanOrEqualTo(300L));
     } finally {
       releaseSlowRelay.countDown();
     }
@@ -175,7 +177,8 @@ class SynchronizedProcessingTimeTest {
     int probe = b.newVertex("probe", 1);
     b.addOperator(probe, new OperatorNode("probe", () -> new Probe(lastLag, lagAtEnd), 1, 0));
     b.edge(in(source, 0, 0), in(probe, 0, 0), EdgeKind.HASH, e -> 0, 128);
-    JobExecution job = JobExecution.start(b.build(), "synchronized-free", ExecutionSettings.defaults());
+    JobExecution job =
+        JobExecution.start(b.build(), "synchronized-free", ExecutionSettings.defaults());
     try {
       Thread.sleep(500);
       assertThat("lag of synchronized processing time, ms", lastLag.get(), lessThan(50L));

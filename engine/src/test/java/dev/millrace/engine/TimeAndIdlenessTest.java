@@ -1,7 +1,7 @@
 package dev.millrace.engine;
 
-import static dev.millrace.engine.TestOperators.in;
 import static dev.millrace.engine.TestOperators.WAIT;
+import static dev.millrace.engine.TestOperators.in;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
@@ -84,9 +84,12 @@ class TimeAndIdlenessTest {
     AtomicInteger stopAfter = new AtomicInteger(Integer.MAX_VALUE);
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 2);
-    b.addOperator(source, new OperatorNode("empty", () -> new EmptyUnboundedSource(100, polls, stopAfter), 0, 1));
+    b.addOperator(
+        source,
+        new OperatorNode("empty", () -> new EmptyUnboundedSource(100, polls, stopAfter), 0, 1));
     int sink = b.newVertex("sink", 2);
-    b.addOperator(sink, new OperatorNode("drop", () -> new TestOperators.Map(1, (ctx, port, e) -> {}), 1, 0));
+    b.addOperator(
+        sink, new OperatorNode("drop", () -> new TestOperators.Map(1, (ctx, port, e) -> {}), 1, 0));
     b.edge(in(source, 0, 0), in(sink, 0, 0), EdgeKind.HASH, e -> 0, 128);
     JobExecution job = JobExecution.start(b.build(), "idle", ExecutionSettings.defaults());
     Thread.sleep(300); // start-up and the spin before the first sleep
@@ -98,7 +101,13 @@ class TimeAndIdlenessTest {
     int pollsDuring = polls.get() - pollsBefore;
     long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
     System.out.println(
-        "idle job: " + pollsDuring + " polls, worker CPU " + cpu / 1_000_000 + " ms in " + elapsedMillis + " ms");
+        "idle job: "
+            + pollsDuring
+            + " polls, worker CPU "
+            + cpu / 1_000_000
+            + " ms in "
+            + elapsedMillis
+            + " ms");
     stopAfter.set(0);
     assertThat(job.await(WAIT), is(JobStatus.DONE));
     // Two source subtasks polling every 100 ms: about 20 polls a second, not thousands. The bounds
@@ -118,7 +127,9 @@ class TimeAndIdlenessTest {
     AtomicInteger stopAfter = new AtomicInteger(Integer.MAX_VALUE);
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 1);
-    b.addOperator(source, new OperatorNode("empty", () -> new EmptyUnboundedSource(10_000, polls, stopAfter), 0, 1));
+    b.addOperator(
+        source,
+        new OperatorNode("empty", () -> new EmptyUnboundedSource(10_000, polls, stopAfter), 0, 1));
     b.addOperator(
         source,
         new OperatorNode(
@@ -189,7 +200,8 @@ class TimeAndIdlenessTest {
                   @Override
                   public Status emit(int maxElements) throws Exception {
                     if (consumed.get() != next * 10) {
-                      violations.add("event " + next + " emitted after only " + consumed.get() + " elements");
+                      violations.add(
+                          "event " + next + " emitted after only " + consumed.get() + " elements");
                     }
                     if (next == 10) {
                       // The callback below is due at clock 1000; it must run before event 11.
@@ -217,10 +229,12 @@ class TimeAndIdlenessTest {
         new OperatorNode(
             "slow",
             () ->
-                new TestOperators.Map(1, (ctx, port, e) -> {
-                  Thread.sleep(2);
-                  consumed.incrementAndGet();
-                }) {
+                new TestOperators.Map(
+                    1,
+                    (ctx, port, e) -> {
+                      Thread.sleep(2);
+                      consumed.incrementAndGet();
+                    }) {
                   private boolean fired;
 
                   @Override
@@ -258,7 +272,8 @@ class TimeAndIdlenessTest {
     AtomicLong maxInFlight = new AtomicLong();
     PlanBuilder b = new PlanBuilder();
     int source = b.newVertex("source", 1);
-    b.addOperator(source, new OperatorNode("one", () -> new TestOperators.CountingSource(1, x -> {}), 0, 1));
+    b.addOperator(
+        source, new OperatorNode("one", () -> new TestOperators.CountingSource(1, x -> {}), 0, 1));
     b.addOperator(
         source,
         new OperatorNode(
@@ -313,17 +328,20 @@ class TimeAndIdlenessTest {
         new OperatorNode(
             "slow",
             () ->
-                new TestOperators.Map(1, (ctx, port, element) -> {
-                  long c = consumed.incrementAndGet();
-                  maxInFlight.accumulateAndGet(emitted.get() - c, Math::max);
-                  if (c % 1000 == 0) {
-                    Thread.sleep(1);
-                  }
-                }),
+                new TestOperators.Map(
+                    1,
+                    (ctx, port, element) -> {
+                      long c = consumed.incrementAndGet();
+                      maxInFlight.accumulateAndGet(emitted.get() - c, Math::max);
+                      if (c % 1000 == 0) {
+                        Thread.sleep(1);
+                      }
+                    }),
             1,
             0));
     b.edge(in(source, 1, 0), in(sink, 0, 0), EdgeKind.FORWARD, null, 128);
-    ExecutionSettings settings = ExecutionSettings.defaults().withInboxCapacity(4).withBatchSize(16);
+    ExecutionSettings settings =
+        ExecutionSettings.defaults().withInboxCapacity(4).withBatchSize(16);
     JobExecution job = JobExecution.start(b.build(), "burst", settings);
     assertThat(job.await(WAIT), is(JobStatus.DONE));
     assertThat(consumed.get(), is((long) burst));

@@ -18,7 +18,9 @@ class KeyGroupsTest {
     for (int i = 0; i < 10_000; i++) {
       byte[] data = new byte[random.nextInt(40)];
       random.nextBytes(data);
-      assertThat(KeyGroups.murmur3(data), is(Hashing.murmur3_32_fixed(0x9747b28c).hashBytes(data).asInt()));
+      assertThat(
+          KeyGroups.murmur3(data),
+          is(Hashing.murmur3_32_fixed(0x9747b28c).hashBytes(data).asInt()));
     }
   }
 

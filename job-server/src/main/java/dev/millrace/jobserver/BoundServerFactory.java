@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
  * gRPC servers bound to one host's address only. Beam's default factory binds every interface
  * whatever host its URL names ({@code NettyServerBuilder.forPort}), so a server meant for this
  * machine would take jobs, artifacts and harness connections from the whole network. Every server
- * of the job server (job service, artifact staging, and the control, data, state, logging,
- * artifact and provisioning services its SDK harnesses connect to) is made here, bound to
- * {@code --job-host}: loopback unless the user says otherwise, with a warning when not.
+ * of the job server (job service, artifact staging, and the control, data, state, logging, artifact
+ * and provisioning services its SDK harnesses connect to) is made here, bound to {@code
+ * --job-host}: loopback unless the user says otherwise, with a warning when not.
  */
 final class BoundServerFactory extends ServerFactory {
   private static final Logger LOG = LoggerFactory.getLogger(BoundServerFactory.class);
@@ -32,17 +32,21 @@ final class BoundServerFactory extends ServerFactory {
 
   private final String host;
   private final InetAddress address;
+
   /** The host clients are told to connect to: the machine's name when bound to every interface. */
   private final String advertisedHost;
+
   private final AtomicBoolean warned = new AtomicBoolean();
 
   BoundServerFactory(String host) {
     this.host = host;
     try {
       this.address = InetAddress.getByName(host);
-      this.advertisedHost = address.isAnyLocalAddress() ? InetAddress.getLocalHost().getHostName() : host;
+      this.advertisedHost =
+          address.isAnyLocalAddress() ? InetAddress.getLocalHost().getHostName() : host;
     } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("--job-host=" + host + " is not a known host name or address", e);
+      throw new IllegalArgumentException(
+          "--job-host=" + host + " is not a known host name or address", e);
     }
   }
 
@@ -52,7 +56,8 @@ final class BoundServerFactory extends ServerFactory {
   }
 
   @Override
-  public Server allocateAddressAndCreate(List<BindableService> services, Endpoints.ApiServiceDescriptor.Builder descriptor)
+  public Server allocateAddressAndCreate(
+      List<BindableService> services, Endpoints.ApiServiceDescriptor.Builder descriptor)
       throws IOException {
     Server server = start(services, new InetSocketAddress(address, 0));
     descriptor.setUrl(HostAndPort.fromParts(advertisedHost, server.getPort()).toString());
@@ -60,15 +65,18 @@ final class BoundServerFactory extends ServerFactory {
   }
 
   @Override
-  public Server create(List<BindableService> services, Endpoints.ApiServiceDescriptor descriptor) throws IOException {
+  public Server create(List<BindableService> services, Endpoints.ApiServiceDescriptor descriptor)
+      throws IOException {
     HostAndPort url = HostAndPort.fromString(descriptor.getUrl());
     if (!url.hasPort()) {
       throw new IllegalArgumentException("a server address needs a port: " + descriptor.getUrl());
     }
-    return start(services, new InetSocketAddress(InetAddress.getByName(url.getHost()), url.getPort()));
+    return start(
+        services, new InetSocketAddress(InetAddress.getByName(url.getHost()), url.getPort()));
   }
 
-  private Server start(List<BindableService> services, InetSocketAddress socket) throws IOException {
+  private Server start(List<BindableService> services, InetSocketAddress socket)
+      throws IOException {
     if (!socket.getAddress().isLoopbackAddress() && warned.compareAndSet(false, true)) {
       LOG.warn(
           "Binding {} ({}), and the job server's other services the same way: other machines can reach"
@@ -83,7 +91,8 @@ final class BoundServerFactory extends ServerFactory {
             .maxInboundMessageSize(Integer.MAX_VALUE)
             .permitKeepAliveTime(KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
     for (BindableService service : services) {
-      builder.addService(ServerInterceptors.intercept(service, GrpcContextHeaderAccessorProvider.interceptor()));
+      builder.addService(
+          ServerInterceptors.intercept(service, GrpcContextHeaderAccessorProvider.interceptor()));
     }
     return builder.build().start();
   }

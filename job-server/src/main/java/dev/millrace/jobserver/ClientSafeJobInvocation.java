@@ -13,11 +13,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A job whose state and message streams survive their clients. Beam's {@code JobInvocation}
- * tells every watcher of a job in one loop and lets an exception out of it: a client that was
- * killed while it watched (its gRPC call cancelled) throws, which stops the loop, and on a failed
- * job it is thrown before the job is marked FAILED, so the job stayed RUNNING forever for every
- * other client. Here each watcher is called on its own; one that throws is dropped.
+ * A job whose state and message streams survive their clients. Beam's {@code JobInvocation} tells
+ * every watcher of a job in one loop and lets an exception out of it: a client that was killed
+ * while it watched (its gRPC call cancelled) throws, which stops the loop, and on a failed job it
+ * is thrown before the job is marked FAILED, so the job stayed RUNNING forever for every other
+ * client. Here each watcher is called on its own; one that throws is dropped.
  */
 final class ClientSafeJobInvocation extends JobInvocation {
   private static final Logger LOG = LoggerFactory.getLogger(ClientSafeJobInvocation.class);
@@ -50,7 +50,11 @@ final class ClientSafeJobInvocation extends JobInvocation {
         listener.accept(event);
       } catch (RuntimeException e) {
         gone.set(true);
-        LOG.info("A {} stream of job {} went away ({}); the job goes on", stream, getId(), e.getMessage());
+        LOG.info(
+            "A {} stream of job {} went away ({}); the job goes on",
+            stream,
+            getId(),
+            e.getMessage());
       }
     };
   }

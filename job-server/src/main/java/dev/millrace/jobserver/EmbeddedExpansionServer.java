@@ -30,9 +30,14 @@ final class EmbeddedExpansionServer implements AutoCloseable {
   /** Starts the service on {@code host} and {@code port} (0: a free one). */
   static EmbeddedExpansionServer start(String host, int port) throws IOException {
     PipelineOptions options = PipelineOptionsFactory.create();
-    options.as(PortablePipelineOptions.class).setDefaultEnvironmentType(Environments.ENVIRONMENT_EMBEDDED);
+    options
+        .as(PortablePipelineOptions.class)
+        .setDefaultEnvironmentType(Environments.ENVIRONMENT_EMBEDDED);
     ExpansionServer server = ExpansionServer.create(new ExpansionService(options), host, port);
-    LOG.info("Java expansion service (EMBEDDED environment) started on {}:{}", server.getHost(), server.getPort());
+    LOG.info(
+        "Java expansion service (EMBEDDED environment) started on {}:{}",
+        server.getHost(),
+        server.getPort());
     return new EmbeddedExpansionServer(server);
   }
 

@@ -18,9 +18,9 @@ import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.Status;
 /**
  * Makes the job API's errors say what went wrong. Beam's {@code InMemoryJobService} fails a call
  * with a bare INTERNAL or INVALID_ARGUMENT status whose reason is only its cause, which gRPC keeps
- * on the server: a client whose pipeline names an artifact it never staged would learn nothing
- * but "INTERNAL". This factory serves the same services, but a status without a description gets
- * its cause's message as one.
+ * on the server: a client whose pipeline names an artifact it never staged would learn nothing but
+ * "INTERNAL". This factory serves the same services, but a status without a description gets its
+ * cause's message as one.
  */
 final class ErrorDescriptions extends ServerFactory {
   private final ServerFactory servers;
@@ -30,13 +30,16 @@ final class ErrorDescriptions extends ServerFactory {
   }
 
   @Override
-  public Server allocateAddressAndCreate(List<BindableService> services, Endpoints.ApiServiceDescriptor.Builder builder)
+  public Server allocateAddressAndCreate(
+      List<BindableService> services, Endpoints.ApiServiceDescriptor.Builder builder)
       throws IOException {
     return servers.allocateAddressAndCreate(described(services), builder);
   }
 
   @Override
-  public Server create(List<BindableService> services, Endpoints.ApiServiceDescriptor serviceDescriptor) throws IOException {
+  public Server create(
+      List<BindableService> services, Endpoints.ApiServiceDescriptor serviceDescriptor)
+      throws IOException {
     return servers.create(described(services), serviceDescriptor);
   }
 

@@ -23,12 +23,12 @@ import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.ManagedChannel;
 import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.StatusRuntimeException;
 
 /**
- * EXTERNAL environments (LOOPBACK too: the SDK passes its own worker pool as EXTERNAL): the
- * worker pool at the pipeline's address is asked to start a harness, which then connects. Beam's
- * {@code ExternalEnvironmentFactory} does the same but waits for that connection forever; a
- * client that submits in LOOPBACK and goes away right after (its pool with it) would leave its
- * job RUNNING for good. Here the wait ends, failing the job, once the pool is unreachable for a
- * few seconds or after {@link #CONNECT_TIMEOUT}.
+ * EXTERNAL environments (LOOPBACK too: the SDK passes its own worker pool as EXTERNAL): the worker
+ * pool at the pipeline's address is asked to start a harness, which then connects. Beam's {@code
+ * ExternalEnvironmentFactory} does the same but waits for that connection forever; a client that
+ * submits in LOOPBACK and goes away right after (its pool with it) would leave its job RUNNING for
+ * good. Here the wait ends, failing the job, once the pool is unreachable for a few seconds or
+ * after {@link #CONNECT_TIMEOUT}.
  */
 final class ExternalHarnesses implements EnvironmentFactory {
   private static final Duration CONNECT_TIMEOUT = Duration.ofMinutes(5);
@@ -62,31 +62,43 @@ final class ExternalHarnesses implements EnvironmentFactory {
   private final BeamFnApi.StartWorkerRequest endpoints;
   private final ControlClientPool.Source clients;
 
-  private ExternalHarnesses(BeamFnApi.StartWorkerRequest endpoints, ControlClientPool.Source clients) {
+  private ExternalHarnesses(
+      BeamFnApi.StartWorkerRequest endpoints, ControlClientPool.Source clients) {
     this.endpoints = endpoints;
     this.clients = clients;
   }
 
   @Override
-  public RemoteEnvironment createEnvironment(RunnerApi.Environment environment, String workerId) throws Exception {
-    RunnerApi.ExternalPayload payload = RunnerApi.ExternalPayload.parseFrom(environment.getPayload());
+  public RemoteEnvironment createEnvironment(RunnerApi.Environment environment, String workerId)
+      throws Exception {
+    RunnerApi.ExternalPayload payload =
+        RunnerApi.ExternalPayload.parseFrom(environment.getPayload());
     String pool = payload.getEndpoint().getUrl();
-    ManagedChannel channel = ManagedChannelFactory.createDefault().forDescriptor(payload.getEndpoint());
+    ManagedChannel channel =
+        ManagedChannelFactory.createDefault().forDescriptor(payload.getEndpoint());
     try {
       BeamFnApi.StartWorkerResponse started;
       try {
         started =
             BeamFnExternalWorkerPoolGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(60, TimeUnit.SECONDS)
-                .startWorker(endpoints.toBuilder().setWorkerId(workerId).putAllParams(payload.getParamsMap()).build());
+                .startWorker(
+                    endpoints.toBuilder()
+                        .setWorkerId(workerId)
+                        .putAllParams(payload.getParamsMap())
+                        .build());
       } catch (StatusRuntimeException unreachable) {
         throw new IllegalStateException(
-            "the worker pool at " + pool + " cannot be reached (" + unreachable.getStatus().getCode()
+            "the worker pool at "
+                + pool
+                + " cannot be reached ("
+                + unreachable.getStatus().getCode()
                 + "): for LOOPBACK it lives in the process that submitted the job, which may have gone",
             unreachable);
       }
       if (!started.getError().isEmpty()) {
-        throw new IllegalStateException("the worker pool at " + pool + " could not start a harness: " + started.getError());
+        throw new IllegalStateException(
+            "the worker pool at " + pool + " could not start a harness: " + started.getError());
       }
       InstructionRequestHandler harness = awaitConnection(channel, pool, workerId);
       return new StartedHarness(environment, harness, () -> stopWorker(channel, workerId));
@@ -101,7 +113,8 @@ final class ExternalHarnesses implements EnvironmentFactory {
    * answered; once it has not been ready for {@link #POOL_GONE_AFTER} (a pool that has gone only
    * cycles through connecting and failing), the harness will not come.
    */
-  private InstructionRequestHandler awaitConnection(ManagedChannel pool, String address, String workerId) throws Exception {
+  private InstructionRequestHandler awaitConnection(
+      ManagedChannel pool, String address, String workerId) throws Exception {
     long deadline = System.nanoTime() + CONNECT_TIMEOUT.toNanos();
     long lastReady = System.nanoTime();
     while (System.nanoTime() < deadline) {
@@ -112,13 +125,22 @@ final class ExternalHarnesses implements EnvironmentFactory {
           lastReady = System.nanoTime();
         } else if (System.nanoTime() - lastReady > POOL_GONE_AFTER.toNanos()) {
           throw new IllegalStateException(
-              "the worker pool at " + address + " went away before its harness " + workerId + " connected");
+              "the worker pool at "
+                  + address
+                  + " went away before its harness "
+                  + workerId
+                  + " connected");
         }
       }
     }
     throw new IllegalStateException(
-        "the harness " + workerId + " of the worker pool at " + address + " did not connect within "
-            + CONNECT_TIMEOUT.toMinutes() + " minutes");
+        "the harness "
+            + workerId
+            + " of the worker pool at "
+            + address
+            + " did not connect within "
+            + CONNECT_TIMEOUT.toMinutes()
+            + " minutes");
   }
 
   /** Asks the pool to stop its harness, then lets go of the pool. */

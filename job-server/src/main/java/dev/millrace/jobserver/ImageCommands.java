@@ -10,10 +10,10 @@ import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBu
 /**
  * {@code --image-commands}: DOCKER environments whose container image starts with a given prefix
  * run as PROCESS environments with a given command instead, on this machine (which has no Docker
- * engine to run the image). An SDK whose client cannot ask for PROCESS (the Go SDK 2.62 refuses
- * it) or a pipeline written for containers runs this way unchanged; the command is what the image
- * would have run, a boot program that fetches the job's artifacts and starts the SDK's harness.
- * The commands named here are allowed as if listed in {@code --allowed-process-commands}.
+ * engine to run the image). An SDK whose client cannot ask for PROCESS (the Go SDK 2.62 refuses it)
+ * or a pipeline written for containers runs this way unchanged; the command is what the image would
+ * have run, a boot program that fetches the job's artifacts and starts the SDK's harness. The
+ * commands named here are allowed as if listed in {@code --allowed-process-commands}.
  */
 final class ImageCommands {
   private final Map<String, String> commandsByImagePrefix;
@@ -36,11 +36,15 @@ final class ImageCommands {
       int equals = pair.indexOf('=');
       if (equals <= 0 || equals == pair.length() - 1) {
         throw new IllegalArgumentException(
-            "--image-commands takes IMAGE_PREFIX=COMMAND pairs separated by commas, got '" + pair.trim() + "'");
+            "--image-commands takes IMAGE_PREFIX=COMMAND pairs separated by commas, got '"
+                + pair.trim()
+                + "'");
       }
       commands.put(pair.substring(0, equals).trim(), pair.substring(equals + 1).trim());
     }
-    return new ImageCommands(java.util.Collections.unmodifiableMap(commands)); // in order: the first prefix that matches wins
+    return new ImageCommands(
+        java.util.Collections.unmodifiableMap(
+            commands)); // in order: the first prefix that matches wins
   }
 
   /** The commands images are mapped to: PROCESS environments may run them. */
@@ -54,7 +58,8 @@ final class ImageCommands {
       return pipeline;
     }
     RunnerApi.Pipeline.Builder rewritten = pipeline.toBuilder();
-    for (Map.Entry<String, RunnerApi.Environment> entry : pipeline.getComponents().getEnvironmentsMap().entrySet()) {
+    for (Map.Entry<String, RunnerApi.Environment> entry :
+        pipeline.getComponents().getEnvironmentsMap().entrySet()) {
       RunnerApi.Environment environment = entry.getValue();
       if (!environment.getUrn().equals(SdkEnvironments.DOCKER)) {
         continue;
@@ -67,7 +72,11 @@ final class ImageCommands {
                 entry.getKey(),
                 environment.toBuilder()
                     .setUrn(SdkEnvironments.PROCESS)
-                    .setPayload(RunnerApi.ProcessPayload.newBuilder().setCommand(command).build().toByteString())
+                    .setPayload(
+                        RunnerApi.ProcessPayload.newBuilder()
+                            .setCommand(command)
+                            .build()
+                            .toByteString())
                     .build());
       }
     }

@@ -25,26 +25,26 @@ import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
 /**
  * The SDK harnesses of one job, kept from the first stage that needs an environment until the job
  * ends: one per environment, or {@code --sdk_worker_parallelism} of them. Beam's {@code
- * DefaultJobBundleFactory} shuts an environment down as soon as no stage holds it, and starts a
- * new one for the next stage; but its data service keeps sending every bundle's input to the
- * harness that connected first, so a stage of the second harness would wait forever for input
- * that went to the first. Stages of one job open and close at different times (a vertex whose
- * input ended closes while another has yet to open), so without this a job would now and then
- * hang. Holding a stage factory on each harness for the job's lifetime keeps the harnesses.
+ * DefaultJobBundleFactory} shuts an environment down as soon as no stage holds it, and starts a new
+ * one for the next stage; but its data service keeps sending every bundle's input to the harness
+ * that connected first, so a stage of the second harness would wait forever for input that went to
+ * the first. Stages of one job open and close at different times (a vertex whose input ended closes
+ * while another has yet to open), so without this a job would now and then hang. Holding a stage
+ * factory on each harness for the job's lifetime keeps the harnesses.
  *
  * <p>With {@code --sdk_worker_parallelism=N} Beam's factory gives an environment N harnesses, each
- * with its own servers, and hands them to stages in turn, one per {@code forStage} call. This
- * class keeps a stage on each, and places subtask {@code i} of every stage on harness {@code i mod
- * N}: subtasks that run side by side get different harness processes (a Python harness runs on
- * one core). It is the only caller of the factory, so it knows whose turn is next; a turn that is
- * not wanted is taken by a stage factory closed at once.
+ * with its own servers, and hands them to stages in turn, one per {@code forStage} call. This class
+ * keeps a stage on each, and places subtask {@code i} of every stage on harness {@code i mod N}:
+ * subtasks that run side by side get different harness processes (a Python harness runs on one
+ * core). It is the only caller of the factory, so it knows whose turn is next; a turn that is not
+ * wanted is taken by a stage factory closed at once.
  *
- * <p>An embedded Java harness is also made to answer a first, empty request before any stage
- * sends it work. Its control client (Beam 2.62's {@code BeamFnControlClient}) starts its stream
- * before it has stored the observer it answers on, and the in-process channel hands it requests
- * already sent while it is still being built; the answer to such a request is lost, and the
- * bundle that sent it waits forever. The first empty request may be lost that way too, so it is
- * repeated until one is answered.
+ * <p>An embedded Java harness is also made to answer a first, empty request before any stage sends
+ * it work. Its control client (Beam 2.62's {@code BeamFnControlClient}) starts its stream before it
+ * has stored the observer it answers on, and the in-process channel hands it requests already sent
+ * while it is still being built; the answer to such a request is lost, and the bundle that sent it
+ * waits forever. The first empty request may be lost that way too, so it is repeated until one is
+ * answered.
  *
  * <p>A harness whose control stream closes while the job runs (its process died, or the LOOPBACK
  * client that hosted it went away) is reported to {@link #onHarnessLost}. Without that, a harness
@@ -54,8 +54,10 @@ import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
 final class JobHarnesses implements SubtaskHarnesses {
   private final JobBundleFactory bundles;
   private final int harnessesPerEnvironment;
+
   /** Calls of {@code bundles.forStage}: the harness the next one gets is this modulo N. */
   private long turns;
+
   private final Set<RunnerApi.Environment> environments = new HashSet<>();
   private final List<StageBundleFactory> kept = new ArrayList<>();
   private final AtomicReference<Throwable> lost = new AtomicReference<>();
@@ -66,7 +68,9 @@ final class JobHarnesses implements SubtaskHarnesses {
     this(bundles, 1);
   }
 
-  /** @param harnessesPerEnvironment what {@link #harnessesPerEnvironment(PipelineOptions)} says */
+  /**
+   * @param harnessesPerEnvironment what {@link #harnessesPerEnvironment(PipelineOptions)} says
+   */
   JobHarnesses(JobBundleFactory bundles, int harnessesPerEnvironment) {
     this.bundles = bundles;
     this.harnessesPerEnvironment = harnessesPerEnvironment;
@@ -95,7 +99,8 @@ final class JobHarnesses implements SubtaskHarnesses {
       try {
         nextTurn(stage).close();
       } catch (Exception e) {
-        throw new IllegalStateException("could not release a stage factory of " + stage.getEnvironment().getUrn(), e);
+        throw new IllegalStateException(
+            "could not release a stage factory of " + stage.getEnvironment().getUrn(), e);
       }
     }
     return nextTurn(stage);
@@ -147,7 +152,10 @@ final class JobHarnesses implements SubtaskHarnesses {
     lost.compareAndSet(
         null,
         new IllegalStateException(
-            "the SDK harness " + workerId + " of environment " + environment.getUrn()
+            "the SDK harness "
+                + workerId
+                + " of environment "
+                + environment.getUrn()
                 + " closed its control stream while the job was running: it exited, or the client that ran it went away"));
     reportLoss();
   }
@@ -169,22 +177,29 @@ final class JobHarnesses implements SubtaskHarnesses {
       BeamFnApi.InstructionRequest request =
           BeamFnApi.InstructionRequest.newBuilder()
               .setInstructionId("millrace-ready-" + READY_REQUESTS.incrementAndGet())
-              .setHarnessMonitoringInfos(BeamFnApi.HarnessMonitoringInfosRequest.getDefaultInstance())
+              .setHarnessMonitoringInfos(
+                  BeamFnApi.HarnessMonitoringInfosRequest.getDefaultInstance())
               .build();
       try {
-        harness.handle(request).toCompletableFuture().get(READY_ATTEMPT_MILLIS, TimeUnit.MILLISECONDS);
+        harness
+            .handle(request)
+            .toCompletableFuture()
+            .get(READY_ATTEMPT_MILLIS, TimeUnit.MILLISECONDS);
         return;
       } catch (TimeoutException lost) {
         // Asked again: the harness was still setting up its control stream.
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for the embedded SDK harness", e);
+        throw new IllegalStateException(
+            "interrupted while waiting for the embedded SDK harness", e);
       } catch (ExecutionException e) {
         throw new IllegalStateException("the embedded SDK harness failed to start", e.getCause());
       }
     }
     throw new IllegalStateException(
-        "the embedded SDK harness did not answer within " + READY_ATTEMPTS * READY_ATTEMPT_MILLIS / 1000 + " s");
+        "the embedded SDK harness did not answer within "
+            + READY_ATTEMPTS * READY_ATTEMPT_MILLIS / 1000
+            + " s");
   }
 
   /** Releases the kept harnesses, then everything else of the job's bundle factory. */

@@ -19,7 +19,9 @@ final class MillraceJobInvoker extends JobInvoker {
   private final BoundServerFactory harnessServers;
 
   MillraceJobInvoker(
-      List<String> allowedProcessCommands, ImageCommands imageCommands, BoundServerFactory harnessServers) {
+      List<String> allowedProcessCommands,
+      ImageCommands imageCommands,
+      BoundServerFactory harnessServers) {
     super("millrace-job-%d");
     this.allowedProcessCommands = allowedProcessCommands;
     this.imageCommands = imageCommands;
@@ -34,8 +36,7 @@ final class MillraceJobInvoker extends JobInvoker {
       ListeningExecutorService executorService) {
     PipelineOptions pipelineOptions = PipelineOptionsTranslation.fromProto(options);
     String jobId = pipelineOptions.getJobName() + "_" + UUID.randomUUID();
-    JobInfo jobInfo =
-        JobInfo.create(jobId, pipelineOptions.getJobName(), retrievalToken, options);
+    JobInfo jobInfo = JobInfo.create(jobId, pipelineOptions.getJobName(), retrievalToken, options);
     return new ClientSafeJobInvocation(
         jobInfo,
         executorService,

@@ -12,16 +12,19 @@ import org.slf4j.LoggerFactory;
 /**
  * The Millrace job server: Beam's JobService on {@code --job-port} (8099), artifact staging on
  * {@code --artifact-port} (8098) and a Java expansion service on {@code --expansion-port} (8097),
- * bound to {@code --job-host} (localhost) and nothing else. Port 0 picks a free port, logged at start. Jobs run on
- * the Millrace engine in this JVM; their user code runs in SDK harnesses over the Fn API.
+ * bound to {@code --job-host} (localhost) and nothing else. Port 0 picks a free port, logged at
+ * start. Jobs run on the Millrace engine in this JVM; their user code runs in SDK harnesses over
+ * the Fn API.
  */
 public final class MillraceJobServerDriver extends JobServerDriver {
 
   private static final Logger LOG = LoggerFactory.getLogger(MillraceJobServerDriver.class);
 
   private final String host;
+
   /** The expansion service's port; negative: none. Beam's own service is never started. */
   private final int expansionPort;
+
   private EmbeddedExpansionServer expansion;
 
   private MillraceJobServerDriver(
@@ -30,7 +33,9 @@ public final class MillraceJobServerDriver extends JobServerDriver {
         configuration,
         new ErrorDescriptions(servers),
         servers,
-        () -> new MillraceJobInvoker(configuration.allowedProcessCommands(), configuration.imageCommands(), servers));
+        () ->
+            new MillraceJobInvoker(
+                configuration.allowedProcessCommands(), configuration.imageCommands(), servers));
     this.host = configuration.getHost();
     this.expansionPort = expansionPort;
   }
@@ -97,7 +102,8 @@ public final class MillraceJobServerDriver extends JobServerDriver {
     } catch (CmdLineException e) {
       java.io.StringWriter usage = new java.io.StringWriter();
       parser.printUsage(usage, null);
-      throw new IllegalArgumentException(e.getMessage() + "\nUsage: millrace-job-server [options]\n" + usage, e);
+      throw new IllegalArgumentException(
+          e.getMessage() + "\nUsage: millrace-job-server [options]\n" + usage, e);
     }
     return fromConfig(configuration);
   }
@@ -108,7 +114,12 @@ public final class MillraceJobServerDriver extends JobServerDriver {
    */
   public static MillraceJobServerDriver onFreeLoopbackPorts(String... moreArgs) {
     List<String> args =
-        new ArrayList<>(List.of("--job-host=localhost", "--job-port=0", "--artifact-port=0", "--expansion-port=-1"));
+        new ArrayList<>(
+            List.of(
+                "--job-host=localhost",
+                "--job-port=0",
+                "--artifact-port=0",
+                "--expansion-port=-1"));
     args.addAll(List.of(moreArgs));
     return fromParams(args.toArray(new String[0]));
   }
@@ -120,6 +131,7 @@ public final class MillraceJobServerDriver extends JobServerDriver {
   public static MillraceJobServerDriver fromConfig(MillraceServerConfiguration configuration) {
     int expansionPort = configuration.getExpansionPort();
     configuration.setExpansionPort(-1); // ours replaces Beam's (see EmbeddedExpansionServer)
-    return new MillraceJobServerDriver(configuration, new BoundServerFactory(configuration.getHost()), expansionPort);
+    return new MillraceJobServerDriver(
+        configuration, new BoundServerFactory(configuration.getHost()), expansionPort);
   }
 }

@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one submitted pipeline: checks its environments, translates it, runs it on the engine and
- * waits for the end (Beam's {@code JobInvocation} reports a job's end when this returns). The
- * job's SDK harnesses are released when it ends, however it ends; an interrupt (the job was
- * cancelled) cancels the engine's job.
+ * waits for the end (Beam's {@code JobInvocation} reports a job's end when this returns). The job's
+ * SDK harnesses are released when it ends, however it ends; an interrupt (the job was cancelled)
+ * cancels the engine's job.
  */
 final class MillracePortableRunner implements PortablePipelineRunner {
   private static final Logger LOG = LoggerFactory.getLogger(MillracePortableRunner.class);
@@ -31,7 +31,9 @@ final class MillracePortableRunner implements PortablePipelineRunner {
   private final BoundServerFactory harnessServers;
 
   MillracePortableRunner(
-      PipelineOptions options, List<String> allowedProcessCommands, BoundServerFactory harnessServers) {
+      PipelineOptions options,
+      List<String> allowedProcessCommands,
+      BoundServerFactory harnessServers) {
     this.options = options;
     this.allowedProcessCommands = allowedProcessCommands;
     this.harnessServers = harnessServers;
@@ -41,7 +43,11 @@ final class MillracePortableRunner implements PortablePipelineRunner {
   public PortablePipelineResult run(RunnerApi.Pipeline pipeline, JobInfo jobInfo) throws Exception {
     PortableJobStart started =
         PortableJobStart.start(
-            pipeline, jobInfo, options.as(MillracePipelineOptions.class), allowedProcessCommands, harnessServers);
+            pipeline,
+            jobInfo,
+            options.as(MillracePipelineOptions.class),
+            allowedProcessCommands,
+            harnessServers);
     try (JobHarnesses bundles = started.harnesses()) {
       TranslatedJob job = started.job();
       MillracePipelineResult result = started.result();
@@ -55,7 +61,10 @@ final class MillracePortableRunner implements PortablePipelineRunner {
       try {
         state = result.waitUntilFinish();
       } catch (RuntimeException failure) {
-        LOG.info("Job {} failed: {}", jobInfo.jobId(), String.valueOf(failure.getCause() != null ? failure.getCause() : failure));
+        LOG.info(
+            "Job {} failed: {}",
+            jobInfo.jobId(),
+            String.valueOf(failure.getCause() != null ? failure.getCause() : failure));
         throw failure;
       }
       if (state == null) {
@@ -83,8 +92,12 @@ final class MillracePortableRunner implements PortablePipelineRunner {
     @Override
     public JobApi.MetricResults portableMetrics() {
       JobApi.MetricResults.Builder results = JobApi.MetricResults.newBuilder();
-      job.metrics().attemptedMonitoringInfos().forEach(info -> results.addAttempted(TypeScriptMetrics.toTypeScript(info)));
-      job.metrics().committedMonitoringInfos().forEach(info -> results.addCommitted(TypeScriptMetrics.toTypeScript(info)));
+      job.metrics()
+          .attemptedMonitoringInfos()
+          .forEach(info -> results.addAttempted(TypeScriptMetrics.toTypeScript(info)));
+      job.metrics()
+          .committedMonitoringInfos()
+          .forEach(info -> results.addCommitted(TypeScriptMetrics.toTypeScript(info)));
       return results.build();
     }
 

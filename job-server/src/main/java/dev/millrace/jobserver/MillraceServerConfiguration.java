@@ -5,7 +5,9 @@ import java.util.List;
 import org.apache.beam.runners.jobsubmission.JobServerDriver;
 import org.kohsuke.args4j.Option;
 
-/** The job server's command line: Beam's ports and hosts, plus what PROCESS environments may run. */
+/**
+ * The job server's command line: Beam's ports and hosts, plus what PROCESS environments may run.
+ */
 public class MillraceServerConfiguration extends JobServerDriver.ServerConfiguration {
   @Option(
       name = "--allowed-process-commands",
@@ -31,8 +33,12 @@ public class MillraceServerConfiguration extends JobServerDriver.ServerConfigura
 
   /** The commands a PROCESS environment may run, exactly as given at start. */
   public List<String> allowedProcessCommands() {
-    List<String> allowed = new java.util.ArrayList<>(
-        Arrays.stream(allowedProcessCommands.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
+    List<String> allowed =
+        new java.util.ArrayList<>(
+            Arrays.stream(allowedProcessCommands.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toList());
     allowed.addAll(imageCommands().commands());
     return allowed;
   }

@@ -14,15 +14,15 @@ import org.apache.beam.sdk.fn.server.ServerFactory;
 
 /**
  * A portable pipeline started on the engine, with the SDK harnesses its stages run in: what a
- * submitted job ({@link MillracePortableRunner}) and a Java pipeline with cross-language
- * transforms ({@link InProcessHarnessExecution}) share. Whoever started it closes {@link
- * #harnesses} once the job has ended.
+ * submitted job ({@link MillracePortableRunner}) and a Java pipeline with cross-language transforms
+ * ({@link InProcessHarnessExecution}) share. Whoever started it closes {@link #harnesses} once the
+ * job has ended.
  */
 record PortableJobStart(TranslatedJob job, MillracePipelineResult result, JobHarnesses harnesses) {
 
   /**
-   * Checks {@code pipeline}'s environments, translates it and starts it; a harness lost while
-   * the job runs fails the job. Nothing is left open if it cannot start.
+   * Checks {@code pipeline}'s environments, translates it and starts it; a harness lost while the
+   * job runs fails the job. Nothing is left open if it cannot start.
    */
   static PortableJobStart start(
       RunnerApi.Pipeline pipeline,
@@ -37,11 +37,14 @@ record PortableJobStart(TranslatedJob job, MillracePipelineResult result, JobHar
     }
     JobHarnesses harnesses =
         new JobHarnesses(
-            DefaultJobBundleFactory.create(jobInfo, SdkEnvironments.providers(options, harnessServers)),
+            DefaultJobBundleFactory.create(
+                jobInfo, SdkEnvironments.providers(options, harnessServers)),
             JobHarnesses.harnessesPerEnvironment(options));
     try {
       JobLauncher launcher = JobLauncher.of(options);
-      TranslatedJob job = new PortablePipelineTranslator(launcher.translationOptions()).translate(pipeline, harnesses);
+      TranslatedJob job =
+          new PortablePipelineTranslator(launcher.translationOptions())
+              .translate(pipeline, harnesses);
       // Checkpoints by default on the same terms as a Java job: streaming, without TestStream.
       MillracePipelineResult result = launcher.start(job);
       harnesses.onHarnessLost(result::fail);

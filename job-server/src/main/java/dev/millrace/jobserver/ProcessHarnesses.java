@@ -28,11 +28,10 @@ import org.apache.beam.sdk.fn.server.ServerFactory;
 /**
  * PROCESS environments: the harness is a command this server starts, with {@code --id} and {@code
  * --provision_endpoint} as Beam's boot programs expect, and the job waits until it connects. Beam's
- * own {@code ProcessEnvironmentFactory} does the same but sends the harness's output to
- * /dev/null, so a harness that dies while it starts fails the job with no more than its exit
- * code; here the last lines of its output are kept (only those: a harness may print a lot over a
- * long job) and become the job's error. Harnesses still running when the server stops are
- * stopped with it.
+ * own {@code ProcessEnvironmentFactory} does the same but sends the harness's output to /dev/null,
+ * so a harness that dies while it starts fails the job with no more than its exit code; here the
+ * last lines of its output are kept (only those: a harness may print a lot over a long job) and
+ * become the job's error. Harnesses still running when the server stops are stopped with it.
  */
 final class ProcessHarnesses implements EnvironmentFactory {
   private static final int OUTPUT_LINES_IN_ERROR = 30;
@@ -52,7 +51,8 @@ final class ProcessHarnesses implements EnvironmentFactory {
         GrpcFnServer<StaticGrpcProvisionService> provisioningServiceServer,
         ControlClientPool clientPool,
         IdGenerator idGenerator) {
-      return new ProcessHarnesses(provisioningServiceServer.getApiServiceDescriptor().getUrl(), clientPool.getSource());
+      return new ProcessHarnesses(
+          provisioningServiceServer.getApiServiceDescriptor().getUrl(), clientPool.getSource());
     }
   }
 
@@ -65,7 +65,8 @@ final class ProcessHarnesses implements EnvironmentFactory {
   }
 
   @Override
-  public RemoteEnvironment createEnvironment(RunnerApi.Environment environment, String workerId) throws Exception {
+  public RemoteEnvironment createEnvironment(RunnerApi.Environment environment, String workerId)
+      throws Exception {
     RunnerApi.ProcessPayload payload = RunnerApi.ProcessPayload.parseFrom(environment.getPayload());
     List<String> command = new ArrayList<>();
     command.add(payload.getCommand());
@@ -77,7 +78,9 @@ final class ProcessHarnesses implements EnvironmentFactory {
     try {
       process = builder.start();
     } catch (IOException e) {
-      throw new IllegalStateException("could not start the SDK harness command " + payload.getCommand() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "could not start the SDK harness command " + payload.getCommand() + ": " + e.getMessage(),
+          e);
     }
     RUNNING.add(process);
     OutputTail output = new OutputTail(process, workerId);
@@ -87,13 +90,21 @@ final class ProcessHarnesses implements EnvironmentFactory {
         if (!process.isAlive()) {
           output.awaitEnd();
           throw new IllegalStateException(
-              "the SDK harness " + payload.getCommand() + " exited with code " + process.exitValue()
-                  + " before it connected; its last output:\n" + output.lines());
+              "the SDK harness "
+                  + payload.getCommand()
+                  + " exited with code "
+                  + process.exitValue()
+                  + " before it connected; its last output:\n"
+                  + output.lines());
         }
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(
-              "the SDK harness " + payload.getCommand() + " did not connect within " + START_TIMEOUT.toSeconds()
-                  + " s; its last output:\n" + output.lines());
+              "the SDK harness "
+                  + payload.getCommand()
+                  + " did not connect within "
+                  + START_TIMEOUT.toSeconds()
+                  + " s; its last output:\n"
+                  + output.lines());
         }
         try {
           InstructionRequestHandler harness = clients.take(workerId, Duration.ofMillis(200));
@@ -113,7 +124,10 @@ final class ProcessHarnesses implements EnvironmentFactory {
 
   static {
     Runtime.getRuntime()
-        .addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly), "millrace-harness-processes-stop"));
+        .addShutdownHook(
+            new Thread(
+                () -> RUNNING.forEach(Process::destroyForcibly),
+                "millrace-harness-processes-stop"));
   }
 
   private static void stop(Process process) throws InterruptedException {
@@ -127,7 +141,9 @@ final class ProcessHarnesses implements EnvironmentFactory {
     }
   }
 
-  /** The last lines a harness printed, read by a thread of their own so its output never blocks it. */
+  /**
+   * The last lines a harness printed, read by a thread of their own so its output never blocks it.
+   */
   private static final class OutputTail {
     private final ArrayDeque<String> last = new ArrayDeque<>();
     private final Thread reader;
@@ -137,7 +153,8 @@ final class ProcessHarnesses implements EnvironmentFactory {
           new Thread(
               () -> {
                 try (BufferedReader in =
-                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                   String line;
                   while ((line = in.readLine()) != null) {
                     synchronized (last) {

@@ -14,14 +14,16 @@ import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBu
 
 /**
  * The SDK environments Millrace starts harnesses in: EMBEDDED (the Java harness in this JVM),
- * PROCESS (a command on this machine, only one the server was started to allow), EXTERNAL (a
- * worker pool the SDK runs, which is also how LOOPBACK reaches the submitting process). DOCKER
- * needs a Docker engine; a pipeline asking for it is rejected before it starts.
+ * PROCESS (a command on this machine, only one the server was started to allow), EXTERNAL (a worker
+ * pool the SDK runs, which is also how LOOPBACK reaches the submitting process). DOCKER needs a
+ * Docker engine; a pipeline asking for it is rejected before it starts.
  */
 final class SdkEnvironments {
   static final String DOCKER = BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.DOCKER);
-  static final String PROCESS = BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.PROCESS);
-  static final String EXTERNAL = BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.EXTERNAL);
+  static final String PROCESS =
+      BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.PROCESS);
+  static final String EXTERNAL =
+      BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.EXTERNAL);
   static final String EMBEDDED = Environments.ENVIRONMENT_EMBEDDED;
 
   private SdkEnvironments() {}
@@ -30,14 +32,17 @@ final class SdkEnvironments {
    * How each environment starts its harnesses; the services a PROCESS or EXTERNAL harness connects
    * to are made by {@code servers} (EMBEDDED ones are in-process, with no socket).
    */
-  static Map<String, EnvironmentFactory.Provider> providers(PipelineOptions options, ServerFactory servers) {
+  static Map<String, EnvironmentFactory.Provider> providers(
+      PipelineOptions options, ServerFactory servers) {
     return Map.of(
         PROCESS, new ProcessHarnesses.Provider(servers),
         EXTERNAL, new ExternalHarnesses.Provider(servers),
         EMBEDDED, new EmbeddedEnvironmentFactory.Provider(options));
   }
 
-  /** Why the environments {@code pipeline}'s transforms run in cannot be started; empty if all can. */
+  /**
+   * Why the environments {@code pipeline}'s transforms run in cannot be started; empty if all can.
+   */
   static List<String> problems(RunnerApi.Pipeline pipeline, List<String> allowedProcessCommands) {
     List<String> problems = new ArrayList<>();
     Map<String, RunnerApi.Environment> environments = pipeline.getComponents().getEnvironmentsMap();
@@ -50,23 +55,34 @@ final class SdkEnvironments {
     for (String id : used) {
       RunnerApi.Environment environment = environments.get(id);
       if (environment == null) {
-        problems.add("environment " + id + " is used by a transform but not defined in the pipeline");
+        problems.add(
+            "environment " + id + " is used by a transform but not defined in the pipeline");
         continue;
       }
       String urn = environment.getUrn();
       if (urn.equals(DOCKER)) {
         problems.add(
-            "environment " + id + " is DOCKER, which needs a Docker engine; Millrace runs SDK harnesses as "
+            "environment "
+                + id
+                + " is DOCKER, which needs a Docker engine; Millrace runs SDK harnesses as "
                 + "LOOPBACK/EXTERNAL (--environment_type=LOOPBACK, or EXTERNAL with a worker pool address), "
                 + "PROCESS (a command this server allows) or EMBEDDED (the Java harness in the server); or start the"
-                + " server with --image-commands=" + ImageCommands.image(environment) + "=<boot command> to run this"
+                + " server with --image-commands="
+                + ImageCommands.image(environment)
+                + "=<boot command> to run this"
                 + " image's harness as a process");
       } else if (urn.equals(PROCESS)) {
         String command = processCommand(environment);
         if (!allowedProcessCommands.contains(command)) {
           problems.add(
-              "environment " + id + " is PROCESS with command '" + command + "', which this server does not allow"
-                  + " (start it with --allowed-process-commands=" + command + " to allow it)");
+              "environment "
+                  + id
+                  + " is PROCESS with command '"
+                  + command
+                  + "', which this server does not allow"
+                  + " (start it with --allowed-process-commands="
+                  + command
+                  + " to allow it)");
         }
       } else if (!urn.equals(EXTERNAL) && !urn.equals(EMBEDDED)) {
         problems.add("environment " + id + " has type " + urn + ", which Millrace cannot start");

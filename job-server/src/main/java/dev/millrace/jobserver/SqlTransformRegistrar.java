@@ -11,11 +11,11 @@ import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Beam SQL for other SDKs ({@code apache_beam.transforms.sql.SqlTransform} in Python): the URN
- * they ask the expansion service for. Beam registers it in an expansion-service artifact of its own
- * that is not published; the transform itself is Beam's {@link SqlTransform}, with Calcite's
- * dialect, the default. ZetaSQL's planner is not on the server's classpath, so asking for it is
- * refused by name.
+ * Beam SQL for other SDKs ({@code apache_beam.transforms.sql.SqlTransform} in Python): the URN they
+ * ask the expansion service for. Beam registers it in an expansion-service artifact of its own that
+ * is not published; the transform itself is Beam's {@link SqlTransform}, with Calcite's dialect,
+ * the default. ZetaSQL's planner is not on the server's classpath, so asking for it is refused by
+ * name.
  */
 public final class SqlTransformRegistrar implements ExternalTransformRegistrar {
 
@@ -40,16 +40,22 @@ public final class SqlTransformRegistrar implements ExternalTransformRegistrar {
     }
   }
 
-  private static final class Builder implements ExternalTransformBuilder<Configuration, PInput, PCollection<Row>> {
+  private static final class Builder
+      implements ExternalTransformBuilder<Configuration, PInput, PCollection<Row>> {
     @Override
     public PTransform<PInput, PCollection<Row>> buildExternal(Configuration configuration) {
       if (configuration.query == null || configuration.query.isBlank()) {
         throw new IllegalArgumentException("SqlTransform needs a query");
       }
-      String dialect = configuration.dialect == null ? "calcite" : configuration.dialect.toLowerCase(java.util.Locale.ROOT);
+      String dialect =
+          configuration.dialect == null
+              ? "calcite"
+              : configuration.dialect.toLowerCase(java.util.Locale.ROOT);
       if (!dialect.equals("calcite")) {
         throw new IllegalArgumentException(
-            "SqlTransform dialect '" + configuration.dialect + "' is not available on Millrace's expansion service; "
+            "SqlTransform dialect '"
+                + configuration.dialect
+                + "' is not available on Millrace's expansion service; "
                 + "it plans queries with Calcite (leave the dialect unset, or 'calcite')");
       }
       return SqlTransform.query(configuration.query);

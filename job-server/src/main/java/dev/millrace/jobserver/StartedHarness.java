@@ -8,7 +8,8 @@ import org.apache.beam.runners.fnexecution.environment.RemoteEnvironment;
  * A harness this server started (a process, or a worker of a pool): closing it ends its control
  * stream, then runs {@code stop} to release what keeps it alive.
  */
-record StartedHarness(RunnerApi.Environment environment, InstructionRequestHandler harness, AutoCloseable stop)
+record StartedHarness(
+    RunnerApi.Environment environment, InstructionRequestHandler harness, AutoCloseable stop)
     implements RemoteEnvironment {
   @Override
   public RunnerApi.Environment getEnvironment() {

@@ -15,7 +15,8 @@ class ImageCommandsTest {
   private static RunnerApi.Environment docker(String image) {
     return RunnerApi.Environment.newBuilder()
         .setUrn(SdkEnvironments.DOCKER)
-        .setPayload(RunnerApi.DockerPayload.newBuilder().setContainerImage(image).build().toByteString())
+        .setPayload(
+            RunnerApi.DockerPayload.newBuilder().setContainerImage(image).build().toByteString())
         .addCapabilities("beam:coder:bytes:v1")
         .build();
   }
@@ -30,13 +31,15 @@ class ImageCommandsTest {
 
   @Test
   void aDockerEnvironmentOfAMappedImageBecomesAProcessKeepingItsCapabilities() throws Exception {
-    ImageCommands commands = ImageCommands.parse("apache/beam_go_sdk=/opt/go-boot, apache/beam_python=/opt/py.sh");
+    ImageCommands commands =
+        ImageCommands.parse("apache/beam_go_sdk=/opt/go-boot, apache/beam_python=/opt/py.sh");
     RunnerApi.Pipeline rewritten =
         commands.apply(pipelineWith(docker("apache/beam_go_sdk:2.62.0"), docker("someone/else:1")));
 
     RunnerApi.Environment go = rewritten.getComponents().getEnvironmentsOrThrow("env0");
     assertThat(go.getUrn(), equalTo(SdkEnvironments.PROCESS));
-    assertThat(RunnerApi.ProcessPayload.parseFrom(go.getPayload()).getCommand(), equalTo("/opt/go-boot"));
+    assertThat(
+        RunnerApi.ProcessPayload.parseFrom(go.getPayload()).getCommand(), equalTo("/opt/go-boot"));
     assertThat(go.getCapabilitiesList(), equalTo(List.of("beam:coder:bytes:v1")));
     RunnerApi.Environment other = rewritten.getComponents().getEnvironmentsOrThrow("env1");
     assertThat(other, equalTo(docker("someone/else:1")));
@@ -50,7 +53,9 @@ class ImageCommandsTest {
     assertThat(
         org.junit.jupiter.api.Assertions.assertDoesNotThrow(
             () -> {
-              parser.parseArgument("--image-commands=apache/beam_go_sdk=/opt/go-boot", "--allowed-process-commands=/a");
+              parser.parseArgument(
+                  "--image-commands=apache/beam_go_sdk=/opt/go-boot",
+                  "--allowed-process-commands=/a");
               return true;
             }),
         is(true));
@@ -58,14 +63,18 @@ class ImageCommandsTest {
 
     List<String> problems =
         SdkEnvironments.problems(
-            pipelineUsing(docker("apache/beam_java17_sdk:2.62.0")), configuration.allowedProcessCommands());
-    assertThat(problems.toString(), containsString("--image-commands=apache/beam_java17_sdk:2.62.0=<boot command>"));
+            pipelineUsing(docker("apache/beam_java17_sdk:2.62.0")),
+            configuration.allowedProcessCommands());
+    assertThat(
+        problems.toString(),
+        containsString("--image-commands=apache/beam_java17_sdk:2.62.0=<boot command>"));
   }
 
   @Test
   void aMalformedPairIsAClearError() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> ImageCommands.parse("apache/beam_go_sdk"));
+        assertThrows(
+            IllegalArgumentException.class, () -> ImageCommands.parse("apache/beam_go_sdk"));
     assertThat(e.getMessage(), containsString("IMAGE_PREFIX=COMMAND"));
   }
 
@@ -73,7 +82,8 @@ class ImageCommandsTest {
     return pipelineWith(environment).toBuilder()
         .setComponents(
             pipelineWith(environment).getComponents().toBuilder()
-                .putTransforms("t", RunnerApi.PTransform.newBuilder().setEnvironmentId("env0").build()))
+                .putTransforms(
+                    "t", RunnerApi.PTransform.newBuilder().setEnvironmentId("env0").build()))
         .build();
   }
 }

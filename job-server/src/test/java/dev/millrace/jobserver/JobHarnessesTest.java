@@ -31,10 +31,13 @@ import org.apache.beam.sdk.util.construction.graph.PipelineNode;
 import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.Test;
 
-/** The job's harnesses: a harness whose control stream closes mid-job is reported, not waited for. */
+/**
+ * The job's harnesses: a harness whose control stream closes mid-job is reported, not waited for.
+ */
 class JobHarnessesTest {
   private final FnApiControlClient harness =
-      FnApiControlClient.forRequestObserver("worker-7", new IgnoredRequests(), new ConcurrentHashMap<>());
+      FnApiControlClient.forRequestObserver(
+          "worker-7", new IgnoredRequests(), new ConcurrentHashMap<>());
   private final List<Throwable> losses = new CopyOnWriteArrayList<>();
 
   @Test
@@ -46,7 +49,10 @@ class JobHarnessesTest {
       assertThat(losses, hasSize(1));
       assertThat(
           losses.get(0).getMessage(),
-          allOf(containsString("worker-7"), containsString("beam:env:external:v1"), containsString("closed its control stream")));
+          allOf(
+              containsString("worker-7"),
+              containsString("beam:env:external:v1"),
+              containsString("closed its control stream")));
     }
   }
 
@@ -77,7 +83,8 @@ class JobHarnessesTest {
   @Test
   void subtaskIOfEveryStageRunsOnHarnessIModuloN() throws Exception {
     FnApiControlClient second =
-        FnApiControlClient.forRequestObserver("worker-8", new IgnoredRequests(), new ConcurrentHashMap<>());
+        FnApiControlClient.forRequestObserver(
+            "worker-8", new IgnoredRequests(), new ConcurrentHashMap<>());
     TakingTurns factory = new TakingTurns(harness, second);
     try (JobHarnesses harnesses = new JobHarnesses(factory, 2)) {
       ExecutableStage stageA = stageIn("beam:env:process:v1");
@@ -92,15 +99,22 @@ class JobHarnessesTest {
       assertThat(losses, hasSize(1));
       assertThat(losses.get(0).getMessage(), containsString("worker-8"));
     }
-    assertThat("factories of unwanted turns are closed at once", factory.closed, is(factory.handedOut - 5));
+    assertThat(
+        "factories of unwanted turns are closed at once",
+        factory.closed,
+        is(factory.handedOut - 5));
   }
 
   @Test
   void harnessesPerEnvironmentFollowSdkWorkerParallelism() {
     assertThat(JobHarnesses.harnessesPerEnvironment(PipelineOptionsFactory.create()), is(1));
-    assertThat(JobHarnesses.harnessesPerEnvironment(PipelineOptionsFactory.fromArgs("--sdkWorkerParallelism=3").create()), is(3));
     assertThat(
-        JobHarnesses.harnessesPerEnvironment(PipelineOptionsFactory.fromArgs("--sdkWorkerParallelism=0").create()),
+        JobHarnesses.harnessesPerEnvironment(
+            PipelineOptionsFactory.fromArgs("--sdkWorkerParallelism=3").create()),
+        is(3));
+    assertThat(
+        JobHarnesses.harnessesPerEnvironment(
+            PipelineOptionsFactory.fromArgs("--sdkWorkerParallelism=0").create()),
         is(Math.max(Runtime.getRuntime().availableProcessors() - 1, 1)));
   }
 
@@ -146,7 +160,8 @@ class JobHarnessesTest {
         }
 
         @Override
-        public ProcessBundleDescriptors.ExecutableProcessBundleDescriptor getProcessBundleDescriptor() {
+        public ProcessBundleDescriptors.ExecutableProcessBundleDescriptor
+            getProcessBundleDescriptor() {
           throw new UnsupportedOperationException("no descriptors in this test");
         }
 
@@ -171,7 +186,8 @@ class JobHarnessesTest {
     }
   }
 
-  private static final class IgnoredRequests implements StreamObserver<BeamFnApi.InstructionRequest> {
+  private static final class IgnoredRequests
+      implements StreamObserver<BeamFnApi.InstructionRequest> {
     @Override
     public void onNext(BeamFnApi.InstructionRequest request) {}
 

@@ -17,13 +17,13 @@ import org.apache.beam.model.jobmanagement.v1.JobApi.JobState;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.fn.channel.AddHarnessIdInterceptor;
 import org.apache.beam.sdk.fn.channel.ManagedChannelFactory;
 import org.apache.beam.sdk.fn.server.FnService;
 import org.apache.beam.sdk.fn.server.GrpcFnServer;
 import org.apache.beam.sdk.fn.server.ServerFactory;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.Impulse;
@@ -51,14 +51,16 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(180)
 class JobServerRobustnessTest {
   /** A harness that prints why it cannot start and exits: a harness that dies while it starts. */
-  private static final String DYING_HARNESS = java.nio.file.Path.of("src/test/scripts/failing-harness.sh").toAbsolutePath().toString();
+  private static final String DYING_HARNESS =
+      java.nio.file.Path.of("src/test/scripts/failing-harness.sh").toAbsolutePath().toString();
 
   private MillraceJobServerDriver server;
   private JobServiceClient client;
 
   @BeforeAll
   void start() throws Exception {
-    server = MillraceJobServerDriver.onFreeLoopbackPorts("--allowed-process-commands=" + DYING_HARNESS);
+    server =
+        MillraceJobServerDriver.onFreeLoopbackPorts("--allowed-process-commands=" + DYING_HARNESS);
     client = new JobServiceClient(server.start());
   }
 
@@ -126,16 +128,27 @@ class JobServerRobustnessTest {
     assertThat(problems.get(0), containsString("beam:transform:millrace-test-mystery:v1"));
     assertThat(problems.get(0), containsString("Mystery"));
 
-    problems.add(failure(JobServiceClient.withEnvironment(counting(3), dockerEnvironment()), "docker"));
+    problems.add(
+        failure(JobServiceClient.withEnvironment(counting(3), dockerEnvironment()), "docker"));
     assertThat(problems.get(1), containsString("DOCKER"));
     assertThat(problems.get(1), containsString("LOOPBACK"));
 
-    problems.add(failure(JobServiceClient.withEnvironment(counting(3), Environments.createProcessEnvironment("", "", "/bin/true", Map.of())), "process-not-allowed"));
+    problems.add(
+        failure(
+            JobServiceClient.withEnvironment(
+                counting(3), Environments.createProcessEnvironment("", "", "/bin/true", Map.of())),
+            "process-not-allowed"));
     assertThat(problems.get(2), containsString("'/bin/true', which this server does not allow"));
 
-    problems.add(failure(JobServiceClient.withEnvironment(counting(3), Environments.createProcessEnvironment("", "", DYING_HARNESS, Map.of())), "dying-harness"));
+    problems.add(
+        failure(
+            JobServiceClient.withEnvironment(
+                counting(3),
+                Environments.createProcessEnvironment("", "", DYING_HARNESS, Map.of())),
+            "dying-harness"));
     assertThat(problems.get(3), containsString("exited with code 3 before it connected"));
-    assertThat(problems.get(3), containsString("millrace-test-harness: cannot start, asked for --id="));
+    assertThat(
+        problems.get(3), containsString("millrace-test-harness: cannot start, asked for --id="));
 
     problems.add(failure(withGroupingInputCoder(counting(3), stringCoder()), "coder-mismatch"));
     assertThat(problems.get(4), containsString("needs KV input"));
@@ -150,8 +163,14 @@ class JobServerRobustnessTest {
     problems.add(failure(JobServiceClient.proto(throwing), "throwing-dofn"));
     assertThat(problems.get(5), containsString("millrace-robustness: refusing key k"));
 
-    assertThat("a job running alongside the bad ones", client.awaitEnd(alongside, 60), is(JobState.Enum.DONE));
-    assertThat("a job after them", client.awaitEnd(submit(counting(3), "after"), 60), is(JobState.Enum.DONE));
+    assertThat(
+        "a job running alongside the bad ones",
+        client.awaitEnd(alongside, 60),
+        is(JobState.Enum.DONE));
+    assertThat(
+        "a job after them",
+        client.awaitEnd(submit(counting(3), "after"), 60),
+        is(JobState.Enum.DONE));
   }
 
   @Test
@@ -161,8 +180,12 @@ class JobServerRobustnessTest {
     String someTransform = firstTransformWithInput(good);
     RunnerApi.PTransform transform = good.getComponents().getTransformsOrThrow(someTransform);
     String input = transform.getInputsMap().keySet().iterator().next();
-    broken.getComponentsBuilder().putTransforms(someTransform, transform.toBuilder().putInputs(input, "no-such-pcollection").build());
-    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> submit(broken.build(), "malformed"));
+    broken
+        .getComponentsBuilder()
+        .putTransforms(
+            someTransform, transform.toBuilder().putInputs(input, "no-such-pcollection").build());
+    StatusRuntimeException refused =
+        assertThrows(StatusRuntimeException.class, () -> submit(broken.build(), "malformed"));
     assertThat(refused.getStatus().getCode().name(), is("INVALID_ARGUMENT"));
   }
 
@@ -170,7 +193,8 @@ class JobServerRobustnessTest {
   void dependenciesThatWereNeverStagedAreRefused() {
     RunnerApi.Pipeline good = counting(3);
     RunnerApi.Pipeline.Builder withDependency = good.toBuilder();
-    for (Map.Entry<String, RunnerApi.Environment> environment : good.getComponents().getEnvironmentsMap().entrySet()) {
+    for (Map.Entry<String, RunnerApi.Environment> environment :
+        good.getComponents().getEnvironmentsMap().entrySet()) {
       withDependency
           .getComponentsBuilder()
           .putEnvironments(
@@ -180,10 +204,15 @@ class JobServerRobustnessTest {
                       RunnerApi.ArtifactInformation.newBuilder()
                           .setTypeUrn(BeamUrns.getUrn(RunnerApi.StandardArtifacts.Types.FILE))
                           .setTypePayload(
-                              RunnerApi.ArtifactFilePayload.newBuilder().setPath("/no/such/artifact.jar").build().toByteString()))
+                              RunnerApi.ArtifactFilePayload.newBuilder()
+                                  .setPath("/no/such/artifact.jar")
+                                  .build()
+                                  .toByteString()))
                   .build());
     }
-    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> submit(withDependency.build(), "unstaged"));
+    StatusRuntimeException refused =
+        assertThrows(
+            StatusRuntimeException.class, () -> submit(withDependency.build(), "unstaged"));
     assertThat(refused.getStatus().getCode().name(), is("INTERNAL"));
     assertThat(refused.getMessage(), containsString("not staged"));
   }
@@ -204,59 +233,76 @@ class JobServerRobustnessTest {
   @Test
   void aHarnessLostBeforeItsDataStreamConnectsFailsItsJobAtOnce() throws Exception {
     try (GrpcFnServer<VanishingWorkerPool> pool =
-        GrpcFnServer.allocatePortAndCreateFor(new VanishingWorkerPool(), ServerFactory.createDefault())) {
+        GrpcFnServer.allocatePortAndCreateFor(
+            new VanishingWorkerPool(), ServerFactory.createDefault())) {
       RunnerApi.Environment external =
           RunnerApi.Environment.newBuilder()
               .setUrn(BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.EXTERNAL))
-              .setPayload(RunnerApi.ExternalPayload.newBuilder().setEndpoint(pool.getApiServiceDescriptor()).build().toByteString())
+              .setPayload(
+                  RunnerApi.ExternalPayload.newBuilder()
+                      .setEndpoint(pool.getApiServiceDescriptor())
+                      .build()
+                      .toByteString())
               .build();
-      String job = submit(JobServiceClient.withEnvironment(counting(3), external), "vanishing-harness");
+      String job =
+          submit(JobServiceClient.withEnvironment(counting(3), external), "vanishing-harness");
       assertThat(client.awaitEnd(job, 60), is(JobState.Enum.FAILED));
-      assertThat(client.messages(job), containsString("closed its control stream while the job was running"));
+      assertThat(
+          client.messages(job),
+          containsString("closed its control stream while the job was running"));
     }
   }
 
   /** Starts harnesses that connect, then go at the first bundle the runner sends them. */
-  private static final class VanishingWorkerPool extends BeamFnExternalWorkerPoolGrpc.BeamFnExternalWorkerPoolImplBase
-      implements FnService {
+  private static final class VanishingWorkerPool
+      extends BeamFnExternalWorkerPoolGrpc.BeamFnExternalWorkerPoolImplBase implements FnService {
     private final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
 
     @Override
-    public void startWorker(BeamFnApi.StartWorkerRequest request, StreamObserver<BeamFnApi.StartWorkerResponse> response) {
+    public void startWorker(
+        BeamFnApi.StartWorkerRequest request,
+        StreamObserver<BeamFnApi.StartWorkerResponse> response) {
       ManagedChannel channel =
           ManagedChannelFactory.createDefault()
               .withInterceptors(List.of(AddHarnessIdInterceptor.create(request.getWorkerId())))
               .forDescriptor(request.getControlEndpoint());
       channels.add(channel);
-      AtomicReference<StreamObserver<BeamFnApi.InstructionResponse>> toRunner = new AtomicReference<>();
-      // Outside this call's context, which gRPC cancels (and every call started in it) when startWorker returns.
-      Context.ROOT.run(() -> toRunner.set(
-          BeamFnControlGrpc.newStub(channel)
-              .control(
-                  new StreamObserver<>() {
-                    @Override
-                    public void onNext(BeamFnApi.InstructionRequest instruction) {
-                      if (!instruction.hasProcessBundle()) {
-                        return;
-                      }
-                      StreamObserver<BeamFnApi.InstructionResponse> stream = toRunner.getAndSet(null);
-                      if (stream != null) {
-                        stream.onCompleted();
-                      }
-                    }
+      AtomicReference<StreamObserver<BeamFnApi.InstructionResponse>> toRunner =
+          new AtomicReference<>();
+      // Outside this call's context, which gRPC cancels (and every call started in it) when
+      // startWorker returns.
+      Context.ROOT.run(
+          () ->
+              toRunner.set(
+                  BeamFnControlGrpc.newStub(channel)
+                      .control(
+                          new StreamObserver<>() {
+                            @Override
+                            public void onNext(BeamFnApi.InstructionRequest instruction) {
+                              if (!instruction.hasProcessBundle()) {
+                                return;
+                              }
+                              StreamObserver<BeamFnApi.InstructionResponse> stream =
+                                  toRunner.getAndSet(null);
+                              if (stream != null) {
+                                stream.onCompleted();
+                              }
+                            }
 
-                    @Override
-                    public void onError(Throwable t) {}
+                            @Override
+                            public void onError(Throwable t) {}
 
-                    @Override
-                    public void onCompleted() {}
-                  })));
+                            @Override
+                            public void onCompleted() {}
+                          })));
       response.onNext(BeamFnApi.StartWorkerResponse.getDefaultInstance());
       response.onCompleted();
     }
 
     @Override
-    public void stopWorker(BeamFnApi.StopWorkerRequest request, StreamObserver<BeamFnApi.StopWorkerResponse> response) {
+    public void stopWorker(
+        BeamFnApi.StopWorkerRequest request,
+        StreamObserver<BeamFnApi.StopWorkerResponse> response) {
       response.onNext(BeamFnApi.StopWorkerResponse.getDefaultInstance());
       response.onCompleted();
     }
@@ -268,8 +314,10 @@ class JobServerRobustnessTest {
   }
 
   private static String firstTransformWithInput(RunnerApi.Pipeline pipeline) {
-    for (Map.Entry<String, RunnerApi.PTransform> transform : pipeline.getComponents().getTransformsMap().entrySet()) {
-      if (transform.getValue().getSubtransformsCount() == 0 && transform.getValue().getInputsCount() > 0) {
+    for (Map.Entry<String, RunnerApi.PTransform> transform :
+        pipeline.getComponents().getTransformsMap().entrySet()) {
+      if (transform.getValue().getSubtransformsCount() == 0
+          && transform.getValue().getInputsCount() > 0) {
         return transform.getKey();
       }
     }
@@ -278,15 +326,19 @@ class JobServerRobustnessTest {
 
   /** The pipeline with one more root transform, of a URN nobody knows. */
   private static RunnerApi.Pipeline withUnknownTransform(RunnerApi.Pipeline pipeline) {
-    RunnerApi.PCollection any = pipeline.getComponents().getPcollectionsMap().values().iterator().next();
+    RunnerApi.PCollection any =
+        pipeline.getComponents().getPcollectionsMap().values().iterator().next();
     RunnerApi.Pipeline.Builder builder = pipeline.toBuilder();
-    builder.getComponentsBuilder()
+    builder
+        .getComponentsBuilder()
         .putPcollections("mystery-out", any.toBuilder().setUniqueName("Mystery.out").build())
         .putTransforms(
             "mystery",
             RunnerApi.PTransform.newBuilder()
                 .setUniqueName("Mystery")
-                .setSpec(RunnerApi.FunctionSpec.newBuilder().setUrn("beam:transform:millrace-test-mystery:v1"))
+                .setSpec(
+                    RunnerApi.FunctionSpec.newBuilder()
+                        .setUrn("beam:transform:millrace-test-mystery:v1"))
                 .putOutputs("out", "mystery-out")
                 .build());
     return builder.addRootTransformIds("mystery").build();
@@ -299,19 +351,27 @@ class JobServerRobustnessTest {
 
   private static RunnerApi.Coder stringCoder() {
     return RunnerApi.Coder.newBuilder()
-        .setSpec(RunnerApi.FunctionSpec.newBuilder().setUrn(BeamUrns.getUrn(RunnerApi.StandardCoders.Enum.STRING_UTF8)))
+        .setSpec(
+            RunnerApi.FunctionSpec.newBuilder()
+                .setUrn(BeamUrns.getUrn(RunnerApi.StandardCoders.Enum.STRING_UTF8)))
         .build();
   }
 
-  /** The pipeline with the input of its GroupByKey declared in {@code coder}, which is no KV coder. */
-  private static RunnerApi.Pipeline withGroupingInputCoder(RunnerApi.Pipeline pipeline, RunnerApi.Coder coder) {
+  /**
+   * The pipeline with the input of its GroupByKey declared in {@code coder}, which is no KV coder.
+   */
+  private static RunnerApi.Pipeline withGroupingInputCoder(
+      RunnerApi.Pipeline pipeline, RunnerApi.Coder coder) {
     RunnerApi.Pipeline.Builder builder = pipeline.toBuilder();
     builder.getComponentsBuilder().putCoders("millrace-test-not-kv", coder);
     for (RunnerApi.PTransform transform : pipeline.getComponents().getTransformsMap().values()) {
       if (transform.getSpec().getUrn().equals(PTransformTranslation.GROUP_BY_KEY_TRANSFORM_URN)) {
         String input = transform.getInputsMap().values().iterator().next();
         RunnerApi.PCollection declared = pipeline.getComponents().getPcollectionsOrThrow(input);
-        builder.getComponentsBuilder().putPcollections(input, declared.toBuilder().setCoderId("millrace-test-not-kv").build());
+        builder
+            .getComponentsBuilder()
+            .putPcollections(
+                input, declared.toBuilder().setCoderId("millrace-test-not-kv").build());
       }
     }
     return builder.build();

@@ -20,8 +20,8 @@ import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.ManagedChannelBuilder;
 
 /**
  * Talks to a job server the way an SDK does, over the job API alone: so tests can submit pipelines
- * that no SDK would build (unknown transforms, missing coders, forbidden environments) and see
- * what the server makes of them.
+ * that no SDK would build (unknown transforms, missing coders, forbidden environments) and see what
+ * the server makes of them.
  */
 final class JobServiceClient implements AutoCloseable {
   private final ManagedChannel channel;
@@ -49,7 +49,8 @@ final class JobServiceClient implements AutoCloseable {
   }
 
   /** {@code pipeline} with every environment it defines replaced by {@code environment}. */
-  static RunnerApi.Pipeline withEnvironment(RunnerApi.Pipeline pipeline, RunnerApi.Environment environment) {
+  static RunnerApi.Pipeline withEnvironment(
+      RunnerApi.Pipeline pipeline, RunnerApi.Environment environment) {
     RunnerApi.Pipeline.Builder builder = pipeline.toBuilder();
     for (String id : pipeline.getComponents().getEnvironmentsMap().keySet()) {
       builder.getComponentsBuilder().putEnvironments(id, environment);
@@ -68,17 +69,21 @@ final class JobServiceClient implements AutoCloseable {
                     .setJobName(jobName)
                     .build());
     return stub()
-        .run(JobApi.RunJobRequest.newBuilder().setPreparationId(prepared.getPreparationId()).build())
+        .run(
+            JobApi.RunJobRequest.newBuilder().setPreparationId(prepared.getPreparationId()).build())
         .getJobId();
   }
 
   /** Waits for the job to reach a terminal state (at most {@code seconds}); returns it. */
   JobApi.JobState.Enum awaitEnd(String jobId, long seconds) throws InterruptedException {
-    Await.until(() -> isTerminal(state(jobId)), Duration.ofSeconds(seconds), "job " + jobId + " ended");
+    Await.until(
+        () -> isTerminal(state(jobId)), Duration.ofSeconds(seconds), "job " + jobId + " ended");
     return state(jobId);
   }
 
-  /** Waits for a job named {@code jobName} to be RUNNING (at most {@code seconds}); returns its id. */
+  /**
+   * Waits for a job named {@code jobName} to be RUNNING (at most {@code seconds}); returns its id.
+   */
   String awaitRunning(String jobName, long seconds) throws InterruptedException {
     AtomicReference<String> jobId = new AtomicReference<>();
     Await.until(
@@ -96,12 +101,15 @@ final class JobServiceClient implements AutoCloseable {
   /** Waits for job {@code jobId} to be RUNNING (at most {@code seconds}). */
   void awaitRunningId(String jobId, long seconds) throws InterruptedException {
     Await.until(
-        () -> state(jobId) == JobApi.JobState.Enum.RUNNING, Duration.ofSeconds(seconds), "job " + jobId + " runs");
+        () -> state(jobId) == JobApi.JobState.Enum.RUNNING,
+        Duration.ofSeconds(seconds),
+        "job " + jobId + " runs");
   }
 
   /** The id of the job named {@code jobName}, or null while the server has none. */
   String jobIdNamed(String jobName) {
-    for (JobApi.JobInfo job : stub().getJobs(JobApi.GetJobsRequest.getDefaultInstance()).getJobInfoList()) {
+    for (JobApi.JobInfo job :
+        stub().getJobs(JobApi.GetJobsRequest.getDefaultInstance()).getJobInfoList()) {
       if (job.getJobName().equals(jobName)) {
         return job.getJobId();
       }
@@ -110,7 +118,9 @@ final class JobServiceClient implements AutoCloseable {
   }
 
   JobApi.JobState.Enum state(String jobId) {
-    return stub().getState(JobApi.GetJobStateRequest.newBuilder().setJobId(jobId).build()).getState();
+    return stub()
+        .getState(JobApi.GetJobStateRequest.newBuilder().setJobId(jobId).build())
+        .getState();
   }
 
   void cancel(String jobId) {

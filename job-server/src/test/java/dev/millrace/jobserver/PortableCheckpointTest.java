@@ -25,16 +25,17 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A portable streaming job (unbounded source read by a splittable DoFn in the harness, keyed
- * state, a timer, a side input, a runner-side GroupByKey) checkpoints on the job server's side:
- * cancelled after a checkpoint and submitted again with the same job name and checkpoint
- * directory, it resumes and ends with the full result. A step that requires stable input gets its
- * input replayed from the checkpoint when the job restarts after a failure.
+ * A portable streaming job (unbounded source read by a splittable DoFn in the harness, keyed state,
+ * a timer, a side input, a runner-side GroupByKey) checkpoints on the job server's side: cancelled
+ * after a checkpoint and submitted again with the same job name and checkpoint directory, it
+ * resumes and ends with the full result. A step that requires stable input gets its input replayed
+ * from the checkpoint when the job restarts after a failure.
  */
 @Timeout(180)
 class PortableCheckpointTest {
   /** How long each wait may take; java.time's, as Await takes it (Duration here is Joda's). */
   private static final java.time.Duration WAIT = java.time.Duration.ofSeconds(120);
+
   private static final long RECORDS = 3000;
 
   @TempDir Path work;
@@ -55,7 +56,9 @@ class PortableCheckpointTest {
   }
 
   private PipelineResult submit(Path output) {
-    return submit("portable-resume", pipeline -> RecoveryPipeline.buildWithResultsAtEnd(pipeline, output, RECORDS, 1000));
+    return submit(
+        "portable-resume",
+        pipeline -> RecoveryPipeline.buildWithResultsAtEnd(pipeline, output, RECORDS, 1000));
   }
 
   private PipelineResult submit(String jobName, Consumer<Pipeline> build) {
@@ -90,25 +93,34 @@ class PortableCheckpointTest {
     PipelineResult first = submit(output);
     // Cancelled halfway, once a checkpoint taken after half the records were read has completed.
     Await.until(
-        () -> RecoveryPipeline.READS_IN_THIS_JVM.get() >= RECORDS / 2 || first.getState() != PipelineResult.State.RUNNING,
+        () ->
+            RecoveryPipeline.READS_IN_THIS_JVM.get() >= RECORDS / 2
+                || first.getState() != PipelineResult.State.RUNNING,
         WAIT,
         "half the records were read");
-    assertThat("the first run is still running", first.getState(), is(PipelineResult.State.RUNNING));
+    assertThat(
+        "the first run is still running", first.getState(), is(PipelineResult.State.RUNNING));
     long before = latestCompletedCheckpoint();
     Await.until(
-        () -> latestCompletedCheckpoint() > before || first.getState() != PipelineResult.State.RUNNING,
+        () ->
+            latestCompletedCheckpoint() > before
+                || first.getState() != PipelineResult.State.RUNNING,
         WAIT,
         "a checkpoint after checkpoint " + before + " completed");
-    assertThat("the first run is still running", first.getState(), is(PipelineResult.State.RUNNING));
+    assertThat(
+        "the first run is still running", first.getState(), is(PipelineResult.State.RUNNING));
     first.cancel();
-    assertThat(first.waitUntilFinish(Duration.standardSeconds(60)), is(PipelineResult.State.CANCELLED));
+    assertThat(
+        first.waitUntilFinish(Duration.standardSeconds(60)), is(PipelineResult.State.CANCELLED));
 
     RecoveryPipeline.READS_IN_THIS_JVM.set(0);
     PipelineResult second = submit(output);
-    assertThat(second.waitUntilFinish(Duration.standardSeconds(120)), is(PipelineResult.State.DONE));
+    assertThat(
+        second.waitUntilFinish(Duration.standardSeconds(120)), is(PipelineResult.State.DONE));
     assertThat(RecoveryPipeline.results(output), equalTo(RecoveryPipeline.resultsAtEnd(RECORDS)));
     long reads = RecoveryPipeline.READS_IN_THIS_JVM.get();
-    assertThat("the second run resumed where the checkpoint was", reads, lessThan(RECORDS / 2 + 100));
+    assertThat(
+        "the second run resumed where the checkpoint was", reads, lessThan(RECORDS / 2 + 100));
     assertThat(reads, greaterThan(0L));
     // The checkpoint carries the stage's metrics: the resumed job counts every record once, though
     // it read only those after the checkpoint. (Beam's portable client reports attempted metrics
@@ -124,9 +136,14 @@ class PortableCheckpointTest {
   @Test
   void aPortableStepThatRequiresStableInputSeesItReplayedNotRecomputed() throws Exception {
     PipelineResult result = submit("portable-stable-input", StableInputPipeline::build);
-    assertThat(result.waitUntilFinish(Duration.standardSeconds(120)), is(PipelineResult.State.DONE));
-    assertThat("the tagging step failed once and the job restarted", StableInputPipeline.failures(), is(2));
-    assertThat(StableInputPipeline.describeConflicts(), StableInputPipeline.conflicts().size(), is(0));
+    assertThat(
+        result.waitUntilFinish(Duration.standardSeconds(120)), is(PipelineResult.State.DONE));
+    assertThat(
+        "the tagging step failed once and the job restarted",
+        StableInputPipeline.failures(),
+        is(2));
+    assertThat(
+        StableInputPipeline.describeConflicts(), StableInputPipeline.conflicts().size(), is(0));
     assertThat((long) StableInputPipeline.seen(), is(StableInputPipeline.RECORDS));
   }
 }

@@ -12,9 +12,9 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.FlatMapElements;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -54,13 +54,14 @@ class PortableJavaPipelineTest {
     Pipeline p = Pipeline.create(portableOptions());
     PCollection<String> words =
         p.apply(Create.of("a b c", "b c", "c"))
-            .apply(FlatMapElements.into(TypeDescriptors.strings()).via(line -> Arrays.asList(line.split(" "))));
+            .apply(
+                FlatMapElements.into(TypeDescriptors.strings())
+                    .via(line -> Arrays.asList(line.split(" "))));
     PCollectionView<String> suffix = p.apply("suffix", Create.of("!")).apply(View.asSingleton());
     PCollection<String> counted =
         words
             .apply(Count.perElement())
-            .apply(
-                ParDo.of(new FormatWithSuffix(suffix)).withSideInputs(suffix));
+            .apply(ParDo.of(new FormatWithSuffix(suffix)).withSideInputs(suffix));
     PAssert.that(counted).containsInAnyOrder(List.of("a=1!", "b=2!", "c=3!"));
     PipelineResult result = p.run();
     assertThat(result.waitUntilFinish(), is(PipelineResult.State.DONE));

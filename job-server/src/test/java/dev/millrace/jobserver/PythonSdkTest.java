@@ -13,7 +13,6 @@ import static org.hamcrest.Matchers.not;
 
 import dev.millrace.jobserver.SdkProcesses.Run;
 import dev.millrace.jobserver.SdkProcesses.WorkerPool;
-import org.apache.beam.model.jobmanagement.v1.JobApi;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,6 +20,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.apache.beam.model.jobmanagement.v1.JobApi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,7 +52,8 @@ class PythonSdkTest {
 
   @BeforeAll
   void startServerAndWorkerPool() throws Exception {
-    server = MillraceJobServerDriver.onFreeLoopbackPorts("--allowed-process-commands=" + PYTHON_HARNESS);
+    server =
+        MillraceJobServerDriver.onFreeLoopbackPorts("--allowed-process-commands=" + PYTHON_HARNESS);
     endpoint = server.start();
     workerPool = SdkProcesses.workerPool(PYTHON_HARNESS);
   }
@@ -75,9 +76,12 @@ class PythonSdkTest {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "-m", "apache_beam.examples.wordcount",
-                "--input=" + input, "--output=" + work.resolve("counts-" + environment),
-                "--runner=PortableRunner", "--job_endpoint=" + endpoint,
+                "-m",
+                "apache_beam.examples.wordcount",
+                "--input=" + input,
+                "--output=" + work.resolve("counts-" + environment),
+                "--runner=PortableRunner",
+                "--job_endpoint=" + endpoint,
                 "--environment_type=" + environment));
     switch (environment) {
       case "EXTERNAL" -> args.add("--environment_config=" + workerPool.address());
@@ -86,7 +90,9 @@ class PythonSdkTest {
     }
     Run run = python(args);
     assertThat(run.log(), run.exitCode(), is(0));
-    assertThat(SdkProcesses.wordCounts(work, "counts-" + environment), equalTo(SdkProcesses.WORDCOUNT_COUNTS));
+    assertThat(
+        SdkProcesses.wordCounts(work, "counts-" + environment),
+        equalTo(SdkProcesses.WORDCOUNT_COUNTS));
   }
 
   @Test
@@ -105,7 +111,10 @@ class PythonSdkTest {
   void millraceOptionsFromThePythonCommandLineTakeEffect() throws Exception {
     // The server describes Millrace's options, so the SDK accepts --max_bundle_elements and
     // passes it on; without it, it would drop the flag with a warning.
-    assertThat("bundles of more than one element by default", largest(pipeline("largest_bundle")) > 1, is(true));
+    assertThat(
+        "bundles of more than one element by default",
+        largest(pipeline("largest_bundle")) > 1,
+        is(true));
     assertThat(largest(pipeline("largest_bundle", "--max_bundle_elements=1")), is(1));
   }
 
@@ -132,13 +141,16 @@ class PythonSdkTest {
     List<String> countsPerWindow =
         pipeline(
             "streaming_state_and_timers",
-            "--streaming", "--state_backend=ROCKSDB",
-            "--checkpointing_interval=500", "--checkpoint_dir=" + checkpoints);
+            "--streaming",
+            "--state_backend=ROCKSDB",
+            "--checkpointing_interval=500",
+            "--checkpoint_dir=" + checkpoints);
     // Every tick counted once, in the window it belongs to, by the timers at the windows' ends.
     assertThat(countsPerWindow.stream().mapToInt(Integer::parseInt).sum(), is(40));
     // Subtasks make the directory when they write their first snapshot; the job's own checkpoints
     // in it are deleted once it has ended DONE.
-    assertThat("checkpoints written under " + checkpoints, Files.isDirectory(checkpoints), is(true));
+    assertThat(
+        "checkpoints written under " + checkpoints, Files.isDirectory(checkpoints), is(true));
   }
 
   @Test
@@ -165,8 +177,10 @@ class PythonSdkTest {
     Run run =
         python(
             pipelineCommand(
-                "unpicklable_in_harness", work.resolve("unused"),
-                "--environment_type=EXTERNAL", "--environment_config=" + workerPool.address()));
+                "unpicklable_in_harness",
+                work.resolve("unused"),
+                "--environment_type=EXTERNAL",
+                "--environment_config=" + workerPool.address()));
     assertThat(run.exitCode(), not(is(0)));
     assertThat(run.log(), containsString("failed in state FAILED"));
     assertThat(run.log(), containsString("No module named 'millrace_only_in_the_client'"));
@@ -178,7 +192,8 @@ class PythonSdkTest {
     String jobName = "killed-" + UUID.randomUUID();
     List<String> command = new ArrayList<>();
     command.add(PYTHON.toString());
-    command.addAll(pipelineCommand("endless", work.resolve("unused"), "--streaming", "--job_name=" + jobName));
+    command.addAll(
+        pipelineCommand("endless", work.resolve("unused"), "--streaming", "--job_name=" + jobName));
     Process client =
         SdkProcesses.withBuildTmp(new ProcessBuilder(command))
             .redirectErrorStream(true)
@@ -214,8 +229,12 @@ class PythonSdkTest {
     List<String> command =
         new ArrayList<>(
             List.of(
-                pipelines.toString(), name, output.toString(),
-                "--runner=PortableRunner", "--job_endpoint=" + endpoint, "--environment_type=LOOPBACK"));
+                pipelines.toString(),
+                name,
+                output.toString(),
+                "--runner=PortableRunner",
+                "--job_endpoint=" + endpoint,
+                "--environment_type=LOOPBACK"));
     command.addAll(List.of(options));
     return command;
   }

@@ -16,15 +16,19 @@ import java.util.stream.Stream;
 /**
  * The programs of other SDKs the job server's tests start, as their users would: a pipeline's
  * submitting process (its whole output kept for the assertions), and Beam's Python worker pool,
- * which runs each harness the server asks for through a boot program (EXTERNAL environments).
- * The build makes them in {@code target/sdks} beside the root (see build-support/).
+ * which runs each harness the server asks for through a boot program (EXTERNAL environments). The
+ * build makes them in {@code target/sdks} beside the root (see build-support/).
  */
 final class SdkProcesses {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   static final Path PYTHON =
-      Path.of(System.getProperty("python.venv", ROOT.resolve("target/sdks/python-venv").toString()), "bin", "python");
+      Path.of(
+          System.getProperty("python.venv", ROOT.resolve("target/sdks/python-venv").toString()),
+          "bin",
+          "python");
   static final Path BIN = ROOT.resolve("target/sdks/bin");
   static final Path PYTHON_HARNESS = ROOT.resolve("build-support/python-harness.sh");
+
   /**
    * TMPDIR of the SDK processes the tests start: the SDKs leave temporary directories behind
    * (Beam's LOOPBACK workers, Go's builds), which belong in the build tree, not in /tmp.
@@ -44,7 +48,8 @@ final class SdkProcesses {
     if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       reader.join(5000);
-      throw new AssertionError(command.get(0) + " did not finish in " + timeoutSeconds + " s:\n" + log);
+      throw new AssertionError(
+          command.get(0) + " did not finish in " + timeoutSeconds + " s:\n" + log);
     }
     reader.join(5000);
     return new Run(process.exitValue(), log.toString());
@@ -56,16 +61,21 @@ final class SdkProcesses {
    */
   static WorkerPool workerPool(Path boot) throws IOException {
     requireFile(PYTHON, "Maven makes the Python environment before the tests");
-    requireFile(boot, "Maven builds the boot programs before the tests (build-support/go-tools.sh)");
+    requireFile(
+        boot, "Maven builds the boot programs before the tests (build-support/go-tools.sh)");
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    Path directory = Files.createTempDirectory(Files.createDirectories(SDK_TMP), "millrace-worker-pool");
+    Path directory =
+        Files.createTempDirectory(Files.createDirectories(SDK_TMP), "millrace-worker-pool");
     ProcessBuilder pool =
         new ProcessBuilder(
-                PYTHON.toString(), "-m", "apache_beam.runners.worker.worker_pool_main",
-                "--service_port=" + port, "--container_executable=" + boot)
+                PYTHON.toString(),
+                "-m",
+                "apache_beam.runners.worker.worker_pool_main",
+                "--service_port=" + port,
+                "--container_executable=" + boot)
             .redirectErrorStream(true)
             // Go's boot writes pipeline_options.json where it runs: not into the source tree.
             .directory(directory.toFile());
@@ -130,12 +140,16 @@ final class SdkProcesses {
   }
 
   private static void readAll(Process process, StringBuilder into) {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      in.lines().forEach(line -> {
-        synchronized (into) {
-          into.append(line).append('\n');
-        }
-      });
+    try (BufferedReader in =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      in.lines()
+          .forEach(
+              line -> {
+                synchronized (into) {
+                  into.append(line).append('\n');
+                }
+              });
     } catch (IOException e) {
       // the process went; its exit code tells
     }

@@ -23,7 +23,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.beam.model.fnexecution.v1.BeamFnApi;
 import org.apache.beam.model.fnexecution.v1.BeamFnExternalWorkerPoolGrpc;
-import org.apache.beam.model.jobmanagement.v1.JobApi.JobState;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.fn.server.FnService;
@@ -35,19 +34,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Every server the job server starts listens on {@code --job-host} alone, loopback by default:
- * the job service, artifact staging and expansion service, and the control, data, state, logging,
- * artifact and provisioning services its SDK harnesses connect to. Read from the kernel's table
- * of this process's listening sockets, so a server that binds every interface cannot hide.
+ * Every server the job server starts listens on {@code --job-host} alone, loopback by default: the
+ * job service, artifact staging and expansion service, and the control, data, state, logging,
+ * artifact and provisioning services its SDK harnesses connect to. Read from the kernel's table of
+ * this process's listening sockets, so a server that binds every interface cannot hide.
  */
 @Timeout(120)
 class ServerBindingTest {
 
   @Test
   void byDefaultEveryServerListensOnLoopbackOnly() throws Exception {
-    List<InetSocketAddress> opened = serversOf(MillraceJobServerDriver.fromParams(new String[] {
-        "--job-port=0", "--artifact-port=0", "--expansion-port=0"}));
-    assertThat("job service, artifact staging, expansion service and six harness services", opened, hasSize(greaterThanOrEqualTo(9)));
+    List<InetSocketAddress> opened =
+        serversOf(
+            MillraceJobServerDriver.fromParams(
+                new String[] {"--job-port=0", "--artifact-port=0", "--expansion-port=0"}));
+    assertThat(
+        "job service, artifact staging, expansion service and six harness services",
+        opened,
+        hasSize(greaterThanOrEqualTo(9)));
     for (InetSocketAddress address : opened) {
       assertThat(address + " is loopback", address.getAddress().isLoopbackAddress(), is(true));
     }
@@ -55,9 +59,14 @@ class ServerBindingTest {
 
   @Test
   void everyServerListensOnTheJobHostItIsGiven() throws Exception {
-    // Another loopback address than localhost's: bound to it, nothing is on 127.0.0.1 or on all addresses.
-    List<InetSocketAddress> opened = serversOf(MillraceJobServerDriver.fromParams(new String[] {
-        "--job-host=127.0.0.2", "--job-port=0", "--artifact-port=0", "--expansion-port=0"}));
+    // Another loopback address than localhost's: bound to it, nothing is on 127.0.0.1 or on all
+    // addresses.
+    List<InetSocketAddress> opened =
+        serversOf(
+            MillraceJobServerDriver.fromParams(
+                new String[] {
+                  "--job-host=127.0.0.2", "--job-port=0", "--artifact-port=0", "--expansion-port=0"
+                }));
     assertThat(opened, hasSize(greaterThanOrEqualTo(9)));
     assertThat(
         opened.stream().map(a -> a.getAddress().getHostAddress()).collect(Collectors.toList()),
@@ -66,10 +75,11 @@ class ServerBindingTest {
 
   /**
    * Starts {@code server}, runs a job whose environment is EXTERNAL (a worker pool of this test
-   * that records the harness it is asked for and starts none) until its harness services exist,
-   * and returns every socket the server listened on meanwhile, harness services included.
+   * that records the harness it is asked for and starts none) until its harness services exist, and
+   * returns every socket the server listened on meanwhile, harness services included.
    */
-  private static List<InetSocketAddress> serversOf(MillraceJobServerDriver server) throws Exception {
+  private static List<InetSocketAddress> serversOf(MillraceJobServerDriver server)
+      throws Exception {
     assumeTrue(Files.isReadable(Path.of("/proc/net/tcp")), "needs Linux's /proc/net/tcp");
     Set<InetSocketAddress> before = new HashSet<>(ListeningSockets.ofThisProcess());
     RecordingWorkerPool pool = new RecordingWorkerPool();
@@ -77,7 +87,9 @@ class ServerBindingTest {
             GrpcFnServer.allocatePortAndCreateFor(pool, new BoundServerFactory("localhost"));
         JobServiceClient client = new JobServiceClient(server.start())) {
       // The pool is this test's: its server is no server of the job server's.
-      before.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), poolServer.getServer().getPort()));
+      before.add(
+          new InetSocketAddress(
+              InetAddress.getLoopbackAddress(), poolServer.getServer().getPort()));
       RunnerApi.Environment external =
           RunnerApi.Environment.newBuilder()
               .setUrn(BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.EXTERNAL))
@@ -89,7 +101,11 @@ class ServerBindingTest {
               .build();
       Pipeline p = Pipeline.create(JobServiceClient.embeddedOptions());
       p.apply(Create.of(1, 2, 3));
-      String job = client.submit(JobServiceClient.withEnvironment(JobServiceClient.proto(p), external), JobServiceClient.embeddedOptions(), "binding");
+      String job =
+          client.submit(
+              JobServiceClient.withEnvironment(JobServiceClient.proto(p), external),
+              JobServiceClient.embeddedOptions(),
+              "binding");
       assertThat("the harness was asked for", pool.asked.await(60, TimeUnit.SECONDS), is(true));
       List<InetSocketAddress> opened = new ArrayList<>(ListeningSockets.ofThisProcess());
       opened.removeAll(before);
@@ -102,19 +118,23 @@ class ServerBindingTest {
   }
 
   /** Records the harness it is asked for and starts none; the job waits for it until cancelled. */
-  private static final class RecordingWorkerPool extends BeamFnExternalWorkerPoolGrpc.BeamFnExternalWorkerPoolImplBase
-      implements FnService {
+  private static final class RecordingWorkerPool
+      extends BeamFnExternalWorkerPoolGrpc.BeamFnExternalWorkerPoolImplBase implements FnService {
     final CountDownLatch asked = new CountDownLatch(1);
 
     @Override
-    public void startWorker(BeamFnApi.StartWorkerRequest request, StreamObserver<BeamFnApi.StartWorkerResponse> response) {
+    public void startWorker(
+        BeamFnApi.StartWorkerRequest request,
+        StreamObserver<BeamFnApi.StartWorkerResponse> response) {
       response.onNext(BeamFnApi.StartWorkerResponse.getDefaultInstance());
       response.onCompleted();
       asked.countDown();
     }
 
     @Override
-    public void stopWorker(BeamFnApi.StopWorkerRequest request, StreamObserver<BeamFnApi.StopWorkerResponse> response) {
+    public void stopWorker(
+        BeamFnApi.StopWorkerRequest request,
+        StreamObserver<BeamFnApi.StopWorkerResponse> response) {
       response.onNext(BeamFnApi.StopWorkerResponse.getDefaultInstance());
       response.onCompleted();
     }
@@ -149,7 +169,8 @@ class ServerBindingTest {
         }
         for (String line : Files.readAllLines(path).subList(1, Files.readAllLines(path).size())) {
           String[] f = line.trim().split("\\s+");
-          // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+          // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout
+          // inode
           if (f.length > 9 && f[3].equals(LISTEN) && inodes.contains(f[9])) {
             listening.add(address(f[1]));
           }
@@ -158,7 +179,10 @@ class ServerBindingTest {
       return listening;
     }
 
-    /** {@code HEXADDR:HEXPORT}, the address in the kernel's byte order (32-bit words, little-endian here). */
+    /**
+     * {@code HEXADDR:HEXPORT}, the address in the kernel's byte order (32-bit words, little-endian
+     * here).
+     */
     private static InetSocketAddress address(String field) throws IOException {
       String[] parts = field.split(":");
       String hex = parts[0];
@@ -180,7 +204,9 @@ class ServerBindingTest {
     for (String host : List.of("127.0.0.1", "127.0.0.2")) {
       try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
         List<InetSocketAddress> seen =
-            ListeningSockets.ofThisProcess().stream().filter(a -> a.getPort() == socket.getLocalPort()).toList();
+            ListeningSockets.ofThisProcess().stream()
+                .filter(a -> a.getPort() == socket.getLocalPort())
+                .toList();
         assertThat(seen, hasSize(1));
         assertThat(seen.get(0).getAddress().getHostAddress(), is(host));
       }

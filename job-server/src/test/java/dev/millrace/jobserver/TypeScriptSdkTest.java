@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -18,7 +19,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.beam.model.jobmanagement.v1.JobApi.JobState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,7 +42,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TypeScriptSdkTest {
   private static final long NODE_TIMEOUT_SECONDS = 150;
 
-  private final Path project = Path.of(System.getProperty("typescript.dir", "src/test/typescript")).toAbsolutePath();
+  private final Path project =
+      Path.of(System.getProperty("typescript.dir", "src/test/typescript")).toAbsolutePath();
   private final Path processCommand = project.resolve("process-worker.sh");
   private MillraceJobServerDriver server;
   private String endpoint;
@@ -55,12 +56,16 @@ class TypeScriptSdkTest {
   void startServerAndWorkerPool() throws Exception {
     if (!Files.isRegularFile(project.resolve("dist/run_pipeline.js"))) {
       throw new IllegalStateException(
-          project + "/dist is missing: Maven builds it with npm before the tests (Node.js and npm are needed)");
+          project
+              + "/dist is missing: Maven builds it with npm before the tests (Node.js and npm are needed)");
     }
-    server = MillraceJobServerDriver.onFreeLoopbackPorts("--allowed-process-commands=" + processCommand);
+    server =
+        MillraceJobServerDriver.onFreeLoopbackPorts("--allowed-process-commands=" + processCommand);
     endpoint = server.start();
     workerPool = node("dist/worker_pool.js").start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(workerPool.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out =
+        new BufferedReader(
+            new InputStreamReader(workerPool.getInputStream(), StandardCharsets.UTF_8));
     String line;
     while ((line = out.readLine()) != null && !line.startsWith("worker pool at ")) {
       // the pool's start-up chatter
@@ -126,7 +131,8 @@ class TypeScriptSdkTest {
     assertThat(run.state, is("DONE"));
     assertThat(
         run.lines,
-        containsInAnyOrder("{\"n\":1,\"plus\":101}", "{\"n\":2,\"plus\":102}", "{\"n\":3,\"plus\":103}"));
+        containsInAnyOrder(
+            "{\"n\":1,\"plus\":101}", "{\"n\":2,\"plus\":102}", "{\"n\":3,\"plus\":103}"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -148,7 +154,8 @@ class TypeScriptSdkTest {
     Run run = run("failingDoFn", environment);
     assertThat(run.state, is("FAILED"));
     try (JobServiceClient jobs = new JobServiceClient(endpoint)) {
-      assertThat(jobs.messages(run.jobId), containsString("millrace-e2e: the DoFn refuses element 2"));
+      assertThat(
+          jobs.messages(run.jobId), containsString("millrace-e2e: the DoFn refuses element 2"));
     }
   }
 
@@ -159,7 +166,9 @@ class TypeScriptSdkTest {
     assertThat(run.state, is("DONE"));
     assertThat(run.lines.size(), is(4));
     assertThat(run.result.get("counters"), equalTo(Map.of("counted", 4)));
-    assertThat(run.result.get("distributions"), equalTo(Map.of("sizes", Map.of("count", 4, "sum", 10, "min", 1, "max", 4))));
+    assertThat(
+        run.result.get("distributions"),
+        equalTo(Map.of("sizes", Map.of("count", 4, "sum", 10, "min", 1, "max", 4))));
   }
 
   @Test
@@ -198,7 +207,8 @@ class TypeScriptSdkTest {
   private record Run(String state, String jobId, Map<String, Object> result, List<String> lines) {}
 
   private Run run(String pipeline, String environment) throws Exception {
-    return finish(start(pipeline, environment, pipeline + "-" + environment), pipeline, environment);
+    return finish(
+        start(pipeline, environment, pipeline + "-" + environment), pipeline, environment);
   }
 
   private Path outputOf(String pipeline, String environment) {
@@ -223,7 +233,9 @@ class TypeScriptSdkTest {
     } else if (environment.equals("PROCESS")) {
       command.add("--command=" + processCommand);
     }
-    return node(command.toArray(new String[0])).redirectOutput(logOf(pipeline, environment).toFile()).start();
+    return node(command.toArray(new String[0]))
+        .redirectOutput(logOf(pipeline, environment).toFile())
+        .start();
   }
 
   /** Waits for node to finish; what it printed last is the job's result. */
@@ -231,7 +243,13 @@ class TypeScriptSdkTest {
     Path log = logOf(pipeline, environment);
     try {
       if (!process.waitFor(NODE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        throw new AssertionError("node did not finish " + pipeline + " in " + NODE_TIMEOUT_SECONDS + " s:\n" + Files.readString(log));
+        throw new AssertionError(
+            "node did not finish "
+                + pipeline
+                + " in "
+                + NODE_TIMEOUT_SECONDS
+                + " s:\n"
+                + Files.readString(log));
       }
     } finally {
       process.destroyForcibly();
@@ -239,7 +257,13 @@ class TypeScriptSdkTest {
     List<String> printed = Files.readAllLines(log);
     String last = printed.isEmpty() ? "" : printed.get(printed.size() - 1);
     if (process.exitValue() != 0 || !last.startsWith("{")) {
-      throw new AssertionError("node failed to run " + pipeline + " (exit " + process.exitValue() + "):\n" + String.join("\n", printed));
+      throw new AssertionError(
+          "node failed to run "
+              + pipeline
+              + " (exit "
+              + process.exitValue()
+              + "):\n"
+              + String.join("\n", printed));
     }
     @SuppressWarnings("unchecked")
     Map<String, Object> result = new ObjectMapper().readValue(last, Map.class);
@@ -252,6 +276,8 @@ class TypeScriptSdkTest {
     List<String> command = new ArrayList<>();
     command.add("node");
     command.addAll(List.of(arguments));
-    return SdkProcesses.withBuildTmp(new ProcessBuilder(command)).directory(project.toFile()).redirectErrorStream(true);
+    return SdkProcesses.withBuildTmp(new ProcessBuilder(command))
+        .directory(project.toFile())
+        .redirectErrorStream(true);
   }
 }

@@ -48,14 +48,17 @@ final class CrossLanguagePipelines {
     return names;
   }
 
-  static MillracePipelineResult start(Pipeline pipeline, List<String> external, MillracePipelineOptions options) {
+  static MillracePipelineResult start(
+      Pipeline pipeline, List<String> external, MillracePipelineOptions options) {
     SdkHarnessExecution execution =
         ServiceLoader.load(SdkHarnessExecution.class, CrossLanguagePipelines.class.getClassLoader())
             .findFirst()
             .orElseThrow(
                 () ->
                     new UnsupportedOperationException(
-                        "The pipeline has cross-language transforms " + external + ", which run in another SDK's"
+                        "The pipeline has cross-language transforms "
+                            + external
+                            + ", which run in another SDK's"
                             + " harness. MillraceRunner starts SDK harnesses with the classes of"
                             + " dev.millrace:millrace-job-server: add it to the class path, or submit the pipeline"
                             + " to a Millrace job server (--runner=PortableRunner --jobEndpoint=host:port)."));

@@ -1,9 +1,9 @@
 package dev.millrace.runner;
 
-import dev.millrace.engine.checkpoint.CheckpointSettings;
 import dev.millrace.engine.ExecutionSettings;
 import dev.millrace.engine.JobClock;
 import dev.millrace.engine.RestartingJob;
+import dev.millrace.engine.checkpoint.CheckpointSettings;
 import dev.millrace.translation.TranslatedJob;
 import dev.millrace.translation.TranslationOptions;
 import java.nio.file.Path;
@@ -13,16 +13,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts a translated job (from a Java pipeline or a portable one) on the engine, in this JVM,
- * as its options say: the one place where options become the translation's settings
- * ({@link #translationOptions}) and the engine's ({@code --parallelism}, bundle limits, the job's
- * clock, checkpoints).
+ * Starts a translated job (from a Java pipeline or a portable one) on the engine, in this JVM, as
+ * its options say: the one place where options become the translation's settings ({@link
+ * #translationOptions}) and the engine's ({@code --parallelism}, bundle limits, the job's clock,
+ * checkpoints).
  */
 public final class JobLauncher {
   private static final Logger LOG = LoggerFactory.getLogger(JobLauncher.class);
   private static final AtomicLong JOB_IDS = new AtomicLong();
 
   private final MillracePipelineOptions options;
+
   /** Subtasks per vertex, and the worker threads of the job: one knob, both meanings. */
   private final int parallelism;
 
@@ -37,12 +38,13 @@ public final class JobLauncher {
 
   /** What the translators take from the options. */
   public TranslationOptions translationOptions() {
-    return new TranslationOptions(options, parallelism, options.isStreaming(), options.getStateBackend());
+    return new TranslationOptions(
+        options, parallelism, options.isStreaming(), options.getStateBackend());
   }
 
   /**
-   * Runs a translated job on the engine, in this JVM, with the options' bundle settings; returns
-   * as soon as it runs.
+   * Runs a translated job on the engine, in this JVM, with the options' bundle settings; returns as
+   * soon as it runs.
    */
   public MillracePipelineResult start(TranslatedJob job) {
     MetricsEnvironment.setMetricsSupported(true);
@@ -56,14 +58,14 @@ public final class JobLauncher {
     }
     ExecutionSettings settings =
         new ExecutionSettings(
-            options.getMaxBundleElements(),
-            options.getMaxBundleMillis(),
-            // A subtask takes an exchange's messages whole: a bundle smaller than a message
-            // needs messages no larger than it.
-            Math.min(ExecutionSettings.defaults().batchSize(), options.getMaxBundleElements()),
-            ExecutionSettings.defaults().inboxCapacity(),
-            parallelism,
-            job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
+                options.getMaxBundleElements(),
+                options.getMaxBundleMillis(),
+                // A subtask takes an exchange's messages whole: a bundle smaller than a message
+                // needs messages no larger than it.
+                Math.min(ExecutionSettings.defaults().batchSize(), options.getMaxBundleElements()),
+                ExecutionSettings.defaults().inboxCapacity(),
+                parallelism,
+                job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
             .withCheckpoints(checkpointSettings(options, job.streaming() && !job.usesTestStream()));
     String name = "job" + JOB_IDS.incrementAndGet();
     return new MillracePipelineResult(RestartingJob.start(job.plan(), name, settings), job);
@@ -76,10 +78,11 @@ public final class JobLauncher {
    * {@code --checkpointingInterval}, {@code --checkpointDir}, {@code --checkpointsToKeep} and
    * {@code --maxRestarts}: the job's checkpoints live in a directory named after its {@code
    * --jobName}. Unset (-1), the interval is {@link #DEFAULT_STREAMING_CHECKPOINT_MILLIS} when
-   * {@code checkpointsFitByDefault} (a streaming job without TestStream: a TestStream drives
-   * the job's clock by hand, which checkpoints do not follow), else there are none; 0 means none.
+   * {@code checkpointsFitByDefault} (a streaming job without TestStream: a TestStream drives the
+   * job's clock by hand, which checkpoints do not follow), else there are none; 0 means none.
    */
-  static CheckpointSettings checkpointSettings(MillracePipelineOptions options, boolean checkpointsFitByDefault) {
+  static CheckpointSettings checkpointSettings(
+      MillracePipelineOptions options, boolean checkpointsFitByDefault) {
     Long interval = options.getCheckpointingInterval();
     if (interval == null || interval == -1) {
       if (!checkpointsFitByDefault) {
@@ -93,10 +96,12 @@ public final class JobLauncher {
     if (interval < 0) {
       throw new IllegalArgumentException(
           "--checkpointingInterval must be a number of milliseconds, 0 for no checkpoints or -1 for the"
-              + " default, was " + interval);
+              + " default, was "
+              + interval);
     }
     if (options.getCheckpointsToKeep() < 1) {
-      throw new IllegalArgumentException("--checkpointsToKeep must be at least 1, was " + options.getCheckpointsToKeep());
+      throw new IllegalArgumentException(
+          "--checkpointsToKeep must be at least 1, was " + options.getCheckpointsToKeep());
     }
     Path root =
         options.getCheckpointDir() == null
@@ -104,10 +109,14 @@ public final class JobLauncher {
             : Path.of(options.getCheckpointDir());
     String jobDirectory = options.getJobName().replaceAll("[^A-Za-z0-9._-]", "_");
     if (options.getMaxRestarts() < 0) {
-      throw new IllegalArgumentException("--maxRestarts must not be negative, was " + options.getMaxRestarts());
+      throw new IllegalArgumentException(
+          "--maxRestarts must not be negative, was " + options.getMaxRestarts());
     }
     return new CheckpointSettings(
-        interval, root.resolve(jobDirectory), options.getCheckpointsToKeep(), options.getMaxRestarts());
+        interval,
+        root.resolve(jobDirectory),
+        options.getCheckpointsToKeep(),
+        options.getMaxRestarts());
   }
 
   /** {@code --parallelism}: unset or -1 means every available core. */
@@ -116,7 +125,8 @@ public final class JobLauncher {
       return Runtime.getRuntime().availableProcessors();
     }
     if (option < 1) {
-      throw new IllegalArgumentException("--parallelism must be at least 1 (or -1 for every core), was " + option);
+      throw new IllegalArgumentException(
+          "--parallelism must be at least 1 (or -1 for every core), was " + option);
     }
     return option;
   }

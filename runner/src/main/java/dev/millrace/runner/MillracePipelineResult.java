@@ -1,7 +1,7 @@
 package dev.millrace.runner;
 
-import dev.millrace.engine.RestartingJob;
 import dev.millrace.engine.JobStatus;
+import dev.millrace.engine.RestartingJob;
 import dev.millrace.translation.TranslatedJob;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -62,7 +62,9 @@ public class MillracePipelineResult implements PipelineResult {
   public State waitUntilFinish(Duration duration) {
     JobStatus status;
     try {
-      status = execution.await(duration == null ? null : java.time.Duration.ofMillis(duration.getMillis()));
+      status =
+          execution.await(
+              duration == null ? null : java.time.Duration.ofMillis(duration.getMillis()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return null;

@@ -19,7 +19,8 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
   }
 
   public static MillraceRunner fromOptions(PipelineOptions options) {
-    return new MillraceRunner(PipelineOptionsValidator.validate(MillracePipelineOptions.class, options));
+    return new MillraceRunner(
+        PipelineOptionsValidator.validate(MillracePipelineOptions.class, options));
   }
 
   @Override

@@ -9,9 +9,9 @@ import org.joda.time.Duration;
 
 /**
  * The runner Beam's {@code TestPipeline} uses: runs the pipeline to its end and fails with the
- * pipeline's error. A pipeline still running after {@code --testTimeoutSeconds} (Beam's
- * {@link TestPipelineOptions}; {@value #DEFAULT_TIMEOUT_SECONDS} s when unset) is cancelled and
- * fails, so one hanging test cannot stall a suite.
+ * pipeline's error. A pipeline still running after {@code --testTimeoutSeconds} (Beam's {@link
+ * TestPipelineOptions}; {@value #DEFAULT_TIMEOUT_SECONDS} s when unset) is cancelled and fails, so
+ * one hanging test cannot stall a suite.
  */
 public class TestMillraceRunner extends PipelineRunner<PipelineResult> {
   static final long DEFAULT_TIMEOUT_SECONDS = 300;
@@ -39,14 +39,22 @@ public class TestMillraceRunner extends PipelineRunner<PipelineResult> {
       boolean interrupted = Thread.interrupted();
       PipelineResult.State seen = result.getState();
       result.cancel();
-      long waited = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+      long waited =
+          java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
       throw new IllegalStateException(
           interrupted
-              ? "the test's thread was interrupted after " + waited + " s while the pipeline ran; cancelled it"
+              ? "the test's thread was interrupted after "
+                  + waited
+                  + " s while the pipeline ran; cancelled it"
               : waited < timeoutSeconds
-                  ? "waiting for the pipeline ended after " + waited + " s with the job in state " + seen
+                  ? "waiting for the pipeline ended after "
+                      + waited
+                      + " s with the job in state "
+                      + seen
                       + "; cancelled it"
-                  : "pipeline did not finish within " + timeoutSeconds + " s (--testTimeoutSeconds); cancelled it");
+                  : "pipeline did not finish within "
+                      + timeoutSeconds
+                      + " s (--testTimeoutSeconds); cancelled it");
     }
     return result;
   }

@@ -20,11 +20,13 @@ class CheckpointOptionsTest {
 
   @Test
   void aStreamingJobCheckpointsEveryTenSecondsByDefault() {
-    CheckpointSettings settings = JobLauncher.checkpointSettings(options("--jobName=orders/eu"), true);
+    CheckpointSettings settings =
+        JobLauncher.checkpointSettings(options("--jobName=orders/eu"), true);
     assertThat(settings.intervalMillis(), is(JobLauncher.DEFAULT_STREAMING_CHECKPOINT_MILLIS));
     assertThat(
         settings.directory(),
-        equalTo(Path.of(System.getProperty("java.io.tmpdir"), "millrace-checkpoints", "orders_eu")));
+        equalTo(
+            Path.of(System.getProperty("java.io.tmpdir"), "millrace-checkpoints", "orders_eu")));
     assertThat(settings.toKeep(), is(2));
     assertThat(settings.maxRestarts(), is(3));
   }
@@ -34,7 +36,12 @@ class CheckpointOptionsTest {
     assertThat(JobLauncher.checkpointSettings(options(), false).enabled(), is(false));
     CheckpointSettings asked =
         JobLauncher.checkpointSettings(
-            options("--checkpointingInterval=500", "--checkpointDir=/data/chk", "--jobName=j", "--maxRestarts=0"), false);
+            options(
+                "--checkpointingInterval=500",
+                "--checkpointDir=/data/chk",
+                "--jobName=j",
+                "--maxRestarts=0"),
+            false);
     assertThat(asked.intervalMillis(), is(500L));
     assertThat(asked.directory(), equalTo(Path.of("/data/chk", "j")));
     assertThat(asked.maxRestarts(), is(0));
@@ -42,7 +49,9 @@ class CheckpointOptionsTest {
 
   @Test
   void zeroTurnsTheDefaultOff() {
-    assertThat(JobLauncher.checkpointSettings(options("--checkpointingInterval=0"), true).enabled(), is(false));
+    assertThat(
+        JobLauncher.checkpointSettings(options("--checkpointingInterval=0"), true).enabled(),
+        is(false));
   }
 
   @Test

@@ -23,8 +23,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * An unbounded source that asks for deduplication gets each record id once, whichever split read
- * it and however often, read unbounded or with a limit.
+ * An unbounded source that asks for deduplication gets each record id once, whichever split read it
+ * and however often, read unbounded or with a limit.
  */
 @Timeout(120)
 class DeduplicatingReadTest {
@@ -34,14 +34,16 @@ class DeduplicatingReadTest {
    * Two splits that each give the records 0..RECORDS-1 twice in a row, with the record's value as
    * its id: every id comes four times, from both splits.
    */
-  static final class DuplicatingSource extends UnboundedSource<Long, UnboundedSource.CheckpointMark> {
+  static final class DuplicatingSource
+      extends UnboundedSource<Long, UnboundedSource.CheckpointMark> {
     @Override
     public List<DuplicatingSource> split(int desiredNumSplits, PipelineOptions options) {
       return List.of(new DuplicatingSource(), new DuplicatingSource());
     }
 
     @Override
-    public UnboundedReader<Long> createReader(PipelineOptions options, CheckpointMark checkpointMark) {
+    public UnboundedReader<Long> createReader(
+        PipelineOptions options, CheckpointMark checkpointMark) {
       return new UnboundedReader<>() {
         private int position = -1;
 
@@ -83,7 +85,9 @@ class DeduplicatingReadTest {
 
         @Override
         public Instant getWatermark() {
-          return position + 1 >= 2 * RECORDS ? BoundedWindow.TIMESTAMP_MAX_VALUE : new Instant(Math.max(0, position / 2));
+          return position + 1 >= 2 * RECORDS
+              ? BoundedWindow.TIMESTAMP_MAX_VALUE
+              : new Instant(Math.max(0, position / 2));
         }
 
         @Override
@@ -120,7 +124,8 @@ class DeduplicatingReadTest {
   @ParameterizedTest
   @ValueSource(strings = {"unbounded", "limited by records", "limited by time"})
   void eachRecordIdIsDeliveredOnce(String read) {
-    MillracePipelineOptions options = PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     options.setParallelism(2);
     options.setCheckpointingInterval(0L);
@@ -132,7 +137,8 @@ class DeduplicatingReadTest {
           case "limited by records" -> p.apply(unbounded.withMaxNumRecords(4 * RECORDS));
           default -> p.apply(unbounded.withMaxReadTime(org.joda.time.Duration.standardSeconds(30)));
         };
-    List<Long> expected = LongStream.range(0, RECORDS).boxed().collect(Collectors.toCollection(ArrayList::new));
+    List<Long> expected =
+        LongStream.range(0, RECORDS).boxed().collect(Collectors.toCollection(ArrayList::new));
     PAssert.that(records).containsInAnyOrder(expected);
     p.run().waitUntilFinish();
   }

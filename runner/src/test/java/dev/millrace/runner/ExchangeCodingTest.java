@@ -26,20 +26,18 @@ import org.apache.beam.sdk.schemas.transforms.Select;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.SimpleFunction;
 import org.apache.beam.sdk.transforms.Values;
+import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.WithKeys;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.Row;
-import org.apache.beam.sdk.values.TypeDescriptors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,15 +46,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What comes out of an exchange (GroupByKey, Reshuffle, a keyed ParDo's input, a side input) is
- * what the collection's coder makes of what went in, as between machines: never the producer's
- * own object, with whatever its coder does not carry. Schema transforms depend on it (a Row takes
- * its field names from the coder's schema), and so does a coder's own error reaching the user.
+ * what the collection's coder makes of what went in, as between machines: never the producer's own
+ * object, with whatever its coder does not carry. Schema transforms depend on it (a Row takes its
+ * field names from the coder's schema), and so does a coder's own error reaching the user.
  */
 @Timeout(120)
 class ExchangeCodingTest {
 
   private static Pipeline pipeline(String... args) {
-    MillracePipelineOptions options = PipelineOptionsFactory.fromArgs(args).as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.fromArgs(args).as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     options.setParallelism(2);
     return Pipeline.create(options);
@@ -67,7 +66,10 @@ class ExchangeCodingTest {
     assertThat(EngineThreads.live(), is(empty()));
   }
 
-  /** A value with a field its coder leaves out, as Beam's MatchResult.Metadata has lastModifiedMillis. */
+  /**
+   * A value with a field its coder leaves out, as Beam's MatchResult.Metadata has
+   * lastModifiedMillis.
+   */
   static final class Note {
     final String text;
     final long notCoded;
@@ -175,8 +177,10 @@ class ExchangeCodingTest {
     p.run().waitUntilFinish();
   }
 
-  private static final Schema PERSON = Schema.builder().addStringField("name").addInt32Field("age").build();
-  private static final Schema RENAMED = Schema.builder().addStringField("who").addInt32Field("years").build();
+  private static final Schema PERSON =
+      Schema.builder().addStringField("name").addInt32Field("age").build();
+  private static final Schema RENAMED =
+      Schema.builder().addStringField("who").addInt32Field("years").build();
 
   private static PCollection<Row> people(Pipeline p, String name, Schema schema) {
     return p.apply(
@@ -191,10 +195,12 @@ class ExchangeCodingTest {
   void selectWithAnOutputSchemaGivesRowsOfThatSchema() {
     Pipeline p = pipeline();
     PCollection<Row> selected =
-        people(p, "People", PERSON).apply(Select.<Row>fieldNames("name", "age").withOutputSchema(RENAMED));
+        people(p, "People", PERSON)
+            .apply(Select.<Row>fieldNames("name", "age").withOutputSchema(RENAMED));
     PAssert.that(selected)
         .containsInAnyOrder(
-            Row.withSchema(RENAMED).addValues("ann", 31).build(), Row.withSchema(RENAMED).addValues("bob", 42).build());
+            Row.withSchema(RENAMED).addValues("ann", 31).build(),
+            Row.withSchema(RENAMED).addValues("bob", 42).build());
     p.run().waitUntilFinish();
   }
 
@@ -207,7 +213,8 @@ class ExchangeCodingTest {
     private final SerializableFunction<Row, String> describe;
     private final List<String> expected;
 
-    RowsAsDeclared(Schema declared, SerializableFunction<Row, String> describe, List<String> expected) {
+    RowsAsDeclared(
+        Schema declared, SerializableFunction<Row, String> describe, List<String> expected) {
       this.declared = declared;
       this.describe = describe;
       this.expected = expected;
@@ -243,8 +250,18 @@ class ExchangeCodingTest {
   @Test
   void joinsOnKeysOfDifferentNamesGiveRowsOfTheirDeclaredSchema() {
     Pipeline p = pipeline();
-    Schema ages = Schema.builder().addStringField("person").addStringField("place").addInt32Field("age").build();
-    Schema towns = Schema.builder().addStringField("resident").addStringField("country").addStringField("town").build();
+    Schema ages =
+        Schema.builder()
+            .addStringField("person")
+            .addStringField("place")
+            .addInt32Field("age")
+            .build();
+    Schema towns =
+        Schema.builder()
+            .addStringField("resident")
+            .addStringField("country")
+            .addStringField("town")
+            .build();
     PCollection<Row> left =
         p.apply(
             "Ages",
@@ -260,15 +277,26 @@ class ExchangeCodingTest {
                     Row.withSchema(towns).addValues("bob", "pe", "Lima").build(),
                     Row.withSchema(towns).addValues("cy", "it", "Rome").build())
                 .withRowSchema(towns));
-    Join.FieldsEqual.Impl keys = Join.FieldsEqual.left("person", "place").right("resident", "country");
+    Join.FieldsEqual.Impl keys =
+        Join.FieldsEqual.left("person", "place").right("resident", "country");
     SerializableFunction<Row, String> pair =
-        row -> row.getRow("lhs").getString("person") + " " + row.getRow("lhs").getInt32("age") + " "
-            + row.getRow("rhs").getString("town");
+        row ->
+            row.getRow("lhs").getString("person")
+                + " "
+                + row.getRow("lhs").getInt32("age")
+                + " "
+                + row.getRow("rhs").getString("town");
     for (boolean broadcast : new boolean[] {false, true}) {
       String name = broadcast ? "Broadcast join" : "Join";
       PCollection<Row> joined =
-          left.apply(name, broadcast ? Join.<Row, Row>innerBroadcastJoin(right).on(keys) : Join.<Row, Row>innerJoin(right).on(keys));
-      PAssert.that(joined).satisfies(new RowsAsDeclared(joined.getSchema(), pair, List.of("ann 31 Oslo", "bob 42 Lima")));
+          left.apply(
+              name,
+              broadcast
+                  ? Join.<Row, Row>innerBroadcastJoin(right).on(keys)
+                  : Join.<Row, Row>innerJoin(right).on(keys));
+      PAssert.that(joined)
+          .satisfies(
+              new RowsAsDeclared(joined.getSchema(), pair, List.of("ann 31 Oslo", "bob 42 Lima")));
     }
     PCollection<Row> coGrouped =
         org.apache.beam.sdk.values.PCollectionTuple.of("ages", left)
@@ -284,7 +312,9 @@ class ExchangeCodingTest {
           return row.getRow("key").getString(0) + " " + String.join(",", parts);
         };
     PAssert.that(coGrouped)
-        .satisfies(new RowsAsDeclared(coGrouped.getSchema(), group, List.of("ann 31,Oslo", "bob 42,Lima", "cy Rome")));
+        .satisfies(
+            new RowsAsDeclared(
+                coGrouped.getSchema(), group, List.of("ann 31,Oslo", "bob 42,Lima", "cy Rome")));
     p.run().waitUntilFinish();
   }
 
@@ -317,11 +347,14 @@ class ExchangeCodingTest {
   void aCodersErrorFailsTheJobWithItsMessage() {
     for (boolean onEncode : new boolean[] {true, false}) {
       Pipeline p = pipeline();
-      p.apply(Create.of(1L, 2L, 3L)).setCoder(new FailingCoder(onEncode)).apply(Reshuffle.viaRandomKey());
+      p.apply(Create.of(1L, 2L, 3L))
+          .setCoder(new FailingCoder(onEncode))
+          .apply(Reshuffle.viaRandomKey());
       Pipeline.PipelineExecutionException e =
           assertThrows(Pipeline.PipelineExecutionException.class, () -> p.run().waitUntilFinish());
       assertThat(e.getMessage(), containsString("java.io.IOException: the user's coder says no"));
-      assertThat(e.getMessage(), containsString(onEncode ? "could not encode" : "could not decode"));
+      assertThat(
+          e.getMessage(), containsString(onEncode ? "could not encode" : "could not decode"));
     }
   }
 }

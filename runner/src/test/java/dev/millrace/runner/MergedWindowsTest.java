@@ -43,7 +43,8 @@ class MergedWindowsTest {
   @ParameterizedTest
   @ValueSource(strings = {"--streaming=false", "--streaming=true"})
   void windowsMergedByAGroupByKeyAreNotMergedAgain(String mode) {
-    MillracePipelineOptions options = PipelineOptionsFactory.fromArgs(mode).as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.fromArgs(mode).as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     options.setParallelism(2);
     Pipeline p = Pipeline.create(options);

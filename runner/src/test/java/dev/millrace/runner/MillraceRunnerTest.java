@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,7 +23,7 @@ import java.util.stream.Collectors;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
@@ -32,7 +31,6 @@ import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -40,19 +38,19 @@ import org.apache.beam.sdk.state.Timer;
 import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.WindowingStrategy;
-import org.apache.beam.sdk.transforms.Sum;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.beam.sdk.values.WindowingStrategy;
 import org.joda.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -64,7 +62,8 @@ class MillraceRunnerTest {
   private static final Map<String, Long> RESULTS = new ConcurrentHashMap<>();
 
   private static Pipeline pipeline(int parallelism) {
-    MillracePipelineOptions options = PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     options.setParallelism(parallelism);
     return Pipeline.create(options);
@@ -118,7 +117,10 @@ class MillraceRunnerTest {
     @Override
     public PCollection<String> expand(PBegin input) {
       return PCollection.createPrimitiveOutputInternal(
-          input.getPipeline(), WindowingStrategy.globalDefault(), PCollection.IsBounded.BOUNDED, StringUtf8Coder.of());
+          input.getPipeline(),
+          WindowingStrategy.globalDefault(),
+          PCollection.IsBounded.BOUNDED,
+          StringUtf8Coder.of());
     }
   }
 
@@ -126,10 +128,14 @@ class MillraceRunnerTest {
   void unsupportedFeaturesAreAllListedBeforeTheJobStarts() {
     Pipeline p = pipeline(2);
     p.apply("First", new MysteryPrimitive());
-    p.apply("Second", new MysteryPrimitive()).apply(MapElements.into(TypeDescriptors.strings()).via(s -> s + "!"));
+    p.apply("Second", new MysteryPrimitive())
+        .apply(MapElements.into(TypeDescriptors.strings()).via(s -> s + "!"));
     UnsupportedFeaturesException e = assertThrows(UnsupportedFeaturesException.class, p::run);
     assertThat(e.getMessage(), e.features(), hasSize(2));
-    assertThat(e.getMessage(), e.features(), hasItem(containsString("transform First (" + MysteryPrimitive.class.getName())));
+    assertThat(
+        e.getMessage(),
+        e.features(),
+        hasItem(containsString("transform First (" + MysteryPrimitive.class.getName())));
     assertThat(e.getMessage(), e.features(), hasItem(containsString("transform Second (")));
   }
 
@@ -139,7 +145,10 @@ class MillraceRunnerTest {
     p.getOptions().as(MillracePipelineOptions.class).setStateBackend("filesystem");
     p.apply(Create.of(1, 2, 3));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, p::run);
-    assertThat(e.getMessage(), containsString("--stateBackend=filesystem is not a Millrace state backend; use one of memory, rocksdb"));
+    assertThat(
+        e.getMessage(),
+        containsString(
+            "--stateBackend=filesystem is not a Millrace state backend; use one of memory, rocksdb"));
   }
 
   static final class Measure extends DoFn<Long, Long> {
@@ -160,7 +169,12 @@ class MillraceRunnerTest {
     PipelineResult result = p.run();
     assertThat(result.waitUntilFinish(), is(PipelineResult.State.DONE));
     MetricQueryResults metrics =
-        result.metrics().queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace("test")).build());
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.inNamespace("test"))
+                    .build());
     MetricResult<Long> counter = metrics.getCounters().iterator().next();
     assertThat(counter.getCommitted(), is(1000L));
     assertThat(counter.getAttempted(), is(1000L));
@@ -182,7 +196,12 @@ class MillraceRunnerTest {
     PipelineResult result = p.run();
     assertThat(result.waitUntilFinish(), is(PipelineResult.State.DONE));
     MetricQueryResults metrics =
-        result.metrics().queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.named("test", "last")).build());
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named("test", "last"))
+                    .build());
     assertThat(metrics.getGauges().iterator().next().getCommitted().getValue(), is(999L));
   }
 
@@ -214,8 +233,10 @@ class MillraceRunnerTest {
     RESULTS.clear();
     Pipeline p = pipeline(2);
     p.apply(GenerateSequence.from(0).to(10_000))
-        .apply(MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
-            .via(x -> KV.of("k" + (x % 10), x)))
+        .apply(
+            MapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
+                .via(x -> KV.of("k" + (x % 10), x)))
         .apply("Sum", Sum.longsPerKey())
         .apply(ParDo.of(new Record()));
     MillracePipelineResult result = (MillracePipelineResult) p.run();
@@ -238,7 +259,9 @@ class MillraceRunnerTest {
   @Test
   void wordCountExampleCountsTheExampleFile() throws Exception {
     RESULTS.clear();
-    Path file = Path.of(System.getProperty("millrace.rootDir", "..")).resolve("examples/shakespeare-sonnets.txt");
+    Path file =
+        Path.of(System.getProperty("millrace.rootDir", ".."))
+            .resolve("examples/shakespeare-sonnets.txt");
     WordCount.Options options = PipelineOptionsFactory.create().as(WordCount.Options.class);
     options.setRunner(MillraceRunner.class);
     options.setInputFile(file.toString());
@@ -265,10 +288,13 @@ class MillraceRunnerTest {
             org.apache.beam.sdk.io.Read.from(org.apache.beam.sdk.io.CountingSource.unbounded())
                 .withMaxNumRecords(50))
         .apply(Count.globally())
-        .apply(MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
-            .via(n -> KV.of("count", n)))
+        .apply(
+            MapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
+                .via(n -> KV.of("count", n)))
         .apply(ParDo.of(new Record()));
-    assertThat(p.run().waitUntilFinish(Duration.standardSeconds(60)), is(PipelineResult.State.DONE));
+    assertThat(
+        p.run().waitUntilFinish(Duration.standardSeconds(60)), is(PipelineResult.State.DONE));
     assertThat(RESULTS.get("count"), is(50L));
   }
 
@@ -310,8 +336,10 @@ class MillraceRunnerTest {
     RESULTS.clear();
     Pipeline p = pipeline(2);
     p.apply(GenerateSequence.from(0).to(5_000))
-        .apply(MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
-            .via(x -> KV.of("k" + (x % 7), x)))
+        .apply(
+            MapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
+                .via(x -> KV.of("k" + (x % 7), x)))
         .apply("Count", ParDo.of(new CountWithTimer()))
         .apply(ParDo.of(new Record()));
     assertThat(p.run().waitUntilFinish(), is(PipelineResult.State.DONE));

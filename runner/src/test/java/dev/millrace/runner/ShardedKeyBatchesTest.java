@@ -39,7 +39,8 @@ class ShardedKeyBatchesTest {
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
   void keysAreShardedByTheRunner(boolean streaming) {
-    MillracePipelineOptions options = PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     options.setParallelism(PARALLELISM);
     options.setStreaming(streaming);
@@ -49,7 +50,8 @@ class ShardedKeyBatchesTest {
       input.add(KV.of("key" + (i % KEYS), i));
     }
     PCollection<KV<ShardedKey<String>, Iterable<Integer>>> batches =
-        p.apply(Create.of(input)).apply(GroupIntoBatches.<String, Integer>ofSize(BATCH).withShardedKey());
+        p.apply(Create.of(input))
+            .apply(GroupIntoBatches.<String, Integer>ofSize(BATCH).withShardedKey());
     PAssert.that(batches)
         .satisfies(
             all -> {
@@ -79,7 +81,10 @@ class ShardedKeyBatchesTest {
                   assertEquals(1, shardCount, key.getKey());
                 }
                 // Only the last batch of each shard may be short.
-                assertThat(key.getKey(), partial.getOrDefault(key.getKey(), 0), lessThanOrEqualTo(shardCount));
+                assertThat(
+                    key.getKey(),
+                    partial.getOrDefault(key.getKey(), 0),
+                    lessThanOrEqualTo(shardCount));
               }
               if (!streaming) {
                 assertThat(partial.values(), everyItem(is(1)));

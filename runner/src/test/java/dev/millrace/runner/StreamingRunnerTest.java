@@ -44,6 +44,7 @@ import org.junit.jupiter.api.Timeout;
 class StreamingRunnerTest {
   /** Window end and count per key as they arrive; static because Beam clones DoFns. */
   private static final Map<String, List<Long>> COUNTS = new ConcurrentHashMap<>();
+
   private static final List<Long> TICKS = new CopyOnWriteArrayList<>();
 
   private static Pipeline pipeline(String... extra) {
@@ -60,15 +61,17 @@ class StreamingRunnerTest {
   static final class RecordCount extends DoFn<KV<Long, Long>, Void> {
     @ProcessElement
     public void process(@Element KV<Long, Long> count, IntervalWindow window, PaneInfo pane) {
-      COUNTS.computeIfAbsent(count.getKey() + "@" + window.end().getMillis(), k -> new CopyOnWriteArrayList<>())
+      COUNTS
+          .computeIfAbsent(
+              count.getKey() + "@" + window.end().getMillis(), k -> new CopyOnWriteArrayList<>())
           .add(pane.isFirst() ? -count.getValue() : count.getValue());
     }
   }
 
   /**
-   * The issue's first example: a rate-limited endless sequence, one-second windows, counts per
-   * key. Counts come out while the job runs (the watermark passes each window), every window
-   * holds what the rate allows, and cancel stops it.
+   * The issue's first example: a rate-limited endless sequence, one-second windows, counts per key.
+   * Counts come out while the job runs (the watermark passes each window), every window holds what
+   * the rate allows, and cancel stops it.
    */
   @Test
   void windowedCountsOfAnEndlessStreamArriveWhileItRuns() throws Exception {
@@ -76,13 +79,18 @@ class StreamingRunnerTest {
     Pipeline p = pipeline();
     p.apply(GenerateSequence.from(0).withRate(1000, Duration.standardSeconds(1)))
         .apply(Window.into(FixedWindows.of(Duration.standardSeconds(1))))
-        .apply(MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs())).via(x -> KV.of(x % 3, x)))
+        .apply(
+            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()))
+                .via(x -> KV.of(x % 3, x)))
         .apply(Count.perKey())
         .apply(ParDo.of(new RecordCount()));
     PipelineResult result = p.run();
-    assertThat(result.waitUntilFinish(Duration.standardSeconds(4)), is((PipelineResult.State) null));
+    assertThat(
+        result.waitUntilFinish(Duration.standardSeconds(4)), is((PipelineResult.State) null));
     assertThat(result.getState(), is(PipelineResult.State.RUNNING));
-    assertThat(((MillracePipelineResult) result).explain(), containsString("streaming job, keyed state in ROCKSDB"));
+    assertThat(
+        ((MillracePipelineResult) result).explain(),
+        containsString("streaming job, keyed state in ROCKSDB"));
     assertThat(result.cancel(), is(PipelineResult.State.CANCELLED));
     assertThat("some windows closed while the job ran", COUNTS.size(), greaterThanOrEqualTo(3));
     for (Map.Entry<String, List<Long>> window : COUNTS.entrySet()) {
@@ -108,10 +116,14 @@ class StreamingRunnerTest {
   void anUnboundedSplittableDoFnResumesAfterEachCheckpoint() throws Exception {
     TICKS.clear();
     Pipeline p = pipeline();
-    p.apply(PeriodicImpulse.create().withInterval(Duration.millis(100)).stopAfter(Duration.standardHours(1)))
+    p.apply(
+            PeriodicImpulse.create()
+                .withInterval(Duration.millis(100))
+                .stopAfter(Duration.standardHours(1)))
         .apply(ParDo.of(new RecordTick()));
     PipelineResult result = p.run();
-    assertThat(result.waitUntilFinish(Duration.standardSeconds(2)), is((PipelineResult.State) null));
+    assertThat(
+        result.waitUntilFinish(Duration.standardSeconds(2)), is((PipelineResult.State) null));
     result.cancel();
     // About 20 ticks in two seconds, 100 ms apart, in order.
     assertThat(TICKS.size(), greaterThanOrEqualTo(8));
@@ -131,13 +143,19 @@ class StreamingRunnerTest {
     Pipeline p = pipeline();
     p.apply(GenerateSequence.from(0).withRate(1000, Duration.standardSeconds(1)))
         .apply(Window.into(FixedWindows.of(Duration.standardHours(1))))
-        .apply(MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs())).via(x -> KV.of(x % 3, x)))
+        .apply(
+            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()))
+                .via(x -> KV.of(x % 3, x)))
         .apply(Count.perKey())
         .apply(ParDo.of(new RecordCount()));
-    p.apply(PeriodicImpulse.create().withInterval(Duration.millis(100)).stopAfter(Duration.standardHours(1)))
+    p.apply(
+            PeriodicImpulse.create()
+                .withInterval(Duration.millis(100))
+                .stopAfter(Duration.standardHours(1)))
         .apply(ParDo.of(new RecordTick()));
     MillracePipelineResult result = (MillracePipelineResult) p.run();
-    assertThat(result.waitUntilFinish(Duration.standardSeconds(2)), is((PipelineResult.State) null));
+    assertThat(
+        result.waitUntilFinish(Duration.standardSeconds(2)), is((PipelineResult.State) null));
     // An hour-long window cannot have closed yet.
     assertThat(COUNTS.isEmpty(), is(true));
     assertThat(result.drain(Duration.standardSeconds(60)), is(PipelineResult.State.DONE));
@@ -159,7 +177,9 @@ class StreamingRunnerTest {
     // One element now, the next in an hour.
     p.apply(GenerateSequence.from(0).withRate(1, Duration.standardHours(1)))
         .apply(Window.into(FixedWindows.of(Duration.standardSeconds(1))))
-        .apply(MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs())).via(x -> KV.of(x, x)))
+        .apply(
+            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()))
+                .via(x -> KV.of(x, x)))
         .apply(Count.perKey());
     PipelineResult result = p.run();
     Thread.sleep(1_000);
@@ -171,8 +191,10 @@ class StreamingRunnerTest {
     long elapsed = System.nanoTime() - start;
     result.cancel();
     System.out.printf(
-        "idle streaming job: %.1f ms of CPU in %d ms (%.2f%% of one core)%n", cpu / 1e6, elapsed / 1_000_000, cpu * 100.0 / elapsed);
-    // Against the time that really passed: a loaded machine oversleeps, and a spinning job would use a core.
+        "idle streaming job: %.1f ms of CPU in %d ms (%.2f%% of one core)%n",
+        cpu / 1e6, elapsed / 1_000_000, cpu * 100.0 / elapsed);
+    // Against the time that really passed: a loaded machine oversleeps, and a spinning job would
+    // use a core.
     assertThat("CPU of the job's threads while idle, ns", cpu, lessThan(elapsed / 20));
   }
 

@@ -33,8 +33,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * {@code Wait.on(signal)} holds the main input until the signal's window is done: here until the
  * signal's late data is in. Wait's view fires only when its window expires ({@code Never.ever()}),
- * so an empty window of it is not ready when the watermark passes its end, only at the end of
- * input or once its pane came.
+ * so an empty window of it is not ready when the watermark passes its end, only at the end of input
+ * or once its pane came.
  */
 @Timeout(120)
 class WaitOnSignalTest {
@@ -75,7 +75,8 @@ class WaitOnSignalTest {
   @ParameterizedTest
   @ValueSource(strings = {"fixed", "sliding"})
   void theMainInputWaitsForTheSignalsLateData(String signalWindows) {
-    MillracePipelineOptions options = PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     options.setParallelism(2);
     Pipeline p = Pipeline.create(options);
@@ -97,7 +98,8 @@ class WaitOnSignalTest {
                 windowed(
                     signalWindows.equals("fixed")
                         ? FixedWindows.of(Duration.standardSeconds(7))
-                        : SlidingWindows.of(Duration.standardSeconds(7)).every(Duration.standardSeconds(1))))
+                        : SlidingWindows.of(Duration.standardSeconds(7))
+                            .every(Duration.standardSeconds(1))))
             .apply("Check signal", ParDo.of(new CheckSignal()));
     events
         .apply("Main", Filter.by(s -> s.equals("main")))

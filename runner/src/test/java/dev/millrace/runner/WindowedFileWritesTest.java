@@ -2,12 +2,12 @@ package dev.millrace.runner;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.not;
-import static org.hamcrest.Matchers.empty;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,9 +31,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * TextIO's windowed writes of unbounded input, with runner-determined sharding and custom
- * batching or with a fixed number of shards: every line lands in exactly one shard file, and the
- * files of a window are numbered 0..N-1 of N. (Beam's own TextIOWriteTest expects three files for
+ * TextIO's windowed writes of unbounded input, with runner-determined sharding and custom batching
+ * or with a fixed number of shards: every line lands in exactly one shard file, and the files of a
+ * window are numbered 0..N-1 of N. (Beam's own TextIOWriteTest expects three files for
  * runner-determined sharding: the shards of GroupIntoBatches.withShardedKey are the threads that
  * ran it, three under DirectRunner on a machine of up to three cores.)
  */
@@ -45,7 +45,8 @@ class WindowedFileWritesTest {
   @ParameterizedTest
   @ValueSource(strings = {"runner-determined shards, custom batching", "three shards"})
   void everyLineLandsInOneShardFile(String sharding, @TempDir Path directory) throws IOException {
-    MillracePipelineOptions options = PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     options.setParallelism(2);
     Pipeline p = Pipeline.create(options);

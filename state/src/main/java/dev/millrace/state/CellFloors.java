@@ -23,7 +23,9 @@ final class CellFloors {
 
   private final Map<ByteKey, byte[]> floors = new HashMap<>();
 
-  /** Whether {@code prefix} is a whole state cell's prefix, the only prefixes floors are kept for. */
+  /**
+   * Whether {@code prefix} is a whole state cell's prefix, the only prefixes floors are kept for.
+   */
   static boolean isCell(byte[] prefix) {
     return StateKeys.cellPrefixLength(prefix) == prefix.length;
   }

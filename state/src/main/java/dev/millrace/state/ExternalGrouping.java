@@ -21,15 +21,14 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Groups byte records by key, once all are in, within a {@link MemoryBudget}: records are grouped
- * in a hash map while the budget lasts; when it is refused, the map's groups are written out as
- * one run sorted by key, and the map starts again. At the end the runs and what is still in memory
- * are merged, so each key's values come out together, one key at a time, however much was added.
- * This is how batch engines group more than fits in memory (Flink's sort-based shuffle, Spark's
- * external sorter): every record is written and read once when it does not fit, never when it
- * does.
+ * in a hash map while the budget lasts; when it is refused, the map's groups are written out as one
+ * run sorted by key, and the map starts again. At the end the runs and what is still in memory are
+ * merged, so each key's values come out together, one key at a time, however much was added. This
+ * is how batch engines group more than fits in memory (Flink's sort-based shuffle, Spark's external
+ * sorter): every record is written and read once when it does not fit, never when it does.
  *
- * <p>Keys are compared by their bytes, as Beam groups by encoded key. One key's values are held
- * in memory together when handed out, so a single key's values must fit in the heap.
+ * <p>Keys are compared by their bytes, as Beam groups by encoded key. One key's values are held in
+ * memory together when handed out, so a single key's values must fit in the heap.
  */
 public final class ExternalGrouping implements AutoCloseable {
 
@@ -40,18 +39,24 @@ public final class ExternalGrouping implements AutoCloseable {
 
   /** Reserved from the budget in steps of this many bytes. */
   static final long RESERVE_STEP = 1 << 20;
+
   /** Held without a reservation when the budget is spent, so every run has something in it. */
   static final long UNRESERVED_ALLOWANCE = 1 << 20;
+
   /** Heap a key costs beyond its bytes: a map entry, the key object, a list and array headers. */
   private static final int KEY_OVERHEAD = 128;
+
   /** Heap a value costs beyond its bytes: an array header and a list slot. */
   private static final int VALUE_OVERHEAD = 24;
+
   /** Runs merged in one pass; more are first merged into fewer runs, so open files stay few. */
   static final int MAX_MERGE_WIDTH = 64;
+
   private static final int BUFFER_BYTES = 1 << 16;
 
   private static final Comparator<Group> KEY_ORDER =
-      (a, b) -> a.hash != b.hash ? Integer.compare(a.hash, b.hash) : Arrays.compareUnsigned(a.key, b.key);
+      (a, b) ->
+          a.hash != b.hash ? Integer.compare(a.hash, b.hash) : Arrays.compareUnsigned(a.key, b.key);
 
   private final MemoryBudget.Reservation memory;
   private HashMap<ByteKey, Group> groups = new HashMap<>();
@@ -61,8 +66,10 @@ public final class ExternalGrouping implements AutoCloseable {
   private long runFiles;
   private long spills;
   private boolean closed;
+
   /** While draining: what is handed out next. */
   private Iterator<Group> inMemory;
+
   private PriorityQueue<Source> merging;
 
   public ExternalGrouping(MemoryBudget budget) {
@@ -196,7 +203,8 @@ public final class ExternalGrouping implements AutoCloseable {
   }
 
   private PriorityQueue<Source> open(List<Path> files) {
-    PriorityQueue<Source> queue = new PriorityQueue<>((a, b) -> KEY_ORDER.compare(a.current(), b.current()));
+    PriorityQueue<Source> queue =
+        new PriorityQueue<>((a, b) -> KEY_ORDER.compare(a.current(), b.current()));
     for (Path file : files) {
       RunReader reader = new RunReader(file);
       if (reader.advance()) {
@@ -318,7 +326,9 @@ public final class ExternalGrouping implements AutoCloseable {
     RunWriter(Path file) {
       this.file = file;
       try {
-        this.out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file), BUFFER_BYTES));
+        this.out =
+            new DataOutputStream(
+                new BufferedOutputStream(Files.newOutputStream(file), BUFFER_BYTES));
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot write the grouping run " + file, e);
       }
@@ -335,7 +345,8 @@ public final class ExternalGrouping implements AutoCloseable {
           out.write(value);
         }
       } catch (IOException e) {
-        throw new UncheckedIOException("Cannot write the grouping run " + file + " (is the disk full?)", e);
+        throw new UncheckedIOException(
+            "Cannot write the grouping run " + file + " (is the disk full?)", e);
       }
     }
 
@@ -344,7 +355,8 @@ public final class ExternalGrouping implements AutoCloseable {
       try {
         out.close();
       } catch (IOException e) {
-        throw new UncheckedIOException("Cannot write the grouping run " + file + " (is the disk full?)", e);
+        throw new UncheckedIOException(
+            "Cannot write the grouping run " + file + " (is the disk full?)", e);
       }
     }
   }
@@ -357,7 +369,8 @@ public final class ExternalGrouping implements AutoCloseable {
     RunReader(Path file) {
       this.file = file;
       try {
-        this.in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), BUFFER_BYTES));
+        this.in =
+            new DataInputStream(new BufferedInputStream(Files.newInputStream(file), BUFFER_BYTES));
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot read the grouping run " + file, e);
       }

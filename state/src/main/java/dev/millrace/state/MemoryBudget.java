@@ -3,10 +3,10 @@ package dev.millrace.state;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Heap bytes that the batch groupings of one job may hold together. Each grouping reserves what
- * it holds in steps; one that is refused writes what it holds to disk and starts again. Holding
- * data on the heap past a budget, rather than past the heap, is what lets a grouping of any size
- * finish with a heap of any size.
+ * Heap bytes that the batch groupings of one job may hold together. Each grouping reserves what it
+ * holds in steps; one that is refused writes what it holds to disk and starts again. Holding data
+ * on the heap past a budget, rather than past the heap, is what lets a grouping of any size finish
+ * with a heap of any size.
  */
 public final class MemoryBudget {
   private final long limitBytes;
@@ -33,7 +33,9 @@ public final class MemoryBudget {
     return reserved.get();
   }
 
-  /** Takes {@code bytes} from the budget if that many are left; false (and nothing taken) if not. */
+  /**
+   * Takes {@code bytes} from the budget if that many are left; false (and nothing taken) if not.
+   */
   public boolean tryReserve(long bytes) {
     long now;
     do {

@@ -28,13 +28,14 @@ import org.rocksdb.WriteOptions;
 /**
  * The files and native objects of one RocksDB: its directory (temporary, or kept), the layout
  * version it records and checks, opening it lazily, checkpoints to a directory and restores from
- * one, and closing every native object in reverse order of creation. What is read and written,
- * and how, is {@link RocksDbStateBackend}'s.
+ * one, and closing every native object in reverse order of creation. What is read and written, and
+ * how, is {@link RocksDbStateBackend}'s.
  */
 final class RocksDbInstance implements AutoCloseable {
   // The version lives in its own column family so that it can never fall inside a key-group range.
   private static final byte[] META_COLUMN_FAMILY = "millrace-meta".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] LAYOUT_VERSION_KEY = "layout-version".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] LAYOUT_VERSION_KEY =
+      "layout-version".getBytes(StandardCharsets.UTF_8);
 
   static {
     // Options and batches are created before any RocksDB, whose class would otherwise load it.
@@ -60,8 +61,8 @@ final class RocksDbInstance implements AutoCloseable {
   }
 
   /**
-   * An instance in a fresh temporary directory that is deleted on {@link #close()}. The database
-   * is only opened by the first write; until then every read finds nothing.
+   * An instance in a fresh temporary directory that is deleted on {@link #close()}. The database is
+   * only opened by the first write; until then every read finds nothing.
    */
   static RocksDbInstance temporary() {
     Path dir;
@@ -123,7 +124,10 @@ final class RocksDbInstance implements AutoCloseable {
     }
   }
 
-  /** Opens (or creates) an instance in {@code directory}, kept on close, checking its layout version now. */
+  /**
+   * Opens (or creates) an instance in {@code directory}, kept on close, checking its layout version
+   * now.
+   */
   static RocksDbInstance open(Path directory, int layoutVersion) {
     try {
       Files.createDirectories(directory);
@@ -144,7 +148,9 @@ final class RocksDbInstance implements AutoCloseable {
     return writeOptions;
   }
 
-  /** The database if it was opened (by a write, or a restore), else null: every read finds nothing. */
+  /**
+   * The database if it was opened (by a write, or a restore), else null: every read finds nothing.
+   */
   @Nullable RocksDB ifOpen() {
     checkOpen();
     return db;
@@ -248,7 +254,8 @@ final class RocksDbInstance implements AutoCloseable {
         checkpoint.createCheckpoint(target.toString());
       }
     } catch (RocksDBException e) {
-      throw new IllegalStateException("Cannot checkpoint the RocksDB state in " + directory + " to " + target, e);
+      throw new IllegalStateException(
+          "Cannot checkpoint the RocksDB state in " + directory + " to " + target, e);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create " + target, e);
     }

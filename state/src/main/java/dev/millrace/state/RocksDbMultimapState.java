@@ -12,8 +12,8 @@ import org.apache.beam.sdk.state.ReadableState;
 
 /**
  * Each value under its own key, sub-key = length-prefixed encoded map key + 8-byte sequence. The
- * length prefix makes all values of one map key a contiguous prefix range; the sequence keeps
- * them in insertion order and allows duplicates.
+ * length prefix makes all values of one map key a contiguous prefix range; the sequence keeps them
+ * in insertion order and allows duplicates.
  */
 final class RocksDbMultimapState<K, V> extends RocksDbState implements MultimapState<K, V> {
   private final Coder<K> mapKeyCoder;

@@ -32,8 +32,8 @@ final class RocksDbSetState<T> extends RocksDbState implements SetState<T> {
   }
 
   /**
-   * Answered at call time, not at read(): StateInternalsTest#testSetReadable expects the answer
-   * to ignore later adds, matching Beam's in-memory implementation.
+   * Answered at call time, not at read(): StateInternalsTest#testSetReadable expects the answer to
+   * ignore later adds, matching Beam's in-memory implementation.
    */
   @Override
   public ReadableState<Boolean> contains(T t) {

@@ -22,5 +22,4 @@ abstract class RocksDbState implements State {
   public ReadableState<Boolean> isEmpty() {
     return LazyState.of(() -> !backend.hasKeyWithPrefix(prefix));
   }
-
 }

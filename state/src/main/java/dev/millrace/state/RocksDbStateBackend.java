@@ -19,21 +19,23 @@ import org.rocksdb.WriteBatchWithIndex;
  * layout version, checkpoints).
  *
  * <p>All writes are staged in an indexed write batch and reach the database only on {@link
- * #commit()}, which the engine calls at the end of a bundle; a failed bundle is dropped with
- * {@link #discard()}. Reads merge the batch over the database, so a bundle sees its own writes. A
- * {@link RocksDbValueCache} in front of the batch remembers small values read and written; where
- * each bag-like cell appends next is kept too. The WAL is off: what must survive the process is
- * written by {@link #checkpointTo} and read back by {@link #restoreTemporary}.
+ * #commit()}, which the engine calls at the end of a bundle; a failed bundle is dropped with {@link
+ * #discard()}. Reads merge the batch over the database, so a bundle sees its own writes. A {@link
+ * RocksDbValueCache} in front of the batch remembers small values read and written; where each
+ * bag-like cell appends next is kept too. The WAL is off: what must survive the process is written
+ * by {@link #checkpointTo} and read back by {@link #restoreTemporary}.
  *
- * <p>Not thread-safe: the engine processes one bundle at a time per backend (workers take turns
- * at a subtask, never two at once).
+ * <p>Not thread-safe: the engine processes one bundle at a time per backend (workers take turns at
+ * a subtask, never two at once).
  */
 public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Version of the key layout described in {@link StateKeys}; bump on any incompatible change. */
   public static final int LAYOUT_VERSION = 2;
 
-  /** Per first key byte: no live key of that index lies below this (see {@link #firstKeyOfIndex}). */
+  /**
+   * Per first key byte: no live key of that index lies below this (see {@link #firstKeyOfIndex}).
+   */
   private final byte[][] indexFloors = new byte[256][];
 
   /** Per state cell: no live entry lies below its floor (see {@link CellFloors}). */
@@ -121,8 +123,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
   }
 
   /**
-   * The encoded user key of a key built from {@link #keyPrefix} (a state cell, or a timer identity):
-   * its component after the key group, looked up in the dictionary if it is a reference.
+   * The encoded user key of a key built from {@link #keyPrefix} (a state cell, or a timer
+   * identity): its component after the key group, looked up in the dictionary if it is a reference.
    */
   public byte[] encodedKeyOf(byte[] storedKey) {
     return keyDictionary.encodedKeyOf(storedKey);
@@ -159,8 +161,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
   }
 
   /**
-   * Stages {@code value} under {@code group + next sequence number}: appends in insertion order
-   * to a group whose entries are read back only by scans, so the read cache is not involved.
+   * Stages {@code value} under {@code group + next sequence number}: appends in insertion order to
+   * a group whose entries are read back only by scans, so the read cache is not involved.
    */
   public void append(byte[] group, byte[] value) {
     write(StateKeys.withSubKey(group, StateKeys.sequence(nextSequence(group))), value, false);
@@ -259,7 +261,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * Visits every entry in {@code [from, toExclusive)} in key order, including uncommitted writes,
    * one at a time: unlike {@link #scan}, the range may be far larger than the heap.
    */
-  public void forEach(byte[] from, byte @Nullable [] toExclusive, EntryVisitor visitor) throws Exception {
+  public void forEach(byte[] from, byte @Nullable [] toExclusive, EntryVisitor visitor)
+      throws Exception {
     if (neverWritten()) {
       return;
     }
@@ -453,11 +456,10 @@ public final class RocksDbStateBackend implements AutoCloseable {
   }
 
   /**
-   * An iterator over the batch and the database that stays within {@code [lower, upper)}.
-   * RocksDB steps over deleted entries until it meets a live one: unbounded, a seek into a range
-   * with nothing live walks every tombstone beyond it (fired timers, released holds, cleared
-   * cells of other keys), which made each seek cost as much as the deletes since the last
-   * compaction.
+   * An iterator over the batch and the database that stays within {@code [lower, upper)}. RocksDB
+   * steps over deleted entries until it meets a live one: unbounded, a seek into a range with
+   * nothing live walks every tombstone beyond it (fired timers, released holds, cleared cells of
+   * other keys), which made each seek cost as much as the deletes since the last compaction.
    */
   private final class Cursor implements AutoCloseable {
     final RocksIterator iterator;

@@ -25,8 +25,8 @@ import org.apache.beam.sdk.util.CombineFnUtil;
  * {@link StateInternals} of one key, stored in a {@link RocksDbStateBackend}.
  *
  * <p>State objects hold no data, only their key prefix, so instances are cheap and may be created
- * per bundle; they are cached per (namespace, state id) so repeated lookups return the same
- * object, as Beam's runners expect.
+ * per bundle; they are cached per (namespace, state id) so repeated lookups return the same object,
+ * as Beam's runners expect.
  */
 public final class RocksDbStateInternals<K> implements StateInternals {
   private final RocksDbStateBackend backend;

@@ -20,13 +20,14 @@ import org.joda.time.Instant;
  *   <li>by time, one per domain {@code [0x91|0x92|0x93][timestamp][identity]}: due timers are the
  *       first keys of a range scan, never all timers in memory;
  *   <li>by output timestamp {@code [0x94][output timestamp][identity]}, for timers of every domain
- *       (what a processing-time timer emits carries its output timestamp too): its first key is
- *       the operator's minimum hold.
+ *       (what a processing-time timer emits carries its output timestamp too): its first key is the
+ *       operator's minimum hold.
  * </ul>
  *
- * The identity is {@code [key group][key][namespace][timer id][timer family]}, the key as in
- * {@link StateKeys} (a huge key by dictionary reference), the rest length-prefixed. Timers sit outside the key-group ranges: moving a key group moves its timers
- * by scanning the identity index, which is itself ordered by key group.
+ * The identity is {@code [key group][key][namespace][timer id][timer family]}, the key as in {@link
+ * StateKeys} (a huge key by dictionary reference), the rest length-prefixed. Timers sit outside the
+ * key-group ranges: moving a key group moves its timers by scanning the identity index, which is
+ * itself ordered by key group.
  */
 public final class RocksDbTimerStore {
   private static final byte BY_ID = (byte) 0x90;
@@ -42,15 +43,18 @@ public final class RocksDbTimerStore {
   /** A timer that is due, with the key group and encoded key it belongs to. */
   public record Due(int keyGroup, byte[] key, TimerData timer) {}
 
-  public RocksDbTimerStore(RocksDbStateBackend backend, Coder<? extends BoundedWindow> windowCoder) {
+  public RocksDbTimerStore(
+      RocksDbStateBackend backend, Coder<? extends BoundedWindow> windowCoder) {
     this.backend = backend;
     this.windowCoder = windowCoder;
   }
 
-  private static byte[] identity(byte[] keyPrefix, StateNamespace namespace, String id, String family) {
+  private static byte[] identity(
+      byte[] keyPrefix, StateNamespace namespace, String id, String family) {
     return StateKeys.withSubKey(
         keyPrefix,
-        StateKeys.lengthPrefixed(namespace.stringKey().getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+        StateKeys.lengthPrefixed(
+            namespace.stringKey().getBytes(java.nio.charset.StandardCharsets.UTF_8)),
         StateKeys.lengthPrefixed(id.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
         StateKeys.lengthPrefixed(family.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
@@ -75,7 +79,8 @@ public final class RocksDbTimerStore {
    * {@link RocksDbStateBackend#keyPrefix} or {@link RocksDbStateInternals#keyPrefix()}).
    */
   public void set(byte[] keyPrefix, TimerData timer) {
-    byte[] id = identity(keyPrefix, timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId());
+    byte[] id =
+        identity(keyPrefix, timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId());
     long timestamp = timer.getTimestamp().getMillis();
     long output = timer.getOutputTimestamp().getMillis();
     byte[] value =
@@ -120,7 +125,8 @@ public final class RocksDbTimerStore {
    */
   private byte @Nullable [] firstDue(TimeDomain domain, Instant before) {
     byte index = indexOf(domain);
-    return backend.firstKeyOfIndex(new byte[] {index}, key(index, StateKeys.sortableMillis(before.getMillis())));
+    return backend.firstKeyOfIndex(
+        new byte[] {index}, key(index, StateKeys.sortableMillis(before.getMillis())));
   }
 
   /**

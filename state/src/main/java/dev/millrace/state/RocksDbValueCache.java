@@ -7,10 +7,10 @@ import java.util.Map;
  * Values read or written, by key, in front of a {@link RocksDbStateBackend}'s batch; {@link
  * #ABSENT} marks a key known to hold nothing. A put of a large value only forgets its key, so big
  * writes cannot crowd the cache; a small one is kept, because read-modify-write cells (counters,
- * map entries) read right back what they wrote. Appends bypass it: their entries are only read
- * back by scans. The backend is its database's only writer, so entries stay true across commits;
- * a discard drops them with the batch. Point reads (value cells, map entries, timer identities)
- * are most of a stateful job's RocksDB calls, and the same keys recur.
+ * map entries) read right back what they wrote. Appends bypass it: their entries are only read back
+ * by scans. The backend is its database's only writer, so entries stay true across commits; a
+ * discard drops them with the batch. Point reads (value cells, map entries, timer identities) are
+ * most of a stateful job's RocksDB calls, and the same keys recur.
  */
 final class RocksDbValueCache {
   /** A key known to hold nothing; compared by identity (a real empty value is another array). */

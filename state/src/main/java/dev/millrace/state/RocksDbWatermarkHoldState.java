@@ -39,7 +39,8 @@ final class RocksDbWatermarkHoldState extends RocksDbState implements WatermarkH
   }
 
   private byte[] indexKey(Instant hold) {
-    return StateKeys.withSubKey(new byte[] {HOLD_INDEX}, StateKeys.sortableMillis(hold.getMillis()), prefix);
+    return StateKeys.withSubKey(
+        new byte[] {HOLD_INDEX}, StateKeys.sortableMillis(hold.getMillis()), prefix);
   }
 
   /** A time no hold in {@code backend} is earlier than (usually without a seek), or null. */
@@ -53,7 +54,8 @@ final class RocksDbWatermarkHoldState extends RocksDbState implements WatermarkH
 
   /** The earliest hold of any key in {@code backend}, or null if there is none. */
   static @Nullable Instant minimum(RocksDbStateBackend backend) {
-    byte[] first = backend.firstKeyOfIndex(new byte[] {HOLD_INDEX}, new byte[] {(byte) (HOLD_INDEX + 1)});
+    byte[] first =
+        backend.firstKeyOfIndex(new byte[] {HOLD_INDEX}, new byte[] {(byte) (HOLD_INDEX + 1)});
     return first == null ? null : new Instant(StateKeys.sortableMillisAt(first, 1));
   }
 

@@ -16,11 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A first-in first-out queue of byte records in temporary files: appended, read back once in
- * order, then deleted. For data that only waits, such as main input held until a side input is
- * ready. RocksDB would index, flush and compact every record only to have it read back in
- * order; a file written and read sequentially does neither. The directory is made at the first
- * append and removed at {@link #close()}, or by the shutdown hook of temporary directories.
+ * A first-in first-out queue of byte records in temporary files: appended, read back once in order,
+ * then deleted. For data that only waits, such as main input held until a side input is ready.
+ * RocksDB would index, flush and compact every record only to have it read back in order; a file
+ * written and read sequentially does neither. The directory is made at the first append and removed
+ * at {@link #close()}, or by the shutdown hook of temporary directories.
  *
  * <p>Records go to one segment file until a drain or a snapshot closes it; a closed segment never
  * changes again, so a checkpoint takes it by a hard link ({@link #snapshotTo}), not a copy.
@@ -56,7 +56,9 @@ public final class SpillQueue implements AutoCloseable {
     try {
       if (writer == null) {
         writing = newSegmentPath();
-        writer = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(writing), BUFFER_BYTES));
+        writer =
+            new DataOutputStream(
+                new BufferedOutputStream(Files.newOutputStream(writing), BUFFER_BYTES));
         writingRecords = 0;
       }
       writer.writeInt(record.length);
@@ -98,7 +100,8 @@ public final class SpillQueue implements AutoCloseable {
     }
     for (Segment segment : taken) {
       try (DataInputStream in =
-          new DataInputStream(new BufferedInputStream(Files.newInputStream(segment.file()), BUFFER_BYTES))) {
+          new DataInputStream(
+              new BufferedInputStream(Files.newInputStream(segment.file()), BUFFER_BYTES))) {
         for (long i = 0; i < segment.records(); i++) {
           byte[] record = new byte[in.readInt()];
           in.readFully(record);
@@ -106,11 +109,16 @@ public final class SpillQueue implements AutoCloseable {
         }
         if (in.read() != -1) {
           throw new IllegalStateException(
-              "spill file " + segment.file() + " holds more than its " + segment.records() + " records");
+              "spill file "
+                  + segment.file()
+                  + " holds more than its "
+                  + segment.records()
+                  + " records");
         }
       } catch (EOFException e) {
         throw new IllegalStateException(
-            "spill file " + segment.file() + " ends before its " + segment.records() + " records", e);
+            "spill file " + segment.file() + " ends before its " + segment.records() + " records",
+            e);
       } finally {
         Files.deleteIfExists(segment.file());
       }
@@ -146,7 +154,8 @@ public final class SpillQueue implements AutoCloseable {
     for (String line : Files.readAllLines(source.resolve(MANIFEST), StandardCharsets.UTF_8)) {
       String[] fields = line.split(" ");
       if (fields.length != 2) {
-        throw new IllegalStateException("the spill snapshot " + source + " has a malformed manifest line: " + line);
+        throw new IllegalStateException(
+            "the spill snapshot " + source + " has a malformed manifest line: " + line);
       }
       long records = Long.parseLong(fields[1]);
       Path file = newSegmentPath();

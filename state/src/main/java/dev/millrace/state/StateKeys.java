@@ -19,9 +19,9 @@ import org.apache.beam.runners.core.StateNamespace;
  * references a 100 MB key would be copied into every state cell, timer and index entry of the key.
  *
  * <p>The key group comes first so that one key group is one contiguous byte range (what a
- * checkpoint or a rescale moves around). Every variable-length component is length-prefixed so
- * that a shorter component can never be confused with the start of a longer one; that makes each
- * of "one key", "one key in one namespace" and "one state cell" a plain byte prefix.
+ * checkpoint or a rescale moves around). Every variable-length component is length-prefixed so that
+ * a shorter component can never be confused with the start of a longer one; that makes each of "one
+ * key", "one key in one namespace" and "one state cell" a plain byte prefix.
  */
 public final class StateKeys {
 

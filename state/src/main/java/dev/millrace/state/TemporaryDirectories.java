@@ -25,7 +25,8 @@ public final class TemporaryDirectories {
   private static final AtomicBoolean SWEPT = new AtomicBoolean();
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(TemporaryDirectories::removeAll, "millrace-state-cleanup"));
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(TemporaryDirectories::removeAll, "millrace-state-cleanup"));
   }
 
   private TemporaryDirectories() {}
@@ -44,7 +45,10 @@ public final class TemporaryDirectories {
     return directory;
   }
 
-  /** Removes the directories under {@code tmp} that processes no longer running created; returns how many. */
+  /**
+   * Removes the directories under {@code tmp} that processes no longer running created; returns how
+   * many.
+   */
   static int removeLeftOversOfDeadProcesses(Path tmp) {
     int removed = 0;
     try (Stream<Path> children = Files.list(tmp)) {

@@ -27,7 +27,10 @@ class ExternalGroupingTest {
     return new String(b, StandardCharsets.UTF_8);
   }
 
-  /** Adds {@code values} values of 100 bytes spread over {@code keys} keys in random order; returns what was added. */
+  /**
+   * Adds {@code values} values of 100 bytes spread over {@code keys} keys in random order; returns
+   * what was added.
+   */
   private static Map<String, List<String>> fill(ExternalGrouping grouping, int keys, int values) {
     Map<String, List<String>> added = new TreeMap<>();
     Random random = new Random(42);
@@ -64,7 +67,11 @@ class ExternalGroupingTest {
 
   private static long groupingDirectories() throws Exception {
     try (Stream<Path> dirs = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-      return dirs.filter(p -> p.getFileName().toString().startsWith("millrace-grouping-" + ProcessHandle.current().pid() + "-"))
+      return dirs.filter(
+              p ->
+                  p.getFileName()
+                      .toString()
+                      .startsWith("millrace-grouping-" + ProcessHandle.current().pid() + "-"))
           .count();
     }
   }
@@ -100,7 +107,8 @@ class ExternalGroupingTest {
     MemoryBudget budget = new MemoryBudget(1);
     try (ExternalGrouping grouping = new ExternalGrouping(budget)) {
       // Nothing can be reserved: each run holds what the allowance does, about 1 MB.
-      Map<String, List<String>> added = fill(grouping, 300, (ExternalGrouping.MAX_MERGE_WIDTH + 10) * 8_500);
+      Map<String, List<String>> added =
+          fill(grouping, 300, (ExternalGrouping.MAX_MERGE_WIDTH + 10) * 8_500);
       assertThat(grouping.spills(), greaterThan((long) ExternalGrouping.MAX_MERGE_WIDTH));
       assertThat(sorted(drainAll(grouping)), is(sorted(added)));
     }

@@ -82,8 +82,7 @@ class RocksDbStateBackendTest {
       backend.commit();
       for (int g : groups) {
         KeyGroupRange range = backend.keyGroupRange(g);
-        List<RocksDbStateBackend.Entry> inRange =
-            backend.scan(range.start(), range.endExclusive());
+        List<RocksDbStateBackend.Entry> inRange = backend.scan(range.start(), range.endExclusive());
         assertThat(inRange.size(), equalTo(9));
         for (RocksDbStateBackend.Entry e : inRange) {
           assertThat(StateKeys.keyGroupOf(e.key()), equalTo(g));
@@ -102,15 +101,13 @@ class RocksDbStateBackendTest {
     new Random(42).nextBytes(big);
     StateTag<ValueState<byte[]>> blob = StateTags.value("blob", ByteArrayCoder.of());
     try (RocksDbStateBackend backend = RocksDbStateBackend.openTemporary()) {
-      ValueState<byte[]> value = RocksDbStateInternals
-          .forKey(backend, "k", StringUtf8Coder.of(), 3)
-          .state(GLOBAL, blob);
+      ValueState<byte[]> value =
+          RocksDbStateInternals.forKey(backend, "k", StringUtf8Coder.of(), 3).state(GLOBAL, blob);
       value.write(big);
       assertThat(Arrays.equals(value.read(), big), is(true));
       backend.commit();
-      ValueState<byte[]> fresh = RocksDbStateInternals
-          .forKey(backend, "k", StringUtf8Coder.of(), 3)
-          .state(GLOBAL, blob);
+      ValueState<byte[]> fresh =
+          RocksDbStateInternals.forKey(backend, "k", StringUtf8Coder.of(), 3).state(GLOBAL, blob);
       assertThat(Arrays.equals(fresh.read(), big), is(true));
     }
   }

@@ -32,8 +32,7 @@ class RocksDbStateKindsTest {
   private static final StateNamespace NS =
       StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE);
   private static final StateTag<MultimapState<String, Integer>> MULTIMAP =
-      StateTags.tagForSpec(
-          "multimap", StateSpecs.multimap(StringUtf8Coder.of(), VarIntCoder.of()));
+      StateTags.tagForSpec("multimap", StateSpecs.multimap(StringUtf8Coder.of(), VarIntCoder.of()));
   private static final StateTag<OrderedListState<String>> ORDERED =
       StateTags.tagForSpec("ordered", StateSpecs.orderedList(StringUtf8Coder.of()));
   private static final StateTag<BagState<Integer>> BAG = StateTags.bag("bag", VarIntCoder.of());
@@ -110,7 +109,8 @@ class RocksDbStateKindsTest {
     assertThat(
         list.readRange(new Instant(-10), new Instant(5)),
         contains(
-            TimestampedValue.of("neg", new Instant(-10)), TimestampedValue.of("t1", new Instant(1))));
+            TimestampedValue.of("neg", new Instant(-10)),
+            TimestampedValue.of("t1", new Instant(1))));
 
     list.clearRange(new Instant(0), new Instant(6));
     assertThat(
@@ -163,19 +163,30 @@ class RocksDbStateKindsTest {
   @Test
   void hugeKeysKeepTheirOwnStateAndADiscardedBundleForgetsThem() {
     String base = "k".repeat(StateKeys.INLINE_KEY_LIMIT + 1);
-    RocksDbStateInternals<String> a = RocksDbStateInternals.forKey(backend, base + "a", StringUtf8Coder.of(), 5);
-    RocksDbStateInternals<String> b = RocksDbStateInternals.forKey(backend, base + "b", StringUtf8Coder.of(), 5);
+    RocksDbStateInternals<String> a =
+        RocksDbStateInternals.forKey(backend, base + "a", StringUtf8Coder.of(), 5);
+    RocksDbStateInternals<String> b =
+        RocksDbStateInternals.forKey(backend, base + "b", StringUtf8Coder.of(), 5);
     assertThat(a.keyPrefix().length < 32, is(true));
     a.state(NS, BAG).add(1);
     b.state(NS, BAG).add(2);
     backend.commit();
-    assertThat(RocksDbStateInternals.forKey(backend, base + "a", StringUtf8Coder.of(), 5).state(NS, BAG).read(), contains(1));
+    assertThat(
+        RocksDbStateInternals.forKey(backend, base + "a", StringUtf8Coder.of(), 5)
+            .state(NS, BAG)
+            .read(),
+        contains(1));
     assertThat(b.state(NS, BAG).read(), contains(2));
 
-    RocksDbStateInternals<String> c = RocksDbStateInternals.forKey(backend, base + "c", StringUtf8Coder.of(), 5);
+    RocksDbStateInternals<String> c =
+        RocksDbStateInternals.forKey(backend, base + "c", StringUtf8Coder.of(), 5);
     c.state(NS, BAG).add(3);
     backend.discard();
     assertThat(backend.scanPrefix(new byte[] {KeyDictionary.PREFIX}).size(), is(2));
-    assertThat(RocksDbStateInternals.forKey(backend, base + "c", StringUtf8Coder.of(), 5).state(NS, BAG).read(), emptyIterable());
+    assertThat(
+        RocksDbStateInternals.forKey(backend, base + "c", StringUtf8Coder.of(), 5)
+            .state(NS, BAG)
+            .read(),
+        emptyIterable());
   }
 }

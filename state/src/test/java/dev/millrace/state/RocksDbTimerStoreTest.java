@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 class RocksDbTimerStoreTest {
   private static final StateNamespace WINDOW =
-      StateNamespaces.window(IntervalWindow.getCoder(), new IntervalWindow(new Instant(0), new Instant(1000)));
+      StateNamespaces.window(
+          IntervalWindow.getCoder(), new IntervalWindow(new Instant(0), new Instant(1000)));
 
   private RocksDbStateBackend backend;
   private RocksDbTimerStore timers;
@@ -60,7 +61,9 @@ class RocksDbTimerStoreTest {
     assertThat(second.timer(), is(timer("t", 100, 50, TimeDomain.EVENT_TIME)));
     assertThat(second.timer().getNamespace(), is(WINDOW));
     assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(250)), is(nullValue()));
-    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(301)).timer().getTimestamp(), is(new Instant(300)));
+    assertThat(
+        timers.pollDue(TimeDomain.EVENT_TIME, new Instant(301)).timer().getTimestamp(),
+        is(new Instant(300)));
     assertThat(timers.hasTimers(TimeDomain.EVENT_TIME), is(false));
     assertThat(timers.hasTimers(TimeDomain.PROCESSING_TIME), is(true));
   }
@@ -96,13 +99,18 @@ class RocksDbTimerStoreTest {
       timers.set(prefix(1, "k" + t), timer("t", t, t, TimeDomain.EVENT_TIME));
     }
     for (int t = 100; t < 105; t++) {
-      assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)).timer().getTimestamp(), is(new Instant(t)));
+      assertThat(
+          timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)).timer().getTimestamp(),
+          is(new Instant(t)));
     }
-    // Seeks now start past the fired timers; one set earlier than all of them must still come first.
+    // Seeks now start past the fired timers; one set earlier than all of them must still come
+    // first.
     timers.set(prefix(2, "early"), timer("t", 7, 3, TimeDomain.EVENT_TIME));
     assertThat(timers.earliest(TimeDomain.EVENT_TIME), is(new Instant(7)));
     assertThat(timers.minimumHold(), is(new Instant(3)));
-    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)).timer().getTimestamp(), is(new Instant(7)));
+    assertThat(
+        timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)).timer().getTimestamp(),
+        is(new Instant(7)));
     assertThat(timers.minimumHold(), is(new Instant(105)));
     // A poll that finds nothing below 50 leaves the index's floor at 50; a timer set below it is
     // still found, and the lower bound moves down with it.
@@ -110,7 +118,8 @@ class RocksDbTimerStoreTest {
     assertThat(timers.earliestLowerBound(TimeDomain.PROCESSING_TIME), is(new Instant(50)));
     timers.set(prefix(3, "p"), timer("p", 10, 10, TimeDomain.PROCESSING_TIME));
     assertThat(timers.earliestLowerBound(TimeDomain.PROCESSING_TIME), is(new Instant(10)));
-    assertThat(timers.pollDue(TimeDomain.PROCESSING_TIME, new Instant(50)).timer().getTimerId(), is("p"));
+    assertThat(
+        timers.pollDue(TimeDomain.PROCESSING_TIME, new Instant(50)).timer().getTimerId(), is("p"));
     // A discarded bundle brings deleted timers back: they are found again.
     backend.commit();
     timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000));
@@ -122,7 +131,11 @@ class RocksDbTimerStoreTest {
   void timersSurviveACommitAndStayOutsideEveryKeyGroupRange() {
     timers.set(prefix(4, "k"), timer("t", 100, 100, TimeDomain.EVENT_TIME));
     backend.commit();
-    assertThat(backend.scan(backend.keyGroupRange(4).start(), backend.keyGroupRange(4).endExclusive()).size(), is(0));
+    assertThat(
+        backend
+            .scan(backend.keyGroupRange(4).start(), backend.keyGroupRange(4).endExclusive())
+            .size(),
+        is(0));
     assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(101)).keyGroup(), is(4));
   }
 
@@ -133,14 +146,22 @@ class RocksDbTimerStoreTest {
     }
     backend.commit();
     for (int i = 0; i < 50; i++) {
-      assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(), is(new Instant(1000 + i)));
+      assertThat(
+          timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(),
+          is(new Instant(1000 + i)));
     }
     // Set while firing, earlier than everything polled so far: it must come next.
     timers.set(prefix(2, "late"), timer("t", 10, 10, TimeDomain.EVENT_TIME));
-    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(), is(new Instant(10)));
-    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(), is(new Instant(1050)));
+    assertThat(
+        timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(),
+        is(new Instant(10)));
+    assertThat(
+        timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(),
+        is(new Instant(1050)));
     backend.discard();
-    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(), is(new Instant(1000)));
+    assertThat(
+        timers.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(),
+        is(new Instant(1000)));
   }
 
   @Test
@@ -154,7 +175,10 @@ class RocksDbTimerStoreTest {
     timers.set(prefix, timer("u", 200, 200, TimeDomain.EVENT_TIME));
     backend.commit();
 
-    long stored = backend.scan(new byte[0], null).stream().mapToLong(e -> e.key().length + e.value().length).sum();
+    long stored =
+        backend.scan(new byte[0], null).stream()
+            .mapToLong(e -> e.key().length + e.value().length)
+            .sum();
     assertThat("the key is stored once: " + stored, stored < huge.length + 1024, is(true));
     RocksDbTimerStore.Due due = timers.pollDue(TimeDomain.EVENT_TIME, new Instant(150));
     assertThat(java.util.Arrays.equals(due.key(), huge), is(true));

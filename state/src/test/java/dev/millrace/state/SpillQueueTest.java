@@ -53,10 +53,11 @@ class SpillQueueTest {
       queue.append(record(1));
       queue.append(record(2));
       List<String> first = new ArrayList<>();
-      queue.drain(r -> {
-        first.add(text(r));
-        queue.append(r); // not ready yet: back into the queue
-      });
+      queue.drain(
+          r -> {
+            first.add(text(r));
+            queue.append(r); // not ready yet: back into the queue
+          });
       assertThat(first, contains("record-1", "record-2"));
       assertThat(queue.size(), equalTo(2L));
       List<String> second = new ArrayList<>();
@@ -77,7 +78,8 @@ class SpillQueueTest {
   }
 
   @Test
-  void aSnapshotKeepsTheRecordsNotYetDrainedAndLeavesTheQueueAsItWas(@TempDir Path checkpoint) throws Exception {
+  void aSnapshotKeepsTheRecordsNotYetDrainedAndLeavesTheQueueAsItWas(@TempDir Path checkpoint)
+      throws Exception {
     Path snapshot = checkpoint.resolve("pushback");
     try (SpillQueue queue = new SpillQueue()) {
       queue.append(record(1));

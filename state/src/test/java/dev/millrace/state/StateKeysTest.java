@@ -57,7 +57,8 @@ class StateKeysTest {
     assertThat(ref[2], equalTo(0));
     assertThat(ref[1], equalTo(reference.length));
     // An empty inline key (tag 0) and a reference (tag 1) differ in their first byte.
-    assertThat(StateKeys.hasPrefix(reference, StateKeys.inlineKeyPrefix(1, new byte[0])), is(false));
+    assertThat(
+        StateKeys.hasPrefix(reference, StateKeys.inlineKeyPrefix(1, new byte[0])), is(false));
   }
 
   @Test

@@ -45,7 +45,8 @@ class TemporaryDirectoriesTest {
 
   /** The directory the child reports; then stops it, with SIGKILL if {@code kill}, else SIGTERM. */
   private static Path directoryOfStopped(Process child, boolean kill) throws Exception {
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
       Path directory = Path.of(out.readLine());
       assertThat(Files.isDirectory(directory), is(true));
       if (kill) {
@@ -80,9 +81,12 @@ class TemporaryDirectoriesTest {
   void onlyDirectoriesOfProcessesThatNoLongerRunAreRemoved() throws Exception {
     Process gone = new ProcessBuilder("true").start();
     gone.waitFor();
-    Path ofTheDead = Files.createDirectories(tmp.resolve("millrace-state-" + gone.pid() + "-42").resolve("db"));
+    Path ofTheDead =
+        Files.createDirectories(tmp.resolve("millrace-state-" + gone.pid() + "-42").resolve("db"));
     Files.writeString(ofTheDead.resolve("CURRENT"), "MANIFEST-000001");
-    Path ofThisJvm = Files.createDirectories(tmp.resolve("millrace-spill-" + ProcessHandle.current().pid() + "-7"));
+    Path ofThisJvm =
+        Files.createDirectories(
+            tmp.resolve("millrace-spill-" + ProcessHandle.current().pid() + "-7"));
     long parent = ProcessHandle.current().parent().orElseThrow().pid();
     Path ofALiveProcess = Files.createDirectories(tmp.resolve("millrace-state-" + parent + "-8"));
     Path notOurs = Files.createDirectories(tmp.resolve("millrace-state-123"));
@@ -98,7 +102,9 @@ class TemporaryDirectoriesTest {
   void aNewDirectoryNamesThisJvm() throws Exception {
     Path created = TemporaryDirectories.create("millrace-state-");
     try {
-      assertThat(created.getFileName().toString(), startsWith("millrace-state-" + ProcessHandle.current().pid() + "-"));
+      assertThat(
+          created.getFileName().toString(),
+          startsWith("millrace-state-" + ProcessHandle.current().pid() + "-"));
     } finally {
       Directories.deleteRecursively(created);
       TemporaryDirectories.unregister(created);

@@ -10,8 +10,8 @@ import org.apache.beam.sdk.values.PCollection;
 
 /**
  * Elements of an exchange coded by their collection's coder, with timestamp, windows and pane: a
- * consumer gets what Beam's coder makes of each element, as a runner that shuffles between
- * machines gives it (DirectRunner checks the same by cloning every element through its coder).
+ * consumer gets what Beam's coder makes of each element, as a runner that shuffles between machines
+ * gives it (DirectRunner checks the same by cloning every element through its coder).
  */
 public final class CoderElementCodec<T> implements ElementCodec {
   private final Coder<T> coder;

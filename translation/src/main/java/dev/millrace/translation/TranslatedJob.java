@@ -1,8 +1,8 @@
 package dev.millrace.translation;
 
 import dev.millrace.plan.Plan;
-import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.state.backend.StateBackend;
+import dev.millrace.translation.metrics.JobMetrics;
 
 /**
  * A pipeline ready to run: its plan, where its user metrics will be collected, and how it runs.
@@ -13,7 +13,11 @@ import dev.millrace.state.backend.StateBackend;
  *     at this time (ms)
  */
 public record TranslatedJob(
-    Plan plan, JobMetrics metrics, boolean streaming, StateBackend stateBackend, Long testClockStart) {
+    Plan plan,
+    JobMetrics metrics,
+    boolean streaming,
+    StateBackend stateBackend,
+    Long testClockStart) {
 
   /**
    * Where a TestStream's processing time starts in a Java pipeline, as Beam's DirectRunner starts

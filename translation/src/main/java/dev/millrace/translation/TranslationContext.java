@@ -8,12 +8,12 @@ import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PlanBuilder;
 import dev.millrace.plan.PortRef;
 import dev.millrace.state.MemoryBudget;
-import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.state.backend.StateBackend;
+import dev.millrace.translation.metrics.JobMetrics;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.util.CoderUtils;
@@ -36,8 +36,8 @@ public final class TranslationContext {
   private final MemoryBudget groupingMemory;
 
   /**
-   * A context for one job's translation; the classic and the portable translators each keep
-   * their own map from their PCollections to the ports that produce them.
+   * A context for one job's translation; the classic and the portable translators each keep their
+   * own map from their PCollections to the ports that produce them.
    */
   public TranslationContext(
       PipelineOptions options,
@@ -153,8 +153,12 @@ public final class TranslationContext {
     return new PortRef(vertex, op, 0);
   }
 
-  /** Feeds {@code target} from {@code input} through an exchange its elements cross encoded by its coder. */
-  public void exchange(PCollection<?> input, PortRef target, EdgeKind kind, KeyGroupFunction keyGroups) {
+  /**
+   * Feeds {@code target} from {@code input} through an exchange its elements cross encoded by its
+   * coder.
+   */
+  public void exchange(
+      PCollection<?> input, PortRef target, EdgeKind kind, KeyGroupFunction keyGroups) {
     exchange(producerOf(input), target, kind, keyGroups, CoderElementCodec.of(input));
   }
 
@@ -173,13 +177,15 @@ public final class TranslationContext {
   }
 
   /**
-   * Feeds {@code target} from the output port {@code from} through an exchange whose elements
-   * cross it encoded by {@code codec}; null passes them as objects, for elements that are neither
-   * the user's nor changed after they leave (say why where you pass it).
+   * Feeds {@code target} from the output port {@code from} through an exchange whose elements cross
+   * it encoded by {@code codec}; null passes them as objects, for elements that are neither the
+   * user's nor changed after they leave (say why where you pass it).
    */
-  public void exchange(PortRef from, PortRef target, EdgeKind kind, KeyGroupFunction keyGroups, ElementCodec codec) {
+  public void exchange(
+      PortRef from, PortRef target, EdgeKind kind, KeyGroupFunction keyGroups, ElementCodec codec) {
     EdgeKind actual = kind;
-    if (kind == EdgeKind.FORWARD && plan.parallelism(from.vertex()) != plan.parallelism(target.vertex())) {
+    if (kind == EdgeKind.FORWARD
+        && plan.parallelism(from.vertex()) != plan.parallelism(target.vertex())) {
       actual = EdgeKind.REBALANCE;
     }
     plan.edge(from, target, actual, keyGroups, maxKeyGroups, codec);

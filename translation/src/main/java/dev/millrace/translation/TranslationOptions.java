@@ -11,4 +11,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
  * @param stateBackend {@code --stateBackend}, or null for the default of the job's mode
  */
 public record TranslationOptions(
-    PipelineOptions pipelineOptions, int parallelism, boolean streamingRequested, String stateBackend) {}
+    PipelineOptions pipelineOptions,
+    int parallelism,
+    boolean streamingRequested,
+    String stateBackend) {}

@@ -10,7 +10,10 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The arrows between this module's packages that its README allows, checked on the compiled classes. */
+/**
+ * The arrows between this module's packages that its README allows, checked on the compiled
+ * classes.
+ */
 class PackageArrowsTest {
   private static PackageArrows arrows;
 
@@ -34,7 +37,9 @@ class PackageArrowsTest {
 
   @Test
   void metricsAreALeaf() {
-    assertThat(arrows.from("metrics/", List.of("", "java/", "portable/", "operators/"), false), is(empty()));
+    assertThat(
+        arrows.from("metrics/", List.of("", "java/", "portable/", "operators/"), false),
+        is(empty()));
   }
 
   @Test

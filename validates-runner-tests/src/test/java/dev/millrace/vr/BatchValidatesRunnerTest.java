@@ -8,5 +8,6 @@ import org.junit.runner.RunWith;
 @ValidatesRunnerSuite.Mode("batch")
 public class BatchValidatesRunnerTest {
   /** For the cross-language tests, whose Python transforms run in its worker pool. */
-  @ClassRule public static final PythonExpansionService PYTHON_EXPANSION = new PythonExpansionService();
+  @ClassRule
+  public static final PythonExpansionService PYTHON_EXPANSION = new PythonExpansionService();
 }

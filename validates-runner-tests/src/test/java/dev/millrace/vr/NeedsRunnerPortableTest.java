@@ -10,5 +10,8 @@ import org.junit.runner.RunWith;
  * the portable mode's options.
  */
 @RunWith(ValidatesRunnerSuite.class)
-@ValidatesRunnerSuite.Mode(value = "needs-runner-portable", category = NeedsRunner.class, skipping = ValidatesRunner.class)
+@ValidatesRunnerSuite.Mode(
+    value = "needs-runner-portable",
+    category = NeedsRunner.class,
+    skipping = ValidatesRunner.class)
 public class NeedsRunnerPortableTest {}

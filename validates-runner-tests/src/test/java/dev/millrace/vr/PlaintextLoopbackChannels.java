@@ -14,11 +14,11 @@ import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.netty.NettyChannelBuilder;
  * every other. Builders that ask for plaintext or TLS get what they ask for.
  *
  * <p>Beam's cross-language tests ({@code BaseExternalTest.waitForReady}) probe the expansion
- * service with {@code ManagedChannelBuilder.forTarget(address).build()}, a TLS channel, and wait
- * up to 15 s for it to be READY before every test. Every expansion service, Beam's own included,
- * serves plaintext, so the probe never succeeds and each test idles 15 s (Beam's own runners
- * pay the same). Nothing in the test JVM connects to a loopback service over TLS; Millrace's
- * harness channels are built with explicit builders and do not come here.
+ * service with {@code ManagedChannelBuilder.forTarget(address).build()}, a TLS channel, and wait up
+ * to 15 s for it to be READY before every test. Every expansion service, Beam's own included,
+ * serves plaintext, so the probe never succeeds and each test idles 15 s (Beam's own runners pay
+ * the same). Nothing in the test JVM connects to a loopback service over TLS; Millrace's harness
+ * channels are built with explicit builders and do not come here.
  */
 public final class PlaintextLoopbackChannels extends ManagedChannelProvider {
 

@@ -12,9 +12,9 @@ import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.ManagedChannel;
 import org.apache.beam.vendor.grpc.v1p60p1.io.grpc.ManagedChannelBuilder;
 
 /**
- * A finished job's user metrics as the job server reports them, attempted and committed kept
- * apart. Beam's Java client (2.62) turns each reported metric into a result without committed
- * values (apache/beam#32001), so tests of committed metrics could never pass through it.
+ * A finished job's user metrics as the job server reports them, attempted and committed kept apart.
+ * Beam's Java client (2.62) turns each reported metric into a result without committed values
+ * (apache/beam#32001), so tests of committed metrics could never pass through it.
  */
 final class PortableJobMetrics {
   private PortableJobMetrics() {}
@@ -26,7 +26,8 @@ final class PortableJobMetrics {
       JobServiceGrpc.JobServiceBlockingStub jobs =
           JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
       String jobId = null;
-      for (JobApi.JobInfo job : jobs.getJobs(JobApi.GetJobsRequest.getDefaultInstance()).getJobInfoList()) {
+      for (JobApi.JobInfo job :
+          jobs.getJobs(JobApi.GetJobsRequest.getDefaultInstance()).getJobInfoList()) {
         if (job.getJobName().equals(jobName)) {
           jobId = job.getJobId();
         }
@@ -35,8 +36,10 @@ final class PortableJobMetrics {
         throw new IllegalStateException("the job server has no job named " + jobName);
       }
       JobApi.MetricResults metrics =
-          jobs.getJobMetrics(JobApi.GetJobMetricsRequest.newBuilder().setJobId(jobId).build()).getMetrics();
-      return MetricsContainerStepMap.asMetricResults(stepMap(metrics.getAttemptedList()), stepMap(metrics.getCommittedList()));
+          jobs.getJobMetrics(JobApi.GetJobMetricsRequest.newBuilder().setJobId(jobId).build())
+              .getMetrics();
+      return MetricsContainerStepMap.asMetricResults(
+          stepMap(metrics.getAttemptedList()), stepMap(metrics.getCommittedList()));
     } finally {
       channel.shutdownNow();
     }

@@ -21,10 +21,13 @@ final class PythonExpansionService extends ExternalResource {
 
   @Override
   protected void before() throws IOException {
-    Path python = Path.of(System.getProperty("python.venv", "../target/sdks/python-venv"), "bin", "python");
+    Path python =
+        Path.of(System.getProperty("python.venv", "../target/sdks/python-venv"), "bin", "python");
     if (!Files.isExecutable(python)) {
       throw new IllegalStateException(
-          "No Python environment at " + python + " for the cross-language tests (made by the build's python-venv step)");
+          "No Python environment at "
+              + python
+              + " for the cross-language tests (made by the build's python-venv step)");
     }
     Path script = Path.of("src/test/python/xlang_expansion_service.py").toAbsolutePath();
     Path log = Path.of("target/vr-reports/python-expansion-service.log");
@@ -33,12 +36,16 @@ final class PythonExpansionService extends ExternalResource {
         new ProcessBuilder(python.toString(), script.toString())
             .redirectError(log.toFile())
             .start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     String line = out.readLine();
     if (line == null || !line.startsWith("PORT ")) {
       process.destroyForcibly();
       throw new IllegalStateException(
-          "The Python expansion service did not start (" + line + "); its log: " + Files.readString(log));
+          "The Python expansion service did not start ("
+              + line
+              + "); its log: "
+              + Files.readString(log));
     }
     System.setProperty("expansionPort", line.substring("PORT ".length()).trim());
   }

@@ -12,5 +12,6 @@ import org.junit.runner.RunWith;
 @ValidatesRunnerSuite.Mode("streaming")
 public class StreamingValidatesRunnerTest {
   /** For the cross-language tests, whose Python transforms run in its worker pool. */
-  @ClassRule public static final PythonExpansionService PYTHON_EXPANSION = new PythonExpansionService();
+  @ClassRule
+  public static final PythonExpansionService PYTHON_EXPANSION = new PythonExpansionService();
 }

@@ -12,11 +12,11 @@ import org.apache.beam.sdk.options.PortablePipelineOptions;
 import org.apache.beam.sdk.testing.TestPipelineOptions;
 
 /**
- * Runs a Java pipeline through the Millrace job server, as Beam's {@code TestPipeline} expects
- * of a test runner: to its end, failing with the job's error. Unlike Beam's {@code
- * TestPortableRunner} it keeps one job server for the whole JVM (jobs run side by side on it, as
- * they would for users) and cancels a job still running after {@code --testTimeoutSeconds}, so
- * one hanging test fails alone.
+ * Runs a Java pipeline through the Millrace job server, as Beam's {@code TestPipeline} expects of a
+ * test runner: to its end, failing with the job's error. Unlike Beam's {@code TestPortableRunner}
+ * it keeps one job server for the whole JVM (jobs run side by side on it, as they would for users)
+ * and cancels a job still running after {@code --testTimeoutSeconds}, so one hanging test fails
+ * alone.
  *
  * <p>The job's error reaches the client only as text (the job API carries messages, not
  * exceptions); an {@link AssertionError} of {@code PAssert} is raised again as one, so tests that
@@ -49,7 +49,8 @@ public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
       MillraceJobServerDriver started = MillraceJobServerDriver.onFreeLoopbackPorts();
       endpoint = started.start();
       server = started;
-      Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "millrace-test-job-server-stop"));
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(started::stop, "millrace-test-job-server-stop"));
     }
     return endpoint;
   }
@@ -63,8 +64,10 @@ public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
       throw new IllegalStateException("could not start the Millrace job server", e);
     }
     portable.setRunner(PortableRunner.class);
-    if (portable.getFilesToStage() == null && EMBEDDED.equals(portable.getDefaultEnvironmentType())) {
-      // The embedded harness runs on this JVM's class path: staging it would copy every jar per job.
+    if (portable.getFilesToStage() == null
+        && EMBEDDED.equals(portable.getDefaultEnvironmentType())) {
+      // The embedded harness runs on this JVM's class path: staging it would copy every jar per
+      // job.
       portable.setFilesToStage(java.util.List.of());
     }
     PipelineResult result = PortableRunner.fromOptions(portable).run(pipeline);
@@ -82,12 +85,15 @@ public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
         // The job is being given up on either way; the timeout below is the failure to report.
       }
       throw new IllegalStateException(
-          "pipeline did not finish within " + timeoutSeconds + " s (--testTimeoutSeconds); cancelled it");
+          "pipeline did not finish within "
+              + timeoutSeconds
+              + " s (--testTimeoutSeconds); cancelled it");
     }
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("pipeline ended " + state);
     }
-    return new EndedJob(result, PortableJobMetrics.of(portable.getJobEndpoint(), portable.getJobName()));
+    return new EndedJob(
+        result, PortableJobMetrics.of(portable.getJobEndpoint(), portable.getJobName()));
   }
 
   /** A job that ended DONE, with its metrics as the job server reported them. */
@@ -115,12 +121,13 @@ public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
   }
 
   /**
-   * Waits for the job's end by asking its state often: Beam's client polls every 3 s, which
-   * would add seconds to every test. Returns null when the timeout passed first.
+   * Waits for the job's end by asking its state often: Beam's client polls every 3 s, which would
+   * add seconds to every test. Returns null when the timeout passed first.
    */
   private PipelineResult.State awaitEnd(PipelineResult result) {
     try {
-      if (!Await.holdsWithin(() -> result.getState().isTerminal(), java.time.Duration.ofSeconds(timeoutSeconds))) {
+      if (!Await.holdsWithin(
+          () -> result.getState().isTerminal(), java.time.Duration.ofSeconds(timeoutSeconds))) {
         return null;
       }
     } catch (InterruptedException e) {
@@ -131,11 +138,20 @@ public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
     return result.waitUntilFinish();
   }
 
-  /** What every thread was doing when a pipeline timed out: the evidence for whoever looks at the hang. */
+  /**
+   * What every thread was doing when a pipeline timed out: the evidence for whoever looks at the
+   * hang.
+   */
   private void dumpThreads() {
-    StringBuilder dump = new StringBuilder("Threads when the pipeline timed out after " + timeoutSeconds + " s:\n");
-    for (java.util.Map.Entry<Thread, StackTraceElement[]> thread : Thread.getAllStackTraces().entrySet()) {
-      dump.append('"').append(thread.getKey().getName()).append("\" ").append(thread.getKey().getState()).append('\n');
+    StringBuilder dump =
+        new StringBuilder("Threads when the pipeline timed out after " + timeoutSeconds + " s:\n");
+    for (java.util.Map.Entry<Thread, StackTraceElement[]> thread :
+        Thread.getAllStackTraces().entrySet()) {
+      dump.append('"')
+          .append(thread.getKey().getName())
+          .append("\" ")
+          .append(thread.getKey().getState())
+          .append('\n');
       for (StackTraceElement frame : thread.getValue()) {
         dump.append("    at ").append(frame).append('\n');
       }
@@ -147,7 +163,8 @@ public class TestMillracePortableRunner extends PipelineRunner<PipelineResult> {
     String message = failure.getMessage() == null ? "" : failure.getMessage();
     int assertion = message.indexOf(ASSERTION_ERROR);
     if (assertion >= 0) {
-      AssertionError error = new AssertionError(message.substring(assertion + ASSERTION_ERROR.length()));
+      AssertionError error =
+          new AssertionError(message.substring(assertion + ASSERTION_ERROR.length()));
       error.addSuppressed(failure);
       throw error;
     }

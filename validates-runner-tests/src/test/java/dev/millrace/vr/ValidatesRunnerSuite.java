@@ -9,10 +9,10 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.Enumeration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import org.apache.beam.sdk.testing.ValidatesRunner;
@@ -28,11 +28,11 @@ import org.junit.runners.model.RunnerBuilder;
 
 /**
  * Runs every ValidatesRunner test of Beam's core tests jar (or, in a needs-runner mode, every
- * NeedsRunner test that is not also ValidatesRunner), less the exclusions of one mode. The
- * classes are found by scanning the jar, so nested classes and new tests are never missed. The
- * suite fails to start, loudly, when a class of the jar cannot be loaded (a missing test
- * dependency would silently drop its tests) or when an exclusion line matches no test (a stale
- * line hides nothing but reads like a debt).
+ * NeedsRunner test that is not also ValidatesRunner), less the exclusions of one mode. The classes
+ * are found by scanning the jar, so nested classes and new tests are never missed. The suite fails
+ * to start, loudly, when a class of the jar cannot be loaded (a missing test dependency would
+ * silently drop its tests) or when an exclusion line matches no test (a stale line hides nothing
+ * but reads like a debt).
  */
 public final class ValidatesRunnerSuite extends Suite {
 
@@ -53,7 +53,8 @@ public final class ValidatesRunnerSuite extends Suite {
     this(klass, builder, modeOf(klass));
   }
 
-  private ValidatesRunnerSuite(Class<?> klass, RunnerBuilder builder, Mode mode) throws InitializationError {
+  private ValidatesRunnerSuite(Class<?> klass, RunnerBuilder builder, Mode mode)
+      throws InitializationError {
     super(builder, klass, discover(mode.category()));
     VrExclusions exclusions = VrExclusions.load(mode.value());
     Set<String> matched = new HashSet<>();
@@ -78,7 +79,10 @@ public final class ValidatesRunnerSuite extends Suite {
       }
       if (!unmatched.isEmpty()) {
         throw new InitializationError(
-            "vr-exclusions/" + mode.value() + ".txt: these lines match no test of the mode: " + unmatched);
+            "vr-exclusions/"
+                + mode.value()
+                + ".txt: these lines match no test of the mode: "
+                + unmatched);
       }
     }
   }
@@ -94,9 +98,9 @@ public final class ValidatesRunnerSuite extends Suite {
   private static final String ONLY = System.getProperty("vr.only", "");
 
   /**
-   * Writes a line per finished test (outcome, seconds, name) to {@code -Dvr.progress=<file>} as
-   * the run goes: Surefire writes its report only once the whole suite has ended, which for a
-   * long mode, or one whose JVM dies, is too late to see where it stands.
+   * Writes a line per finished test (outcome, seconds, name) to {@code -Dvr.progress=<file>} as the
+   * run goes: Surefire writes its report only once the whole suite has ended, which for a long
+   * mode, or one whose JVM dies, is too late to see where it stands.
    */
   @Override
   public void run(org.junit.runner.notification.RunNotifier notifier) {
@@ -114,7 +118,8 @@ public final class ValidatesRunnerSuite extends Suite {
 
   private static final class ProgressLog extends org.junit.runner.notification.RunListener {
     private final File file;
-    private final java.util.Map<Description, Long> started = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<Description, Long> started =
+        new java.util.concurrent.ConcurrentHashMap<>();
     private final Set<Description> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     ProgressLog(File file) {
@@ -205,7 +210,8 @@ public final class ValidatesRunnerSuite extends Suite {
           excluded = true;
         }
       }
-      return !excluded && (ONLY.isEmpty() || Arrays.stream(ONLY.split("\\|")).anyMatch(name::contains));
+      return !excluded
+          && (ONLY.isEmpty() || Arrays.stream(ONLY.split("\\|")).anyMatch(name::contains));
     }
 
     private static Set<Class<?>> categoriesOf(Description description) {
@@ -232,11 +238,18 @@ public final class ValidatesRunnerSuite extends Suite {
   private static Class<?>[] discover(Class<?> category) throws InitializationError {
     List<Class<?>> classes = new ArrayList<>();
     try {
-      File jar = new File(ValidatesRunner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      File jar =
+          new File(
+              ValidatesRunner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (!jar.getName().endsWith("-tests.jar")) {
         // ValidatesRunner lives in the main jar; find the tests jar beside the class of a VR test.
-        jar = new File(
-            org.apache.beam.sdk.testing.PAssertTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        jar =
+            new File(
+                org.apache.beam.sdk.testing.PAssertTest.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
       }
       try (JarFile file = new JarFile(jar)) {
         Enumeration<JarEntry> entries = file.entries();
@@ -251,7 +264,10 @@ public final class ValidatesRunnerSuite extends Suite {
             c = Class.forName(className, false, ValidatesRunnerSuite.class.getClassLoader());
           } catch (Throwable missingDependency) {
             throw new InitializationError(
-                "cannot load " + className + " from Beam's tests jar (a test dependency is missing?): " + missingDependency);
+                "cannot load "
+                    + className
+                    + " from Beam's tests jar (a test dependency is missing?): "
+                    + missingDependency);
           }
           if (isSuiteClass(c, category)) {
             classes.add(c);

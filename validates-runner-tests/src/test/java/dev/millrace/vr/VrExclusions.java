@@ -37,7 +37,8 @@ final class VrExclusions {
         }
         int bar = trimmed.indexOf('|');
         if (bar < 0 || trimmed.substring(bar + 1).isBlank()) {
-          throw new IllegalStateException(resource + ":" + number + ": every exclusion needs '| reason'");
+          throw new IllegalStateException(
+              resource + ":" + number + ": every exclusion needs '| reason'");
         }
         String name = trimmed.substring(0, bar).strip();
         if (name.contains("#")) {

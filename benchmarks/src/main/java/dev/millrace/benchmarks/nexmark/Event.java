@@ -4,6 +4,8 @@ package dev.millrace.benchmarks.nexmark;
 public record Event(Person person, Auction auction, Bid bid) {
 
   public long timestamp() {
-    return person != null ? person.timestamp() : auction != null ? auction.timestamp() : bid.timestamp();
+    return person != null
+        ? person.timestamp()
+        : auction != null ? auction.timestamp() : bid.timestamp();
   }
 }

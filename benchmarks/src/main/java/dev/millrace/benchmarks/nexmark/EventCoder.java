@@ -55,11 +55,33 @@ public final class EventCoder extends AtomicCoder<Event> {
     DataInputStream in = new DataInputStream(inStream);
     switch (in.readByte()) {
       case 0:
-        return new Event(new Person(in.readLong(), in.readUTF(), in.readUTF(), in.readUTF(), in.readUTF(), in.readLong()), null, null);
+        return new Event(
+            new Person(
+                in.readLong(),
+                in.readUTF(),
+                in.readUTF(),
+                in.readUTF(),
+                in.readUTF(),
+                in.readLong()),
+            null,
+            null);
       case 1:
-        return new Event(null, new Auction(in.readLong(), in.readUTF(), in.readUTF(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readInt()), null);
+        return new Event(
+            null,
+            new Auction(
+                in.readLong(),
+                in.readUTF(),
+                in.readUTF(),
+                in.readLong(),
+                in.readLong(),
+                in.readLong(),
+                in.readLong(),
+                in.readLong(),
+                in.readInt()),
+            null);
       case 2:
-        return new Event(null, null, new Bid(in.readLong(), in.readLong(), in.readLong(), in.readLong()));
+        return new Event(
+            null, null, new Bid(in.readLong(), in.readLong(), in.readLong(), in.readLong()));
       default:
         throw new IOException("Unknown event tag");
     }

@@ -4,19 +4,37 @@ import java.util.SplittableRandom;
 
 /**
  * Nexmark-style events, each a pure function of (seed, index), so every runner and the plain-Java
- * baseline see exactly the same stream however they split it. Out of every 50 events 1 is a
- * person, 3 are auctions and 46 are bids, as in Nexmark; ten events per millisecond of event time.
+ * baseline see exactly the same stream however they split it. Out of every 50 events 1 is a person,
+ * 3 are auctions and 46 are bids, as in Nexmark; ten events per millisecond of event time.
  */
 public final class Generator {
   public static final int PROPORTION_DENOMINATOR = 50;
   public static final long BASE_TIME = 1_700_000_000_000L;
   public static final int EVENTS_PER_MILLI = 10;
 
-  private static final String[] FIRST = {"Peter", "Paul", "Luke", "John", "Saul", "Vicky", "Kate", "Julie", "Sarah", "Deiter", "Walter"};
-  private static final String[] LAST = {"Shultz", "Abrams", "Spencer", "White", "Bartels", "Walton", "Smith", "Jones", "Noris"};
-  private static final String[] CITIES = {"Phoenix", "Los Angeles", "San Francisco", "Boise", "Portland", "Bend", "Redmond", "Seattle", "Kent", "Cheyenne"};
+  private static final String[] FIRST = {
+    "Peter", "Paul", "Luke", "John", "Saul", "Vicky", "Kate", "Julie", "Sarah", "Deiter", "Walter"
+  };
+  private static final String[] LAST = {
+    "Shultz", "Abrams", "Spencer", "White", "Bartels", "Walton", "Smith", "Jones", "Noris"
+  };
+  private static final String[] CITIES = {
+    "Phoenix",
+    "Los Angeles",
+    "San Francisco",
+    "Boise",
+    "Portland",
+    "Bend",
+    "Redmond",
+    "Seattle",
+    "Kent",
+    "Cheyenne"
+  };
   private static final String[] STATES = {"AZ", "CA", "ID", "OR", "WA", "WY"};
-  private static final String[] WORDS = {"vintage", "red", "bike", "lamp", "rare", "signed", "first", "edition", "oak", "table", "silver", "watch", "mint", "boxed", "old", "map"};
+  private static final String[] WORDS = {
+    "vintage", "red", "bike", "lamp", "rare", "signed", "first", "edition", "oak", "table",
+    "silver", "watch", "mint", "boxed", "old", "map"
+  };
 
   private Generator() {}
 
@@ -43,7 +61,10 @@ public final class Generator {
       long id = index / PROPORTION_DENOMINATOR;
       String name = pick(random, FIRST) + " " + pick(random, LAST);
       String email = name.replace(' ', '.').toLowerCase() + "@example.com";
-      return new Event(new Person(id, name, email, pick(random, CITIES), pick(random, STATES), timestamp), null, null);
+      return new Event(
+          new Person(id, name, email, pick(random, CITIES), pick(random, STATES), timestamp),
+          null,
+          null);
     }
     if (offset <= 3) {
       long id = auctionsBefore(index);
@@ -52,14 +73,30 @@ public final class Generator {
       long seller = persons - 1 - random.nextLong(Math.min(persons, 100));
       long initialBid = 100 + random.nextLong(10_000);
       String item = pick(random, WORDS) + " " + pick(random, WORDS);
-      String description = item + " " + pick(random, WORDS) + " " + pick(random, WORDS) + " " + pick(random, WORDS);
+      String description =
+          item + " " + pick(random, WORDS) + " " + pick(random, WORDS) + " " + pick(random, WORDS);
       long expires = timestamp + 1000 + random.nextLong(20_000);
       int category = random.nextInt(20);
-      return new Event(null, new Auction(id, item, description, initialBid, initialBid + random.nextLong(5_000), timestamp, expires, seller, category), null);
+      return new Event(
+          null,
+          new Auction(
+              id,
+              item,
+              description,
+              initialBid,
+              initialBid + random.nextLong(5_000),
+              timestamp,
+              expires,
+              seller,
+              category),
+          null);
     }
     long auctions = Math.max(1, auctionsBefore(index));
     // Most bids go to a few hot auctions, the rest anywhere recent.
-    long auction = random.nextInt(100) < 80 ? auctions - 1 - random.nextLong(Math.min(auctions, 20)) : auctions - 1 - random.nextLong(Math.min(auctions, 2_000));
+    long auction =
+        random.nextInt(100) < 80
+            ? auctions - 1 - random.nextLong(Math.min(auctions, 20))
+            : auctions - 1 - random.nextLong(Math.min(auctions, 2_000));
     long persons = Math.max(1, personsBefore(index));
     long bidder = persons - 1 - random.nextLong(Math.min(persons, 1_000));
     long price = 100 + random.nextLong(100_000);

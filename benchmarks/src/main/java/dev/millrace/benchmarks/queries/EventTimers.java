@@ -43,15 +43,18 @@ public final class EventTimers implements Query {
   @Override
   public PCollection<String> expand(PCollection<Event> events) {
     return Events.bids(events)
-        .apply("Key", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()))
-            .via((Event e) -> KV.of(e.bid().bidder() % KEYS, e.bid().timestamp())))
+        .apply(
+            "Key",
+            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()))
+                .via((Event e) -> KV.of(e.bid().bidder() % KEYS, e.bid().timestamp())))
         .setCoder(KvCoder.of(VarLongCoder.of(), VarLongCoder.of()))
         .apply("PerSecond", ParDo.of(new PerSecondFn()));
   }
 
   static final class PerSecondFn extends DoFn<KV<Long, Long>, String> {
     @StateId("counts")
-    private final StateSpec<MapState<Long, Long>> countsSpec = StateSpecs.map(VarLongCoder.of(), VarLongCoder.of());
+    private final StateSpec<MapState<Long, Long>> countsSpec =
+        StateSpecs.map(VarLongCoder.of(), VarLongCoder.of());
 
     @StateId("next")
     private final StateSpec<ValueState<Long>> nextSpec = StateSpecs.value(VarLongCoder.of());
@@ -114,14 +117,16 @@ public final class EventTimers implements Query {
       @Override
       public void accept(Event e, Consumer<String> out) {
         if (e.bid() != null) {
-          counts.computeIfAbsent(e.bid().bidder() % KEYS, k -> new HashMap<>())
+          counts
+              .computeIfAbsent(e.bid().bidder() % KEYS, k -> new HashMap<>())
               .merge(e.bid().timestamp() / BUCKET_MILLIS, 1L, Long::sum);
         }
       }
 
       @Override
       public void finish(Consumer<String> out) {
-        counts.forEach((key, perSecond) -> perSecond.forEach((bucket, n) -> out.accept(line(key, bucket, n))));
+        counts.forEach(
+            (key, perSecond) -> perSecond.forEach((bucket, n) -> out.accept(line(key, bucket, n))));
       }
     };
   }

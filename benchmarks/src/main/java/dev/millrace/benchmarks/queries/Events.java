@@ -14,10 +14,14 @@ final class Events {
   }
 
   static PCollection<Event> auctions(PCollection<Event> events) {
-    return events.apply("Auctions", Filter.by((Event e) -> e.auction() != null)).setCoder(EventCoder.of());
+    return events
+        .apply("Auctions", Filter.by((Event e) -> e.auction() != null))
+        .setCoder(EventCoder.of());
   }
 
   static PCollection<Event> persons(PCollection<Event> events) {
-    return events.apply("Persons", Filter.by((Event e) -> e.person() != null)).setCoder(EventCoder.of());
+    return events
+        .apply("Persons", Filter.by((Event e) -> e.person() != null))
+        .setCoder(EventCoder.of());
   }
 }

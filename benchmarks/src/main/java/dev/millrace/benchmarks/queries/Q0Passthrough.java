@@ -18,7 +18,8 @@ public final class Q0Passthrough implements Query {
 
   @Override
   public PCollection<String> expand(PCollection<Event> events) {
-    return events.apply("Passthrough", MapElements.into(TypeDescriptors.strings()).via(Q0Passthrough::line));
+    return events.apply(
+        "Passthrough", MapElements.into(TypeDescriptors.strings()).via(Q0Passthrough::line));
   }
 
   @Override

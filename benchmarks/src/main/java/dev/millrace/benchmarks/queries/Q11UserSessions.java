@@ -32,15 +32,27 @@ public final class Q11UserSessions implements Query {
   @Override
   public PCollection<String> expand(PCollection<Event> events) {
     return Events.bids(events)
-        .apply("Bidder", MapElements.into(TypeDescriptors.longs()).via((Event e) -> e.bid().bidder()))
+        .apply(
+            "Bidder", MapElements.into(TypeDescriptors.longs()).via((Event e) -> e.bid().bidder()))
         .apply(Window.into(Sessions.withGapDuration(Duration.millis(GAP_MILLIS))))
         .apply(Count.perElement())
-        .apply("Format", ParDo.of(new DoFn<KV<Long, Long>, String>() {
-          @ProcessElement
-          public void process(@Element KV<Long, Long> session, IntervalWindow w, OutputReceiver<String> out) {
-            out.output(line(session.getKey(), w.start().getMillis(), w.end().getMillis(), session.getValue()));
-          }
-        }));
+        .apply(
+            "Format",
+            ParDo.of(
+                new DoFn<KV<Long, Long>, String>() {
+                  @ProcessElement
+                  public void process(
+                      @Element KV<Long, Long> session,
+                      IntervalWindow w,
+                      OutputReceiver<String> out) {
+                    out.output(
+                        line(
+                            session.getKey(),
+                            w.start().getMillis(),
+                            w.end().getMillis(),
+                            session.getValue()));
+                  }
+                }));
   }
 
   @Override

@@ -20,7 +20,8 @@ public final class Q1CurrencyConversion implements Query {
   @Override
   public PCollection<String> expand(PCollection<Event> events) {
     return Events.bids(events)
-        .apply("ToEuro", MapElements.into(TypeDescriptors.strings()).via((Event e) -> line(e.bid())));
+        .apply(
+            "ToEuro", MapElements.into(TypeDescriptors.strings()).via((Event e) -> line(e.bid())));
   }
 
   @Override

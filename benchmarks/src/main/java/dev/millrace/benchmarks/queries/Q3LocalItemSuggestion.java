@@ -66,7 +66,8 @@ public final class Q3LocalItemSuggestion implements Query {
   @Override
   public PCollection<String> expand(PCollection<Event> events) {
     KvCoder<Long, Event> coder = KvCoder.of(VarLongCoder.of(), EventCoder.of());
-    TypeDescriptor<KV<Long, Event>> kvType = TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptor.of(Event.class));
+    TypeDescriptor<KV<Long, Event>> kvType =
+        TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptor.of(Event.class));
     PCollection<KV<Long, Event>> persons =
         events
             .apply("LocalSellers", Filter.by(Q3LocalItemSuggestion::isLocalSeller))
@@ -75,9 +76,12 @@ public final class Q3LocalItemSuggestion implements Query {
     PCollection<KV<Long, Event>> auctions =
         events
             .apply("InCategory", Filter.by(Q3LocalItemSuggestion::isInCategory))
-            .apply("BySeller", MapElements.into(kvType).via((Event e) -> KV.of(e.auction().seller(), e)))
+            .apply(
+                "BySeller",
+                MapElements.into(kvType).via((Event e) -> KV.of(e.auction().seller(), e)))
             .setCoder(coder);
-    return PCollectionList.of(persons).and(auctions)
+    return PCollectionList.of(persons)
+        .and(auctions)
         .apply(Flatten.pCollections())
         .apply("Join", ParDo.of(new JoinFn()));
   }

@@ -1,16 +1,16 @@
 package dev.millrace.benchmarks.queries;
 
 import dev.millrace.benchmarks.nexmark.Event;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.Count;
@@ -42,16 +42,26 @@ public final class Q5HotItems implements Query {
   @Override
   public PCollection<String> expand(PCollection<Event> events) {
     return Events.bids(events)
-        .apply(Window.into(SlidingWindows.of(Duration.millis(SIZE_MILLIS)).every(Duration.millis(PERIOD_MILLIS))))
-        .apply("Auction", MapElements.into(TypeDescriptors.longs()).via((Event e) -> e.bid().auction()))
+        .apply(
+            Window.into(
+                SlidingWindows.of(Duration.millis(SIZE_MILLIS))
+                    .every(Duration.millis(PERIOD_MILLIS))))
+        .apply(
+            "Auction",
+            MapElements.into(TypeDescriptors.longs()).via((Event e) -> e.bid().auction()))
         .apply(Count.perElement())
         .apply("Hottest", Combine.globally(new Hottest()).withoutDefaults())
-        .apply("Format", ParDo.of(new DoFn<Hot, String>() {
-          @ProcessElement
-          public void process(@Element Hot hot, BoundedWindow window, OutputReceiver<String> out) {
-            out.output(line(window.maxTimestamp().getMillis() + 1, hot.auctions, hot.count));
-          }
-        }));
+        .apply(
+            "Format",
+            ParDo.of(
+                new DoFn<Hot, String>() {
+                  @ProcessElement
+                  public void process(
+                      @Element Hot hot, BoundedWindow window, OutputReceiver<String> out) {
+                    out.output(
+                        line(window.maxTimestamp().getMillis() + 1, hot.auctions, hot.count));
+                  }
+                }));
   }
 
   /** The highest count so far and every auction that has it. */
@@ -99,12 +109,14 @@ public final class Q5HotItems implements Query {
     }
 
     @Override
-    public Coder<Hot> getAccumulatorCoder(CoderRegistry registry, Coder<KV<Long, Long>> inputCoder) {
+    public Coder<Hot> getAccumulatorCoder(
+        CoderRegistry registry, Coder<KV<Long, Long>> inputCoder) {
       return new HotCoder();
     }
 
     @Override
-    public Coder<Hot> getDefaultOutputCoder(CoderRegistry registry, Coder<KV<Long, Long>> inputCoder) {
+    public Coder<Hot> getDefaultOutputCoder(
+        CoderRegistry registry, Coder<KV<Long, Long>> inputCoder) {
       return new HotCoder();
     }
   }
@@ -148,17 +160,20 @@ public final class Q5HotItems implements Query {
         // The windows [start, start + SIZE) containing ts, start a multiple of PERIOD.
         long lastStart = ts - Math.floorMod(ts, PERIOD_MILLIS);
         for (long start = lastStart; start > ts - SIZE_MILLIS; start -= PERIOD_MILLIS) {
-          counts.computeIfAbsent(start + SIZE_MILLIS, k -> new HashMap<>()).merge(e.bid().auction(), 1L, Long::sum);
+          counts
+              .computeIfAbsent(start + SIZE_MILLIS, k -> new HashMap<>())
+              .merge(e.bid().auction(), 1L, Long::sum);
         }
       }
 
       @Override
       public void finish(Consumer<String> out) {
-        counts.forEach((end, perAuction) -> {
-          Hot hot = new Hot();
-          perAuction.forEach(hot::add);
-          out.accept(line(end, hot.auctions, hot.count));
-        });
+        counts.forEach(
+            (end, perAuction) -> {
+              Hot hot = new Hot();
+              perAuction.forEach(hot::add);
+              out.accept(line(end, hot.auctions, hot.count));
+            });
       }
     };
   }

@@ -20,7 +20,9 @@ import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 
-/** Q7: per fixed 10 s window, the bids at the window's highest price, found through a side input. */
+/**
+ * Q7: per fixed 10 s window, the bids at the window's highest price, found through a side input.
+ */
 public final class Q7HighestBid implements Query {
   static final long WINDOW_MILLIS = 10_000;
 
@@ -42,19 +44,22 @@ public final class Q7HighestBid implements Query {
     PCollection<Event> bids =
         Events.bids(events).apply(Window.into(FixedWindows.of(Duration.millis(WINDOW_MILLIS))));
     PCollectionView<Long> maxPrice =
-        bids.apply("Price", MapElements.into(TypeDescriptors.longs()).via((Event e) -> e.bid().price()))
+        bids.apply(
+                "Price",
+                MapElements.into(TypeDescriptors.longs()).via((Event e) -> e.bid().price()))
             .apply(Max.longsGlobally().withoutDefaults())
             .apply(View.asSingleton());
     return bids.apply(
         "AtMax",
-        ParDo.of(new DoFn<Event, String>() {
-              @ProcessElement
-              public void process(@Element Event e, BoundedWindow window, ProcessContext c) {
-                if (e.bid().price() == c.sideInput(maxPrice)) {
-                  c.output(line(window.maxTimestamp().getMillis() + 1, e.bid()));
-                }
-              }
-            })
+        ParDo.of(
+                new DoFn<Event, String>() {
+                  @ProcessElement
+                  public void process(@Element Event e, BoundedWindow window, ProcessContext c) {
+                    if (e.bid().price() == c.sideInput(maxPrice)) {
+                      c.output(line(window.maxTimestamp().getMillis() + 1, e.bid()));
+                    }
+                  }
+                })
             .withSideInputs(maxPrice));
   }
 

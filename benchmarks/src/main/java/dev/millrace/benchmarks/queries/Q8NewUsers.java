@@ -43,32 +43,43 @@ public final class Q8NewUsers implements Query {
   @Override
   public PCollection<String> expand(PCollection<Event> events) {
     KvCoder<Long, Event> coder = KvCoder.of(VarLongCoder.of(), EventCoder.of());
-    TypeDescriptor<KV<Long, Event>> kvType = TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptor.of(Event.class));
+    TypeDescriptor<KV<Long, Event>> kvType =
+        TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptor.of(Event.class));
     Window<Event> window = Window.into(FixedWindows.of(Duration.millis(WINDOW_MILLIS)));
     PCollection<KV<Long, Event>> persons =
-        Events.persons(events).apply("PersonWindows", window)
+        Events.persons(events)
+            .apply("PersonWindows", window)
             .apply("ById", MapElements.into(kvType).via((Event e) -> KV.of(e.person().id(), e)))
             .setCoder(coder);
     PCollection<KV<Long, Event>> auctions =
-        Events.auctions(events).apply("AuctionWindows", window)
-            .apply("BySeller", MapElements.into(kvType).via((Event e) -> KV.of(e.auction().seller(), e)))
+        Events.auctions(events)
+            .apply("AuctionWindows", window)
+            .apply(
+                "BySeller",
+                MapElements.into(kvType).via((Event e) -> KV.of(e.auction().seller(), e)))
             .setCoder(coder);
     TupleTag<Event> personTag = new TupleTag<>();
     TupleTag<Event> auctionTag = new TupleTag<>();
     return KeyedPCollectionTuple.of(personTag, persons)
         .and(auctionTag, auctions)
         .apply(CoGroupByKey.create())
-        .apply("Match", ParDo.of(new DoFn<KV<Long, CoGbkResult>, String>() {
-          @ProcessElement
-          public void process(@Element KV<Long, CoGbkResult> joined, BoundedWindow w, OutputReceiver<String> out) {
-            long end = w.maxTimestamp().getMillis() + 1;
-            for (Event p : joined.getValue().getAll(personTag)) {
-              for (Event a : joined.getValue().getAll(auctionTag)) {
-                out.output(line(end, p.person(), a.auction()));
-              }
-            }
-          }
-        }));
+        .apply(
+            "Match",
+            ParDo.of(
+                new DoFn<KV<Long, CoGbkResult>, String>() {
+                  @ProcessElement
+                  public void process(
+                      @Element KV<Long, CoGbkResult> joined,
+                      BoundedWindow w,
+                      OutputReceiver<String> out) {
+                    long end = w.maxTimestamp().getMillis() + 1;
+                    for (Event p : joined.getValue().getAll(personTag)) {
+                      for (Event a : joined.getValue().getAll(auctionTag)) {
+                        out.output(line(end, p.person(), a.auction()));
+                      }
+                    }
+                  }
+                }));
   }
 
   @Override
@@ -80,19 +91,28 @@ public final class Q8NewUsers implements Query {
       @Override
       public void accept(Event e, Consumer<String> out) {
         if (e.person() != null) {
-          persons.computeIfAbsent(Q7HighestBid.windowEnd(e.timestamp()), k -> new HashMap<>()).put(e.person().id(), e.person());
+          persons
+              .computeIfAbsent(Q7HighestBid.windowEnd(e.timestamp()), k -> new HashMap<>())
+              .put(e.person().id(), e.person());
         } else if (e.auction() != null) {
-          auctions.computeIfAbsent(Q7HighestBid.windowEnd(e.timestamp()), k -> new HashMap<>())
-              .computeIfAbsent(e.auction().seller(), k -> new ArrayList<>()).add(e.auction());
+          auctions
+              .computeIfAbsent(Q7HighestBid.windowEnd(e.timestamp()), k -> new HashMap<>())
+              .computeIfAbsent(e.auction().seller(), k -> new ArrayList<>())
+              .add(e.auction());
         }
       }
 
       @Override
       public void finish(Consumer<String> out) {
-        persons.forEach((end, byId) -> {
-          Map<Long, List<Auction>> sellers = auctions.getOrDefault(end, Map.of());
-          byId.forEach((id, p) -> sellers.getOrDefault(id, List.of()).forEach(a -> out.accept(line(end, p, a))));
-        });
+        persons.forEach(
+            (end, byId) -> {
+              Map<Long, List<Auction>> sellers = auctions.getOrDefault(end, Map.of());
+              byId.forEach(
+                  (id, p) ->
+                      sellers
+                          .getOrDefault(id, List.of())
+                          .forEach(a -> out.accept(line(end, p, a))));
+            });
       }
     };
   }

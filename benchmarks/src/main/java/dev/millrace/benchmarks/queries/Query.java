@@ -5,8 +5,8 @@ import java.util.function.Consumer;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * One benchmark query, written twice: once against the Beam Java SDK (run by every runner) and
- * once in plain Java (the physical limit). Both produce the same lines, so their checksums agree.
+ * One benchmark query, written twice: once against the Beam Java SDK (run by every runner) and once
+ * in plain Java (the physical limit). Both produce the same lines, so their checksums agree.
  * Serializable because the DoFns a query defines inline capture it.
  */
 public interface Query extends java.io.Serializable {

@@ -30,9 +30,15 @@ public final class WordCount implements Query {
   @Override
   public PCollection<String> expand(PCollection<Event> events) {
     return Events.auctions(events)
-        .apply("Words", FlatMapElements.into(TypeDescriptors.strings()).via((Event e) -> Arrays.asList(words(e))))
+        .apply(
+            "Words",
+            FlatMapElements.into(TypeDescriptors.strings())
+                .via((Event e) -> Arrays.asList(words(e))))
         .apply(Count.perElement())
-        .apply("Format", MapElements.into(TypeDescriptors.strings()).via((KV<String, Long> kv) -> line(kv.getKey(), kv.getValue())));
+        .apply(
+            "Format",
+            MapElements.into(TypeDescriptors.strings())
+                .via((KV<String, Long> kv) -> line(kv.getKey(), kv.getValue())));
   }
 
   @Override

@@ -15,7 +15,8 @@ import java.util.Properties;
  * @param planFingerprint the plan the checkpoint belongs to; a different plan cannot resume from it
  * @param completedAtMillis wall-clock time of completion
  */
-public record CheckpointMetadata(int formatVersion, long checkpointId, String planFingerprint, long completedAtMillis) {
+public record CheckpointMetadata(
+    int formatVersion, long checkpointId, String planFingerprint, long completedAtMillis) {
 
   /** The layout this build writes, and the newest it reads. Bump on any incompatible change. */
   public static final int FORMAT_VERSION = 1;
@@ -50,7 +51,8 @@ public record CheckpointMetadata(int formatVersion, long checkpointId, String pl
     String plan = properties.getProperty("plan");
     String completedAt = properties.getProperty("completedAt");
     if (format == null || id == null || plan == null || completedAt == null) {
-      throw new IllegalStateException("The checkpoint metadata " + where + " is not a Millrace checkpoint's");
+      throw new IllegalStateException(
+          "The checkpoint metadata " + where + " is not a Millrace checkpoint's");
     }
     int version = Integer.parseInt(format);
     if (version < OLDEST_READABLE_FORMAT || version > FORMAT_VERSION) {

@@ -53,7 +53,8 @@ public final class CheckpointStorage {
       if (Files.isRegularFile(metadata)) {
         return Optional.of(
             new CompletedCheckpoint(
-                directoryOf(ids.get(i)), CheckpointMetadata.fromText(read(metadata), metadata.toString())));
+                directoryOf(ids.get(i)),
+                CheckpointMetadata.fromText(read(metadata), metadata.toString())));
       }
     }
     return Optional.empty();
@@ -84,7 +85,8 @@ public final class CheckpointStorage {
   public void complete(long id, String planFingerprint) {
     Path dir = directoryOf(id);
     CheckpointMetadata metadata =
-        new CheckpointMetadata(CheckpointMetadata.FORMAT_VERSION, id, planFingerprint, System.currentTimeMillis());
+        new CheckpointMetadata(
+            CheckpointMetadata.FORMAT_VERSION, id, planFingerprint, System.currentTimeMillis());
     Path written = dir.resolve(METADATA + ".inprogress");
     try {
       Files.writeString(written, metadata.toText(), StandardCharsets.UTF_8);
@@ -128,7 +130,9 @@ public final class CheckpointStorage {
   /** Syncs a file or directory to disk, so a completed checkpoint survives the machine, too. */
   public static void sync(Path path) throws IOException {
     try (FileChannel channel =
-        Files.isDirectory(path) ? FileChannel.open(path, StandardOpenOption.READ) : FileChannel.open(path, StandardOpenOption.WRITE)) {
+        Files.isDirectory(path)
+            ? FileChannel.open(path, StandardOpenOption.READ)
+            : FileChannel.open(path, StandardOpenOption.WRITE)) {
       channel.force(true);
     }
   }

@@ -13,14 +13,20 @@ public final class Await {
    * Returns once {@code condition} holds; fails with {@code what} in the message if it does not
    * within {@code timeout}.
    */
-  public static void until(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+  public static void until(BooleanSupplier condition, Duration timeout, String what)
+      throws InterruptedException {
     if (!holdsWithin(condition, timeout)) {
-      throw new AssertionError("Timed out after " + timeout.toMillis() + " ms waiting until " + what);
+      throw new AssertionError(
+          "Timed out after " + timeout.toMillis() + " ms waiting until " + what);
     }
   }
 
-  /** Whether {@code condition} came to hold within {@code timeout}, for a caller with its own failure. */
-  public static boolean holdsWithin(BooleanSupplier condition, Duration timeout) throws InterruptedException {
+  /**
+   * Whether {@code condition} came to hold within {@code timeout}, for a caller with its own
+   * failure.
+   */
+  public static boolean holdsWithin(BooleanSupplier condition, Duration timeout)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() - deadline > 0) {

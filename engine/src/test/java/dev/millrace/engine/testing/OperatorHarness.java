@@ -11,11 +11,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Drives one operator through its contract the way a subtask does, without an engine: elements
- * in bundles, watermarks each in a bundle of their own after the elements before them, processing
+ * Drives one operator through its contract the way a subtask does, without an engine: elements in
+ * bundles, watermarks each in a bundle of their own after the elements before them, processing
  * time, output blocked and resumed, snapshot and restore into a fresh instance, checkpoint
- * completion. Every time it reads the output watermark it checks the contract: the output
- * watermark never falls, and never passes the inputs that bound it.
+ * completion. Every time it reads the output watermark it checks the contract: the output watermark
+ * never falls, and never passes the inputs that bound it.
  */
 public final class OperatorHarness implements AutoCloseable {
   private final OperatorFactory factory;
@@ -26,20 +26,28 @@ public final class OperatorHarness implements AutoCloseable {
   private boolean inBundle;
   private long lastOutputWatermark = Watermarks.MIN;
 
-  private OperatorHarness(OperatorFactory factory, int inputs, TestOperatorContext context, long[] inputWatermarks) {
+  private OperatorHarness(
+      OperatorFactory factory, int inputs, TestOperatorContext context, long[] inputWatermarks) {
     this.factory = factory;
     this.inputs = inputs;
     this.context = context;
     this.inputWatermarks = inputWatermarks;
   }
 
-  /** A harness for a fresh operator of {@code factory}, opened, with one output port per {@code outputs}. */
-  public static OperatorHarness open(OperatorFactory factory, int inputs, int outputs, boolean checkpointing)
-      throws Exception {
+  /**
+   * A harness for a fresh operator of {@code factory}, opened, with one output port per {@code
+   * outputs}.
+   */
+  public static OperatorHarness open(
+      OperatorFactory factory, int inputs, int outputs, boolean checkpointing) throws Exception {
     long[] watermarks = new long[inputs];
     Arrays.fill(watermarks, Watermarks.MIN);
     OperatorHarness harness =
-        new OperatorHarness(factory, inputs, new TestOperatorContext("under-test", outputs, checkpointing), watermarks);
+        new OperatorHarness(
+            factory,
+            inputs,
+            new TestOperatorContext("under-test", outputs, checkpointing),
+            watermarks);
     harness.openOperator();
     return harness;
   }
@@ -100,7 +108,8 @@ public final class OperatorHarness implements AutoCloseable {
    */
   public long watermark(int port, long watermark) throws Exception {
     if (watermark <= inputWatermarks[port]) {
-      throw new IllegalArgumentException("watermarks rise: " + watermark + " after " + inputWatermarks[port]);
+      throw new IllegalArgumentException(
+          "watermarks rise: " + watermark + " after " + inputWatermarks[port]);
     }
     finishBundle();
     inputWatermarks[port] = watermark;
@@ -114,7 +123,8 @@ public final class OperatorHarness implements AutoCloseable {
   public long outputWatermark() {
     long out = operator.outputWatermark();
     if (out < lastOutputWatermark) {
-      throw new AssertionError("the output watermark fell from " + lastOutputWatermark + " to " + out);
+      throw new AssertionError(
+          "the output watermark fell from " + lastOutputWatermark + " to " + out);
     }
     long input = Watermarks.END;
     for (int port = 0; port < inputWatermarks.length; port++) {
@@ -123,7 +133,8 @@ public final class OperatorHarness implements AutoCloseable {
       }
     }
     if (out > input) {
-      throw new AssertionError("the output watermark " + out + " passed the input watermark " + input);
+      throw new AssertionError(
+          "the output watermark " + out + " passed the input watermark " + input);
     }
     lastOutputWatermark = out;
     return out;
@@ -143,7 +154,9 @@ public final class OperatorHarness implements AutoCloseable {
     context.blockOutput(blocked);
   }
 
-  /** Goes on with pending work until there is none (or the output is blocked); returns the rounds. */
+  /**
+   * Goes on with pending work until there is none (or the output is blocked); returns the rounds.
+   */
   public int continueWork() throws Exception {
     int rounds = 0;
     while (operator.hasPendingWork() && !context.isOutputBlocked()) {
@@ -154,7 +167,9 @@ public final class OperatorHarness implements AutoCloseable {
     return rounds;
   }
 
-  /** Ends the bundle and takes checkpoint {@code id}, the operator's files under {@code directory}. */
+  /**
+   * Ends the bundle and takes checkpoint {@code id}, the operator's files under {@code directory}.
+   */
   public InMemorySnapshot snapshot(long id, Path directory) throws Exception {
     finishBundle();
     InMemorySnapshot snapshot = new InMemorySnapshot(id, directory);
@@ -163,10 +178,10 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   /**
-   * A fresh operator of the same factory, opened and restored from {@code snapshot}, with the
-   * input watermarks as they were (the engine keeps those itself). This harness's operator is
-   * closed first, as a restarted job's is gone. The restored operator's output watermark is
-   * checked from scratch.
+   * A fresh operator of the same factory, opened and restored from {@code snapshot}, with the input
+   * watermarks as they were (the engine keeps those itself). This harness's operator is closed
+   * first, as a restarted job's is gone. The restored operator's output watermark is checked from
+   * scratch.
    */
   public OperatorHarness restoreFresh(InMemorySnapshot snapshot, int outputs) throws Exception {
     close();

@@ -24,7 +24,8 @@ public final class PackageArrows {
    */
   public PackageArrows(Class<?> anchor, String root) throws Exception {
     this.root = root;
-    Path classes = Path.of(anchor.getResource(anchor.getSimpleName() + ".class").toURI()).getParent();
+    Path classes =
+        Path.of(anchor.getResource(anchor.getSimpleName() + ".class").toURI()).getParent();
     for (int depth = anchor.getPackageName().split("\\.").length; depth > 0; depth--) {
       classes = classes.getParent();
     }
@@ -35,7 +36,8 @@ public final class PackageArrows {
           continue;
         }
         String name = classes.relativize(file).toString().replace('\\', '/');
-        Matcher m = reference.matcher(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
+        Matcher m =
+            reference.matcher(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
         while (m.find()) {
           arrows.add(new String[] {name, m.group()});
         }
@@ -48,9 +50,9 @@ public final class PackageArrows {
   }
 
   /**
-   * The references from classes of packages starting with {@code root + from} to classes of
-   * another package among {@code forbidden} (each a package under root, "" for root itself; with
-   * {@code exact} only that package, else it and the packages under it).
+   * The references from classes of packages starting with {@code root + from} to classes of another
+   * package among {@code forbidden} (each a package under root, "" for root itself; with {@code
+   * exact} only that package, else it and the packages under it).
    */
   public List<String> from(String from, List<String> forbidden, boolean exact) {
     return find(from, false, forbidden, exact);
@@ -61,12 +63,14 @@ public final class PackageArrows {
     return find(pkg, true, forbidden, false);
   }
 
-  private List<String> find(String from, boolean onlyThatPackage, List<String> forbidden, boolean exact) {
+  private List<String> find(
+      String from, boolean onlyThatPackage, List<String> forbidden, boolean exact) {
     List<String> found = new ArrayList<>();
     for (String[] arrow : arrows) {
       String fromPackage = packageOf(arrow[0]);
       String toPackage = packageOf(arrow[1]);
-      boolean inScope = onlyThatPackage ? fromPackage.equals(root + from) : fromPackage.startsWith(root + from);
+      boolean inScope =
+          onlyThatPackage ? fromPackage.equals(root + from) : fromPackage.startsWith(root + from);
       if (!inScope || toPackage.equals(fromPackage)) {
         continue;
       }

@@ -28,7 +28,11 @@ public final class TestOperatorContext implements OperatorContext {
   }
 
   public TestOperatorContext(
-      String operatorName, int subtaskIndex, int parallelism, int outputPorts, boolean checkpointing) {
+      String operatorName,
+      int subtaskIndex,
+      int parallelism,
+      int outputPorts,
+      boolean checkpointing) {
     this.operatorName = operatorName;
     this.subtaskIndex = subtaskIndex;
     this.parallelism = parallelism;

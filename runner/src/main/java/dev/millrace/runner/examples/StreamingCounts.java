@@ -25,9 +25,9 @@ import org.joda.time.Instant;
 
 /**
  * A streaming job: an endless, rate-limited stream of events (GenerateSequence), counted per kind
- * in two-second windows, with an early count every half second while a window is open and the
- * final count once the watermark passes its end. Counts are printed as they come; the job is
- * cancelled after {@code --seconds}.
+ * in two-second windows, with an early count every half second while a window is open and the final
+ * count once the watermark passes its end. Counts are printed as they come; the job is cancelled
+ * after {@code --seconds}.
  */
 public final class StreamingCounts {
 
@@ -65,14 +65,21 @@ public final class StreamingCounts {
   public static Pipeline build(Options options) {
     Pipeline pipeline = Pipeline.create(options);
     pipeline
-        .apply("Events", GenerateSequence.from(0).withRate(options.getRate(), Duration.standardSeconds(1)))
-        .apply("Kind", MapElements.into(TypeDescriptors.strings()).via(n -> new String[] {"click", "view", "buy"}[(int) (n % 3)]))
+        .apply(
+            "Events",
+            GenerateSequence.from(0).withRate(options.getRate(), Duration.standardSeconds(1)))
+        .apply(
+            "Kind",
+            MapElements.into(TypeDescriptors.strings())
+                .via(n -> new String[] {"click", "view", "buy"}[(int) (n % 3)]))
         .apply(
             "TwoSecondWindows",
             Window.<String>into(FixedWindows.of(Duration.standardSeconds(2)))
                 .triggering(
                     AfterWatermark.pastEndOfWindow()
-                        .withEarlyFirings(AfterProcessingTime.pastFirstElementInPane().plusDelayOf(Duration.millis(500))))
+                        .withEarlyFirings(
+                            AfterProcessingTime.pastFirstElementInPane()
+                                .plusDelayOf(Duration.millis(500))))
                 .withAllowedLateness(Duration.ZERO)
                 .accumulatingFiredPanes())
         .apply("CountPerKind", Count.perElement())
@@ -86,7 +93,8 @@ public final class StreamingCounts {
       options.setRunner(dev.millrace.runner.MillraceRunner.class);
     }
     PipelineResult result = build(options).run();
-    PipelineResult.State state = result.waitUntilFinish(Duration.standardSeconds(options.getSeconds()));
+    PipelineResult.State state =
+        result.waitUntilFinish(Duration.standardSeconds(options.getSeconds()));
     if (state == null) {
       System.out.println("Cancelling after " + options.getSeconds() + " s: " + result.cancel());
     }

@@ -12,16 +12,16 @@ import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.FlatMapElements;
-import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Top;
-import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Counts the words of a text file and prints the most frequent ones:
- * {@code --inputFile=... --top=10 --runner=MillraceRunner}.
+ * Counts the words of a text file and prints the most frequent ones: {@code --inputFile=...
+ * --top=10 --runner=MillraceRunner}.
  */
 public final class WordCount {
 

@@ -22,11 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A batch GroupByKey of ten times the heap, with the defaults (state in memory): the grouping
- * keeps to its share of the heap and spills sorted runs past it, and every value reaches its key
- * whole and once.
- * Before, this ran out of memory. Runs in its own JVM with {@code -Xmx256m} (see the runner's
- * pom); the default test run skips it.
+ * A batch GroupByKey of ten times the heap, with the defaults (state in memory): the grouping keeps
+ * to its share of the heap and spills sorted runs past it, and every value reaches its key whole
+ * and once. Before, this ran out of memory. Runs in its own JVM with {@code -Xmx256m} (see the
+ * runner's pom); the default test run skips it.
  */
 class GroupByKeyLargerThanHeapTest {
   static final long VALUES = 2_600_000L;
@@ -38,7 +37,9 @@ class GroupByKeyLargerThanHeapTest {
 
   static final int VALUE_BYTES = 1_000;
 
-  /** A kilobyte that says which x it is: x in its first eight bytes, then bytes that follow from x. */
+  /**
+   * A kilobyte that says which x it is: x in its first eight bytes, then bytes that follow from x.
+   */
   static byte[] valueOf(long x) {
     byte[] value = new byte[VALUE_BYTES];
     java.nio.ByteBuffer.wrap(value).putLong(x);
@@ -67,7 +68,10 @@ class GroupByKeyLargerThanHeapTest {
         count++;
         long x = java.nio.ByteBuffer.wrap(value).getLong();
         int index = (int) (x / KEYS);
-        if (x % KEYS != key || index >= seen.length || seen[index] || !Arrays.equals(value, valueOf(x))) {
+        if (x % KEYS != key
+            || index >= seen.length
+            || seen[index]
+            || !Arrays.equals(value, valueOf(x))) {
           WRONG.incrementAndGet();
         } else {
           seen[index] = true;
@@ -86,7 +90,8 @@ class GroupByKeyLargerThanHeapTest {
   void aGroupingOfTenTimesTheHeapFinishesWithTheDefaults() {
     assertThat(
         "this test runs with -Xmx256m", Runtime.getRuntime().maxMemory() <= 300L << 20, is(true));
-    MillracePipelineOptions options = PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     options.setParallelism(2);
     Pipeline p = Pipeline.create(options);

@@ -72,14 +72,17 @@ class MainInputLargerThanHeapTest {
     long inputBytes = ELEMENTS * VALUE_BYTES;
     assertThat("the waiting input must not fit in the heap", inputBytes, greaterThan(2 * maxHeap));
 
-    MillracePipelineOptions options = PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     if (!stateBackend.equals("default")) {
       options.setStateBackend(stateBackend);
     }
     Pipeline p = Pipeline.create(options);
     PCollection<byte[]> values =
-        p.apply(GenerateSequence.from(0).to(ELEMENTS)).apply(ParDo.of(new ToBytes())).setCoder(ByteArrayCoder.of());
+        p.apply(GenerateSequence.from(0).to(ELEMENTS))
+            .apply(ParDo.of(new ToBytes()))
+            .setCoder(ByteArrayCoder.of());
     PCollectionView<Long> count = values.apply(Count.globally()).apply(View.asSingleton());
     values.apply(ParDo.of(new WithCount(count)).withSideInputs(count));
     assertThat(p.run().waitUntilFinish(), is(PipelineResult.State.DONE));

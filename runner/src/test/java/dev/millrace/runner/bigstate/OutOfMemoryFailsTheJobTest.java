@@ -22,11 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * An OutOfMemoryError in an engine thread fails the job at once: {@code waitUntilFinish} throws
- * it, the memory its steps held is free again, and no engine thread is left. Before, the error
- * escaped a worker while it ended its subtask (the heap still full), the job never ended, and the
- * process spun in garbage collection. Runs in its own JVM with {@code -Xmx256m} (see the runner's
- * pom); the default test run skips it.
+ * An OutOfMemoryError in an engine thread fails the job at once: {@code waitUntilFinish} throws it,
+ * the memory its steps held is free again, and no engine thread is left. Before, the error escaped
+ * a worker while it ended its subtask (the heap still full), the job never ended, and the process
+ * spun in garbage collection. Runs in its own JVM with {@code -Xmx256m} (see the runner's pom); the
+ * default test run skips it.
  */
 class OutOfMemoryFailsTheJobTest {
 
@@ -48,7 +48,8 @@ class OutOfMemoryFailsTheJobTest {
   @Test
   @Timeout(120)
   void anOutOfMemoryErrorFailsTheJobAndFreesItsMemory() throws InterruptedException {
-    MillracePipelineOptions options = PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     options.setParallelism(2);
     Pipeline p = Pipeline.create(options);
@@ -59,7 +60,8 @@ class OutOfMemoryFailsTheJobTest {
             Pipeline.PipelineExecutionException.class,
             () -> {
               if (result.waitUntilFinish(Duration.standardSeconds(60)) == null) {
-                throw new AssertionError("the job was still running a minute after it ran out of memory");
+                throw new AssertionError(
+                    "the job was still running a minute after it ran out of memory");
               }
             });
     assertThat(failed.getCause(), instanceOf(OutOfMemoryError.class));

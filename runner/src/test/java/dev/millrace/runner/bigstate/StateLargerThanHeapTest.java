@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A stateful job whose bag state is far larger than the JVM's heap. Runs in its own JVM with
- * {@code -Xmx256m} (see the runner's pom); the default test run skips it.
+ * A stateful job whose bag state is far larger than the JVM's heap. Runs in its own JVM with {@code
+ * -Xmx256m} (see the runner's pom); the default test run skips it.
  */
 class StateLargerThanHeapTest {
   static final int KEYS = 2_000;
@@ -83,7 +83,8 @@ class StateLargerThanHeapTest {
 
     @OnTimer("end")
     public void onEnd(
-        @StateId("bag") BagState<byte[]> bag, @StateId("key") org.apache.beam.sdk.state.ValueState<Integer> key) {
+        @StateId("bag") BagState<byte[]> bag,
+        @StateId("key") org.apache.beam.sdk.state.ValueState<Integer> key) {
       long count = 0;
       long bytes = 0;
       for (byte[] value : bag.read()) {
@@ -101,7 +102,8 @@ class StateLargerThanHeapTest {
     long stateBytes = ELEMENTS * VALUE_BYTES;
     assertThat("the state must not fit in the heap", stateBytes, greaterThan(2 * maxHeap));
 
-    MillracePipelineOptions options = PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.create().as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     options.setStateBackend("rocksdb");
     Pipeline p = Pipeline.create(options);
@@ -111,7 +113,8 @@ class StateLargerThanHeapTest {
     assertThat(p.run().waitUntilFinish(), is(PipelineResult.State.DONE));
 
     System.out.printf(
-        "bag state of %d MB over %d keys with a heap of %d MB%n", stateBytes >> 20, KEYS, maxHeap >> 20);
+        "bag state of %d MB over %d keys with a heap of %d MB%n",
+        stateBytes >> 20, KEYS, maxHeap >> 20);
     assertThat(FOUND.size(), is(KEYS));
     for (int k = 0; k < KEYS; k++) {
       long expected = ELEMENTS / KEYS + (k < ELEMENTS % KEYS ? 1 : 0);

@@ -38,7 +38,8 @@ class FinalCheckpointTest {
   static final class FinalizedBundles extends DoFn<Long, Long> {
     @ProcessElement
     public void process(@Element Long x, BundleFinalizer finalizer, OutputReceiver<Long> out) {
-      finalizer.afterBundleCommit(Instant.now().plus(Duration.standardMinutes(5)), CALLBACKS::incrementAndGet);
+      finalizer.afterBundleCommit(
+          Instant.now().plus(Duration.standardMinutes(5)), CALLBACKS::incrementAndGet);
       out.output(x);
     }
   }
@@ -78,7 +79,8 @@ class FinalCheckpointTest {
     MillracePipelineResult result = run("input-ends", 2000, 20_000);
     assertThat(result.waitUntilFinish(Duration.standardSeconds(50)), is(PipelineResult.State.DONE));
     assertThat(result.completedCheckpoints(), is(1L));
-    assertThat("the last mark is finalized", ThrottledCountingSource.FINALIZED_UP_TO.get(), is(2000L));
+    assertThat(
+        "the last mark is finalized", ThrottledCountingSource.FINALIZED_UP_TO.get(), is(2000L));
     assertThat("bundle finalizers ran", CALLBACKS.get(), greaterThan(0L));
     assertThat("the stable step got all its input", STABLE_RECORDS.get(), is(2000L));
   }

@@ -24,10 +24,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A streaming job (unbounded source, keyed state, timers, a side input, a GroupByKey) killed with
- * SIGKILL at a random point and started again with the same job name and checkpoint directory
- * ends with exactly the output of a run that was never killed. Each run is a JVM of its own. With
- * keyed state in RocksDB (the streaming default) it is killed 10 times; on the heap, whose snapshot
- * is written by other code, 3 times.
+ * SIGKILL at a random point and started again with the same job name and checkpoint directory ends
+ * with exactly the output of a run that was never killed. Each run is a JVM of its own. With keyed
+ * state in RocksDB (the streaming default) it is killed 10 times; on the heap, whose snapshot is
+ * written by other code, 3 times.
  */
 class KillAndResumeTest {
   private static final long RECORDS = 3000;
@@ -40,8 +40,8 @@ class KillAndResumeTest {
   @ParameterizedTest(name = "state in {0}, killed {1} times")
   @CsvSource({"rocksdb, 10", "memory, 3"})
   @Timeout(value = 15, unit = TimeUnit.MINUTES)
-  void aJobKilledAtRandomPointsAndResumedEndsWithTheOutputOfAnUninterruptedRun(String stateBackend, int kills)
-      throws Exception {
+  void aJobKilledAtRandomPointsAndResumedEndsWithTheOutputOfAnUninterruptedRun(
+      String stateBackend, int kills) throws Exception {
     this.stateBackend = stateBackend;
     Path reference = work.resolve("reference");
     assertThat("the uninterrupted run succeeds", runToEnd(reference, "uninterrupted"), is(0));
@@ -62,33 +62,57 @@ class KillAndResumeTest {
           () -> hasCompletedCheckpoint(job) || !victim.isAlive(),
           Duration.ofSeconds(RUN_TIMEOUT_SECONDS),
           "the run of " + job + " completed a checkpoint");
-      assertThat("the run of " + job + " is still alive after its first checkpoint", victim.isAlive(), is(true));
+      assertThat(
+          "the run of " + job + " is still alive after its first checkpoint",
+          victim.isAlive(),
+          is(true));
       long killAfterMillis = random.nextInt(1500);
-      assertThat(job + " ended by itself, so it was not killed", victim.waitFor(killAfterMillis, TimeUnit.MILLISECONDS), is(false));
+      assertThat(
+          job + " ended by itself, so it was not killed",
+          victim.waitFor(killAfterMillis, TimeUnit.MILLISECONDS),
+          is(false));
       victim.destroyForcibly(); // SIGKILL: no shutdown hook, no finally
       victim.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
       assertThat("the resumed run of " + job + " succeeds", runToEnd(output, job), is(0));
       String runs = Files.readString(log(job));
-      assertThat("the second run of " + job + " resumed from a checkpoint", runs.contains("resumes from checkpoint"), is(true));
+      assertThat(
+          "the second run of " + job + " resumed from a checkpoint",
+          runs.contains("resumes from checkpoint"),
+          is(true));
       // Metrics are in the checkpoint: the resumed run counts what the killed one committed before
       // it, and what it redoes after it once.
-      assertThat(job + "'s committed metrics", runs.contains("committed records read: " + RECORDS + "\n"), is(true));
+      assertThat(
+          job + "'s committed metrics",
+          runs.contains("committed records read: " + RECORDS + "\n"),
+          is(true));
       Map<String, String> actual = RecoveryPipeline.results(output);
       if (actual.equals(expected)) {
         identical++;
       } else {
-        differences.add(job + " killed after " + killAfterMillis + " ms (seed " + seed + "): " + actual.size() + " results");
+        differences.add(
+            job
+                + " killed after "
+                + killAfterMillis
+                + " ms (seed "
+                + seed
+                + "): "
+                + actual.size()
+                + " results");
       }
     }
     assertThat(differences.toString(), identical, equalTo(kills));
     // Each killed JVM left its RocksDB directories; the run after it removed them.
     try (Stream<Path> left = Files.list(work.resolve("tmp"))) {
-      assertThat(left.filter(dir -> dir.getFileName().toString().startsWith("millrace-")).toList(), empty());
+      assertThat(
+          left.filter(dir -> dir.getFileName().toString().startsWith("millrace-")).toList(),
+          empty());
     }
   }
 
   private boolean hasCompletedCheckpoint(String job) {
-    return new CheckpointStorage(work.resolve("checkpoints").resolve(job), 1).latestCompleted().isPresent();
+    return new CheckpointStorage(work.resolve("checkpoints").resolve(job), 1)
+        .latestCompleted()
+        .isPresent();
   }
 
   private Path log(String job) {
@@ -99,7 +123,8 @@ class KillAndResumeTest {
     Process run = start(output, job);
     if (!run.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
       run.destroyForcibly();
-      throw new AssertionError("the run of " + job + " did not end in " + RUN_TIMEOUT_SECONDS + " s");
+      throw new AssertionError(
+          "the run of " + job + " did not end in " + RUN_TIMEOUT_SECONDS + " s");
     }
     return run.exitValue();
   }

@@ -19,8 +19,8 @@ import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
@@ -50,8 +50,8 @@ import org.joda.time.Duration;
 
 /**
  * The streaming pipeline the recovery tests kill and resume: an unbounded source, keyed state and
- * an event-time timer per key and window, a side input, a GroupByKey, and an idempotent sink
- * (one file per result, replaced whole), so a result written twice is written the same.
+ * an event-time timer per key and window, a side input, a GroupByKey, and an idempotent sink (one
+ * file per result, replaced whole), so a result written twice is written the same.
  *
  * <p>Run as {@code RecoveryPipeline <outputDir> <records> <recordsPerSecond> [pipeline options]}.
  */
@@ -63,7 +63,8 @@ public final class RecoveryPipeline {
     long records = Long.parseLong(args[1]);
     long perSecond = Long.parseLong(args[2]);
     String[] rest = java.util.Arrays.copyOfRange(args, 3, args.length);
-    MillracePipelineOptions options = PipelineOptionsFactory.fromArgs(rest).as(MillracePipelineOptions.class);
+    MillracePipelineOptions options =
+        PipelineOptionsFactory.fromArgs(rest).as(MillracePipelineOptions.class);
     options.setRunner(MillraceRunner.class);
     Pipeline pipeline = Pipeline.create(options);
     if (Boolean.getBoolean("recovery.resultsAtEnd")) {
@@ -99,15 +100,21 @@ public final class RecoveryPipeline {
         result
             .metrics()
             .queryMetrics(
-                MetricsFilter.builder().addNameFilter(MetricNameFilter.named(RecoveryPipeline.class, "records read")).build())
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named(RecoveryPipeline.class, "records read"))
+                    .build())
             .getCounters()) {
-      byStep.merge(counter.getKey().stepName(), committed ? counter.getCommitted() : counter.getAttempted(), Math::max);
+      byStep.merge(
+          counter.getKey().stepName(),
+          committed ? counter.getCommitted() : counter.getAttempted(),
+          Math::max);
     }
     return byStep.values().stream().mapToLong(Long::longValue).sum();
   }
 
   static void build(Pipeline pipeline, Path output, long records, long perSecond) {
-    PCollectionView<Long> multiplier = pipeline.apply("Multiplier", Create.of(3L)).apply(View.asSingleton());
+    PCollectionView<Long> multiplier =
+        pipeline.apply("Multiplier", Create.of(3L)).apply(View.asSingleton());
     PCollection<KV<Long, Long>> keyed =
         pipeline
             .apply(Read.from(new ThrottledCountingSource(records, perSecond)))
@@ -122,8 +129,10 @@ public final class RecoveryPipeline {
    * resumed from any checkpoint writes all of them (the checkpoint fixture's pipeline). Counts the
    * records it reads in the {@code records read} counter.
    */
-  public static void buildWithResultsAtEnd(Pipeline pipeline, Path output, long records, long perSecond) {
-    PCollectionView<Long> multiplier = pipeline.apply("Multiplier", Create.of(3L)).apply(View.asSingleton());
+  public static void buildWithResultsAtEnd(
+      Pipeline pipeline, Path output, long records, long perSecond) {
+    PCollectionView<Long> multiplier =
+        pipeline.apply("Multiplier", Create.of(3L)).apply(View.asSingleton());
     PCollection<KV<Long, Long>> keyed =
         pipeline
             .apply(Read.from(new ThrottledCountingSource(records, perSecond)))
@@ -140,15 +149,21 @@ public final class RecoveryPipeline {
 
   /** Per key (and window): the stateful sum and the count, each to its own file. */
   private static void writeResults(
-      PCollection<KV<Long, Long>> keyed, PCollectionView<Long> multiplier, WriteFile countWriter, Path output) {
+      PCollection<KV<Long, Long>> keyed,
+      PCollectionView<Long> multiplier,
+      WriteFile countWriter,
+      Path output) {
     keyed
-        .apply("Sum at window end", ParDo.of(new SumAtWindowEnd(multiplier)).withSideInputs(multiplier))
+        .apply(
+            "Sum at window end",
+            ParDo.of(new SumAtWindowEnd(multiplier)).withSideInputs(multiplier))
         .apply("Write sums", ParDo.of(new WriteFile(output.toString())));
     keyed
         .apply(Count.perKey())
         .apply(
             "Name counts",
-            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+            MapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
                 .via(count -> KV.of("count-" + count.getKey(), Long.toString(count.getValue()))))
         .apply("Write counts", ParDo.of(countWriter));
   }
@@ -167,7 +182,10 @@ public final class RecoveryPipeline {
     }
   }
 
-  /** What {@link #buildWithResultsAtEnd} writes for {@code records} records: per key x % 7, the sum of 3x and the count. */
+  /**
+   * What {@link #buildWithResultsAtEnd} writes for {@code records} records: per key x % 7, the sum
+   * of 3x and the count.
+   */
   public static Map<String, String> resultsAtEnd(long records) {
     Map<String, String> results = new TreeMap<>();
     long[] sums = new long[7];
@@ -183,7 +201,9 @@ public final class RecoveryPipeline {
     return results;
   }
 
-  /** Per key and window: the sum of the values times the side input, emitted at the window's end. */
+  /**
+   * Per key and window: the sum of the values times the side input, emitted at the window's end.
+   */
   static final class SumAtWindowEnd extends DoFn<KV<Long, Long>, KV<String, String>> {
     private final PCollectionView<Long> multiplier;
 
@@ -211,8 +231,14 @@ public final class RecoveryPipeline {
 
     @OnTimer("end")
     public void onEnd(
-        @Key Long key, BoundedWindow window, @StateId("sum") ValueState<Long> sum, OutputReceiver<KV<String, String>> out) {
-      String name = window instanceof IntervalWindow interval ? key + "-" + interval.start().getMillis() : key.toString();
+        @Key Long key,
+        BoundedWindow window,
+        @StateId("sum") ValueState<Long> sum,
+        OutputReceiver<KV<String, String>> out) {
+      String name =
+          window instanceof IntervalWindow interval
+              ? key + "-" + interval.start().getMillis()
+              : key.toString();
       out.output(KV.of("sum-" + name, Long.toString(sum.read())));
       sum.clear();
     }
@@ -227,7 +253,8 @@ public final class RecoveryPipeline {
     }
 
     @ProcessElement
-    public void process(@Element KV<String, String> result, BoundedWindow window) throws IOException {
+    public void process(@Element KV<String, String> result, BoundedWindow window)
+        throws IOException {
       write(Path.of(directory), name(result.getKey(), window), result.getValue());
     }
 
@@ -252,7 +279,11 @@ public final class RecoveryPipeline {
     Files.createDirectories(directory);
     Path partial = directory.resolve("." + name + ".partial");
     Files.writeString(partial, content, StandardCharsets.UTF_8);
-    Files.move(partial, directory.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        partial,
+        directory.resolve(name),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** Every result file and its content, by name. */
@@ -264,7 +295,8 @@ public final class RecoveryPipeline {
     try (Stream<Path> files = Files.list(directory)) {
       for (Path file : (Iterable<Path>) files::iterator) {
         if (!file.getFileName().toString().startsWith(".")) {
-          results.put(file.getFileName().toString(), Files.readString(file, StandardCharsets.UTF_8));
+          results.put(
+              file.getFileName().toString(), Files.readString(file, StandardCharsets.UTF_8));
         }
       }
     } catch (IOException e) {

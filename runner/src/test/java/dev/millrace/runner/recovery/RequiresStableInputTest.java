@@ -16,11 +16,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A DoFn annotated {@code @RequiresStableInput} after a nondeterministic step sees each record
- * with one tag only, even though the job fails and restarts from a checkpoint: what it was given
- * before the failure is replayed from the checkpoint, never recomputed. Without the annotation,
- * the records between the checkpoint and the failure reach it twice, tagged by each attempt (see
- * {@link StableInputPipeline}).
+ * A DoFn annotated {@code @RequiresStableInput} after a nondeterministic step sees each record with
+ * one tag only, even though the job fails and restarts from a checkpoint: what it was given before
+ * the failure is replayed from the checkpoint, never recomputed. Without the annotation, the
+ * records between the checkpoint and the failure reach it twice, tagged by each attempt (see {@link
+ * StableInputPipeline}).
  */
 class RequiresStableInputTest {
   @TempDir Path work;
@@ -43,7 +43,11 @@ class RequiresStableInputTest {
 
     assertThat(result.waitUntilFinish(Duration.standardSeconds(90)), is(PipelineResult.State.DONE));
     assertThat(result.restarts(), is(1));
-    assertThat(StableInputPipeline.describeConflicts(), StableInputPipeline.conflicts().size(), is(0));
-    assertThat("every record reached the stable step", (long) StableInputPipeline.seen(), is(StableInputPipeline.RECORDS));
+    assertThat(
+        StableInputPipeline.describeConflicts(), StableInputPipeline.conflicts().size(), is(0));
+    assertThat(
+        "every record reached the stable step",
+        (long) StableInputPipeline.seen(),
+        is(StableInputPipeline.RECORDS));
   }
 }

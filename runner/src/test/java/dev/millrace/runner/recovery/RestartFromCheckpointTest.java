@@ -37,6 +37,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class RestartFromCheckpointTest {
   private static final long RECORDS = 3000;
+
   /** Failures so far; the DoFn fails while this is below the allowed number. */
   private static final AtomicInteger FAILURES = new AtomicInteger();
 
@@ -56,7 +57,8 @@ class RestartFromCheckpointTest {
   @ParameterizedTest(name = "state in {0}")
   @ValueSource(strings = {"rocksdb", "memory"})
   @Timeout(120)
-  void aJobThatFailsOnceRestartsFromItsCheckpointAndEndsWithTheFullResult(String stateBackend) throws Exception {
+  void aJobThatFailsOnceRestartsFromItsCheckpointAndEndsWithTheFullResult(String stateBackend)
+      throws Exception {
     FAILURES.set(0);
     Path output = work.resolve("output");
     MillracePipelineOptions options =
@@ -78,7 +80,8 @@ class RestartFromCheckpointTest {
         .apply(WithKeys.of((Long x) -> x % 7).withKeyType(TypeDescriptors.longs()))
         .apply(Count.perKey())
         .apply(
-            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+            MapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
                 .via(count -> KV.of("count-" + count.getKey(), Long.toString(count.getValue()))))
         .apply(ParDo.of(new RecoveryPipeline.WindowedWriteFile(output.toString())));
     MillracePipelineResult result = (MillracePipelineResult) pipeline.run();

@@ -77,8 +77,9 @@ class RestartWhileInputWaitsTest {
   private static boolean aCompletedCheckpointHoldsSpilledInput() {
     try (Stream<Path> files = Files.walk(checkpoints)) {
       return files.anyMatch(
-          path -> path.getFileName().toString().startsWith("segment-")
-              && path.getParent().getFileName().toString().equals("waiting-input"));
+          path ->
+              path.getFileName().toString().startsWith("segment-")
+                  && path.getParent().getFileName().toString().equals("waiting-input"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -122,7 +123,10 @@ class RestartWhileInputWaitsTest {
 
     assertThat(result.waitUntilFinish(Duration.standardSeconds(90)), is(PipelineResult.State.DONE));
     assertThat(result.restarts(), is(1));
-    assertThat("a checkpoint before the failure held the waiting input as spill files", SAW_SPILLED_CHECKPOINT.get(), is(true));
+    assertThat(
+        "a checkpoint before the failure held the waiting input as spill files",
+        SAW_SPILLED_CHECKPOINT.get(),
+        is(true));
     Set<Long> expected = new TreeSet<>();
     for (long x = 0; x < RECORDS; x++) {
       expected.add(x);

@@ -19,8 +19,10 @@ import org.apache.beam.sdk.values.KV;
 public final class StableInputPipeline {
   public static final long RECORDS = 3000;
   private static final AtomicInteger FAILURES = new AtomicInteger();
+
   /** Per record: the tag the stable DoFn first saw it with. */
   private static final Map<Long, Integer> SEEN = new ConcurrentHashMap<>();
+
   private static final List<String> CONFLICTS = new CopyOnWriteArrayList<>();
 
   private StableInputPipeline() {}
@@ -53,7 +55,9 @@ public final class StableInputPipeline {
   /** A short description of {@link #conflicts()} for an assertion's message. */
   public static String describeConflicts() {
     List<String> all = conflicts();
-    return all.size() + " records reached the stable step tagged two ways, e.g. " + all.subList(0, Math.min(3, all.size()));
+    return all.size()
+        + " records reached the stable step tagged two ways, e.g. "
+        + all.subList(0, Math.min(3, all.size()));
   }
 
   /** Tags each record with the attempt it is read in; fails once, at record 2500. */
@@ -74,7 +78,8 @@ public final class StableInputPipeline {
     public void process(@Element KV<Long, Integer> tagged) {
       Integer first = SEEN.putIfAbsent(tagged.getKey(), tagged.getValue());
       if (first != null && !first.equals(tagged.getValue())) {
-        CONFLICTS.add("record " + tagged.getKey() + " came tagged " + first + ", then " + tagged.getValue());
+        CONFLICTS.add(
+            "record " + tagged.getKey() + " came tagged " + first + ", then " + tagged.getValue());
       }
     }
   }

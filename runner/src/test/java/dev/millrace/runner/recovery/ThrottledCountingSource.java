@@ -17,7 +17,8 @@ import org.joda.time.Instant;
  * timestamp i * 10 ms, then reports the end of time. Its checkpoint mark is the next record, so a
  * reader made from a mark goes on exactly where the saved one was: the same records every run.
  */
-final class ThrottledCountingSource extends UnboundedSource<Long, ThrottledCountingSource.Position> {
+final class ThrottledCountingSource
+    extends UnboundedSource<Long, ThrottledCountingSource.Position> {
   private final long count;
   private final long perSecond;
 
@@ -99,7 +100,9 @@ final class ThrottledCountingSource extends UnboundedSource<Long, ThrottledCount
 
     @Override
     public Instant getWatermark() {
-      return next >= count ? BoundedWindow.TIMESTAMP_MAX_VALUE : new Instant(Math.max(0, next * 10 - 1));
+      return next >= count
+          ? BoundedWindow.TIMESTAMP_MAX_VALUE
+          : new Instant(Math.max(0, next * 10 - 1));
     }
 
     @Override

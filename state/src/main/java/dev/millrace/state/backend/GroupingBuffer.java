@@ -38,7 +38,8 @@ public abstract class GroupingBuffer<K, V> implements AutoCloseable {
    * (returns true) or {@code stop} says to pause between two keys (returns false; the next call
    * goes on with the next key).
    */
-  public abstract boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception;
+  public abstract boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop)
+      throws Exception;
 
   @Override
   public void close() {}
@@ -48,7 +49,10 @@ public abstract class GroupingBuffer<K, V> implements AutoCloseable {
    * sorted runs on disk ({@link ExternalGrouping}).
    */
   static <K, V> GroupingBuffer<K, V> inMemoryBudget(
-      Coder<K> keyCoder, Coder<V> valueCoder, Coder<? extends BoundedWindow> windowCoder, MemoryBudget memory) {
+      Coder<K> keyCoder,
+      Coder<V> valueCoder,
+      Coder<? extends BoundedWindow> windowCoder,
+      MemoryBudget memory) {
     return new WithinBudget<>(keyCoder, FullWindowedValueCoder.of(valueCoder, windowCoder), memory);
   }
 
@@ -74,7 +78,8 @@ public abstract class GroupingBuffer<K, V> implements AutoCloseable {
     }
 
     @Override
-    public boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception {
+    public boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop)
+        throws Exception {
       return grouping.drain(
           (key, values) -> {
             List<WindowedValue<V>> elements = new ArrayList<>(values.size());
@@ -114,7 +119,9 @@ public abstract class GroupingBuffer<K, V> implements AutoCloseable {
     public void add(K key, EncodedKey encodedKey, WindowedValue<V> value) throws Exception {
       if (!encodedKey.equals(lastKey)) {
         byte[] encoded = encodedKey.bytes();
-        lastPrefix = backend.keyPrefix(KeyGroups.keyGroupOf(encoded, KeyGroups.DEFAULT_MAX_KEY_GROUPS), encoded);
+        lastPrefix =
+            backend.keyPrefix(
+                KeyGroups.keyGroupOf(encoded, KeyGroups.DEFAULT_MAX_KEY_GROUPS), encoded);
         lastKey = encodedKey;
       }
       backend.append(lastPrefix, CoderUtils.encodeToByteArray(elementCoder, value));
@@ -129,7 +136,8 @@ public abstract class GroupingBuffer<K, V> implements AutoCloseable {
     private byte[] resumeFrom = StateKeys.keyGroupPrefix(0);
 
     @Override
-    public boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop) throws Exception {
+    public boolean drain(KeyVisitor<K, V> visitor, java.util.function.BooleanSupplier stop)
+        throws Exception {
       KeyRuns runs = new KeyRuns(visitor, stop);
       backend.forEach(resumeFrom, StateKeys.keyGroupsEnd(), runs);
       if (runs.paused) {
@@ -157,7 +165,8 @@ public abstract class GroupingBuffer<K, V> implements AutoCloseable {
       @Override
       public boolean visit(byte[] storedKey, byte[] value) throws Exception {
         int prefixLength = RocksDbStateBackend.keyPrefixLength(storedKey);
-        if (prefix == null || !Arrays.equals(prefix, 0, prefix.length, storedKey, 0, prefixLength)) {
+        if (prefix == null
+            || !Arrays.equals(prefix, 0, prefix.length, storedKey, 0, prefixLength)) {
           finish();
           if (stop.getAsBoolean()) {
             // This entry starts a key not handed over yet: the next call begins with it.

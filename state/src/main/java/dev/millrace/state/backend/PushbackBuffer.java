@@ -13,10 +13,10 @@ import org.apache.beam.sdk.util.WindowedValue;
 /**
  * Main-input elements of a DoFn with side inputs whose side-input windows are not ready yet. On
  * bounded input that is usually the whole main input, held until the side inputs end: on disk with
- * {@code --stateBackend=ROCKSDB}, encoded on the heap within the job's memory budget and on disk past
- * it in batch jobs with state in memory, and on the heap in streaming jobs with state on the heap
- * (whose checkpoints write it out element by element). Waiting for a side input is then bounded by
- * disk, not by the heap, except in the last case.
+ * {@code --stateBackend=ROCKSDB}, encoded on the heap within the job's memory budget and on disk
+ * past it in batch jobs with state in memory, and on the heap in streaming jobs with state on the
+ * heap (whose checkpoints write it out element by element). Waiting for a side input is then
+ * bounded by disk, not by the heap, except in the last case.
  */
 public abstract class PushbackBuffer<T> implements AutoCloseable {
 
@@ -45,13 +45,16 @@ public abstract class PushbackBuffer<T> implements AutoCloseable {
    * directory} (which does not exist yet), leaving the buffer as it was.
    */
   public void snapshotTo(Path directory) throws Exception {
-    throw new UnsupportedOperationException("a buffer on the heap is written out element by element");
+    throw new UnsupportedOperationException(
+        "a buffer on the heap is written out element by element");
   }
 
   /** Appends what {@link #snapshotTo} put in {@code directory}. */
   public void restoreFrom(Path directory) throws Exception {
     throw new IllegalStateException(
-        "The checkpoint keeps waiting input in files (" + directory + ") but this step keeps it on the heap:"
+        "The checkpoint keeps waiting input in files ("
+            + directory
+            + ") but this step keeps it on the heap:"
             + " resume it with the state backend it was checkpointed with");
   }
 
@@ -66,7 +69,9 @@ public abstract class PushbackBuffer<T> implements AutoCloseable {
     return new OnDisk<>(coder);
   }
 
-  /** Encoded on the heap within {@code memory}, which the job's batch steps share; past it on disk. */
+  /**
+   * Encoded on the heap within {@code memory}, which the job's batch steps share; past it on disk.
+   */
   static <T> PushbackBuffer<T> withinBudget(Coder<WindowedValue<T>> coder, MemoryBudget memory) {
     return new WithinBudget<>(coder, memory);
   }
@@ -101,8 +106,10 @@ public abstract class PushbackBuffer<T> implements AutoCloseable {
    */
   private static final class WithinBudget<T> extends PushbackBuffer<T> {
     private static final long RESERVE_STEP = 1 << 20;
+
     /** Heap an element costs beyond its bytes: an array header and a slot in the deque. */
     private static final int ELEMENT_OVERHEAD = 24;
+
     private final Coder<WindowedValue<T>> coder;
     private final MemoryBudget.Reservation memory;
     private ArrayDeque<byte[]> onHeap = new ArrayDeque<>();

@@ -26,16 +26,24 @@ public enum StateBackend {
 
     @Override
     public <K, V> GroupingBuffer<K, V> groupingBuffer(
-        Coder<K> keyCoder, Coder<V> valueCoder, Coder<? extends BoundedWindow> windowCoder, MemoryBudget memory) {
+        Coder<K> keyCoder,
+        Coder<V> valueCoder,
+        Coder<? extends BoundedWindow> windowCoder,
+        MemoryBudget memory) {
       return GroupingBuffer.inMemoryBudget(keyCoder, valueCoder, windowCoder, memory);
     }
 
     @Override
-    public <T> PushbackBuffer<T> waitingBuffer(Coder<WindowedValue<T>> elementCoder, MemoryBudget memory) {
-      return memory != null ? PushbackBuffer.withinBudget(elementCoder, memory) : PushbackBuffer.inMemory();
+    public <T> PushbackBuffer<T> waitingBuffer(
+        Coder<WindowedValue<T>> elementCoder, MemoryBudget memory) {
+      return memory != null
+          ? PushbackBuffer.withinBudget(elementCoder, memory)
+          : PushbackBuffer.inMemory();
     }
   },
-  /** RocksDB, one instance per keyed operator of a subtask, in a temp directory removed at the end. */
+  /**
+   * RocksDB, one instance per keyed operator of a subtask, in a temp directory removed at the end.
+   */
   ROCKSDB {
     @Override
     public KeyedStateStore keyedStore(Coder<? extends BoundedWindow> windowCoder) {
@@ -44,12 +52,16 @@ public enum StateBackend {
 
     @Override
     public <K, V> GroupingBuffer<K, V> groupingBuffer(
-        Coder<K> keyCoder, Coder<V> valueCoder, Coder<? extends BoundedWindow> windowCoder, MemoryBudget memory) {
+        Coder<K> keyCoder,
+        Coder<V> valueCoder,
+        Coder<? extends BoundedWindow> windowCoder,
+        MemoryBudget memory) {
       return GroupingBuffer.inRocksDb(keyCoder, valueCoder, windowCoder);
     }
 
     @Override
-    public <T> PushbackBuffer<T> waitingBuffer(Coder<WindowedValue<T>> elementCoder, MemoryBudget memory) {
+    public <T> PushbackBuffer<T> waitingBuffer(
+        Coder<WindowedValue<T>> elementCoder, MemoryBudget memory) {
       return PushbackBuffer.onDisk(elementCoder);
     }
   };
@@ -59,10 +71,16 @@ public enum StateBackend {
 
   /** A batch GroupByKey's input until it ends; {@code memory} is the job's grouping budget. */
   public abstract <K, V> GroupingBuffer<K, V> groupingBuffer(
-      Coder<K> keyCoder, Coder<V> valueCoder, Coder<? extends BoundedWindow> windowCoder, MemoryBudget memory);
+      Coder<K> keyCoder,
+      Coder<V> valueCoder,
+      Coder<? extends BoundedWindow> windowCoder,
+      MemoryBudget memory);
 
-  /** Main input waiting for side inputs; {@code memory}, if not null, bounds what stays on the heap. */
-  public abstract <T> PushbackBuffer<T> waitingBuffer(Coder<WindowedValue<T>> elementCoder, MemoryBudget memory);
+  /**
+   * Main input waiting for side inputs; {@code memory}, if not null, bounds what stays on the heap.
+   */
+  public abstract <T> PushbackBuffer<T> waitingBuffer(
+      Coder<WindowedValue<T>> elementCoder, MemoryBudget memory);
 
   /**
    * The backend an option value names, case-insensitively; an unset value means MEMORY for batch
@@ -79,7 +97,9 @@ public enum StateBackend {
           "--stateBackend="
               + value
               + " is not a Millrace state backend; use one of "
-              + Arrays.stream(values()).map(k -> k.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")),
+              + Arrays.stream(values())
+                  .map(k -> k.name().toLowerCase(Locale.ROOT))
+                  .collect(Collectors.joining(", ")),
           e);
     }
   }

@@ -83,7 +83,8 @@ final class HeapCellCoding {
         out.writeBoolean(false);
       }
       case COMBINING ->
-          shape.first.encode(((InMemoryStateInternals.InMemoryCombiningState<?, ?, ?>) cell).getAccum(), out);
+          shape.first.encode(
+              ((InMemoryStateInternals.InMemoryCombiningState<?, ?, ?>) cell).getAccum(), out);
       case WATERMARK -> {
         hold = ((WatermarkHoldState) cell).read();
         out.writeLong(hold.getMillis());
@@ -136,7 +137,8 @@ final class HeapCellCoding {
     }
   }
 
-  private static void writeAll(DataOutputStream out, Iterable<?> values, Coder<Object> coder) throws IOException {
+  private static void writeAll(DataOutputStream out, Iterable<?> values, Coder<Object> coder)
+      throws IOException {
     for (Object value : values) {
       out.writeBoolean(true);
       coder.encode(value, out);
@@ -144,7 +146,8 @@ final class HeapCellCoding {
     out.writeBoolean(false);
   }
 
-  private static void writeEntries(DataOutputStream out, Iterable<? extends Map.Entry<?, ?>> entries, Shape shape)
+  private static void writeEntries(
+      DataOutputStream out, Iterable<? extends Map.Entry<?, ?>> entries, Shape shape)
       throws IOException {
     for (Map.Entry<?, ?> entry : entries) {
       out.writeBoolean(true);
@@ -162,7 +165,8 @@ final class HeapCellCoding {
     ShapeBinder binder = new ShapeBinder();
     tag.bind(binder);
     if (binder.shape == null) {
-      throw new IllegalStateException("state " + tag.getId() + " did not bind to a known kind of state");
+      throw new IllegalStateException(
+          "state " + tag.getId() + " did not bind to a known kind of state");
     }
     shapes.put(tag.getId(), binder.shape);
     return binder.shape;
@@ -195,18 +199,23 @@ final class HeapCellCoding {
 
     @Override
     public <KeyT, ValueT> MapState<KeyT, ValueT> bindMap(
-        StateTag<MapState<KeyT, ValueT>> spec, Coder<KeyT> mapKeyCoder, Coder<ValueT> mapValueCoder) {
+        StateTag<MapState<KeyT, ValueT>> spec,
+        Coder<KeyT> mapKeyCoder,
+        Coder<ValueT> mapValueCoder) {
       return record(Kind.MAP, mapKeyCoder, mapValueCoder);
     }
 
     @Override
     public <KeyT, ValueT> MultimapState<KeyT, ValueT> bindMultimap(
-        StateTag<MultimapState<KeyT, ValueT>> spec, Coder<KeyT> keyCoder, Coder<ValueT> valueCoder) {
+        StateTag<MultimapState<KeyT, ValueT>> spec,
+        Coder<KeyT> keyCoder,
+        Coder<ValueT> valueCoder) {
       return record(Kind.MULTIMAP, keyCoder, valueCoder);
     }
 
     @Override
-    public <T> OrderedListState<T> bindOrderedList(StateTag<OrderedListState<T>> spec, Coder<T> elemCoder) {
+    public <T> OrderedListState<T> bindOrderedList(
+        StateTag<OrderedListState<T>> spec, Coder<T> elemCoder) {
       return record(Kind.ORDERED_LIST, elemCoder, null);
     }
 
@@ -219,15 +228,17 @@ final class HeapCellCoding {
     }
 
     @Override
-    public <InputT, AccumT, OutputT> CombiningState<InputT, AccumT, OutputT> bindCombiningValueWithContext(
-        StateTag<CombiningState<InputT, AccumT, OutputT>> spec,
-        Coder<AccumT> accumCoder,
-        CombineFnWithContext<InputT, AccumT, OutputT> combineFn) {
+    public <InputT, AccumT, OutputT>
+        CombiningState<InputT, AccumT, OutputT> bindCombiningValueWithContext(
+            StateTag<CombiningState<InputT, AccumT, OutputT>> spec,
+            Coder<AccumT> accumCoder,
+            CombineFnWithContext<InputT, AccumT, OutputT> combineFn) {
       return record(Kind.COMBINING, accumCoder, null);
     }
 
     @Override
-    public WatermarkHoldState bindWatermark(StateTag<WatermarkHoldState> spec, TimestampCombiner timestampCombiner) {
+    public WatermarkHoldState bindWatermark(
+        StateTag<WatermarkHoldState> spec, TimestampCombiner timestampCombiner) {
       return record(Kind.WATERMARK, null, null);
     }
   }

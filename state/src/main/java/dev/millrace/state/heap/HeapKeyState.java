@@ -24,11 +24,10 @@ import org.joda.time.Instant;
  * The heap state of one key: Beam's in-memory state cells, except watermark holds, which also
  * report to the operator's {@link HoldIndex} so its output watermark waits for them.
  *
- * <p>Cells are found through a few remembered (namespace, state id) pairs before the state table.
- * A stateful DoFn asks for each of its states on every element, with a new namespace and tag
- * object each time; the table then hashes the namespace (boxing into an array) and wraps the tag
- * for every lookup. A cell, once made, stays the cell for its namespace and id, so remembering it
- * is safe.
+ * <p>Cells are found through a few remembered (namespace, state id) pairs before the state table. A
+ * stateful DoFn asks for each of its states on every element, with a new namespace and tag object
+ * each time; the table then hashes the namespace (boxing into an array) and wraps the tag for every
+ * lookup. A cell, once made, stays the cell for its namespace and id, so remembering it is safe.
  *
  * <p>Cells read back from a checkpoint stay bytes until first asked for: only then is their tag,
  * and so their coders, known. Their watermark holds count in the hold index at once.
@@ -58,6 +57,7 @@ final class HeapKeyState<K> implements StateInternals {
   private State[] states;
   private int size;
   private int nextReplaced;
+
   /** Cells restored from a checkpoint and not asked for since, or null when there are none. */
   private Map<CellAddress, Restored> restored;
 
@@ -80,7 +80,8 @@ final class HeapKeyState<K> implements StateInternals {
 
   @Override
   @SuppressWarnings("unchecked")
-  public <T extends State> T state(StateNamespace namespace, StateTag<T> address, StateContext<?> c) {
+  public <T extends State> T state(
+      StateNamespace namespace, StateTag<T> address, StateContext<?> c) {
     String id = address.getId();
     for (int i = 0; i < size; i++) {
       if (ids[i].equals(id) && namespaces[i].equals(namespace)) {
@@ -109,7 +110,8 @@ final class HeapKeyState<K> implements StateInternals {
     try {
       coding.decodeInto(address, cellBytes.bytes, cell);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read back state " + address.getId() + " of a checkpoint", e);
+      throw new UncheckedIOException(
+          "cannot read back state " + address.getId() + " of a checkpoint", e);
     }
   }
 
@@ -199,7 +201,8 @@ final class HeapKeyState<K> implements StateInternals {
   }
 
   /** A watermark hold whose current value is also in the operator's hold index. */
-  private final class TrackedHold implements WatermarkHoldState, InMemoryStateInternals.InMemoryState<TrackedHold> {
+  private final class TrackedHold
+      implements WatermarkHoldState, InMemoryStateInternals.InMemoryState<TrackedHold> {
     private final TimestampCombiner combiner;
     private Instant hold;
 

@@ -27,8 +27,8 @@ import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.joda.time.Instant;
 
 /**
- * Heap state and timers. A snapshot is one file: the cells of every key, then every pending
- * timer in the order it was set (timers of equal time fire in that order).
+ * Heap state and timers. A snapshot is one file: the cells of every key, then every pending timer
+ * in the order it was set (timers of equal time fire in that order).
  */
 public final class HeapKeyedStore extends KeyedStateStore {
   private static final String FILE = HEAP_SNAPSHOT_FILE;
@@ -62,7 +62,8 @@ public final class HeapKeyedStore extends KeyedStateStore {
   }
 
   @Override
-  public boolean nextDueBelongsTo(TimeDomain domain, Instant before, StateInternals state, Object owner) {
+  public boolean nextDueBelongsTo(
+      TimeDomain domain, Instant before, StateInternals state, Object owner) {
     HeapTimerStore.Scheduled next = timers.peekBefore(domain, before);
     return next != null && next.owner.owner == owner;
   }
@@ -93,11 +94,15 @@ public final class HeapKeyedStore extends KeyedStateStore {
   }
 
   @Override
-  public void snapshotTo(Path directory, Collection<? extends KeyedState.Entry<?>> entries) throws IOException {
+  public void snapshotTo(Path directory, Collection<? extends KeyedState.Entry<?>> entries)
+      throws IOException {
     Files.createDirectories(directory);
     Path file = directory.resolve(FILE);
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(channel)))) {
+    try (FileChannel channel =
+            FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        DataOutputStream out =
+            new DataOutputStream(
+                new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(channel)))) {
       out.writeInt(MAGIC);
       List<KeyedState.Entry<?>> withState = new ArrayList<>();
       for (KeyedState.Entry<?> entry : entries) {
@@ -123,7 +128,8 @@ public final class HeapKeyedStore extends KeyedStateStore {
   }
 
   @Override
-  public void restoreFrom(Path directory, Function<byte[], KeyedState.Entry<?>> entryOf) throws IOException {
+  public void restoreFrom(Path directory, Function<byte[], KeyedState.Entry<?>> entryOf)
+      throws IOException {
     checkSameBackend(directory, true, "on the heap");
     Path file = directory.resolve(FILE);
     try (InputStream raw = Files.newInputStream(file);

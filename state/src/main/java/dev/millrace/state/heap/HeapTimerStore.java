@@ -9,10 +9,10 @@ import org.apache.beam.sdk.state.TimeDomain;
 import org.joda.time.Instant;
 
 /**
- * The heap timers of one operator, of every key, in time order per domain: due timers are the
- * first entries, so an advance of the clock visits only what fires, never every key with a timer.
- * Each pending timer's output timestamp is a hold in the operator's {@link HoldIndex}, whatever
- * its domain (a processing-time timer keeps back the watermark of what it will emit too).
+ * The heap timers of one operator, of every key, in time order per domain: due timers are the first
+ * entries, so an advance of the clock visits only what fires, never every key with a timer. Each
+ * pending timer's output timestamp is a hold in the operator's {@link HoldIndex}, whatever its
+ * domain (a processing-time timer keeps back the watermark of what it will emit too).
  */
 final class HeapTimerStore {
   /** One pending timer of the key whose {@link HeapTimers} set it. */
@@ -30,7 +30,8 @@ final class HeapTimerStore {
 
   /** Earliest first; timers of equal time in the order they were set. */
   private static final Comparator<Scheduled> ORDER =
-      Comparator.<Scheduled>comparingLong(s -> s.timer.getTimestamp().getMillis()).thenComparingLong(s -> s.sequence);
+      Comparator.<Scheduled>comparingLong(s -> s.timer.getTimestamp().getMillis())
+          .thenComparingLong(s -> s.sequence);
 
   private final TreeSet<Scheduled>[] byTime;
   private final HoldIndex holds;

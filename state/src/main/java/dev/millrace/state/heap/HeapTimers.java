@@ -19,6 +19,7 @@ final class HeapTimers extends KeyTimers {
 
   private final HeapTimerStore store;
   private final Map<Identity, HeapTimerStore.Scheduled> byIdentity = new HashMap<>(4);
+
   /** The keyed-state entry these timers belong to, handed back with each due timer. */
   Object owner;
 
@@ -65,7 +66,8 @@ final class HeapTimers extends KeyTimers {
   }
 
   @Override
-  public void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
+  public void delete(
+      StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
     Identity identity = new Identity(namespace, timerId, timerFamilyId);
     HeapTimerStore.Scheduled existing = byIdentity.get(identity);
     if (existing == null) {
@@ -73,7 +75,12 @@ final class HeapTimers extends KeyTimers {
     }
     if (domain != null && existing.timer.getDomain() != domain) {
       throw new IllegalStateException(
-          "timer " + timerId + " is set in time domain " + existing.timer.getDomain() + ", not " + domain);
+          "timer "
+              + timerId
+              + " is set in time domain "
+              + existing.timer.getDomain()
+              + ", not "
+              + domain);
     }
     byIdentity.remove(identity);
     store.remove(existing);

@@ -5,8 +5,8 @@ import org.joda.time.Instant;
 
 /**
  * The watermark holds of one operator kept on the heap, from every key: state holds (GroupByKey's
- * pending panes) and the output timestamps of pending timers. A multiset of times, so the
- * earliest hold, which keeps the operator's output watermark back, is one lookup.
+ * pending panes) and the output timestamps of pending timers. A multiset of times, so the earliest
+ * hold, which keeps the operator's output watermark back, is one lookup.
  */
 final class HoldIndex {
   private final TreeMap<Long, int[]> counts = new TreeMap<>();

@@ -26,10 +26,13 @@ public final class BeamTime {
   }
 
   /** A protobuf timestamp (as the Fn API reports watermarks) as an engine watermark. */
-  public static long fromProto(org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.Timestamp timestamp) {
+  public static long fromProto(
+      org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.Timestamp timestamp) {
     long millis;
     try {
-      millis = Math.addExact(Math.multiplyExact(timestamp.getSeconds(), 1000L), timestamp.getNanos() / 1_000_000);
+      millis =
+          Math.addExact(
+              Math.multiplyExact(timestamp.getSeconds(), 1000L), timestamp.getNanos() / 1_000_000);
     } catch (ArithmeticException overflow) {
       return timestamp.getSeconds() < 0 ? Watermarks.MIN : Watermarks.END;
     }

@@ -9,8 +9,8 @@ import org.apache.beam.sdk.state.TimeDomain;
 import org.joda.time.Instant;
 
 /**
- * The state and timers of whichever key the operator is working on. Beam's stateful runner is
- * built once with one StateInternals and one TimerInternals; these point at the current key's.
+ * The state and timers of whichever key the operator is working on. Beam's stateful runner is built
+ * once with one StateInternals and one TimerInternals; these point at the current key's.
  */
 public final class CurrentKeyInternals<K> {
   private KeyedState.Entry<K> current;
@@ -27,7 +27,8 @@ public final class CurrentKeyInternals<K> {
         }
 
         @Override
-        public <T extends State> T state(StateNamespace namespace, StateTag<T> address, StateContext<?> c) {
+        public <T extends State> T state(
+            StateNamespace namespace, StateTag<T> address, StateContext<?> c) {
           return current.state.state(namespace, address, c);
         }
       };
@@ -62,7 +63,8 @@ public final class CurrentKeyInternals<K> {
         }
 
         @Override
-        public void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
+        public void delete(
+            StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
           current.timers.delete(namespace, timerId, timerFamilyId, domain);
         }
       };

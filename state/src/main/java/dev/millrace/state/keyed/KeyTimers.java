@@ -22,8 +22,7 @@ public abstract class KeyTimers implements TimerInternals {
     /**
      * Synchronized processing time: fixed for the length of a bundle. A continuation trigger
      * (AfterSynchronizedProcessingTime) sets its delay to it for an element and asks at once
-     * whether it has passed; with a clock that moved on in between it would fire on every
-     * element.
+     * whether it has passed; with a clock that moved on in between it would fire on every element.
      */
     Instant synchronizedProcessingTime();
 
@@ -42,7 +41,8 @@ public abstract class KeyTimers implements TimerInternals {
   }
 
   /** Deletes the timer if set; {@code domain} is null when the caller did not say. */
-  public abstract void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain);
+  public abstract void delete(
+      StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain);
 
   @Override
   public final void setTimer(
@@ -56,7 +56,8 @@ public abstract class KeyTimers implements TimerInternals {
   }
 
   @Override
-  public final void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain timeDomain) {
+  public final void deleteTimer(
+      StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain timeDomain) {
     delete(namespace, timerId, timerFamilyId, timeDomain);
   }
 

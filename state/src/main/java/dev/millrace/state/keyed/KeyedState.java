@@ -19,9 +19,9 @@ import org.apache.beam.sdk.util.CoderUtils;
 import org.joda.time.Instant;
 
 /**
- * Keyed state and timers of one operator in one subtask, kept in a {@link KeyedStateStore} (heap
- * or RocksDB): an entry per key in use, the operator's clocks, and the due timers of all keys in
- * time order. Keys are told apart by their encoding, as Beam groups them.
+ * Keyed state and timers of one operator in one subtask, kept in a {@link KeyedStateStore} (heap or
+ * RocksDB): an entry per key in use, the operator's clocks, and the due timers of all keys in time
+ * order. Keys are told apart by their encoding, as Beam groups them.
  */
 public final class KeyedState<K> implements AutoCloseable {
 
@@ -85,9 +85,14 @@ public final class KeyedState<K> implements AutoCloseable {
   }
 
   /**
-   * @param synchronizedClock {@link dev.millrace.plan.OperatorContext#currentSynchronizedProcessingTime()}
+   * @param synchronizedClock {@link
+   *     dev.millrace.plan.OperatorContext#currentSynchronizedProcessingTime()}
    */
-  public KeyedState(Coder<K> keyCoder, KeyedStateStore store, LongSupplier processingClock, LongSupplier synchronizedClock) {
+  public KeyedState(
+      Coder<K> keyCoder,
+      KeyedStateStore store,
+      LongSupplier processingClock,
+      LongSupplier synchronizedClock) {
     this.keyCoder = keyCoder;
     this.processingClock = processingClock;
     this.synchronizedClock = synchronizedClock;
@@ -155,9 +160,9 @@ public final class KeyedState<K> implements AutoCloseable {
   }
 
   /**
-   * The operator's output watermark is now {@code watermark}: runners-core (pane timing, late
-   * data) sees it until the next call. Operators call it at the end of a bundle and after a
-   * watermark was processed, the moments the engine reads their output watermark.
+   * The operator's output watermark is now {@code watermark}: runners-core (pane timing, late data)
+   * sees it until the next call. Operators call it at the end of a bundle and after a watermark was
+   * processed, the moments the engine reads their output watermark.
    */
   public void outputWatermarkIs(long watermark) {
     outputWatermark = BeamTime.toInstant(watermark);
@@ -175,7 +180,9 @@ public final class KeyedState<K> implements AutoCloseable {
     processingTime = now;
     // The end of time (a drain) releases every timer; otherwise the engine may hold it back.
     moveSynchronizedTime(
-        now.getMillis() == Long.MAX_VALUE ? now.getMillis() : Math.min(now.getMillis(), synchronizedClock.getAsLong()));
+        now.getMillis() == Long.MAX_VALUE
+            ? now.getMillis()
+            : Math.min(now.getMillis(), synchronizedClock.getAsLong()));
   }
 
   /** Removes and returns a due event-time timer, earliest first. */
@@ -193,8 +200,8 @@ public final class KeyedState<K> implements AutoCloseable {
   }
 
   /**
-   * Removes and returns the next due timer (event time first) if it belongs to {@code entry}'s
-   * key, else null: the due timers of one key that come one after the other.
+   * Removes and returns the next due timer (event time first) if it belongs to {@code entry}'s key,
+   * else null: the due timers of one key that come one after the other.
    */
   Due<K> pollNextOf(Entry<K> entry) {
     if (store.nextDueBelongsTo(TimeDomain.EVENT_TIME, inputWatermark, entry.state, entry)) {
@@ -245,13 +252,17 @@ public final class KeyedState<K> implements AutoCloseable {
     long at =
         deadline(
             store.earliestTimerLowerBound(TimeDomain.PROCESSING_TIME),
-            synchronizedHeld ? null : store.earliestTimerLowerBound(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
+            synchronizedHeld
+                ? null
+                : store.earliestTimerLowerBound(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
     if (at <= now) {
       // A bound that says "due" may only mean nothing was looked for above the last poll.
       at =
           deadline(
               store.earliestTimer(TimeDomain.PROCESSING_TIME),
-              synchronizedHeld ? null : store.earliestTimer(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
+              synchronizedHeld
+                  ? null
+                  : store.earliestTimer(TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
     }
     return at;
   }
@@ -264,9 +275,9 @@ public final class KeyedState<K> implements AutoCloseable {
   }
 
   /**
-   * {@code watermark} held back by the earliest of the holds in state and the output timestamps
-   * of pending timers. Asked on every step: the exact minimum is only looked up when a cheap
-   * lower bound of it is below {@code watermark}, which in a steady stream it rarely is.
+   * {@code watermark} held back by the earliest of the holds in state and the output timestamps of
+   * pending timers. Asked on every step: the exact minimum is only looked up when a cheap lower
+   * bound of it is below {@code watermark}, which in a steady stream it rarely is.
    */
   public long holdBack(long watermark) {
     Instant bound = store.minimumHoldLowerBound();

@@ -11,10 +11,10 @@ import org.apache.beam.sdk.state.TimeDomain;
 import org.joda.time.Instant;
 
 /**
- * The keyed state and timers of one operator in one subtask: on the heap, or in one RocksDB.
- * Writes of a bundle become visible to later bundles at {@link #commit()}; {@link #close()}
- * releases everything (a RocksDB store removes its directory). Both kinds track watermark holds:
- * holds in state (GroupByKey's pending panes) and the output timestamps of pending timers.
+ * The keyed state and timers of one operator in one subtask: on the heap, or in one RocksDB. Writes
+ * of a bundle become visible to later bundles at {@link #commit()}; {@link #close()} releases
+ * everything (a RocksDB store removes its directory). Both kinds track watermark holds: holds in
+ * state (GroupByKey's pending panes) and the output timestamps of pending timers.
  */
 public abstract class KeyedStateStore implements AutoCloseable {
 
@@ -30,10 +30,11 @@ public abstract class KeyedStateStore implements AutoCloseable {
   public abstract Due pollDue(TimeDomain domain, Instant before);
 
   /**
-   * Whether the earliest timer of {@code domain} before {@code before} belongs to the key with
-   * this state and owner (without removing it).
+   * Whether the earliest timer of {@code domain} before {@code before} belongs to the key with this
+   * state and owner (without removing it).
    */
-  public abstract boolean nextDueBelongsTo(TimeDomain domain, Instant before, StateInternals state, Object owner);
+  public abstract boolean nextDueBelongsTo(
+      TimeDomain domain, Instant before, StateInternals state, Object owner);
 
   /** The time of the earliest timer of {@code domain}, or null. */
   public abstract Instant earliestTimer(TimeDomain domain);
@@ -56,21 +57,22 @@ public abstract class KeyedStateStore implements AutoCloseable {
   /** True when an entry only holds handles on data kept elsewhere (RocksDB), never the data. */
   public abstract boolean entriesAreHandles();
 
-
   public void commit() {}
 
   /**
    * Writes everything committed to {@code directory}, which does not exist yet. {@code entries}:
-   * the operator's entries now, every key with state or timers among them when the store keeps
-   * them on the heap.
+   * the operator's entries now, every key with state or timers among them when the store keeps them
+   * on the heap.
    */
-  public abstract void snapshotTo(Path directory, Collection<? extends KeyedState.Entry<?>> entries) throws IOException;
+  public abstract void snapshotTo(Path directory, Collection<? extends KeyedState.Entry<?>> entries)
+      throws IOException;
 
   /**
    * Replaces the store's (empty) contents by what {@link #snapshotTo} wrote to {@code directory};
    * {@code entryOf} gives the operator's entry of an encoded key, made on first asking.
    */
-  public abstract void restoreFrom(Path directory, Function<byte[], KeyedState.Entry<?>> entryOf) throws IOException;
+  public abstract void restoreFrom(Path directory, Function<byte[], KeyedState.Entry<?>> entryOf)
+      throws IOException;
 
   @Override
   public void close() {}
@@ -95,5 +97,4 @@ public abstract class KeyedStateStore implements AutoCloseable {
               + ": resume it with the --stateBackend it was checkpointed with");
     }
   }
-
 }

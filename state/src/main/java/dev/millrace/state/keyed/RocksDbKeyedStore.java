@@ -54,7 +54,8 @@ public final class RocksDbKeyedStore extends KeyedStateStore {
       }
 
       @Override
-      public void delete(StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
+      public void delete(
+          StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain domain) {
         timers.delete(keyPrefix, namespace, timerId, timerFamilyId);
       }
     };
@@ -67,7 +68,8 @@ public final class RocksDbKeyedStore extends KeyedStateStore {
   }
 
   @Override
-  public boolean nextDueBelongsTo(TimeDomain domain, Instant before, StateInternals state, Object owner) {
+  public boolean nextDueBelongsTo(
+      TimeDomain domain, Instant before, StateInternals state, Object owner) {
     return timers.nextDueHasKey(domain, before, ((RocksDbStateInternals<?>) state).keyPrefix());
   }
 

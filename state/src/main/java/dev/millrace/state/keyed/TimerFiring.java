@@ -11,8 +11,8 @@ import org.apache.beam.sdk.state.TimeDomain;
 /**
  * Fires the due timers of a keyed operator, earliest first, one group per call of its {@link
  * Target}, until none is due, downstream is full, or the rules' cap of groups was fired; then
- * {@link #isPending()} until a later {@link #fire()} finds nothing more. The cap lets the engine end
- * the bundle in between, so a watermark that makes millions of timers due (the end of a bounded
+ * {@link #isPending()} until a later {@link #fire()} finds nothing more. The cap lets the engine
+ * end the bundle in between, so a watermark that makes millions of timers due (the end of a bounded
  * input in a streaming job) does not gather all their state writes in one bundle. Nothing is polled
  * ahead of a group, so a timer that a firing sets and that is already due fires in its turn.
  *
@@ -42,8 +42,8 @@ public final class TimerFiring<K> {
   public enum AtEnd {
     /**
      * Dropped without firing once the event-time timers are done: every window has expired then,
-     * and Beam's runners ignore processing-time timers of expired windows. Until dropped they
-     * would hold the output watermark.
+     * and Beam's runners ignore processing-time timers of expired windows. Until dropped they would
+     * hold the output watermark.
      */
     DROP_PROCESSING_TIMERS,
     /** Kept: they still fire when due (a splittable DoFn's residuals resume by them). */
@@ -78,7 +78,12 @@ public final class TimerFiring<K> {
    * @param lock held while timers are polled and their keys tracked, never while the target fires
    */
   public TimerFiring(
-      KeyedState<K> keys, OperatorContext context, Rules rules, LongSupplier timerWatermark, Object lock, Target<K> target) {
+      KeyedState<K> keys,
+      OperatorContext context,
+      Rules rules,
+      LongSupplier timerWatermark,
+      Object lock,
+      Target<K> target) {
     this.keys = keys;
     this.context = context;
     this.rules = rules;
@@ -168,7 +173,9 @@ public final class TimerFiring<K> {
   private KeyedState.Due<K> pollDueAt(TimerData first) {
     // The store offers no peek: a polled timer of a later time goes back.
     KeyedState.Due<K> next =
-        first.getDomain() == TimeDomain.EVENT_TIME ? keys.pollEventTimer() : keys.pollProcessingTimer();
+        first.getDomain() == TimeDomain.EVENT_TIME
+            ? keys.pollEventTimer()
+            : keys.pollProcessingTimer();
     if (next == null) {
       return null;
     }

@@ -22,7 +22,8 @@ class HeapKeyStateTest {
 
   private static StateNamespace window(long start) {
     // A new namespace object per call, as a DoFn runner makes one per state access.
-    return StateNamespaces.window(IntervalWindow.getCoder(), new IntervalWindow(new Instant(start), new Instant(start + 10)));
+    return StateNamespaces.window(
+        IntervalWindow.getCoder(), new IntervalWindow(new Instant(start), new Instant(start + 10)));
   }
 
   private ValueState<Long> value(String id, long windowStart) {

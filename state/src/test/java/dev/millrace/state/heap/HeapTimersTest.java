@@ -15,7 +15,8 @@ import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class HeapTimersTest {
-  private static final StateNamespace NS = StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE);
+  private static final StateNamespace NS =
+      StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE);
 
   private Instant watermark = new Instant(0);
   private final KeyTimers.Clocks clocks =
@@ -106,8 +107,10 @@ class HeapTimersTest {
 
   @Test
   void pendingTimersOfEveryDomainHoldTheirOutputTimestamps() {
-    timers.setTimer(TimerData.of("e", "", NS, new Instant(100), new Instant(40), TimeDomain.EVENT_TIME));
-    other.setTimer(TimerData.of("p", "", NS, new Instant(5), new Instant(30), TimeDomain.PROCESSING_TIME));
+    timers.setTimer(
+        TimerData.of("e", "", NS, new Instant(100), new Instant(40), TimeDomain.EVENT_TIME));
+    other.setTimer(
+        TimerData.of("p", "", NS, new Instant(5), new Instant(30), TimeDomain.PROCESSING_TIME));
     assertThat(holds.minimum(), is(new Instant(30)));
     store.pollBefore(TimeDomain.PROCESSING_TIME, new Instant(6));
     assertThat(holds.minimum(), is(new Instant(40)));
@@ -118,8 +121,12 @@ class HeapTimersTest {
   @Test
   void aTimerCannotMoveToAnotherDomain() {
     timers.setTimer(timer("a", 10, TimeDomain.EVENT_TIME));
-    assertThrows(IllegalArgumentException.class, () -> timers.setTimer(timer("a", 10, TimeDomain.PROCESSING_TIME)));
-    assertThrows(IllegalStateException.class, () -> timers.deleteTimer(NS, "a", "", TimeDomain.PROCESSING_TIME));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> timers.setTimer(timer("a", 10, TimeDomain.PROCESSING_TIME)));
+    assertThrows(
+        IllegalStateException.class,
+        () -> timers.deleteTimer(NS, "a", "", TimeDomain.PROCESSING_TIME));
     assertThat(pollId(TimeDomain.EVENT_TIME, 11), is("a:a"));
   }
 

@@ -44,14 +44,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Keyed state and timers written to a snapshot and read back into a fresh store, on the heap and
- * in RocksDB: every kind of state cell, holds, and timers in the order they fire.
+ * Keyed state and timers written to a snapshot and read back into a fresh store, on the heap and in
+ * RocksDB: every kind of state cell, holds, and timers in the order they fire.
  */
 class KeyedStateSnapshotTest {
-  private static final IntervalWindow WINDOW = new IntervalWindow(new Instant(0), new Instant(1000));
-  private static final StateNamespace NS = StateNamespaces.window(IntervalWindow.getCoder(), WINDOW);
+  private static final IntervalWindow WINDOW =
+      new IntervalWindow(new Instant(0), new Instant(1000));
+  private static final StateNamespace NS =
+      StateNamespaces.window(IntervalWindow.getCoder(), WINDOW);
 
-  private static final StateTag<ValueState<String>> VALUE = StateTags.value("value", StringUtf8Coder.of());
+  private static final StateTag<ValueState<String>> VALUE =
+      StateTags.value("value", StringUtf8Coder.of());
   private static final StateTag<BagState<Integer>> BAG = StateTags.bag("bag", VarIntCoder.of());
   private static final StateTag<SetState<String>> SET = StateTags.set("set", StringUtf8Coder.of());
   private static final StateTag<MapState<String, Long>> MAP =
@@ -64,7 +67,8 @@ class KeyedStateSnapshotTest {
       StateTags.combiningValue("sum", sumAccumulatorCoder(), Sum.ofIntegers());
   private static final StateTag<WatermarkHoldState> HOLD =
       StateTags.watermarkStateInternal("hold", TimestampCombiner.EARLIEST);
-  private static final StateTag<BagState<Integer>> EMPTIED = StateTags.bag("emptied", VarIntCoder.of());
+  private static final StateTag<BagState<Integer>> EMPTIED =
+      StateTags.bag("emptied", VarIntCoder.of());
 
   @TempDir Path directory;
 
@@ -73,7 +77,8 @@ class KeyedStateSnapshotTest {
   }
 
   private static KeyedState<String> newState(StateBackend kind) {
-    return new KeyedState<>(StringUtf8Coder.of(), kind.keyedStore(IntervalWindow.getCoder()), () -> 0L);
+    return new KeyedState<>(
+        StringUtf8Coder.of(), kind.keyedStore(IntervalWindow.getCoder()), () -> 0L);
   }
 
   @ParameterizedTest
@@ -111,7 +116,11 @@ class KeyedStateSnapshotTest {
       assertThat(restored.state.state(NS, MAP).get("k").read(), is(7L));
       assertThat(restored.state.state(NS, MULTIMAP).get("m").read(), containsInAnyOrder(1, 2));
       List<String> ordered = new ArrayList<>();
-      restored.state.state(NS, ORDERED).read().forEach(v -> ordered.add(v.getValue() + "@" + v.getTimestamp().getMillis()));
+      restored
+          .state
+          .state(NS, ORDERED)
+          .read()
+          .forEach(v -> ordered.add(v.getValue() + "@" + v.getTimestamp().getMillis()));
       assertThat(ordered, contains("early@10", "late@20"));
       assertThat(restored.state.state(NS, SUM).read(), is(7));
       assertThat(restored.state.state(NS, HOLD).read(), is(new Instant(300)));
@@ -119,7 +128,8 @@ class KeyedStateSnapshotTest {
       assertThat(after.holdBack(1000), is(300L));
       restored.state.state(NS, HOLD).clear();
       assertThat("a restored hold, once cleared, holds nothing", after.holdBack(1000), is(1000L));
-      assertThat(after.entry("b").state.state(StateNamespaces.global(), VALUE).read(), is("global"));
+      assertThat(
+          after.entry("b").state.state(StateNamespaces.global(), VALUE).read(), is("global"));
       assertThat(after.entry("c").state.state(NS, VALUE).read(), is(nullValue()));
     } finally {
       after.close();
@@ -145,7 +155,9 @@ class KeyedStateSnapshotTest {
       assertThat("the earliest timer's output time holds", after.holdBack(1000), is(40L));
       after.advanceInputWatermark(new Instant(100));
       List<String> fired = new ArrayList<>();
-      for (KeyedState.Due<String> due = after.pollEventTimer(); due != null; due = after.pollEventTimer()) {
+      for (KeyedState.Due<String> due = after.pollEventTimer();
+          due != null;
+          due = after.pollEventTimer()) {
         fired.add(due.entry().key + ":" + due.timer().getTimerId());
       }
       if (kind == StateBackend.MEMORY) {
@@ -174,7 +186,9 @@ class KeyedStateSnapshotTest {
     KeyedState<String> third = roundTrip(second, kind);
     try {
       assertThat(third.holdBack(1000), is(5L));
-      assertThat(third.entry("a").state.state(NS, MAP).entries().read().iterator().next(), is(Map.entry("k", 1L)));
+      assertThat(
+          third.entry("a").state.state(NS, MAP).entries().read().iterator().next(),
+          is(Map.entry("k", 1L)));
     } finally {
       third.close();
     }
@@ -202,8 +216,11 @@ class KeyedStateSnapshotTest {
     return TimerData.of(id, NS, new Instant(at), new Instant(at), domain);
   }
 
-  /** Snapshots {@code before} into a fresh directory, closes it, and restores a new state from it. */
-  private KeyedState<String> roundTrip(KeyedState<String> before, StateBackend kind) throws Exception {
+  /**
+   * Snapshots {@code before} into a fresh directory, closes it, and restores a new state from it.
+   */
+  private KeyedState<String> roundTrip(KeyedState<String> before, StateBackend kind)
+      throws Exception {
     InMemorySnapshot writer = snapshotAndClose(before);
     KeyedState<String> after = newState(kind);
     after.restore(writer.reader(), "keyed");

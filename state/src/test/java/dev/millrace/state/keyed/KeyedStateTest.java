@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 
 import dev.millrace.state.backend.StateBackend;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.StateTags;
@@ -14,16 +15,18 @@ import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
-import java.util.concurrent.atomic.AtomicLong;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class KeyedStateTest {
-  private static final StateNamespace NS = StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE);
+  private static final StateNamespace NS =
+      StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE);
 
   private final KeyedState<String> keys =
       new KeyedState<>(
-          StringUtf8Coder.of(), StateBackend.MEMORY.keyedStore(GlobalWindow.Coder.INSTANCE), () -> 0L);
+          StringUtf8Coder.of(),
+          StateBackend.MEMORY.keyedStore(GlobalWindow.Coder.INSTANCE),
+          () -> 0L);
 
   private ValueState<Long> count(KeyedState.Entry<String> entry) {
     return entry.state.state(NS, StateTags.value("count", VarLongCoder.of()));
@@ -33,7 +36,8 @@ class KeyedStateTest {
   void aHeapEntryGoesOnceItsKeyHasNeitherStateNorTimers() throws Exception {
     KeyedState.Entry<String> a = keys.entry("a");
     count(a).write(1L);
-    a.timers.setTimer(TimerData.of("t", NS, new Instant(10), new Instant(10), TimeDomain.EVENT_TIME));
+    a.timers.setTimer(
+        TimerData.of("t", NS, new Instant(10), new Instant(10), TimeDomain.EVENT_TIME));
     keys.track(a, false);
     assertThat(keys.entryCount(), is(1));
     count(a).clear();
@@ -51,9 +55,12 @@ class KeyedStateTest {
   @Test
   void holdsOfStateAndTimersKeepTheOutputWatermarkBack() throws Exception {
     KeyedState.Entry<String> a = keys.entry("a");
-    a.state.state(NS, StateTags.watermarkStateInternal("hold", TimestampCombiner.EARLIEST)).add(new Instant(40));
+    a.state
+        .state(NS, StateTags.watermarkStateInternal("hold", TimestampCombiner.EARLIEST))
+        .add(new Instant(40));
     KeyedState.Entry<String> b = keys.entry("b");
-    b.timers.setTimer(TimerData.of("t", NS, new Instant(90), new Instant(25), TimeDomain.PROCESSING_TIME));
+    b.timers.setTimer(
+        TimerData.of("t", NS, new Instant(90), new Instant(25), TimeDomain.PROCESSING_TIME));
     assertThat(keys.holdBack(100), is(25L));
     assertThat(keys.holdBack(20), is(20L));
     keys.advanceProcessingTime(new Instant(91));
@@ -71,7 +78,9 @@ class KeyedStateTest {
     AtomicLong clock = new AtomicLong(100);
     KeyedState<String> timed =
         new KeyedState<>(
-            StringUtf8Coder.of(), StateBackend.ROCKSDB.keyedStore(GlobalWindow.Coder.INSTANCE), clock::get);
+            StringUtf8Coder.of(),
+            StateBackend.ROCKSDB.keyedStore(GlobalWindow.Coder.INSTANCE),
+            clock::get);
     try {
       timed.startBundle();
       KeyedState.Entry<String> a = timed.entry("a");

@@ -18,9 +18,9 @@ import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.CombineFnBase.GlobalCombineFn;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
+import org.apache.beam.sdk.util.AppliedCombineFn;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.util.AppliedCombineFn;
 import org.apache.beam.sdk.values.WindowingStrategy;
 
 /**
@@ -55,7 +55,8 @@ final class CombinePerKeyTranslator implements TransformTranslator {
   }
 
   /** The translator for {@code transform} in a job of this kind, or null to expand it. */
-  static CombinePerKeyTranslator forTransform(AppliedPTransform<?, ?, ?> transform, boolean streaming) {
+  static CombinePerKeyTranslator forTransform(
+      AppliedPTransform<?, ?, ?> transform, boolean streaming) {
     if (!(transform.getTransform() instanceof Combine.PerKey<?, ?, ?> combine)) {
       return null;
     }
@@ -72,30 +73,38 @@ final class CombinePerKeyTranslator implements TransformTranslator {
         && windowing.getTrigger() instanceof DefaultTrigger) {
       return new CombinePerKeyTranslator(Lifting.ONCE_AT_THE_END);
     }
-    return combine.getFn() instanceof Combine.CombineFn ? new CombinePerKeyTranslator(Lifting.THROUGH_STATE) : null;
+    return combine.getFn() instanceof Combine.CombineFn
+        ? new CombinePerKeyTranslator(Lifting.THROUGH_STATE)
+        : null;
   }
 
-  /** The accumulators' coder, which crosses the exchange; null if Beam cannot give one (then no lifting). */
+  /**
+   * The accumulators' coder, which crosses the exchange; null if Beam cannot give one (then no
+   * lifting).
+   */
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static Coder<?> accumulatorCoder(Combine.PerKey<?, ?, ?> combine, PCollection<?> input) {
     try {
       return ((GlobalCombineFn) combine.getFn())
           .getAccumulatorCoder(
-              input.getPipeline().getCoderRegistry(), ((KvCoder<?, ?>) input.getCoder()).getValueCoder());
+              input.getPipeline().getCoderRegistry(),
+              ((KvCoder<?, ?>) input.getCoder()).getValueCoder());
     } catch (CannotProvideCoderException e) {
       return null;
     }
   }
 
   @Override
-  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) throws Exception {
+  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context)
+      throws Exception {
     translateTyped(transform, context);
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private <K, InputT, AccumT, OutputT> void translateTyped(
       AppliedPTransform<?, ?, ?> transform, TranslationContext context) throws Exception {
-    Combine.PerKey<K, InputT, OutputT> combine = (Combine.PerKey<K, InputT, OutputT>) transform.getTransform();
+    Combine.PerKey<K, InputT, OutputT> combine =
+        (Combine.PerKey<K, InputT, OutputT>) transform.getTransform();
     PCollection<?> input = Translations.mainInput(transform);
     KvCoder<K, InputT> coder = (KvCoder<K, InputT>) input.getCoder();
     WindowingStrategy<?, ?> windowing = input.getWindowingStrategy();
@@ -107,16 +116,20 @@ final class CombinePerKeyTranslator implements TransformTranslator {
             context.options());
     String name = transform.getFullName();
     PortRef partial =
-        context.fuse(input, new OperatorNode(name + "/Partial", () -> new PartialCombineOperator<>(spec), 1, 1));
+        context.fuse(
+            input,
+            new OperatorNode(name + "/Partial", () -> new PartialCombineOperator<>(spec), 1, 1));
     Coder<AccumT> accumulatorCoder = (Coder<AccumT>) accumulatorCoder(combine, input);
     KvCoder<K, AccumT> accumulators = KvCoder.of(coder.getKeyCoder(), accumulatorCoder);
     OperatorNode merge;
     if (lifting == Lifting.ONCE_AT_THE_END) {
       merge = new OperatorNode(name + "/Merge", () -> new FinalCombineOperator<>(spec), 1, 1);
     } else {
-      Combine.CombineFn<InputT, AccumT, OutputT> fn = (Combine.CombineFn<InputT, AccumT, OutputT>) combine.getFn();
+      Combine.CombineFn<InputT, AccumT, OutputT> fn =
+          (Combine.CombineFn<InputT, AccumT, OutputT>) combine.getFn();
       AppliedCombineFn<K, AccumT, AccumT, OutputT> merging =
-          AppliedCombineFn.withAccumulatorCoder(new AccumulatorMergingFn<>(fn, accumulatorCoder), accumulatorCoder);
+          AppliedCombineFn.withAccumulatorCoder(
+              new AccumulatorMergingFn<>(fn, accumulatorCoder), accumulatorCoder);
       merge =
           new OperatorNode(
               name + "/Merge",
@@ -137,7 +150,9 @@ final class CombinePerKeyTranslator implements TransformTranslator {
         merged,
         EdgeKind.HASH,
         context.keyGroupsOf(coder.getKeyCoder()),
-        CoderElementCodec.of(WindowedValue.getFullCoder(accumulators, windowing.getWindowFn().windowCoder())));
-    context.setProducer(Translations.onlyOutput(transform), new PortRef(merged.vertex(), merged.operator(), 0));
+        CoderElementCodec.of(
+            WindowedValue.getFullCoder(accumulators, windowing.getWindowFn().windowCoder())));
+    context.setProducer(
+        Translations.onlyOutput(transform), new PortRef(merged.vertex(), merged.operator(), 0));
   }
 }

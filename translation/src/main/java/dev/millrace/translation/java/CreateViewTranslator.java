@@ -16,12 +16,12 @@ import org.apache.beam.sdk.values.PCollection;
 
 /**
  * CreatePCollectionView. With the default trigger a view is its PCollection: a ParDo reading it
- * gets every element through a BROADCAST edge, and a window is ready once the watermark passed
- * it. A triggered view is different: each firing is meant to replace what readers see (a newer
- * pane of a Latest singleton replaces the older one), and a window is ready as soon as its first
- * pane exists. So its elements are first grouped, all under one key, by the view's own windowing
- * and trigger, and each group is one {@code SideInputPane}: the whole contents of the view's
- * window as of that firing. That is where the view's readers then read from.
+ * gets every element through a BROADCAST edge, and a window is ready once the watermark passed it.
+ * A triggered view is different: each firing is meant to replace what readers see (a newer pane of
+ * a Latest singleton replaces the older one), and a window is ready as soon as its first pane
+ * exists. So its elements are first grouped, all under one key, by the view's own windowing and
+ * trigger, and each group is one {@code SideInputPane}: the whole contents of the view's window as
+ * of that firing. That is where the view's readers then read from.
  */
 final class CreateViewTranslator implements TransformTranslator {
   @Override
@@ -30,7 +30,8 @@ final class CreateViewTranslator implements TransformTranslator {
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private <T> void translateTyped(AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
+  private <T> void translateTyped(
+      AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
     PCollection<T> input = (PCollection<T>) Translations.mainInput(transform);
     PCollection<?> output = Translations.onlyOutput(transform);
     if (input.getWindowingStrategy().getTrigger() instanceof DefaultTrigger) {
@@ -39,7 +40,8 @@ final class CreateViewTranslator implements TransformTranslator {
     }
     String name = transform.getFullName();
     PortRef keyed =
-        context.fuse(input, new OperatorNode(name + "/KeyByVoid", SideInputPaneOperator::keyByVoid, 1, 1));
+        context.fuse(
+            input, new OperatorNode(name + "/KeyByVoid", SideInputPaneOperator::keyByVoid, 1, 1));
     KvCoder<Void, T> coder = KvCoder.of(VoidCoder.of(), input.getCoder());
     PortRef grouped =
         context.startVertex(
@@ -47,7 +49,12 @@ final class CreateViewTranslator implements TransformTranslator {
             1,
             new OperatorNode(
                 name + "/Panes",
-                () -> GroupByKeyOperator.grouping(coder, input.getWindowingStrategy(), context.options(), context.stateBackend()),
+                () ->
+                    GroupByKeyOperator.grouping(
+                        coder,
+                        input.getWindowingStrategy(),
+                        context.options(),
+                        context.stateBackend()),
                 1,
                 1));
     context.exchange(
@@ -56,9 +63,12 @@ final class CreateViewTranslator implements TransformTranslator {
         EdgeKind.REBALANCE,
         null,
         CoderElementCodec.of(
-            WindowedValue.getFullCoder(coder, input.getWindowingStrategy().getWindowFn().windowCoder())));
-    PortRef panes = context.fuse(new PortRef(grouped.vertex(), grouped.operator(), 0),
-        new OperatorNode(name + "/ToPanes", SideInputPaneOperator::toPanes, 1, 1));
+            WindowedValue.getFullCoder(
+                coder, input.getWindowingStrategy().getWindowFn().windowCoder())));
+    PortRef panes =
+        context.fuse(
+            new PortRef(grouped.vertex(), grouped.operator(), 0),
+            new OperatorNode(name + "/ToPanes", SideInputPaneOperator::toPanes, 1, 1));
     // Main-input readers (none in Beam's own expansions) see the elements; side-input readers
     // of the view, whichever PCollection the view names, see the panes.
     context.setProducer(output, context.producerOf(input));

@@ -25,12 +25,14 @@ final class ExchangeTranslator implements TransformTranslator {
     PCollection<?> input = Translations.mainInput(transform);
     String name = transform.getFullName();
     PortRef in =
-        context.startVertex(name, context.parallelism(), new OperatorNode(name, () -> new UnionOperator(1), 1, 1));
+        context.startVertex(
+            name, context.parallelism(), new OperatorNode(name, () -> new UnionOperator(1), 1, 1));
     if (byKey && input.getCoder() instanceof KvCoder<?, ?> coder) {
       context.exchange(input, in, EdgeKind.HASH, context.keyGroupsOf(coder.getKeyCoder()));
     } else {
       context.exchange(input, in, EdgeKind.REBALANCE, null);
     }
-    context.setProducer(Translations.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
+    context.setProducer(
+        Translations.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
   }
 }

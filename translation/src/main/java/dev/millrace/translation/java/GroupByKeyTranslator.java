@@ -28,15 +28,23 @@ final class GroupByKeyTranslator implements TransformTranslator {
             new OperatorNode(
                 name,
                 !context.streaming() && groupsOnceAtTheEnd(input)
-                    ? () -> new BoundedGroupByKeyOperator<>(
-                        coder, input.getWindowingStrategy(), context.stateBackend(), context.groupingMemory())
+                    ? () ->
+                        new BoundedGroupByKeyOperator<>(
+                            coder,
+                            input.getWindowingStrategy(),
+                            context.stateBackend(),
+                            context.groupingMemory())
                     : () ->
                         GroupByKeyOperator.grouping(
-                            coder, input.getWindowingStrategy(), context.options(), context.stateBackend()),
+                            coder,
+                            input.getWindowingStrategy(),
+                            context.options(),
+                            context.stateBackend()),
                 1,
                 1));
     context.exchange(input, in, EdgeKind.HASH, context.keyGroupsOf(coder.getKeyCoder()));
-    context.setProducer(Translations.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
+    context.setProducer(
+        Translations.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
   }
 
   /**

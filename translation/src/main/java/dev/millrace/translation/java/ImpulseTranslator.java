@@ -12,7 +12,10 @@ final class ImpulseTranslator implements TransformTranslator {
   @Override
   public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
     PortRef op =
-        context.startVertex(transform.getFullName(), 1, new OperatorNode(transform.getFullName(), ImpulseOperator::new, 0, 1));
+        context.startVertex(
+            transform.getFullName(),
+            1,
+            new OperatorNode(transform.getFullName(), ImpulseOperator::new, 0, 1));
     PCollection<?> out = Translations.onlyOutput(transform);
     context.setProducer(out, new PortRef(op.vertex(), op.operator(), 0));
   }

@@ -10,9 +10,9 @@ import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * runners-core's GBKIntoKeyedWorkItems, the exchange before a splittable DoFn: a HASH exchange
- * on the pair's unique key into a vertex of its own. It only routes; the splittable operator that
- * must follow it in the same vertex wraps each pair in its keyed work item itself, so nothing is
+ * runners-core's GBKIntoKeyedWorkItems, the exchange before a splittable DoFn: a HASH exchange on
+ * the pair's unique key into a vertex of its own. It only routes; the splittable operator that must
+ * follow it in the same vertex wraps each pair in its keyed work item itself, so nothing is
  * allocated for the wrapping between the two.
  */
 final class KeyedWorkItemsTranslator implements TransformTranslator {
@@ -21,7 +21,9 @@ final class KeyedWorkItemsTranslator implements TransformTranslator {
     PCollection<?> input = Translations.mainInput(transform);
     KvCoder<?, ?> coder = (KvCoder<?, ?>) input.getCoder();
     String name = transform.getFullName();
-    PortRef in = context.startVertex(name, context.parallelism(), new OperatorNode(name, () -> new UnionOperator(1), 1, 1));
+    PortRef in =
+        context.startVertex(
+            name, context.parallelism(), new OperatorNode(name, () -> new UnionOperator(1), 1, 1));
     context.exchange(input, in, EdgeKind.HASH, context.keyGroupsOf(coder.getKeyCoder()));
     PCollection<?> output = Translations.onlyOutput(transform);
     context.setProducer(output, new PortRef(in.vertex(), in.operator(), 0));

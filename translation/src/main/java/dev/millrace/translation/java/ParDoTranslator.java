@@ -12,11 +12,11 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
-import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
@@ -34,12 +34,15 @@ final class ParDoTranslator implements TransformTranslator {
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private <InputT, OutputT> void translateTyped(AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
-    ParDo.MultiOutput<InputT, OutputT> parDo = (ParDo.MultiOutput<InputT, OutputT>) transform.getTransform();
+  private <InputT, OutputT> void translateTyped(
+      AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
+    ParDo.MultiOutput<InputT, OutputT> parDo =
+        (ParDo.MultiOutput<InputT, OutputT>) transform.getTransform();
     PCollection<InputT> input = (PCollection<InputT>) Translations.mainInput(transform);
     DoFn<InputT, OutputT> fn = parDo.getFn();
 
-    List<TupleTag<?>> outputTags = Translations.outputTags(parDo.getMainOutputTag(), parDo.getAdditionalOutputTags());
+    List<TupleTag<?>> outputTags =
+        Translations.outputTags(parDo.getMainOutputTag(), parDo.getAdditionalOutputTags());
     Map<TupleTag<?>, Coder<?>> outputCoders = Translations.outputCoders(transform);
     List<PCollectionView<?>> sideInputs = new ArrayList<>(parDo.getSideInputs().values());
     DoFnSignature signature = DoFnSignatures.getSignature(fn.getClass());
@@ -47,7 +50,9 @@ final class ParDoTranslator implements TransformTranslator {
     if (signature.usesState() || signature.usesTimers()) {
       if (!(input.getCoder() instanceof KvCoder<?, ?> kvCoder)) {
         throw new IllegalArgumentException(
-            transform.getFullName() + ": a DoFn with state or timers needs KV input, got " + input.getCoder());
+            transform.getFullName()
+                + ": a DoFn with state or timers needs KV input, got "
+                + input.getCoder());
       }
       keyCoder = kvCoder.getKeyCoder();
     }
@@ -107,7 +112,8 @@ final class ParDoTranslator implements TransformTranslator {
     for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {
       int port = outputTags.indexOf(out.getKey());
       if (port < 0) {
-        throw new IllegalStateException("output " + out.getKey() + " of " + name + " is not declared");
+        throw new IllegalStateException(
+            "output " + out.getKey() + " of " + name + " is not declared");
       }
       context.setProducer(out.getValue(), new PortRef(in.vertex(), in.operator(), port));
     }

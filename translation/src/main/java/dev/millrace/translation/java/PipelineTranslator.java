@@ -1,23 +1,23 @@
 package dev.millrace.translation.java;
 
 import dev.millrace.plan.KeyGroups;
+import dev.millrace.state.backend.StateBackend;
 import dev.millrace.translation.TranslatedJob;
 import dev.millrace.translation.TranslationContext;
 import dev.millrace.translation.TranslationOptions;
 import dev.millrace.translation.UnsupportedFeaturesException;
 import dev.millrace.translation.java.overrides.PipelineOverrides;
 import dev.millrace.translation.metrics.JobMetrics;
-import dev.millrace.state.backend.StateBackend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.io.BoundedReadFromUnboundedSource;
-import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.runners.TransformHierarchy;
+import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;
 import org.apache.beam.sdk.util.construction.SplittableParDo;
@@ -72,10 +72,20 @@ public final class PipelineTranslator {
     StateBackend stateBackend = StateBackend.fromOption(stateBackendOption, streaming);
     JobMetrics metrics = new JobMetrics();
     TranslationContext context =
-        new TranslationContext(options, metrics, parallelism, KeyGroups.DEFAULT_MAX_KEY_GROUPS, stateBackend, streaming);
+        new TranslationContext(
+            options,
+            metrics,
+            parallelism,
+            KeyGroups.DEFAULT_MAX_KEY_GROUPS,
+            stateBackend,
+            streaming);
     pipeline.traverseTopologically(new Walk(pipeline, context, unsupported, streaming));
     return new TranslatedJob(
-        context.plan().build(), metrics, streaming, stateBackend, inputs.testStream ? TranslatedJob.TEST_CLOCK_START : null);
+        context.plan().build(),
+        metrics,
+        streaming,
+        stateBackend,
+        inputs.testStream ? TranslatedJob.TEST_CLOCK_START : null);
   }
 
   /** Whether a pipeline has unbounded PCollections, and whether a TestStream drives it. */
@@ -105,7 +115,8 @@ public final class PipelineTranslator {
     if (transform.getTransform() instanceof SplittableParDo.PrimitiveUnboundedRead) {
       return ReadUnboundedTranslator.unlimited();
     }
-    if (transform.getTransform() instanceof SplittableParDoViaKeyedWorkItems.GBKIntoKeyedWorkItems) {
+    if (transform.getTransform()
+        instanceof SplittableParDoViaKeyedWorkItems.GBKIntoKeyedWorkItems) {
       return new KeyedWorkItemsTranslator();
     }
     if (transform.getTransform() instanceof SplittableParDoViaKeyedWorkItems.ProcessElements) {
@@ -118,7 +129,8 @@ public final class PipelineTranslator {
     return urn == null ? null : PRIMITIVES.get(urn);
   }
 
-  private static TransformTranslator compositeTranslator(AppliedPTransform<?, ?, ?> transform, boolean streaming) {
+  private static TransformTranslator compositeTranslator(
+      AppliedPTransform<?, ?, ?> transform, boolean streaming) {
     if (transform.getTransform() instanceof BoundedReadFromUnboundedSource) {
       return ReadUnboundedTranslator.limitedIfReadable(transform);
     }
@@ -138,8 +150,12 @@ public final class PipelineTranslator {
     if (primitiveTranslator(transform) == null) {
       String urn = PTransformTranslation.urnForTransformOrNull(transform.getTransform());
       problems.add(
-          "transform " + transform.getFullName() + " (" + transform.getTransform().getClass().getName()
-              + (urn == null ? "" : ", URN " + urn) + ")");
+          "transform "
+              + transform.getFullName()
+              + " ("
+              + transform.getTransform().getClass().getName()
+              + (urn == null ? "" : ", URN " + urn)
+              + ")");
     }
     return problems;
   }
@@ -152,7 +168,11 @@ public final class PipelineTranslator {
 
     private final boolean streaming;
 
-    Walk(Pipeline pipeline, TranslationContext context, List<String> unsupported, boolean streaming) {
+    Walk(
+        Pipeline pipeline,
+        TranslationContext context,
+        List<String> unsupported,
+        boolean streaming) {
       this.streaming = streaming;
       this.pipeline = pipeline;
       this.context = context;
@@ -194,7 +214,8 @@ public final class PipelineTranslator {
       } catch (RuntimeException e) {
         throw e;
       } catch (Exception e) {
-        throw new IllegalStateException("could not translate " + transform.getFullName() + ": " + e, e);
+        throw new IllegalStateException(
+            "could not translate " + transform.getFullName() + ": " + e, e);
       }
     }
   }

@@ -17,11 +17,13 @@ import org.apache.beam.sdk.util.construction.SplittableParDo;
  */
 final class ReadBoundedTranslator implements TransformTranslator {
   private static final int SPLITS_PER_SUBTASK = 4;
+
   /** Bundle size asked for when a source cannot estimate its size. */
   private static final long UNKNOWN_SIZE_BUNDLE_BYTES = 64L << 20;
 
   @Override
-  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) throws Exception {
+  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context)
+      throws Exception {
     translateTyped(transform, context);
   }
 
@@ -39,11 +41,14 @@ final class ReadBoundedTranslator implements TransformTranslator {
     try (Closeable scope = splitMetrics.enter()) {
       long size = source.getEstimatedSizeBytes(context.options());
       if (size < 0) {
-        // An overflowing estimate: any bundle size we derived from it could mean billions of splits.
+        // An overflowing estimate: any bundle size we derived from it could mean billions of
+        // splits.
         splits = List.of(source);
       } else {
         long desired =
-            size == 0 ? UNKNOWN_SIZE_BUNDLE_BYTES : Math.max(size / ((long) parallelism * SPLITS_PER_SUBTASK), 1);
+            size == 0
+                ? UNKNOWN_SIZE_BUNDLE_BYTES
+                : Math.max(size / ((long) parallelism * SPLITS_PER_SUBTASK), 1);
         splits = source.split(desired, context.options());
         if (splits == null || splits.isEmpty()) {
           splits = List.of(source);
@@ -58,9 +63,12 @@ final class ReadBoundedTranslator implements TransformTranslator {
             parallelism,
             new OperatorNode(
                 name,
-                () -> new BoundedReadOperator<>(finalSplits, context.options(), metrics.forStep(name)),
+                () ->
+                    new BoundedReadOperator<>(
+                        finalSplits, context.options(), metrics.forStep(name)),
                 0,
                 1));
-    context.setProducer(Translations.onlyOutput(transform), new PortRef(op.vertex(), op.operator(), 0));
+    context.setProducer(
+        Translations.onlyOutput(transform), new PortRef(op.vertex(), op.operator(), 0));
   }
 }

@@ -8,7 +8,6 @@ import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.source.UnboundedReadOperator;
 import java.io.Closeable;
 import java.util.List;
-import org.apache.beam.sdk.io.BoundedReadFromUnboundedSource;
 import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.util.construction.SplittableParDo;
@@ -21,9 +20,9 @@ import org.apache.beam.sdk.util.construction.SplittableParDo;
  * <p>Beam's {@code BoundedReadFromUnboundedSource} ({@code withMaxNumRecords}, {@code
  * withMaxReadTime}) is translated here too, whole, as a read with limits: its own expansion reads
  * up to a hundred shards one after the other in a DoFn, each for the whole read time, where the
- * readers of one subtask here read at the same time. Beam gives that transform no getters, so
- * its three fields are read reflectively ({@link LimitedUnboundedRead}); when that fails (a later
- * Beam renamed them) the expansion is translated instead.
+ * readers of one subtask here read at the same time. Beam gives that transform no getters, so its
+ * three fields are read reflectively ({@link LimitedUnboundedRead}); when that fails (a later Beam
+ * renamed them) the expansion is translated instead.
  */
 final class ReadUnboundedTranslator implements TransformTranslator {
   private final boolean limited;
@@ -39,13 +38,15 @@ final class ReadUnboundedTranslator implements TransformTranslator {
 
   /** For BoundedReadFromUnboundedSource, or null when its fields cannot be read. */
   static ReadUnboundedTranslator limitedIfReadable(AppliedPTransform<?, ?, ?> transform) {
-    return LimitedUnboundedRead.of(transform.getTransform()) == null ? null : new ReadUnboundedTranslator(true);
+    return LimitedUnboundedRead.of(transform.getTransform()) == null
+        ? null
+        : new ReadUnboundedTranslator(true);
   }
 
   /**
-   * As many splits as subtasks, but for a read of a given number of records one per 10,000 of
-   * them (at least one), as Beam's own expansion of the limited read asks for: a few records
-   * spread over many readers cost more than they gain.
+   * As many splits as subtasks, but for a read of a given number of records one per 10,000 of them
+   * (at least one), as Beam's own expansion of the limited read asks for: a few records spread over
+   * many readers cost more than they gain.
    */
   static int desiredSplits(UnboundedReadOperator.Limits limits, int parallelism) {
     if (limits == null || limits.maxRecords() == Long.MAX_VALUE) {
@@ -55,7 +56,8 @@ final class ReadUnboundedTranslator implements TransformTranslator {
   }
 
   @Override
-  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context) throws Exception {
+  public void translate(AppliedPTransform<?, ?, ?> transform, TranslationContext context)
+      throws Exception {
     translateTyped(transform, context);
   }
 
@@ -69,7 +71,9 @@ final class ReadUnboundedTranslator implements TransformTranslator {
       source = (UnboundedSource<T, ?>) read.source;
       limits = read.limits;
     } else {
-      source = (UnboundedSource<T, ?>) ((SplittableParDo.PrimitiveUnboundedRead<T>) transform.getTransform()).getSource();
+      source =
+          (UnboundedSource<T, ?>)
+              ((SplittableParDo.PrimitiveUnboundedRead<T>) transform.getTransform()).getSource();
     }
     UnboundedReadOperator.Limits finalLimits = limits;
     String name = transform.getFullName();
@@ -90,9 +94,12 @@ final class ReadUnboundedTranslator implements TransformTranslator {
             context.parallelism(),
             new OperatorNode(
                 name,
-                () -> new UnboundedReadOperator<>(finalSplits, finalLimits, context.options(), metrics.forStep(name)),
+                () ->
+                    new UnboundedReadOperator<>(
+                        finalSplits, finalLimits, context.options(), metrics.forStep(name)),
                 0,
                 1));
-    context.setProducer(Translations.onlyOutput(transform), new PortRef(op.vertex(), op.operator(), 0));
+    context.setProducer(
+        Translations.onlyOutput(transform), new PortRef(op.vertex(), op.operator(), 0));
   }
 }

@@ -1,6 +1,5 @@
 package dev.millrace.translation.java;
 
-import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
 import dev.millrace.translation.TranslationContext;
@@ -15,8 +14,8 @@ import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.runners.AppliedPTransform;
-import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
+import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
@@ -37,21 +36,26 @@ final class SplittableProcessTranslator implements TransformTranslator {
   private <InputT, OutputT, RestrictionT> void translateTyped(
       AppliedPTransform<?, ?, ?> transform, TranslationContext context) {
     SplittableParDoViaKeyedWorkItems.ProcessElements<InputT, OutputT, RestrictionT, ?, ?> process =
-        (SplittableParDoViaKeyedWorkItems.ProcessElements<InputT, OutputT, RestrictionT, ?, ?>) transform.getTransform();
+        (SplittableParDoViaKeyedWorkItems.ProcessElements<InputT, OutputT, RestrictionT, ?, ?>)
+            transform.getTransform();
     PCollection<?> input = Translations.mainInput(transform);
     if (!context.isUnwrappedKeyedWorkItems(input)) {
       throw new IllegalStateException(
-          transform.getFullName() + ": a splittable DoFn's input must come straight from GBKIntoKeyedWorkItems");
+          transform.getFullName()
+              + ": a splittable DoFn's input must come straight from GBKIntoKeyedWorkItems");
     }
     SplittableParDoViaKeyedWorkItems.ProcessFn<InputT, OutputT, RestrictionT, ?, ?> processFn =
         process.newProcessFn(process.getFn());
     WindowingStrategy<InputT, ?> pairWindowing = processFn.getInputWindowingStrategy();
     Coder pairCoder =
         WindowedValue.getFullCoder(
-            KvCoder.of(ByteArrayCoder.of(), KvCoder.of(processFn.getElementCoder(), processFn.getRestrictionCoder())),
+            KvCoder.of(
+                ByteArrayCoder.of(),
+                KvCoder.of(processFn.getElementCoder(), processFn.getRestrictionCoder())),
             pairWindowing.getWindowFn().windowCoder());
 
-    List<TupleTag<?>> outputTags = Translations.outputTags(process.getMainOutputTag(), process.getAdditionalOutputTags());
+    List<TupleTag<?>> outputTags =
+        Translations.outputTags(process.getMainOutputTag(), process.getAdditionalOutputTags());
     Map<TupleTag<?>, Coder<?>> outputCoders = Translations.outputCoders(transform);
     SplittableProcessOperator.Spec<InputT, OutputT, RestrictionT> spec =
         new SplittableProcessOperator.Spec<>(
@@ -72,21 +76,32 @@ final class SplittableProcessTranslator implements TransformTranslator {
     JobMetrics metrics = context.metrics();
     List<PCollectionView<?>> sideInputs = process.getSideInputs();
     PortRef from = context.producerOf(input);
-    if (DoFnSignatures.getSignature(process.getFn().getClass()).processElement().requiresStableInput()) {
+    if (DoFnSignatures.getSignature(process.getFn().getClass())
+        .processElement()
+        .requiresStableInput()) {
       PortRef stable =
-          context.fuse(from, new OperatorNode(name + "/StableInput", () -> new StableInputOperator(pairCoder), 1, 1));
+          context.fuse(
+              from,
+              new OperatorNode(
+                  name + "/StableInput", () -> new StableInputOperator(pairCoder), 1, 1));
       from = new PortRef(stable.vertex(), stable.operator(), 0);
     }
     PortRef in =
         context.fuse(
             from,
             new OperatorNode(
-                name, () -> new SplittableProcessOperator<>(spec, metrics.forStep(name)), 1 + sideInputs.size(), outputTags.size()));
+                name,
+                () -> new SplittableProcessOperator<>(spec, metrics.forStep(name)),
+                1 + sideInputs.size(),
+                outputTags.size()));
     for (int i = 0; i < sideInputs.size(); i++) {
-      context.sideInputExchange(sideInputs.get(i).getPCollection(), new PortRef(in.vertex(), in.operator(), 1 + i));
+      context.sideInputExchange(
+          sideInputs.get(i).getPCollection(), new PortRef(in.vertex(), in.operator(), 1 + i));
     }
     for (Map.Entry<TupleTag<?>, PCollection<?>> out : transform.getOutputs().entrySet()) {
-      context.setProducer(out.getValue(), new PortRef(in.vertex(), in.operator(), outputTags.indexOf(out.getKey())));
+      context.setProducer(
+          out.getValue(),
+          new PortRef(in.vertex(), in.operator(), outputTags.indexOf(out.getKey())));
     }
   }
 }

@@ -18,7 +18,8 @@ public final class Translations {
   static PCollection<?> onlyOutput(AppliedPTransform<?, ?, ?> transform) {
     Map<TupleTag<?>, PCollection<?>> outputs = transform.getOutputs();
     if (outputs.size() != 1) {
-      throw new IllegalArgumentException(transform.getFullName() + " has " + outputs.size() + " outputs, expected 1");
+      throw new IllegalArgumentException(
+          transform.getFullName() + " has " + outputs.size() + " outputs, expected 1");
     }
     return outputs.values().iterator().next();
   }
@@ -27,7 +28,8 @@ public final class Translations {
   static PCollection<?> mainInput(AppliedPTransform<?, ?, ?> transform) {
     Map<TupleTag<?>, PCollection<?>> inputs = transform.getMainInputs();
     if (inputs.size() != 1) {
-      throw new IllegalArgumentException(transform.getFullName() + " has " + inputs.size() + " main inputs, expected 1");
+      throw new IllegalArgumentException(
+          transform.getFullName() + " has " + inputs.size() + " main inputs, expected 1");
     }
     return inputs.values().iterator().next();
   }
@@ -46,7 +48,8 @@ public final class Translations {
 
   /** The coder of {@code pc}'s elements as operators pass them: windowed values. */
   public static <T> Coder<WindowedValue<T>> windowedValueCoder(PCollection<T> pc) {
-    return WindowedValue.getFullCoder(pc.getCoder(), pc.getWindowingStrategy().getWindowFn().windowCoder());
+    return WindowedValue.getFullCoder(
+        pc.getCoder(), pc.getWindowingStrategy().getWindowFn().windowCoder());
   }
 
   /** Each output's coder, by its tag. */

@@ -23,7 +23,9 @@ final class WindowAssignTranslator implements TransformTranslator {
     }
     PortRef in =
         context.fuse(
-            input, new OperatorNode(transform.getFullName(), () -> new WindowAssignOperator<>(windowFn), 1, 1));
+            input,
+            new OperatorNode(
+                transform.getFullName(), () -> new WindowAssignOperator<>(windowFn), 1, 1));
     context.setProducer(output, new PortRef(in.vertex(), in.operator(), 0));
   }
 }

@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.model.pipeline.v1.MetricsApi.MonitoringInfo;
 import org.apache.beam.runners.core.metrics.DistributionData;
-import org.apache.beam.runners.core.metrics.MonitoringInfoConstants;
-import org.apache.beam.runners.core.metrics.MonitoringInfoEncodings;
 import org.apache.beam.runners.core.metrics.MetricsContainerImpl;
 import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
+import org.apache.beam.runners.core.metrics.MonitoringInfoConstants;
+import org.apache.beam.runners.core.metrics.MonitoringInfoEncodings;
 import org.apache.beam.sdk.metrics.MetricName;
 import org.apache.beam.sdk.metrics.MetricResults;
 import org.apache.beam.sdk.metrics.MetricsContainer;
@@ -21,8 +21,8 @@ import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.metrics.MetricsEnvironment.MetricsEnvironmentState;
 
 /**
- * User metrics of one job. Each subtask of a step writes into a container of its own; at the end
- * of a bundle it is merged into the attempted totals, and into the committed ones unless the bundle
+ * User metrics of one job. Each subtask of a step writes into a container of its own; at the end of
+ * a bundle it is merged into the attempted totals, and into the committed ones unless the bundle
  * failed.
  *
  * <p>Committed metrics are kept per subtask of a step ({@link CommittedMetrics}, bound when the
@@ -34,8 +34,10 @@ import org.apache.beam.sdk.metrics.MetricsEnvironment.MetricsEnvironmentState;
  */
 public final class JobMetrics {
   private final MetricsContainerStepMap attempted = new MetricsContainerStepMap();
+
   /** Commits of containers bound to no subtask (sources splitting at translation). */
   private final MetricsContainerStepMap committedUnbound = new MetricsContainerStepMap();
+
   /** Per operator and subtask (the latest attempt's), what its committed bundles reported. */
   private final Map<String, CommittedMetrics> committedBySubtask = new HashMap<>();
 
@@ -63,7 +65,8 @@ public final class JobMetrics {
    * Adds what an SDK harness reported for one completed bundle: its user metrics, each labelled
    * with the transform it belongs to; committed to {@code committed}, the stage subtask's part.
    */
-  public synchronized void updateFromMonitoringInfos(Iterable<MonitoringInfo> infos, CommittedMetrics committed) {
+  public synchronized void updateFromMonitoringInfos(
+      Iterable<MonitoringInfo> infos, CommittedMetrics committed) {
     for (MonitoringInfo info : infos) {
       String step = stepOf(info);
       if (step == null) {
@@ -109,8 +112,10 @@ public final class JobMetrics {
    */
   public final class CommittedMetrics {
     private final MetricsContainerStepMap containers = new MetricsContainerStepMap();
+
     /** Java user code's metrics are keyed by namespace and name; a harness's by URN and labels. */
     private final boolean userMetricNames;
+
     /** No earlier attempt of the job ran this subtask in this process (a resume in a new one). */
     private boolean firstAttemptInThisProcess;
 
@@ -174,22 +179,31 @@ public final class JobMetrics {
   private static void addAsUserMetric(MetricsContainerImpl container, MonitoringInfo info) {
     Map<String, String> labels = info.getLabelsMap();
     MetricName name =
-        MetricName.named(labels.get(MonitoringInfoConstants.Labels.NAMESPACE), labels.get(MonitoringInfoConstants.Labels.NAME));
+        MetricName.named(
+            labels.get(MonitoringInfoConstants.Labels.NAMESPACE),
+            labels.get(MonitoringInfoConstants.Labels.NAME));
     switch (info.getType()) {
       case MonitoringInfoConstants.TypeUrns.SUM_INT64_TYPE ->
-          container.getCounter(name).inc(MonitoringInfoEncodings.decodeInt64Counter(info.getPayload()));
+          container
+              .getCounter(name)
+              .inc(MonitoringInfoEncodings.decodeInt64Counter(info.getPayload()));
       case MonitoringInfoConstants.TypeUrns.DISTRIBUTION_INT64_TYPE -> {
         DistributionData data = MonitoringInfoEncodings.decodeInt64Distribution(info.getPayload());
         container.getDistribution(name).update(data.sum(), data.count(), data.min(), data.max());
       }
       case MonitoringInfoConstants.TypeUrns.LATEST_INT64_TYPE ->
-          container.getGauge(name).set(MonitoringInfoEncodings.decodeInt64Gauge(info.getPayload()).value());
+          container
+              .getGauge(name)
+              .set(MonitoringInfoEncodings.decodeInt64Gauge(info.getPayload()).value());
       case MonitoringInfoConstants.TypeUrns.SET_STRING_TYPE -> {
-        for (String value : MonitoringInfoEncodings.decodeStringSet(info.getPayload()).stringSet()) {
+        for (String value :
+            MonitoringInfoEncodings.decodeStringSet(info.getPayload()).stringSet()) {
           container.getStringSet(name).add(value);
         }
       }
-      default -> throw new IllegalStateException("a checkpoint holds a metric of a kind Millrace does not keep: " + info);
+      default ->
+          throw new IllegalStateException(
+              "a checkpoint holds a metric of a kind Millrace does not keep: " + info);
     }
   }
 
@@ -204,6 +218,7 @@ public final class JobMetrics {
     private Thread holderThread;
     private MetricsEnvironmentState holder;
     private MetricsContainer previous;
+
     /** Nested entries on one thread: only the outermost restores the previous container. */
     private int depth;
 
@@ -216,8 +231,8 @@ public final class JobMetrics {
     }
 
     /**
-     * This step's metrics are those of subtask {@code subtask} from now on: they count in place
-     * of an earlier attempt's, and go into checkpoints ({@link #committed()}).
+     * This step's metrics are those of subtask {@code subtask} from now on: they count in place of
+     * an earlier attempt's, and go into checkpoints ({@link #committed()}).
      */
     public void bind(int subtask) {
       committed = JobMetrics.this.bind(step, subtask, true);
@@ -264,7 +279,9 @@ public final class JobMetrics {
       synchronized (JobMetrics.this) {
         attempted.getContainer(step).update(container);
         if (commit) {
-          (committed == null ? committedUnbound : committed.containers).getContainer(step).update(container);
+          (committed == null ? committedUnbound : committed.containers)
+              .getContainer(step)
+              .update(container);
         }
       }
       container.reset();

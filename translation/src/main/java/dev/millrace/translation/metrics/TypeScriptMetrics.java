@@ -10,10 +10,10 @@ import org.apache.beam.sdk.util.VarInt;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
 
 /**
- * Beam's TypeScript SDK (2.49) encodes a distribution's payload as an iterable of four var-ints
- * (a 4-byte count, then count, sum, min, max), where the model says four var-ints alone; and it
- * reads a distribution back from {@code GetJobMetrics} the same way, failing on the standard form.
- * So a distribution that arrives in its form is kept in the standard form, marked with {@link
+ * Beam's TypeScript SDK (2.49) encodes a distribution's payload as an iterable of four var-ints (a
+ * 4-byte count, then count, sum, min, max), where the model says four var-ints alone; and it reads
+ * a distribution back from {@code GetJobMetrics} the same way, failing on the standard form. So a
+ * distribution that arrives in its form is kept in the standard form, marked with {@link
  * #ENCODING_LABEL}, and handed back in its form. Nothing else about its metrics differs.
  */
 public final class TypeScriptMetrics {
@@ -24,7 +24,10 @@ public final class TypeScriptMetrics {
 
   private TypeScriptMetrics() {}
 
-  /** {@code info} with a TypeScript-encoded distribution in the standard form, marked; else as it is. */
+  /**
+   * {@code info} with a TypeScript-encoded distribution in the standard form, marked; else as it
+   * is.
+   */
   public static MonitoringInfo toStandard(MonitoringInfo info) {
     if (!isDistribution(info)) {
       return info;
@@ -33,7 +36,10 @@ public final class TypeScriptMetrics {
     if (values == null) {
       return info;
     }
-    return info.toBuilder().setPayload(varInts(values, false)).putLabels(ENCODING_LABEL, "true").build();
+    return info.toBuilder()
+        .setPayload(varInts(values, false))
+        .putLabels(ENCODING_LABEL, "true")
+        .build();
   }
 
   /** A marked metric in the form the TypeScript SDK reads, its mark removed; others as they are. */

@@ -5,10 +5,10 @@ import java.util.List;
 import java.util.TreeMap;
 
 /**
- * What an operator lets go of only once a checkpoint holding it has completed (bundle finalizers,
- * a source's checkpoint marks, stable input): items added wait for the next snapshot, then for
- * that checkpoint to complete. A checkpoint that never completes releases nothing; a later one
- * that completes releases everything up to it.
+ * What an operator lets go of only once a checkpoint holding it has completed (bundle finalizers, a
+ * source's checkpoint marks, stable input): items added wait for the next snapshot, then for that
+ * checkpoint to complete. A checkpoint that never completes releases nothing; a later one that
+ * completes releases everything up to it.
  */
 public final class AwaitingCheckpoint<T> {
   private final List<T> sinceSnapshot = new ArrayList<>();
@@ -27,7 +27,9 @@ public final class AwaitingCheckpoint<T> {
     }
   }
 
-  /** Checkpoint {@code id} completed: removes and returns, in order, what it and earlier ones hold. */
+  /**
+   * Checkpoint {@code id} completed: removes and returns, in order, what it and earlier ones hold.
+   */
   public List<T> completed(long id) {
     List<T> released = new ArrayList<>();
     while (!inCheckpoint.isEmpty() && inCheckpoint.firstKey() <= id) {

@@ -1,6 +1,9 @@
 package dev.millrace.translation.operators;
 
-/** Closes several resources, each even when another failed: the first failure is thrown, the rest suppressed. */
+/**
+ * Closes several resources, each even when another failed: the first failure is thrown, the rest
+ * suppressed.
+ */
 public final class Closer {
   private Closer() {}
 

@@ -39,7 +39,10 @@ public final class WindowAssignOperator<T, W extends BoundedWindow> extends Abst
                   return old;
                 }
               });
-      output(0).emit(WindowedValue.of(single.getValue(), single.getTimestamp(), windows, single.getPane()));
+      output(0)
+          .emit(
+              WindowedValue.of(
+                  single.getValue(), single.getTimestamp(), windows, single.getPane()));
     }
   }
 

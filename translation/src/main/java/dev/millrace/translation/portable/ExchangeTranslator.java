@@ -28,13 +28,17 @@ final class ExchangeTranslator implements PortableTransformTranslator {
     String input = Translated.onlyInput(transform);
     PortRef in =
         context.startVertex(
-            name, context.plan().parallelism(), new OperatorNode(name, () -> new UnionOperator(1), 1, 1));
-    Coder<?> elements = ((WindowedValue.WindowedValueCoder<?>) context.wireCoder(input)).getValueCoder();
+            name,
+            context.plan().parallelism(),
+            new OperatorNode(name, () -> new UnionOperator(1), 1, 1));
+    Coder<?> elements =
+        ((WindowedValue.WindowedValueCoder<?>) context.wireCoder(input)).getValueCoder();
     if (byKey && elements instanceof KvCoder<?, ?> kv) {
       context.exchange(input, in, EdgeKind.HASH, context.plan().keyGroupsOf(kv.getKeyCoder()));
     } else {
       context.exchange(input, in, EdgeKind.REBALANCE, null);
     }
-    context.setProducer(Translated.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
+    context.setProducer(
+        Translated.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
   }
 }

@@ -39,11 +39,13 @@ import org.apache.beam.sdk.values.WindowingStrategy;
 final class ExecutableStageTranslator implements PortableTransformTranslator {
   static ExecutableStage stageOf(PTransformNode transform) throws Exception {
     return ExecutableStage.fromPayload(
-        RunnerApi.ExecutableStagePayload.parseFrom(transform.getTransform().getSpec().getPayload()));
+        RunnerApi.ExecutableStagePayload.parseFrom(
+            transform.getTransform().getSpec().getPayload()));
   }
 
   @Override
-  public List<String> problems(PTransformNode transform, PortableTranslationContext context) throws Exception {
+  public List<String> problems(PTransformNode transform, PortableTranslationContext context)
+      throws Exception {
     ExecutableStage stage = stageOf(transform);
     List<String> problems = new ArrayList<>();
     String name = transform.getTransform().getUniqueName();
@@ -51,8 +53,14 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
       String protocol = stateSpecOf(state).getProtocol().getUrn();
       if (!StageSpec.servesUserState(protocol)) {
         problems.add(
-            "user state " + state.localName() + " of " + state.transform().getTransform().getUniqueName() + " in stage "
-                + name + " uses protocol " + protocol
+            "user state "
+                + state.localName()
+                + " of "
+                + state.transform().getTransform().getUniqueName()
+                + " in stage "
+                + name
+                + " uses protocol "
+                + protocol
                 + " (Millrace serves bag, multimap and ordered-list user state over the Fn API)");
       }
     }
@@ -65,7 +73,8 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
   }
 
   @Override
-  public void translate(PTransformNode transform, PortableTranslationContext context) throws Exception {
+  public void translate(PTransformNode transform, PortableTranslationContext context)
+      throws Exception {
     ExecutableStage stage = stageOf(transform);
     String name = transform.getTransform().getUniqueName();
     String input = stage.getInputPCollection().getId();
@@ -73,14 +82,17 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
     List<StageSpec.SideInput> sideInputs = new ArrayList<>();
     List<SideInputReference> sideRefs = new ArrayList<>(stage.getSideInputs());
     for (SideInputReference side : sideRefs) {
-      sideInputs.add(new StageSpec.SideInput(side.transform().getId(), side.localName(), view(side, context)));
+      sideInputs.add(
+          new StageSpec.SideInput(side.transform().getId(), side.localName(), view(side, context)));
     }
     Coder<WindowedValue<Object>> inputCoder = context.wireCoder(input);
     List<StageSpec.StateCell> stateCells = new ArrayList<>();
     for (UserStateReference state : stage.getUserStates()) {
       stateCells.add(
           new StageSpec.StateCell(
-              state.transform().getId(), state.localName(), stateSpecOf(state).getProtocol().getUrn()));
+              state.transform().getId(),
+              state.localName(),
+              stateSpecOf(state).getProtocol().getUrn()));
     }
     List<KV<String, String>> windowExpirationTimers = new ArrayList<>();
     boolean timeSorted = false;
@@ -91,13 +103,17 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
       }
       RunnerApi.ParDoPayload parDo = RunnerApi.ParDoPayload.parseFrom(fn.getPayload());
       if (!parDo.getOnWindowExpirationTimerFamilySpec().isEmpty()) {
-        windowExpirationTimers.add(KV.of(inStage.getId(), parDo.getOnWindowExpirationTimerFamilySpec()));
+        windowExpirationTimers.add(
+            KV.of(inStage.getId(), parDo.getOnWindowExpirationTimerFamilySpec()));
       }
-      timeSorted |= parDo.getRequiresTimeSortedInput() && inStage.getTransform().getInputsMap().containsValue(input);
+      timeSorted |=
+          parDo.getRequiresTimeSortedInput()
+              && inStage.getTransform().getInputsMap().containsValue(input);
     }
     boolean keyed = !stateCells.isEmpty() || !stage.getTimers().isEmpty() || timeSorted;
     @SuppressWarnings("unchecked")
-    Coder<Object> keyCoder = keyed ? (Coder<Object>) context.kvCoder(input, name).getKeyCoder() : null;
+    Coder<Object> keyCoder =
+        keyed ? (Coder<Object>) context.kvCoder(input, name).getKeyCoder() : null;
     StageSpec<Object> spec =
         new StageSpec<>(
             name,
@@ -116,7 +132,10 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
     JobMetrics metrics = context.plan().metrics();
     OperatorNode node =
         new OperatorNode(
-            name, () -> new ExecutableStageOperator<>(spec, metrics), 1 + sideInputs.size(), outputIds.size());
+            name,
+            () -> new ExecutableStageOperator<>(spec, metrics),
+            1 + sideInputs.size(),
+            outputIds.size());
     PortRef in;
     if (keyed) {
       in = context.startVertex(name, context.plan().parallelism(), node);
@@ -131,7 +150,8 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
     if (!sideInputs.isEmpty()) {
       for (int i = 0; i < sideInputs.size(); i++) {
         String sidePc = sideRefs.get(i).collection().getId();
-        context.exchange(sidePc, new PortRef(in.vertex(), in.operator(), 1 + i), EdgeKind.BROADCAST, null);
+        context.exchange(
+            sidePc, new PortRef(in.vertex(), in.operator(), 1 + i), EdgeKind.BROADCAST, null);
       }
     }
     for (int port = 0; port < outputIds.size(); port++) {
@@ -149,7 +169,8 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
       try {
         ByteStringOutputStream nested = new ByteStringOutputStream();
         keyCoder.encode(key, nested, Coder.Context.NESTED);
-        return KeyGroups.keyGroupOf(nested.toByteString().toByteArray(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
+        return KeyGroups.keyGroupOf(
+            nested.toByteString().toByteArray(), KeyGroups.DEFAULT_MAX_KEY_GROUPS);
       } catch (java.io.IOException e) {
         throw new IllegalStateException("could not encode key " + key, e);
       }
@@ -157,31 +178,45 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
   }
 
   /**
-   * What the side-input gate needs of a side input: its materialization, the side windowing and
-   * the window mapping. A mapping only the SDK can run (not a Java one) falls back to the side
-   * window function's default, which is what the SDKs' standard window functions use.
+   * What the side-input gate needs of a side input: its materialization, the side windowing and the
+   * window mapping. A mapping only the SDK can run (not a Java one) falls back to the side window
+   * function's default, which is what the SDKs' standard window functions use.
    */
-  private static RunnerPCollectionView<?> view(SideInputReference side, PortableTranslationContext context)
-      throws Exception {
+  private static RunnerPCollectionView<?> view(
+      SideInputReference side, PortableTranslationContext context) throws Exception {
     RunnerApi.ParDoPayload payload =
         RunnerApi.ParDoPayload.parseFrom(side.transform().getTransform().getSpec().getPayload());
     RunnerApi.SideInput proto = payload.getSideInputsOrThrow(side.localName());
     String collection = side.collection().getId();
     WindowingStrategy<?, ?> windowing = context.windowingStrategy(collection);
     WindowMappingFn<?> mapping =
-        proto.getWindowMappingFn().getUrn().equals(ParDoTranslation.CUSTOM_JAVA_WINDOW_MAPPING_FN_URN)
+        proto
+                .getWindowMappingFn()
+                .getUrn()
+                .equals(ParDoTranslation.CUSTOM_JAVA_WINDOW_MAPPING_FN_URN)
             ? PCollectionViewTranslation.windowMappingFnFromProto(proto.getWindowMappingFn())
             : windowing.getWindowFn().getDefaultWindowMappingFn();
     String access = proto.getAccessPattern().getUrn();
     if (!access.equals(Materializations.ITERABLE_MATERIALIZATION_URN)
         && !access.equals(Materializations.MULTIMAP_MATERIALIZATION_URN)) {
       throw new IllegalArgumentException(
-          "side input " + side.localName() + " of " + side.transform().getTransform().getUniqueName()
-              + " uses access pattern " + access + "; Millrace serves iterable and multimap side inputs");
+          "side input "
+              + side.localName()
+              + " of "
+              + side.transform().getTransform().getUniqueName()
+              + " uses access pattern "
+              + access
+              + "; Millrace serves iterable and multimap side inputs");
     }
-    Coder<?> elementCoder = ((WindowedValue.WindowedValueCoder<?>) context.wireCoder(collection)).getValueCoder();
+    Coder<?> elementCoder =
+        ((WindowedValue.WindowedValueCoder<?>) context.wireCoder(collection)).getValueCoder();
     return new RunnerPCollectionView<>(
-        null, new TupleTag<>(side.localName()), new HarnessReadViewFn(access), mapping, windowing, elementCoder);
+        null,
+        new TupleTag<>(side.localName()),
+        new HarnessReadViewFn(access),
+        mapping,
+        windowing,
+        elementCoder);
   }
 
   /**
@@ -202,7 +237,8 @@ final class ExecutableStageTranslator implements PortableTransformTranslator {
 
     @Override
     public Object apply(Iterable<WindowedValue<?>> contents) {
-      throw new UnsupportedOperationException("an SDK harness reads this side input over the Fn API");
+      throw new UnsupportedOperationException(
+          "an SDK harness reads this side input over the Fn API");
     }
 
     @Override

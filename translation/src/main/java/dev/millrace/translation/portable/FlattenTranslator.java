@@ -24,9 +24,12 @@ final class FlattenTranslator implements PortableTransformTranslator {
       int n = inputs.size();
       in =
           context.startVertex(
-              name, context.plan().parallelism(), new OperatorNode(name, () -> new UnionOperator(n), n, 1));
+              name,
+              context.plan().parallelism(),
+              new OperatorNode(name, () -> new UnionOperator(n), n, 1));
       for (int i = 0; i < n; i++) {
-        context.exchange(inputs.get(i), new PortRef(in.vertex(), in.operator(), i), EdgeKind.FORWARD, null);
+        context.exchange(
+            inputs.get(i), new PortRef(in.vertex(), in.operator(), i), EdgeKind.FORWARD, null);
       }
     }
     context.setProducer(output, new PortRef(in.vertex(), in.operator(), 0));

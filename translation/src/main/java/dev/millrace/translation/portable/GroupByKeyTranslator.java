@@ -25,7 +25,9 @@ final class GroupByKeyTranslator implements PortableTransformTranslator {
     WindowingStrategy<?, ?> windowing = context.windowingStrategy(input);
     TranslationContext plan = context.plan();
     boolean onceAtTheEnd =
-        !plan.streaming() && context.isBounded(input) && windowing.getTrigger() instanceof DefaultTrigger;
+        !plan.streaming()
+            && context.isBounded(input)
+            && windowing.getTrigger() instanceof DefaultTrigger;
     PortRef in =
         context.startVertex(
             name,
@@ -33,11 +35,16 @@ final class GroupByKeyTranslator implements PortableTransformTranslator {
             new OperatorNode(
                 name,
                 onceAtTheEnd
-                    ? () -> new BoundedGroupByKeyOperator<>(coder, windowing, plan.stateBackend(), plan.groupingMemory())
-                    : () -> GroupByKeyOperator.grouping(coder, windowing, plan.options(), plan.stateBackend()),
+                    ? () ->
+                        new BoundedGroupByKeyOperator<>(
+                            coder, windowing, plan.stateBackend(), plan.groupingMemory())
+                    : () ->
+                        GroupByKeyOperator.grouping(
+                            coder, windowing, plan.options(), plan.stateBackend()),
                 1,
                 1));
     context.exchange(input, in, EdgeKind.HASH, plan.keyGroupsOf(coder.getKeyCoder()));
-    context.setProducer(Translated.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
+    context.setProducer(
+        Translated.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
   }
 }

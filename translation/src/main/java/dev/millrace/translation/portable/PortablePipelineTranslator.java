@@ -1,12 +1,12 @@
 package dev.millrace.translation.portable;
 
 import dev.millrace.plan.KeyGroups;
+import dev.millrace.state.backend.StateBackend;
 import dev.millrace.translation.TranslatedJob;
 import dev.millrace.translation.TranslationContext;
 import dev.millrace.translation.TranslationOptions;
 import dev.millrace.translation.UnsupportedFeaturesException;
 import dev.millrace.translation.metrics.JobMetrics;
-import dev.millrace.state.backend.StateBackend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,9 +26,9 @@ import org.apache.beam.sdk.util.construction.graph.TrivialNativeTransformExpande
 
 /**
  * Turns a portable pipeline (a {@link RunnerApi.Pipeline} from any SDK) into a Millrace plan: user
- * code is fused into {@link ExecutableStage}s run by SDK harnesses, and the runner-side
- * primitives between them become the same operators the Java runner uses. Every transform that
- * cannot run is named in one error before anything starts.
+ * code is fused into {@link ExecutableStage}s run by SDK harnesses, and the runner-side primitives
+ * between them become the same operators the Java runner uses. Every transform that cannot run is
+ * named in one error before anything starts.
  */
 public final class PortablePipelineTranslator {
   private static final Map<String, PortableTransformTranslator> TRANSLATORS =
@@ -82,10 +82,10 @@ public final class PortablePipelineTranslator {
   }
 
   /**
-   * Transforms the runner would have to run but cannot: leaves without an SDK environment whose
-   * URN no translator knows. They are named before fusion, which would leave them out silently. A
-   * leaf without any URN is a composite that expanded to nothing (it hands on its input) and has
-   * nothing to run.
+   * Transforms the runner would have to run but cannot: leaves without an SDK environment whose URN
+   * no translator knows. They are named before fusion, which would leave them out silently. A leaf
+   * without any URN is a composite that expanded to nothing (it hands on its input) and has nothing
+   * to run.
    */
   private static List<String> runnerSideUnknowns(RunnerApi.Pipeline expanded) {
     List<String> unknown = new ArrayList<>();
@@ -96,7 +96,11 @@ public final class PortablePipelineTranslator {
           && transform.getEnvironmentId().isEmpty()
           && !TRANSLATORS.containsKey(urn)) {
         unknown.add(
-            "transform " + transform.getUniqueName() + " (URN " + urn + ") has no SDK environment, and Millrace does not run it itself");
+            "transform "
+                + transform.getUniqueName()
+                + " (URN "
+                + urn
+                + ") has no SDK environment, and Millrace does not run it itself");
       }
     }
     return unknown;
@@ -108,27 +112,44 @@ public final class PortablePipelineTranslator {
    */
   private static RunnerApi.Pipeline runnerImplementedTestStreams(RunnerApi.Pipeline pipeline) {
     RunnerApi.Pipeline.Builder builder = pipeline.toBuilder();
-    for (Map.Entry<String, RunnerApi.PTransform> entry : pipeline.getComponents().getTransformsMap().entrySet()) {
-      if (entry.getValue().getSpec().getUrn().equals(PTransformTranslation.TEST_STREAM_TRANSFORM_URN)) {
-        builder.getComponentsBuilder().putTransforms(entry.getKey(), entry.getValue().toBuilder().setEnvironmentId("").build());
+    for (Map.Entry<String, RunnerApi.PTransform> entry :
+        pipeline.getComponents().getTransformsMap().entrySet()) {
+      if (entry
+          .getValue()
+          .getSpec()
+          .getUrn()
+          .equals(PTransformTranslation.TEST_STREAM_TRANSFORM_URN)) {
+        builder
+            .getComponentsBuilder()
+            .putTransforms(
+                entry.getKey(), entry.getValue().toBuilder().setEnvironmentId("").build());
       }
     }
     return builder.build();
   }
 
   /** Prepares, checks and translates {@code pipeline}; {@code bundles} runs its stages. */
-  public TranslatedJob translate(RunnerApi.Pipeline pipeline, JobBundleFactory bundles) throws Exception {
+  public TranslatedJob translate(RunnerApi.Pipeline pipeline, JobBundleFactory bundles)
+      throws Exception {
     RunnerApi.Pipeline expanded = expand(pipeline);
     List<String> unsupported = new ArrayList<>(runnerSideUnknowns(expanded));
     RunnerApi.Pipeline fused = fuse(expanded);
     // Asked of the pipeline as submitted: the expansion of splittable DoFns marks some of its own
     // PCollections unbounded, whatever the input.
-    boolean streaming = streamingRequested || PipelineTranslatorUtils.hasUnboundedPCollections(pipeline);
+    boolean streaming =
+        streamingRequested || PipelineTranslatorUtils.hasUnboundedPCollections(pipeline);
     StateBackend stateBackend = StateBackend.fromOption(stateBackendOption, streaming);
     JobMetrics metrics = new JobMetrics();
     TranslationContext plan =
-        new TranslationContext(options, metrics, parallelism, KeyGroups.DEFAULT_MAX_KEY_GROUPS, stateBackend, streaming);
-    PortableTranslationContext context = new PortableTranslationContext(plan, fused.getComponents(), bundles);
+        new TranslationContext(
+            options,
+            metrics,
+            parallelism,
+            KeyGroups.DEFAULT_MAX_KEY_GROUPS,
+            stateBackend,
+            streaming);
+    PortableTranslationContext context =
+        new PortableTranslationContext(plan, fused.getComponents(), bundles);
     Iterable<PTransformNode> transforms =
         QueryablePipeline.forTransforms(fused.getRootTransformIdsList(), fused.getComponents())
             .getTopologicallyOrderedTransforms();
@@ -136,7 +157,8 @@ public final class PortablePipelineTranslator {
       String urn = transform.getTransform().getSpec().getUrn();
       PortableTransformTranslator translator = TRANSLATORS.get(urn);
       if (translator == null) {
-        unsupported.add("transform " + transform.getTransform().getUniqueName() + " (URN " + urn + ")");
+        unsupported.add(
+            "transform " + transform.getTransform().getUniqueName() + " (URN " + urn + ")");
       } else {
         unsupported.addAll(translator.problems(transform, context));
       }
@@ -149,9 +171,15 @@ public final class PortablePipelineTranslator {
     }
     boolean testStream =
         fused.getComponents().getTransformsMap().values().stream()
-            .anyMatch(t -> t.getSpec().getUrn().equals(PTransformTranslation.TEST_STREAM_TRANSFORM_URN));
+            .anyMatch(
+                t -> t.getSpec().getUrn().equals(PTransformTranslation.TEST_STREAM_TRANSFORM_URN));
     // An SDK harness sets processing-time timers from its own wall clock, not the runner's; a
     // TestStream's clock starting now keeps the two comparable.
-    return new TranslatedJob(plan.buildPlan(), metrics, streaming, stateBackend, testStream ? System.currentTimeMillis() : null);
+    return new TranslatedJob(
+        plan.buildPlan(),
+        metrics,
+        streaming,
+        stateBackend,
+        testStream ? System.currentTimeMillis() : null);
   }
 }

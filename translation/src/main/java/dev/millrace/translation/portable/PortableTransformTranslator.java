@@ -8,7 +8,8 @@ interface PortableTransformTranslator {
   void translate(PTransformNode transform, PortableTranslationContext context) throws Exception;
 
   /** What in {@code transform} Millrace cannot run yet; empty when it can run all of it. */
-  default List<String> problems(PTransformNode transform, PortableTranslationContext context) throws Exception {
+  default List<String> problems(PTransformNode transform, PortableTranslationContext context)
+      throws Exception {
     return List.of();
   }
 }

@@ -17,8 +17,8 @@ import org.apache.beam.sdk.values.WindowingStrategy;
 
 /**
  * What portable translators share: the plan under construction (through the same {@link
- * TranslationContext} the Java runner's translation uses), the pipeline's components, the port
- * that produces each PCollection id, and the factory of SDK-harness bundles for the job.
+ * TranslationContext} the Java runner's translation uses), the pipeline's components, the port that
+ * produces each PCollection id, and the factory of SDK-harness bundles for the job.
  */
 final class PortableTranslationContext {
   private final TranslationContext plan;
@@ -26,7 +26,8 @@ final class PortableTranslationContext {
   private final JobBundleFactory bundles;
   private final Map<String, PortRef> producers = new HashMap<>();
 
-  PortableTranslationContext(TranslationContext plan, RunnerApi.Components components, JobBundleFactory bundles) {
+  PortableTranslationContext(
+      TranslationContext plan, RunnerApi.Components components, JobBundleFactory bundles) {
     this.plan = plan;
     this.components = components;
     this.bundles = bundles;
@@ -47,7 +48,8 @@ final class PortableTranslationContext {
   PortRef producerOf(String pCollectionId) {
     PortRef ref = producers.get(pCollectionId);
     if (ref == null) {
-      throw new IllegalStateException("no producer translated yet for PCollection " + pCollectionId);
+      throw new IllegalStateException(
+          "no producer translated yet for PCollection " + pCollectionId);
     }
     return ref;
   }
@@ -66,21 +68,28 @@ final class PortableTranslationContext {
    * {@code ALREADY_MERGED}, and windows an earlier GroupByKey merged must not be merged again.
    */
   WindowingStrategy<?, ?> windowingStrategy(String pCollectionId) {
-    WindowingStrategy<?, ?> strategy = PipelineTranslatorUtils.getWindowingStrategy(pCollectionId, components);
+    WindowingStrategy<?, ?> strategy =
+        PipelineTranslatorUtils.getWindowingStrategy(pCollectionId, components);
     String id = components.getPcollectionsOrThrow(pCollectionId).getWindowingStrategyId();
-    RunnerApi.MergeStatus.Enum merge = components.getWindowingStrategiesOrThrow(id).getMergeStatus();
-    return merge == RunnerApi.MergeStatus.Enum.ALREADY_MERGED ? strategy.withAlreadyMerged(true) : strategy;
+    RunnerApi.MergeStatus.Enum merge =
+        components.getWindowingStrategiesOrThrow(id).getMergeStatus();
+    return merge == RunnerApi.MergeStatus.Enum.ALREADY_MERGED
+        ? strategy.withAlreadyMerged(true)
+        : strategy;
   }
 
   boolean isBounded(String pCollectionId) {
-    return components.getPcollectionsOrThrow(pCollectionId).getIsBounded() == RunnerApi.IsBounded.Enum.BOUNDED;
+    return components.getPcollectionsOrThrow(pCollectionId).getIsBounded()
+        == RunnerApi.IsBounded.Enum.BOUNDED;
   }
 
   /** The key coder of a PCollection of KVs, or an error naming the transform that needs one. */
   KvCoder<?, ?> kvCoder(String pCollectionId, String transformName) {
-    Coder<?> value = ((WindowedValue.WindowedValueCoder<?>) wireCoder(pCollectionId)).getValueCoder();
+    Coder<?> value =
+        ((WindowedValue.WindowedValueCoder<?>) wireCoder(pCollectionId)).getValueCoder();
     if (!(value instanceof KvCoder<?, ?> kv)) {
-      throw new IllegalArgumentException(transformName + " needs KV input, got elements coded by " + value);
+      throw new IllegalArgumentException(
+          transformName + " needs KV input, got elements coded by " + value);
     }
     return kv;
   }

@@ -9,11 +9,11 @@ import org.apache.beam.sdk.util.construction.PTransformTranslation;
 import org.apache.beam.sdk.util.construction.graph.PipelineNode.PTransformNode;
 
 /**
- * Keeps the input of a DoFn that requires stable input (Beam's {@code @RequiresStableInput},
- * {@code requires_stable_input} in its ParDo payload) stable across restarts. Before fusion, a
- * runner-side transform of its own URN is put in front of each such ParDo; the fuser starts a new
- * stage at it, so the DoFn comes first in its stage and nothing before it is run again on a
- * restore. Here it becomes a {@link StableInputOperator} behind the producer of its input.
+ * Keeps the input of a DoFn that requires stable input (Beam's {@code @RequiresStableInput}, {@code
+ * requires_stable_input} in its ParDo payload) stable across restarts. Before fusion, a runner-side
+ * transform of its own URN is put in front of each such ParDo; the fuser starts a new stage at it,
+ * so the DoFn comes first in its stage and nothing before it is run again on a restore. Here it
+ * becomes a {@link StableInputOperator} behind the producer of its input.
  */
 final class StableInputTranslator implements PortableTransformTranslator {
   /** Millrace's own runner-side transform: hands its input on once a checkpoint holds it. */
@@ -24,8 +24,10 @@ final class StableInputTranslator implements PortableTransformTranslator {
     String name = transform.getTransform().getUniqueName();
     String input = Translated.onlyInput(transform);
     var coder = context.wireCoder(input);
-    PortRef in = context.fuse(input, new OperatorNode(name, () -> new StableInputOperator(coder), 1, 1));
-    context.setProducer(Translated.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
+    PortRef in =
+        context.fuse(input, new OperatorNode(name, () -> new StableInputOperator(coder), 1, 1));
+    context.setProducer(
+        Translated.onlyOutput(transform), new PortRef(in.vertex(), in.operator(), 0));
   }
 
   /**
@@ -40,7 +42,8 @@ final class StableInputTranslator implements PortableTransformTranslator {
       if (!transform.getSpec().getUrn().equals(PTransformTranslation.PAR_DO_TRANSFORM_URN)) {
         continue;
       }
-      RunnerApi.ParDoPayload parDo = RunnerApi.ParDoPayload.parseFrom(transform.getSpec().getPayload());
+      RunnerApi.ParDoPayload parDo =
+          RunnerApi.ParDoPayload.parseFrom(transform.getSpec().getPayload());
       if (!parDo.getRequiresStableInput()) {
         continue;
       }
@@ -54,14 +57,16 @@ final class StableInputTranslator implements PortableTransformTranslator {
         }
       }
       if (mainTag == null) {
-        throw new IllegalArgumentException("ParDo " + transform.getUniqueName() + " has no main input");
+        throw new IllegalArgumentException(
+            "ParDo " + transform.getUniqueName() + " has no main input");
       }
       String input = transform.getInputsOrThrow(mainTag);
       String stableId = uniqueId(rewritten, entry.getKey() + "/StableInput");
       String stableOutput = uniqueId(rewritten, input + "/stable");
       RunnerApi.PCollection original = components.getPcollectionsOrThrow(input);
       rewritten.putPcollections(
-          stableOutput, original.toBuilder().setUniqueName(original.getUniqueName() + "/stable").build());
+          stableOutput,
+          original.toBuilder().setUniqueName(original.getUniqueName() + "/stable").build());
       rewritten.putTransforms(
           stableId,
           RunnerApi.PTransform.newBuilder()
@@ -70,7 +75,8 @@ final class StableInputTranslator implements PortableTransformTranslator {
               .putInputs("input", input)
               .putOutputs("output", stableOutput)
               .build());
-      rewritten.putTransforms(entry.getKey(), transform.toBuilder().putInputs(mainTag, stableOutput).build());
+      rewritten.putTransforms(
+          entry.getKey(), transform.toBuilder().putInputs(mainTag, stableOutput).build());
     }
     return rewritten == null ? pipeline : pipeline.toBuilder().setComponents(rewritten).build();
   }

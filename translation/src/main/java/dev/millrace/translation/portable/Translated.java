@@ -11,7 +11,10 @@ final class Translated {
     Map<String, String> inputs = transform.getTransform().getInputsMap();
     if (inputs.size() != 1) {
       throw new IllegalArgumentException(
-          transform.getTransform().getUniqueName() + " has " + inputs.size() + " inputs, expected 1");
+          transform.getTransform().getUniqueName()
+              + " has "
+              + inputs.size()
+              + " inputs, expected 1");
     }
     return inputs.values().iterator().next();
   }
@@ -20,7 +23,10 @@ final class Translated {
     Map<String, String> outputs = transform.getTransform().getOutputsMap();
     if (outputs.size() != 1) {
       throw new IllegalArgumentException(
-          transform.getTransform().getUniqueName() + " has " + outputs.size() + " outputs, expected 1");
+          transform.getTransform().getUniqueName()
+              + " has "
+              + outputs.size()
+              + " outputs, expected 1");
     }
     return outputs.values().iterator().next();
   }

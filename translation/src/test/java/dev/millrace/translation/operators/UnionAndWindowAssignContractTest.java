@@ -39,11 +39,13 @@ class UnionAndWindowAssignContractTest {
   @Test
   void windowAssignmentGivesEachElementItsWindowAndKeepsTheWatermark() throws Exception {
     FixedWindows windows = FixedWindows.of(Duration.millis(10));
-    try (OperatorHarness assign = OperatorHarness.open(() -> new WindowAssignOperator<>(windows), 1, 1, false)) {
+    try (OperatorHarness assign =
+        OperatorHarness.open(() -> new WindowAssignOperator<>(windows), 1, 1, false)) {
       assign.element(0, WindowedValue.timestampedValueInGlobalWindow("x", new Instant(23)));
       WindowedValue<?> out = (WindowedValue<?>) assign.emitted(0).get(0);
       List<BoundedWindow> assigned = List.copyOf(out.getWindows());
-      assertThat(assigned, contains((BoundedWindow) new IntervalWindow(new Instant(20), new Instant(30))));
+      assertThat(
+          assigned, contains((BoundedWindow) new IntervalWindow(new Instant(20), new Instant(30))));
       assertThat(assign.watermark(0, 25), is(25L));
     }
   }

@@ -14,7 +14,6 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.util.construction.ReplacementOutputs;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PValue;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.ValueWithRecordId;
@@ -35,7 +34,8 @@ final class DeduplicatingReads {
   static PTransformOverride unbounded() {
     return PTransformOverride.of(
         application ->
-            application.getTransform() instanceof Read.Unbounded<?> read && read.getSource().requiresDeduping(),
+            application.getTransform() instanceof Read.Unbounded<?> read
+                && read.getSource().requiresDeduping(),
         new UnboundedFactory<>());
   }
 
@@ -65,7 +65,8 @@ final class DeduplicatingReads {
           .apply("Read with record ids", Read.from(new RecordIdSource<>(source)))
           .apply(
               "Deduplicate",
-              Deduplicate.<ValueWithRecordId<T>, byte[]>withRepresentativeValueFn(ValueWithRecordId::getId)
+              Deduplicate.<ValueWithRecordId<T>, byte[]>withRepresentativeValueFn(
+                      ValueWithRecordId::getId)
                   .withRepresentativeType(TypeDescriptor.of(byte[].class)))
           .apply("StripIds", ParDo.of(new ValueWithRecordId.StripIdsDoFn<>()))
           .setCoder(source.getOutputCoder());
@@ -78,7 +79,8 @@ final class DeduplicatingReads {
     private final long maxNumRecords;
     private final org.joda.time.Duration maxReadTime;
 
-    LimitedRead(UnboundedSource<T, ?> source, long maxNumRecords, org.joda.time.Duration maxReadTime) {
+    LimitedRead(
+        UnboundedSource<T, ?> source, long maxNumRecords, org.joda.time.Duration maxReadTime) {
       this.source = source;
       this.maxNumRecords = maxNumRecords;
       this.maxReadTime = maxReadTime;
@@ -95,7 +97,8 @@ final class DeduplicatingReads {
           .apply("Read with record ids", read)
           .apply(
               "Deduplicate",
-              Distinct.<ValueWithRecordId<T>, byte[]>withRepresentativeValueFn(ValueWithRecordId::getId)
+              Distinct.<ValueWithRecordId<T>, byte[]>withRepresentativeValueFn(
+                      ValueWithRecordId::getId)
                   .withRepresentativeType(TypeDescriptor.of(byte[].class)))
           .apply("StripIds", ParDo.of(new ValueWithRecordId.StripIdsDoFn<>()))
           .setCoder(source.getOutputCoder());
@@ -116,11 +119,13 @@ final class DeduplicatingReads {
     public PTransformReplacement<PBegin, PCollection<T>> getReplacementTransform(
         AppliedPTransform<PBegin, PCollection<T>, Read.Unbounded<T>> transform) {
       return PTransformReplacement.of(
-          transform.getPipeline().begin(), new UnboundedRead<>(transform.getTransform().getSource()));
+          transform.getPipeline().begin(),
+          new UnboundedRead<>(transform.getTransform().getSource()));
     }
   }
 
-  private static final class LimitedFactory<T> extends Factory<T, BoundedReadFromUnboundedSource<T>> {
+  private static final class LimitedFactory<T>
+      extends Factory<T, BoundedReadFromUnboundedSource<T>> {
     @Override
     @SuppressWarnings("unchecked")
     public PTransformReplacement<PBegin, PCollection<T>> getReplacementTransform(
@@ -129,7 +134,9 @@ final class DeduplicatingReads {
       return PTransformReplacement.of(
           transform.getPipeline().begin(),
           new LimitedRead<>(
-              (UnboundedSource<T, ?>) limited.source, limited.limits.maxRecords(), limited.limits.maxReadTime()));
+              (UnboundedSource<T, ?>) limited.source,
+              limited.limits.maxRecords(),
+              limited.limits.maxReadTime()));
     }
   }
 }

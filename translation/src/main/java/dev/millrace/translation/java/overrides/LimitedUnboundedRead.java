@@ -7,8 +7,8 @@ import org.apache.beam.sdk.io.UnboundedSource;
 import org.joda.time.Duration;
 
 /**
- * The source and limits of a Beam {@code BoundedReadFromUnboundedSource}. Beam gives that
- * transform no getters, so its three fields are read reflectively.
+ * The source and limits of a Beam {@code BoundedReadFromUnboundedSource}. Beam gives that transform
+ * no getters, so its three fields are read reflectively.
  */
 public final class LimitedUnboundedRead {
   public final UnboundedSource<?, ?> source;
@@ -19,7 +19,10 @@ public final class LimitedUnboundedRead {
     this.limits = limits;
   }
 
-  /** What {@code read} (a BoundedReadFromUnboundedSource) reads, or null when its fields cannot be read. */
+  /**
+   * What {@code read} (a BoundedReadFromUnboundedSource) reads, or null when its fields cannot be
+   * read.
+   */
   public static LimitedUnboundedRead of(Object read) {
     try {
       Class<?> type = BoundedReadFromUnboundedSource.class;
@@ -31,7 +34,8 @@ public final class LimitedUnboundedRead {
       maxReadTime.setAccessible(true);
       return new LimitedUnboundedRead(
           (UnboundedSource<?, ?>) source.get(read),
-          new UnboundedReadOperator.Limits(maxNumRecords.getLong(read), (Duration) maxReadTime.get(read)));
+          new UnboundedReadOperator.Limits(
+              maxNumRecords.getLong(read), (Duration) maxReadTime.get(read)));
     } catch (ReflectiveOperationException | RuntimeException e) {
       return null;
     }

@@ -11,7 +11,10 @@ import org.apache.beam.sdk.util.construction.SplittableParDo;
 public final class PipelineOverrides {
   private PipelineOverrides() {}
 
-  /** @param streamingRequested {@code --streaming}: the job runs the streaming way even on bounded input */
+  /**
+   * @param streamingRequested {@code --streaming}: the job runs the streaming way even on bounded
+   *     input
+   */
   public static void apply(Pipeline pipeline, boolean streamingRequested) {
     // Sources that ask for deduplication are read with their record ids and deduplicated by a
     // keyed step; before the reads below become primitive, so the new reads become primitive too.
@@ -20,7 +23,8 @@ public final class PipelineOverrides {
     SplittableParDo.convertReadBasedSplittableDoFnsToPrimitiveReads(pipeline);
     pipeline.replaceAll(
         List.of(
-            PTransformOverride.of(PTransformMatchers.splittableParDo(), new SplittableParDo.OverrideFactory<>()),
+            PTransformOverride.of(
+                PTransformMatchers.splittableParDo(), new SplittableParDo.OverrideFactory<>()),
             // Every splittable DoFn, bounded or not, runs through runners-core's ProcessFn with
             // its residuals in keyed state: checkpoints, resumption, watermark estimators and
             // bundle finalization work the same for both.

@@ -12,9 +12,9 @@ import org.joda.time.Instant;
 
 /**
  * An unbounded source that gives each record of another with its record id, so a source that asks
- * for deduplication ({@link UnboundedSource#requiresDeduping()}) can be read by Millrace's own
- * read and its records deduplicated by id after it. Everything else (splits, watermarks,
- * checkpoint marks, backlog) is the wrapped source's.
+ * for deduplication ({@link UnboundedSource#requiresDeduping()}) can be read by Millrace's own read
+ * and its records deduplicated by id after it. Everything else (splits, watermarks, checkpoint
+ * marks, backlog) is the wrapped source's.
  */
 final class RecordIdSource<T, MarkT extends UnboundedSource.CheckpointMark>
     extends UnboundedSource<ValueWithRecordId<T>, MarkT> {
@@ -25,7 +25,8 @@ final class RecordIdSource<T, MarkT extends UnboundedSource.CheckpointMark>
   }
 
   @Override
-  public List<RecordIdSource<T, MarkT>> split(int desiredNumSplits, PipelineOptions options) throws Exception {
+  public List<RecordIdSource<T, MarkT>> split(int desiredNumSplits, PipelineOptions options)
+      throws Exception {
     List<RecordIdSource<T, MarkT>> splits = new ArrayList<>();
     for (UnboundedSource<T, MarkT> split : source.split(desiredNumSplits, options)) {
       splits.add(new RecordIdSource<>(split));
@@ -34,8 +35,8 @@ final class RecordIdSource<T, MarkT extends UnboundedSource.CheckpointMark>
   }
 
   @Override
-  public UnboundedReader<ValueWithRecordId<T>> createReader(PipelineOptions options, MarkT checkpointMark)
-      throws IOException {
+  public UnboundedReader<ValueWithRecordId<T>> createReader(
+      PipelineOptions options, MarkT checkpointMark) throws IOException {
     return new Reader(source.createReader(options, checkpointMark));
   }
 

@@ -72,7 +72,8 @@ final class ShardedKeyBatches {
 
     @Override
     public Map<PCollection<?>, ReplacementOutput> mapOutputs(
-        Map<TupleTag<?>, PCollection<?>> outputs, PCollection<KV<ShardedKey<K>, Iterable<V>>> newOutput) {
+        Map<TupleTag<?>, PCollection<?>> outputs,
+        PCollection<KV<ShardedKey<K>, Iterable<V>>> newOutput) {
       return ReplacementOutputs.singleton(outputs, newOutput);
     }
   }
@@ -92,7 +93,9 @@ final class ShardedKeyBatches {
     public PCollection<KV<ShardedKey<K>, Iterable<V>>> expand(PCollection<KV<K, V>> input) {
       KvCoder<K, V> coder = (KvCoder<K, V>) input.getCoder();
       return input
-          .apply(oneShardPerKey ? "OneShardPerKey" : "ShardPerSubtask", ParDo.of(new AssignShard<K, V>(oneShardPerKey)))
+          .apply(
+              oneShardPerKey ? "OneShardPerKey" : "ShardPerSubtask",
+              ParDo.of(new AssignShard<K, V>(oneShardPerKey)))
           .setCoder(KvCoder.of(ShardedKey.Coder.of(coder.getKeyCoder()), coder.getValueCoder()))
           .apply(batching(params));
     }
@@ -111,7 +114,8 @@ final class ShardedKeyBatches {
               : batching.withByteSize(params.getBatchSizeBytes(), params.getElementByteSize());
     }
     if (batching == null) {
-      throw new IllegalArgumentException("GroupIntoBatches.withShardedKey() without a batch size or byte size");
+      throw new IllegalArgumentException(
+          "GroupIntoBatches.withShardedKey() without a batch size or byte size");
     }
     return batching.withMaxBufferingDuration(params.getMaxBufferingDuration());
   }

@@ -3,13 +3,13 @@ package dev.millrace.translation.operators.dofn;
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.state.MemoryBudget;
-import dev.millrace.translation.metrics.JobMetrics;
-import dev.millrace.translation.operators.EmitterCalls;
+import dev.millrace.state.backend.StateBackend;
 import dev.millrace.state.keyed.CurrentKeyInternals;
 import dev.millrace.state.keyed.KeyedState;
 import dev.millrace.state.keyed.NamespaceWindows;
-import dev.millrace.state.backend.StateBackend;
 import dev.millrace.state.keyed.TimerFiring;
+import dev.millrace.translation.metrics.JobMetrics;
+import dev.millrace.translation.operators.EmitterCalls;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
 import java.io.Closeable;
 import java.util.ArrayList;
@@ -38,12 +38,12 @@ import org.joda.time.Instant;
 /**
  * A user DoFn run through runners-core's {@link DoFnRunners#simpleRunner}, wrapped in its stateful
  * runner when the DoFn has state or timers (its input then arrives keyed by key group, and state
- * and timers are kept per key). Port 0 is the main input; port 1+i carries side input i.
- * Main-input elements whose side-input windows are not ready yet wait at a {@link SideInputGate}
- * and hold the output watermark back until they are.
+ * and timers are kept per key). Port 0 is the main input; port 1+i carries side input i. Main-input
+ * elements whose side-input windows are not ready yet wait at a {@link SideInputGate} and hold the
+ * output watermark back until they are.
  *
- * <p>The DoFn's own bundle starts with the first element or timer it gets, so engine bundles
- * that only carry a watermark cost the DoFn nothing.
+ * <p>The DoFn's own bundle starts with the first element or timer it gets, so engine bundles that
+ * only carry a watermark cost the DoFn nothing.
  */
 public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<InputT, OutputT> {
 
@@ -71,12 +71,16 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
 
   private static final TimerFiring.Rules FIRING_RULES =
       new TimerFiring.Rules(
-          TimerFiring.Grouping.ONE, TimerFiring.AtEnd.DROP_PROCESSING_TIMERS, TimerFiring.MAX_GROUPS_PER_CALL);
+          TimerFiring.Grouping.ONE,
+          TimerFiring.AtEnd.DROP_PROCESSING_TIMERS,
+          TimerFiring.MAX_GROUPS_PER_CALL);
 
   private final Spec<InputT, OutputT> spec;
   private DoFn<InputT, OutputT> fn;
+
   /** The same objects as the base class's, typed. */
   private SideInputGate<InputT> gate;
+
   private KeyedState<Object> keys;
   private CurrentKeyInternals<Object> currentKey;
 
@@ -129,10 +133,13 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
           new KeyedState<>(
               keyCoder,
               spec.stateBackend().keyedStore(spec.windowingStrategy().getWindowFn().windowCoder()),
-              context::currentProcessingTime, context::currentSynchronizedProcessingTime);
+              context::currentProcessingTime,
+              context::currentSynchronizedProcessingTime);
       keyedState = keys;
       currentKey = new CurrentKeyInternals<>();
-      timers = new TimerFiring<>(keys, context, FIRING_RULES, this::timerWatermark, lock, due -> fire(due.get(0)));
+      timers =
+          new TimerFiring<>(
+              keys, context, FIRING_RULES, this::timerWatermark, lock, due -> fire(due.get(0)));
     }
     stepContext = new DoFnStepContext(currentKey);
     List<TupleTag<?>> additional = new ArrayList<>(spec.outputTags());
@@ -232,7 +239,6 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
       }
     }
   }
-
 
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {

@@ -26,8 +26,10 @@ import org.joda.time.Instant;
 abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends UserCodeOperator {
   protected final JobMetrics.BundleMetrics metrics;
   protected DoFnRunner<RunnerInputT, OutputT> runner;
+
   /** Whose teardown runs at close. */
   protected DoFnInvoker<?, ?> invoker;
+
   protected DoFnStepContext stepContext;
   private boolean runnerInBundle;
 
@@ -43,7 +45,8 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends UserCodeOperato
   }
 
   /** Each output tag's emitter: output port i carries tag i. */
-  protected static Map<TupleTag<?>, Emitter> emittersByTag(List<TupleTag<?>> tags, OperatorContext context) {
+  protected static Map<TupleTag<?>, Emitter> emittersByTag(
+      List<TupleTag<?>> tags, OperatorContext context) {
     Map<TupleTag<?>, Emitter> outputs = new HashMap<>();
     for (int i = 0; i < tags.size(); i++) {
       outputs.put(tags.get(i), context.output(i));
@@ -72,7 +75,8 @@ abstract class DoFnRunnerOperator<RunnerInputT, OutputT> extends UserCodeOperato
   protected final void bundleCommitted() throws Exception {
     metrics.commit();
     try (Closeable scope = metrics.enter()) {
-      stepContext.bundleCommitted(new Instant(context.currentProcessingTime()), context.isCheckpointing());
+      stepContext.bundleCommitted(
+          new Instant(context.currentProcessingTime()), context.isCheckpointing());
     }
   }
 

@@ -1,7 +1,7 @@
 package dev.millrace.translation.operators.dofn;
 
-import dev.millrace.translation.operators.AwaitingCheckpoint;
 import dev.millrace.state.keyed.CurrentKeyInternals;
+import dev.millrace.translation.operators.AwaitingCheckpoint;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.runners.core.StateInternals;
@@ -11,16 +11,20 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.joda.time.Instant;
 
 /**
- * The step context of a DoFn: state and timers of the current key when the DoFn is stateful.
- * Bundle finalization callbacks are collected here and run once the bundle has been committed, or
- * with checkpoints on, once a checkpoint after the bundle has completed.
+ * The step context of a DoFn: state and timers of the current key when the DoFn is stateful. Bundle
+ * finalization callbacks are collected here and run once the bundle has been committed, or with
+ * checkpoints on, once a checkpoint after the bundle has completed.
  */
 final class DoFnStepContext implements StepContext, DoFn.BundleFinalizer {
   private record Pending(Instant expiry, DoFn.BundleFinalizer.Callback callback) {}
 
   private final List<Pending> pending = new ArrayList<>();
-  /** With checkpoints: callbacks of committed bundles, waiting for a checkpoint that covers them. */
+
+  /**
+   * With checkpoints: callbacks of committed bundles, waiting for a checkpoint that covers them.
+   */
   private final AwaitingCheckpoint<Pending> committed = new AwaitingCheckpoint<>();
+
   private final CurrentKeyInternals<?> keyed;
 
   /** {@code keyed} is null for a DoFn without state and timers. */

@@ -3,11 +3,11 @@ package dev.millrace.translation.operators.dofn;
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.state.MemoryBudget;
+import dev.millrace.state.backend.StateBackend;
+import dev.millrace.state.keyed.KeyedState;
+import dev.millrace.state.keyed.TimerFiring;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.EmitterCalls;
-import dev.millrace.state.keyed.KeyedState;
-import dev.millrace.state.backend.StateBackend;
-import dev.millrace.state.keyed.TimerFiring;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
 import java.io.Closeable;
 import java.util.ArrayList;
@@ -22,23 +22,23 @@ import org.apache.beam.runners.core.OutputAndTimeBoundedSplittableProcessElement
 import org.apache.beam.runners.core.OutputWindowedValue;
 import org.apache.beam.runners.core.SideInputReader;
 import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems;
-import org.apache.beam.runners.core.TimerInternals.TimerData;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateTags;
+import org.apache.beam.runners.core.TimerInternals.TimerData;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.VoidCoder;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.state.ValueState;
-import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
-import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.DoFnSchemaInformation;
 import org.apache.beam.sdk.transforms.reflect.DoFnInvoker;
 import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
+import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.beam.sdk.util.SerializableUtils;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
@@ -50,19 +50,19 @@ import org.joda.time.Instant;
 
 /**
  * A splittable DoFn, bounded or unbounded, through runners-core's {@link
- * SplittableParDoViaKeyedWorkItems.ProcessFn}: each (element, restriction) pair arrives under a
- * key of its own (HASH exchange before this operator), its residual restriction and watermark
- * estimator state live in the keyed state, and a processing-time timer resumes it after the DoFn
- * checkpointed itself or the invoker stopped it ({@value #MAX_OUTPUTS} outputs or {@link
- * #MAX_DURATION}). The residual's output watermark is a hold in state, so the operator's output
- * watermark follows the DoFn's watermark estimator. Port 0 takes the keyed pairs (not yet in
- * keyed work items), port 1+i side input i.
+ * SplittableParDoViaKeyedWorkItems.ProcessFn}: each (element, restriction) pair arrives under a key
+ * of its own (HASH exchange before this operator), its residual restriction and watermark estimator
+ * state live in the keyed state, and a processing-time timer resumes it after the DoFn checkpointed
+ * itself or the invoker stopped it ({@value #MAX_OUTPUTS} outputs or {@link #MAX_DURATION}). The
+ * residual's output watermark is a hold in state, so the operator's output watermark follows the
+ * DoFn's watermark estimator. Port 0 takes the keyed pairs (not yet in keyed work items), port 1+i
+ * side input i.
  *
- * <p>Processing-time timers keep firing after the input has ended: an unbounded restriction goes
- * on until the DoFn stops it, or until the job is drained. Draining resumes every residual at
- * once, each first through the DoFn's {@code @TruncateRestriction} (by default: a bounded
- * restriction is kept and processed to its end, an unbounded one dropped), so the operator's holds
- * go and its output watermark reaches the end.
+ * <p>Processing-time timers keep firing after the input has ended: an unbounded restriction goes on
+ * until the DoFn stops it, or until the job is drained. Draining resumes every residual at once,
+ * each first through the DoFn's {@code @TruncateRestriction} (by default: a bounded restriction is
+ * kept and processed to its end, an unbounded one dropped), so the operator's holds go and its
+ * output watermark reaches the end.
  */
 public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
     extends DoFnRunnerOperator<KeyedWorkItem<byte[], KV<InputT, RestrictionT>>, OutputT> {
@@ -71,7 +71,8 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
 
   /** The step, shared read-only by all subtasks. */
   public record Spec<InputT, OutputT, RestrictionT>(
-      SplittableParDoViaKeyedWorkItems.ProcessElements<InputT, OutputT, RestrictionT, ?, ?> transform,
+      SplittableParDoViaKeyedWorkItems.ProcessElements<InputT, OutputT, RestrictionT, ?, ?>
+          transform,
       PipelineOptions options,
       Coder<KeyedWorkItem<byte[], KV<InputT, RestrictionT>>> workItemCoder,
       Coder<WindowedValue<KV<byte[], KV<InputT, RestrictionT>>>> pairCoder,
@@ -88,17 +89,24 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
   /** Residuals resume by processing-time timers, which must fire even after the input ended. */
   private static final TimerFiring.Rules FIRING_RULES =
       new TimerFiring.Rules(
-          TimerFiring.Grouping.ONE, TimerFiring.AtEnd.KEEP_PROCESSING_TIMERS, TimerFiring.MAX_GROUPS_PER_CALL);
+          TimerFiring.Grouping.ONE,
+          TimerFiring.AtEnd.KEEP_PROCESSING_TIMERS,
+          TimerFiring.MAX_GROUPS_PER_CALL);
 
   private final Spec<InputT, OutputT, RestrictionT> spec;
+
   /** The same objects as the base class's, typed. */
   private KeyedState<byte[]> keys;
+
   private SideInputGate<KV<byte[], KV<InputT, RestrictionT>>> gate;
+
   /** Of the same DoFn instance the ProcessFn runs, for trackers and truncation when draining. */
   private DoFnInvoker<InputT, OutputT> fnInvoker;
+
   private PipelineOptions options;
 
-  public SplittableProcessOperator(Spec<InputT, OutputT, RestrictionT> spec, JobMetrics.BundleMetrics metrics) {
+  public SplittableProcessOperator(
+      Spec<InputT, OutputT, RestrictionT> spec, JobMetrics.BundleMetrics metrics) {
     super(1 + spec.transform().getSideInputs().size(), metrics);
     this.spec = spec;
   }
@@ -112,9 +120,17 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
         new KeyedState<>(
             ByteArrayCoder.of(),
             spec.stateBackend().keyedStore(spec.pairWindowCoder()),
-            context::currentProcessingTime, context::currentSynchronizedProcessingTime);
+            context::currentProcessingTime,
+            context::currentSynchronizedProcessingTime);
     keyedState = keys;
-    timers = new TimerFiring<>(keys, context, FIRING_RULES, this::timerWatermark, lock, due -> fire(due.get(0).entry(), due.get(0).timer()));
+    timers =
+        new TimerFiring<>(
+            keys,
+            context,
+            FIRING_RULES,
+            this::timerWatermark,
+            lock,
+            due -> fire(due.get(0).entry(), due.get(0).timer()));
     stepContext = new DoFnStepContext(null);
 
     Map<TupleTag<?>, Emitter> outputs = emittersByTag(spec.outputTags(), context);
@@ -123,13 +139,20 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
         new OutputWindowedValue<>() {
           @Override
           public void outputWindowedValue(
-              OutputT value, Instant timestamp, Collection<? extends BoundedWindow> windows, PaneInfo pane) {
+              OutputT value,
+              Instant timestamp,
+              Collection<? extends BoundedWindow> windows,
+              PaneInfo pane) {
             outputWindowedValue(mainTag, value, timestamp, windows, pane);
           }
 
           @Override
           public <T> void outputWindowedValue(
-              TupleTag<T> tag, T value, Instant timestamp, Collection<? extends BoundedWindow> windows, PaneInfo pane) {
+              TupleTag<T> tag,
+              T value,
+              Instant timestamp,
+              Collection<? extends BoundedWindow> windows,
+              PaneInfo pane) {
             Emitter emitter = outputs.get(tag);
             if (emitter == null) {
               throw new IllegalArgumentException("unknown output tag " + tag);
@@ -214,17 +237,22 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
     byte[] key = element.getValue().getKey();
     runner.processElement(
         WindowedValue.valueInGlobalWindow(
-            KeyedWorkItems.elementsWorkItem(key, List.of(element.withValue(element.getValue().getValue())))));
+            KeyedWorkItems.elementsWorkItem(
+                key, List.of(element.withValue(element.getValue().getValue())))));
     keys.track(entry(key), false);
   }
 
   private void fire(KeyedState.Entry<byte[]> entry, TimerData timer) {
-    if (context.isDraining() && timer.getDomain() != TimeDomain.EVENT_TIME && !truncateResidual(entry, timer)) {
+    if (context.isDraining()
+        && timer.getDomain() != TimeDomain.EVENT_TIME
+        && !truncateResidual(entry, timer)) {
       return;
     }
     ensureRunnerBundle();
     runner.processElement(
-        WindowedValue.valueInGlobalWindow(KeyedWorkItems.<byte[], KV<InputT, RestrictionT>>timersWorkItem(entry.key, List.of(timer))));
+        WindowedValue.valueInGlobalWindow(
+            KeyedWorkItems.<byte[], KV<InputT, RestrictionT>>timersWorkItem(
+                entry.key, List.of(timer))));
   }
 
   @Override
@@ -238,7 +266,6 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
       }
     }
   }
-
 
   @Override
   protected void fireTimers() throws Exception {
@@ -285,7 +312,8 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
             namespace,
             StateTags.value(
                 "element",
-                WindowedValue.getFullCoder(spec.elementCoder(), (Coder<BoundedWindow>) spec.pairWindowCoder())));
+                WindowedValue.getFullCoder(
+                    spec.elementCoder(), (Coder<BoundedWindow>) spec.pairWindowCoder())));
     ValueState<RestrictionT> restrictionState =
         entry.state.state(namespace, StateTags.value("restriction", spec.restrictionCoder()));
     WindowedValue<InputT> element = elementState.read();
@@ -295,15 +323,21 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
     }
     TruncateArguments arguments = new TruncateArguments(element, restriction);
     arguments.tracker = fnInvoker.invokeNewTracker(arguments);
-    RestrictionTracker.TruncateResult<RestrictionT> truncated = fnInvoker.invokeTruncateRestriction(arguments);
+    RestrictionTracker.TruncateResult<RestrictionT> truncated =
+        fnInvoker.invokeTruncateRestriction(arguments);
     if (truncated == null || truncated.getTruncatedRestriction() == null) {
       elementState.clear();
       restrictionState.clear();
-      entry.state.state(namespace, StateTags.value("watermarkEstimatorState", VoidCoder.of())).clear();
-      entry.state
+      entry
+          .state
+          .state(namespace, StateTags.value("watermarkEstimatorState", VoidCoder.of()))
+          .clear();
+      entry
+          .state
           .state(
               namespace,
-              StateTags.makeSystemTagInternal(StateTags.watermarkStateInternal("hold", TimestampCombiner.LATEST)))
+              StateTags.makeSystemTagInternal(
+                  StateTags.watermarkStateInternal("hold", TimestampCombiner.LATEST)))
           .clear();
       keys.track(entry, false);
       return false;

@@ -4,10 +4,10 @@ import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
-import dev.millrace.translation.operators.AbstractOperator;
-import dev.millrace.translation.operators.OutputWatermark;
 import dev.millrace.state.keyed.BeamTime;
 import dev.millrace.state.keyed.SnapshotCoding;
+import dev.millrace.translation.operators.AbstractOperator;
+import dev.millrace.translation.operators.OutputWatermark;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -47,13 +47,18 @@ public final class StableInputOperator extends AbstractOperator {
 
   private final Coder<WindowedValue<?>> elementCoder;
   private boolean checkpointing;
+
   /** Since the last snapshot: waits for the next checkpoint. */
   private List<WindowedValue<?>> arriving = new ArrayList<>();
+
   private long arrivingEarliest = Watermarks.END;
+
   /** Snapshotted, oldest first: wait for their checkpoint to complete. */
   private final ArrayDeque<Segment> snapshotted = new ArrayDeque<>();
+
   /** Their checkpoint completed: being passed on, oldest first. */
   private final ArrayDeque<Segment> released = new ArrayDeque<>();
+
   private long outputWatermark = Watermarks.MIN;
 
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -11,11 +11,13 @@ import org.apache.beam.sdk.transforms.Combine;
  * adding one merges it. The final half of a lifted combine in streaming runs this through
  * ReduceFnRunner's combining reduce function, one accumulator per key and window in state.
  */
-public final class AccumulatorMergingFn<AccumT, OutputT> extends Combine.CombineFn<AccumT, AccumT, OutputT> {
+public final class AccumulatorMergingFn<AccumT, OutputT>
+    extends Combine.CombineFn<AccumT, AccumT, OutputT> {
   private final Combine.CombineFn<?, AccumT, OutputT> fn;
   private final Coder<AccumT> accumulatorCoder;
 
-  public AccumulatorMergingFn(Combine.CombineFn<?, AccumT, OutputT> fn, Coder<AccumT> accumulatorCoder) {
+  public AccumulatorMergingFn(
+      Combine.CombineFn<?, AccumT, OutputT> fn, Coder<AccumT> accumulatorCoder) {
     this.fn = fn;
     this.accumulatorCoder = accumulatorCoder;
   }

@@ -4,11 +4,11 @@ import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.state.MemoryBudget;
 import dev.millrace.state.backend.GroupingBuffer;
+import dev.millrace.state.backend.StateBackend;
+import dev.millrace.state.keyed.EncodedKey;
 import dev.millrace.translation.operators.AbstractOperator;
 import dev.millrace.translation.operators.EmitterCalls;
 import dev.millrace.translation.operators.OutputWatermark;
-import dev.millrace.state.keyed.EncodedKey;
-import dev.millrace.state.backend.StateBackend;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -31,17 +31,18 @@ import org.joda.time.Instant;
  * GroupByKey of bounded input with the default trigger: holds every element until the watermark
  * reaches its end (encoded on the heap within the job's grouping memory and in sorted runs on disk
  * past it, or in RocksDB with {@code --stateBackend=ROCKSDB}; see {@link GroupingBuffer}), then
- * groups each key once: windows merged in one {@link
- * WindowFn#mergeWindows} call, one on-time pane per window, its timestamp from the {@link
- * TimestampCombiner} as ReduceFnRunner's watermark holds would give it. ReduceFnRunner, in {@link
- * GroupByKeyOperator}, pays per element for state tables and per bundle for each key's window set;
- * with all input known at once there is nothing for that machinery to do.
+ * groups each key once: windows merged in one {@link WindowFn#mergeWindows} call, one on-time pane
+ * per window, its timestamp from the {@link TimestampCombiner} as ReduceFnRunner's watermark holds
+ * would give it. ReduceFnRunner, in {@link GroupByKeyOperator}, pays per element for state tables
+ * and per bundle for each key's window set; with all input known at once there is nothing for that
+ * machinery to do.
  *
  * <p>Its output watermark stays at the beginning of time until its input ends: an intermediate
  * input watermark (bounded collections do see some, such as the end of the global window) releases
  * nothing, which only delays downstream work that could not start before the input ends anyway.
  */
-public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> extends AbstractOperator {
+public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow>
+    extends AbstractOperator {
   private final KvCoder<K, V> inputCoder;
   private final WindowingStrategy<?, W> windowingStrategy;
   private final StateBackend stateBackend;
@@ -68,7 +69,10 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
     super.open(context);
     buffer =
         stateBackend.groupingBuffer(
-            inputCoder.getKeyCoder(), inputCoder.getValueCoder(), windowingStrategy.getWindowFn().windowCoder(), memory);
+            inputCoder.getKeyCoder(),
+            inputCoder.getValueCoder(),
+            windowingStrategy.getWindowFn().windowCoder(),
+            memory);
   }
 
   @Override
@@ -76,7 +80,10 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
   public void processElement(int port, Object element) throws Exception {
     WindowedValue<KV<K, V>> value = (WindowedValue<KV<K, V>>) element;
     K key = value.getValue().getKey();
-    buffer.add(key, EncodedKey.of(inputCoder.getKeyCoder(), key), value.withValue(value.getValue().getValue()));
+    buffer.add(
+        key,
+        EncodedKey.of(inputCoder.getKeyCoder(), key),
+        value.withValue(value.getValue().getValue()));
   }
 
   @Override
@@ -114,7 +121,8 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
   @Override
   public long outputWatermark() {
     // Everything is held until the grouped output has gone out.
-    return OutputWatermark.buffered(minInputWatermark(), emitted ? OutputWatermark.NO_HOLD : Watermarks.MIN);
+    return OutputWatermark.buffered(
+        minInputWatermark(), emitted ? OutputWatermark.NO_HOLD : Watermarks.MIN);
   }
 
   private void emit(K key, List<WindowedValue<V>> elements) throws Exception {
@@ -127,7 +135,9 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
         @SuppressWarnings("unchecked")
         W window = (W) w;
         values.computeIfAbsent(window, x -> new ArrayList<>()).add(element.getValue());
-        holds.computeIfAbsent(window, x -> new ArrayList<>()).add(combiner.assign(window, element.getTimestamp()));
+        holds
+            .computeIfAbsent(window, x -> new ArrayList<>())
+            .add(combiner.assign(window, element.getTimestamp()));
       }
     }
     Map<W, W> mergedInto = merge(values.keySet());
@@ -144,13 +154,19 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
       W window = e.getKey();
       List<Instant> windowHolds = outputHolds.get(window);
       Instant timestamp =
-          mergeResults.contains(window) ? combiner.merge(window, windowHolds) : combiner.combine(windowHolds);
+          mergeResults.contains(window)
+              ? combiner.merge(window, windowHolds)
+              : combiner.combine(windowHolds);
       if (timestamp.isAfter(window.maxTimestamp())) {
         timestamp = window.maxTimestamp(); // as ReduceFnRunner clips a hold past the window
       }
       EmitterCalls.emit(
           output(0),
-          WindowedValue.of(KV.of(key, (Iterable<V>) e.getValue()), timestamp, window, PaneInfo.ON_TIME_AND_ONLY_FIRING));
+          WindowedValue.of(
+              KV.of(key, (Iterable<V>) e.getValue()),
+              timestamp,
+              window,
+              PaneInfo.ON_TIME_AND_ONLY_FIRING));
     }
   }
 
@@ -160,7 +176,8 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow> exte
     Map<W, W> mergedInto = new HashMap<>();
     WindowFn<Object, W> windowFn = (WindowFn<Object, W>) windowingStrategy.getWindowFn();
     if (!windowingStrategy.needsMerge()) {
-      // Non-merging, or merged by an earlier GroupByKey: its windows are final, as ReduceFnRunner takes them.
+      // Non-merging, or merged by an earlier GroupByKey: its windows are final, as ReduceFnRunner
+      // takes them.
       return mergedInto;
     }
     windowFn.mergeWindows(

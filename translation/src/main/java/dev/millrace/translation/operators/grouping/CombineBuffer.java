@@ -47,7 +47,8 @@ final class CombineBuffer<K, InputT, AccumT, OutputT> {
     Slot slot = new Slot(EncodedKey.of(spec.keyCoder(), key), window);
     Entry<K, AccumT> entry = entries.get(slot);
     if (entry == null) {
-      AccumT empty = runner.createAccumulator(spec.options(), NullSideInputReader.empty(), List.of(window));
+      AccumT empty =
+          runner.createAccumulator(spec.options(), NullSideInputReader.empty(), List.of(window));
       entry = new Entry<>(key, window, empty, timestamp);
       entries.put(slot, entry);
     } else {
@@ -56,26 +57,34 @@ final class CombineBuffer<K, InputT, AccumT, OutputT> {
     return entry;
   }
 
-  void addInput(K key, InputT input, BoundedWindow window, Instant elementTimestamp) throws Exception {
+  void addInput(K key, InputT input, BoundedWindow window, Instant elementTimestamp)
+      throws Exception {
     TimestampCombiner combiner = spec.timestampCombiner();
     Entry<K, AccumT> entry = entry(key, window, combiner.assign(window, elementTimestamp));
     entry.accumulator =
-        runner.addInput(entry.accumulator, input, spec.options(), NullSideInputReader.empty(), List.of(window));
+        runner.addInput(
+            entry.accumulator, input, spec.options(), NullSideInputReader.empty(), List.of(window));
   }
 
-  void mergeAccumulator(K key, AccumT accumulator, BoundedWindow window, Instant timestamp) throws Exception {
+  void mergeAccumulator(K key, AccumT accumulator, BoundedWindow window, Instant timestamp)
+      throws Exception {
     Entry<K, AccumT> entry = entry(key, window, timestamp);
     entry.accumulator =
         runner.mergeAccumulators(
-            List.of(entry.accumulator, accumulator), spec.options(), NullSideInputReader.empty(), List.of(window));
+            List.of(entry.accumulator, accumulator),
+            spec.options(),
+            NullSideInputReader.empty(),
+            List.of(window));
   }
 
   AccumT compact(Entry<K, AccumT> entry) {
-    return runner.compact(entry.accumulator, spec.options(), NullSideInputReader.empty(), List.of(entry.window));
+    return runner.compact(
+        entry.accumulator, spec.options(), NullSideInputReader.empty(), List.of(entry.window));
   }
 
   OutputT extract(Entry<K, AccumT> entry) {
-    return runner.extractOutput(entry.accumulator, spec.options(), NullSideInputReader.empty(), List.of(entry.window));
+    return runner.extractOutput(
+        entry.accumulator, spec.options(), NullSideInputReader.empty(), List.of(entry.window));
   }
 
   boolean isEmpty() {

@@ -9,10 +9,10 @@ import org.apache.beam.sdk.transforms.windowing.Never;
 import org.apache.beam.sdk.transforms.windowing.Trigger;
 
 /**
- * Which triggers may fire because an element arrived. Feeding ReduceFnRunner a key's elements
- * one call each costs a state round trip per element; it is only needed where a pane can close on
- * an element count. Watermark and processing-time triggers fire from timers, and a bundle's
- * elements may share their pane.
+ * Which triggers may fire because an element arrived. Feeding ReduceFnRunner a key's elements one
+ * call each costs a state round trip per element; it is only needed where a pane can close on an
+ * element count. Watermark and processing-time triggers fire from timers, and a bundle's elements
+ * may share their pane.
  */
 final class ElementTriggers {
   private ElementTriggers() {}

@@ -29,7 +29,8 @@ public final class FinalCombineOperator<K, AccumT, OutputT> extends AbstractOper
     WindowedValue<KV<K, AccumT>> value = (WindowedValue<KV<K, AccumT>>) element;
     Instant timestamp = value.getTimestamp();
     for (org.apache.beam.sdk.transforms.windowing.BoundedWindow window : value.getWindows()) {
-      buffer.mergeAccumulator(value.getValue().getKey(), value.getValue().getValue(), window, timestamp);
+      buffer.mergeAccumulator(
+          value.getValue().getKey(), value.getValue().getValue(), window, timestamp);
     }
     hold = Math.min(hold, timestamp.getMillis());
   }

@@ -3,14 +3,12 @@ package dev.millrace.translation.operators.grouping;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
-import dev.millrace.plan.Watermarks;
+import dev.millrace.state.backend.StateBackend;
+import dev.millrace.state.keyed.KeyedState;
+import dev.millrace.state.keyed.TimerFiring;
 import dev.millrace.translation.operators.AbstractOperator;
 import dev.millrace.translation.operators.EmitterCalls;
 import dev.millrace.translation.operators.OutputWatermark;
-import dev.millrace.state.keyed.BeamTime;
-import dev.millrace.state.keyed.KeyedState;
-import dev.millrace.state.backend.StateBackend;
-import dev.millrace.state.keyed.TimerFiring;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -42,7 +40,8 @@ import org.joda.time.Instant;
  * {@link ReduceFnRunner}. State and timers live in the {@link KeyedState} (memory or RocksDB);
  * elements of a bundle are handed to the runner once per key at the bundle's end.
  */
-public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> extends AbstractOperator {
+public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow>
+    extends AbstractOperator {
 
   /** Makes the reduce function of one subtask: buffering (GroupByKey) or combining (Combine). */
   public interface ReduceFnFactory<K, V, OutputT, W extends BoundedWindow> {
@@ -57,13 +56,16 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   private final PipelineOptions options;
   private final StateBackend stateBackend;
   private KeyedState<K> keys;
+
   /**
    * Each run of consecutive due timers of one key goes to ReduceFnRunner in one call (at the end of
    * bounded input that is every window of the key at once).
    */
   private static final TimerFiring.Rules FIRING_RULES =
       new TimerFiring.Rules(
-          TimerFiring.Grouping.KEY_RUN, TimerFiring.AtEnd.DROP_PROCESSING_TIMERS, TimerFiring.MAX_GROUPS_PER_CALL);
+          TimerFiring.Grouping.KEY_RUN,
+          TimerFiring.AtEnd.DROP_PROCESSING_TIMERS,
+          TimerFiring.MAX_GROUPS_PER_CALL);
 
   private TimerFiring<K> timers;
   private final Map<KeyedState.Entry<K>, List<WindowedValue<V>>> pending = new LinkedHashMap<>();
@@ -78,7 +80,11 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
       PipelineOptions options,
       StateBackend stateBackend) {
     return new GroupByKeyOperator<>(
-        inputCoder, () -> SystemReduceFn.buffering(inputCoder.getValueCoder()), windowingStrategy, options, stateBackend);
+        inputCoder,
+        () -> SystemReduceFn.buffering(inputCoder.getValueCoder()),
+        windowingStrategy,
+        options,
+        stateBackend);
   }
 
   @SuppressWarnings("unchecked")
@@ -105,7 +111,8 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
         new KeyedState<>(
             inputCoder.getKeyCoder(),
             stateBackend.keyedStore(windowingStrategy.getWindowFn().windowCoder()),
-            context::currentProcessingTime, context::currentSynchronizedProcessingTime);
+            context::currentProcessingTime,
+            context::currentSynchronizedProcessingTime);
     timers =
         new TimerFiring<>(
             keys,
@@ -151,7 +158,11 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
 
           @Override
           public <T> void outputWindowedValue(
-              TupleTag<T> tag, T output, Instant timestamp, Collection<? extends BoundedWindow> windows, PaneInfo pane) {
+              TupleTag<T> tag,
+              T output,
+              Instant timestamp,
+              Collection<? extends BoundedWindow> windows,
+              PaneInfo pane) {
             throw new UnsupportedOperationException("GroupByKey has only a main output");
           }
         };
@@ -243,7 +254,11 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow> ex
   public long outputWatermark() {
     long input = minInputWatermark();
     return OutputWatermark.of(
-        input, OutputWatermark.NO_HOLD, keys.holdBack(input), OutputWatermark.NO_HOLD, OutputWatermark.NO_HOLD);
+        input,
+        OutputWatermark.NO_HOLD,
+        keys.holdBack(input),
+        OutputWatermark.NO_HOLD,
+        OutputWatermark.NO_HOLD);
   }
 
   @Override

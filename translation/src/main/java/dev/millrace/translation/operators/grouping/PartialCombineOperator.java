@@ -26,7 +26,8 @@ public final class PartialCombineOperator<K, InputT, AccumT> extends AbstractOpe
   public void processElement(int port, Object element) throws Exception {
     WindowedValue<KV<K, InputT>> value = (WindowedValue<KV<K, InputT>>) element;
     for (BoundedWindow window : value.getWindows()) {
-      buffer.addInput(value.getValue().getKey(), value.getValue().getValue(), window, value.getTimestamp());
+      buffer.addInput(
+          value.getValue().getKey(), value.getValue().getValue(), window, value.getTimestamp());
     }
   }
 
@@ -36,7 +37,12 @@ public final class PartialCombineOperator<K, InputT, AccumT> extends AbstractOpe
     while (it.hasNext()) {
       CombineBuffer.Entry<K, AccumT> entry = it.next();
       output(0)
-          .emit(WindowedValue.of(KV.of(entry.key, buffer.compact(entry)), entry.timestamp, entry.window, PaneInfo.NO_FIRING));
+          .emit(
+              WindowedValue.of(
+                  KV.of(entry.key, buffer.compact(entry)),
+                  entry.timestamp,
+                  entry.window,
+                  PaneInfo.NO_FIRING));
       it.remove();
     }
   }
@@ -44,7 +50,8 @@ public final class PartialCombineOperator<K, InputT, AccumT> extends AbstractOpe
   @Override
   public long outputWatermark() {
     // Accumulators wait for the bundle's end; until then they hold the watermark.
-    return OutputWatermark.buffered(minInputWatermark(), buffer.isEmpty() ? OutputWatermark.NO_HOLD : Watermarks.MIN);
+    return OutputWatermark.buffered(
+        minInputWatermark(), buffer.isEmpty() ? OutputWatermark.NO_HOLD : Watermarks.MIN);
   }
 
   @Override

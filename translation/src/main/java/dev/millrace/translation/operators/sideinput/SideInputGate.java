@@ -5,8 +5,8 @@ import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.state.MemoryBudget;
 import dev.millrace.state.backend.PushbackBuffer;
-import dev.millrace.state.keyed.SnapshotCoding;
 import dev.millrace.state.backend.StateBackend;
+import dev.millrace.state.keyed.SnapshotCoding;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.nio.file.Files;
@@ -46,10 +46,13 @@ public final class SideInputGate<T> implements AutoCloseable {
   private final WindowOf<T> windowOf;
   private final Coder<WindowedValue<T>> elementCoder;
   private final long mainAllowedLatenessMillis;
+
   /** The owner's own holds (timers, residual restrictions): what they will still process. */
   private final java.util.function.LongSupplier ownerHold;
+
   /** Per view: the side windows that some waiting element needs. */
   private final List<Set<BoundedWindow>> awaited = new ArrayList<>();
+
   private long hold = Watermarks.END;
   private long mainWatermark = Watermarks.MIN;
 
@@ -119,13 +122,15 @@ public final class SideInputGate<T> implements AutoCloseable {
   }
 
   /** An element of side input {@code index} arrived. */
-  public void addSideElement(int index, WindowedValue<?> element, Processor<T> processor) throws Exception {
+  public void addSideElement(int index, WindowedValue<?> element, Processor<T> processor)
+      throws Exception {
     store.add(index, element);
     retryIfReady(index, processor);
   }
 
   /** The watermark of side input {@code index} advanced. */
-  public void advanceSideWatermark(int index, long watermark, Processor<T> processor) throws Exception {
+  public void advanceSideWatermark(int index, long watermark, Processor<T> processor)
+      throws Exception {
     store.advanceWatermark(index, watermark);
     retryIfReady(index, processor);
   }

@@ -7,8 +7,8 @@ import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
 
 /**
- * The two small steps around the grouping of a triggered side input: every element under one
- * key before the grouping, and each group (one firing) turned into a {@link SideInputPane} after.
+ * The two small steps around the grouping of a triggered side input: every element under one key
+ * before the grouping, and each group (one firing) turned into a {@link SideInputPane} after.
  */
 public final class SideInputPaneOperator extends AbstractOperator {
   private final boolean toPanes;
@@ -23,7 +23,9 @@ public final class SideInputPaneOperator extends AbstractOperator {
     return new SideInputPaneOperator(false);
   }
 
-  /** {@code KV(null, values)} becomes a {@code SideInputPane(values)}, in the same window and pane. */
+  /**
+   * {@code KV(null, values)} becomes a {@code SideInputPane(values)}, in the same window and pane.
+   */
   public static SideInputPaneOperator toPanes() {
     return new SideInputPaneOperator(true);
   }

@@ -17,8 +17,8 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.transforms.Materializations;
 import org.apache.beam.sdk.transforms.ViewFn;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.transforms.windowing.Trigger;
+import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.joda.time.Instant;
@@ -37,11 +37,15 @@ public final class SideInputStore implements ReadyCheckingSideInputReader {
   private final List<PCollectionView<?>> views;
   private final List<Map<BoundedWindow, List<Object>>> contents = new ArrayList<>();
   private final long[] watermarks;
+
   /** Per view: the trigger of its windowing, which says when an empty window is ready. */
   private final Trigger[] triggers;
+
   private final List<Map<BoundedWindow, Object>> materialized = new ArrayList<>();
+
   /** Per view, for triggered views: the index of the newest pane kept per window. */
   private final List<Map<BoundedWindow, Long>> paneIndexes = new ArrayList<>();
+
   /** The view objects user code has asked with (often deserialized copies), by identity. */
   private final Map<PCollectionView<?>, Integer> positions = new IdentityHashMap<>();
 
@@ -54,7 +58,8 @@ public final class SideInputStore implements ReadyCheckingSideInputReader {
       String urn = view.getViewFn().getMaterialization().getUrn();
       if (!urn.equals(Materializations.ITERABLE_MATERIALIZATION_URN)
           && !urn.equals(Materializations.MULTIMAP_MATERIALIZATION_URN)) {
-        throw new IllegalArgumentException("side input materialization " + urn + " is not supported");
+        throw new IllegalArgumentException(
+            "side input materialization " + urn + " is not supported");
       }
       contents.add(new HashMap<>());
       watermarks[i] = Watermarks.MIN;
@@ -107,7 +112,8 @@ public final class SideInputStore implements ReadyCheckingSideInputReader {
    * Drops side windows whose latest possible reader has expired: {@code expiry} says, for a side
    * window, the main-input watermark past which no main-input element can map to it any more.
    */
-  void dropExpired(long mainWatermark, java.util.function.BiFunction<Integer, BoundedWindow, Long> expiry) {
+  void dropExpired(
+      long mainWatermark, java.util.function.BiFunction<Integer, BoundedWindow, Long> expiry) {
     for (int i = 0; i < views.size(); i++) {
       int view = i;
       contents.get(i).keySet().removeIf(w -> expiry.apply(view, w) < mainWatermark);
@@ -161,7 +167,8 @@ public final class SideInputStore implements ReadyCheckingSideInputReader {
 
   @SuppressWarnings("unchecked")
   Coder<BoundedWindow> windowCoder(int index) {
-    return (Coder<BoundedWindow>) views.get(index).getWindowingStrategyInternal().getWindowFn().windowCoder();
+    return (Coder<BoundedWindow>)
+        views.get(index).getWindowingStrategyInternal().getWindowFn().windowCoder();
   }
 
   void advanceWatermark(int index, long watermark) {
@@ -199,7 +206,10 @@ public final class SideInputStore implements ReadyCheckingSideInputReader {
     }
     List<Object> values = contents.get(index).getOrDefault(window, List.of());
     Object result;
-    if (view.getViewFn().getMaterialization().getUrn().equals(Materializations.ITERABLE_MATERIALIZATION_URN)) {
+    if (view.getViewFn()
+        .getMaterialization()
+        .getUrn()
+        .equals(Materializations.ITERABLE_MATERIALIZATION_URN)) {
       ViewFn<Materializations.IterableView, T> viewFn = (ViewFn) view.getViewFn();
       result = viewFn.apply(() -> (Iterable) values);
     } else {

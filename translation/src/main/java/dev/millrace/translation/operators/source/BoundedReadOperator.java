@@ -23,13 +23,17 @@ public final class BoundedReadOperator<T> implements SourceOperator {
   private OperatorContext context;
   private int nextSplit;
   private BoundedSource.BoundedReader<T> reader;
+
   /** The split {@link #reader} reads, and how many records it gave so far. */
   private int currentSplit = -1;
+
   private long readInSplit;
   private boolean done;
 
   public BoundedReadOperator(
-      List<? extends BoundedSource<T>> splits, PipelineOptions options, JobMetrics.BundleMetrics metrics) {
+      List<? extends BoundedSource<T>> splits,
+      PipelineOptions options,
+      JobMetrics.BundleMetrics metrics) {
     this.splits = splits;
     this.options = options;
     this.metrics = metrics;
@@ -53,7 +57,9 @@ public final class BoundedReadOperator<T> implements SourceOperator {
         readInSplit++;
         context
             .output(0)
-            .emit(WindowedValue.timestampedValueInGlobalWindow(reader.getCurrent(), reader.getCurrentTimestamp()));
+            .emit(
+                WindowedValue.timestampedValueInGlobalWindow(
+                    reader.getCurrent(), reader.getCurrentTimestamp()));
       }
     }
     return done ? Status.DONE : Status.ACTIVE;
@@ -93,8 +99,8 @@ public final class BoundedReadOperator<T> implements SourceOperator {
 
   /**
    * A bounded reader has no position to save, so a snapshot counts the records read from the
-   * current split, and a restart reads that many again without emitting them: the source must
-   * read the same records in the same order each time, as a file or a Create does.
+   * current split, and a restart reads that many again without emitting them: the source must read
+   * the same records in the same order each time, as a file or a Create does.
    */
   @Override
   public void snapshotState(SnapshotWriter out) throws Exception {

@@ -12,8 +12,8 @@ import org.apache.beam.sdk.values.TimestampedValue;
 /**
  * Replays a TestStream's events, one per call, and only while the rest of the job is quiescent:
  * each event's elements, watermark or clock advance has travelled through the whole pipeline
- * (timers it made due have fired) before the next one is applied. Processing-time advances move
- * the job's manual clock.
+ * (timers it made due have fired) before the next one is applied. Processing-time advances move the
+ * job's manual clock.
  */
 public final class TestStreamOperator<T> implements SourceOperator {
   private final List<TestStream.Event<T>> events;
@@ -41,12 +41,17 @@ public final class TestStreamOperator<T> implements SourceOperator {
       TestStream.Event<T> event = events.get(next++);
       if (event instanceof TestStream.ElementEvent<T> elements) {
         for (TimestampedValue<T> element : elements.getElements()) {
-          context.output(0).emit(WindowedValue.timestampedValueInGlobalWindow(element.getValue(), element.getTimestamp()));
+          context
+              .output(0)
+              .emit(
+                  WindowedValue.timestampedValueInGlobalWindow(
+                      element.getValue(), element.getTimestamp()));
         }
       } else if (event instanceof TestStream.WatermarkEvent<T> mark) {
         watermark = Math.max(watermark, BeamTime.toWatermark(mark.getWatermark()));
       } else if (event instanceof TestStream.ProcessingTimeEvent<T> advance) {
-        context.advanceProcessingTime(context.currentProcessingTime() + advance.getProcessingTimeAdvance().getMillis());
+        context.advanceProcessingTime(
+            context.currentProcessingTime() + advance.getProcessingTimeAdvance().getMillis());
       } else {
         throw new IllegalArgumentException("unknown TestStream event " + event);
       }

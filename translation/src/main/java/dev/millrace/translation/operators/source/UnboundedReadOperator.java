@@ -5,11 +5,11 @@ import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Watermarks;
+import dev.millrace.state.keyed.BeamTime;
+import dev.millrace.state.keyed.SnapshotCoding;
 import dev.millrace.translation.metrics.JobMetrics;
 import dev.millrace.translation.operators.AwaitingCheckpoint;
 import dev.millrace.translation.operators.Closer;
-import dev.millrace.state.keyed.BeamTime;
-import dev.millrace.state.keyed.SnapshotCoding;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -27,20 +27,20 @@ import org.apache.beam.sdk.util.WindowedValue;
 /**
  * Reads the splits of an unbounded source that belong to this subtask (split i goes to subtask i
  * modulo parallelism), one reader per split, round robin. The output watermark is the minimum of
- * the readers' watermarks; a reader whose watermark reaches the end of time is done. When no
- * reader has anything, the source is idle and asks to be polled again after a back-off (1 ms,
- * doubling up to {@value #MAX_BACKOFF_MILLIS} ms), so an idle stream costs a few polls a second.
+ * the readers' watermarks; a reader whose watermark reaches the end of time is done. When no reader
+ * has anything, the source is idle and asks to be polled again after a back-off (1 ms, doubling up
+ * to {@value #MAX_BACKOFF_MILLIS} ms), so an idle stream costs a few polls a second.
  *
  * <p>At the end of each bundle (the engine's commit point) each reader that produced something is
- * asked for its checkpoint mark, which is finalized at once: there is no durable checkpoint yet
- * for a restart to go back to, so the bundle's commit is the last moment a record is ours to lose.
- * The readers' backlog is reported as Beam's {@link SourceMetrics#backlogBytes()} gauge.
+ * asked for its checkpoint mark, which is finalized at once: there is no durable checkpoint yet for
+ * a restart to go back to, so the bundle's commit is the last moment a record is ours to lose. The
+ * readers' backlog is reported as Beam's {@link SourceMetrics#backlogBytes()} gauge.
  *
  * <p>When the job is drained, the readers are checkpointed and closed and the output ends.
  *
  * <p>With {@link Limits} it reads a bounded amount (Beam's {@code withMaxNumRecords} / {@code
- * withMaxReadTime}): each reader stops after its share of the records or its read time, all
- * readers at once, and the output is complete when the last one stops.
+ * withMaxReadTime}): each reader stops after its share of the records or its read time, all readers
+ * at once, and the output is complete when the last one stops.
  */
 public final class UnboundedReadOperator<T> implements SourceOperator {
   private static final long MAX_BACKOFF_MILLIS = 128;
@@ -67,6 +67,7 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   private long wakeUp;
   private long watermark = Watermarks.MIN;
   private boolean opened;
+
   /**
    * With checkpoints: marks to finalize once a checkpoint that saved them completes (those of
    * readers closed since the last snapshot, and every open reader's at each snapshot).
@@ -94,7 +95,9 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   }
 
   public UnboundedReadOperator(
-      List<? extends UnboundedSource<T, ?>> splits, PipelineOptions options, JobMetrics.BundleMetrics metrics) {
+      List<? extends UnboundedSource<T, ?>> splits,
+      PipelineOptions options,
+      JobMetrics.BundleMetrics metrics) {
     this(splits, null, options, metrics);
   }
 
@@ -110,7 +113,8 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
     this.metrics = metrics;
     if (!splits.isEmpty() && splits.get(0).requiresDeduping()) {
       // The translation reads such a source with its record ids and deduplicates after the read.
-      throw new IllegalArgumentException(splits.get(0) + " requires deduping, which a keyed step after the read does");
+      throw new IllegalArgumentException(
+          splits.get(0) + " requires deduping, which a keyed step after the read does");
     }
   }
 
@@ -131,7 +135,9 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   }
 
   private long maxRecordsOf(int split) {
-    return limits == null ? Long.MAX_VALUE : Limits.recordsOfSplit(limits.maxRecords(), splits.size(), split);
+    return limits == null
+        ? Long.MAX_VALUE
+        : Limits.recordsOfSplit(limits.maxRecords(), splits.size(), split);
   }
 
   @Override
@@ -193,7 +199,11 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   }
 
   private void emitCurrent(UnboundedSource.UnboundedReader<T> reader) throws Exception {
-    context.output(0).emit(WindowedValue.timestampedValueInGlobalWindow(reader.getCurrent(), reader.getCurrentTimestamp()));
+    context
+        .output(0)
+        .emit(
+            WindowedValue.timestampedValueInGlobalWindow(
+                reader.getCurrent(), reader.getCurrentTimestamp()));
   }
 
   /** The minimum of the readers' watermarks; readers at the end of time are finished and closed. */
@@ -290,7 +300,8 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
       long records = data.readLong();
       boolean started = data.readBoolean();
       UnboundedSource<T, CheckpointMark> source = asMarked(splits.get(split));
-      CheckpointMark mark = started ? SnapshotCoding.read(data, source.getCheckpointMarkCoder()) : null;
+      CheckpointMark mark =
+          started ? SnapshotCoding.read(data, source.getCheckpointMarkCoder()) : null;
       Reader<T> r = new Reader<>(split, source.createReader(options, mark), maxRecordsOf(split));
       r.records = records;
       readers.add(r);
@@ -298,7 +309,8 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
         mark.finalizeCheckpoint();
       }
     }
-    // Record ids an older checkpoint kept for deduplication, which a keyed step after the read does now.
+    // Record ids an older checkpoint kept for deduplication, which a keyed step after the read does
+    // now.
     int seen = data.readInt();
     for (int i = 0; i < seen; i++) {
       data.skipNBytes(data.readInt());
@@ -337,7 +349,10 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
       boolean known = true;
       for (Reader<T> r : readers) {
         checkpoint(r, false);
-        long bytes = r.started ? r.reader.getSplitBacklogBytes() : UnboundedSource.UnboundedReader.BACKLOG_UNKNOWN;
+        long bytes =
+            r.started
+                ? r.reader.getSplitBacklogBytes()
+                : UnboundedSource.UnboundedReader.BACKLOG_UNKNOWN;
         if (bytes == UnboundedSource.UnboundedReader.BACKLOG_UNKNOWN) {
           known = false;
         } else {
@@ -359,6 +374,7 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
   @Override
   public void close() throws Exception {
     metrics.abort();
-    Closer.closeAll(readers.stream().map(r -> (AutoCloseable) r.reader).toArray(AutoCloseable[]::new));
+    Closer.closeAll(
+        readers.stream().map(r -> (AutoCloseable) r.reader).toArray(AutoCloseable[]::new));
   }
 }

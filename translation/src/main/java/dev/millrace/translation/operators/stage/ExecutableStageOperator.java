@@ -3,9 +3,9 @@ package dev.millrace.translation.operators.stage;
 import dev.millrace.plan.OperatorContext;
 import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
+import dev.millrace.state.keyed.KeyedState;
 import dev.millrace.state.keyed.TimerFiring;
 import dev.millrace.translation.metrics.JobMetrics;
-import dev.millrace.state.keyed.KeyedState;
 import dev.millrace.translation.operators.sideinput.SideInputGate;
 import dev.millrace.translation.operators.usercode.UserCodeOperator;
 import java.util.ArrayDeque;
@@ -26,23 +26,23 @@ import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
 import org.joda.time.Instant;
 
 /**
- * Runs a fused stage of user code in an SDK harness over the Fn API. Main input goes to the
- * harness as it arrives, inside one remote bundle per engine bundle; the harness's outputs come
- * back on gRPC threads and wait in a queue until this subtask's thread emits them (the engine is
+ * Runs a fused stage of user code in an SDK harness over the Fn API. Main input goes to the harness
+ * as it arrives, inside one remote bundle per engine bundle; the harness's outputs come back on
+ * gRPC threads and wait in a queue until this subtask's thread emits them (the engine is
  * single-threaded per subtask). The remote bundle closes at the engine's bundle end, which is when
  * the harness has processed everything; until then the output watermark stays where it was, so no
  * output arrives behind it.
  *
- * <p>A keyed stage (user state, timers, or input it must see sorted by time) keeps them in a
- * {@link KeyedState} as the Java runner does ({@link StageKeys}). Due timers go back to the harness
- * in a bundle of their own per firing timestamp ({@link StageDueTimers}), closed before the next so
- * a timer set while firing fires in its turn; expired windows are cleaned up ({@link
+ * <p>A keyed stage (user state, timers, or input it must see sorted by time) keeps them in a {@link
+ * KeyedState} as the Java runner does ({@link StageKeys}). Due timers go back to the harness in a
+ * bundle of their own per firing timestamp ({@link StageDueTimers}), closed before the next so a
+ * timer set while firing fires in its turn; expired windows are cleaned up ({@link
  * StageWindowExpiry}) and time-sorted input waits in a {@link StageSortBuffer}.
  *
  * <p>Side inputs are gathered by a {@link SideInputGate} as in the Java runner; the harness reads
- * them through the Fn API's state channel, answered on gRPC threads under {@link #lock}, which
- * this subtask's thread also holds whenever it changes what they read (never while it waits on
- * the harness, which may itself be waiting for a state answer).
+ * them through the Fn API's state channel, answered on gRPC threads under {@link #lock}, which this
+ * subtask's thread also holds whenever it changes what they read (never while it waits on the
+ * harness, which may itself be waiting for a state answer).
  *
  * <p>Splittable DoFns checkpoint into {@link StageResiduals}, which the stage runs again when they
  * fall due. Bundle finalization callbacks run once the engine commits the bundle (with checkpoints:
@@ -52,13 +52,18 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
 
   private final StageSpec<T> spec;
   private final JobMetrics metrics;
+
   /** What this subtask's committed bundles reported (see {@link JobMetrics#bind}). */
   private JobMetrics.CommittedMetrics committedMetrics;
+
   /** Main input released by the side-input gate, to send once the lock is let go. */
   private final ArrayDeque<WindowedValue<T>> released = new ArrayDeque<>();
+
   private StageHarness harness;
+
   /** The same objects as the base class's, typed. */
   private SideInputGate<T> gate;
+
   private KeyedState<ByteString> keys;
   private StageKeys stageKeys;
   private StageResiduals<T> residuals;
@@ -80,13 +85,25 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
         spec.bundles() instanceof SubtaskHarnesses harnesses
             ? harnesses.forSubtask(spec.stage(), context.subtaskIndex())
             : spec.bundles().forStage(spec.stage());
-    harness = new StageHarness(spec.stepName(), spec.outputIds(), stageBundles, (port, e) -> output(port).emit(e), this::checkpointed);
+    harness =
+        new StageHarness(
+            spec.stepName(),
+            spec.outputIds(),
+            stageBundles,
+            (port, e) -> output(port).emit(e),
+            this::checkpointed);
     residuals = new StageResiduals<>(spec.mainInputCoder());
     @SuppressWarnings("unchecked")
-    Coder<BoundedWindow> windows = (Coder<BoundedWindow>) spec.mainWindowing().getWindowFn().windowCoder();
+    Coder<BoundedWindow> windows =
+        (Coder<BoundedWindow>) spec.mainWindowing().getWindowFn().windowCoder();
     windowCoder = windows;
     expiry = new StageWindowExpiry(windows, spec.mainWindowing().getAllowedLateness());
-    sorted = new StageSortBuffer<>(spec.mainInputCoder(), windows, spec.mainWindowing().getAllowedLateness(), expiry::expiryOf);
+    sorted =
+        new StageSortBuffer<>(
+            spec.mainInputCoder(),
+            windows,
+            spec.mainWindowing().getAllowedLateness(),
+            expiry::expiryOf);
     StageStateRequests stateRequests = new StageStateRequests();
     if (!spec.sideInputs().isEmpty()) {
       List<PCollectionView<?>> views = new ArrayList<>();
@@ -121,11 +138,23 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
       stageKeys = new StageKeys(spec.stepName(), spec.keyCoder(), keys, lock);
       StageTimers<T> stageTimers =
           new StageTimers<>(
-              spec, keys, stageKeys, lock, harness, expiry, sorted, windowCoder, this::closeBundle, () -> inputWatermark(0));
-      timers = new TimerFiring<>(keys, context, StageTimers.FIRING_RULES, this::timerWatermark, lock, stageTimers);
+              spec,
+              keys,
+              stageKeys,
+              lock,
+              harness,
+              expiry,
+              sorted,
+              windowCoder,
+              this::closeBundle,
+              () -> inputWatermark(0));
+      timers =
+          new TimerFiring<>(
+              keys, context, StageTimers.FIRING_RULES, this::timerWatermark, lock, stageTimers);
       stateRequests.serveUserState(new StageUserState(keys, windowCoder, lock));
       if (!spec.stage().getTimers().isEmpty()) {
-        timerReceivers = new TimerReceiverFactory(stageBundles, stageKeys::timerFromHarness, windowCoder);
+        timerReceivers =
+            new TimerReceiverFactory(stageBundles, stageKeys::timerFromHarness, windowCoder);
       }
     }
     harness.serve(timerReceivers, stateRequests.handler());
@@ -145,7 +174,9 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
     acceptReleased();
   }
 
-  /** Main input whose side inputs are ready: sent to the harness, through the keyed checks if keyed. */
+  /**
+   * Main input whose side inputs are ready: sent to the harness, through the keyed checks if keyed.
+   */
   private void accept(WindowedValue<T> value) throws Exception {
     if (keys == null) {
       harness.send(value);
@@ -221,7 +252,9 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
     }
   }
 
-  /** Residuals run again without waiting at the side-input gate, so their side windows must stay. */
+  /**
+   * Residuals run again without waiting at the side-input gate, so their side windows must stay.
+   */
   @Override
   protected long residualHold() {
     return residuals.hold();
@@ -256,7 +289,8 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
     try {
       residuals.add(response.getResidualRootsList(), context.currentProcessingTime());
     } catch (Exception e) {
-      throw new IllegalStateException(spec.stepName() + ": could not read a residual of a splittable DoFn", e);
+      throw new IllegalStateException(
+          spec.stepName() + ": could not read a residual of a splittable DoFn", e);
     }
   }
 

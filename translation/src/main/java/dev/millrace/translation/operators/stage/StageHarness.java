@@ -17,8 +17,8 @@ import org.apache.beam.runners.fnexecution.control.StageBundleFactory;
 import org.apache.beam.runners.fnexecution.control.TimerReceiverFactory;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
 import org.apache.beam.sdk.fn.data.FnDataReceiver;
-import org.apache.beam.sdk.util.construction.Timer;
 import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.util.construction.Timer;
 import org.apache.beam.sdk.values.KV;
 
 /**
@@ -39,29 +39,46 @@ final class StageHarness implements AutoCloseable {
   private final Outputs outputs;
   private final BundleCheckpointHandler onCheckpoint;
   private final StageMetrics metrics;
+
   /** The harness's outputs not emitted yet: (output port, element). */
   private final Queue<Object[]> received = new ConcurrentLinkedQueue<>();
+
   private final List<BeamFnApi.ProcessBundleResponse> completed = new ArrayList<>();
   private TimerReceiverFactory timerReceivers;
   private StateRequestHandler stateRequests = StateRequestHandler.unsupported();
   private RemoteBundle bundle;
   private FnDataReceiver<WindowedValue<?>> mainReceiver;
-  /** Bundles to finalize: at the bundle's commit, or with checkpoints, once one covering it completes. */
+
+  /**
+   * Bundles to finalize: at the bundle's commit, or with checkpoints, once one covering it
+   * completes.
+   */
   private BundleFinalizationHandlers.InMemoryFinalizer finalizer;
-  /** With checkpoints: finalizers of bundles that asked to be finalized, until a checkpoint completes. */
-  private final AwaitingCheckpoint<BundleFinalizationHandlers.InMemoryFinalizer> finalizers = new AwaitingCheckpoint<>();
+
+  /**
+   * With checkpoints: finalizers of bundles that asked to be finalized, until a checkpoint
+   * completes.
+   */
+  private final AwaitingCheckpoint<BundleFinalizationHandlers.InMemoryFinalizer> finalizers =
+      new AwaitingCheckpoint<>();
+
   /** A bundle since the last snapshot asked to be finalized. */
   private boolean finalizationSinceSnapshot;
 
   StageHarness(
-      String stepName, List<String> outputIds, StageBundleFactory bundles, Outputs outputs, BundleCheckpointHandler onCheckpoint) {
+      String stepName,
+      List<String> outputIds,
+      StageBundleFactory bundles,
+      Outputs outputs,
+      BundleCheckpointHandler onCheckpoint) {
     this.stepName = stepName;
     this.outputIds = outputIds;
     this.bundles = bundles;
     this.outputs = outputs;
     this.onCheckpoint = onCheckpoint;
     this.metrics = new StageMetrics(bundles.getInstructionRequestHandler());
-    this.finalizer = BundleFinalizationHandlers.inMemoryFinalizer(bundles.getInstructionRequestHandler());
+    this.finalizer =
+        BundleFinalizationHandlers.inMemoryFinalizer(bundles.getInstructionRequestHandler());
   }
 
   /** How the harness's timers and state requests are answered; set before the first bundle. */
@@ -104,7 +121,10 @@ final class StageHarness implements AutoCloseable {
             int port = outputIds.indexOf(pCollectionId);
             if (port < 0) {
               throw new IllegalStateException(
-                  stepName + ": the harness sent output for " + pCollectionId + ", not an output of the stage");
+                  stepName
+                      + ": the harness sent output for "
+                      + pCollectionId
+                      + ", not an output of the stage");
             }
             return element -> received.add(new Object[] {port, element});
           }
@@ -121,9 +141,12 @@ final class StageHarness implements AutoCloseable {
             }
           }
         };
-    bundle = bundles.getBundle(receivers, timerReceivers, stateRequests, progress, finalizer, onCheckpoint);
+    bundle =
+        bundles.getBundle(
+            receivers, timerReceivers, stateRequests, progress, finalizer, onCheckpoint);
     @SuppressWarnings({"unchecked", "rawtypes"})
-    FnDataReceiver<WindowedValue<?>> receiver = (FnDataReceiver) bundle.getInputReceivers().values().iterator().next();
+    FnDataReceiver<WindowedValue<?>> receiver =
+        (FnDataReceiver) bundle.getInputReceivers().values().iterator().next();
     mainReceiver = receiver;
   }
 
@@ -171,7 +194,8 @@ final class StageHarness implements AutoCloseable {
   void snapshotTaken(long id) {
     if (finalizationSinceSnapshot) {
       finalizers.add(finalizer);
-      finalizer = BundleFinalizationHandlers.inMemoryFinalizer(bundles.getInstructionRequestHandler());
+      finalizer =
+          BundleFinalizationHandlers.inMemoryFinalizer(bundles.getInstructionRequestHandler());
       finalizationSinceSnapshot = false;
     }
     finalizers.snapshotTaken(id);

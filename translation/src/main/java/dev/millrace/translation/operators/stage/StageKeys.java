@@ -53,7 +53,8 @@ final class StageKeys {
     synchronized (lock) {
       KeyedState.Entry<ByteString> entry = entryOf(timer.getUserKey());
       if (timer.getClearBit()) {
-        entry.timers.deleteTimer(data.getNamespace(), data.getTimerId(), data.getTimerFamilyId(), data.getDomain());
+        entry.timers.deleteTimer(
+            data.getNamespace(), data.getTimerId(), data.getTimerFamilyId(), data.getDomain());
       } else {
         entry.timers.setTimer(data);
       }

@@ -20,9 +20,9 @@ import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.Timestamp;
 /**
  * What splittable DoFns of a stage left to do when the harness checkpointed them (a {@code
  * ProcessContinuation.resume()}, or the harness's own time and output bounds): each residual is an
- * element of the stage's input (the element with what is left of its restriction), due again
- * after the delay it asked for. Until it has run, a residual holds the stage's output watermark
- * at the output watermark the harness reported for it, so nothing it will still emit is late.
+ * element of the stage's input (the element with what is left of its restriction), due again after
+ * the delay it asked for. Until it has run, a residual holds the stage's output watermark at the
+ * output watermark the harness reported for it, so nothing it will still emit is late.
  *
  * <p>Residuals live in the subtask that made them; they are not keyed, as a splittable DoFn has no
  * state of its own.
@@ -32,8 +32,13 @@ final class StageResiduals<T> {
 
   private final Coder<WindowedValue<T>> inputCoder;
   private final PriorityQueue<Residual<T>> byDueTime =
-      new PriorityQueue<>((a, b) -> a.dueAt != b.dueAt ? Long.compare(a.dueAt, b.dueAt) : Long.compare(a.sequence, b.sequence));
-  private final PriorityQueue<Residual<T>> byHold = new PriorityQueue<>((a, b) -> Long.compare(a.hold, b.hold));
+      new PriorityQueue<>(
+          (a, b) ->
+              a.dueAt != b.dueAt
+                  ? Long.compare(a.dueAt, b.dueAt)
+                  : Long.compare(a.sequence, b.sequence));
+  private final PriorityQueue<Residual<T>> byHold =
+      new PriorityQueue<>((a, b) -> Long.compare(a.hold, b.hold));
   private long sequence;
 
   StageResiduals(Coder<WindowedValue<T>> inputCoder) {
@@ -51,7 +56,8 @@ final class StageResiduals<T> {
           CoderUtils.decodeFromByteArray(inputCoder, application.getElement().toByteArray());
       long delay =
           residual.hasRequestedTimeDelay()
-              ? residual.getRequestedTimeDelay().getSeconds() * 1000 + residual.getRequestedTimeDelay().getNanos() / 1_000_000
+              ? residual.getRequestedTimeDelay().getSeconds() * 1000
+                  + residual.getRequestedTimeDelay().getNanos() / 1_000_000
               : 0;
       Residual<T> kept = new Residual<>(now + delay, holdOf(application), sequence++, element);
       byDueTime.add(kept);
@@ -85,7 +91,9 @@ final class StageResiduals<T> {
     return due;
   }
 
-  /** When the next residual falls due on the job's clock, or {@link Operator#NO_PROCESSING_TIME}. */
+  /**
+   * When the next residual falls due on the job's clock, or {@link Operator#NO_PROCESSING_TIME}.
+   */
   long nextDueTime() {
     return byDueTime.isEmpty() ? Operator.NO_PROCESSING_TIME : byDueTime.peek().dueAt;
   }
@@ -119,7 +127,8 @@ final class StageResiduals<T> {
     for (int i = 0; i < count; i++) {
       long dueAt = in.readLong();
       long hold = in.readLong();
-      Residual<T> kept = new Residual<>(dueAt, hold, sequence++, SnapshotCoding.read(in, inputCoder));
+      Residual<T> kept =
+          new Residual<>(dueAt, hold, sequence++, SnapshotCoding.read(in, inputCoder));
       byDueTime.add(kept);
       byHold.add(kept);
     }

@@ -43,7 +43,8 @@ final class StageSideInputs implements SideInputHandlerFactory {
   private int position(String transformId, String sideInputId) {
     Integer position = positions.get(key(transformId, sideInputId));
     if (position == null) {
-      throw new IllegalArgumentException("no side input " + sideInputId + " of " + transformId + " in this stage");
+      throw new IllegalArgumentException(
+          "no side input " + sideInputId + " of " + transformId + " in this stage");
     }
     return position;
   }
@@ -75,6 +76,7 @@ final class StageSideInputs implements SideInputHandlerFactory {
     return new MultimapSideInputHandler<>() {
       /** The last window's contents by key, rebuilt when the contents changed. */
       private W indexedWindow;
+
       private List<Object> indexedContents;
       private int indexedSize = -1;
       private Map<Object, KV<K, List<V>>> byKey;
@@ -82,13 +84,16 @@ final class StageSideInputs implements SideInputHandlerFactory {
       @SuppressWarnings("unchecked")
       private Map<Object, KV<K, List<V>>> index(W window) {
         List<Object> contents = store.contents(index, window);
-        if (!window.equals(indexedWindow) || contents != indexedContents || contents.size() != indexedSize) {
+        if (!window.equals(indexedWindow)
+            || contents != indexedContents
+            || contents.size() != indexedSize) {
           Map<Object, KV<K, List<V>>> built = new LinkedHashMap<>();
           for (Object element : contents) {
             KV<K, V> kv = (KV<K, V>) element;
             built
                 .computeIfAbsent(
-                    elementCoder.getKeyCoder().structuralValue(kv.getKey()), k -> KV.of(kv.getKey(), new ArrayList<>()))
+                    elementCoder.getKeyCoder().structuralValue(kv.getKey()),
+                    k -> KV.of(kv.getKey(), new ArrayList<>()))
                 .getValue()
                 .add(kv.getValue());
           }
@@ -103,8 +108,11 @@ final class StageSideInputs implements SideInputHandlerFactory {
       @Override
       public Iterable<V> get(K key, W window) {
         synchronized (lock) {
-          KV<K, List<V>> values = index(window).get(elementCoder.getKeyCoder().structuralValue(key));
-          return values == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(values.getValue()));
+          KV<K, List<V>> values =
+              index(window).get(elementCoder.getKeyCoder().structuralValue(key));
+          return values == null
+              ? List.of()
+              : Collections.unmodifiableList(new ArrayList<>(values.getValue()));
         }
       }
 

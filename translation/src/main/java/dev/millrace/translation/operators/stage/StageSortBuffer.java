@@ -22,8 +22,8 @@ import org.joda.time.Instant;
 
 /**
  * The input of a keyed stage whose DoFn requires time-sorted input, kept per key and window in the
- * key's state until the watermark passes it, then handed over in timestamp order. A flush timer
- * at the earliest kept timestamp (plus the allowed lateness) holds the watermark there, as
+ * key's state until the watermark passes it, then handed over in timestamp order. A flush timer at
+ * the earliest kept timestamp (plus the allowed lateness) holds the watermark there, as
  * runners-core's sorting does for the Java path. The caller holds the stage's state lock.
  */
 final class StageSortBuffer<T> {
@@ -50,7 +50,11 @@ final class StageSortBuffer<T> {
    * Keeps an element until the watermark passes its timestamp; dropped, as runners-core drops it,
    * when the watermark is already past it and the allowed lateness.
    */
-  void keep(KeyedState.Entry<ByteString> entry, WindowedValue<T> element, BoundedWindow window, Instant watermark) {
+  void keep(
+      KeyedState.Entry<ByteString> entry,
+      WindowedValue<T> element,
+      BoundedWindow window,
+      Instant watermark) {
     Instant latest = element.getTimestamp().plus(allowedLateness);
     if (watermark.isAfter(latest)) {
       return;
@@ -65,8 +69,11 @@ final class StageSortBuffer<T> {
     }
   }
 
-  /** Removes and returns the kept elements of a key's window up to {@code upTo}, in timestamp order. */
-  List<WindowedValue<T>> takeUpTo(KeyedState.Entry<ByteString> entry, BoundedWindow window, Instant upTo) {
+  /**
+   * Removes and returns the kept elements of a key's window up to {@code upTo}, in timestamp order.
+   */
+  List<WindowedValue<T>> takeUpTo(
+      KeyedState.Entry<ByteString> entry, BoundedWindow window, Instant upTo) {
     List<WindowedValue<T>> flush = new ArrayList<>();
     StateNamespace namespace = StateNamespaces.window(windowCoder, window);
     BagState<WindowedValue<T>> buffer = buffer(entry, namespace);
@@ -101,19 +108,31 @@ final class StageSortBuffer<T> {
     earliest(entry, namespace).clear();
   }
 
-  private void setFlushTimer(KeyedState.Entry<ByteString> entry, StateNamespace namespace, BoundedWindow window, Instant earliest) {
+  private void setFlushTimer(
+      KeyedState.Entry<ByteString> entry,
+      StateNamespace namespace,
+      BoundedWindow window,
+      Instant earliest) {
     Instant at = earliest.plus(allowedLateness);
     Instant expiry = expiryOf.apply(window);
     entry.timers.setTimer(
         TimerInternals.TimerData.of(
-            FLUSH_TIMER, FLUSH_TIMER, namespace, at.isAfter(expiry) ? expiry : at, earliest, TimeDomain.EVENT_TIME));
+            FLUSH_TIMER,
+            FLUSH_TIMER,
+            namespace,
+            at.isAfter(expiry) ? expiry : at,
+            earliest,
+            TimeDomain.EVENT_TIME));
   }
 
-  private BagState<WindowedValue<T>> buffer(KeyedState.Entry<ByteString> entry, StateNamespace namespace) {
+  private BagState<WindowedValue<T>> buffer(
+      KeyedState.Entry<ByteString> entry, StateNamespace namespace) {
     return entry.state.state(namespace, StateTags.bag(FLUSH_TIMER, elementCoder));
   }
 
-  private ValueState<Instant> earliest(KeyedState.Entry<ByteString> entry, StateNamespace namespace) {
-    return entry.state.state(namespace, StateTags.value(FLUSH_TIMER + "-earliest", InstantCoder.of()));
+  private ValueState<Instant> earliest(
+      KeyedState.Entry<ByteString> entry, StateNamespace namespace) {
+    return entry.state.state(
+        namespace, StateTags.value(FLUSH_TIMER + "-earliest", InstantCoder.of()));
   }
 }

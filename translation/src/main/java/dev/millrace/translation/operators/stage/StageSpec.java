@@ -37,12 +37,17 @@ public record StageSpec<T>(
     boolean requiresTimeSortedInput,
     MemoryBudget waitingMemory) {
 
-  /** A stage with user state, timers or time-sorted input: its input is keyed, each key in one subtask. */
+  /**
+   * A stage with user state, timers or time-sorted input: its input is keyed, each key in one
+   * subtask.
+   */
   public boolean isKeyed() {
     return keyCoder != null;
   }
 
-  /** Whether a key's windows need a timer at their expiry: to clean state, or for DoFns that listen. */
+  /**
+   * Whether a key's windows need a timer at their expiry: to clean state, or for DoFns that listen.
+   */
   boolean expiresWindows() {
     return !stateCells.isEmpty() || !windowExpirationTimers.isEmpty() || requiresTimeSortedInput;
   }

@@ -1,13 +1,17 @@
 package dev.millrace.translation.operators.stage;
 
-import org.apache.beam.model.fnexecution.v1.BeamFnApi.StateKey;
 import java.util.EnumMap;
+import org.apache.beam.model.fnexecution.v1.BeamFnApi.StateKey;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandlers;
 
-/** How a stage answers its harness's state requests: side-input reads and user state, by request type. */
+/**
+ * How a stage answers its harness's state requests: side-input reads and user state, by request
+ * type.
+ */
 final class StageStateRequests {
-  private final EnumMap<StateKey.TypeCase, StateRequestHandler> handlers = new EnumMap<>(StateKey.TypeCase.class);
+  private final EnumMap<StateKey.TypeCase, StateRequestHandler> handlers =
+      new EnumMap<>(StateKey.TypeCase.class);
 
   void serveSideInputs(StateRequestHandler reads) {
     handlers.put(StateKey.TypeCase.ITERABLE_SIDE_INPUT, reads);
@@ -24,6 +28,8 @@ final class StageStateRequests {
 
   /** What answers every request; one of a type nothing serves fails. */
   StateRequestHandler handler() {
-    return handlers.isEmpty() ? StateRequestHandler.unsupported() : StateRequestHandlers.delegateBasedUponType(handlers);
+    return handlers.isEmpty()
+        ? StateRequestHandler.unsupported()
+        : StateRequestHandlers.delegateBasedUponType(handlers);
   }
 }

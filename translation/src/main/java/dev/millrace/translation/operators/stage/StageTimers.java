@@ -33,7 +33,8 @@ final class StageTimers<T> implements TimerFiring.Target<ByteString> {
    * so fewer than in-process operators fire.
    */
   static final TimerFiring.Rules FIRING_RULES =
-      new TimerFiring.Rules(TimerFiring.Grouping.TIMESTAMP, TimerFiring.AtEnd.FIRE_PROCESSING_TIMERS_FIRST, 100);
+      new TimerFiring.Rules(
+          TimerFiring.Grouping.TIMESTAMP, TimerFiring.AtEnd.FIRE_PROCESSING_TIMERS_FIRST, 100);
 
   /** Ends the open remote bundle (and takes in what it reported). */
   interface BundleCloser {
@@ -87,24 +88,31 @@ final class StageTimers<T> implements TimerFiring.Target<ByteString> {
     TimerInternals.TimerData timer = due.timer();
     BoundedWindow window = NamespaceWindows.windowOf(timer.getNamespace());
     switch (timer.getTimerFamilyId()) {
-      case StageSortBuffer.FLUSH_TIMER -> flushSorted(due.entry(), window, BeamTime.toInstant(mainInputWatermark.getAsLong()));
+      case StageSortBuffer.FLUSH_TIMER ->
+          flushSorted(due.entry(), window, BeamTime.toInstant(mainInputWatermark.getAsLong()));
       case StageWindowExpiry.TIMER -> expire(due.entry(), window, expiry.expiryOf(window));
       default -> {
-        if (timer.getDomain() != TimeDomain.EVENT_TIME && expiry.expiryOf(window).isBefore(keys.inputWatermark())) {
+        if (timer.getDomain() != TimeDomain.EVENT_TIME
+            && expiry.expiryOf(window).isBefore(keys.inputWatermark())) {
           return; // a processing-time timer of an expired window: its state is gone
         }
-        sendTimer(due.entry(), TimerReceiverFactory.decodeTimerDataTimerId(timer.getTimerFamilyId()), timer, window);
+        sendTimer(
+            due.entry(),
+            TimerReceiverFactory.decodeTimerDataTimerId(timer.getTimerFamilyId()),
+            timer,
+            window);
       }
     }
   }
 
   /**
    * A key's window expired: what it kept for sorting goes out, the DoFns' {@code
-   * OnWindowExpiration} timers fire, then its state is cleared. The timers go in the same bundle
-   * as the sorted input, after it; the state is cleared once the bundle has closed, as the harness
-   * may still read it until then.
+   * OnWindowExpiration} timers fire, then its state is cleared. The timers go in the same bundle as
+   * the sorted input, after it; the state is cleared once the bundle has closed, as the harness may
+   * still read it until then.
    */
-  private void expire(KeyedState.Entry<ByteString> entry, BoundedWindow window, Instant at) throws Exception {
+  private void expire(KeyedState.Entry<ByteString> entry, BoundedWindow window, Instant at)
+      throws Exception {
     if (spec.requiresTimeSortedInput()) {
       flushSorted(entry, window, BoundedWindow.TIMESTAMP_MAX_VALUE);
     }
@@ -112,7 +120,8 @@ final class StageTimers<T> implements TimerFiring.Target<ByteString> {
       sendTimer(
           entry,
           family,
-          TimerInternals.TimerData.of("", "", StateNamespaces.window(windowCoder, window), at, at, TimeDomain.EVENT_TIME),
+          TimerInternals.TimerData.of(
+              "", "", StateNamespaces.window(windowCoder, window), at, at, TimeDomain.EVENT_TIME),
           window);
     }
     closeBundle.run();
@@ -126,16 +135,26 @@ final class StageTimers<T> implements TimerFiring.Target<ByteString> {
   }
 
   private void sendTimer(
-      KeyedState.Entry<ByteString> entry, KV<String, String> family, TimerInternals.TimerData timer, BoundedWindow window)
+      KeyedState.Entry<ByteString> entry,
+      KV<String, String> family,
+      TimerInternals.TimerData timer,
+      BoundedWindow window)
       throws Exception {
     Object key = stageKeys.keyOf(entry);
     harness.sendTimer(
         family,
-        Timer.of(key, timer.getTimerId(), List.of(window), timer.getTimestamp(), timer.getOutputTimestamp(), PaneInfo.NO_FIRING));
+        Timer.of(
+            key,
+            timer.getTimerId(),
+            List.of(window),
+            timer.getTimestamp(),
+            timer.getOutputTimestamp(),
+            PaneInfo.NO_FIRING));
   }
 
   /** Sends the kept elements of a key's window up to {@code upTo}, in timestamp order. */
-  private void flushSorted(KeyedState.Entry<ByteString> entry, BoundedWindow window, Instant upTo) throws Exception {
+  private void flushSorted(KeyedState.Entry<ByteString> entry, BoundedWindow window, Instant upTo)
+      throws Exception {
     List<WindowedValue<T>> flush;
     synchronized (lock) {
       flush = sorted.takeUpTo(entry, window, upTo);

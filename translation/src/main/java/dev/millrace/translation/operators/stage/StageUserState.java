@@ -40,8 +40,8 @@ import org.joda.time.Instant;
  * harness sets. Requests come on gRPC threads and take {@code lock}, which the stage's own thread
  * holds while it works on the same state.
  *
- * <p>The harness may cache what it read across bundles (the response names a cache token): only
- * the harness writes this state, and the stage clears a window's state only once input for it is
+ * <p>The harness may cache what it read across bundles (the response names a cache token): only the
+ * harness writes this state, and the stage clears a window's state only once input for it is
  * dropped as late, so a cached value is never stale while it can still be read.
  */
 final class StageUserState implements StateRequestHandler {
@@ -66,7 +66,8 @@ final class StageUserState implements StateRequestHandler {
   }
 
   /** Clears a cell of a key in a window, whatever kind of state it is. */
-  static void clear(KeyedState.Entry<ByteString> entry, StateNamespace window, StageSpec.StateCell cell) {
+  static void clear(
+      KeyedState.Entry<ByteString> entry, StateNamespace window, StageSpec.StateCell cell) {
     String id = cellId(cell.transformId(), cell.userStateId());
     switch (cell.protocol()) {
       case ParDoTranslation.MULTIMAP_USER_STATE -> multimap(entry, window, id).clear();
@@ -105,16 +106,22 @@ final class StageUserState implements StateRequestHandler {
     return switch (key.getTypeCase()) {
       case BAG_USER_STATE -> {
         StateKey.BagUserState bag = key.getBagUserState();
-        yield bag(request, cell(bag.getKey(), bag.getWindow(), bag.getTransformId(), bag.getUserStateId()));
+        yield bag(
+            request,
+            cell(bag.getKey(), bag.getWindow(), bag.getTransformId(), bag.getUserStateId()));
       }
       case MULTIMAP_USER_STATE -> {
         StateKey.MultimapUserState map = key.getMultimapUserState();
         yield mapValues(
-            request, cell(map.getKey(), map.getWindow(), map.getTransformId(), map.getUserStateId()), map.getMapKey());
+            request,
+            cell(map.getKey(), map.getWindow(), map.getTransformId(), map.getUserStateId()),
+            map.getMapKey());
       }
       case MULTIMAP_KEYS_USER_STATE -> {
         StateKey.MultimapKeysUserState map = key.getMultimapKeysUserState();
-        yield mapKeys(request, cell(map.getKey(), map.getWindow(), map.getTransformId(), map.getUserStateId()));
+        yield mapKeys(
+            request,
+            cell(map.getKey(), map.getWindow(), map.getTransformId(), map.getUserStateId()));
       }
       case ORDERED_LIST_USER_STATE -> {
         StateKey.OrderedListUserState list = key.getOrderedListUserState();
@@ -130,7 +137,8 @@ final class StageUserState implements StateRequestHandler {
   /** One key's state cell in one window, as a request names it. */
   private record Cell(KeyedState.Entry<ByteString> entry, StateNamespace window, String id) {}
 
-  private Cell cell(ByteString key, ByteString window, String transformId, String userStateId) throws IOException {
+  private Cell cell(ByteString key, ByteString window, String transformId, String userStateId)
+      throws IOException {
     KeyedState.Entry<ByteString> entry;
     try {
       entry = keys.entry(key);
@@ -138,14 +146,17 @@ final class StageUserState implements StateRequestHandler {
       throw new IOException("could not open the state of key " + key, e);
     }
     BoundedWindow decoded = windowCoder.decode(window.newInput());
-    return new Cell(entry, StateNamespaces.window(windowCoder, decoded), cellId(transformId, userStateId));
+    return new Cell(
+        entry, StateNamespaces.window(windowCoder, decoded), cellId(transformId, userStateId));
   }
 
   private StateResponse.Builder bag(StateRequest request, Cell cell) {
     BagState<ByteString> bag = bag(cell.entry, cell.window, cell.id);
     StateResponse.Builder response = StateResponse.newBuilder();
     switch (request.getRequestCase()) {
-      case GET -> response.setGet(BeamFnApi.StateGetResponse.newBuilder().setData(ByteString.copyFrom(bag.read())));
+      case GET ->
+          response.setGet(
+              BeamFnApi.StateGetResponse.newBuilder().setData(ByteString.copyFrom(bag.read())));
       case APPEND -> {
         bag.add(request.getAppend().getData());
         response.setAppend(BeamFnApi.StateAppendResponse.getDefaultInstance());
@@ -154,7 +165,9 @@ final class StageUserState implements StateRequestHandler {
         bag.clear();
         response.setClear(BeamFnApi.StateClearResponse.getDefaultInstance());
       }
-      default -> throw new IllegalArgumentException("unsupported bag state request " + request.getRequestCase());
+      default ->
+          throw new IllegalArgumentException(
+              "unsupported bag state request " + request.getRequestCase());
     }
     keys.track(cell.entry, false);
     return response;
@@ -164,7 +177,10 @@ final class StageUserState implements StateRequestHandler {
     MultimapState<ByteString, ByteString> map = multimap(cell.entry, cell.window, cell.id);
     StateResponse.Builder response = StateResponse.newBuilder();
     switch (request.getRequestCase()) {
-      case GET -> response.setGet(BeamFnApi.StateGetResponse.newBuilder().setData(ByteString.copyFrom(map.get(mapKey).read())));
+      case GET ->
+          response.setGet(
+              BeamFnApi.StateGetResponse.newBuilder()
+                  .setData(ByteString.copyFrom(map.get(mapKey).read())));
       case APPEND -> {
         map.put(mapKey, request.getAppend().getData());
         response.setAppend(BeamFnApi.StateAppendResponse.getDefaultInstance());
@@ -173,7 +189,9 @@ final class StageUserState implements StateRequestHandler {
         map.remove(mapKey);
         response.setClear(BeamFnApi.StateClearResponse.getDefaultInstance());
       }
-      default -> throw new IllegalArgumentException("unsupported multimap state request " + request.getRequestCase());
+      default ->
+          throw new IllegalArgumentException(
+              "unsupported multimap state request " + request.getRequestCase());
     }
     keys.track(cell.entry, false);
     return response;
@@ -183,26 +201,32 @@ final class StageUserState implements StateRequestHandler {
     MultimapState<ByteString, ByteString> map = multimap(cell.entry, cell.window, cell.id);
     StateResponse.Builder response = StateResponse.newBuilder();
     switch (request.getRequestCase()) {
-      case GET -> response.setGet(BeamFnApi.StateGetResponse.newBuilder().setData(ByteString.copyFrom(map.keys().read())));
+      case GET ->
+          response.setGet(
+              BeamFnApi.StateGetResponse.newBuilder()
+                  .setData(ByteString.copyFrom(map.keys().read())));
       case CLEAR -> {
         map.clear();
         response.setClear(BeamFnApi.StateClearResponse.getDefaultInstance());
       }
-      default -> throw new IllegalArgumentException("unsupported multimap keys request " + request.getRequestCase());
+      default ->
+          throw new IllegalArgumentException(
+              "unsupported multimap keys request " + request.getRequestCase());
     }
     keys.track(cell.entry, false);
     return response;
   }
 
-  private StateResponse.Builder orderedList(StateRequest request, Cell cell, BeamFnApi.OrderedListRange range)
-      throws IOException {
+  private StateResponse.Builder orderedList(
+      StateRequest request, Cell cell, BeamFnApi.OrderedListRange range) throws IOException {
     OrderedListState<ByteString> list = orderedList(cell.entry, cell.window, cell.id);
     StateResponse.Builder response = StateResponse.newBuilder();
     switch (request.getRequestCase()) {
       case GET -> {
         ByteString.Output data = ByteString.newOutput();
         for (TimestampedValue<ByteString> value :
-            list.readRange(Instant.ofEpochMilli(range.getStart()), Instant.ofEpochMilli(range.getEnd()))) {
+            list.readRange(
+                Instant.ofEpochMilli(range.getStart()), Instant.ofEpochMilli(range.getEnd()))) {
           VarLongCoder.of().encode(value.getTimestamp().getMillis(), data);
           VarInt.encode(value.getValue().size(), data);
           value.getValue().writeTo(data);
@@ -214,27 +238,34 @@ final class StageUserState implements StateRequestHandler {
         while (in.available() > 0) {
           long sortKey = VarLongCoder.of().decode(in);
           int length = VarInt.decodeInt(in);
-          list.add(TimestampedValue.of(ByteString.copyFrom(in.readNBytes(length)), Instant.ofEpochMilli(sortKey)));
+          list.add(
+              TimestampedValue.of(
+                  ByteString.copyFrom(in.readNBytes(length)), Instant.ofEpochMilli(sortKey)));
         }
         response.setAppend(BeamFnApi.StateAppendResponse.getDefaultInstance());
       }
       case CLEAR -> {
-        list.clearRange(Instant.ofEpochMilli(range.getStart()), Instant.ofEpochMilli(range.getEnd()));
+        list.clearRange(
+            Instant.ofEpochMilli(range.getStart()), Instant.ofEpochMilli(range.getEnd()));
         response.setClear(BeamFnApi.StateClearResponse.getDefaultInstance());
       }
-      default -> throw new IllegalArgumentException("unsupported ordered list request " + request.getRequestCase());
+      default ->
+          throw new IllegalArgumentException(
+              "unsupported ordered list request " + request.getRequestCase());
     }
     keys.track(cell.entry, false);
     return response;
   }
 
-  private static BagState<ByteString> bag(KeyedState.Entry<ByteString> entry, StateNamespace window, String cellId) {
+  private static BagState<ByteString> bag(
+      KeyedState.Entry<ByteString> entry, StateNamespace window, String cellId) {
     return entry.state.state(window, StateTags.bag(cellId, ByteStringCoder.of()));
   }
 
   private static MultimapState<ByteString, ByteString> multimap(
       KeyedState.Entry<ByteString> entry, StateNamespace window, String cellId) {
-    return entry.state.state(window, StateTags.multimap(cellId, ByteStringCoder.of(), ByteStringCoder.of()));
+    return entry.state.state(
+        window, StateTags.multimap(cellId, ByteStringCoder.of(), ByteStringCoder.of()));
   }
 
   private static OrderedListState<ByteString> orderedList(

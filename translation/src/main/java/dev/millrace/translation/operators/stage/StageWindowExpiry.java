@@ -45,9 +45,17 @@ final class StageWindowExpiry {
    */
   void setTimer(KeyedState.Entry<ByteString> entry, BoundedWindow window) {
     Instant expiry = expiryOf(window);
-    Instant cleanup = expiry.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE) ? expiry.plus(Duration.millis(1)) : expiry;
+    Instant cleanup =
+        expiry.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)
+            ? expiry.plus(Duration.millis(1))
+            : expiry;
     entry.timers.setTimer(
         TimerInternals.TimerData.of(
-            TIMER, TIMER, StateNamespaces.window(windowCoder, window), cleanup, cleanup, TimeDomain.EVENT_TIME));
+            TIMER,
+            TIMER,
+            StateNamespaces.window(windowCoder, window),
+            cleanup,
+            cleanup,
+            TimeDomain.EVENT_TIME));
   }
 }

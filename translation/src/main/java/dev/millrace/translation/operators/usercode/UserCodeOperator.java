@@ -13,11 +13,11 @@ import dev.millrace.translation.operators.sideinput.SideInputGate;
 /**
  * What every operator that runs user code shares, in this JVM through runners-core ({@code
  * DoFnRunnerOperator}) and in an SDK harness over the Fn API ({@code ExecutableStageOperator}), as
- * Flink's portable stage operator extends its Java DoFn operator: keyed state with its timers (fired
- * through {@link TimerFiring}), the side-input gate main input waits at, the holds both put on the
- * output watermark and on the watermark timers fire by, the output watermark promised between
- * bundles and told to keyed state, keyed state's commit at the end of a bundle, the snapshot
- * sections, and the release of it all at close.
+ * Flink's portable stage operator extends its Java DoFn operator: keyed state with its timers
+ * (fired through {@link TimerFiring}), the side-input gate main input waits at, the holds both put
+ * on the output watermark and on the watermark timers fire by, the output watermark promised
+ * between bundles and told to keyed state, keyed state's commit at the end of a bundle, the
+ * snapshot sections, and the release of it all at close.
  *
  * <p>Subclasses set {@link #keyedState}, {@link #sideInputs} and {@link #timers} in {@code open},
  * each left null when the step has no state, no side inputs or no timers. Keyed state is touched
@@ -30,6 +30,7 @@ public abstract class UserCodeOperator extends AbstractOperator {
   protected KeyedState<?> keyedState;
   protected SideInputGate<?> sideInputs;
   protected TimerFiring<?> timers;
+
   /** The highest output watermark reported between bundles (see {@link #outputIncomplete}). */
   private long promised = Watermarks.MIN;
 
@@ -37,7 +38,9 @@ public abstract class UserCodeOperator extends AbstractOperator {
     super(inputs);
   }
 
-  /** Port 0 is the main input; the others are side inputs, which hold back the main input instead. */
+  /**
+   * Port 0 is the main input; the others are side inputs, which hold back the main input instead.
+   */
   @Override
   public final boolean boundsOutput(int port) {
     return port == 0;
@@ -83,7 +86,9 @@ public abstract class UserCodeOperator extends AbstractOperator {
     return false;
   }
 
-  /** The main input's watermark held back by input waiting for side inputs, keyed state, residuals. */
+  /**
+   * The main input's watermark held back by input waiting for side inputs, keyed state, residuals.
+   */
   @Override
   public final long outputWatermark() {
     if (outputIncomplete()) {
@@ -103,7 +108,8 @@ public abstract class UserCodeOperator extends AbstractOperator {
         stateAndTimers = keyedState.holdBack(Math.min(Math.min(input, sideInputWait), residuals));
       }
     }
-    return OutputWatermark.of(input, sideInputWait, stateAndTimers, residuals, OutputWatermark.NO_HOLD);
+    return OutputWatermark.of(
+        input, sideInputWait, stateAndTimers, residuals, OutputWatermark.NO_HOLD);
   }
 
   /**
@@ -221,7 +227,9 @@ public abstract class UserCodeOperator extends AbstractOperator {
 
   protected void restoreHead(SnapshotReader in) throws Exception {}
 
-  /** Committed metrics; tells bundle finalization which checkpoint now covers what was committed. */
+  /**
+   * Committed metrics; tells bundle finalization which checkpoint now covers what was committed.
+   */
   protected abstract void snapshotTail(SnapshotWriter out) throws Exception;
 
   protected abstract void restoreTail(SnapshotReader in) throws Exception;

@@ -40,12 +40,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * A stateful DoFn through the operator contract, on both state backends: its state and timers
  * survive a snapshot restored into a fresh instance, its timers hold the output watermark at their
- * output timestamps, and timers that fall due while downstream is full wait for the output to drain.
+ * output timestamps, and timers that fall due while downstream is full wait for the output to
+ * drain.
  */
 class DoFnOperatorContractTest {
   private static final TupleTag<String> MAIN = new TupleTag<>("main");
 
-  /** Sums a key's values; an event-time timer at 10 emits the sum, holding the output at the key's first element. */
+  /**
+   * Sums a key's values; an event-time timer at 10 emits the sum, holding the output at the key's
+   * first element.
+   */
   static class SumUntilTen extends DoFn<KV<String, Long>, String> {
     @StateId("sum")
     private final StateSpec<ValueState<Long>> sumSpec = StateSpecs.value(VarLongCoder.of());
@@ -67,7 +71,8 @@ class DoFnOperatorContractTest {
     }
 
     @OnTimer("flush")
-    public void flush(@Key String key, @StateId("sum") ValueState<Long> sum, OutputReceiver<String> out) {
+    public void flush(
+        @Key String key, @StateId("sum") ValueState<Long> sum, OutputReceiver<String> out) {
       out.output(key + "=" + sum.read());
       sum.clear();
     }
@@ -103,8 +108,8 @@ class DoFnOperatorContractTest {
 
   @ParameterizedTest
   @EnumSource(StateBackend.class)
-  void stateAndTimersSurviveASnapshotRestoredIntoAFreshInstance(StateBackend backend, @TempDir Path dir)
-      throws Exception {
+  void stateAndTimersSurviveASnapshotRestoredIntoAFreshInstance(
+      StateBackend backend, @TempDir Path dir) throws Exception {
     OperatorHarness harness = open(backend);
     harness.elements(0, at("a", 1, 2), at("a", 2, 3), at("b", 5, 4));
     assertThat("the timers' output timestamp holds the output", harness.watermark(0, 5), is(2L));

@@ -21,7 +21,9 @@ class StableInputOperatorTest {
 
   private static OperatorHarness open(boolean checkpointing) throws Exception {
     return OperatorHarness.open(
-        () -> new StableInputOperator(WindowedValue.getFullCoder(StringUtf8Coder.of(), GlobalWindow.Coder.INSTANCE)),
+        () ->
+            new StableInputOperator(
+                WindowedValue.getFullCoder(StringUtf8Coder.of(), GlobalWindow.Coder.INSTANCE)),
         1,
         1,
         checkpointing);
@@ -32,7 +34,9 @@ class StableInputOperatorTest {
   }
 
   private static List<Object> passedOn(OperatorHarness harness) {
-    return harness.emitted(0).stream().map(e -> ((WindowedValue<?>) e).getValue()).collect(Collectors.toList());
+    return harness.emitted(0).stream()
+        .map(e -> ((WindowedValue<?>) e).getValue())
+        .collect(Collectors.toList());
   }
 
   @Test
@@ -50,7 +54,10 @@ class StableInputOperatorTest {
       harness.checkpointComplete(1);
       assertThat(harness.operator().hasPendingWork(), is(true));
       harness.continueWork();
-      assertThat("b came after checkpoint 1's barrier: it waits for checkpoint 2", passedOn(harness), contains("a"));
+      assertThat(
+          "b came after checkpoint 1's barrier: it waits for checkpoint 2",
+          passedOn(harness),
+          contains("a"));
       assertThat(harness.outputWatermark(), is(60L));
 
       harness.snapshot(2, null);

@@ -38,25 +38,35 @@ import org.junit.jupiter.params.provider.EnumSource;
  * pauses its output while downstream is full.
  */
 class GroupByKeyContractTest {
-  private static final KvCoder<String, Long> CODER = KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
+  private static final KvCoder<String, Long> CODER =
+      KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
   private static final FixedWindows WINDOWS = FixedWindows.of(Duration.millis(10));
+
   /** Panes carry their earliest element's timestamp, so the hold they put on the output shows. */
   private static final WindowingStrategy<?, ?> WINDOWING =
       WindowingStrategy.of(WINDOWS).withTimestampCombiner(TimestampCombiner.EARLIEST);
 
   private static OperatorHarness streaming(StateBackend backend) throws Exception {
     return OperatorHarness.open(
-        () -> GroupByKeyOperator.grouping(CODER, WINDOWING, PipelineOptionsFactory.create(), backend), 1, 1, true);
+        () ->
+            GroupByKeyOperator.grouping(CODER, WINDOWING, PipelineOptionsFactory.create(), backend),
+        1,
+        1,
+        true);
   }
 
   private static OperatorHarness bounded(StateBackend backend) throws Exception {
     return OperatorHarness.open(
-        () -> new BoundedGroupByKeyOperator<>(CODER, WINDOWING, backend, new MemoryBudget(1 << 20)), 1, 1, false);
+        () -> new BoundedGroupByKeyOperator<>(CODER, WINDOWING, backend, new MemoryBudget(1 << 20)),
+        1,
+        1,
+        false);
   }
 
   private static WindowedValue<KV<String, Long>> at(String key, long value, long millis) {
     Instant timestamp = new Instant(millis);
-    return WindowedValue.of(KV.of(key, value), timestamp, WINDOWS.assignWindow(timestamp), PaneInfo.NO_FIRING);
+    return WindowedValue.of(
+        KV.of(key, value), timestamp, WINDOWS.assignWindow(timestamp), PaneInfo.NO_FIRING);
   }
 
   /** Each pane as "key@timestamp=[values]", values sorted. */
@@ -64,7 +74,8 @@ class GroupByKeyContractTest {
     List<String> panes = new ArrayList<>();
     for (Object e : emitted) {
       @SuppressWarnings("unchecked")
-      WindowedValue<KV<String, Iterable<Long>>> pane = (WindowedValue<KV<String, Iterable<Long>>>) e;
+      WindowedValue<KV<String, Iterable<Long>>> pane =
+          (WindowedValue<KV<String, Iterable<Long>>>) e;
       List<Long> values = new ArrayList<>();
       pane.getValue().getValue().forEach(values::add);
       values.sort(null);
@@ -75,7 +86,8 @@ class GroupByKeyContractTest {
 
   @ParameterizedTest
   @EnumSource(StateBackend.class)
-  void panesSurviveASnapshotRestoredIntoAFreshInstance(StateBackend backend, @TempDir Path dir) throws Exception {
+  void panesSurviveASnapshotRestoredIntoAFreshInstance(StateBackend backend, @TempDir Path dir)
+      throws Exception {
     OperatorHarness harness = streaming(backend);
     harness.elements(0, at("a", 1, 1), at("a", 2, 3), at("b", 5, 12));
     assertThat("held at the earliest pane timestamp", harness.watermark(0, 5), is(1L));
@@ -108,11 +120,14 @@ class GroupByKeyContractTest {
 
   @ParameterizedTest
   @EnumSource(StateBackend.class)
-  void boundedGroupingHoldsEverythingUntilTheEndAndPausesWhileTheOutputIsBlocked(StateBackend backend)
-      throws Exception {
+  void boundedGroupingHoldsEverythingUntilTheEndAndPausesWhileTheOutputIsBlocked(
+      StateBackend backend) throws Exception {
     try (OperatorHarness harness = bounded(backend)) {
       harness.elements(0, at("a", 1, 1), at("a", 2, 13), at("b", 3, 2), at("c", 4, 3));
-      assertThat("an intermediate watermark releases nothing", harness.watermark(0, 50), is(Watermarks.MIN));
+      assertThat(
+          "an intermediate watermark releases nothing",
+          harness.watermark(0, 50),
+          is(Watermarks.MIN));
       harness.blockOutput(true);
       assertThat(harness.watermark(0, Watermarks.END), is(Watermarks.MIN));
       assertThat(harness.emitted(0), empty());

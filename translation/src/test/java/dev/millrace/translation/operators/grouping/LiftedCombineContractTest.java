@@ -27,19 +27,27 @@ class LiftedCombineContractTest {
 
   /** Outputs carry their window's earliest input timestamp: the final half's hold is visible. */
   private static CombineSpec<String, Long, long[], Long> spec() {
-    return new CombineSpec<>(Sum.ofLongs(), StringUtf8Coder.of(), TimestampCombiner.EARLIEST, PipelineOptionsFactory.create());
+    return new CombineSpec<>(
+        Sum.ofLongs(),
+        StringUtf8Coder.of(),
+        TimestampCombiner.EARLIEST,
+        PipelineOptionsFactory.create());
   }
 
   private static WindowedValue<KV<String, Long>> at(String key, long value, long millis) {
     Instant timestamp = new Instant(millis);
-    return WindowedValue.of(KV.of(key, value), timestamp, WINDOWS.assignWindow(timestamp), PaneInfo.NO_FIRING);
+    return WindowedValue.of(
+        KV.of(key, value), timestamp, WINDOWS.assignWindow(timestamp), PaneInfo.NO_FIRING);
   }
 
   @Test
-  void thePartialHalfHoldsTheWatermarkUntilItsBundleEndsThenSendsOneAccumulatorPerKeyAndWindow() throws Exception {
-    try (OperatorHarness partial = OperatorHarness.open(() -> new PartialCombineOperator<>(spec()), 1, 1, false)) {
+  void thePartialHalfHoldsTheWatermarkUntilItsBundleEndsThenSendsOneAccumulatorPerKeyAndWindow()
+      throws Exception {
+    try (OperatorHarness partial =
+        OperatorHarness.open(() -> new PartialCombineOperator<>(spec()), 1, 1, false)) {
       partial.elements(0, at("a", 1, 1), at("a", 2, 3), at("b", 5, 4), at("a", 7, 12));
-      assertThat("accumulators wait for the bundle's end", partial.outputWatermark(), is(Watermarks.MIN));
+      assertThat(
+          "accumulators wait for the bundle's end", partial.outputWatermark(), is(Watermarks.MIN));
       assertThat(partial.emitted(0), empty());
       assertThat(partial.watermark(0, 5), is(5L));
       assertThat("a in two windows, b in one", partial.emitted(0), hasSize(3));
@@ -47,9 +55,12 @@ class LiftedCombineContractTest {
   }
 
   @Test
-  void theFinalHalfEmitsAWindowOnceTheWatermarkPassesItAndHoldsTheWatermarkAtWhatItKeeps() throws Exception {
-    try (OperatorHarness partial = OperatorHarness.open(() -> new PartialCombineOperator<>(spec()), 1, 1, false);
-        OperatorHarness fin = OperatorHarness.open(() -> new FinalCombineOperator<>(spec()), 1, 1, true)) {
+  void theFinalHalfEmitsAWindowOnceTheWatermarkPassesItAndHoldsTheWatermarkAtWhatItKeeps()
+      throws Exception {
+    try (OperatorHarness partial =
+            OperatorHarness.open(() -> new PartialCombineOperator<>(spec()), 1, 1, false);
+        OperatorHarness fin =
+            OperatorHarness.open(() -> new FinalCombineOperator<>(spec()), 1, 1, true)) {
       partial.elements(0, at("a", 1, 1), at("a", 2, 3), at("a", 7, 12));
       partial.finishBundle();
       for (Object accumulator : partial.take(0)) {

@@ -18,7 +18,8 @@ class SideInputPaneOperatorTest {
 
   @Test
   void keyByVoidKeepsTimestampWindowAndPaneAndPassesTheWatermarkOn() throws Exception {
-    try (OperatorHarness harness = OperatorHarness.open(SideInputPaneOperator::keyByVoid, 1, 1, true)) {
+    try (OperatorHarness harness =
+        OperatorHarness.open(SideInputPaneOperator::keyByVoid, 1, 1, true)) {
       PaneInfo early = PaneInfo.createPane(true, false, PaneInfo.Timing.EARLY);
       harness.element(0, WindowedValue.of("x", new Instant(3), GlobalWindow.INSTANCE, early));
       assertThat(harness.watermark(0, 7), is(7L));
@@ -31,9 +32,15 @@ class SideInputPaneOperatorTest {
 
   @Test
   void toPanesTurnsOneFiringIntoOnePaneOfItsValues() throws Exception {
-    try (OperatorHarness harness = OperatorHarness.open(SideInputPaneOperator::toPanes, 1, 1, true)) {
+    try (OperatorHarness harness =
+        OperatorHarness.open(SideInputPaneOperator::toPanes, 1, 1, true)) {
       harness.element(
-          0, WindowedValue.of(KV.of(null, List.of("a", "b")), new Instant(9), GlobalWindow.INSTANCE, PaneInfo.NO_FIRING));
+          0,
+          WindowedValue.of(
+              KV.of(null, List.of("a", "b")),
+              new Instant(9),
+              GlobalWindow.INSTANCE,
+              PaneInfo.NO_FIRING));
       WindowedValue<?> out = (WindowedValue<?>) harness.take(0).get(0);
       assertThat(((SideInputPane) out.getValue()).values(), contains("a", "b"));
       assertThat(harness.watermark(0, 10), is(10L));

@@ -44,13 +44,16 @@ class SourceContractTest {
   }
 
   @Test
-  void aBoundedReadRestoredFromASnapshotGoesOnAfterTheRecordsItHadRead(@TempDir Path dir) throws Exception {
+  void aBoundedReadRestoredFromASnapshotGoesOnAfterTheRecordsItHadRead(@TempDir Path dir)
+      throws Exception {
     JobMetrics metrics = new JobMetrics();
     OperatorHarness harness =
         OperatorHarness.open(
             () ->
                 new BoundedReadOperator<>(
-                    List.of(CountingSource.upTo(10)), PipelineOptionsFactory.create(), metrics.forStep("read")),
+                    List.of(CountingSource.upTo(10)),
+                    PipelineOptionsFactory.create(),
+                    metrics.forStep("read")),
             0,
             1,
             true);
@@ -67,13 +70,16 @@ class SourceContractTest {
   }
 
   @Test
-  void anUnboundedReadRestoredFromASnapshotResumesFromItsCheckpointMark(@TempDir Path dir) throws Exception {
+  void anUnboundedReadRestoredFromASnapshotResumesFromItsCheckpointMark(@TempDir Path dir)
+      throws Exception {
     JobMetrics metrics = new JobMetrics();
     OperatorHarness harness =
         OperatorHarness.open(
             () ->
                 new UnboundedReadOperator<>(
-                    List.of(CountingSource.unbounded()), PipelineOptionsFactory.create(), metrics.forStep("read")),
+                    List.of(CountingSource.unbounded()),
+                    PipelineOptionsFactory.create(),
+                    metrics.forStep("read")),
             0,
             1,
             true);
