@@ -130,10 +130,6 @@ final class CheckpointCoordinator {
     return lastDurationMillis;
   }
 
-  Path root() {
-    return storage.root();
-  }
-
   private void triggerOrFail() {
     try {
       trigger();

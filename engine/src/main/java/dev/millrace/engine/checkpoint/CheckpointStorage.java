@@ -38,10 +38,6 @@ public final class CheckpointStorage {
     }
   }
 
-  public Path root() {
-    return root;
-  }
-
   /**
    * The checkpoint with the highest id that completed, if any. Only its metadata is read, newest
    * first: retention removes older checkpoints only, so the one found stays while a job runs.
