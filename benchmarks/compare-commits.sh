@@ -33,7 +33,8 @@ suite() {
   echo "run $n: $label" >&2
   java -Dbench.dir="$tree/benchmarks" -Dmaven.home="$maven_home" \
     -classpath "$tree/benchmarks/target/classes:$(cat "$tree/benchmarks/target/classpath.txt")" \
-    dev.millrace.benchmarks.BenchmarkSuite $args >"$out/$label-$n.md"
+    dev.millrace.benchmarks.BenchmarkSuite $args >"$out/$label-$n.md" ||
+    echo "run $n of $label: a measurement failed (its table says which); going on" >&2
 }
 for n in $(seq 1 "$runs"); do
   suite "$before" before "$n"
