@@ -35,9 +35,10 @@ import org.joda.time.Instant;
  *
  * <p>A keyed stage (user state, timers, or input it must see sorted by time) keeps them in a {@link
  * KeyedState} as the Java runner does ({@link StageKeys}). Due timers go back to the harness in a
- * bundle of their own per firing timestamp ({@link StageDueTimers}), closed before the next so a
- * timer set while firing fires in its turn; expired windows are cleaned up ({@link
- * StageWindowExpiry}) and time-sorted input waits in a {@link StageSortBuffer}.
+ * bundle of their own per firing timestamp ({@link StageTimers}, through the shared {@link
+ * TimerFiring}), closed before the next so a timer set while firing fires in its turn; expired
+ * windows are cleaned up ({@link StageWindowExpiry}) and time-sorted input waits in a {@link
+ * StageSortBuffer}.
  *
  * <p>Side inputs are gathered by a {@link SideInputGate} as in the Java runner; the harness reads
  * them through the Fn API's state channel, answered on gRPC threads under {@link #lock}, which this
