@@ -19,6 +19,11 @@ public final class CurrentKeyInternals<K> {
     this.current = entry;
   }
 
+  /** The key worked on now. */
+  public KeyedState.Entry<K> entry() {
+    return current;
+  }
+
   public final StateInternals state =
       new StateInternals() {
         @Override

@@ -35,10 +35,11 @@ import org.joda.time.Instant;
  *
  * <p>A keyed stage (user state, timers, or input it must see sorted by time) keeps them in a {@link
  * KeyedState} as the Java runner does ({@link StageKeys}). Due timers go back to the harness in a
- * bundle of their own per firing timestamp ({@link StageTimers}, through the shared {@link
- * TimerFiring}), closed before the next so a timer set while firing fires in its turn; expired
- * windows are cleaned up ({@link StageWindowExpiry}) and time-sorted input waits in a {@link
- * StageSortBuffer}.
+ * bundle of their own per firing timestamp (through the shared {@link TimerFiring}), closed before
+ * the next so a timer set while firing fires in its turn. Input and timers pass through
+ * runners-core's {@code StatefulDoFnRunner} on the way ({@link StageKeyedRunner}), as the Java
+ * path's stateful DoFns do: it drops late input, sorts input by time where a DoFn asks, and expires
+ * windows.
  *
  * <p>Side inputs are gathered by a {@link SideInputGate} as in the Java runner; the harness reads
  * them through the Fn API's state channel, answered on gRPC threads under {@link #lock}, which this
@@ -68,9 +69,7 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
   private KeyedState<ByteString> keys;
   private StageKeys stageKeys;
   private StageResiduals<T> residuals;
-  private StageSortBuffer<T> sorted;
-  private StageWindowExpiry expiry;
-  private Coder<BoundedWindow> windowCoder;
+  private StageKeyedRunner<T> keyedRunner;
 
   public ExecutableStageOperator(StageSpec<T> spec, JobMetrics metrics) {
     super(1 + spec.sideInputs().size());
@@ -95,16 +94,8 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
             this::checkpointed);
     residuals = new StageResiduals<>(spec.mainInputCoder());
     @SuppressWarnings("unchecked")
-    Coder<BoundedWindow> windows =
+    Coder<BoundedWindow> windowCoder =
         (Coder<BoundedWindow>) spec.mainWindowing().getWindowFn().windowCoder();
-    windowCoder = windows;
-    expiry = new StageWindowExpiry(windows, spec.mainWindowing().getAllowedLateness());
-    sorted =
-        new StageSortBuffer<>(
-            spec.mainInputCoder(),
-            windows,
-            spec.mainWindowing().getAllowedLateness(),
-            expiry::expiryOf);
     StageStateRequests stateRequests = new StageStateRequests();
     if (!spec.sideInputs().isEmpty()) {
       List<PCollectionView<?>> views = new ArrayList<>();
@@ -137,21 +128,17 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
               context::currentSynchronizedProcessingTime);
       keyedState = keys;
       stageKeys = new StageKeys(spec.stepName(), spec.keyCoder(), keys, lock);
-      StageTimers<T> stageTimers =
-          new StageTimers<>(
-              spec,
-              keys,
-              stageKeys,
-              lock,
-              harness,
-              expiry,
-              sorted,
-              windowCoder,
-              this::closeBundle,
-              () -> inputWatermark(0));
+      keyedRunner =
+          new StageKeyedRunner<>(
+              spec, stageKeys, keys, lock, harness, windowCoder, this::closeBundle);
       timers =
           new TimerFiring<>(
-              keys, context, StageTimers.FIRING_RULES, this::timerWatermark, lock, stageTimers);
+              keys,
+              context,
+              StageKeyedRunner.FIRING_RULES,
+              this::timerWatermark,
+              lock,
+              keyedRunner);
       stateRequests.serveUserState(new StageUserState(keys, windowCoder, lock));
       if (!spec.stage().getTimers().isEmpty()) {
         timerReceivers =
@@ -176,15 +163,14 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
   }
 
   /**
-   * Main input whose side inputs are ready: sent to the harness, through the keyed checks if keyed.
+   * Main input whose side inputs are ready: sent to the harness, through the stateful runner if
+   * keyed.
    */
   private void accept(WindowedValue<T> value) throws Exception {
-    if (keys == null) {
+    if (keyedRunner == null) {
       harness.send(value);
-      return;
-    }
-    for (WindowedValue<T> single : value.explodeWindows()) {
-      acceptKeyed(single);
+    } else {
+      keyedRunner.process(value);
     }
   }
 
@@ -217,40 +203,6 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
   protected void fireTimers() throws Exception {
     closeBundle();
     timers.fire();
-  }
-
-  /**
-   * An element of a keyed stage, in one window: dropped when its window has expired (its state is
-   * gone), otherwise sent, or kept for sorting, after making sure the window's expiry timer is set.
-   */
-  private void acceptKeyed(WindowedValue<T> element) throws Exception {
-    BoundedWindow window = element.getWindows().iterator().next();
-    boolean sendNow;
-    synchronized (lock) {
-      // As far as timers have seen it: input that waited for side inputs held it back until now.
-      Instant watermark = keys.inputWatermark();
-      if (expiry.expiryOf(window).isBefore(watermark)) {
-        return; // late: its window's state has been cleared already
-      }
-      KeyedState.Entry<ByteString> entry = null;
-      if (spec.expiresWindows() && StageWindowExpiry.expires(window)) {
-        entry = stageKeys.entryOf(element);
-        expiry.setTimer(entry, window);
-      }
-      sendNow = !spec.requiresTimeSortedInput();
-      if (!sendNow) {
-        if (entry == null) {
-          entry = stageKeys.entryOf(element);
-        }
-        sorted.keep(entry, element, window, watermark);
-      }
-      if (entry != null) {
-        keys.track(entry, false);
-      }
-    }
-    if (sendNow) {
-      harness.send(element);
-    }
   }
 
   /**
@@ -312,8 +264,8 @@ public final class ExecutableStageOperator<T> extends UserCodeOperator {
   }
 
   /**
-   * Everything a stage keeps on the runner's side: keyed user state, timers and the sort buffer in
-   * its keyed state, side inputs and the input waiting for them, residuals of splittable DoFns. The
+   * Everything a stage keeps on the runner's side: keyed user state, timers and sorted input in its
+   * keyed state, side inputs and the input waiting for them, residuals of splittable DoFns. The
    * harness keeps nothing across bundles that a new one cannot do without (its caches are keyed by
    * a token this operator makes anew). Ahead of keyed state: the promised output watermark and the
    * residuals.

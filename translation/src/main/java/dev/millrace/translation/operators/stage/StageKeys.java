@@ -43,9 +43,13 @@ final class StageKeys {
     return entryOf(((KV<?, ?>) element.getValue()).getKey());
   }
 
-  /** The key of {@code entry}, as the harness sent it. */
-  Object keyOf(KeyedState.Entry<ByteString> entry) throws Exception {
-    return keyCoder.decode(entry.key.newInput(), Coder.Context.NESTED);
+  /** The key the harness knows by its encoding {@code key}. */
+  Object keyOf(ByteString key) {
+    try {
+      return keyCoder.decode(key.newInput(), Coder.Context.NESTED);
+    } catch (Exception e) {
+      throw new IllegalStateException(stepName + ": could not decode a key", e);
+    }
   }
 
   /** The harness set or cleared a timer (on a gRPC thread). */

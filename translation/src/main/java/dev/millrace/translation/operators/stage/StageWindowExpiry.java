@@ -1,61 +1,70 @@
 package dev.millrace.translation.operators.stage;
 
-import dev.millrace.state.keyed.KeyedState;
+import dev.millrace.state.keyed.CurrentKeyInternals;
 import org.apache.beam.runners.core.StateNamespaces;
-import org.apache.beam.runners.core.TimerInternals;
+import org.apache.beam.runners.core.StatefulDoFnRunner;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
- * When a keyed stage's windows expire: past their end and the allowed lateness. Each key's window
- * gets a runner-side timer then, which fires the DoFns' {@code OnWindowExpiration} and clears the
- * window's state, as the SDK leaves both to the runner.
+ * The timer at which runners-core's {@code StatefulDoFnRunner} expires a key's window of a keyed
+ * stage (flushes its sorted input, fires its {@code OnWindowExpiration} methods, clears its state):
+ * one millisecond past the window's end and the allowed lateness, so that a user timer set for the
+ * window's last instant fires, and reads its state, first.
+ *
+ * <p>Not runners-core's own cleanup timer, for two reasons: a stage with timers but no state, no
+ * expiration methods and no sorted input has nothing to expire and sets none; and the timer keeps
+ * the id, time and output timestamp this stage gave it before it used runners-core, so that a
+ * checkpoint of that time, with these timers in it, still expires its windows once.
  */
-final class StageWindowExpiry {
-  /** The family of the expiry timer, told apart from the harness's timers by it. */
+final class StageWindowExpiry<T> implements StatefulDoFnRunner.CleanupTimer<T> {
+  /** The timer's id and family. */
   static final String TIMER = "millrace-window-expiry";
 
+  private final boolean expiresWindows;
   private final Coder<BoundedWindow> windowCoder;
   private final Duration allowedLateness;
+  private final CurrentKeyInternals<?> currentKey;
 
-  StageWindowExpiry(Coder<BoundedWindow> windowCoder, Duration allowedLateness) {
+  StageWindowExpiry(
+      boolean expiresWindows,
+      Coder<BoundedWindow> windowCoder,
+      Duration allowedLateness,
+      CurrentKeyInternals<?> currentKey) {
+    this.expiresWindows = expiresWindows;
     this.windowCoder = windowCoder;
     this.allowedLateness = allowedLateness;
+    this.currentKey = currentKey;
   }
 
-  /** Where the window's state ends: past its end and the allowed lateness. */
-  Instant expiryOf(BoundedWindow window) {
+  @Override
+  public void setForWindow(T value, BoundedWindow window) {
+    Instant at = timeOf(window);
+    if (expiresWindows && at != null) {
+      currentKey.timers.setTimer(
+          StateNamespaces.window(windowCoder, window), TIMER, TIMER, at, at, TimeDomain.EVENT_TIME);
+    }
+  }
+
+  @Override
+  public boolean isForWindow(
+      String timerId, BoundedWindow window, Instant timestamp, TimeDomain timeDomain) {
+    return timerId.equals(TIMER)
+        && timeDomain == TimeDomain.EVENT_TIME
+        && timestamp.equals(timeOf(window));
+  }
+
+  /** When the window expires; null if it never does. */
+  private Instant timeOf(BoundedWindow window) {
+    if (!window.maxTimestamp().isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
+      return null;
+    }
     Instant end = window.maxTimestamp().plus(allowedLateness);
-    return end.isAfter(BoundedWindow.TIMESTAMP_MAX_VALUE) ? BoundedWindow.TIMESTAMP_MAX_VALUE : end;
-  }
-
-  /** Whether the window ever expires (the global window does not before the end of time). */
-  static boolean expires(BoundedWindow window) {
-    return window.maxTimestamp().isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE);
-  }
-
-  /**
-   * Sets the key's timer for the window's expiry, one millisecond after it, as runners-core's
-   * cleanup timer: a user timer set for the window's last instant must fire (and read its state)
-   * before the state is cleared.
-   */
-  void setTimer(KeyedState.Entry<ByteString> entry, BoundedWindow window) {
-    Instant expiry = expiryOf(window);
-    Instant cleanup =
-        expiry.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)
-            ? expiry.plus(Duration.millis(1))
-            : expiry;
-    entry.timers.setTimer(
-        TimerInternals.TimerData.of(
-            TIMER,
-            TIMER,
-            StateNamespaces.window(windowCoder, window),
-            cleanup,
-            cleanup,
-            TimeDomain.EVENT_TIME));
+    return end.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)
+        ? end.plus(Duration.millis(1))
+        : BoundedWindow.TIMESTAMP_MAX_VALUE;
   }
 }
