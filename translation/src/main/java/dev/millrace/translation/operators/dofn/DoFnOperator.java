@@ -27,6 +27,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.DoFnSchemaInformation;
 import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.SerializableUtils;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
@@ -164,21 +165,24 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
   }
 
   /** Late-data dropping, state garbage collection and time-sorted input, from runners-core. */
-  @SuppressWarnings({"unchecked", "rawtypes"})
+  @SuppressWarnings("unchecked")
   private DoFnRunner<InputT, OutputT> statefulRunner(DoFnRunner<InputT, OutputT> simple) {
     WindowingStrategy<?, ?> windowing = spec.windowingStrategy();
-    Coder windowCoder = windowing.getWindowFn().windowCoder();
+    Coder<BoundedWindow> windowCoder = (Coder<BoundedWindow>) windowing.getWindowFn().windowCoder();
     boolean timeSorted =
         DoFnSignatures.getSignature(fn.getClass()).processElement().requiresTimeSortedInput();
-    return DoFnRunners.defaultStatefulDoFnRunner(
-        fn,
-        spec.inputCoder(),
-        simple,
-        stepContext,
-        windowing,
-        new StatefulDoFnRunner.TimeInternalsCleanupTimer<>(currentKey.timers, windowing),
-        new StatefulDoFnRunner.StateInternalsStateCleaner<>(fn, currentKey.state, windowCoder),
-        timeSorted);
+    WindowStateCleaner cleaner = new WindowStateCleaner(fn, currentKey.state, windowCoder);
+    StatefulDoFnRunner<InputT, OutputT, BoundedWindow> stateful =
+        new StatefulDoFnRunner<>(
+            simple,
+            spec.inputCoder(),
+            stepContext,
+            windowing,
+            new StatefulDoFnRunner.TimeInternalsCleanupTimer<>(currentKey.timers, windowing),
+            cleaner,
+            timeSorted);
+    cleaner.alsoClear(stateful.getSystemStateTags());
+    return stateful;
   }
 
   /** Runs one element, with the state and timers of its key when the DoFn is stateful. */

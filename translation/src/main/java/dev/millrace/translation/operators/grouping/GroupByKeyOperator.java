@@ -242,10 +242,6 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow>
   @Override
   protected void onWatermark(int port, long watermark) throws Exception {
     flushPending();
-    fireTimers();
-  }
-
-  private void fireTimers() throws Exception {
     timers.fire();
   }
 
@@ -276,7 +272,7 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow>
   public void onProcessingTime(long now) throws Exception {
     flushPending();
     keys.advanceProcessingTime(new Instant(now));
-    fireTimers();
+    timers.fire();
   }
 
   @Override
@@ -287,6 +283,6 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow>
   @Override
   public void continueWork() throws Exception {
     flushPending();
-    fireTimers();
+    timers.fire();
   }
 }

@@ -11,7 +11,9 @@ import dev.millrace.plan.InMemorySnapshot;
 import dev.millrace.plan.Watermarks;
 import dev.millrace.state.MemoryBudget;
 import dev.millrace.state.backend.StateBackend;
+import dev.millrace.state.keyed.KeyedStateStore;
 import dev.millrace.translation.metrics.JobMetrics;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +30,14 @@ import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.DoFnSchemaInformation;
+import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.WindowingStrategy;
+import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -78,16 +84,40 @@ class DoFnOperatorContractTest {
     }
   }
 
+  /** Appends a key's values in timestamp order, per window, and says so. */
+  static class InOrder extends DoFn<KV<String, Long>, String> {
+    @StateId("seen")
+    private final StateSpec<ValueState<String>> seenSpec = StateSpecs.value(StringUtf8Coder.of());
+
+    @RequiresTimeSortedInput
+    @ProcessElement
+    public void process(
+        @Element KV<String, Long> element,
+        @StateId("seen") ValueState<String> seen,
+        OutputReceiver<String> out) {
+      String before = seen.read();
+      String now = before == null ? "" + element.getValue() : before + "," + element.getValue();
+      seen.write(now);
+      out.output(element.getKey() + ":" + now);
+    }
+  }
+
   private static OperatorHarness open(StateBackend backend) throws Exception {
+    return open(new SumUntilTen(), WindowingStrategy.globalDefault(), backend);
+  }
+
+  private static OperatorHarness open(
+      DoFn<KV<String, Long>, String> fn, WindowingStrategy<?, ?> windowing, StateBackend backend)
+      throws Exception {
     DoFnOperator.Spec<KV<String, Long>, String> spec =
         new DoFnOperator.Spec<>(
-            new SumUntilTen(),
+            fn,
             PipelineOptionsFactory.create(),
             KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()),
             MAIN,
             List.of(MAIN),
             Map.of(MAIN, StringUtf8Coder.of()),
-            WindowingStrategy.globalDefault(),
+            windowing,
             List.of(),
             DoFnSchemaInformation.create(),
             Map.of(),
@@ -141,5 +171,42 @@ class DoFnOperatorContractTest {
       assertThat(values(harness.take(0)), containsInAnyOrder("a=1", "b=2", "c=3"));
       assertThat(harness.outputWatermark(), is(50L));
     }
+  }
+
+  private static WindowedValue<KV<String, Long>> inWindowOfTen(String key, long value) {
+    long start = value / 10 * 10;
+    return WindowedValue.of(
+        KV.of(key, value),
+        new Instant(value),
+        new IntervalWindow(new Instant(start), new Instant(start + 10)),
+        PaneInfo.NO_FIRING);
+  }
+
+  /**
+   * Once its windows expired, a DoFn with time-sorted input leaves no state behind: a snapshot
+   * holds what a fresh instance's does. (runners-core's own cleaner clears the DoFn's cells but not
+   * the cell its sorting keeps per key and window.)
+   */
+  @ParameterizedTest
+  @EnumSource(value = StateBackend.class, names = "MEMORY")
+  void sortedInputLeavesNoStateOnceItsWindowsExpired(StateBackend backend, @TempDir Path dir)
+      throws Exception {
+    WindowingStrategy<?, ?> windowing = WindowingStrategy.of(FixedWindows.of(Duration.millis(10)));
+    Path used = dir.resolve("used");
+    Path fresh = dir.resolve("fresh");
+    try (OperatorHarness harness = open(new InOrder(), windowing, backend)) {
+      harness.elements(0, inWindowOfTen("a", 7), inWindowOfTen("a", 3), inWindowOfTen("b", 12));
+      assertThat(harness.watermark(0, 100), is(100L));
+      assertThat(values(harness.take(0)), containsInAnyOrder("a:3", "a:3,7", "b:12"));
+      harness.snapshot(1, used);
+    }
+    try (OperatorHarness harness = open(new InOrder(), windowing, backend)) {
+      harness.snapshot(1, fresh);
+    }
+    String file = KeyedStateStore.HEAP_SNAPSHOT_FILE;
+    assertThat(
+        "state left behind",
+        Files.size(used.resolve("keyed-state").resolve(file)),
+        is(Files.size(fresh.resolve("keyed-state").resolve(file))));
   }
 }
