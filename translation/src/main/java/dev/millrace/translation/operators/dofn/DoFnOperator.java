@@ -181,7 +181,10 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
             new StatefulDoFnRunner.TimeInternalsCleanupTimer<>(currentKey.timers, windowing),
             cleaner,
             timeSorted);
-    cleaner.alsoClear(stateful.getSystemStateTags());
+    if (timeSorted) {
+      // Only sorting uses them: other DoFns' expiries write no deletes for cells never written.
+      cleaner.alsoClear(stateful.getSystemStateTags());
+    }
     return stateful;
   }
 

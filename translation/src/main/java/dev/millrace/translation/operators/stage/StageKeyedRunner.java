@@ -107,7 +107,10 @@ final class StageKeyedRunner<T> implements TimerFiring.Target<ByteString> {
       throw new UnsupportedOperationException(spec.stepName() + ": " + e.getMessage(), e);
     }
     List<StateTag<?>> runnerCells = stateful.getSystemStateTags();
-    cleaner.alsoClear(runnerCells);
+    if (spec.requiresTimeSortedInput()) {
+      // Only sorting uses them: other stages' expiries write no deletes for cells never written.
+      cleaner.sortsInput(runnerCells);
+    }
     sortBuffer = (StateTag<BagState<WindowedValue<T>>>) runnerCells.get(0);
     earlierSorted =
         spec.requiresTimeSortedInput() ? new EarlierSortBuffer<>(spec.mainInputCoder()) : null;

@@ -18,9 +18,9 @@ import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
  * asks: the window's {@code OnWindowExpiration} methods are still to run in the harness, which
  * reads that state until the remote bundle they go in has closed. So {@link #clearForWindow} only
  * notes the key and window, and {@link #clearNoted} clears them after that bundle: the DoFns' user
- * state cells, the stateful runner's sort buffer, and the window's expiry timer. The runner's last
- * flush of a window sets that timer again for what it flushes (normally nothing is left to flush by
- * then), and it would fire a second time.
+ * state cells and, where the stage sorts its input, the stateful runner's sort buffer and the
+ * window's expiry timer. The runner's last flush of a window sets that timer again for what it
+ * flushes (normally nothing is left to flush by then), and it would fire a second time.
  */
 final class StageStateCleaner implements StatefulDoFnRunner.StateCleaner<BoundedWindow> {
   private record Noted(KeyedState.Entry<ByteString> entry, StateNamespace namespace) {}
@@ -29,7 +29,7 @@ final class StageStateCleaner implements StatefulDoFnRunner.StateCleaner<Bounded
   private final Coder<BoundedWindow> windowCoder;
   private final CurrentKeyInternals<ByteString> currentKey;
   private final List<Noted> noted = new ArrayList<>();
-  private List<StateTag<?>> runnerCells = List.of();
+  private List<StateTag<?>> sortCells = List.of();
 
   StageStateCleaner(
       List<StageSpec.StateCell> cells,
@@ -40,9 +40,9 @@ final class StageStateCleaner implements StatefulDoFnRunner.StateCleaner<Bounded
     this.currentKey = currentKey;
   }
 
-  /** The cells the stateful runner keeps itself (its sort buffer), known once it is built. */
-  void alsoClear(List<StateTag<?>> runnerCells) {
-    this.runnerCells = runnerCells;
+  /** The stage sorts its input, in these cells of the stateful runner, known once it is built. */
+  void sortsInput(List<StateTag<?>> sortCells) {
+    this.sortCells = sortCells;
   }
 
   @Override
@@ -56,7 +56,10 @@ final class StageStateCleaner implements StatefulDoFnRunner.StateCleaner<Bounded
       for (StageSpec.StateCell cell : cells) {
         StageUserState.clear(window.entry(), window.namespace(), cell);
       }
-      for (StateTag<?> tag : runnerCells) {
+      if (sortCells.isEmpty()) {
+        continue;
+      }
+      for (StateTag<?> tag : sortCells) {
         window.entry().state.state(window.namespace(), tag).clear();
       }
       window
