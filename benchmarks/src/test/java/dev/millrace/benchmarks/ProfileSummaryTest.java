@@ -1,0 +1,53 @@
+package dev.millrace.benchmarks;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.is;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import jdk.jfr.Recording;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real recording of a busy method: the summary finds it where the samples were. */
+class ProfileSummaryTest {
+  private static volatile long sink;
+
+  /** Spins for about {@code millis}, in a frame of its own. */
+  static void spinInBenchmarkCode(long millis) {
+    long end = System.nanoTime() + millis * 1_000_000;
+    long x = 1;
+    while (System.nanoTime() < end) {
+      for (int i = 0; i < 10_000; i++) {
+        x = x * 31 + i;
+      }
+    }
+    sink = x;
+  }
+
+  @Test
+  @Timeout(60)
+  void theBusyMethodLeadsTheSelfSamples(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("busy.jfr");
+    try (Recording recording = new Recording()) {
+      recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(10));
+      recording.start();
+      spinInBenchmarkCode(1500);
+      recording.stop();
+      recording.dump(file);
+    }
+    ProfileSummary.Counts counts = ProfileSummary.read(file);
+    assertThat(counts.samples(), greaterThan(20));
+    String busy = ProfileSummaryTest.class.getName() + ".spinInBenchmarkCode";
+    assertThat(
+        "most samples are in the busy method",
+        counts.self().getOrDefault(busy, 0) * 2,
+        greaterThan(counts.samples()));
+    assertThat(ProfileSummary.familyOf(busy), is("benchmark queries"));
+    assertThat(ProfileSummary.familyOf("org.rocksdb.RocksDB.get"), is("RocksDB (JNI)"));
+    assertThat(ProfileSummary.markdown(counts, 5), containsString("`" + busy + "`"));
+  }
+}
