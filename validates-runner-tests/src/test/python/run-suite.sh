@@ -17,6 +17,8 @@ export PYTHONDONTWRITEBYTECODE=1
 export TMPDIR="$(cd "$reports" && pwd)/tmp"
 rm -rf "$TMPDIR"
 mkdir -p "$TMPDIR"
+# The job servers the tests start are Java: their temporary files (RocksDB's native library) too.
+export JAVA_TOOL_OPTIONS="-Djava.io.tmpdir=$TMPDIR"
 cd "$here"
 set +e
 timeout --kill-after=30 2400 "$venv/bin/python" -m pytest \
