@@ -7,8 +7,10 @@ import org.apache.beam.runners.core.StateTags;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.InstantCoder;
 import org.apache.beam.sdk.state.BagState;
+import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
+import org.joda.time.Instant;
 
 /**
  * Time-sorted input that a checkpoint of an earlier build kept (up to {@code 0e15e7b}, before the
@@ -23,26 +25,28 @@ final class EarlierSortBuffer<T> {
   static final String FLUSH_TIMER = "millrace-sort-flush";
 
   private final StateTag<BagState<WindowedValue<T>>> kept;
+  private final StateTag<ValueState<Instant>> earliest =
+      StateTags.value(FLUSH_TIMER + "-earliest", InstantCoder.of());
 
   EarlierSortBuffer(Coder<WindowedValue<T>> elementCoder) {
     this.kept = StateTags.bag(FLUSH_TIMER, elementCoder);
   }
 
-  /** Moves what {@code entry}'s window kept into {@code buffer}; the caller holds the lock. */
+  /**
+   * Moves what {@code entry}'s window kept into its cell {@code buffer}, the stateful runner's; the
+   * caller holds the lock.
+   */
   void moveInto(
       KeyedState.Entry<ByteString> entry,
       StateNamespace window,
-      BagState<WindowedValue<T>> buffer) {
+      StateTag<BagState<WindowedValue<T>>> buffer) {
     BagState<WindowedValue<T>> earlier = entry.state.state(window, kept);
     Iterable<WindowedValue<T>> elements = earlier.read();
     if (!elements.iterator().hasNext()) {
       return;
     }
-    elements.forEach(buffer::add);
+    elements.forEach(entry.state.state(window, buffer)::add);
     earlier.clear();
-    entry
-        .state
-        .state(window, StateTags.value(FLUSH_TIMER + "-earliest", InstantCoder.of()))
-        .clear();
+    entry.state.state(window, earliest).clear();
   }
 }

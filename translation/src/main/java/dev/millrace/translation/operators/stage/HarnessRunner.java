@@ -2,8 +2,8 @@ package dev.millrace.translation.operators.stage;
 
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.function.Function;
 import org.apache.beam.runners.core.DoFnRunner;
-import org.apache.beam.runners.core.LateDataUtils;
 import org.apache.beam.runners.fnexecution.control.TimerReceiverFactory;
 import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -12,7 +12,6 @@ import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.util.construction.Timer;
 import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.values.WindowingStrategy;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.ByteString;
 import org.joda.time.Instant;
 
@@ -32,16 +31,17 @@ final class HarnessRunner<T> implements DoFnRunner<T, Object> {
 
   private final StageKeys stageKeys;
   private final List<KV<String, String>> windowExpirationTimers;
-  private final WindowingStrategy<?, ?> windowing;
+  private final Function<BoundedWindow, Instant> expiryOf;
   private final ArrayDeque<Send> queued = new ArrayDeque<>();
 
+  /** {@code expiryOf}: where a window's state ends ({@link StageWindowExpiry#expiryOf}). */
   HarnessRunner(
       StageKeys stageKeys,
       List<KV<String, String>> windowExpirationTimers,
-      WindowingStrategy<?, ?> windowing) {
+      Function<BoundedWindow, Instant> expiryOf) {
     this.stageKeys = stageKeys;
     this.windowExpirationTimers = windowExpirationTimers;
-    this.windowing = windowing;
+    this.expiryOf = expiryOf;
   }
 
   /** Remote bundles open and close with the engine's, not with the stateful runner's calls. */
@@ -88,7 +88,7 @@ final class HarnessRunner<T> implements DoFnRunner<T, Object> {
     if (windowExpirationTimers.isEmpty()) {
       return;
     }
-    Instant expiry = LateDataUtils.garbageCollectionTime(window, windowing);
+    Instant expiry = expiryOf.apply(window);
     Object userKey = stageKeys.keyOf((ByteString) key);
     for (KV<String, String> family : windowExpirationTimers) {
       queued.add(

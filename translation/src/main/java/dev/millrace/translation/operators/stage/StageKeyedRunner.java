@@ -75,7 +75,13 @@ final class StageKeyedRunner<T> implements TimerFiring.Target<ByteString> {
     this.lock = lock;
     this.harness = harness;
     this.closeBundle = closeBundle;
-    toHarness = new HarnessRunner<>(stageKeys, spec.windowExpirationTimers(), spec.mainWindowing());
+    StageWindowExpiry<T> expiry =
+        new StageWindowExpiry<>(
+            spec.expiresWindows(),
+            windowCoder,
+            spec.mainWindowing().getAllowedLateness(),
+            currentKey);
+    toHarness = new HarnessRunner<>(stageKeys, spec.windowExpirationTimers(), expiry::expiryOf);
     cleaner = new StageStateCleaner(spec.stateCells(), windowCoder, currentKey);
     StepContext step =
         new StepContext() {
@@ -96,24 +102,21 @@ final class StageKeyedRunner<T> implements TimerFiring.Target<ByteString> {
               valueCoder(spec),
               step,
               spec.mainWindowing(),
-              new StageWindowExpiry<>(
-                  spec.expiresWindows(),
-                  windowCoder,
-                  spec.mainWindowing().getAllowedLateness(),
-                  currentKey),
+              expiry,
               cleaner,
               spec.requiresTimeSortedInput());
     } catch (UnsupportedOperationException e) {
       throw new UnsupportedOperationException(spec.stepName() + ": " + e.getMessage(), e);
     }
     List<StateTag<?>> runnerCells = stateful.getSystemStateTags();
+    sortBuffer = (StateTag<BagState<WindowedValue<T>>>) runnerCells.get(0);
     if (spec.requiresTimeSortedInput()) {
       // Only sorting uses them: other stages' expiries write no deletes for cells never written.
       cleaner.sortsInput(runnerCells);
+      earlierSorted = new EarlierSortBuffer<>(spec.mainInputCoder());
+    } else {
+      earlierSorted = null;
     }
-    sortBuffer = (StateTag<BagState<WindowedValue<T>>>) runnerCells.get(0);
-    earlierSorted =
-        spec.requiresTimeSortedInput() ? new EarlierSortBuffer<>(spec.mainInputCoder()) : null;
   }
 
   private static <T> Coder<T> valueCoder(StageSpec<T> spec) {
@@ -156,8 +159,7 @@ final class StageKeyedRunner<T> implements TimerFiring.Target<ByteString> {
     currentKey.set(entry);
     String timerId = timer.getTimerId();
     if (earlierSorted != null && isRunnerTimer(timerId)) {
-      earlierSorted.moveInto(
-          entry, timer.getNamespace(), entry.state.state(timer.getNamespace(), sortBuffer));
+      earlierSorted.moveInto(entry, timer.getNamespace(), sortBuffer);
       if (timerId.equals(EarlierSortBuffer.FLUSH_TIMER)) {
         timerId = SORT_FLUSH_TIMER;
       }

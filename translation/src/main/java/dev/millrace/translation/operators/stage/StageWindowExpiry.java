@@ -42,8 +42,11 @@ final class StageWindowExpiry<T> implements StatefulDoFnRunner.CleanupTimer<T> {
 
   @Override
   public void setForWindow(T value, BoundedWindow window) {
+    if (!expiresWindows) {
+      return;
+    }
     Instant at = timeOf(window);
-    if (expiresWindows && at != null) {
+    if (at != null) {
       currentKey.timers.setTimer(
           StateNamespaces.window(windowCoder, window), TIMER, TIMER, at, at, TimeDomain.EVENT_TIME);
     }
@@ -57,14 +60,23 @@ final class StageWindowExpiry<T> implements StatefulDoFnRunner.CleanupTimer<T> {
         && timestamp.equals(timeOf(window));
   }
 
-  /** When the window expires; null if it never does. */
+  /**
+   * Where the window's state ends: past its end and the allowed lateness. Its {@code
+   * OnWindowExpiration} timers fire there ({@link HarnessRunner}).
+   */
+  Instant expiryOf(BoundedWindow window) {
+    Instant end = window.maxTimestamp().plus(allowedLateness);
+    return end.isAfter(BoundedWindow.TIMESTAMP_MAX_VALUE) ? BoundedWindow.TIMESTAMP_MAX_VALUE : end;
+  }
+
+  /** When the expiry timer fires, just past the expiry; null if the window never expires. */
   private Instant timeOf(BoundedWindow window) {
     if (!window.maxTimestamp().isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
       return null;
     }
-    Instant end = window.maxTimestamp().plus(allowedLateness);
-    return end.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)
-        ? end.plus(Duration.millis(1))
-        : BoundedWindow.TIMESTAMP_MAX_VALUE;
+    Instant expiry = expiryOf(window);
+    return expiry.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)
+        ? expiry.plus(Duration.millis(1))
+        : expiry;
   }
 }
