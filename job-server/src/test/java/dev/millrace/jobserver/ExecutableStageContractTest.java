@@ -6,29 +6,17 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.is;
 
 import dev.millrace.engine.testing.OperatorHarness;
-import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.InMemorySnapshot;
-import dev.millrace.plan.OperatorNode;
-import dev.millrace.plan.Plan;
-import dev.millrace.plan.Vertex;
 import dev.millrace.plan.Watermarks;
-import dev.millrace.runner.JobLauncher;
-import dev.millrace.runner.MillracePipelineOptions;
-import dev.millrace.translation.TranslatedJob;
-import dev.millrace.translation.portable.PortablePipelineTranslator;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
-import org.apache.beam.runners.fnexecution.control.DefaultJobBundleFactory;
-import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.fn.server.ServerFactory;
 import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -44,7 +32,6 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.util.WindowedValue;
-import org.apache.beam.sdk.util.construction.PipelineOptionsTranslation;
 import org.apache.beam.sdk.util.construction.PipelineTranslation;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
@@ -110,22 +97,6 @@ class ExecutableStageContractTest {
     return PipelineTranslation.toProto(p);
   }
 
-  /** The operator of the vertex that a HASH edge feeds and that sends on to another HASH edge. */
-  private static OperatorNode keyedStage(Plan plan) {
-    for (Vertex vertex : plan.vertices()) {
-      boolean keyedInput =
-          plan.edges().stream()
-              .anyMatch(e -> e.kind() == EdgeKind.HASH && e.to().vertex() == vertex.id());
-      boolean keyedOutput =
-          plan.edges().stream()
-              .anyMatch(e -> e.kind() == EdgeKind.HASH && e.from().vertex() == vertex.id());
-      if (keyedInput && keyedOutput) {
-        return vertex.operators().get(0);
-      }
-    }
-    throw new AssertionError("no keyed stage in\n" + plan.explain());
-  }
-
   private static WindowedValue<KV<String, Long>> at(String key, long value, long millis) {
     return WindowedValue.timestampedValueInGlobalWindow(KV.of(key, value), new Instant(millis));
   }
@@ -141,37 +112,26 @@ class ExecutableStageContractTest {
   @Test
   void stateAndTimersSurviveASnapshotRestoredIntoAFreshInstance(@TempDir Path dir)
       throws Exception {
-    PipelineOptions options =
-        PipelineOptionsFactory.fromArgs("--defaultEnvironmentType=EMBEDDED", "--streaming")
-            .create();
-    JobInfo jobInfo =
-        JobInfo.create(
-            "stage-contract", "stage-contract", "", PipelineOptionsTranslation.toProto(options));
-    try (JobHarnesses harnesses =
-        new JobHarnesses(
-            DefaultJobBundleFactory.create(
-                jobInfo, SdkEnvironments.providers(options, ServerFactory.createDefault())),
-            1)) {
-      TranslatedJob job =
-          new PortablePipelineTranslator(
-                  JobLauncher.of(options.as(MillracePipelineOptions.class)).translationOptions())
-              .translate(pipeline(options), harnesses);
-      OperatorNode stage = keyedStage(job.plan());
-      OperatorHarness harness =
-          OperatorHarness.open(stage.factory(), stage.inputs(), stage.outputs(), true);
-      harness.elements(0, at("a", 1, 2), at("a", 2, 3), at("b", 5, 4));
-      assertThat("the timers' output timestamps hold the output", harness.watermark(0, 5), is(2L));
-      assertThat(harness.emitted(0), empty());
-      InMemorySnapshot snapshot = harness.snapshot(1, dir);
-      harness.elements(0, at("a", 100, 6)); // after the snapshot: gone with the instance
-      try (OperatorHarness restored = harness.restoreFresh(snapshot, stage.outputs())) {
-        assertThat(restored.outputWatermark(), is(2L));
-        restored.elements(0, at("b", 1, 7));
-        assertThat(restored.watermark(0, 20), is(20L));
-        assertThat(sums(restored.take(0)), containsInAnyOrder("a=3", "b=6"));
-        assertThat(restored.watermark(0, Watermarks.END), is(Watermarks.END));
-        assertThat(restored.emitted(0), empty());
-      }
-    }
+    EmbeddedStages.withKeyedStage(
+        "stage-contract",
+        ExecutableStageContractTest::pipeline,
+        stage -> {
+          OperatorHarness harness =
+              OperatorHarness.open(stage.factory(), stage.inputs(), stage.outputs(), true);
+          harness.elements(0, at("a", 1, 2), at("a", 2, 3), at("b", 5, 4));
+          assertThat(
+              "the timers' output timestamps hold the output", harness.watermark(0, 5), is(2L));
+          assertThat(harness.emitted(0), empty());
+          InMemorySnapshot snapshot = harness.snapshot(1, dir);
+          harness.elements(0, at("a", 100, 6)); // after the snapshot: gone with the instance
+          try (OperatorHarness restored = harness.restoreFresh(snapshot, stage.outputs())) {
+            assertThat(restored.outputWatermark(), is(2L));
+            restored.elements(0, at("b", 1, 7));
+            assertThat(restored.watermark(0, 20), is(20L));
+            assertThat(sums(restored.take(0)), containsInAnyOrder("a=3", "b=6"));
+            assertThat(restored.watermark(0, Watermarks.END), is(Watermarks.END));
+            assertThat(restored.emitted(0), empty());
+          }
+        });
   }
 }

@@ -6,33 +6,20 @@ import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.is;
 
 import dev.millrace.engine.testing.OperatorHarness;
-import dev.millrace.plan.EdgeKind;
+import dev.millrace.engine.testing.TestFiles;
 import dev.millrace.plan.InMemorySnapshot;
 import dev.millrace.plan.OperatorNode;
-import dev.millrace.plan.Plan;
-import dev.millrace.plan.Vertex;
 import dev.millrace.plan.Watermarks;
-import dev.millrace.runner.JobLauncher;
-import dev.millrace.runner.MillracePipelineOptions;
-import dev.millrace.translation.TranslatedJob;
-import dev.millrace.translation.portable.PortablePipelineTranslator;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
-import org.apache.beam.runners.fnexecution.control.DefaultJobBundleFactory;
-import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.fn.server.ServerFactory;
 import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.ValueState;
@@ -48,7 +35,6 @@ import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.util.WindowedValue;
-import org.apache.beam.sdk.util.construction.PipelineOptionsTranslation;
 import org.apache.beam.sdk.util.construction.PipelineTranslation;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
@@ -114,21 +100,6 @@ class SortedStageCheckpointFixtureTest {
     return PipelineTranslation.toProto(p);
   }
 
-  private static OperatorNode keyedStage(Plan plan) {
-    for (Vertex vertex : plan.vertices()) {
-      boolean keyedInput =
-          plan.edges().stream()
-              .anyMatch(e -> e.kind() == EdgeKind.HASH && e.to().vertex() == vertex.id());
-      boolean keyedOutput =
-          plan.edges().stream()
-              .anyMatch(e -> e.kind() == EdgeKind.HASH && e.from().vertex() == vertex.id());
-      if (keyedInput && keyedOutput) {
-        return vertex.operators().get(0);
-      }
-    }
-    throw new AssertionError("no keyed stage in\n" + plan.explain());
-  }
-
   private static WindowedValue<KV<String, Long>> at(String key, long value) {
     long window = value / 10 * 10;
     return WindowedValue.of(
@@ -144,31 +115,6 @@ class SortedStageCheckpointFixtureTest {
       values.add((String) ((KV<?, ?>) ((WindowedValue<?>) e).getValue()).getValue());
     }
     return values;
-  }
-
-  /** Runs {@code test} with the keyed stage of {@link #pipeline} and the embedded Java harness. */
-  private interface StageTest {
-    void run(OperatorNode stage) throws Exception;
-  }
-
-  private static void withStage(StageTest test) throws Exception {
-    PipelineOptions options =
-        PipelineOptionsFactory.fromArgs("--defaultEnvironmentType=EMBEDDED", "--streaming")
-            .create();
-    JobInfo jobInfo =
-        JobInfo.create(
-            "sorted-stage", "sorted-stage", "", PipelineOptionsTranslation.toProto(options));
-    try (JobHarnesses harnesses =
-        new JobHarnesses(
-            DefaultJobBundleFactory.create(
-                jobInfo, SdkEnvironments.providers(options, ServerFactory.createDefault())),
-            1)) {
-      TranslatedJob job =
-          new PortablePipelineTranslator(
-                  JobLauncher.of(options.as(MillracePipelineOptions.class)).translationOptions())
-              .translate(pipeline(options), harnesses);
-      test.run(keyedStage(job.plan()));
-    }
   }
 
   /** Input out of time order; at watermark 5 what is up to 5 has gone out, in order. */
@@ -196,7 +142,9 @@ class SortedStageCheckpointFixtureTest {
 
   @Test
   void aRunThatNeverStopsSortsAndExpires() throws Exception {
-    withStage(
+    EmbeddedStages.withKeyedStage(
+        "sorted-stage",
+        SortedStageCheckpointFixtureTest::pipeline,
         stage -> {
           try (OperatorHarness harness = upToTheSnapshot(stage)) {
             afterTheSnapshot(harness);
@@ -207,7 +155,9 @@ class SortedStageCheckpointFixtureTest {
   @Test
   void aCheckpointOfAnEarlierBuildIsRestored(@TempDir Path dir) throws Exception {
     String write = System.getProperty("stage.fixture.write");
-    withStage(
+    EmbeddedStages.withKeyedStage(
+        "sorted-stage",
+        SortedStageCheckpointFixtureTest::pipeline,
         stage -> {
           OperatorHarness harness;
           InMemorySnapshot snapshot;
@@ -219,10 +169,9 @@ class SortedStageCheckpointFixtureTest {
           } else {
             harness = OperatorHarness.open(stage.factory(), stage.inputs(), stage.outputs(), true);
             harness.watermark(0, 5);
-            copyTree(Path.of(getClass().getResource(FIXTURE).toURI()).resolve("files"), dir);
-            byte[] stream =
-                Files.readAllBytes(
-                    Path.of(getClass().getResource(FIXTURE).toURI()).resolve("stream"));
+            Path fixtureDir = Path.of(getClass().getResource(FIXTURE).toURI());
+            TestFiles.copyTree(fixtureDir.resolve("files"), dir);
+            byte[] stream = Files.readAllBytes(fixtureDir.resolve("stream"));
             InMemorySnapshot fixture = new InMemorySnapshot(1, dir);
             fixture.data().write(stream);
             snapshot = fixture;
@@ -231,18 +180,5 @@ class SortedStageCheckpointFixtureTest {
             afterTheSnapshot(restored);
           }
         });
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> paths = Files.walk(from)) {
-      for (Path source : (Iterable<Path>) paths::iterator) {
-        Path target = to.resolve(from.relativize(source).toString());
-        if (Files.isDirectory(source)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
-    }
   }
 }

@@ -6,12 +6,11 @@ import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
 
+import dev.millrace.engine.testing.TestFiles;
 import dev.millrace.runner.MillracePipelineOptions;
 import dev.millrace.runner.MillracePipelineResult;
 import dev.millrace.runner.MillraceRunner;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
@@ -44,7 +43,8 @@ class CheckpointFixtureTest {
   @Timeout(120)
   void aCheckpointOfFormatOneIsResumedByThisBuild() throws Exception {
     Path checkpoints = work.resolve("checkpoints");
-    copyTree(Path.of(getClass().getResource("/checkpoint-fixtures/format-1").toURI()), checkpoints);
+    TestFiles.copyTree(
+        Path.of(getClass().getResource("/checkpoint-fixtures/format-1").toURI()), checkpoints);
     Path output = work.resolve("output");
     MillracePipelineOptions options =
         PipelineOptionsFactory.fromArgs(
@@ -73,18 +73,5 @@ class CheckpointFixtureTest {
             .next();
     assertThat("it resumed where the checkpoint was", reads.getCommitted(), lessThan(RECORDS));
     assertThat(reads.getCommitted(), greaterThan(0L));
-  }
-
-  private static void copyTree(Path from, Path to) throws Exception {
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path source : (Iterable<Path>) files::iterator) {
-        Path target = to.resolve(from.relativize(source).toString());
-        if (Files.isDirectory(source)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(source, target);
-        }
-      }
-    }
   }
 }
