@@ -10,6 +10,7 @@ import dev.millrace.translation.operators.grouping.CombineSpec;
 import dev.millrace.translation.operators.grouping.FinalCombineOperator;
 import dev.millrace.translation.operators.grouping.GroupByKeyOperator;
 import dev.millrace.translation.operators.grouping.PartialCombineOperator;
+import dev.millrace.translation.operators.grouping.sessions.SessionCombineOperator;
 import org.apache.beam.runners.core.SystemReduceFn;
 import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.Coder;
@@ -45,7 +46,9 @@ final class CombinePerKeyTranslator implements TransformTranslator {
 
   enum Lifting {
     ONCE_AT_THE_END,
-    THROUGH_STATE
+    THROUGH_STATE,
+    /** No partial step: each input goes into its session's accumulator after the exchange. */
+    SESSIONS
   }
 
   private final Lifting lifting;
@@ -64,13 +67,19 @@ final class CombinePerKeyTranslator implements TransformTranslator {
     WindowingStrategy<?, ?> windowing = input.getWindowingStrategy();
     if (!combine.getSideInputs().isEmpty()
         || !(input.getCoder() instanceof KvCoder)
-        || windowing.needsMerge()
         || accumulatorCoder(combine, input) == null) {
       return null;
     }
-    if (!streaming
-        && input.isBounded() == PCollection.IsBounded.BOUNDED
-        && windowing.getTrigger() instanceof DefaultTrigger) {
+    boolean bounded = input.isBounded() == PCollection.IsBounded.BOUNDED;
+    if (windowing.needsMerge()) {
+      // Bounded input in a batch job is grouped once at the end, merging included.
+      return (streaming || !bounded)
+              && SessionCombineOperator.applies(windowing)
+              && combine.getFn() instanceof Combine.CombineFn
+          ? new CombinePerKeyTranslator(Lifting.SESSIONS)
+          : null;
+    }
+    if (!streaming && bounded && windowing.getTrigger() instanceof DefaultTrigger) {
       return new CombinePerKeyTranslator(Lifting.ONCE_AT_THE_END);
     }
     return combine.getFn() instanceof Combine.CombineFn
@@ -115,6 +124,10 @@ final class CombinePerKeyTranslator implements TransformTranslator {
             windowing.getTimestampCombiner(),
             context.options());
     String name = transform.getFullName();
+    if (lifting == Lifting.SESSIONS) {
+      translateSessions(transform, combine, input, coder, name, context);
+      return;
+    }
     PortRef partial =
         context.fuse(
             input,
@@ -154,5 +167,31 @@ final class CombinePerKeyTranslator implements TransformTranslator {
             WindowedValue.getFullCoder(accumulators, windowing.getWindowFn().windowCoder())));
     context.setProducer(
         Translations.onlyOutput(transform), new PortRef(merged.vertex(), merged.operator(), 0));
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private <K, InputT, AccumT, OutputT> void translateSessions(
+      AppliedPTransform<?, ?, ?> transform,
+      Combine.PerKey<K, InputT, OutputT> combine,
+      PCollection<?> input,
+      KvCoder<K, InputT> coder,
+      String name,
+      TranslationContext context) {
+    Combine.CombineFn<InputT, AccumT, OutputT> fn =
+        (Combine.CombineFn<InputT, AccumT, OutputT>) combine.getFn();
+    Coder<AccumT> accumulatorCoder = (Coder<AccumT>) accumulatorCoder(combine, input);
+    PortRef sessions =
+        context.startVertex(
+            name,
+            context.parallelism(),
+            new OperatorNode(
+                name,
+                () ->
+                    new SessionCombineOperator<>(
+                        coder, fn, accumulatorCoder, context.stateBackend()),
+                1,
+                1));
+    context.exchange(input, sessions, EdgeKind.HASH, context.keyGroupsOf(coder.getKeyCoder()));
+    context.setProducer(Translations.onlyOutput(transform), sessions);
   }
 }
