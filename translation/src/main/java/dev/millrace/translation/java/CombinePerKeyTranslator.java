@@ -10,7 +10,8 @@ import dev.millrace.translation.operators.grouping.CombineSpec;
 import dev.millrace.translation.operators.grouping.FinalCombineOperator;
 import dev.millrace.translation.operators.grouping.GroupByKeyOperator;
 import dev.millrace.translation.operators.grouping.PartialCombineOperator;
-import dev.millrace.translation.operators.grouping.sessions.SessionCombineOperator;
+import dev.millrace.translation.operators.grouping.combining.SessionCombineOperator;
+import dev.millrace.translation.operators.grouping.combining.WindowCombineOperator;
 import org.apache.beam.runners.core.SystemReduceFn;
 import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.Coder;
@@ -140,21 +141,38 @@ final class CombinePerKeyTranslator implements TransformTranslator {
     } else {
       Combine.CombineFn<InputT, AccumT, OutputT> fn =
           (Combine.CombineFn<InputT, AccumT, OutputT>) combine.getFn();
-      AppliedCombineFn<K, AccumT, AccumT, OutputT> merging =
-          AppliedCombineFn.withAccumulatorCoder(
-              new AccumulatorMergingFn<>(fn, accumulatorCoder), accumulatorCoder);
-      merge =
-          new OperatorNode(
-              name + "/Merge",
-              () ->
-                  new GroupByKeyOperator<>(
-                      accumulators,
-                      () -> SystemReduceFn.combining(coder.getKeyCoder(), merging),
-                      windowing,
-                      context.options(),
-                      context.stateBackend()),
-              1,
-              1);
+      AccumulatorMergingFn<AccumT, OutputT> mergingFn =
+          new AccumulatorMergingFn<>(fn, accumulatorCoder);
+      if (WindowCombineOperator.applies(windowing)) {
+        // One pane per window: the accumulators go straight into their window's, no ReduceFnRunner.
+        merge =
+            new OperatorNode(
+                name + "/Merge",
+                () ->
+                    new WindowCombineOperator<>(
+                        accumulators,
+                        windowing,
+                        mergingFn,
+                        accumulatorCoder,
+                        context.stateBackend()),
+                1,
+                1);
+      } else {
+        AppliedCombineFn<K, AccumT, AccumT, OutputT> merging =
+            AppliedCombineFn.withAccumulatorCoder(mergingFn, accumulatorCoder);
+        merge =
+            new OperatorNode(
+                name + "/Merge",
+                () ->
+                    new GroupByKeyOperator<>(
+                        accumulators,
+                        () -> SystemReduceFn.combining(coder.getKeyCoder(), merging),
+                        windowing,
+                        context.options(),
+                        context.stateBackend()),
+                1,
+                1);
+      }
     }
     PortRef merged = context.startVertex(name, context.parallelism(), merge);
     PortRef accumulatorsOut = new PortRef(partial.vertex(), partial.operator(), 0);
@@ -180,6 +198,7 @@ final class CombinePerKeyTranslator implements TransformTranslator {
     Combine.CombineFn<InputT, AccumT, OutputT> fn =
         (Combine.CombineFn<InputT, AccumT, OutputT>) combine.getFn();
     Coder<AccumT> accumulatorCoder = (Coder<AccumT>) accumulatorCoder(combine, input);
+    WindowingStrategy<?, ?> windowing = input.getWindowingStrategy();
     PortRef sessions =
         context.startVertex(
             name,
@@ -188,7 +207,7 @@ final class CombinePerKeyTranslator implements TransformTranslator {
                 name,
                 () ->
                     new SessionCombineOperator<>(
-                        coder, fn, accumulatorCoder, context.stateBackend()),
+                        coder, windowing, fn, accumulatorCoder, context.stateBackend()),
                 1,
                 1));
     context.exchange(input, sessions, EdgeKind.HASH, context.keyGroupsOf(coder.getKeyCoder()));

@@ -1,14 +1,10 @@
 package dev.millrace.translation.operators.grouping;
 
 import dev.millrace.plan.OperatorContext;
-import dev.millrace.plan.SnapshotReader;
-import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.state.backend.StateBackend;
 import dev.millrace.state.keyed.KeyedState;
 import dev.millrace.state.keyed.TimerFiring;
-import dev.millrace.translation.operators.AbstractOperator;
 import dev.millrace.translation.operators.EmitterCalls;
-import dev.millrace.translation.operators.OutputWatermark;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -41,7 +37,7 @@ import org.joda.time.Instant;
  * elements of a bundle are handed to the runner once per key at the bundle's end.
  */
 public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow>
-    extends AbstractOperator {
+    extends KeyedGroupingOperator<K> {
 
   /** Makes the reduce function of one subtask: buffering (GroupByKey) or combining (Combine). */
   public interface ReduceFnFactory<K, V, OutputT, W extends BoundedWindow> {
@@ -54,8 +50,6 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow>
   private final WindowingStrategy<?, W> windowingStrategy;
   private final boolean firesOnElements;
   private final PipelineOptions options;
-  private final StateBackend stateBackend;
-  private KeyedState<K> keys;
 
   /**
    * Each run of consecutive due timers of one key goes to ReduceFnRunner in one call (at the end of
@@ -67,7 +61,6 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow>
           TimerFiring.AtEnd.DROP_PROCESSING_TIMERS,
           TimerFiring.MAX_GROUPS_PER_CALL);
 
-  private TimerFiring<K> timers;
   private final Map<KeyedState.Entry<K>, List<WindowedValue<V>>> pending = new LinkedHashMap<>();
   private final CounterCell droppedDueToLateness =
       new CounterCell(MetricName.named(GroupByKeyOperator.class, "droppedDueToLateness"));
@@ -94,45 +87,37 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow>
       WindowingStrategy<?, ?> windowingStrategy,
       PipelineOptions options,
       StateBackend stateBackend) {
-    super(1);
+    super(
+        inputCoder.getKeyCoder(),
+        windowingStrategy.getWindowFn().windowCoder(),
+        FIRING_RULES,
+        stateBackend);
     this.inputCoder = inputCoder;
     this.reduceFnFactory = reduceFnFactory;
     this.windowingStrategy = (WindowingStrategy<?, W>) windowingStrategy;
     this.firesOnElements = ElementTriggers.mayFireOnElement(windowingStrategy.getTrigger());
     this.options = options;
-    this.stateBackend = stateBackend;
   }
 
   @Override
   public void open(OperatorContext context) throws Exception {
     super.open(context);
     reduceFn = reduceFnFactory.create();
-    keys =
-        new KeyedState<>(
-            inputCoder.getKeyCoder(),
-            stateBackend.keyedStore(windowingStrategy.getWindowFn().windowCoder()),
-            context::currentProcessingTime,
-            context::currentSynchronizedProcessingTime);
-    timers =
-        new TimerFiring<>(
-            keys,
-            context,
-            FIRING_RULES,
-            this::minInputWatermark,
-            new Object(),
-            due -> {
-              ReduceFnRunner<K, V, OutputT, W> runner = runnerFor(due.get(0).entry());
-              List<TimerInternals.TimerData> timers = new ArrayList<>(due.size());
-              for (KeyedState.Due<K> timer : due) {
-                timers.add(timer.timer());
-              }
-              runner.onTimers(timers);
-              runner.persist();
-            });
     triggerStateMachine =
         ExecutableTriggerStateMachine.create(
             TriggerStateMachines.stateMachineForTrigger(
                 TriggerTranslation.toProto(windowingStrategy.getTrigger())));
+  }
+
+  @Override
+  protected void fire(List<KeyedState.Due<K>> due) throws Exception {
+    ReduceFnRunner<K, V, OutputT, W> runner = runnerFor(due.get(0).entry());
+    List<TimerInternals.TimerData> timers = new ArrayList<>(due.size());
+    for (KeyedState.Due<K> timer : due) {
+      timers.add(timer.timer());
+    }
+    runner.onTimers(timers);
+    runner.persist();
   }
 
   @Override
@@ -178,7 +163,8 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow>
         options);
   }
 
-  private void flushPending() throws Exception {
+  @Override
+  protected void flushPending() throws Exception {
     if (pending.isEmpty()) {
       return;
     }
@@ -201,88 +187,5 @@ public final class GroupByKeyOperator<K, V, OutputT, W extends BoundedWindow>
       keys.track(state, false);
     }
     pending.clear();
-  }
-
-  @Override
-  public void startBundle() {
-    keys.startBundle();
-  }
-
-  @Override
-  public void finishBundle() throws Exception {
-    flushPending();
-    keys.commit();
-    keys.outputWatermarkIs(outputWatermark());
-  }
-
-  @Override
-  public void close() {
-    if (keys != null) {
-      keys.close();
-    }
-  }
-
-  /** Everything (buffered values, panes, triggers, holds, timers) is in the keyed state. */
-  @Override
-  public boolean isCheckpointable() {
-    return true;
-  }
-
-  @Override
-  protected void snapshotOperator(SnapshotWriter out) throws Exception {
-    keys.snapshot(out, "keyed-state");
-  }
-
-  @Override
-  protected void restoreOperator(SnapshotReader in) throws Exception {
-    keys.restore(in, "keyed-state");
-    timers.lookForDueTimers();
-  }
-
-  @Override
-  protected void onWatermark(int port, long watermark) throws Exception {
-    flushPending();
-    timers.fire();
-  }
-
-  /** Held back by ReduceFnRunner's watermark holds (pending panes) and timers' output times. */
-  @Override
-  public long outputWatermark() {
-    long input = minInputWatermark();
-    return OutputWatermark.of(
-        input,
-        OutputWatermark.NO_HOLD,
-        keys.holdBack(input),
-        OutputWatermark.NO_HOLD,
-        OutputWatermark.NO_HOLD);
-  }
-
-  @Override
-  public void processWatermark(int port, long watermark) throws Exception {
-    super.processWatermark(port, watermark);
-    keys.outputWatermarkIs(outputWatermark());
-  }
-
-  @Override
-  public long nextProcessingTime() {
-    return keys.nextProcessingTime();
-  }
-
-  @Override
-  public void onProcessingTime(long now) throws Exception {
-    flushPending();
-    keys.advanceProcessingTime(new Instant(now));
-    timers.fire();
-  }
-
-  @Override
-  public boolean hasPendingWork() {
-    return timers.isPending();
-  }
-
-  @Override
-  public void continueWork() throws Exception {
-    flushPending();
-    timers.fire();
   }
 }

@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.grouping.sessions;
+package dev.millrace.translation.operators.grouping.combining;
 
 import java.io.IOException;
 import java.io.InputStream;
