@@ -3,9 +3,9 @@ package dev.millrace.translation.java;
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
+import dev.millrace.translation.StreamingGroupByKey;
 import dev.millrace.translation.TranslationContext;
 import dev.millrace.translation.operators.grouping.BoundedGroupByKeyOperator;
-import dev.millrace.translation.operators.grouping.GroupByKeyOperator;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
@@ -35,7 +35,7 @@ final class GroupByKeyTranslator implements TransformTranslator {
                             context.stateBackend(),
                             context.groupingMemory())
                     : () ->
-                        GroupByKeyOperator.grouping(
+                        StreamingGroupByKey.operator(
                             coder,
                             input.getWindowingStrategy(),
                             context.options(),

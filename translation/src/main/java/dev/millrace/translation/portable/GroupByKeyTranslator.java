@@ -3,9 +3,9 @@ package dev.millrace.translation.portable;
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.PortRef;
+import dev.millrace.translation.StreamingGroupByKey;
 import dev.millrace.translation.TranslationContext;
 import dev.millrace.translation.operators.grouping.BoundedGroupByKeyOperator;
-import dev.millrace.translation.operators.grouping.GroupByKeyOperator;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.util.construction.graph.PipelineNode.PTransformNode;
@@ -39,7 +39,7 @@ final class GroupByKeyTranslator implements PortableTransformTranslator {
                         new BoundedGroupByKeyOperator<>(
                             coder, windowing, plan.stateBackend(), plan.groupingMemory())
                     : () ->
-                        GroupByKeyOperator.grouping(
+                        StreamingGroupByKey.operator(
                             coder, windowing, plan.options(), plan.stateBackend()),
                 1,
                 1));

@@ -1,5 +1,6 @@
-package dev.millrace.translation.operators.grouping.combining;
+package dev.millrace.translation.operators.grouping.onepane;
 
+import dev.millrace.plan.OperatorContext;
 import dev.millrace.state.backend.StateBackend;
 import dev.millrace.state.keyed.KeyedState;
 import java.util.ArrayList;
@@ -17,23 +18,27 @@ import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.Sessions;
+import org.apache.beam.sdk.util.SerializableUtils;
 import org.apache.beam.sdk.values.WindowingStrategy;
 import org.joda.time.Instant;
 
 /**
- * Combine.perKey over {@link Sessions}, one pane per session (see {@link OnePaneCombineOperator}):
- * each input is added to its session's accumulator as it comes; a session that grows into others
- * takes their accumulators in. The key's open sessions are a {@link SessionIndex} of a few numbers
- * each, where runners-core's merging window set is a map of window sets decoded, copied and
- * re-encoded for every element, and the key has one timer, for the session that ends first.
+ * Combine.perKey over {@link Sessions}, one pane per session (see {@link OnePaneOperator}): each
+ * input is added to its session's accumulator as it comes; a session that grows into others takes
+ * their accumulators in. The key's open sessions are a {@link SessionIndex} of a few numbers each,
+ * where runners-core's merging window set is a map of window sets decoded, copied and re-encoded
+ * for every element, and the key has one timer, for the session that ends first.
  */
 public final class SessionCombineOperator<K, InputT, AccumT, OutputT>
-    extends OnePaneCombineOperator<K, InputT, AccumT, OutputT> {
+    extends OnePaneOperator<K, InputT, OutputT> {
   private static final String TIMER_ID = "first-session-end";
   private static final StateTag<ValueState<SessionIndex>> INDEX =
       StateTags.value("sessions", SessionIndex.CODER);
 
   /** Each open session's accumulator, by its address: the start of the first window it held. */
+  private final Combine.CombineFn<InputT, AccumT, OutputT> combineFn;
+
+  private Combine.CombineFn<InputT, AccumT, OutputT> fn;
   private final StateTag<MapState<Long, AccumT>> accumulatorsTag;
 
   /** Whether this operator gives the general grouping's result for this windowing. */
@@ -47,8 +52,16 @@ public final class SessionCombineOperator<K, InputT, AccumT, OutputT>
       Combine.CombineFn<InputT, AccumT, OutputT> combineFn,
       Coder<AccumT> accumulatorCoder,
       StateBackend stateBackend) {
-    super(inputCoder, windowing, combineFn, stateBackend);
+    super(inputCoder, windowing, stateBackend);
+    this.combineFn = combineFn;
     this.accumulatorsTag = StateTags.map("accumulators", VarLongCoder.of(), accumulatorCoder);
+  }
+
+  @Override
+  public void open(OperatorContext context) throws Exception {
+    super.open(context);
+    // Each subtask its own copy: user code need not be thread-safe.
+    fn = SerializableUtils.clone(combineFn);
   }
 
   @Override

@@ -1,34 +1,42 @@
-package dev.millrace.translation.operators.grouping.combining;
+package dev.millrace.translation.operators.grouping.onepane;
 
 import dev.millrace.state.backend.StateBackend;
+import dev.millrace.state.keyed.EncodedKey;
 import dev.millrace.state.keyed.KeyedState;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.StateTag;
 import org.apache.beam.runners.core.StateTags;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.state.BagState;
 import org.apache.beam.sdk.state.TimeDomain;
-import org.apache.beam.sdk.state.ValueState;
-import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.WindowingStrategy;
 import org.joda.time.Instant;
 
 /**
- * Combine.perKey over windows that never merge (fixed, sliding, global), one pane per window (see
- * {@link OnePaneCombineOperator}): a key's window has its accumulator in a state cell of that
- * window, set up with a timer at the window's end on its first input; the timer sends the result
- * out and clears the cell. A lifted combine's accumulators come here through an {@code
- * AccumulatorMergingFn}.
+ * GroupByKey over windows that never merge (fixed, sliding, global), one pane per window (see
+ * {@link OnePaneOperator}): a key's values wait in a bag of their window, and a timer at the
+ * window's end sends them out together and clears the bag.
  */
-public final class WindowCombineOperator<K, InputT, AccumT, OutputT>
-    extends OnePaneCombineOperator<K, InputT, AccumT, OutputT> {
+public final class WindowGroupOperator<K, V> extends OnePaneOperator<K, V, Iterable<V>> {
   private static final String TIMER_ID = "window-end";
 
   private final Coder<BoundedWindow> windowCoder;
-  private final StateTag<ValueState<AccumT>> accumulatorTag;
+  private final StateTag<BagState<V>> valuesTag;
+
+  /**
+   * The windows of keys whose timer this bundle already set: setting it again is a state read in
+   * RocksDB, for every value.
+   */
+  private final Set<KeyWindow> timerSet = new HashSet<>();
+
+  private record KeyWindow(EncodedKey key, BoundedWindow window) {}
 
   /** Whether this operator gives the general grouping's result for this windowing. */
   public static boolean applies(WindowingStrategy<?, ?> windowing) {
@@ -36,31 +44,29 @@ public final class WindowCombineOperator<K, InputT, AccumT, OutputT>
   }
 
   @SuppressWarnings("unchecked")
-  public WindowCombineOperator(
-      KvCoder<K, InputT> inputCoder,
-      WindowingStrategy<?, ?> windowing,
-      Combine.CombineFn<InputT, AccumT, OutputT> combineFn,
-      Coder<AccumT> accumulatorCoder,
-      StateBackend stateBackend) {
-    super(inputCoder, windowing, combineFn, stateBackend);
+  public WindowGroupOperator(
+      KvCoder<K, V> inputCoder, WindowingStrategy<?, ?> windowing, StateBackend stateBackend) {
+    super(inputCoder, windowing, stateBackend);
     this.windowCoder = (Coder<BoundedWindow>) windowing.getWindowFn().windowCoder();
-    this.accumulatorTag = StateTags.value("accumulator", accumulatorCoder);
+    this.valuesTag = StateTags.bag("values", inputCoder.getValueCoder());
   }
 
   @Override
-  void add(KeyedState.Entry<K> entry, BoundedWindow window, InputT input) {
+  void add(KeyedState.Entry<K> entry, BoundedWindow window, V value) {
     StateNamespace namespace = StateNamespaces.window(windowCoder, window);
-    ValueState<AccumT> cell = entry.state.state(namespace, accumulatorTag);
-    AccumT accumulator = cell.read();
-    if (accumulator == null) {
-      accumulator = fn.createAccumulator();
+    entry.state.state(namespace, valuesTag).add(value);
+    if (timerSet.add(new KeyWindow(entry.id, window))) {
       // Due when the watermark passes the window's last instant; until then it holds the output
-      // back there, the timestamp the window's result carries.
+      // back there, the timestamp the window's pane carries.
       Instant maxTimestamp = window.maxTimestamp();
       entry.timers.setTimer(
           namespace, TIMER_ID, "", maxTimestamp, maxTimestamp, TimeDomain.EVENT_TIME);
     }
-    cell.write(fn.addInput(accumulator, input));
+  }
+
+  @Override
+  protected void flushPending() {
+    timerSet.clear();
   }
 
   @Override
@@ -71,11 +77,12 @@ public final class WindowCombineOperator<K, InputT, AccumT, OutputT>
       BoundedWindow window =
           ((StateNamespaces.WindowNamespace<BoundedWindow>) timer.timer().getNamespace())
               .getWindow();
-      ValueState<AccumT> cell = entry.state.state(timer.timer().getNamespace(), accumulatorTag);
-      AccumT accumulator = cell.read();
-      cell.clear();
-      if (accumulator != null) {
-        emit(entry.key, fn.extractOutput(accumulator), window);
+      BagState<V> bag = entry.state.state(timer.timer().getNamespace(), valuesTag);
+      List<V> values = new ArrayList<>();
+      bag.read().forEach(values::add);
+      bag.clear();
+      if (!values.isEmpty()) {
+        emit(entry.key, values, window);
       }
     }
   }

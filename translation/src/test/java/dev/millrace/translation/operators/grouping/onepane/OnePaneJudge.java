@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.grouping.combining;
+package dev.millrace.translation.operators.grouping.onepane;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsInAnyOrder;
@@ -33,13 +33,14 @@ import org.apache.beam.sdk.values.WindowingStrategy;
 import org.joda.time.Instant;
 
 /**
- * Judges a one-pane combine against the general grouping (runners-core's ReduceFnRunner over the
- * same CombineFn): the same results, in the same windows, with the same timestamps and panes.
+ * Judges a one-pane grouping against the general grouping (runners-core's ReduceFnRunner, buffering
+ * or over the same CombineFn): the same results, in the same windows, with the same timestamps and
+ * panes.
  */
-final class CombineJudge {
+final class OnePaneJudge {
   static final KvCoder<String, Long> CODER = KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
 
-  private CombineJudge() {}
+  private OnePaneJudge() {}
 
   /** A window's values, sorted: a lost, doubled or misplaced value shows. */
   static final class Values extends Combine.CombineFn<Long, List<Long>, String> {
@@ -74,6 +75,13 @@ final class CombineJudge {
     }
   }
 
+  /** The general GroupByKey of {@code windowing}. */
+  static OperatorFactory generalGroupByKey(
+      WindowingStrategy<?, ?> windowing, StateBackend backend) {
+    return () ->
+        GroupByKeyOperator.grouping(CODER, windowing, PipelineOptionsFactory.create(), backend);
+  }
+
   /** The general grouping of {@code windowing} over {@link Values}. */
   static OperatorFactory general(WindowingStrategy<?, ?> windowing, StateBackend backend) {
     AppliedCombineFn<String, Long, List<Long>, String> applied =
@@ -94,13 +102,21 @@ final class CombineJudge {
         KV.of(key, value), new Instant(millis), windows.apply(millis), PaneInfo.NO_FIRING);
   }
 
-  /** Each result as "key [start, end) @timestamp pane = values". */
+  /** Each result or pane as "key [start, end) @timestamp pane = values". */
   static List<String> results(List<Object> emitted) {
     List<String> results = new ArrayList<>();
     for (Object e : emitted) {
       @SuppressWarnings("unchecked")
-      WindowedValue<KV<String, String>> result = (WindowedValue<KV<String, String>>) e;
+      WindowedValue<KV<String, ?>> result = (WindowedValue<KV<String, ?>>) e;
       BoundedWindow window = result.getWindows().iterator().next();
+      Object value = result.getValue().getValue();
+      if (value instanceof Iterable<?> grouped) {
+        // A GroupByKey's values, in no particular order.
+        List<Long> sorted = new ArrayList<>();
+        grouped.forEach(v -> sorted.add((Long) v));
+        sorted.sort(null);
+        value = sorted;
+      }
       results.add(
           result.getValue().getKey()
               + " "
@@ -110,7 +126,7 @@ final class CombineJudge {
               + " "
               + result.getPane()
               + " = "
-              + result.getValue().getValue());
+              + value);
     }
     return results;
   }

@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.grouping.combining;
+package dev.millrace.translation.operators.grouping.onepane;
 
 import java.io.IOException;
 import java.io.InputStream;

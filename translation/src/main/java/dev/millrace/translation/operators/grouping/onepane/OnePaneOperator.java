@@ -1,41 +1,35 @@
-package dev.millrace.translation.operators.grouping.combining;
+package dev.millrace.translation.operators.grouping.onepane;
 
-import dev.millrace.plan.OperatorContext;
 import dev.millrace.state.backend.StateBackend;
 import dev.millrace.state.keyed.KeyedState;
 import dev.millrace.state.keyed.TimerFiring;
 import dev.millrace.translation.operators.EmitterCalls;
 import dev.millrace.translation.operators.grouping.KeyedGroupingOperator;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
-import org.apache.beam.sdk.util.SerializableUtils;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.WindowingStrategy;
 import org.joda.time.Duration;
 
 /**
- * A streaming Combine.perKey whose every window gives exactly one pane: on time, when the watermark
+ * A streaming grouping whose every window gives exactly one pane: on time, when the watermark
  * passes the window's end, stamped with that end, input behind the watermark dropped. That is what
  * runners-core's {@code ReduceFnRunner} gives under Beam's defaults (the default trigger, no
  * allowed lateness, end-of-window timestamps), so none of its trigger, pane and hold machinery is
- * needed: each input goes into its window's accumulator as it comes, and a timer sends the window's
- * result out.
+ * needed: each input goes into its window's state as it comes (an accumulator, or a bag of values),
+ * and a timer sends the window's result out.
  */
-abstract class OnePaneCombineOperator<K, InputT, AccumT, OutputT> extends KeyedGroupingOperator<K> {
+abstract class OnePaneOperator<K, InputT, OutputT> extends KeyedGroupingOperator<K> {
   /** Each due timer in a call of its own; a key's timers are few. */
   static final TimerFiring.Rules FIRING_RULES =
       new TimerFiring.Rules(
           TimerFiring.Grouping.ONE,
           TimerFiring.AtEnd.DROP_PROCESSING_TIMERS,
           TimerFiring.MAX_GROUPS_PER_CALL);
-
-  private final Combine.CombineFn<InputT, AccumT, OutputT> combineFn;
-  protected Combine.CombineFn<InputT, AccumT, OutputT> fn;
 
   /** Whether every window of this windowing fires once, on time, at its end. */
   static boolean firesOncePerWindow(WindowingStrategy<?, ?> windowing) {
@@ -44,24 +38,13 @@ abstract class OnePaneCombineOperator<K, InputT, AccumT, OutputT> extends KeyedG
         && windowing.getTimestampCombiner() == TimestampCombiner.END_OF_WINDOW;
   }
 
-  OnePaneCombineOperator(
-      KvCoder<K, InputT> inputCoder,
-      WindowingStrategy<?, ?> windowing,
-      Combine.CombineFn<InputT, AccumT, OutputT> combineFn,
-      StateBackend stateBackend) {
+  OnePaneOperator(
+      KvCoder<K, InputT> inputCoder, WindowingStrategy<?, ?> windowing, StateBackend stateBackend) {
     super(
         inputCoder.getKeyCoder(),
         windowing.getWindowFn().windowCoder(),
         FIRING_RULES,
         stateBackend);
-    this.combineFn = combineFn;
-  }
-
-  @Override
-  public void open(OperatorContext context) throws Exception {
-    super.open(context);
-    // Each subtask its own copy: user code need not be thread-safe.
-    fn = SerializableUtils.clone(combineFn);
   }
 
   @Override
@@ -85,7 +68,7 @@ abstract class OnePaneCombineOperator<K, InputT, AccumT, OutputT> extends KeyedG
     }
   }
 
-  /** Adds {@code input} to the accumulator of {@code window} (not late) of the entry's key. */
+  /** Adds {@code input} to the state of {@code window} (not late) of the entry's key. */
   abstract void add(KeyedState.Entry<K> entry, BoundedWindow window, InputT input);
 
   /** The window's one pane. */

@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.grouping.combining;
+package dev.millrace.translation.operators.grouping.onepane;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsInAnyOrder;
@@ -31,12 +31,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The one-pane combine over windows that never merge, through the operator contract, on both state
- * backends: judged against the general grouping by {@link CombineJudge} for sliding windows (each
- * input in several windows) and fixed windows with input out of order and late; the output held at
- * a due window's end; windows kept across a snapshot restored into a fresh instance.
+ * The one-pane combine and GroupByKey over windows that never merge, through the operator contract,
+ * on both state backends: judged against the general grouping by {@link OnePaneJudge} for sliding
+ * windows (each input in several windows), fixed and global windows, with input out of order and
+ * late; the output held at a due window's end; windows kept across a snapshot restored into a fresh
+ * instance.
  */
-class WindowCombineContractTest {
+class WindowGroupingContractTest {
   private static final SlidingWindows SLIDING =
       SlidingWindows.of(Duration.millis(10)).every(Duration.millis(4));
   private static final FixedWindows FIXED = FixedWindows.of(Duration.millis(10));
@@ -44,9 +45,9 @@ class WindowCombineContractTest {
   private static OperatorFactory windows(WindowingStrategy<?, ?> windowing, StateBackend backend) {
     return () ->
         new WindowCombineOperator<>(
-            CombineJudge.CODER,
+            OnePaneJudge.CODER,
             windowing,
-            new CombineJudge.Values(),
+            new OnePaneJudge.Values(),
             ListCoder.of(VarLongCoder.of()),
             backend);
   }
@@ -96,9 +97,9 @@ class WindowCombineContractTest {
   @EnumSource(StateBackend.class)
   void slidingWindowsGiveWhatTheGeneralGroupingGives(StateBackend backend) throws Exception {
     WindowingStrategy<?, ?> windowing = WindowingStrategy.of(SLIDING);
-    CombineJudge.sameAsTheGeneralGrouping(
+    OnePaneJudge.sameAsTheGeneralGrouping(
         windows(windowing, backend),
-        CombineJudge.general(windowing, backend),
+        OnePaneJudge.general(windowing, backend),
         millis -> assign(SLIDING, millis));
   }
 
@@ -106,15 +107,27 @@ class WindowCombineContractTest {
   @EnumSource(StateBackend.class)
   void fixedAndGlobalWindowsGiveWhatTheGeneralGroupingGives(StateBackend backend) throws Exception {
     WindowingStrategy<?, ?> fixed = WindowingStrategy.of(FIXED);
-    CombineJudge.sameAsTheGeneralGrouping(
+    OnePaneJudge.sameAsTheGeneralGrouping(
         windows(fixed, backend),
-        CombineJudge.general(fixed, backend),
+        OnePaneJudge.general(fixed, backend),
         millis -> assign(FIXED, millis));
     WindowingStrategy<?, ?> global = WindowingStrategy.of(new GlobalWindows());
-    CombineJudge.sameAsTheGeneralGrouping(
+    OnePaneJudge.sameAsTheGeneralGrouping(
         windows(global, backend),
-        CombineJudge.general(global, backend),
+        OnePaneJudge.general(global, backend),
         millis -> assign(new GlobalWindows(), millis));
+  }
+
+  @ParameterizedTest
+  @EnumSource(StateBackend.class)
+  void groupByKeyGivesWhatTheGeneralGroupingGives(StateBackend backend) throws Exception {
+    for (WindowFn<?, ?> fn : List.of(SLIDING, FIXED, new GlobalWindows())) {
+      WindowingStrategy<?, ?> windowing = WindowingStrategy.of(fn);
+      OnePaneJudge.sameAsTheGeneralGrouping(
+          () -> new WindowGroupOperator<>(OnePaneJudge.CODER, windowing, backend),
+          OnePaneJudge.generalGroupByKey(windowing, backend),
+          millis -> assign(fn, millis));
+    }
   }
 
   @ParameterizedTest
@@ -125,14 +138,14 @@ class WindowCombineContractTest {
     OperatorHarness harness = OperatorHarness.open(windows(windowing, backend), 1, 1, true);
     harness.elements(
         0,
-        CombineJudge.at("a", 1, 1, m -> assign(FIXED, m)),
-        CombineJudge.at("a", 2, 12, m -> assign(FIXED, m)),
-        CombineJudge.at("b", 3, 5, m -> assign(FIXED, m)));
+        OnePaneJudge.at("a", 1, 1, m -> assign(FIXED, m)),
+        OnePaneJudge.at("a", 2, 12, m -> assign(FIXED, m)),
+        OnePaneJudge.at("b", 3, 5, m -> assign(FIXED, m)));
     InMemorySnapshot snapshot = harness.snapshot(1, dir);
-    harness.element(0, CombineJudge.at("a", 100, 2, m -> assign(FIXED, m))); // lost with it
+    harness.element(0, OnePaneJudge.at("a", 100, 2, m -> assign(FIXED, m))); // lost with it
     harness.close();
     try (OperatorHarness restored = harness.restoreFresh(snapshot, 1)) {
-      restored.element(0, CombineJudge.at("a", 4, 9, m -> assign(FIXED, m)));
+      restored.element(0, OnePaneJudge.at("a", 4, 9, m -> assign(FIXED, m)));
       restored.blockOutput(true);
       assertThat("[0, 10) is due but not out", restored.watermark(0, 15), is(9L));
       restored.blockOutput(false);
@@ -142,7 +155,7 @@ class WindowCombineContractTest {
       restored.finishBundle();
       assertThat(restored.outputWatermark(), is(15L));
       assertThat(
-          CombineJudge.results(restored.take(0)),
+          OnePaneJudge.results(restored.take(0)),
           containsInAnyOrder(
               "a [1970-01-01T00:00:00.000Z..1970-01-01T00:00:00.010Z) @9 "
                   + PaneInfo.ON_TIME_AND_ONLY_FIRING
@@ -152,7 +165,7 @@ class WindowCombineContractTest {
                   + " = [3]"));
       restored.watermark(0, Watermarks.END);
       assertThat(
-          CombineJudge.results(restored.take(0)),
+          OnePaneJudge.results(restored.take(0)),
           containsInAnyOrder(
               "a [1970-01-01T00:00:00.010Z..1970-01-01T00:00:00.020Z) @19 "
                   + PaneInfo.ON_TIME_AND_ONLY_FIRING

@@ -1,4 +1,4 @@
-package dev.millrace.translation.operators.grouping.combining;
+package dev.millrace.translation.operators.grouping.onepane;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
@@ -38,14 +38,14 @@ import org.junit.jupiter.params.provider.EnumSource;
  * snapshot restored into a fresh instance.
  */
 class SessionCombineContractTest {
-  private static final KvCoder<String, Long> CODER = CombineJudge.CODER;
+  private static final KvCoder<String, Long> CODER = OnePaneJudge.CODER;
   private static final Sessions SESSIONS = Sessions.withGapDuration(Duration.millis(10));
   private static final WindowingStrategy<?, ?> WINDOWING = WindowingStrategy.of(SESSIONS);
 
   private static OperatorFactory sessions(StateBackend backend) {
     return () ->
         new SessionCombineOperator<>(
-            CODER, WINDOWING, new CombineJudge.Values(), ListCoder.of(VarLongCoder.of()), backend);
+            CODER, WINDOWING, new OnePaneJudge.Values(), ListCoder.of(VarLongCoder.of()), backend);
   }
 
   private static WindowedValue<KV<String, Long>> at(String key, long value, long millis) {
@@ -71,9 +71,9 @@ class SessionCombineContractTest {
   @ParameterizedTest
   @EnumSource(StateBackend.class)
   void givesWhatTheGeneralGroupingGivesForRandomInput(StateBackend backend) throws Exception {
-    CombineJudge.sameAsTheGeneralGrouping(
+    OnePaneJudge.sameAsTheGeneralGrouping(
         sessions(backend),
-        CombineJudge.general(WINDOWING, backend),
+        OnePaneJudge.general(WINDOWING, backend),
         millis -> List.of(new IntervalWindow(new Instant(millis), SESSIONS.getGapDuration())));
   }
 
@@ -96,7 +96,7 @@ class SessionCombineContractTest {
       harness.finishBundle();
       assertThat(harness.outputWatermark(), is(30L));
       assertThat(
-          CombineJudge.results(harness.take(0)),
+          OnePaneJudge.results(harness.take(0)),
           containsInAnyOrder(
               "a [1970-01-01T00:00:00.000Z..1970-01-01T00:00:00.025Z) @24 "
                   + PaneInfo.ON_TIME_AND_ONLY_FIRING
@@ -107,7 +107,7 @@ class SessionCombineContractTest {
       harness.element(0, at("a", 6, 10)); // its session [10, 20) is behind the watermark: dropped
       assertThat(harness.watermark(0, 50), is(50L));
       assertThat(
-          CombineJudge.results(harness.take(0)),
+          OnePaneJudge.results(harness.take(0)),
           contains(
               "a [1970-01-01T00:00:00.025Z..1970-01-01T00:00:00.037Z) @36 "
                   + PaneInfo.ON_TIME_AND_ONLY_FIRING
@@ -128,14 +128,14 @@ class SessionCombineContractTest {
       restored.elements(0, at("a", 4, 12));
       assertThat("a's session now ends at 22", restored.watermark(0, 50), is(50L));
       assertThat(
-          CombineJudge.results(restored.take(0)),
+          OnePaneJudge.results(restored.take(0)),
           contains(
               "a [1970-01-01T00:00:00.000Z..1970-01-01T00:00:00.022Z) @21 "
                   + PaneInfo.ON_TIME_AND_ONLY_FIRING
                   + " = [1, 2, 4]"));
       restored.watermark(0, Watermarks.END);
       assertThat(
-          CombineJudge.results(restored.take(0)),
+          OnePaneJudge.results(restored.take(0)),
           is(
               equalTo(
                   List.of(

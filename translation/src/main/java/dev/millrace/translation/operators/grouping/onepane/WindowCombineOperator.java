@@ -1,0 +1,93 @@
+package dev.millrace.translation.operators.grouping.onepane;
+
+import dev.millrace.plan.OperatorContext;
+import dev.millrace.state.backend.StateBackend;
+import dev.millrace.state.keyed.KeyedState;
+import java.util.List;
+import org.apache.beam.runners.core.StateNamespace;
+import org.apache.beam.runners.core.StateNamespaces;
+import org.apache.beam.runners.core.StateTag;
+import org.apache.beam.runners.core.StateTags;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.util.SerializableUtils;
+import org.apache.beam.sdk.values.WindowingStrategy;
+import org.joda.time.Instant;
+
+/**
+ * Combine.perKey over windows that never merge (fixed, sliding, global), one pane per window (see
+ * {@link OnePaneOperator}): a key's window has its accumulator in a state cell of that window, set
+ * up with a timer at the window's end on its first input; the timer sends the result out and clears
+ * the cell. A lifted combine's accumulators come here through an {@code AccumulatorMergingFn}.
+ */
+public final class WindowCombineOperator<K, InputT, AccumT, OutputT>
+    extends OnePaneOperator<K, InputT, OutputT> {
+  private static final String TIMER_ID = "window-end";
+
+  private final Combine.CombineFn<InputT, AccumT, OutputT> combineFn;
+  private Combine.CombineFn<InputT, AccumT, OutputT> fn;
+  private final Coder<BoundedWindow> windowCoder;
+  private final StateTag<ValueState<AccumT>> accumulatorTag;
+
+  /** Whether this operator gives the general grouping's result for this windowing. */
+  public static boolean applies(WindowingStrategy<?, ?> windowing) {
+    return windowing.getWindowFn().isNonMerging() && firesOncePerWindow(windowing);
+  }
+
+  @SuppressWarnings("unchecked")
+  public WindowCombineOperator(
+      KvCoder<K, InputT> inputCoder,
+      WindowingStrategy<?, ?> windowing,
+      Combine.CombineFn<InputT, AccumT, OutputT> combineFn,
+      Coder<AccumT> accumulatorCoder,
+      StateBackend stateBackend) {
+    super(inputCoder, windowing, stateBackend);
+    this.combineFn = combineFn;
+    this.windowCoder = (Coder<BoundedWindow>) windowing.getWindowFn().windowCoder();
+    this.accumulatorTag = StateTags.value("accumulator", accumulatorCoder);
+  }
+
+  @Override
+  public void open(OperatorContext context) throws Exception {
+    super.open(context);
+    // Each subtask its own copy: user code need not be thread-safe.
+    fn = SerializableUtils.clone(combineFn);
+  }
+
+  @Override
+  void add(KeyedState.Entry<K> entry, BoundedWindow window, InputT input) {
+    StateNamespace namespace = StateNamespaces.window(windowCoder, window);
+    ValueState<AccumT> cell = entry.state.state(namespace, accumulatorTag);
+    AccumT accumulator = cell.read();
+    if (accumulator == null) {
+      accumulator = fn.createAccumulator();
+      // Due when the watermark passes the window's last instant; until then it holds the output
+      // back there, the timestamp the window's result carries.
+      Instant maxTimestamp = window.maxTimestamp();
+      entry.timers.setTimer(
+          namespace, TIMER_ID, "", maxTimestamp, maxTimestamp, TimeDomain.EVENT_TIME);
+    }
+    cell.write(fn.addInput(accumulator, input));
+  }
+
+  @Override
+  protected void fire(List<KeyedState.Due<K>> due) {
+    for (KeyedState.Due<K> timer : due) {
+      KeyedState.Entry<K> entry = timer.entry();
+      @SuppressWarnings("unchecked")
+      BoundedWindow window =
+          ((StateNamespaces.WindowNamespace<BoundedWindow>) timer.timer().getNamespace())
+              .getWindow();
+      ValueState<AccumT> cell = entry.state.state(timer.timer().getNamespace(), accumulatorTag);
+      AccumT accumulator = cell.read();
+      cell.clear();
+      if (accumulator != null) {
+        emit(entry.key, fn.extractOutput(accumulator), window);
+      }
+    }
+  }
+}
