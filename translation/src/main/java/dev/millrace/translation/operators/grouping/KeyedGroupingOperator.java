@@ -58,6 +58,16 @@ public abstract class KeyedGroupingOperator<K> extends AbstractOperator {
   /** Fires one group of due timers, as {@link TimerFiring.Rules#grouping()} makes them. */
   protected abstract void fire(List<KeyedState.Due<K>> due) throws Exception;
 
+  /**
+   * Names how this operator lays out its keyed state, written after it in every snapshot and
+   * checked on restore, so that a checkpoint of another layout (an earlier build, which grouped the
+   * same step through {@code ReduceFnRunner}) is refused by name instead of read as empty; null for
+   * {@code ReduceFnRunner}'s own layout, whose snapshots predate the name and carry none.
+   */
+  protected String stateLayout() {
+    return null;
+  }
+
   /** Hands on what the bundle buffered so far; nothing by default. */
   protected void flushPending() throws Exception {}
 
@@ -89,11 +99,33 @@ public abstract class KeyedGroupingOperator<K> extends AbstractOperator {
   @Override
   protected void snapshotOperator(SnapshotWriter out) throws Exception {
     keys.snapshot(out, "keyed-state");
+    String layout = stateLayout();
+    if (layout != null) {
+      out.data().writeUTF(layout);
+    }
   }
 
   @Override
   protected void restoreOperator(SnapshotReader in) throws Exception {
     keys.restore(in, "keyed-state");
+    String layout = stateLayout();
+    if (layout != null) {
+      String found =
+          in.data().available() > 0
+              ? in.data().readUTF()
+              : "runners-core's ReduceFnRunner (written by an earlier build)";
+      if (!layout.equals(found)) {
+        throw new IllegalStateException(
+            "Checkpoint "
+                + in.checkpointId()
+                + " holds this grouping's state as "
+                + found
+                + " kept it, and this build keeps it as "
+                + layout
+                + ": it cannot resume from that checkpoint. Start the job afresh (another"
+                + " --checkpointDir or --jobName)");
+      }
+    }
     timers.lookForDueTimers();
   }
 

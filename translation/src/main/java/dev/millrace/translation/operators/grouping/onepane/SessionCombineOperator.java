@@ -65,6 +65,11 @@ public final class SessionCombineOperator<K, InputT, AccumT, OutputT>
   }
 
   @Override
+  protected String stateLayout() {
+    return "one-pane session combine v1";
+  }
+
+  @Override
   void add(KeyedState.Entry<K> entry, BoundedWindow bounded, InputT input) {
     IntervalWindow window = (IntervalWindow) bounded;
     ValueState<SessionIndex> indexCell = entry.state.state(StateNamespaces.global(), INDEX);

@@ -59,6 +59,11 @@ public final class WindowCombineOperator<K, InputT, AccumT, OutputT>
   }
 
   @Override
+  protected String stateLayout() {
+    return "one-pane window combine v1";
+  }
+
+  @Override
   void add(KeyedState.Entry<K> entry, BoundedWindow window, InputT input) {
     StateNamespace namespace = StateNamespaces.window(windowCoder, window);
     ValueState<AccumT> cell = entry.state.state(namespace, accumulatorTag);

@@ -52,6 +52,11 @@ public final class WindowGroupOperator<K, V> extends OnePaneOperator<K, V, Itera
   }
 
   @Override
+  protected String stateLayout() {
+    return "one-pane window grouping v1";
+  }
+
+  @Override
   void add(KeyedState.Entry<K> entry, BoundedWindow window, V value) {
     StateNamespace namespace = StateNamespaces.window(windowCoder, window);
     entry.state.state(namespace, valuesTag).add(value);

@@ -2,7 +2,9 @@ package dev.millrace.translation.operators.grouping.onepane;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.millrace.engine.testing.OperatorHarness;
 import dev.millrace.plan.InMemorySnapshot;
@@ -35,7 +37,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * on both state backends: judged against the general grouping by {@link OnePaneJudge} for sliding
  * windows (each input in several windows), fixed and global windows, with input out of order and
  * late; the output held at a due window's end; windows kept across a snapshot restored into a fresh
- * instance.
+ * instance; a checkpoint of the general grouping's state layout refused by name.
  */
 class WindowGroupingContractTest {
   private static final SlidingWindows SLIDING =
@@ -127,6 +129,28 @@ class WindowGroupingContractTest {
           () -> new WindowGroupOperator<>(OnePaneJudge.CODER, windowing, backend),
           OnePaneJudge.generalGroupByKey(windowing, backend),
           millis -> assign(fn, millis));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StateBackend.class)
+  void aCheckpointOfTheGeneralGroupingIsRefusedByName(StateBackend backend, @TempDir Path dir)
+      throws Exception {
+    WindowingStrategy<?, ?> windowing = WindowingStrategy.of(FIXED);
+    InMemorySnapshot earlier;
+    try (OperatorHarness general =
+        OperatorHarness.open(OnePaneJudge.generalGroupByKey(windowing, backend), 1, 1, true)) {
+      general.element(0, OnePaneJudge.at("a", 1, 1, m -> assign(FIXED, m)));
+      earlier = general.snapshot(1, dir);
+    }
+    try (OperatorHarness now =
+        OperatorHarness.open(
+            () -> new WindowGroupOperator<>(OnePaneJudge.CODER, windowing, backend), 1, 1, true)) {
+      IllegalStateException refused =
+          assertThrows(
+              IllegalStateException.class, () -> now.operator().restoreState(earlier.reader()));
+      assertThat(refused.getMessage(), containsString("ReduceFnRunner"));
+      assertThat(refused.getMessage(), containsString("one-pane window grouping v1"));
     }
   }
 
