@@ -1,6 +1,5 @@
 package dev.millrace.translation.operators.grouping.onepane;
 
-import dev.millrace.plan.OperatorContext;
 import dev.millrace.state.backend.StateBackend;
 import dev.millrace.state.keyed.KeyedState;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.Sessions;
-import org.apache.beam.sdk.util.SerializableUtils;
 import org.apache.beam.sdk.values.WindowingStrategy;
 import org.joda.time.Instant;
 
@@ -30,15 +28,12 @@ import org.joda.time.Instant;
  * for every element, and the key has one timer, for the session that ends first.
  */
 public final class SessionCombineOperator<K, InputT, AccumT, OutputT>
-    extends OnePaneOperator<K, InputT, OutputT> {
+    extends OnePaneCombineOperator<K, InputT, AccumT, OutputT> {
   private static final String TIMER_ID = "first-session-end";
   private static final StateTag<ValueState<SessionIndex>> INDEX =
       StateTags.value("sessions", SessionIndex.CODER);
 
   /** Each open session's accumulator, by its address: the start of the first window it held. */
-  private final Combine.CombineFn<InputT, AccumT, OutputT> combineFn;
-
-  private Combine.CombineFn<InputT, AccumT, OutputT> fn;
   private final StateTag<MapState<Long, AccumT>> accumulatorsTag;
 
   /** Whether this operator gives the general grouping's result for this windowing. */
@@ -52,16 +47,8 @@ public final class SessionCombineOperator<K, InputT, AccumT, OutputT>
       Combine.CombineFn<InputT, AccumT, OutputT> combineFn,
       Coder<AccumT> accumulatorCoder,
       StateBackend stateBackend) {
-    super(inputCoder, windowing, stateBackend);
-    this.combineFn = combineFn;
+    super(inputCoder, windowing, combineFn, stateBackend);
     this.accumulatorsTag = StateTags.map("accumulators", VarLongCoder.of(), accumulatorCoder);
-  }
-
-  @Override
-  public void open(OperatorContext context) throws Exception {
-    super.open(context);
-    // Each subtask its own copy: user code need not be thread-safe.
-    fn = SerializableUtils.clone(combineFn);
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dev.millrace.translation.operators.grouping.onepane;
 
-import dev.millrace.plan.OperatorContext;
 import dev.millrace.state.backend.StateBackend;
 import dev.millrace.state.keyed.KeyedState;
 import java.util.List;
@@ -14,7 +13,6 @@ import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.util.SerializableUtils;
 import org.apache.beam.sdk.values.WindowingStrategy;
 import org.joda.time.Instant;
 
@@ -25,11 +23,9 @@ import org.joda.time.Instant;
  * the cell. A lifted combine's accumulators come here through an {@code AccumulatorMergingFn}.
  */
 public final class WindowCombineOperator<K, InputT, AccumT, OutputT>
-    extends OnePaneOperator<K, InputT, OutputT> {
+    extends OnePaneCombineOperator<K, InputT, AccumT, OutputT> {
   private static final String TIMER_ID = "window-end";
 
-  private final Combine.CombineFn<InputT, AccumT, OutputT> combineFn;
-  private Combine.CombineFn<InputT, AccumT, OutputT> fn;
   private final Coder<BoundedWindow> windowCoder;
   private final StateTag<ValueState<AccumT>> accumulatorTag;
 
@@ -45,17 +41,9 @@ public final class WindowCombineOperator<K, InputT, AccumT, OutputT>
       Combine.CombineFn<InputT, AccumT, OutputT> combineFn,
       Coder<AccumT> accumulatorCoder,
       StateBackend stateBackend) {
-    super(inputCoder, windowing, stateBackend);
-    this.combineFn = combineFn;
+    super(inputCoder, windowing, combineFn, stateBackend);
     this.windowCoder = (Coder<BoundedWindow>) windowing.getWindowFn().windowCoder();
     this.accumulatorTag = StateTags.value("accumulator", accumulatorCoder);
-  }
-
-  @Override
-  public void open(OperatorContext context) throws Exception {
-    super.open(context);
-    // Each subtask its own copy: user code need not be thread-safe.
-    fn = SerializableUtils.clone(combineFn);
   }
 
   @Override
