@@ -5,7 +5,10 @@ import dev.millrace.state.keyed.KeyedState;
 import dev.millrace.state.keyed.TimerFiring;
 import dev.millrace.translation.operators.EmitterCalls;
 import dev.millrace.translation.operators.grouping.KeyedGroupingOperator;
+import org.apache.beam.runners.core.StateNamespace;
+import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
@@ -14,6 +17,7 @@ import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.WindowingStrategy;
 import org.joda.time.Duration;
+import org.joda.time.Instant;
 
 /**
  * A streaming grouping whose every window gives exactly one pane: on time, when the watermark
@@ -30,6 +34,8 @@ abstract class OnePaneOperator<K, InputT, OutputT> extends KeyedGroupingOperator
           TimerFiring.Grouping.ONE,
           TimerFiring.AtEnd.DROP_PROCESSING_TIMERS,
           TimerFiring.MAX_GROUPS_PER_CALL);
+
+  private static final String WINDOW_END_TIMER = "window-end";
 
   /** Whether every window of this windowing fires once, on time, at its end. */
   static boolean firesOncePerWindow(WindowingStrategy<?, ?> windowing) {
@@ -70,6 +76,25 @@ abstract class OnePaneOperator<K, InputT, OutputT> extends KeyedGroupingOperator
 
   /** Adds {@code input} to the state of {@code window} (not late) of the entry's key. */
   abstract void add(KeyedState.Entry<K> entry, BoundedWindow window, InputT input);
+
+  /**
+   * Sets the timer that sends {@code window}'s result out: due when the watermark passes the
+   * window's last instant, and until then holding the output back there, the timestamp the pane
+   * carries.
+   */
+  static void setWindowEndTimer(
+      KeyedState.Entry<?> entry, StateNamespace namespace, BoundedWindow window) {
+    Instant maxTimestamp = window.maxTimestamp();
+    entry.timers.setTimer(
+        namespace, WINDOW_END_TIMER, "", maxTimestamp, maxTimestamp, TimeDomain.EVENT_TIME);
+  }
+
+  /** The window of a timer set by {@link #setWindowEndTimer}. */
+  @SuppressWarnings("unchecked")
+  static BoundedWindow windowOf(KeyedState.Due<?> due) {
+    return ((StateNamespaces.WindowNamespace<BoundedWindow>) due.timer().getNamespace())
+        .getWindow();
+  }
 
   /** The window's one pane. */
   void emit(K key, OutputT result, BoundedWindow window) {

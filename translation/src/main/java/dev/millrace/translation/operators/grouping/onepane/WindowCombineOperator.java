@@ -9,12 +9,10 @@ import org.apache.beam.runners.core.StateTag;
 import org.apache.beam.runners.core.StateTags;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.WindowingStrategy;
-import org.joda.time.Instant;
 
 /**
  * Combine.perKey over windows that never merge (fixed, sliding, global), one pane per window (see
@@ -24,8 +22,6 @@ import org.joda.time.Instant;
  */
 public final class WindowCombineOperator<K, InputT, AccumT, OutputT>
     extends OnePaneCombineOperator<K, InputT, AccumT, OutputT> {
-  private static final String TIMER_ID = "window-end";
-
   private final Coder<BoundedWindow> windowCoder;
   private final StateTag<ValueState<AccumT>> accumulatorTag;
 
@@ -58,11 +54,7 @@ public final class WindowCombineOperator<K, InputT, AccumT, OutputT>
     AccumT accumulator = cell.read();
     if (accumulator == null) {
       accumulator = fn.createAccumulator();
-      // Due when the watermark passes the window's last instant; until then it holds the output
-      // back there, the timestamp the window's result carries.
-      Instant maxTimestamp = window.maxTimestamp();
-      entry.timers.setTimer(
-          namespace, TIMER_ID, "", maxTimestamp, maxTimestamp, TimeDomain.EVENT_TIME);
+      setWindowEndTimer(entry, namespace, window);
     }
     cell.write(fn.addInput(accumulator, input));
   }
@@ -71,10 +63,7 @@ public final class WindowCombineOperator<K, InputT, AccumT, OutputT>
   protected void fire(List<KeyedState.Due<K>> due) {
     for (KeyedState.Due<K> timer : due) {
       KeyedState.Entry<K> entry = timer.entry();
-      @SuppressWarnings("unchecked")
-      BoundedWindow window =
-          ((StateNamespaces.WindowNamespace<BoundedWindow>) timer.timer().getNamespace())
-              .getWindow();
+      BoundedWindow window = windowOf(timer);
       ValueState<AccumT> cell = entry.state.state(timer.timer().getNamespace(), accumulatorTag);
       AccumT accumulator = cell.read();
       cell.clear();

@@ -14,10 +14,8 @@ import org.apache.beam.runners.core.StateTags;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.state.BagState;
-import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.WindowingStrategy;
-import org.joda.time.Instant;
 
 /**
  * GroupByKey over windows that never merge (fixed, sliding, global), one pane per window (see
@@ -25,8 +23,6 @@ import org.joda.time.Instant;
  * window's end sends them out together and clears the bag.
  */
 public final class WindowGroupOperator<K, V> extends OnePaneOperator<K, V, Iterable<V>> {
-  private static final String TIMER_ID = "window-end";
-
   private final Coder<BoundedWindow> windowCoder;
   private final StateTag<BagState<V>> valuesTag;
 
@@ -61,11 +57,7 @@ public final class WindowGroupOperator<K, V> extends OnePaneOperator<K, V, Itera
     StateNamespace namespace = StateNamespaces.window(windowCoder, window);
     entry.state.state(namespace, valuesTag).add(value);
     if (timerSet.add(new KeyWindow(entry.id, window))) {
-      // Due when the watermark passes the window's last instant; until then it holds the output
-      // back there, the timestamp the window's pane carries.
-      Instant maxTimestamp = window.maxTimestamp();
-      entry.timers.setTimer(
-          namespace, TIMER_ID, "", maxTimestamp, maxTimestamp, TimeDomain.EVENT_TIME);
+      setWindowEndTimer(entry, namespace, window);
     }
   }
 
@@ -78,10 +70,7 @@ public final class WindowGroupOperator<K, V> extends OnePaneOperator<K, V, Itera
   protected void fire(List<KeyedState.Due<K>> due) {
     for (KeyedState.Due<K> timer : due) {
       KeyedState.Entry<K> entry = timer.entry();
-      @SuppressWarnings("unchecked")
-      BoundedWindow window =
-          ((StateNamespaces.WindowNamespace<BoundedWindow>) timer.timer().getNamespace())
-              .getWindow();
+      BoundedWindow window = windowOf(timer);
       BagState<V> bag = entry.state.state(timer.timer().getNamespace(), valuesTag);
       List<V> values = new ArrayList<>();
       bag.read().forEach(values::add);
