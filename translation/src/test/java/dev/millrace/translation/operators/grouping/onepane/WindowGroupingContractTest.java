@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.stream.Stream;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
@@ -24,13 +25,17 @@ import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.transforms.windowing.SlidingWindows;
 import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.beam.sdk.transforms.windowing.WindowFn;
+import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.WindowingStrategy;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The one-pane combine and GroupByKey over windows that never merge, through the operator contract,
@@ -81,6 +86,11 @@ class WindowGroupingContractTest {
     }
   }
 
+  /** An input in the fixed window of {@code millis}. */
+  private static WindowedValue<KV<String, Long>> fixedAt(String key, long value, long millis) {
+    return OnePaneJudge.at(key, value, millis, m -> assign(FIXED, m));
+  }
+
   @Test
   void theWindowCombineIsForWindowsThatFireOnceOnly() {
     assertThat(WindowCombineOperator.applies(WindowingStrategy.of(SLIDING)), is(true));
@@ -95,41 +105,35 @@ class WindowGroupingContractTest {
         is(false));
   }
 
+  /** Every backend with sliding windows (each input in several), fixed and global windows. */
+  static Stream<Arguments> backendsAndWindows() {
+    return Stream.of(StateBackend.values())
+        .flatMap(
+            backend ->
+                Stream.of(SLIDING, FIXED, new GlobalWindows())
+                    .map(fn -> Arguments.of(backend, fn)));
+  }
+
   @ParameterizedTest
-  @EnumSource(StateBackend.class)
-  void slidingWindowsGiveWhatTheGeneralGroupingGives(StateBackend backend) throws Exception {
-    WindowingStrategy<?, ?> windowing = WindowingStrategy.of(SLIDING);
+  @MethodSource("backendsAndWindows")
+  void theCombineGivesWhatTheGeneralGroupingGives(StateBackend backend, WindowFn<?, ?> fn)
+      throws Exception {
+    WindowingStrategy<?, ?> windowing = WindowingStrategy.of(fn);
     OnePaneJudge.sameAsTheGeneralGrouping(
         windows(windowing, backend),
         OnePaneJudge.general(windowing, backend),
-        millis -> assign(SLIDING, millis));
+        millis -> assign(fn, millis));
   }
 
   @ParameterizedTest
-  @EnumSource(StateBackend.class)
-  void fixedAndGlobalWindowsGiveWhatTheGeneralGroupingGives(StateBackend backend) throws Exception {
-    WindowingStrategy<?, ?> fixed = WindowingStrategy.of(FIXED);
+  @MethodSource("backendsAndWindows")
+  void groupByKeyGivesWhatTheGeneralGroupingGives(StateBackend backend, WindowFn<?, ?> fn)
+      throws Exception {
+    WindowingStrategy<?, ?> windowing = WindowingStrategy.of(fn);
     OnePaneJudge.sameAsTheGeneralGrouping(
-        windows(fixed, backend),
-        OnePaneJudge.general(fixed, backend),
-        millis -> assign(FIXED, millis));
-    WindowingStrategy<?, ?> global = WindowingStrategy.of(new GlobalWindows());
-    OnePaneJudge.sameAsTheGeneralGrouping(
-        windows(global, backend),
-        OnePaneJudge.general(global, backend),
-        millis -> assign(new GlobalWindows(), millis));
-  }
-
-  @ParameterizedTest
-  @EnumSource(StateBackend.class)
-  void groupByKeyGivesWhatTheGeneralGroupingGives(StateBackend backend) throws Exception {
-    for (WindowFn<?, ?> fn : List.of(SLIDING, FIXED, new GlobalWindows())) {
-      WindowingStrategy<?, ?> windowing = WindowingStrategy.of(fn);
-      OnePaneJudge.sameAsTheGeneralGrouping(
-          () -> new WindowGroupOperator<>(OnePaneJudge.CODER, windowing, backend),
-          OnePaneJudge.generalGroupByKey(windowing, backend),
-          millis -> assign(fn, millis));
-    }
+        () -> new WindowGroupOperator<>(OnePaneJudge.CODER, windowing, backend),
+        OnePaneJudge.generalGroupByKey(windowing, backend),
+        millis -> assign(fn, millis));
   }
 
   @ParameterizedTest
@@ -140,7 +144,7 @@ class WindowGroupingContractTest {
     InMemorySnapshot earlier;
     try (OperatorHarness general =
         OperatorHarness.open(OnePaneJudge.generalGroupByKey(windowing, backend), 1, 1, true)) {
-      general.element(0, OnePaneJudge.at("a", 1, 1, m -> assign(FIXED, m)));
+      general.element(0, fixedAt("a", 1, 1));
       earlier = general.snapshot(1, dir);
     }
     try (OperatorHarness now =
@@ -160,16 +164,12 @@ class WindowGroupingContractTest {
       throws Exception {
     WindowingStrategy<?, ?> windowing = WindowingStrategy.of(FIXED);
     OperatorHarness harness = OperatorHarness.open(windows(windowing, backend), 1, 1, true);
-    harness.elements(
-        0,
-        OnePaneJudge.at("a", 1, 1, m -> assign(FIXED, m)),
-        OnePaneJudge.at("a", 2, 12, m -> assign(FIXED, m)),
-        OnePaneJudge.at("b", 3, 5, m -> assign(FIXED, m)));
+    harness.elements(0, fixedAt("a", 1, 1), fixedAt("a", 2, 12), fixedAt("b", 3, 5));
     InMemorySnapshot snapshot = harness.snapshot(1, dir);
-    harness.element(0, OnePaneJudge.at("a", 100, 2, m -> assign(FIXED, m))); // lost with it
+    harness.element(0, fixedAt("a", 100, 2)); // lost with it
     harness.close();
     try (OperatorHarness restored = harness.restoreFresh(snapshot, 1)) {
-      restored.element(0, OnePaneJudge.at("a", 4, 9, m -> assign(FIXED, m)));
+      restored.element(0, fixedAt("a", 4, 9));
       restored.blockOutput(true);
       assertThat("[0, 10) is due but not out", restored.watermark(0, 15), is(9L));
       restored.blockOutput(false);
