@@ -3,16 +3,18 @@ package dev.millrace.state;
 import java.util.Arrays;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.state.CombiningState;
+import org.apache.beam.sdk.state.ReadableState;
 import org.apache.beam.sdk.transforms.Combine.CombineFn;
 
 /**
- * One accumulator stored under the cell's prefix. Absence means "empty", which lets isEmpty()
- * distinguish a cleared cell from one holding an identity accumulator.
+ * One accumulator stored under the cell's prefix, decoded in the backend's {@link CellCache}.
+ * Absence means "empty", which lets isEmpty() distinguish a cleared cell from one holding an
+ * identity accumulator.
  */
 final class RocksDbCombiningState<InputT, AccumT, OutputT> extends RocksDbState
     implements CombiningState<InputT, AccumT, OutputT> {
-  private final Coder<AccumT> accumCoder;
   private final CombineFn<InputT, AccumT, OutputT> combineFn;
+  private final CellHandle<CachedValue<AccumT>> cell;
 
   RocksDbCombiningState(
       RocksDbStateBackend backend,
@@ -20,8 +22,10 @@ final class RocksDbCombiningState<InputT, AccumT, OutputT> extends RocksDbState
       Coder<AccumT> accumCoder,
       CombineFn<InputT, AccumT, OutputT> combineFn) {
     super(backend, prefix);
-    this.accumCoder = accumCoder;
     this.combineFn = combineFn;
+    this.cell =
+        new CellHandle<>(
+            backend, prefix, (cells, key) -> new CachedValue<>(cells, key, accumCoder));
   }
 
   @Override
@@ -36,8 +40,10 @@ final class RocksDbCombiningState<InputT, AccumT, OutputT> extends RocksDbState
 
   @Override
   public AccumT getAccum() {
-    byte[] bytes = backend.get(prefix);
-    return bytes == null ? combineFn.createAccumulator() : Codec.decode(accumCoder, bytes);
+    CachedValue<AccumT> accumulator = cell.get();
+    return accumulator.isPresent(backend)
+        ? accumulator.read(backend)
+        : combineFn.createAccumulator();
   }
 
   @Override
@@ -56,11 +62,16 @@ final class RocksDbCombiningState<InputT, AccumT, OutputT> extends RocksDbState
   }
 
   @Override
+  public ReadableState<Boolean> isEmpty() {
+    return LazyState.of(() -> !cell.get().isPresent(backend));
+  }
+
+  @Override
   public void clear() {
-    backend.delete(prefix);
+    cell.get().clear();
   }
 
   private void writeAccum(AccumT accum) {
-    backend.put(prefix, Codec.encode(accumCoder, accum));
+    cell.get().write(accum);
   }
 }

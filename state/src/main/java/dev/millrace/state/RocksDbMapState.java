@@ -12,46 +12,44 @@ import org.apache.beam.sdk.state.ReadableState;
 import org.apache.beam.sdk.state.ReadableStates;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
-/** Each entry under its own key, sub-key = encoded map key, so get/put touch one entry only. */
+/**
+ * Each entry under its own key, sub-key = encoded map key, so get/put touch one entry only; entries
+ * read or written are decoded in the backend's {@link CellCache}.
+ */
 final class RocksDbMapState<K, V> extends RocksDbState implements MapState<K, V> {
   private final Coder<K> mapKeyCoder;
   private final Coder<V> valueCoder;
+  private final CellHandle<CachedMap<K, V>> cell;
 
   RocksDbMapState(
       RocksDbStateBackend backend, byte[] prefix, Coder<K> mapKeyCoder, Coder<V> valueCoder) {
     super(backend, prefix);
     this.mapKeyCoder = mapKeyCoder;
     this.valueCoder = valueCoder;
-  }
-
-  private byte[] keyOf(K mapKey) {
-    return StateKeys.withSubKey(prefix, Codec.encode(mapKeyCoder, mapKey));
-  }
-
-  private @Nullable V readValue(byte[] key) {
-    byte[] bytes = backend.get(key);
-    return bytes == null ? null : Codec.decode(valueCoder, bytes);
+    this.cell =
+        new CellHandle<>(
+            backend, prefix, (cells, key) -> new CachedMap<>(cells, key, mapKeyCoder, valueCoder));
   }
 
   @Override
   public void put(K key, V value) {
-    backend.put(keyOf(key), Codec.encode(valueCoder, value));
+    cell.get().put(key, value);
   }
 
   /** Returns the previous value (null if there was none), evaluated now because it writes. */
   @Override
   public ReadableState<V> computeIfAbsent(K key, Function<? super K, ? extends V> mappingFunction) {
-    byte[] storedKey = keyOf(key);
-    V previous = readValue(storedKey);
+    CachedMap<K, V> entries = cell.get();
+    V previous = entries.get(backend, key);
     if (previous == null) {
-      backend.put(storedKey, Codec.encode(valueCoder, mappingFunction.apply(key)));
+      entries.put(key, mappingFunction.apply(key));
     }
     return ReadableStates.immediate(previous);
   }
 
   @Override
   public void remove(K key) {
-    backend.delete(keyOf(key));
+    cell.get().remove(key);
   }
 
   @Override
@@ -63,7 +61,7 @@ final class RocksDbMapState<K, V> extends RocksDbState implements MapState<K, V>
   public ReadableState<V> getOrDefault(K key, @Nullable V defaultValue) {
     return LazyState.of(
         () -> {
-          V value = readValue(keyOf(key));
+          V value = cell.get().get(backend, key);
           return value == null ? defaultValue : value;
         });
   }

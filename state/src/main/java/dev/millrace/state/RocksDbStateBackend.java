@@ -56,6 +56,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   // Dropped at discard, and when it holds MAX_CACHED_SEQUENCES groups.
   private final Map<ByteKey, long[]> nextSequences = new HashMap<>();
   private final RocksDbValueCache values = new RocksDbValueCache();
+  private final CellCache cells = new CellCache(this);
   private long modifications;
   private long discards;
 
@@ -82,6 +83,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * directory, which restores to an empty backend.
    */
   public void checkpointTo(Path target) {
+    cells.flush();
     instance.checkpointTo(target);
   }
 
@@ -200,8 +202,18 @@ public final class RocksDbStateBackend implements AutoCloseable {
     }
   }
 
+  /** The decoded value, combining and map cells in front of this backend. */
+  CellCache cells() {
+    return cells;
+  }
+
   /** Stages deletes of every key in {@code [from, toExclusive)}. */
   public void deleteRange(byte[] from, byte @Nullable [] toExclusive) {
+    cells.deleting(from, toExclusive);
+    deleteStaged(from, toExclusive);
+  }
+
+  private void deleteStaged(byte[] from, byte @Nullable [] toExclusive) {
     // WriteBatchWithIndex does not support DeleteRange, so delete the keys one by one; collect
     // first because modifying the batch invalidates its iterators.
     if (neverWritten()) {
@@ -220,12 +232,13 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Stages deletes of every key starting with {@code prefix}. */
   public void deletePrefix(byte[] prefix) {
     byte[] end = StateKeys.prefixEnd(prefix);
+    cells.deleting(prefix, end);
     if (!CellFloors.isCell(prefix)) {
-      deleteRange(prefix, end);
+      deleteStaged(prefix, end);
       return;
     }
     if (!cellFloors.knownEmpty(prefix, end)) {
-      deleteRange(cellFloors.seekFrom(prefix), end);
+      deleteStaged(cellFloors.seekFrom(prefix), end);
       cellFloors.found(prefix, null, end);
     }
   }
@@ -238,6 +251,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * result is a copy, so later writes do not affect it.
    */
   public List<Entry> scan(byte[] from, byte @Nullable [] toExclusive) {
+    cells.flush();
     List<Entry> entries = new ArrayList<>();
     if (neverWritten()) {
       return entries;
@@ -263,6 +277,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    */
   public void forEach(byte[] from, byte @Nullable [] toExclusive, EntryVisitor visitor)
       throws Exception {
+    cells.flush();
     if (neverWritten()) {
       return;
     }
@@ -283,6 +298,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** All entries whose key starts with {@code prefix}. */
   public List<Entry> scanPrefix(byte[] prefix) {
+    cells.flush();
     byte[] end = StateKeys.prefixEnd(prefix);
     if (!CellFloors.isCell(prefix)) {
       return scan(prefix, end);
@@ -297,6 +313,12 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** The first key in {@code [from, toExclusive)}, or null. */
   public byte @Nullable [] firstKey(byte[] from, byte @Nullable [] toExclusive) {
+    cells.flush();
+    return firstStagedKey(from, toExclusive);
+  }
+
+  /** {@link #firstKey} without flushing the cells: for ranges that hold no cell. */
+  private byte @Nullable [] firstStagedKey(byte[] from, byte @Nullable [] toExclusive) {
     if (neverWritten()) {
       return null;
     }
@@ -323,7 +345,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
       return null;
     }
     byte[] seekFrom = floor != null && Arrays.compareUnsigned(floor, from) > 0 ? floor : from;
-    byte[] first = firstKey(seekFrom, toExclusive);
+    // Indexes (timers, holds) lie above every key group, where no cell is.
+    byte[] first = firstStagedKey(seekFrom, toExclusive);
     // Nothing live lies below the first key found; on a miss, nothing below the range's end.
     indexFloors[index] = first != null ? first : toExclusive;
     return first;
@@ -339,6 +362,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** The last key starting with {@code prefix}, or null. */
   public byte @Nullable [] lastKeyWithPrefix(byte[] prefix) {
+    cells.flush();
     if (neverWritten()) {
       return null;
     }
@@ -376,6 +400,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Whether any key starts with {@code prefix}. */
   public boolean hasKeyWithPrefix(byte[] prefix) {
+    cells.flush();
     byte[] end = StateKeys.prefixEnd(prefix);
     if (!CellFloors.isCell(prefix)) {
       return firstKey(prefix, end) != null;
@@ -383,7 +408,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
     if (cellFloors.knownEmpty(prefix, end)) {
       return false;
     }
-    byte[] first = firstKey(cellFloors.seekFrom(prefix), end);
+    byte[] first = firstStagedKey(cellFloors.seekFrom(prefix), end);
     cellFloors.found(prefix, first, end);
     return first != null;
   }
@@ -400,6 +425,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Atomically applies every staged write to the database (without WAL). */
   public void commit() {
+    cells.flush();
     RocksDB db = instance.ifOpen();
     if (db == null) {
       return; // nothing was ever written
@@ -410,6 +436,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
       throw new IllegalStateException("RocksDB commit failed", e);
     }
     batch.clear();
+    cells.trim();
   }
 
   /** Drops every staged write; reads see the last committed state again. */
@@ -420,6 +447,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
     batch.clear();
     nextSequences.clear();
     values.clear();
+    cells.dropAll();
     // Deleted entries below a floor come back with the batch gone.
     Arrays.fill(indexFloors, null);
     cellFloors.clear();
@@ -441,6 +469,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Number of staged, uncommitted writes. */
   public int pendingWrites() {
     checkOpen();
+    cells.flush();
     return batch.count();
   }
 

@@ -4,24 +4,24 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.state.ValueState;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
-/** A value stored directly under the cell's prefix. */
+/** A value stored directly under the cell's prefix, decoded in the backend's {@link CellCache}. */
 final class RocksDbValueState<T> extends RocksDbState implements ValueState<T> {
-  private final Coder<T> coder;
+  private final CellHandle<CachedValue<T>> cell;
 
   RocksDbValueState(RocksDbStateBackend backend, byte[] prefix, Coder<T> coder) {
     super(backend, prefix);
-    this.coder = coder;
+    this.cell =
+        new CellHandle<>(backend, prefix, (cells, key) -> new CachedValue<>(cells, key, coder));
   }
 
   @Override
   public void write(T input) {
-    backend.put(prefix, Codec.encode(coder, input));
+    cell.get().write(input);
   }
 
   @Override
   public @Nullable T read() {
-    byte[] bytes = backend.get(prefix);
-    return bytes == null ? null : Codec.decode(coder, bytes);
+    return cell.get().read(backend);
   }
 
   @Override
@@ -31,6 +31,6 @@ final class RocksDbValueState<T> extends RocksDbState implements ValueState<T> {
 
   @Override
   public void clear() {
-    backend.delete(prefix);
+    cell.get().clear();
   }
 }

@@ -1,0 +1,142 @@
+package dev.millrace.state;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.coders.Coder;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * The entries of a map cell read or written so far, decoded in a {@link CellCache}, each stored
+ * under the cell's prefix and its encoded map key. Entries are found by the map key's structural
+ * value, so keys equal by their encoding are one entry, as they are in the store. A removed entry
+ * is forgotten once its delete is staged: the backend's own read cache knows it is absent.
+ */
+final class CachedMap<K, V> extends CellCache.CachedCell {
+  private static final class Entry<K, V> {
+    final K key;
+    boolean present;
+    @Nullable V value;
+    boolean changed;
+
+    /** The encoded size last seen, as the cache counts it. */
+    int size;
+
+    Entry(K key) {
+      this.key = key;
+    }
+  }
+
+  private final CellCache cache;
+  private final byte[] prefix;
+  private final Coder<K> keyCoder;
+  private final Coder<V> valueCoder;
+  private final Map<Object, Entry<K, V>> entries = new HashMap<>();
+  private final List<Entry<K, V>> changed = new ArrayList<>();
+
+  CachedMap(CellCache cache, byte[] prefix, Coder<K> keyCoder, Coder<V> valueCoder) {
+    this.cache = cache;
+    this.prefix = prefix;
+    this.keyCoder = keyCoder;
+    this.valueCoder = valueCoder;
+  }
+
+  /**
+   * The value stored under {@code key}, or null. A key found absent is not kept: lookups of keys
+   * that were never there (probing for the next of a sparse run) would fill the cache, and the
+   * backend's own read cache knows them.
+   */
+  @Nullable V get(RocksDbStateBackend backend, K key) {
+    Object id = keyCoder.structuralValue(key);
+    Entry<K, V> entry = entries.get(id);
+    if (entry != null) {
+      return entry.value;
+    }
+    byte[] bytes = backend.get(storedKey(key));
+    if (bytes == null) {
+      return null;
+    }
+    entry = added(id, key);
+    entry.present = true;
+    entry.value = Codec.decode(valueCoder, bytes);
+    resize(entry, bytes.length);
+    return entry.value;
+  }
+
+  void put(K key, V value) {
+    Entry<K, V> entry = entry(key);
+    if (value == null) {
+      Codec.encode(valueCoder, value); // fails now for a coder that does not take null
+    }
+    entry.value = value;
+    entry.present = true;
+    changed(entry);
+  }
+
+  void remove(K key) {
+    Entry<K, V> entry = entry(key);
+    entry.value = null;
+    entry.present = false;
+    changed(entry);
+  }
+
+  /** The entry of {@code key} about to be overwritten: no need to read it. */
+  private Entry<K, V> entry(K key) {
+    Object id = keyCoder.structuralValue(key);
+    Entry<K, V> entry = entries.get(id);
+    return entry != null ? entry : added(id, key);
+  }
+
+  private Entry<K, V> added(Object id, K key) {
+    Entry<K, V> entry = new Entry<>(key);
+    entries.put(id, entry);
+    cache.grew(1, CellCache.ENTRY_OVERHEAD);
+    return entry;
+  }
+
+  private void changed(Entry<K, V> entry) {
+    if (!entry.changed) {
+      entry.changed = true;
+      changed.add(entry);
+    }
+    cache.changed(this);
+  }
+
+  private void resize(Entry<K, V> entry, int size) {
+    cache.grew(0, size - entry.size);
+    entry.size = size;
+  }
+
+  private byte[] storedKey(K key) {
+    return StateKeys.withSubKey(prefix, Codec.encode(keyCoder, key));
+  }
+
+  @Override
+  void writeTo(RocksDbStateBackend backend) {
+    for (Entry<K, V> entry : changed) {
+      entry.changed = false;
+      if (entry.present) {
+        byte[] bytes = Codec.encode(valueCoder, entry.value);
+        backend.put(storedKey(entry.key), bytes);
+        resize(entry, bytes.length);
+      } else {
+        backend.delete(storedKey(entry.key));
+        entries.remove(keyCoder.structuralValue(entry.key));
+        resize(entry, 0);
+        cache.grew(-1, -CellCache.ENTRY_OVERHEAD);
+      }
+    }
+    changed.clear();
+  }
+
+  @Override
+  void forget(CellCache cache) {
+    for (Entry<K, V> entry : entries.values()) {
+      resize(entry, 0);
+    }
+    cache.grew(-entries.size(), -(long) CellCache.ENTRY_OVERHEAD * entries.size());
+    entries.clear();
+    changed.clear();
+  }
+}

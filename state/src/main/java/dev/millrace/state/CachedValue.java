@@ -1,0 +1,103 @@
+package dev.millrace.state;
+
+import org.apache.beam.sdk.coders.Coder;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * One stored value (a value cell, a combining cell's accumulator), decoded in a {@link CellCache}:
+ * read from the backend once, then served from here; a write is staged at the next flush.
+ */
+final class CachedValue<T> extends CellCache.CachedCell {
+  private final CellCache cache;
+  private final byte[] key;
+  private final Coder<T> coder;
+  private boolean loaded;
+  private boolean present;
+  private @Nullable T value;
+  private boolean changed;
+
+  /** The encoded size last seen, as the cache counts it. */
+  private int size;
+
+  CachedValue(CellCache cache, byte[] key, Coder<T> coder) {
+    this.cache = cache;
+    this.key = key;
+    this.coder = coder;
+  }
+
+  /** Whether a value is stored (a stored null included). */
+  boolean isPresent(RocksDbStateBackend backend) {
+    load(backend);
+    return present;
+  }
+
+  /** The stored value; null when there is none. */
+  @Nullable T read(RocksDbStateBackend backend) {
+    load(backend);
+    return value;
+  }
+
+  void write(@Nullable T newValue) {
+    if (newValue == null) {
+      // Only a coder that takes null may store it: fail here, as an immediate write would.
+      Codec.encode(coder, newValue);
+    }
+    value = newValue;
+    present = true;
+    loaded = true;
+    changed();
+  }
+
+  void clear() {
+    value = null;
+    present = false;
+    loaded = true;
+    changed();
+  }
+
+  private void changed() {
+    changed = true;
+    cache.changed(this);
+  }
+
+  private void load(RocksDbStateBackend backend) {
+    if (loaded) {
+      return;
+    }
+    byte[] bytes = backend.get(key);
+    present = bytes != null;
+    value = present ? Codec.decode(coder, bytes) : null;
+    loaded = true;
+    resized(present ? bytes.length : 0);
+  }
+
+  private void resized(int newSize) {
+    cache.grew(0, newSize - size);
+    size = newSize;
+  }
+
+  @Override
+  void writeTo(RocksDbStateBackend backend) {
+    if (!changed) {
+      return;
+    }
+    changed = false;
+    if (present) {
+      byte[] bytes = Codec.encode(coder, value);
+      backend.put(key, bytes);
+      resized(bytes.length);
+    } else {
+      backend.delete(key);
+      resized(0);
+    }
+  }
+
+  @Override
+  void forget(CellCache cache) {
+    loaded = false;
+    present = false;
+    value = null;
+    changed = false;
+    resized(0);
+  }
+}

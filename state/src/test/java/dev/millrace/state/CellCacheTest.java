@@ -1,0 +1,174 @@
+package dev.millrace.state;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.emptyIterable;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.nullValue;
+
+import java.nio.file.Path;
+import java.util.AbstractMap.SimpleImmutableEntry;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.runners.core.StateNamespace;
+import org.apache.beam.runners.core.StateNamespaces;
+import org.apache.beam.runners.core.StateTag;
+import org.apache.beam.runners.core.StateTags;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.state.CombiningState;
+import org.apache.beam.sdk.state.MapState;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The write-back cell cache in front of RocksDB: repeated updates reach the batch once, and the
+ * batch, the database and every reader (scans, range deletes, a discard, a checkpoint) agree with
+ * the cells at every moment they look.
+ */
+class CellCacheTest {
+  private static final StateNamespace NS =
+      StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE);
+  private static final StateTag<ValueState<Long>> VALUE = StateTags.value("v", VarLongCoder.of());
+  private static final StateTag<MapState<Long, Long>> MAP =
+      StateTags.map("m", VarLongCoder.of(), VarLongCoder.of());
+  private static final StateTag<CombiningState<Long, long[], Long>> SUM =
+      StateTags.combiningValueFromInputInternal("sum", VarLongCoder.of(), Sum.ofLongs());
+
+  private RocksDbStateBackend backend;
+
+  @BeforeEach
+  void open() {
+    backend = RocksDbStateBackend.openTemporary();
+  }
+
+  @AfterEach
+  void close() {
+    backend.close();
+  }
+
+  private RocksDbStateInternals<String> key(String key) {
+    return RocksDbStateInternals.forKey(backend, key, StringUtf8Coder.of(), 3);
+  }
+
+  @Test
+  void repeatedUpdatesInABundleReachTheBatchOnce() {
+    RocksDbStateInternals<String> a = key("a");
+    for (long i = 0; i < 100; i++) {
+      a.state(NS, VALUE).write(i);
+      MapState<Long, Long> map = a.state(NS, MAP);
+      Long seen = map.get(7L).read();
+      map.put(7L, seen == null ? 1 : seen + 1);
+      a.state(NS, SUM).add(i);
+    }
+    assertThat(backend.pendingWrites(), is(3));
+    backend.commit();
+    RocksDbStateInternals<String> fresh = key("a");
+    assertThat(fresh.state(NS, VALUE).read(), is(99L));
+    assertThat(fresh.state(NS, MAP).get(7L).read(), is(100L));
+    assertThat(fresh.state(NS, SUM).read(), is(4950L));
+  }
+
+  @Test
+  void scansAndEmptinessSeeWritesNotYetStaged() {
+    RocksDbStateInternals<String> a = key("a");
+    MapState<Long, Long> map = a.state(NS, MAP);
+    CombiningState<Long, long[], Long> sum = a.state(NS, SUM);
+    assertThat(map.isEmpty().read(), is(true));
+    assertThat(sum.isEmpty().read(), is(true));
+    map.put(1L, 10L);
+    map.put(2L, 20L);
+    sum.add(5L);
+    assertThat(map.isEmpty().read(), is(false));
+    assertThat(sum.isEmpty().read(), is(false));
+    assertThat(
+        map.entries().read(),
+        containsInAnyOrder(
+            new SimpleImmutableEntry<>(1L, 10L), new SimpleImmutableEntry<>(2L, 20L)));
+    map.remove(1L);
+    assertThat(map.keys().read(), containsInAnyOrder(2L));
+  }
+
+  @Test
+  void clearingAMapDropsItsPendingEntries() {
+    MapState<Long, Long> map = key("a").state(NS, MAP);
+    map.put(1L, 10L);
+    backend.commit();
+    map.put(2L, 20L);
+    map.clear();
+    assertThat(map.get(1L).read(), is(nullValue()));
+    assertThat(map.get(2L).read(), is(nullValue()));
+    backend.commit();
+    assertThat(key("a").state(NS, MAP).entries().read(), is(emptyIterable()));
+  }
+
+  @Test
+  void aRangeDeleteCoversPendingCells() {
+    RocksDbStateInternals<String> a = key("a");
+    a.state(NS, VALUE).write(1L);
+    a.state(NS, MAP).put(1L, 1L);
+    key("b").state(NS, VALUE).write(2L);
+    // Everything of key "a", as dropping a key's state does.
+    backend.deletePrefix(a.keyPrefix());
+    assertThat(a.state(NS, VALUE).read(), is(nullValue()));
+    assertThat(a.state(NS, MAP).get(1L).read(), is(nullValue()));
+    backend.commit();
+    assertThat(key("a").state(NS, VALUE).read(), is(nullValue()));
+    assertThat(key("b").state(NS, VALUE).read(), is(2L));
+  }
+
+  @Test
+  void aDiscardDropsPendingWritesAndCachedValues() {
+    ValueState<Long> value = key("a").state(NS, VALUE);
+    value.write(1L);
+    backend.commit();
+    value.write(2L);
+    key("a").state(NS, MAP).put(1L, 1L);
+    backend.discard();
+    assertThat(value.read(), is(1L));
+    assertThat(key("a").state(NS, MAP).get(1L).read(), is(nullValue()));
+  }
+
+  @Test
+  void aCheckpointHoldsWhatWasCommitted(@TempDir Path dir) {
+    key("a").state(NS, VALUE).write(1L);
+    key("a").state(NS, MAP).put(5L, 6L);
+    backend.commit();
+    key("a").state(NS, VALUE).write(2L); // after the commit: not in the checkpoint
+    Path checkpoint = dir.resolve("chk");
+    backend.checkpointTo(checkpoint);
+    try (RocksDbStateBackend restored = RocksDbStateBackend.restoreTemporary(checkpoint)) {
+      RocksDbStateInternals<String> a =
+          RocksDbStateInternals.forKey(restored, "a", StringUtf8Coder.of(), 3);
+      assertThat(a.state(NS, VALUE).read(), is(1L));
+      assertThat(a.state(NS, MAP).get(5L).read(), is(6L));
+    }
+  }
+
+  @Test
+  void cellsDroppedOverTheBudgetKeepTheirValues() {
+    // Handles bound before the cache drops every cell must find their cell again, not keep a copy.
+    List<ValueState<Long>> values = new ArrayList<>();
+    int keys = CellCache.MAX_ENTRIES + 10;
+    for (int i = 0; i < keys; i++) {
+      ValueState<Long> value = key("k" + i).state(NS, VALUE);
+      value.write((long) i);
+      values.add(value);
+    }
+    long epochBefore = backend.cells().epoch();
+    for (int i = 0; i < keys; i++) {
+      values.get(i).write(values.get(i).read() + 1);
+    }
+    assertThat("the cache dropped its cells", backend.cells().epoch() > epochBefore, is(true));
+    backend.commit();
+    for (int i = 0; i < keys; i += 997) {
+      assertThat(key("k" + i).state(NS, VALUE).read(), is(i + 1L));
+      assertThat(values.get(i).read(), is(i + 1L));
+    }
+  }
+}
