@@ -10,8 +10,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /**
  * The entries of a map cell read or written so far, decoded in a {@link CellCache}, each stored
  * under the cell's prefix and its encoded map key. Entries are found by the map key's structural
- * value, so keys equal by their encoding are one entry, as they are in the store. A removed entry
- * is forgotten once its delete is staged: the backend's own read cache knows it is absent.
+ * value, so keys equal by their encoding are one entry, as they are in the store. A key found
+ * absent is kept as such (probing for the next of a sparse run asks again); a removed entry is
+ * forgotten once its delete is staged.
  */
 final class CachedMap<K, V> extends CellCache.CachedCell {
   private static final class Entry<K, V> {
@@ -19,6 +20,9 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
     boolean present;
     @Nullable V value;
     boolean changed;
+
+    /** Whether the backend holds the entry; null when not known. */
+    @Nullable Boolean stored;
 
     /** The encoded size last seen, as the cache counts it. */
     int size;
@@ -42,25 +46,18 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
     this.valueCoder = valueCoder;
   }
 
-  /**
-   * The value stored under {@code key}, or null. A key found absent is not kept: lookups of keys
-   * that were never there (probing for the next of a sparse run) would fill the cache, and the
-   * backend's own read cache knows them.
-   */
+  /** The value stored under {@code key}, or null. */
   @Nullable V get(RocksDbStateBackend backend, K key) {
     Object id = keyCoder.structuralValue(key);
     Entry<K, V> entry = entries.get(id);
-    if (entry != null) {
-      return entry.value;
+    if (entry == null) {
+      entry = added(id, key);
+      byte[] bytes = backend.getForCell(storedKey(key));
+      entry.present = bytes != null;
+      entry.stored = entry.present;
+      entry.value = entry.present ? Codec.decode(valueCoder, bytes) : null;
+      resize(entry, entry.present ? bytes.length : 0);
     }
-    byte[] bytes = backend.get(storedKey(key));
-    if (bytes == null) {
-      return null;
-    }
-    entry = added(id, key);
-    entry.present = true;
-    entry.value = Codec.decode(valueCoder, bytes);
-    resize(entry, bytes.length);
     return entry.value;
   }
 
@@ -118,10 +115,14 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
       entry.changed = false;
       if (entry.present) {
         byte[] bytes = Codec.encode(valueCoder, entry.value);
-        backend.put(storedKey(entry.key), bytes);
+        backend.putForCell(storedKey(entry.key), bytes);
         resize(entry, bytes.length);
+        entry.stored = true;
       } else {
-        backend.delete(storedKey(entry.key));
+        if (!Boolean.FALSE.equals(entry.stored)) {
+          // An entry put and removed between flushes never goes there.
+          backend.deleteForCell(storedKey(entry.key));
+        }
         entries.remove(keyCoder.structuralValue(entry.key));
         resize(entry, 0);
         cache.grew(-1, -CellCache.ENTRY_OVERHEAD);

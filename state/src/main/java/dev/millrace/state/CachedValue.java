@@ -16,6 +16,9 @@ final class CachedValue<T> extends CellCache.CachedCell {
   private @Nullable T value;
   private boolean changed;
 
+  /** Whether the backend holds a value under the key; null when not known. */
+  private @Nullable Boolean stored;
+
   /** The encoded size last seen, as the cache counts it. */
   private int size;
 
@@ -64,8 +67,9 @@ final class CachedValue<T> extends CellCache.CachedCell {
     if (loaded) {
       return;
     }
-    byte[] bytes = backend.get(key);
+    byte[] bytes = backend.getForCell(key);
     present = bytes != null;
+    stored = present;
     value = present ? Codec.decode(coder, bytes) : null;
     loaded = true;
     resized(present ? bytes.length : 0);
@@ -84,12 +88,12 @@ final class CachedValue<T> extends CellCache.CachedCell {
     changed = false;
     if (present) {
       byte[] bytes = Codec.encode(coder, value);
-      backend.put(key, bytes);
+      backend.putForCell(key, bytes);
       resized(bytes.length);
-    } else {
-      backend.delete(key);
-      resized(0);
+    } else if (!Boolean.FALSE.equals(stored)) {
+      backend.deleteForCell(key); // a value set up and cleared between flushes never goes there
     }
+    stored = present;
   }
 
   @Override
@@ -98,6 +102,7 @@ final class CachedValue<T> extends CellCache.CachedCell {
     present = false;
     value = null;
     changed = false;
+    stored = null;
     resized(0);
   }
 }

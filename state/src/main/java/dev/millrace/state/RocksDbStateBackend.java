@@ -19,11 +19,13 @@ import org.rocksdb.WriteBatchWithIndex;
  * layout version, checkpoints).
  *
  * <p>All writes are staged in an indexed write batch and reach the database only on {@link
- * #commit()}, which the engine calls at the end of a bundle; a failed bundle is dropped with {@link
- * #discard()}. Reads merge the batch over the database, so a bundle sees its own writes. A {@link
- * RocksDbValueCache} in front of the batch remembers small values read and written; where each
- * bag-like cell appends next is kept too. The WAL is off: what must survive the process is written
- * by {@link #checkpointTo} and read back by {@link #restoreTemporary}.
+ * #endBundle()}, which the engine calls at the end of a bundle, or {@link #commit()}; staged writes
+ * are dropped with {@link #discard()}. Reads merge the batch over the database, so a bundle sees
+ * its own writes. Value, combining and map cells keep their decoded values in a {@link CellCache}
+ * and hold their changes back across bundles until a commit or the cache's budget. A {@link
+ * RocksDbValueCache} in front of the batch remembers other small values read and written; where
+ * each bag-like cell appends next is kept too. The WAL is off: what must survive the process is
+ * written by {@link #checkpointTo} and read back by {@link #restoreTemporary}.
  *
  * <p>Not thread-safe: the engine processes one bundle at a time per backend (workers take turns at
  * a subtask, never two at once).
@@ -83,7 +85,6 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * directory, which restores to an empty backend.
    */
   public void checkpointTo(Path target) {
-    cells.flush();
     instance.checkpointTo(target);
   }
 
@@ -154,12 +155,39 @@ public final class RocksDbStateBackend implements AutoCloseable {
   }
 
   /**
+   * The stored value of a {@link CellCache} cell, including uncommitted writes, or null. Cells hold
+   * their values themselves, so their keys go past the read cache both ways: never read through
+   * {@link #get} a key a cell owns.
+   */
+  byte @Nullable [] getForCell(byte[] key) {
+    RocksDB db = instance.ifOpen();
+    if (db == null) {
+      return null;
+    }
+    try {
+      return batch.getFromBatchAndDB(db, readOptions, key);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("RocksDB read failed", e);
+    }
+  }
+
+  /** Stages a cell's value (see {@link #getForCell}). */
+  void putForCell(byte[] key, byte[] value) {
+    write(key, value, Caching.NONE);
+  }
+
+  /** Stages the delete of a cell's value (see {@link #getForCell}). */
+  void deleteForCell(byte[] key) {
+    stageDelete(key);
+  }
+
+  /**
    * Stages a put; visible to reads at once, durable in the DB after {@link #commit()}. The cache
    * may keep {@code key} and {@code value}, and arrays {@link #get} returns are shared with it:
    * never change either afterwards.
    */
   public void put(byte[] key, byte[] value) {
-    write(key, value, RocksDbValueCache.keepsPutOf(value));
+    write(key, value, RocksDbValueCache.keepsPutOf(value) ? Caching.KEEP : Caching.FORGET);
   }
 
   /**
@@ -167,10 +195,21 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * a group whose entries are read back only by scans, so the read cache is not involved.
    */
   public void append(byte[] group, byte[] value) {
-    write(StateKeys.withSubKey(group, StateKeys.sequence(nextSequence(group))), value, false);
+    write(
+        StateKeys.withSubKey(group, StateKeys.sequence(nextSequence(group))),
+        value,
+        Caching.FORGET);
   }
 
-  private void write(byte[] key, byte[] value, boolean cache) {
+  /** What a write does to the read cache's entry of its key. */
+  private enum Caching {
+    KEEP,
+    FORGET,
+    /** A key only a cell reads, never through the read cache. */
+    NONE
+  }
+
+  private void write(byte[] key, byte[] value, Caching caching) {
     instance.database();
     modifications++;
     byte[] floor = indexFloors[key[0] & 0xff];
@@ -178,9 +217,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
       indexFloors[key[0] & 0xff] = key;
     }
     cellFloors.written(key);
-    if (cache) {
+    if (caching == Caching.KEEP) {
       values.remember(new ByteKey(key), value);
-    } else {
+    } else if (caching == Caching.FORGET) {
       values.forget(new ByteKey(key));
     }
     try {
@@ -192,9 +231,13 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Stages a delete. */
   public void delete(byte[] key) {
+    values.remember(new ByteKey(key), RocksDbValueCache.ABSENT);
+    stageDelete(key);
+  }
+
+  private void stageDelete(byte[] key) {
     instance.database();
     modifications++;
-    values.remember(new ByteKey(key), RocksDbValueCache.ABSENT);
     try {
       batch.delete(key);
     } catch (RocksDBException e) {
@@ -423,9 +466,28 @@ public final class RocksDbStateBackend implements AutoCloseable {
     return RocksDbWatermarkHoldState.minimumLowerBound(this);
   }
 
-  /** Atomically applies every staged write to the database (without WAL). */
+  /**
+   * Atomically applies every write so far to the database (without WAL), the changes the cells hold
+   * back included.
+   */
   public void commit() {
     cells.flush();
+    writeBatch();
+    cells.trim();
+  }
+
+  /**
+   * The end of a bundle: applies the staged writes, while the cells keep holding their changes back
+   * (within their budget), so that a cell changed in bundle after bundle, or set up and cleared
+   * again within a few (a window's accumulator, a counter of a second), costs the database nothing
+   * until a {@link #commit()} (before a checkpoint) or the budget makes them go.
+   */
+  public void endBundle() {
+    cells.trim();
+    writeBatch();
+  }
+
+  private void writeBatch() {
     RocksDB db = instance.ifOpen();
     if (db == null) {
       return; // nothing was ever written
@@ -436,10 +498,13 @@ public final class RocksDbStateBackend implements AutoCloseable {
       throw new IllegalStateException("RocksDB commit failed", e);
     }
     batch.clear();
-    cells.trim();
   }
 
-  /** Drops every staged write; reads see the last committed state again. */
+  /**
+   * Drops every staged write and every change the cells hold back; reads see the last committed
+   * state again. After {@link #endBundle()} the cells may hold changes of earlier bundles, which go
+   * too: only state as of a {@link #commit()} comes back exactly.
+   */
   public void discard() {
     checkOpen();
     modifications++;

@@ -39,6 +39,8 @@ public final class RocksDbTimerStore {
 
   private final RocksDbStateBackend backend;
   private final Coder<? extends BoundedWindow> windowCoder;
+  private long changes;
+  private long discardsSeen;
 
   /** A timer that is due, with the key group and encoded key it belongs to. */
   public record Due(int keyGroup, byte[] key, TimerData timer) {}
@@ -93,11 +95,25 @@ public final class RocksDbTimerStore {
     if (Arrays.equals(backend.get(key(BY_ID, id)), value)) {
       return;
     }
+    changes++;
     remove(id);
     backend.put(key(BY_ID, id), value);
     byte[] timeKey = key(indexOf(timer.getDomain()), StateKeys.sortableMillis(timestamp), id);
     backend.put(timeKey, EMPTY);
     backend.put(key(HOLDS, StateKeys.sortableMillis(output), id), EMPTY);
+  }
+
+  /**
+   * Changes whenever a timer is set to something new or removed, and when the backend drops staged
+   * writes: while it stays the same, a timer known to be set is still set as it was.
+   */
+  public long version() {
+    long discards = backend.discards();
+    if (discards != discardsSeen) {
+      discardsSeen = discards;
+      changes++;
+    }
+    return changes;
   }
 
   /** Deletes the key's timer {@code timerId} of {@code family} in {@code namespace}, if set. */
@@ -112,6 +128,7 @@ public final class RocksDbTimerStore {
     if (value == null) {
       return null;
     }
+    changes++;
     TimeDomain domain = TimeDomain.values()[value[0]];
     backend.delete(byId);
     backend.delete(key(indexOf(domain), Arrays.copyOfRange(value, 1, 9), id));

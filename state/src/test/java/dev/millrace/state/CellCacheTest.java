@@ -75,6 +75,36 @@ class CellCacheTest {
   }
 
   @Test
+  void changesWaitAcrossBundlesUntilACommit() {
+    RocksDbStateInternals<String> a = key("a");
+    byte[] stored = StateKeys.statePrefix(a.keyPrefix(), NS, VALUE.getId());
+    for (long bundle = 1; bundle <= 10; bundle++) {
+      a.state(NS, VALUE).write(bundle);
+      backend.endBundle();
+    }
+    assertThat("held back", backend.getForCell(stored), is(nullValue()));
+    assertThat(a.state(NS, VALUE).read(), is(10L));
+    backend.commit();
+    assertThat(Codec.decode(VarLongCoder.of(), backend.getForCell(stored)), is(10L));
+  }
+
+  @Test
+  void whatIsSetUpAndClearedBetweenCommitsNeverReachesTheBatch() {
+    RocksDbStateInternals<String> a = key("a");
+    MapState<Long, Long> map = a.state(NS, MAP);
+    assertThat(a.state(NS, VALUE).read(), is(nullValue()));
+    for (long second = 0; second < 50; second++) {
+      assertThat(map.get(second).read(), is(nullValue()));
+      map.put(second, 1L);
+      a.state(NS, VALUE).write(second);
+      backend.endBundle();
+      map.remove(second);
+      a.state(NS, VALUE).clear();
+    }
+    assertThat(backend.pendingWrites(), is(0));
+  }
+
+  @Test
   void scansAndEmptinessSeeWritesNotYetStaged() {
     RocksDbStateInternals<String> a = key("a");
     MapState<Long, Long> map = a.state(NS, MAP);
@@ -136,6 +166,7 @@ class CellCacheTest {
 
   @Test
   void aCheckpointHoldsWhatWasCommitted(@TempDir Path dir) {
+    // The keyed store commits before it checkpoints; a change after the commit is not in it.
     key("a").state(NS, VALUE).write(1L);
     key("a").state(NS, MAP).put(5L, 6L);
     backend.commit();

@@ -26,6 +26,8 @@ public final class RocksDbKeyedStore extends KeyedStateStore {
 
   @Override
   public void snapshotTo(Path directory, Collection<? extends KeyedState.Entry<?>> entries) {
+    // What the cells still hold back goes into the checkpoint too.
+    backend.commit();
     backend.checkpointTo(directory);
   }
 
@@ -48,9 +50,22 @@ public final class RocksDbKeyedStore extends KeyedStateStore {
     // The key prefix of the key's state addresses its timers too.
     byte[] keyPrefix = ((RocksDbStateInternals<?>) state).keyPrefix();
     return new KeyTimers(clocks) {
+      // The timer this key set last, while no timer of the store changed since: setting it again
+      // (runners-core's window cleanup timer, set for every element) costs no lookup.
+      private TimerData lastSet;
+      private RocksDbTimerStore lastStore;
+      private long lastVersion;
+
       @Override
       public void setTimer(TimerData timerData) {
-        timers.set(keyPrefix, timerData);
+        RocksDbTimerStore store = timers;
+        if (lastStore == store && lastVersion == store.version() && timerData.equals(lastSet)) {
+          return;
+        }
+        store.set(keyPrefix, timerData);
+        lastSet = timerData;
+        lastStore = store;
+        lastVersion = store.version();
       }
 
       @Override
@@ -111,7 +126,7 @@ public final class RocksDbKeyedStore extends KeyedStateStore {
 
   @Override
   public void commit() {
-    backend.commit();
+    backend.endBundle();
   }
 
   @Override

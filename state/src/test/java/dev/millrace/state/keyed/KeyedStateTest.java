@@ -92,4 +92,36 @@ class KeyedStateTest {
       timed.close();
     }
   }
+
+  /**
+   * A RocksDB key remembers the timer it set last, so that setting it again costs nothing; once the
+   * timer has fired, setting it again must set it.
+   */
+  @Test
+  void aTimerSetAgainAfterItFiredFiresAgain() throws Exception {
+    KeyedState<String> timed =
+        new KeyedState<>(
+            StringUtf8Coder.of(),
+            StateBackend.ROCKSDB.keyedStore(GlobalWindow.Coder.INSTANCE),
+            () -> 0L);
+    try {
+      KeyedState.Entry<String> a = timed.entry("a");
+      TimerData timer =
+          TimerData.of("t", NS, new Instant(10), new Instant(10), TimeDomain.EVENT_TIME);
+      a.timers.setTimer(timer);
+      a.timers.setTimer(timer);
+      timed.advanceInputWatermark(new Instant(11));
+      assertThat(timed.pollEventTimer().timer(), is(timer));
+      assertThat(timed.pollEventTimer() == null, is(true));
+      a.timers.setTimer(timer);
+      assertThat(timed.pollEventTimer().timer(), is(timer));
+      a.timers.deleteTimer(timer);
+      a.timers.setTimer(timer);
+      a.timers.deleteTimer(timer);
+      a.timers.setTimer(timer);
+      assertThat(timed.pollEventTimer().timer(), is(timer));
+    } finally {
+      timed.close();
+    }
+  }
 }
