@@ -27,6 +27,9 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
     /** The encoded size last seen, as the cache counts it. */
     int size;
 
+    /** Puts since the entry was made: its size is measured at the 1st, 2nd, 4th, 8th... */
+    int writes;
+
     Entry(K key) {
       this.key = key;
     }
@@ -68,6 +71,9 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
     }
     entry.value = value;
     entry.present = true;
+    if (CellCache.measuresWrite(++entry.writes)) {
+      resize(entry, Codec.encode(valueCoder, value).length);
+    }
     changed(entry);
   }
 

@@ -22,6 +22,9 @@ final class CachedValue<T> extends CellCache.CachedCell {
   /** The encoded size last seen, as the cache counts it. */
   private int size;
 
+  /** Writes since the cell was made: its size is measured at the 1st, 2nd, 4th, 8th... */
+  private int writes;
+
   CachedValue(CellCache cache, byte[] key, Coder<T> coder) {
     this.cache = cache;
     this.key = key;
@@ -48,6 +51,9 @@ final class CachedValue<T> extends CellCache.CachedCell {
     value = newValue;
     present = true;
     loaded = true;
+    if (CellCache.measuresWrite(++writes)) {
+      resized(Codec.encode(coder, newValue).length);
+    }
     changed();
   }
 

@@ -70,6 +70,15 @@ final class CellCache {
     return (C) cell;
   }
 
+  /**
+   * Whether the {@code n}th write of a cell should measure its encoded size: a value held back from
+   * write to write must still count for what it takes (an accumulator that grows), at a cost
+   * logarithmic in its writes.
+   */
+  static boolean measuresWrite(int n) {
+    return (n & (n - 1)) == 0;
+  }
+
   /** {@code cell} holds a change not yet staged in the backend. */
   void changed(CachedCell cell) {
     if (!cell.pending) {

@@ -202,4 +202,17 @@ class CellCacheTest {
       assertThat(values.get(i).read(), is(i + 1L));
     }
   }
+
+  @Test
+  void valuesHeldBackCountForWhatTheyTake() {
+    // 40 values of 1 MB, written and never read or committed: over the 16 MB budget.
+    StateTag<ValueState<String>> text = StateTags.value("text", StringUtf8Coder.of());
+    String megabyte = "x".repeat(1 << 20);
+    long epochBefore = backend.cells().epoch();
+    for (int i = 0; i < 40; i++) {
+      key("k" + i).state(NS, text).write(megabyte + i);
+    }
+    assertThat("the cache dropped its cells", backend.cells().epoch() > epochBefore, is(true));
+    assertThat(key("k7").state(NS, text).read(), is(megabyte + 7));
+  }
 }
