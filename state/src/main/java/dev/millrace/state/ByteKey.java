@@ -16,6 +16,10 @@ public final class ByteKey {
     this.hash = hash(bytes);
   }
 
+  byte[] bytes() {
+    return bytes;
+  }
+
   int length() {
     return bytes.length;
   }

@@ -121,13 +121,13 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
       entry.changed = false;
       if (entry.present) {
         byte[] bytes = Codec.encode(valueCoder, entry.value);
-        backend.putForCell(storedKey(entry.key), bytes);
+        backend.putUnread(storedKey(entry.key), bytes);
         resize(entry, bytes.length);
         entry.stored = true;
       } else {
         if (!Boolean.FALSE.equals(entry.stored)) {
           // An entry put and removed between flushes never goes there.
-          backend.deleteForCell(storedKey(entry.key));
+          backend.deleteUnread(storedKey(entry.key));
         }
         entries.remove(keyCoder.structuralValue(entry.key));
         resize(entry, 0);

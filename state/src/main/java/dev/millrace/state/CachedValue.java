@@ -94,10 +94,10 @@ final class CachedValue<T> extends CellCache.CachedCell {
     changed = false;
     if (present) {
       byte[] bytes = Codec.encode(coder, value);
-      backend.putForCell(key, bytes);
+      backend.putUnread(key, bytes);
       resized(bytes.length);
     } else if (!Boolean.FALSE.equals(stored)) {
-      backend.deleteForCell(key); // a value set up and cleared between flushes never goes there
+      backend.deleteUnread(key); // a value set up and cleared between flushes never goes there
     }
     stored = present;
   }

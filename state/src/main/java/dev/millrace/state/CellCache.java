@@ -2,10 +2,9 @@ package dev.millrace.state;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
-import java.util.TreeMap;
 import java.util.function.Function;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
@@ -36,9 +35,7 @@ final class CellCache {
   static final int ENTRY_OVERHEAD = 96;
 
   private final RocksDbStateBackend backend;
-  // Ordered, so that a range delete finds the cells it covers; lookups happen only when a handle
-  // binds its cell, not on every access.
-  private final NavigableMap<byte[], CachedCell> cells = new TreeMap<>(Arrays::compareUnsigned);
+  private final Map<ByteKey, CachedCell> cells = new HashMap<>();
   private final List<CachedCell> pending = new ArrayList<>();
   private long epoch;
   private long bytes;
@@ -61,10 +58,11 @@ final class CellCache {
     if (overBudget()) {
       evict();
     }
-    CachedCell cell = cells.get(key);
+    ByteKey id = new ByteKey(key);
+    CachedCell cell = cells.get(id);
     if (cell == null) {
       cell = create.apply(key);
-      cells.put(key, cell);
+      cells.put(id, cell);
       grew(1, ENTRY_OVERHEAD + key.length);
     }
     return (C) cell;
@@ -138,17 +136,30 @@ final class CellCache {
     if (cells.isEmpty()) {
       return;
     }
-    // A map cell's entries lie after its own key: a range starting inside them starts after it.
-    Map.Entry<byte[], CachedCell> below = cells.lowerEntry(from);
-    if (below != null && StateKeys.hasPrefix(from, below.getKey())) {
-      below.getValue().forget(this);
+    // Every delete of the state cells stays within one cell (a cell cleared, a multimap key, a
+    // range of an ordered list), whose own key is the only one a cached cell can have there: cell
+    // prefixes are length-prefixed, so none starts another.
+    int cellLength = StateKeys.cellPrefixLength(from);
+    if (cellLength > 0) {
+      byte[] cell = Arrays.copyOf(from, cellLength);
+      byte[] cellEnd = StateKeys.prefixEnd(cell);
+      if (toExclusive != null && Arrays.compareUnsigned(toExclusive, cellEnd) <= 0) {
+        CachedCell cached = cells.get(new ByteKey(cell));
+        if (cached != null) {
+          cached.forget(this);
+        }
+        return;
+      }
     }
-    NavigableMap<byte[], CachedCell> covered =
-        toExclusive == null
-            ? cells.tailMap(from, true)
-            : cells.subMap(from, true, toExclusive, false);
-    for (CachedCell cell : covered.values()) {
-      cell.forget(this);
+    // Wider (a key's or a namespace's state): every cached cell in the range, or holding it.
+    for (Map.Entry<ByteKey, CachedCell> entry : cells.entrySet()) {
+      byte[] key = entry.getKey().bytes();
+      boolean inRange =
+          Arrays.compareUnsigned(key, from) >= 0
+              && (toExclusive == null || Arrays.compareUnsigned(key, toExclusive) < 0);
+      if (inRange || StateKeys.hasPrefix(from, key)) {
+        entry.getValue().forget(this);
+      }
     }
   }
 

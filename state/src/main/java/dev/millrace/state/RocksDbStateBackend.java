@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.beam.runners.core.StateNamespace;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -43,6 +44,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Per state cell: no live entry lies below its floor (see {@link CellFloors}). */
   private final CellFloors cellFloors = new CellFloors();
 
+  /** Namespaces whose string key is kept; past it the cache starts over. */
+  private static final int MAX_NAMESPACE_KEYS = 1 << 14;
+
   /** Groups whose next sequence number is kept; past it the cache starts over. */
   private static final int MAX_CACHED_SEQUENCES = 1 << 16;
 
@@ -59,6 +63,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   private final Map<ByteKey, long[]> nextSequences = new HashMap<>();
   private final RocksDbValueCache values = new RocksDbValueCache();
   private final CellCache cells = new CellCache(this);
+  private final Map<StateNamespace, byte[]> namespaceKeys = new HashMap<>();
   private long modifications;
   private long discards;
 
@@ -171,13 +176,17 @@ public final class RocksDbStateBackend implements AutoCloseable {
     }
   }
 
-  /** Stages a cell's value (see {@link #getForCell}). */
-  void putForCell(byte[] key, byte[] value) {
+  /**
+   * Stages a put of a key never read through {@link #get}: a cell's (read with {@link
+   * #getForCell}), or an index entry (found by seeks). The read cache is left alone, so such keys
+   * do not crowd out the ones it serves.
+   */
+  void putUnread(byte[] key, byte[] value) {
     write(key, value, Caching.NONE);
   }
 
-  /** Stages the delete of a cell's value (see {@link #getForCell}). */
-  void deleteForCell(byte[] key) {
+  /** Stages the delete of a key never read through {@link #get} (see {@link #putUnread}). */
+  void deleteUnread(byte[] key) {
     stageDelete(key);
   }
 
@@ -205,7 +214,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   private enum Caching {
     KEEP,
     FORGET,
-    /** A key only a cell reads, never through the read cache. */
+    /** A key never read through the read cache. */
     NONE
   }
 
@@ -243,6 +252,23 @@ public final class RocksDbStateBackend implements AutoCloseable {
     } catch (RocksDBException e) {
       throw new IllegalStateException("RocksDB delete failed", e);
     }
+  }
+
+  /**
+   * {@code namespace.stringKey()} in UTF-8, as state and timer keys carry it. Runners-core builds
+   * the string anew on every call, encoding the window; a window's keys are built for every state
+   * cell bound and every timer set in it. Up to {@link #MAX_NAMESPACE_KEYS} are kept.
+   */
+  byte[] namespaceKey(StateNamespace namespace) {
+    byte[] key = namespaceKeys.get(namespace);
+    if (key == null) {
+      if (namespaceKeys.size() >= MAX_NAMESPACE_KEYS) {
+        namespaceKeys.clear();
+      }
+      key = namespace.stringKey().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      namespaceKeys.put(namespace, key);
+    }
+    return key;
   }
 
   /** The decoded value, combining and map cells in front of this backend. */

@@ -90,7 +90,7 @@ public final class RocksDbStateInternals<K> implements StateInternals {
     }
 
     private byte[] prefix(StateTag<?> tag) {
-      return StateKeys.statePrefix(keyPrefix, namespace, tag.getId());
+      return StateKeys.statePrefix(keyPrefix, backend.namespaceKey(namespace), tag.getId());
     }
 
     @Override

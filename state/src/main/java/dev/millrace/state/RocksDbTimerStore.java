@@ -51,12 +51,10 @@ public final class RocksDbTimerStore {
     this.windowCoder = windowCoder;
   }
 
-  private static byte[] identity(
-      byte[] keyPrefix, StateNamespace namespace, String id, String family) {
+  private byte[] identity(byte[] keyPrefix, StateNamespace namespace, String id, String family) {
     return StateKeys.withSubKey(
         keyPrefix,
-        StateKeys.lengthPrefixed(
-            namespace.stringKey().getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+        StateKeys.lengthPrefixed(backend.namespaceKey(namespace)),
         StateKeys.lengthPrefixed(id.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
         StateKeys.lengthPrefixed(family.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
@@ -99,8 +97,9 @@ public final class RocksDbTimerStore {
     remove(id);
     backend.put(key(BY_ID, id), value);
     byte[] timeKey = key(indexOf(timer.getDomain()), StateKeys.sortableMillis(timestamp), id);
-    backend.put(timeKey, EMPTY);
-    backend.put(key(HOLDS, StateKeys.sortableMillis(output), id), EMPTY);
+    // Index entries are only found by seeks: they stay out of the backend's read cache.
+    backend.putUnread(timeKey, EMPTY);
+    backend.putUnread(key(HOLDS, StateKeys.sortableMillis(output), id), EMPTY);
   }
 
   /**
@@ -131,8 +130,8 @@ public final class RocksDbTimerStore {
     changes++;
     TimeDomain domain = TimeDomain.values()[value[0]];
     backend.delete(byId);
-    backend.delete(key(indexOf(domain), Arrays.copyOfRange(value, 1, 9), id));
-    backend.delete(key(HOLDS, Arrays.copyOfRange(value, 9, 17), id));
+    backend.deleteUnread(key(indexOf(domain), Arrays.copyOfRange(value, 1, 9), id));
+    backend.deleteUnread(key(HOLDS, Arrays.copyOfRange(value, 9, 17), id));
     return value;
   }
 

@@ -32,10 +32,10 @@ final class RocksDbWatermarkHoldState extends RocksDbState implements WatermarkH
       return;
     }
     if (current != null) {
-      backend.delete(indexKey(current));
+      backend.deleteUnread(indexKey(current));
     }
     backend.put(prefix, Codec.encode(INSTANT_CODER, combined));
-    backend.put(indexKey(combined), new byte[0]);
+    backend.putUnread(indexKey(combined), new byte[0]); // found by seeks only
   }
 
   private byte[] indexKey(Instant hold) {
@@ -80,7 +80,7 @@ final class RocksDbWatermarkHoldState extends RocksDbState implements WatermarkH
     Instant current = read();
     if (current != null) {
       backend.delete(prefix);
-      backend.delete(indexKey(current));
+      backend.deleteUnread(indexKey(current));
     }
   }
 }

@@ -110,7 +110,12 @@ public final class StateKeys {
 
   /** The prefix of one state cell; a value-like cell is stored exactly under this key. */
   public static byte[] statePrefix(byte[] keyPrefix, StateNamespace namespace, String stateId) {
-    return appendLengthPrefixed(namespacePrefix(keyPrefix, namespace), utf8(stateId));
+    return statePrefix(keyPrefix, utf8(namespace.stringKey()), stateId);
+  }
+
+  /** As above, with the namespace's string key in UTF-8 ({@code namespaceKey}). */
+  static byte[] statePrefix(byte[] keyPrefix, byte[] namespaceKey, String stateId) {
+    return appendLengthPrefixed(appendLengthPrefixed(keyPrefix, namespaceKey), utf8(stateId));
   }
 
   /** {@code prefix} followed by {@code subKey}, unprefixed: the sub-key is the last component. */
