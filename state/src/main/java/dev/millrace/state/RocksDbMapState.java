@@ -39,10 +39,12 @@ final class RocksDbMapState<K, V> extends RocksDbState implements MapState<K, V>
   /** Returns the previous value (null if there was none), evaluated now because it writes. */
   @Override
   public ReadableState<V> computeIfAbsent(K key, Function<? super K, ? extends V> mappingFunction) {
-    CachedMap<K, V> entries = cell.get();
-    V previous = entries.get(backend, key);
+    V previous = cell.get().get(backend, key);
     if (previous == null) {
-      entries.put(key, mappingFunction.apply(key));
+      V value = mappingFunction.apply(key);
+      // Found again after the user's function, which may touch other state and so make the
+      // cache drop every cell: a cell held from before would take the put and lose it.
+      cell.get().put(key, value);
     }
     return ReadableStates.immediate(previous);
   }

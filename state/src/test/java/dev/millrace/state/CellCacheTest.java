@@ -215,4 +215,24 @@ class CellCacheTest {
     assertThat("the cache dropped its cells", backend.cells().epoch() > epochBefore, is(true));
     assertThat(key("k7").state(NS, text).read(), is(megabyte + 7));
   }
+
+  @Test
+  void aComputeIfAbsentWhoseFunctionFillsTheCacheKeepsItsValue() {
+    StateTag<ValueState<String>> text = StateTags.value("text", StringUtf8Coder.of());
+    String megabyte = "x".repeat(1 << 20);
+    MapState<Long, Long> map = key("a").state(NS, MAP);
+    long epochBefore = backend.cells().epoch();
+    map.computeIfAbsent(
+        1L,
+        k -> {
+          for (int i = 0; i < 40; i++) {
+            key("k" + i).state(NS, text).write(megabyte);
+          }
+          return 42L;
+        });
+    assertThat("the cache dropped its cells", backend.cells().epoch() > epochBefore, is(true));
+    assertThat(map.get(1L).read(), is(42L));
+    backend.commit();
+    assertThat(key("a").state(NS, MAP).get(1L).read(), is(42L));
+  }
 }
