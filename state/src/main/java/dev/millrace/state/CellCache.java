@@ -137,19 +137,14 @@ final class CellCache {
       return;
     }
     // Every delete of the state cells stays within one cell (a cell cleared, a multimap key, a
-    // range of an ordered list), whose own key is the only one a cached cell can have there: cell
-    // prefixes are length-prefixed, so none starts another.
-    int cellLength = StateKeys.cellPrefixLength(from);
-    if (cellLength > 0) {
-      byte[] cell = Arrays.copyOf(from, cellLength);
-      byte[] cellEnd = StateKeys.prefixEnd(cell);
-      if (toExclusive != null && Arrays.compareUnsigned(toExclusive, cellEnd) <= 0) {
-        CachedCell cached = cells.get(new ByteKey(cell));
-        if (cached != null) {
-          cached.forget(this);
-        }
-        return;
+    // range of an ordered list).
+    ByteKey cell = cellHolding(from, toExclusive);
+    if (cell != null) {
+      CachedCell cached = cells.get(cell);
+      if (cached != null) {
+        cached.forget(this);
       }
+      return;
     }
     // Wider (a key's or a namespace's state): every cached cell in the range, or holding it.
     for (Map.Entry<ByteKey, CachedCell> entry : cells.entrySet()) {
@@ -161,6 +156,43 @@ final class CellCache {
         entry.getValue().forget(this);
       }
     }
+  }
+
+  /**
+   * Stages the held-back changes a read of {@code [from, toExclusive)} could see: those of the one
+   * cell the range lies in, or all of them.
+   */
+  void flushRange(byte[] from, byte @Nullable [] toExclusive) {
+    if (pending.isEmpty()) {
+      return;
+    }
+    ByteKey cell = cellHolding(from, toExclusive);
+    if (cell == null) {
+      flush();
+      return;
+    }
+    CachedCell cached = cells.get(cell);
+    if (cached != null && cached.pending) {
+      // It stays in the pending list with nothing pending: a later change finds it there.
+      cached.writeTo(backend);
+    }
+  }
+
+  /**
+   * The key of the one state cell whose keys hold all of {@code [from, toExclusive)}, or null when
+   * the range is wider. That cell's own key is the only one a cached cell can have in the range:
+   * cell prefixes are length-prefixed, so none starts another.
+   */
+  private static @Nullable ByteKey cellHolding(byte[] from, byte @Nullable [] toExclusive) {
+    int cellLength = StateKeys.cellPrefixLength(from);
+    if (cellLength <= 0 || toExclusive == null) {
+      return null;
+    }
+    byte[] cell = Arrays.copyOf(from, cellLength);
+    byte[] cellEnd = StateKeys.prefixEnd(cell);
+    return cellEnd != null && Arrays.compareUnsigned(toExclusive, cellEnd) <= 0
+        ? new ByteKey(cell)
+        : null;
   }
 
   /** A cell's decoded contents and the changes it holds back. */

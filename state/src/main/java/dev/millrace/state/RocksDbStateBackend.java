@@ -320,7 +320,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * result is a copy, so later writes do not affect it.
    */
   public List<Entry> scan(byte[] from, byte @Nullable [] toExclusive) {
-    cells.flush();
+    cells.flushRange(from, toExclusive);
     List<Entry> entries = new ArrayList<>();
     if (neverWritten()) {
       return entries;
@@ -346,7 +346,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    */
   public void forEach(byte[] from, byte @Nullable [] toExclusive, EntryVisitor visitor)
       throws Exception {
-    cells.flush();
+    cells.flushRange(from, toExclusive);
     if (neverWritten()) {
       return;
     }
@@ -367,8 +367,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** All entries whose key starts with {@code prefix}. */
   public List<Entry> scanPrefix(byte[] prefix) {
-    cells.flush();
     byte[] end = StateKeys.prefixEnd(prefix);
+    cells.flushRange(prefix, end);
     if (!CellFloors.isCell(prefix)) {
       return scan(prefix, end);
     }
@@ -382,7 +382,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** The first key in {@code [from, toExclusive)}, or null. */
   public byte @Nullable [] firstKey(byte[] from, byte @Nullable [] toExclusive) {
-    cells.flush();
+    cells.flushRange(from, toExclusive);
     return firstStagedKey(from, toExclusive);
   }
 
@@ -431,11 +431,11 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** The last key starting with {@code prefix}, or null. */
   public byte @Nullable [] lastKeyWithPrefix(byte[] prefix) {
-    cells.flush();
+    byte[] end = StateKeys.prefixEnd(prefix);
+    cells.flushRange(prefix, end);
     if (neverWritten()) {
       return null;
     }
-    byte[] end = StateKeys.prefixEnd(prefix);
     if (end != null && CellFloors.isCell(prefix) && cellFloors.knownEmpty(prefix, end)) {
       return null;
     }
@@ -469,8 +469,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Whether any key starts with {@code prefix}. */
   public boolean hasKeyWithPrefix(byte[] prefix) {
-    cells.flush();
     byte[] end = StateKeys.prefixEnd(prefix);
+    cells.flushRange(prefix, end);
     if (!CellFloors.isCell(prefix)) {
       return firstKey(prefix, end) != null;
     }

@@ -1,9 +1,11 @@
 package dev.millrace.state;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.emptyIterable;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
 import java.nio.file.Path;
@@ -16,6 +18,7 @@ import org.apache.beam.runners.core.StateTag;
 import org.apache.beam.runners.core.StateTags;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.state.BagState;
 import org.apache.beam.sdk.state.CombiningState;
 import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.ValueState;
@@ -234,5 +237,23 @@ class CellCacheTest {
     assertThat(map.get(1L).read(), is(42L));
     backend.commit();
     assertThat(key("a").state(NS, MAP).get(1L).read(), is(42L));
+  }
+
+  @Test
+  void readingOneCellsKeysLeavesTheOthersHeldBack() {
+    RocksDbStateInternals<String> a = key("a");
+    byte[] value = StateKeys.statePrefix(a.keyPrefix(), NS, VALUE.getId());
+    a.state(NS, VALUE).write(1L);
+    BagState<Long> bag = a.state(NS, StateTags.bag("bag", VarLongCoder.of()));
+    bag.add(5L);
+    assertThat(bag.isEmpty().read(), is(false));
+    assertThat(bag.read(), contains(5L));
+    assertThat("still held back", backend.getForCell(value), is(nullValue()));
+    MapState<Long, Long> map = a.state(NS, MAP);
+    map.put(1L, 2L);
+    assertThat(map.keys().read(), contains(1L));
+    assertThat("still held back", backend.getForCell(value), is(nullValue()));
+    backend.firstKey(a.keyPrefix(), StateKeys.prefixEnd(a.keyPrefix()));
+    assertThat("a range over the key", backend.getForCell(value), is(notNullValue()));
   }
 }
