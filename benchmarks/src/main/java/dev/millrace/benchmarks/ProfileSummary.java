@@ -17,14 +17,19 @@ import jdk.jfr.consumer.RecordingFile;
 /**
  * The top frames of a JDK Flight Recorder recording's CPU samples, as markdown: where the samples
  * were (self), which methods were on the stack (total), and, per package family, the share of
- * samples whose innermost frame of that family it was. Issue 24 asks for these per query in {@code
- * results/}, so that profiles, not guesses, pick the work.
+ * samples whose innermost frame of that family it was. Samples of threads in native code ({@code
+ * jdk.NativeMethodSample}: RocksDB's own work, behind JNI) count with those in Java code ({@code
+ * jdk.ExecutionSample}); JFR takes them apart, and without them a RocksDB job's profile left out
+ * the database. A thread that waits in native code (a socket read) is sampled as it waits: read the
+ * native share by method, not as busy time. Issue 24 asks for these per query in {@code results/},
+ * so that profiles, not guesses, pick the work.
  *
  * <p>Usage: {@code ProfileSummary <recording.jfr> [top]}
  */
 public final class ProfileSummary {
-  /** Counts per method, and of samples. */
-  record Counts(int samples, Map<String, Integer> self, Map<String, Integer> total) {}
+  /** Counts per method, and of samples (those in native code among them). */
+  record Counts(
+      int samples, int nativeSamples, Map<String, Integer> self, Map<String, Integer> total) {}
 
   /** The package families the summary tells apart, first match wins. */
   static final Map<String, Predicate<String>> FAMILIES = new LinkedHashMap<>();
@@ -57,9 +62,11 @@ public final class ProfileSummary {
     Map<String, Integer> self = new HashMap<>();
     Map<String, Integer> total = new HashMap<>();
     int samples = 0;
+    int nativeSamples = 0;
     for (RecordedEvent event : RecordingFile.readAllEvents(recording)) {
-      if (!event.getEventType().getName().equals("jdk.ExecutionSample")
-          || event.getStackTrace() == null) {
+      String type = event.getEventType().getName();
+      boolean inNative = type.equals("jdk.NativeMethodSample");
+      if (!(inNative || type.equals("jdk.ExecutionSample")) || event.getStackTrace() == null) {
         continue;
       }
       List<RecordedFrame> frames = event.getStackTrace().getFrames();
@@ -67,6 +74,9 @@ public final class ProfileSummary {
         continue;
       }
       samples++;
+      if (inNative) {
+        nativeSamples++;
+      }
       self.merge(name(frames.get(0).getMethod()), 1, Integer::sum);
       Set<String> seen = new HashSet<>();
       for (RecordedFrame frame : frames) {
@@ -76,7 +86,7 @@ public final class ProfileSummary {
         }
       }
     }
-    return new Counts(samples, self, total);
+    return new Counts(samples, nativeSamples, self, total);
   }
 
   static String name(RecordedMethod method) {
@@ -95,7 +105,10 @@ public final class ProfileSummary {
 
   static String markdown(Counts counts, int top) {
     StringBuilder out = new StringBuilder();
-    out.append(counts.samples()).append(" CPU samples.\n\n");
+    out.append(counts.samples())
+        .append(" CPU samples, ")
+        .append(counts.nativeSamples())
+        .append(" of them in native code.\n\n");
     Map<String, Integer> families = new LinkedHashMap<>();
     counts.self().forEach((method, n) -> families.merge(familyOf(method), n, Integer::sum));
     out.append("| where the samples were (self), by family | share |\n|---|---:|\n");

@@ -50,4 +50,44 @@ class ProfileSummaryTest {
     assertThat(ProfileSummary.familyOf("org.rocksdb.RocksDB.get"), is("RocksDB (JNI)"));
     assertThat(ProfileSummary.markdown(counts, 5), containsString("`" + busy + "`"));
   }
+
+  /** Compresses random bytes for about {@code millis}: the time goes to zlib, behind JNI. */
+  static void deflateInNativeCode(long millis) {
+    byte[] input = new byte[1 << 20];
+    new java.util.Random(7).nextBytes(input);
+    byte[] output = new byte[1 << 21];
+    long end = System.nanoTime() + millis * 1_000_000;
+    while (System.nanoTime() < end) {
+      java.util.zip.Deflater deflater = new java.util.zip.Deflater(9);
+      deflater.setInput(input);
+      deflater.finish();
+      while (!deflater.finished()) {
+        deflater.deflate(output);
+      }
+      deflater.end();
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void samplesInNativeCodeCountToo(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("native.jfr");
+    try (Recording recording = new Recording()) {
+      recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(10));
+      recording.enable("jdk.NativeMethodSample").withPeriod(Duration.ofMillis(10));
+      recording.start();
+      deflateInNativeCode(1500);
+      recording.stop();
+      recording.dump(file);
+    }
+    ProfileSummary.Counts counts = ProfileSummary.read(file);
+    assertThat(counts.nativeSamples(), greaterThan(20));
+    String deflate = ProfileSummaryTest.class.getName() + ".deflateInNativeCode";
+    // Threads that wait in native code (Surefire's reader of its input) are sampled too.
+    assertThat(
+        "samples in zlib, under the deflating method",
+        counts.total().getOrDefault(deflate, 0),
+        greaterThan(20));
+    assertThat(ProfileSummary.markdown(counts, 5), containsString(" of them in native code"));
+  }
 }
