@@ -2,7 +2,8 @@ package dev.millrace.state;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -17,27 +18,31 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * the indexed batch.
  *
  * <p>One {@link CachedCell} per stored cell: the cell handles of every key's state find theirs here
- * once and keep it while {@link #epoch} stays the same, so an access costs no lookup. Dropping
- * every cell (over the budget, or a discarded batch) moves the epoch on, and handles find their
- * cell again. The backend flushes before anything that reads its keys in ranges (scans, commits,
- * checkpoints), and a range delete forgets the cells it covers, so the batch and the database never
- * disagree with a cell that is not pending. Values are held as the user gave or read them, as the
- * heap backend holds them: a value changed in place after a write is what the flush encodes.
+ * once and keep it until it is dropped (over the budget, the oldest unused first; or all of them
+ * with a discarded batch), so an access costs no lookup. The backend flushes before anything that
+ * reads its keys in ranges (scans, commits, checkpoints), and a range delete forgets the cells it
+ * covers, so the batch and the database never disagree with a cell that is not pending. Values are
+ * held as the user gave or read them, as the heap backend holds them: a value changed in place
+ * after a write is what the flush encodes.
  */
 final class CellCache {
-  /** Over this many bytes (encoded sizes, plus a per-entry overhead) every cell is dropped. */
+  /** Over this many bytes (encoded sizes, plus a per-entry overhead) cells are dropped. */
   static final long MAX_BYTES = 16L << 20;
 
-  /** Over this many cells and map entries every cell is dropped. */
+  /** Over this many cells and map entries cells are dropped. */
   static final int MAX_ENTRIES = 100_000;
+
+  /** Dropping goes on until the cache holds at most this share of either bound. */
+  private static final double AFTER_DROPPING = 0.75;
 
   /** What an entry costs besides its encoded value: objects, map nodes, its key. */
   static final int ENTRY_OVERHEAD = 96;
 
   private final RocksDbStateBackend backend;
-  private final Map<ByteKey, CachedCell> cells = new HashMap<>();
+  // In the order cells came, for dropping the oldest first.
+  private final LinkedHashMap<ByteKey, CachedCell> cells = new LinkedHashMap<>();
   private final List<CachedCell> pending = new ArrayList<>();
-  private long epoch;
+  private long dropped;
   private long bytes;
   private long entries;
 
@@ -45,25 +50,25 @@ final class CellCache {
     this.backend = backend;
   }
 
-  /**
-   * Changes whenever cells are dropped: a handle holding a cell of an earlier epoch looks again.
-   */
-  long epoch() {
-    return epoch;
+  /** How many cells were dropped so far. */
+  long dropped() {
+    return dropped;
   }
 
   /** The cell stored under {@code key}, made by {@code create} if there is none yet. */
   @SuppressWarnings("unchecked")
   <C extends CachedCell> C cell(byte[] key, Function<byte[], C> create) {
-    if (overBudget()) {
-      evict();
-    }
+    trim();
     ByteKey id = new ByteKey(key);
     CachedCell cell = cells.get(id);
-    if (cell == null) {
+    if (cell != null) {
+      cell.used = true; // found again: another key's entry (or a new one of this key) binds it
+    } else {
       cell = create.apply(key);
+      cell.id = id;
+      cell.overhead = ENTRY_OVERHEAD + key.length;
       cells.put(id, cell);
-      grew(1, ENTRY_OVERHEAD + key.length);
+      grew(1, cell.overhead);
     }
     return (C) cell;
   }
@@ -105,30 +110,57 @@ final class CellCache {
     }
   }
 
-  /** After a commit: stays within the budget, changes staged. */
+  /**
+   * Keeps within the budget: over it, drops cells, oldest first, until a quarter of the budget is
+   * free; a cell used since the last round is spared once and goes to the back (a second chance, as
+   * a clock sweep gives). A dropped cell's held-back changes are staged first.
+   */
   void trim() {
-    if (overBudget()) {
-      evict();
+    if (!over(1.0)) {
+      return;
+    }
+    for (int round = 0; round < 2 && over(AFTER_DROPPING); round++) {
+      List<CachedCell> spared = new ArrayList<>();
+      Iterator<CachedCell> oldestFirst = cells.values().iterator();
+      while (oldestFirst.hasNext() && over(AFTER_DROPPING)) {
+        CachedCell cell = oldestFirst.next();
+        oldestFirst.remove();
+        if (cell.used) {
+          cell.used = false;
+          spared.add(cell);
+        } else {
+          drop(cell);
+        }
+      }
+      spared.forEach(cell -> cells.put(cell.id, cell));
     }
   }
 
-  private boolean overBudget() {
-    return bytes > MAX_BYTES || entries > MAX_ENTRIES;
+  private boolean over(double share) {
+    return bytes > MAX_BYTES * share || entries > MAX_ENTRIES * share;
   }
 
-  /** Stages what is held back, then drops every cell. */
-  void evict() {
-    flush();
-    dropAll();
+  private void drop(CachedCell cell) {
+    if (cell.pending) {
+      // It stays in the pending list with nothing pending.
+      cell.writeTo(backend);
+    }
+    cell.forget(this);
+    cell.dropped = true;
+    grew(-1, -cell.overhead);
+    dropped++;
   }
 
   /** Drops every cell and every held-back change (the batch they would go to is gone). */
   void dropAll() {
+    for (CachedCell cell : cells.values()) {
+      cell.dropped = true;
+    }
+    dropped += cells.size();
     cells.clear();
     pending.clear();
     bytes = 0;
     entries = 0;
-    epoch++;
   }
 
   /** The backend deletes every key in {@code [from, toExclusive)}: cells there hold nothing now. */
@@ -199,6 +231,20 @@ final class CellCache {
   abstract static class CachedCell {
     /** Whether the cell is in the cache's pending list. */
     boolean pending;
+
+    /**
+     * Whether the cell was used again, after the access that brought it in, since the cache last
+     * looked for cells to drop. A cell used once (a new window's, a new key's) goes first.
+     */
+    boolean used;
+
+    /** Dropped from the cache: a handle holding it must look for its cell again. */
+    boolean dropped;
+
+    ByteKey id;
+
+    /** What the cell itself counts for in the cache's bytes, besides its values. */
+    int overhead;
 
     /** Stages the held-back changes in the backend. */
     abstract void writeTo(RocksDbStateBackend backend);

@@ -194,11 +194,11 @@ class CellCacheTest {
       value.write((long) i);
       values.add(value);
     }
-    long epochBefore = backend.cells().epoch();
+    long droppedBefore = backend.cells().dropped();
     for (int i = 0; i < keys; i++) {
       values.get(i).write(values.get(i).read() + 1);
     }
-    assertThat("the cache dropped its cells", backend.cells().epoch() > epochBefore, is(true));
+    assertThat("the cache dropped its cells", backend.cells().dropped() > droppedBefore, is(true));
     backend.commit();
     for (int i = 0; i < keys; i += 997) {
       assertThat(key("k" + i).state(NS, VALUE).read(), is(i + 1L));
@@ -211,11 +211,11 @@ class CellCacheTest {
     // 40 values of 1 MB, written and never read or committed: over the 16 MB budget.
     StateTag<ValueState<String>> text = StateTags.value("text", StringUtf8Coder.of());
     String megabyte = "x".repeat(1 << 20);
-    long epochBefore = backend.cells().epoch();
+    long droppedBefore = backend.cells().dropped();
     for (int i = 0; i < 40; i++) {
       key("k" + i).state(NS, text).write(megabyte + i);
     }
-    assertThat("the cache dropped its cells", backend.cells().epoch() > epochBefore, is(true));
+    assertThat("the cache dropped its cells", backend.cells().dropped() > droppedBefore, is(true));
     assertThat(key("k7").state(NS, text).read(), is(megabyte + 7));
   }
 
@@ -224,7 +224,7 @@ class CellCacheTest {
     StateTag<ValueState<String>> text = StateTags.value("text", StringUtf8Coder.of());
     String megabyte = "x".repeat(1 << 20);
     MapState<Long, Long> map = key("a").state(NS, MAP);
-    long epochBefore = backend.cells().epoch();
+    long droppedBefore = backend.cells().dropped();
     map.computeIfAbsent(
         1L,
         k -> {
@@ -233,7 +233,7 @@ class CellCacheTest {
           }
           return 42L;
         });
-    assertThat("the cache dropped its cells", backend.cells().epoch() > epochBefore, is(true));
+    assertThat("the cache dropped its cells", backend.cells().dropped() > droppedBefore, is(true));
     assertThat(map.get(1L).read(), is(42L));
     backend.commit();
     assertThat(key("a").state(NS, MAP).get(1L).read(), is(42L));
@@ -255,5 +255,29 @@ class CellCacheTest {
     assertThat("still held back", backend.getForCell(value), is(nullValue()));
     backend.firstKey(a.keyPrefix(), StateKeys.prefixEnd(a.keyPrefix()));
     assertThat("a range over the key", backend.getForCell(value), is(notNullValue()));
+  }
+
+  @Test
+  void aCellInUseOutlivesOlderUnusedOnes() {
+    RocksDbStateInternals<String> hotKey = key("hot");
+    ValueState<Long> hot = hotKey.state(NS, VALUE);
+    byte[] stored = StateKeys.statePrefix(hotKey.keyPrefix(), NS, VALUE.getId());
+    hot.write(-1L); // the oldest cell
+    long last = -1;
+    for (int i = 0; i < 2 * CellCache.MAX_ENTRIES; i++) {
+      key("k" + i).state(NS, VALUE).write((long) i);
+      if (i % 1000 == 0) {
+        hot.write((long) i);
+        last = i;
+      }
+    }
+    assertThat("cells were dropped", backend.cells().dropped() > 0, is(true));
+    assertThat(
+        "the hot cell's change is still held back", backend.getForCell(stored), is(nullValue()));
+    assertThat(hot.read(), is(last));
+    assertThat(
+        "the first cold cell was dropped and written",
+        backend.getForCell(StateKeys.statePrefix(key("k0").keyPrefix(), NS, VALUE.getId())),
+        is(notNullValue()));
   }
 }
