@@ -50,6 +50,11 @@ final class CellCache {
     this.backend = backend;
   }
 
+  /** How many cells hold changes back now. */
+  int pendingCount() {
+    return pending.size();
+  }
+
   /** How many cells were dropped so far. */
   long dropped() {
     return dropped;
@@ -134,6 +139,15 @@ final class CellCache {
       }
       spared.forEach(cell -> cells.put(cell.id, cell));
     }
+    // Dropped cells wrote what they held: the pending list must not keep them alive until the
+    // next flush (a job without checkpoints may never commit).
+    pending.removeIf(
+        cell -> {
+          if (cell.dropped) {
+            cell.pending = false;
+          }
+          return cell.dropped;
+        });
   }
 
   private boolean over(double share) {
@@ -142,8 +156,7 @@ final class CellCache {
 
   private void drop(CachedCell cell) {
     if (cell.pending) {
-      // It stays in the pending list with nothing pending.
-      cell.writeTo(backend);
+      cell.writeTo(backend); // trim takes it off the pending list
     }
     cell.forget(this);
     cell.dropped = true;

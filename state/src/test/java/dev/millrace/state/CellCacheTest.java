@@ -273,6 +273,10 @@ class CellCacheTest {
     }
     assertThat("cells were dropped", backend.cells().dropped() > 0, is(true));
     assertThat(
+        "dropped cells are not kept for a flush",
+        backend.cells().pendingCount() <= CellCache.MAX_ENTRIES,
+        is(true));
+    assertThat(
         "the hot cell's change is still held back", backend.getForCell(stored), is(nullValue()));
     assertThat(hot.read(), is(last));
     assertThat(
