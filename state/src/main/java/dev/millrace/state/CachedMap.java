@@ -15,23 +15,17 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * forgotten once its delete is staged.
  */
 final class CachedMap<K, V> extends CellCache.CachedCell {
-  private static final class Entry<K, V> {
+  private static final class Entry<K, V> extends HeldValue<V> {
     final K key;
-    boolean present;
-    @Nullable V value;
+
+    /** The map key's structural value: what the entry is found by. */
+    final Object id;
+
     boolean changed;
 
-    /** Whether the backend holds the entry; null when not known. */
-    @Nullable Boolean stored;
-
-    /** The encoded size last seen, as the cache counts it. */
-    int size;
-
-    /** Puts since the entry was made: its size is measured at the 1st, 2nd, 4th, 8th... */
-    int writes;
-
-    Entry(K key) {
+    Entry(K key, Object id) {
       this.key = key;
+      this.id = id;
     }
   }
 
@@ -55,32 +49,20 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
     Entry<K, V> entry = entries.get(id);
     if (entry == null) {
       entry = added(id, key);
-      byte[] bytes = backend.getForCell(storedKey(key));
-      entry.present = bytes != null;
-      entry.stored = entry.present;
-      entry.value = entry.present ? Codec.decode(valueCoder, bytes) : null;
-      resize(entry, entry.present ? bytes.length : 0);
+      cache.grew(0, entry.load(backend.getUncached(storedKey(key)), valueCoder));
     }
     return entry.value;
   }
 
   void put(K key, V value) {
     Entry<K, V> entry = entry(key);
-    if (value == null) {
-      Codec.encode(valueCoder, value); // fails now for a coder that does not take null
-    }
-    entry.value = value;
-    entry.present = true;
-    if (CellCache.measuresWrite(++entry.writes)) {
-      resize(entry, Codec.encode(valueCoder, value).length);
-    }
+    cache.grew(0, entry.set(value, valueCoder));
     changed(entry);
   }
 
   void remove(K key) {
     Entry<K, V> entry = entry(key);
-    entry.value = null;
-    entry.present = false;
+    entry.clear();
     changed(entry);
   }
 
@@ -92,7 +74,7 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
   }
 
   private Entry<K, V> added(Object id, K key) {
-    Entry<K, V> entry = new Entry<>(key);
+    Entry<K, V> entry = new Entry<>(key, id);
     entries.put(id, entry);
     cache.grew(1, CellCache.ENTRY_OVERHEAD);
     return entry;
@@ -106,11 +88,6 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
     cache.changed(this);
   }
 
-  private void resize(Entry<K, V> entry, int size) {
-    cache.grew(0, size - entry.size);
-    entry.size = size;
-  }
-
   private byte[] storedKey(K key) {
     return StateKeys.withSubKey(prefix, Codec.encode(keyCoder, key));
   }
@@ -119,18 +96,10 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
   void writeTo(RocksDbStateBackend backend) {
     for (Entry<K, V> entry : changed) {
       entry.changed = false;
-      if (entry.present) {
-        byte[] bytes = Codec.encode(valueCoder, entry.value);
-        backend.putUnread(storedKey(entry.key), bytes);
-        resize(entry, bytes.length);
-        entry.stored = true;
-      } else {
-        if (!Boolean.FALSE.equals(entry.stored)) {
-          // An entry put and removed between flushes never goes there.
-          backend.deleteUnread(storedKey(entry.key));
-        }
-        entries.remove(keyCoder.structuralValue(entry.key));
-        resize(entry, 0);
+      cache.grew(0, entry.stage(backend, storedKey(entry.key), valueCoder));
+      if (!entry.present) {
+        // Removed: the backend answers for it now (its delete is staged, or it never held it).
+        entries.remove(entry.id);
         cache.grew(-1, -CellCache.ENTRY_OVERHEAD);
       }
     }
@@ -140,9 +109,8 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
   @Override
   void forget(CellCache cache) {
     for (Entry<K, V> entry : entries.values()) {
-      resize(entry, 0);
+      cache.grew(-1, entry.forget() - CellCache.ENTRY_OVERHEAD);
     }
-    cache.grew(-entries.size(), -(long) CellCache.ENTRY_OVERHEAD * entries.size());
     entries.clear();
     changed.clear();
   }

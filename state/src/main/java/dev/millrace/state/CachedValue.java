@@ -11,19 +11,9 @@ final class CachedValue<T> extends CellCache.CachedCell {
   private final CellCache cache;
   private final byte[] key;
   private final Coder<T> coder;
+  private final HeldValue<T> held = new HeldValue<>();
   private boolean loaded;
-  private boolean present;
-  private @Nullable T value;
   private boolean changed;
-
-  /** Whether the backend holds a value under the key; null when not known. */
-  private @Nullable Boolean stored;
-
-  /** The encoded size last seen, as the cache counts it. */
-  private int size;
-
-  /** Writes since the cell was made: its size is measured at the 1st, 2nd, 4th, 8th... */
-  private int writes;
 
   CachedValue(CellCache cache, byte[] key, Coder<T> coder) {
     this.cache = cache;
@@ -34,32 +24,23 @@ final class CachedValue<T> extends CellCache.CachedCell {
   /** Whether a value is stored (a stored null included). */
   boolean isPresent(RocksDbStateBackend backend) {
     load(backend);
-    return present;
+    return held.present;
   }
 
   /** The stored value; null when there is none. */
   @Nullable T read(RocksDbStateBackend backend) {
     load(backend);
-    return value;
+    return held.value;
   }
 
   void write(@Nullable T newValue) {
-    if (newValue == null) {
-      // Only a coder that takes null may store it: fail here, as an immediate write would.
-      Codec.encode(coder, newValue);
-    }
-    value = newValue;
-    present = true;
+    cache.grew(0, held.set(newValue, coder));
     loaded = true;
-    if (CellCache.measuresWrite(++writes)) {
-      resized(Codec.encode(coder, newValue).length);
-    }
     changed();
   }
 
   void clear() {
-    value = null;
-    present = false;
+    held.clear();
     loaded = true;
     changed();
   }
@@ -70,45 +51,24 @@ final class CachedValue<T> extends CellCache.CachedCell {
   }
 
   private void load(RocksDbStateBackend backend) {
-    if (loaded) {
-      return;
+    if (!loaded) {
+      cache.grew(0, held.load(backend.getUncached(key), coder));
+      loaded = true;
     }
-    byte[] bytes = backend.getForCell(key);
-    present = bytes != null;
-    stored = present;
-    value = present ? Codec.decode(coder, bytes) : null;
-    loaded = true;
-    resized(present ? bytes.length : 0);
-  }
-
-  private void resized(int newSize) {
-    cache.grew(0, newSize - size);
-    size = newSize;
   }
 
   @Override
   void writeTo(RocksDbStateBackend backend) {
-    if (!changed) {
-      return;
+    if (changed) {
+      changed = false;
+      cache.grew(0, held.stage(backend, key, coder));
     }
-    changed = false;
-    if (present) {
-      byte[] bytes = Codec.encode(coder, value);
-      backend.putUnread(key, bytes);
-      resized(bytes.length);
-    } else if (!Boolean.FALSE.equals(stored)) {
-      backend.deleteUnread(key); // a value set up and cleared between flushes never goes there
-    }
-    stored = present;
   }
 
   @Override
   void forget(CellCache cache) {
     loaded = false;
-    present = false;
-    value = null;
     changed = false;
-    stored = null;
-    resized(0);
+    cache.grew(0, held.forget());
   }
 }

@@ -140,8 +140,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** The value at {@code key}, including uncommitted writes, or null. */
   public byte @Nullable [] get(byte[] key) {
-    RocksDB db = instance.ifOpen();
-    if (db == null) {
+    if (neverWritten()) {
       return null;
     }
     ByteKey cacheKey = new ByteKey(key);
@@ -149,22 +148,17 @@ public final class RocksDbStateBackend implements AutoCloseable {
     if (cached != null) {
       return cached == RocksDbValueCache.ABSENT ? null : cached;
     }
-    byte[] value;
-    try {
-      value = batch.getFromBatchAndDB(db, readOptions, key);
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("RocksDB read failed", e);
-    }
+    byte[] value = getUncached(key);
     values.remember(cacheKey, value == null ? RocksDbValueCache.ABSENT : value);
     return value;
   }
 
   /**
-   * The stored value of a {@link CellCache} cell, including uncommitted writes, or null. Cells hold
-   * their values themselves, so their keys go past the read cache both ways: never read through
-   * {@link #get} a key a cell owns.
+   * The value at {@code key}, including uncommitted writes, or null, past the read cache and
+   * leaving it alone: for {@link CellCache} cells, which hold their values themselves, so their
+   * keys go past the read cache both ways. Never read through {@link #get} a key a cell owns.
    */
-  byte @Nullable [] getForCell(byte[] key) {
+  byte @Nullable [] getUncached(byte[] key) {
     RocksDB db = instance.ifOpen();
     if (db == null) {
       return null;
@@ -178,7 +172,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /**
    * Stages a put of a key never read through {@link #get}: a cell's (read with {@link
-   * #getForCell}), or an index entry (found by seeks). The read cache is left alone, so such keys
+   * #getUncached}), or an index entry (found by seeks). The read cache is left alone, so such keys
    * do not crowd out the ones it serves.
    */
   void putUnread(byte[] key, byte[] value) {

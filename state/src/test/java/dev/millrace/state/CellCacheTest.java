@@ -85,10 +85,10 @@ class CellCacheTest {
       a.state(NS, VALUE).write(bundle);
       backend.endBundle();
     }
-    assertThat("held back", backend.getForCell(stored), is(nullValue()));
+    assertThat("held back", backend.getUncached(stored), is(nullValue()));
     assertThat(a.state(NS, VALUE).read(), is(10L));
     backend.commit();
-    assertThat(Codec.decode(VarLongCoder.of(), backend.getForCell(stored)), is(10L));
+    assertThat(Codec.decode(VarLongCoder.of(), backend.getUncached(stored)), is(10L));
   }
 
   @Test
@@ -186,7 +186,7 @@ class CellCacheTest {
 
   @Test
   void cellsDroppedOverTheBudgetKeepTheirValues() {
-    // Handles bound before the cache drops every cell must find their cell again, not keep a copy.
+    // Handles bound before the cache drops their cells must find them again, not keep a copy.
     List<ValueState<Long>> values = new ArrayList<>();
     int keys = CellCache.MAX_ENTRIES + 10;
     for (int i = 0; i < keys; i++) {
@@ -248,13 +248,13 @@ class CellCacheTest {
     bag.add(5L);
     assertThat(bag.isEmpty().read(), is(false));
     assertThat(bag.read(), contains(5L));
-    assertThat("still held back", backend.getForCell(value), is(nullValue()));
+    assertThat("still held back", backend.getUncached(value), is(nullValue()));
     MapState<Long, Long> map = a.state(NS, MAP);
     map.put(1L, 2L);
     assertThat(map.keys().read(), contains(1L));
-    assertThat("still held back", backend.getForCell(value), is(nullValue()));
+    assertThat("still held back", backend.getUncached(value), is(nullValue()));
     backend.firstKey(a.keyPrefix(), StateKeys.prefixEnd(a.keyPrefix()));
-    assertThat("a range over the key", backend.getForCell(value), is(notNullValue()));
+    assertThat("a range over the key", backend.getUncached(value), is(notNullValue()));
   }
 
   @Test
@@ -277,11 +277,11 @@ class CellCacheTest {
         backend.cells().pendingCount() <= CellCache.MAX_ENTRIES,
         is(true));
     assertThat(
-        "the hot cell's change is still held back", backend.getForCell(stored), is(nullValue()));
+        "the hot cell's change is still held back", backend.getUncached(stored), is(nullValue()));
     assertThat(hot.read(), is(last));
     assertThat(
         "the first cold cell was dropped and written",
-        backend.getForCell(StateKeys.statePrefix(key("k0").keyPrefix(), NS, VALUE.getId())),
+        backend.getUncached(StateKeys.statePrefix(key("k0").keyPrefix(), NS, VALUE.getId())),
         is(notNullValue()));
   }
 }
