@@ -28,18 +28,26 @@ class ProfileSummaryTest {
     sink = x;
   }
 
-  @Test
-  @Timeout(60)
-  void theBusyMethodLeadsTheSelfSamples(@TempDir Path dir) throws Exception {
-    Path file = dir.resolve("busy.jfr");
+  /** Records {@code events} every 10 ms while {@code work} runs, and counts the recording. */
+  private static ProfileSummary.Counts recorded(Path file, Runnable work, String... events)
+      throws Exception {
     try (Recording recording = new Recording()) {
-      recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(10));
+      for (String event : events) {
+        recording.enable(event).withPeriod(Duration.ofMillis(10));
+      }
       recording.start();
-      spinInBenchmarkCode(1500);
+      work.run();
       recording.stop();
       recording.dump(file);
     }
-    ProfileSummary.Counts counts = ProfileSummary.read(file);
+    return ProfileSummary.read(file);
+  }
+
+  @Test
+  @Timeout(60)
+  void theBusyMethodLeadsTheSelfSamples(@TempDir Path dir) throws Exception {
+    ProfileSummary.Counts counts =
+        recorded(dir.resolve("busy.jfr"), () -> spinInBenchmarkCode(1500), "jdk.ExecutionSample");
     assertThat(counts.samples(), greaterThan(20));
     String busy = ProfileSummaryTest.class.getName() + ".spinInBenchmarkCode";
     assertThat(
@@ -71,16 +79,12 @@ class ProfileSummaryTest {
   @Test
   @Timeout(60)
   void samplesInNativeCodeCountToo(@TempDir Path dir) throws Exception {
-    Path file = dir.resolve("native.jfr");
-    try (Recording recording = new Recording()) {
-      recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(10));
-      recording.enable("jdk.NativeMethodSample").withPeriod(Duration.ofMillis(10));
-      recording.start();
-      deflateInNativeCode(1500);
-      recording.stop();
-      recording.dump(file);
-    }
-    ProfileSummary.Counts counts = ProfileSummary.read(file);
+    ProfileSummary.Counts counts =
+        recorded(
+            dir.resolve("native.jfr"),
+            () -> deflateInNativeCode(1500),
+            "jdk.ExecutionSample",
+            "jdk.NativeMethodSample");
     assertThat(counts.nativeSamples(), greaterThan(20));
     String deflate = ProfileSummaryTest.class.getName() + ".deflateInNativeCode";
     // Threads that wait in native code (Surefire's reader of its input) are sampled too.
