@@ -23,10 +23,11 @@ import org.rocksdb.WriteBatchWithIndex;
  * #endBundle()}, which the engine calls at the end of a bundle, or {@link #commit()}; staged writes
  * are dropped with {@link #discard()}. Reads merge the batch over the database, so a bundle sees
  * its own writes. Value, combining and map cells keep their decoded values in a {@link CellCache}
- * and hold their changes back across bundles until a commit or the cache's budget. A {@link
- * RocksDbValueCache} in front of the batch remembers other small values read and written; where
- * each bag-like cell appends next is kept too. The WAL is off: what must survive the process is
- * written by {@link #checkpointTo} and read back by {@link #restoreTemporary}.
+ * and hold their changes back across bundles until a commit or the cache's budget, as a {@link
+ * RocksDbTimerStore} holds its new timers ({@link HeldWrites}). A {@link RocksDbValueCache} in
+ * front of the batch remembers other small values read and written; where each bag-like cell
+ * appends next is kept too. The WAL is off: what must survive the process is written by {@link
+ * #checkpointTo} and read back by {@link #restoreTemporary}.
  *
  * <p>Not thread-safe: the engine processes one bundle at a time per backend (workers take turns at
  * a subtask, never two at once).
@@ -63,6 +64,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   private final Map<ByteKey, long[]> nextSequences = new HashMap<>();
   private final RocksDbValueCache values = new RocksDbValueCache();
   private final CellCache cells = new CellCache(this);
+  private final List<HeldWrites> heldWrites = new ArrayList<>(1);
   private final Map<StateNamespace, byte[]> namespaceKeys = new HashMap<>();
   private long modifications;
   private long discards;
@@ -263,6 +265,11 @@ public final class RocksDbStateBackend implements AutoCloseable {
       namespaceKeys.put(namespace, key);
     }
     return key;
+  }
+
+  /** Registers changes held in front of this backend, to be written at each commit. */
+  void holdWritesIn(HeldWrites held) {
+    heldWrites.add(held);
   }
 
   /** The decoded value, combining and map cells in front of this backend. */
@@ -491,6 +498,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * back included.
    */
   public void commit() {
+    heldWrites.forEach(HeldWrites::writeOut);
     cells.flush();
     writeBatch();
     cells.trim();
@@ -533,6 +541,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
     nextSequences.clear();
     values.clear();
     cells.dropAll();
+    heldWrites.forEach(HeldWrites::drop);
     // Deleted entries below a floor come back with the batch gone.
     Arrays.fill(indexFloors, null);
     cellFloors.clear();
@@ -554,6 +563,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Number of staged, uncommitted writes. */
   public int pendingWrites() {
     checkOpen();
+    heldWrites.forEach(HeldWrites::writeOut);
     cells.flush();
     return batch.count();
   }

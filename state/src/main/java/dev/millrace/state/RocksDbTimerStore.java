@@ -28,8 +28,14 @@ import org.joda.time.Instant;
  * StateKeys} (a huge key by dictionary reference), the rest length-prefixed. Timers sit outside the
  * key-group ranges: moving a key group moves its timers by scanning the identity index, which is
  * itself ordered by key group.
+ *
+ * <p>New timers are first held on the heap ({@link HeldTimers}) and reach these indexes only at the
+ * backend's {@link RocksDbStateBackend#commit()} (before each checkpoint) or when more than {@link
+ * #MAX_HELD} are held. Most timers (a window's end, a key's timeout) are set and fire, or are set
+ * again, between two checkpoints: held, they cost no read, write or seek of the database. Every
+ * query looks at both; a timer is held or stored, never both.
  */
-public final class RocksDbTimerStore {
+public final class RocksDbTimerStore implements HeldWrites {
   private static final byte BY_ID = (byte) 0x90;
   private static final byte BY_EVENT_TIME = (byte) 0x91;
   private static final byte BY_PROCESSING_TIME = (byte) 0x92;
@@ -37,18 +43,34 @@ public final class RocksDbTimerStore {
   private static final byte HOLDS = (byte) 0x94;
   private static final byte[] EMPTY = new byte[0];
 
+  /** Past this many held timers, those due last are written out. */
+  static final int MAX_HELD = 100_000;
+
   private final RocksDbStateBackend backend;
   private final Coder<? extends BoundedWindow> windowCoder;
+  private final HeldTimers held = new HeldTimers();
+  private final int maxHeld;
+  // False while the identity index is known to be empty, so that a new timer needs no lookup.
+  private boolean mayHaveStored;
   private long changes;
-  private long discardsSeen;
 
   /** A timer that is due, with the key group and encoded key it belongs to. */
   public record Due(int keyGroup, byte[] key, TimerData timer) {}
 
   public RocksDbTimerStore(
       RocksDbStateBackend backend, Coder<? extends BoundedWindow> windowCoder) {
+    this(backend, windowCoder, MAX_HELD);
+  }
+
+  /** A store holding at most {@code maxHeld} timers on the heap. */
+  RocksDbTimerStore(
+      RocksDbStateBackend backend, Coder<? extends BoundedWindow> windowCoder, int maxHeld) {
     this.backend = backend;
     this.windowCoder = windowCoder;
+    this.maxHeld = maxHeld;
+    this.mayHaveStored =
+        backend.firstKeyOfIndex(new byte[] {BY_ID}, new byte[] {(byte) (BY_ID + 1)}) != null;
+    backend.holdWritesIn(this);
   }
 
   private byte[] identity(byte[] keyPrefix, StateNamespace namespace, String id, String family) {
@@ -79,27 +101,72 @@ public final class RocksDbTimerStore {
    * {@link RocksDbStateBackend#keyPrefix} or {@link RocksDbStateInternals#keyPrefix()}).
    */
   public void set(byte[] keyPrefix, TimerData timer) {
-    byte[] id =
-        identity(keyPrefix, timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId());
-    long timestamp = timer.getTimestamp().getMillis();
-    long output = timer.getOutputTimestamp().getMillis();
-    byte[] value =
-        StateKeys.withSubKey(
-            new byte[] {(byte) timer.getDomain().ordinal()},
-            StateKeys.sortableMillis(timestamp),
-            StateKeys.sortableMillis(output));
-    // Setting the same timer again is common (e.g. end of window, per element). Rewriting it would
-    // leave tombstones in the time index that every later range scan must skip.
-    if (Arrays.equals(backend.get(key(BY_ID, id)), value)) {
-      return;
+    ByteKey id =
+        new ByteKey(
+            identity(
+                keyPrefix, timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId()));
+    HeldTimers.Held same = held.get(id);
+    if (same != null) {
+      if (sameTimes(same.timer, timer)) {
+        return;
+      }
+      held.remove(id);
+    } else if (mayHaveStored) {
+      byte[] stored = backend.get(key(BY_ID, id.bytes()));
+      // Setting the same timer again is common (e.g. end of window, per element). Rewriting it
+      // would leave tombstones in the time index that every later range scan must skip.
+      if (stored != null && Arrays.equals(stored, storedValue(timer))) {
+        return;
+      }
+      if (stored != null) {
+        removeStored(id.bytes(), stored);
+      }
     }
     changes++;
-    remove(id);
-    backend.put(key(BY_ID, id), value);
-    byte[] timeKey = key(indexOf(timer.getDomain()), StateKeys.sortableMillis(timestamp), id);
+    held.add(new HeldTimers.Held(id, timer));
+    if (held.size() > maxHeld) {
+      while (held.size() > maxHeld * 3 / 4) {
+        store(held.removeLatest());
+      }
+    }
+  }
+
+  private static boolean sameTimes(TimerData a, TimerData b) {
+    return a.getDomain() == b.getDomain()
+        && a.getTimestamp().getMillis() == b.getTimestamp().getMillis()
+        && a.getOutputTimestamp().getMillis() == b.getOutputTimestamp().getMillis();
+  }
+
+  private static byte[] storedValue(TimerData timer) {
+    return StateKeys.withSubKey(
+        new byte[] {(byte) timer.getDomain().ordinal()},
+        StateKeys.sortableMillis(timer.getTimestamp().getMillis()),
+        StateKeys.sortableMillis(timer.getOutputTimestamp().getMillis()));
+  }
+
+  /** Writes a held timer into the three indexes. */
+  private void store(HeldTimers.Held timer) {
+    mayHaveStored = true;
+    byte[] id = timer.identity;
+    backend.put(key(BY_ID, id), storedValue(timer.timer));
+    byte[] timeKey =
+        key(indexOf(timer.timer.getDomain()), StateKeys.sortableMillis(timer.timestamp()), id);
     // Index entries are only found by seeks: they stay out of the backend's read cache.
     backend.putUnread(timeKey, EMPTY);
-    backend.putUnread(key(HOLDS, StateKeys.sortableMillis(output), id), EMPTY);
+    backend.putUnread(key(HOLDS, StateKeys.sortableMillis(timer.output()), id), EMPTY);
+  }
+
+  @Override
+  public void writeOut() {
+    for (HeldTimers.Held timer : held.removeAll()) {
+      store(timer);
+    }
+  }
+
+  @Override
+  public void drop() {
+    held.clear();
+    changes++;
   }
 
   /**
@@ -107,42 +174,93 @@ public final class RocksDbTimerStore {
    * writes: while it stays the same, a timer known to be set is still set as it was.
    */
   public long version() {
-    long discards = backend.discards();
-    if (discards != discardsSeen) {
-      discardsSeen = discards;
-      changes++;
-    }
     return changes;
   }
 
   /** Deletes the key's timer {@code timerId} of {@code family} in {@code namespace}, if set. */
   public void delete(byte[] keyPrefix, StateNamespace namespace, String timerId, String family) {
-    remove(identity(keyPrefix, namespace, timerId, family));
+    ByteKey id = new ByteKey(identity(keyPrefix, namespace, timerId, family));
+    if (held.remove(id) != null) {
+      changes++;
+    } else if (mayHaveStored) {
+      byte[] stored = backend.get(key(BY_ID, id.bytes()));
+      if (stored != null) {
+        removeStored(id.bytes(), stored);
+      }
+    }
   }
 
-  /** Removes a timer from all indexes; returns its stored value, or null if it was not set. */
-  private byte @Nullable [] remove(byte[] id) {
-    byte[] byId = key(BY_ID, id);
-    byte[] value = backend.get(byId);
-    if (value == null) {
-      return null;
-    }
+  /** Removes a stored timer, whose identity index holds {@code value}, from all indexes. */
+  private void removeStored(byte[] id, byte[] value) {
     changes++;
     TimeDomain domain = TimeDomain.values()[value[0]];
-    backend.delete(byId);
+    backend.delete(key(BY_ID, id));
     backend.deleteUnread(key(indexOf(domain), Arrays.copyOfRange(value, 1, 9), id));
     backend.deleteUnread(key(HOLDS, Arrays.copyOfRange(value, 9, 17), id));
-    return value;
   }
 
   /**
-   * The time-index key of the earliest timer of {@code domain} before {@code before}, or null.
-   * Fired timers are deleted from the front of the index; the backend seeks past their tombstones.
+   * The time-index key of the earliest stored timer of {@code domain} before {@code before}, or
+   * null. Fired timers are deleted from the front of the index; the backend seeks past their
+   * tombstones.
    */
-  private byte @Nullable [] firstDue(TimeDomain domain, Instant before) {
+  private byte @Nullable [] firstStoredDue(TimeDomain domain, Instant before) {
+    if (!mayHaveStored) {
+      return null;
+    }
     byte index = indexOf(domain);
     return backend.firstKeyOfIndex(
         new byte[] {index}, key(index, StateKeys.sortableMillis(before.getMillis())));
+  }
+
+  /** The earliest held timer of {@code domain} before {@code before}, or null. */
+  private HeldTimers.@Nullable Held firstHeldDue(TimeDomain domain, Instant before) {
+    HeldTimers.Held first = held.first(domain);
+    return first != null && first.timestamp() < before.getMillis() ? first : null;
+  }
+
+  /**
+   * The earliest timer of {@code domain} before {@code before}: a {@link HeldTimers.Held}, the
+   * time-index key of a stored one, or null. Seeks only when the index's floor cannot tell that the
+   * held one comes first.
+   */
+  private @Nullable Object firstDue(TimeDomain domain, Instant before) {
+    HeldTimers.Held heldFirst = firstHeldDue(domain, before);
+    byte index = indexOf(domain);
+    if (heldFirst != null) {
+      byte[] floor = backend.indexFloor(index);
+      if (!mayHaveStored || (floor != null && compareToIndexKey(heldFirst, index, floor) < 0)) {
+        return heldFirst;
+      }
+    }
+    byte[] storedFirst = firstStoredDue(domain, before);
+    if (storedFirst == null) {
+      return heldFirst;
+    }
+    if (heldFirst == null) {
+      return storedFirst;
+    }
+    return compareToIndexKey(heldFirst, index, storedFirst) < 0 ? heldFirst : storedFirst;
+  }
+
+  /**
+   * How a held timer compares with {@code indexKey}, a key of the time index {@code index} ({@code
+   * [index][time][identity]}) or a bound of it: its bare start, below every entry, or the start of
+   * the next index, above every entry.
+   */
+  private static int compareToIndexKey(HeldTimers.Held timer, byte index, byte[] indexKey) {
+    if (indexKey[0] != index) {
+      return -1;
+    }
+    if (indexKey.length < 9) {
+      return 1;
+    }
+    int byTime = Long.compare(timer.timestamp(), StateKeys.sortableMillisAt(indexKey, 1));
+    if (byTime != 0) {
+      return byTime;
+    }
+    return Arrays.compareUnsigned(
+        timer.identity, 0, timer.identity.length, indexKey, 9, indexKey.length);
   }
 
   /**
@@ -150,24 +268,38 @@ public final class RocksDbTimerStore {
    * state lies under {@code keyPrefix}.
    */
   public boolean nextDueHasKey(TimeDomain domain, Instant before, byte[] keyPrefix) {
-    byte[] first = firstDue(domain, before);
+    Object first = firstDue(domain, before);
+    if (first instanceof HeldTimers.Held timer) {
+      return startsWith(timer.identity, 0, keyPrefix);
+    }
     // [index][8-byte timestamp][identity], and the identity starts with the key prefix.
-    return first != null
-        && first.length >= 9 + keyPrefix.length
-        && Arrays.equals(first, 9, 9 + keyPrefix.length, keyPrefix, 0, keyPrefix.length);
+    return first != null && startsWith((byte[]) first, 9, keyPrefix);
+  }
+
+  private static boolean startsWith(byte[] bytes, int from, byte[] prefix) {
+    return bytes.length >= from + prefix.length
+        && Arrays.equals(bytes, from, from + prefix.length, prefix, 0, prefix.length);
   }
 
   /** Removes and returns the earliest timer of {@code domain} before {@code before}, or null. */
   public @Nullable Due pollDue(TimeDomain domain, Instant before) {
-    byte[] first = firstDue(domain, before);
+    Object first = firstDue(domain, before);
     if (first == null) {
       return null;
     }
-    byte[] id = Arrays.copyOfRange(first, 9, first.length);
-    byte[] value = remove(id);
+    if (first instanceof HeldTimers.Held timer) {
+      held.remove(timer.key);
+      changes++;
+      return new Due(
+          StateKeys.keyGroupOf(timer.identity), backend.encodedKeyOf(timer.identity), timer.timer);
+    }
+    byte[] indexKey = (byte[]) first;
+    byte[] id = Arrays.copyOfRange(indexKey, 9, indexKey.length);
+    byte[] value = backend.get(key(BY_ID, id));
     if (value == null) {
       throw new IllegalStateException("timer index and identity index disagree");
     }
+    removeStored(id, value);
     int keyGroup = StateKeys.keyGroupOf(id);
     int[] keyAt = StateKeys.keyComponentAt(id, StateKeys.KEY_GROUP_BYTES);
     int[] namespaceAt = StateKeys.lengthPrefixedAt(id, keyAt[1]);
@@ -196,9 +328,27 @@ public final class RocksDbTimerStore {
 
   /** The time of the earliest timer of {@code domain}, or null when none is set. */
   public @Nullable Instant earliest(TimeDomain domain) {
+    return earlier(heldTime(held.first(domain)), earliestStored(domain));
+  }
+
+  private @Nullable Instant earliestStored(TimeDomain domain) {
+    if (!mayHaveStored) {
+      return null;
+    }
     byte index = indexOf(domain);
     byte[] first = backend.firstKeyOfIndex(new byte[] {index}, new byte[] {(byte) (index + 1)});
     return first == null ? null : new Instant(StateKeys.sortableMillisAt(first, 1));
+  }
+
+  private static @Nullable Instant heldTime(HeldTimers.@Nullable Held timer) {
+    return timer == null ? null : timer.timer.getTimestamp();
+  }
+
+  private static @Nullable Instant earlier(@Nullable Instant a, @Nullable Instant b) {
+    if (a == null) {
+      return b;
+    }
+    return b == null || a.isBefore(b) ? a : b;
   }
 
   /**
@@ -206,12 +356,14 @@ public final class RocksDbTimerStore {
    * lowest key its time index may still hold. Null when no timer of the domain is set.
    */
   public @Nullable Instant earliestLowerBound(TimeDomain domain) {
-    return lowerBound(indexOf(domain), () -> earliest(domain));
+    return earlier(
+        heldTime(held.first(domain)),
+        mayHaveStored ? lowerBound(indexOf(domain), () -> earliestStored(domain)) : null);
   }
 
   /** Like {@link #earliestLowerBound}, for {@link #minimumHold()}. */
   public @Nullable Instant minimumHoldLowerBound() {
-    return lowerBound(HOLDS, this::minimumHold);
+    return earlier(heldOutput(), mayHaveStored ? lowerBound(HOLDS, this::minimumStoredHold) : null);
   }
 
   /** The time at an index's floor, or {@code exact} (which seeks, and sets the floor) if none. */
@@ -229,11 +381,23 @@ public final class RocksDbTimerStore {
 
   /** Whether a timer of {@code domain} before {@code before} is set. */
   public boolean hasDue(TimeDomain domain, Instant before) {
-    return firstDue(domain, before) != null;
+    return firstHeldDue(domain, before) != null || firstStoredDue(domain, before) != null;
   }
 
   /** The earliest output timestamp of any timer: the hold on the output watermark. */
   public @Nullable Instant minimumHold() {
+    return earlier(heldOutput(), minimumStoredHold());
+  }
+
+  private @Nullable Instant heldOutput() {
+    HeldTimers.Held first = held.firstByOutput();
+    return first == null ? null : first.timer.getOutputTimestamp();
+  }
+
+  private @Nullable Instant minimumStoredHold() {
+    if (!mayHaveStored) {
+      return null;
+    }
     byte[] first = backend.firstKeyOfIndex(new byte[] {HOLDS}, new byte[] {(byte) (HOLDS + 1)});
     return first == null ? null : new Instant(StateKeys.sortableMillisAt(first, 1));
   }

@@ -98,6 +98,8 @@ class RocksDbTimerStoreTest {
     for (int t = 100; t < 110; t++) {
       timers.set(prefix(1, "k" + t), timer("t", t, t, TimeDomain.EVENT_TIME));
     }
+    // Stored, not held: the seeks below are RocksDB's.
+    backend.commit();
     for (int t = 100; t < 105; t++) {
       assertThat(
           timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)).timer().getTimestamp(),
@@ -184,5 +186,106 @@ class RocksDbTimerStoreTest {
     assertThat(java.util.Arrays.equals(due.key(), huge), is(true));
     assertThat(due.keyGroup(), is(2));
     assertThat(java.util.Arrays.equals(backend.keyPrefix(2, huge), prefix), is(true));
+  }
+
+  @Test
+  void aTimerSetAndFiredBetweenCommitsNeverReachesTheDatabase() {
+    timers.set(prefix(1, "a"), timer("t", 100, 100, TimeDomain.EVENT_TIME));
+    timers.set(prefix(1, "a"), timer("t", 200, 150, TimeDomain.EVENT_TIME));
+    timers.set(prefix(2, "b"), timer("t", 300, 300, TimeDomain.EVENT_TIME));
+    timers.set(prefix(3, "c"), timer("t", 50, 50, TimeDomain.PROCESSING_TIME));
+    timers.delete(prefix(3, "c"), WINDOW, "t", "family");
+    assertThat(timers.minimumHold(), is(new Instant(150)));
+    RocksDbTimerStore.Due due = timers.pollDue(TimeDomain.EVENT_TIME, new Instant(250));
+    assertThat(due.timer(), is(timer("t", 200, 150, TimeDomain.EVENT_TIME)));
+    assertThat(due.keyGroup(), is(1));
+    assertThat(new String(due.key(), StandardCharsets.UTF_8), is("a"));
+    backend.endBundle();
+    assertThat(backend.scan(new byte[0], null).size(), is(0));
+    // Only the timer still set is written at the commit: its three index entries.
+    backend.commit();
+    assertThat(backend.scan(new byte[0], null).size(), is(3));
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(301)).keyGroup(), is(2));
+  }
+
+  @Test
+  void aDiscardForgetsTimersHeldSinceTheLastCommit() {
+    timers.set(prefix(1, "a"), timer("t", 100, 100, TimeDomain.EVENT_TIME));
+    backend.commit();
+    timers.set(prefix(2, "b"), timer("t", 50, 50, TimeDomain.EVENT_TIME));
+    long version = timers.version();
+    backend.discard();
+    assertThat(timers.version() == version, is(false));
+    assertThat(timers.earliest(TimeDomain.EVENT_TIME), is(new Instant(100)));
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)).keyGroup(), is(1));
+    assertThat(timers.pollDue(TimeDomain.EVENT_TIME, new Instant(1000)), is(nullValue()));
+  }
+
+  /**
+   * Held and stored timers, commits and write-outs over the bound at random, against a store that
+   * holds nothing: every query answers the same, and timers fire in the same order.
+   */
+  @Test
+  void heldAndStoredTimersAnswerAsIfAllWereStored() {
+    try (RocksDbStateBackend reference = RocksDbStateBackend.openTemporary()) {
+      RocksDbTimerStore stored = new RocksDbTimerStore(reference, IntervalWindow.getCoder(), 0);
+      RocksDbTimerStore mixed = new RocksDbTimerStore(backend, IntervalWindow.getCoder(), 8);
+      java.util.Random random = new java.util.Random(24);
+      TimeDomain[] domains = {TimeDomain.EVENT_TIME, TimeDomain.PROCESSING_TIME};
+      for (int step = 0; step < 5000; step++) {
+        int keyGroup = random.nextInt(4);
+        String key = "k" + random.nextInt(12);
+        String id = "t" + random.nextInt(3);
+        TimeDomain domain = domains[random.nextInt(2)];
+        Instant bound = new Instant(random.nextInt(12) * 100);
+        switch (random.nextInt(6)) {
+          case 0, 1 -> {
+            long at = random.nextInt(10) * 100; // equal times, ordered by identity
+            TimerData timer = timer(id, at, at - random.nextInt(50), domain);
+            stored.set(reference.keyPrefix(keyGroup, key(key)), timer);
+            mixed.set(backend.keyPrefix(keyGroup, key(key)), timer);
+          }
+          case 2 -> {
+            stored.delete(reference.keyPrefix(keyGroup, key(key)), WINDOW, id, "family");
+            mixed.delete(backend.keyPrefix(keyGroup, key(key)), WINDOW, id, "family");
+          }
+          case 3 -> {
+            RocksDbTimerStore.Due expected = stored.pollDue(domain, bound);
+            RocksDbTimerStore.Due actual = mixed.pollDue(domain, bound);
+            assertThat("step " + step, actual == null, is(expected == null));
+            if (expected != null) {
+              assertThat("step " + step, actual.timer(), is(expected.timer()));
+              assertThat(actual.keyGroup(), is(expected.keyGroup()));
+              assertThat(java.util.Arrays.equals(actual.key(), expected.key()), is(true));
+            }
+          }
+          case 4 -> {
+            byte[] owner = backend.keyPrefix(keyGroup, key(key));
+            assertThat(
+                "step " + step,
+                mixed.nextDueHasKey(domain, bound, owner),
+                is(stored.nextDueHasKey(domain, bound, reference.keyPrefix(keyGroup, key(key)))));
+            assertThat(mixed.hasDue(domain, bound), is(stored.hasDue(domain, bound)));
+          }
+          default -> {
+            if (random.nextInt(4) == 0) {
+              backend.commit();
+            } else {
+              backend.endBundle();
+            }
+            reference.endBundle();
+          }
+        }
+        assertThat("step " + step, mixed.minimumHold(), is(stored.minimumHold()));
+        assertThat(mixed.earliest(domain), is(stored.earliest(domain)));
+        Instant lowerBound = mixed.earliestLowerBound(domain);
+        Instant earliest = stored.earliest(domain);
+        assertThat(lowerBound == null, is(earliest == null));
+        assertThat(earliest == null || !lowerBound.isAfter(earliest), is(true));
+        Instant holdBound = mixed.minimumHoldLowerBound();
+        assertThat(
+            stored.minimumHold() == null || !holdBound.isAfter(stored.minimumHold()), is(true));
+      }
+    }
   }
 }
