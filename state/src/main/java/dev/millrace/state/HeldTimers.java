@@ -1,6 +1,7 @@
 package dev.millrace.state;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -22,28 +23,33 @@ final class HeldTimers {
     final ByteKey key;
     final byte[] identity;
     final TimerData timer;
+    // Copied out of the timer: the sets compare them on every insertion and removal.
+    final long timestamp;
+    final long output;
 
     Held(ByteKey key, TimerData timer) {
       this.key = key;
       this.identity = key.bytes();
       this.timer = timer;
+      this.timestamp = timer.getTimestamp().getMillis();
+      this.output = timer.getOutputTimestamp().getMillis();
     }
 
     long timestamp() {
-      return timer.getTimestamp().getMillis();
-    }
-
-    long output() {
-      return timer.getOutputTimestamp().getMillis();
+      return timestamp;
     }
   }
 
   private static final Comparator<Held> BY_TIME =
-      Comparator.comparingLong(Held::timestamp)
-          .thenComparing((a, b) -> java.util.Arrays.compareUnsigned(a.identity, b.identity));
+      (a, b) -> {
+        int byTime = Long.compare(a.timestamp, b.timestamp);
+        return byTime != 0 ? byTime : Arrays.compareUnsigned(a.identity, b.identity);
+      };
   private static final Comparator<Held> BY_OUTPUT =
-      Comparator.comparingLong(Held::output)
-          .thenComparing((a, b) -> java.util.Arrays.compareUnsigned(a.identity, b.identity));
+      (a, b) -> {
+        int byOutput = Long.compare(a.output, b.output);
+        return byOutput != 0 ? byOutput : Arrays.compareUnsigned(a.identity, b.identity);
+      };
 
   private final Map<ByteKey, Held> byIdentity = new HashMap<>();
   private final List<TreeSet<Held>> byTime = new ArrayList<>();

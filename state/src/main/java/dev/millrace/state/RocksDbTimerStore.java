@@ -153,7 +153,7 @@ public final class RocksDbTimerStore implements HeldWrites {
         key(indexOf(timer.timer.getDomain()), StateKeys.sortableMillis(timer.timestamp()), id);
     // Index entries are only found by seeks: they stay out of the backend's read cache.
     backend.putUnread(timeKey, EMPTY);
-    backend.putUnread(key(HOLDS, StateKeys.sortableMillis(timer.output()), id), EMPTY);
+    backend.putUnread(key(HOLDS, StateKeys.sortableMillis(timer.output), id), EMPTY);
   }
 
   @Override
