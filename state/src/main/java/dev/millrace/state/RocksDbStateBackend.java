@@ -65,6 +65,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
   private final RocksDbValueCache values = new RocksDbValueCache();
   private final CellCache cells = new CellCache(this);
   private final List<HeldWrites> heldWrites = new ArrayList<>(1);
+  // Every key put since this backend was opened empty (appends aside: read by scans only).
+  private final WrittenKeys writtenKeys;
   private final Map<StateNamespace, byte[]> namespaceKeys = new HashMap<>();
   private long modifications;
   private long discards;
@@ -74,7 +76,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * only opened by the first write; until then every read finds nothing.
    */
   public static RocksDbStateBackend openTemporary() {
-    return new RocksDbStateBackend(RocksDbInstance.temporary());
+    return new RocksDbStateBackend(RocksDbInstance.temporary(), WrittenKeys.empty());
   }
 
   /**
@@ -82,7 +84,8 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * {@link #checkpointTo} wrote to {@code checkpoint}, which is left as it was.
    */
   public static RocksDbStateBackend restoreTemporary(Path checkpoint) {
-    return new RocksDbStateBackend(RocksDbInstance.restoreTemporary(checkpoint));
+    return new RocksDbStateBackend(
+        RocksDbInstance.restoreTemporary(checkpoint), WrittenKeys.unknown());
   }
 
   /**
@@ -102,11 +105,13 @@ public final class RocksDbStateBackend implements AutoCloseable {
 
   /** Lets tests impersonate another layout version. */
   static RocksDbStateBackend open(Path directory, int layoutVersion) {
-    return new RocksDbStateBackend(RocksDbInstance.open(directory, layoutVersion));
+    return new RocksDbStateBackend(
+        RocksDbInstance.open(directory, layoutVersion), WrittenKeys.unknown());
   }
 
-  private RocksDbStateBackend(RocksDbInstance instance) {
+  private RocksDbStateBackend(RocksDbInstance instance, WrittenKeys writtenKeys) {
     this.instance = instance;
+    this.writtenKeys = writtenKeys;
     this.readOptions = instance.track(new ReadOptions());
     // overwriteKey=true: the batch index keeps only the latest write per key, which is what
     // getFromBatchAndDB and the merged iterators expect for plain put/delete.
@@ -162,7 +167,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    */
   byte @Nullable [] getUncached(byte[] key) {
     RocksDB db = instance.ifOpen();
-    if (db == null) {
+    if (db == null || !writtenKeys.mayContain(key)) {
       return null;
     }
     try {
@@ -178,6 +183,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * do not crowd out the ones it serves.
    */
   void putUnread(byte[] key, byte[] value) {
+    writtenKeys.add(key);
     write(key, value, Caching.NONE);
   }
 
@@ -192,6 +198,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * never change either afterwards.
    */
   public void put(byte[] key, byte[] value) {
+    writtenKeys.add(key);
     write(key, value, RocksDbValueCache.keepsPutOf(value) ? Caching.KEEP : Caching.FORGET);
   }
 
