@@ -9,16 +9,21 @@ import dev.millrace.translation.UnsupportedFeaturesException;
 import dev.millrace.translation.java.overrides.PipelineOverrides;
 import dev.millrace.translation.metrics.JobMetrics;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.BoundedReadFromUnboundedSource;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.runners.TransformHierarchy;
 import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.util.SerializableUtils;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;
 import org.apache.beam.sdk.util.construction.SplittableParDo;
 import org.apache.beam.sdk.values.PCollection;
@@ -93,6 +98,7 @@ public final class PipelineTranslator {
     private final Pipeline pipeline;
     boolean unbounded;
     boolean testStream;
+    private final Set<Coder<?>> checkedCoders = Collections.newSetFromMap(new IdentityHashMap<>());
 
     InputKinds(Pipeline pipeline) {
       this.pipeline = pipeline;
@@ -105,6 +111,35 @@ public final class PipelineTranslator {
       for (PCollection<?> out : transform.getOutputs().values()) {
         unbounded |= out.isBounded() == PCollection.IsBounded.UNBOUNDED;
       }
+    }
+
+    @Override
+    public void visitValue(PValue value, TransformHierarchy.Node producer) {
+      if (value instanceof PCollection<?> collection && checkedCoders.add(collection.getCoder())) {
+        ensureSerializable(collection);
+      }
+    }
+  }
+
+  /**
+   * Fails the job before it starts if a PCollection's coder does not survive Java serialization, as
+   * it must to reach another process: a checkpoint's restore in a new JVM, a cluster's worker, an
+   * SDK harness. Running in one JVM, Millrace would otherwise never notice.
+   */
+  private static void ensureSerializable(PCollection<?> collection) {
+    try {
+      // Round trip only: many coders do not define equals, so the copy is not compared.
+      SerializableUtils.deserializeFromByteArray(
+          SerializableUtils.serializeToByteArray(collection.getCoder()),
+          collection.getCoder().toString());
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "the coder of "
+              + collection.getName()
+              + " ("
+              + collection.getCoder()
+              + ") cannot be serialized",
+          e);
     }
   }
 
