@@ -32,13 +32,30 @@ final class CellCache {
   /** Over this many cells and map entries cells are dropped. */
   static final int MAX_ENTRIES = 100_000;
 
-  /** Dropping goes on until the cache holds at most this share of either bound. */
-  private static final double AFTER_DROPPING = 0.75;
-
   /** What an entry costs besides its encoded value: objects, map nodes, its key. */
   static final int ENTRY_OVERHEAD = 96;
 
+  /**
+   * What every cache may hold without asking: {@link #MAX_BYTES} of values and {@link #MAX_ENTRIES}
+   * entries. Past it a cache borrows from {@link #SHARED} in steps of {@link #BORROW_STEP}, and
+   * drops cells only when it is refused.
+   */
+  private static final long OWN_FOOTPRINT = MAX_BYTES + (long) MAX_ENTRIES * ENTRY_OVERHEAD;
+
+  private static final long BORROW_STEP = 4L << 20;
+
+  /**
+   * An eighth of the heap, shared by the cell caches of every backend of this JVM: a job whose
+   * windows keep a few hundred thousand keys open holds them all, while many keyed operators
+   * together stay bounded.
+   */
+  static final MemoryBudget SHARED = new MemoryBudget(Runtime.getRuntime().maxMemory() / 8);
+
+  /** Dropping goes on until the cache holds at most this share of what it may hold. */
+  private static final double AFTER_DROPPING = 0.75;
+
   private final RocksDbStateBackend backend;
+  private final MemoryBudget.Reservation borrowed;
   // In the order cells came, for dropping the oldest first.
   private final LinkedHashMap<ByteKey, CachedCell> cells = new LinkedHashMap<>();
   private final List<CachedCell> pending = new ArrayList<>();
@@ -46,8 +63,9 @@ final class CellCache {
   private long bytes;
   private long entries;
 
-  CellCache(RocksDbStateBackend backend) {
+  CellCache(RocksDbStateBackend backend, MemoryBudget shared) {
     this.backend = backend;
+    this.borrowed = shared.reservation(BORROW_STEP);
   }
 
   /** How many cells hold changes back now. */
@@ -121,7 +139,15 @@ final class CellCache {
    * a clock sweep gives). A dropped cell's held-back changes are staged first.
    */
   void trim() {
-    if (!over(1.0)) {
+    long footprint = footprint();
+    long allowed = OWN_FOOTPRINT + borrowed.reservedBytes();
+    if (footprint <= allowed) {
+      if (footprint < allowed / 2) {
+        borrowed.shrinkTo(footprint - OWN_FOOTPRINT + BORROW_STEP);
+      }
+      return;
+    }
+    if (borrowed.cover(footprint - OWN_FOOTPRINT)) {
       return;
     }
     for (int round = 0; round < 2 && over(AFTER_DROPPING); round++) {
@@ -150,8 +176,18 @@ final class CellCache {
         });
   }
 
+  /** Values and entries as the budget counts them. */
+  private long footprint() {
+    return bytes + entries * ENTRY_OVERHEAD;
+  }
+
   private boolean over(double share) {
-    return bytes > MAX_BYTES * share || entries > MAX_ENTRIES * share;
+    return footprint() > (OWN_FOOTPRINT + borrowed.reservedBytes()) * share;
+  }
+
+  /** Gives back what this cache borrowed: its backend is closed. */
+  void close() {
+    borrowed.releaseAll();
   }
 
   private void drop(CachedCell cell) {

@@ -79,6 +79,19 @@ public final class MemoryBudget {
       return true;
     }
 
+    /** What this holder has reserved now. */
+    public long reservedBytes() {
+      return reservedBytes;
+    }
+
+    /** Gives back whole steps while at least {@code bytes} stay reserved. */
+    public void shrinkTo(long bytes) {
+      while (reservedBytes - stepBytes >= Math.max(0, bytes)) {
+        release(stepBytes);
+        reservedBytes -= stepBytes;
+      }
+    }
+
     /** Gives back everything this holder reserved. */
     public void releaseAll() {
       release(reservedBytes);

@@ -1,35 +1,42 @@
 package dev.millrace.state;
 
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.state.BagState;
+import org.apache.beam.sdk.state.ReadableState;
 
 /**
  * Each element under its own key, sub-key = 8-byte sequence number, so adding never rewrites the
- * bag and iteration returns elements in insertion order.
+ * bag and iteration returns elements in insertion order. Elements added since the last write-out
+ * are held in the backend's {@link CellCache} ({@link CachedBag}).
  */
 final class RocksDbBagState<T> extends RocksDbState implements BagState<T> {
-  private final Coder<T> elemCoder;
+  private final CellHandle<CachedBag<T>> cell;
 
   RocksDbBagState(RocksDbStateBackend backend, byte[] prefix, Coder<T> elemCoder) {
     super(backend, prefix);
-    this.elemCoder = elemCoder;
+    this.cell =
+        new CellHandle<>(
+            backend, prefix, (cells, key) -> new CachedBag<>(cells, key, elemCoder, backend));
   }
 
   @Override
   public void add(T value) {
-    backend.append(prefix, Codec.encode(elemCoder, value));
+    cell.get().add(backend, value);
   }
 
   @Override
   public Iterable<T> read() {
-    List<T> elements = new ArrayList<>();
-    for (RocksDbStateBackend.Entry e : backend.scanPrefix(prefix)) {
-      elements.add(Codec.decode(elemCoder, e.value()));
-    }
-    return Collections.unmodifiableList(elements);
+    return cell.get().read(backend);
+  }
+
+  @Override
+  public ReadableState<Boolean> isEmpty() {
+    return LazyState.of(() -> cell.get().isEmpty(backend));
+  }
+
+  @Override
+  public void clear() {
+    cell.get().clear(backend);
   }
 
   @Override

@@ -63,7 +63,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   // Dropped at discard, and when it holds MAX_CACHED_SEQUENCES groups.
   private final Map<ByteKey, long[]> nextSequences = new HashMap<>();
   private final RocksDbValueCache values = new RocksDbValueCache();
-  private final CellCache cells = new CellCache(this);
+  private final CellCache cells;
   private final List<HeldWrites> heldWrites = new ArrayList<>(1);
   // Every key put since this backend was opened empty (appends aside: read by scans only).
   private final WrittenKeys writtenKeys;
@@ -76,7 +76,12 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * only opened by the first write; until then every read finds nothing.
    */
   public static RocksDbStateBackend openTemporary() {
-    return new RocksDbStateBackend(RocksDbInstance.temporary(), WrittenKeys.empty());
+    return openTemporary(CellCache.SHARED);
+  }
+
+  /** {@link #openTemporary()}, its cells borrowing from {@code cellBudget} past their own. */
+  static RocksDbStateBackend openTemporary(MemoryBudget cellBudget) {
+    return new RocksDbStateBackend(RocksDbInstance.temporary(), WrittenKeys.empty(), cellBudget);
   }
 
   /**
@@ -85,7 +90,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
    */
   public static RocksDbStateBackend restoreTemporary(Path checkpoint) {
     return new RocksDbStateBackend(
-        RocksDbInstance.restoreTemporary(checkpoint), WrittenKeys.unknown());
+        RocksDbInstance.restoreTemporary(checkpoint), WrittenKeys.unknown(), CellCache.SHARED);
   }
 
   /**
@@ -106,11 +111,13 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Lets tests impersonate another layout version. */
   static RocksDbStateBackend open(Path directory, int layoutVersion) {
     return new RocksDbStateBackend(
-        RocksDbInstance.open(directory, layoutVersion), WrittenKeys.unknown());
+        RocksDbInstance.open(directory, layoutVersion), WrittenKeys.unknown(), CellCache.SHARED);
   }
 
-  private RocksDbStateBackend(RocksDbInstance instance, WrittenKeys writtenKeys) {
+  private RocksDbStateBackend(
+      RocksDbInstance instance, WrittenKeys writtenKeys, MemoryBudget cellBudget) {
     this.instance = instance;
+    this.cells = new CellCache(this, cellBudget);
     this.writtenKeys = writtenKeys;
     this.readOptions = instance.track(new ReadOptions());
     // overwriteKey=true: the batch index keeps only the latest write per key, which is what
@@ -465,7 +472,9 @@ public final class RocksDbStateBackend implements AutoCloseable {
   private long nextSequence(byte[] group) {
     long[] next = nextSequences.get(new ByteKey(group));
     if (next == null) {
-      byte[] last = lastKeyWithPrefix(group);
+      // A group never appended to has nothing to seek, tombstones included.
+      byte[] last = mayHaveAppended(group) ? lastKeyWithPrefix(group) : null;
+      writtenKeys.add(group);
       next = new long[] {last == null ? 0 : StateKeys.longAt(last, last.length - 8) + 1};
       if (nextSequences.size() >= MAX_CACHED_SEQUENCES) {
         nextSequences.clear();
@@ -473,6 +482,14 @@ public final class RocksDbStateBackend implements AutoCloseable {
       nextSequences.put(new ByteKey(group), next);
     }
     return next[0]++;
+  }
+
+  /**
+   * Whether {@link #append} may have been called for {@code group} since this backend was opened
+   * empty; false only if it certainly was not (always true for a restored backend).
+   */
+  boolean mayHaveAppended(byte[] group) {
+    return writtenKeys.mayContain(group);
   }
 
   /** Whether any key starts with {@code prefix}. */
@@ -578,6 +595,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Closes the database, dropping uncommitted writes, and deletes a temporary directory. */
   @Override
   public void close() {
+    cells.close();
     instance.close();
   }
 

@@ -43,11 +43,15 @@ class CellCacheTest {
   private static final StateTag<CombiningState<Long, long[], Long>> SUM =
       StateTags.combiningValueFromInputInternal("sum", VarLongCoder.of(), Sum.ofLongs());
 
+  private static final StateTag<BagState<Long>> BAG_OF_LONGS =
+      StateTags.bag("held-bag", VarLongCoder.of());
+
   private RocksDbStateBackend backend;
 
   @BeforeEach
   void open() {
-    backend = RocksDbStateBackend.openTemporary();
+    // Nothing to borrow: each cache holds only its own share, so the tests below can fill it.
+    backend = RocksDbStateBackend.openTemporary(new MemoryBudget(1));
   }
 
   @AfterEach
@@ -188,7 +192,7 @@ class CellCacheTest {
   void cellsDroppedOverTheBudgetKeepTheirValues() {
     // Handles bound before the cache drops their cells must find them again, not keep a copy.
     List<ValueState<Long>> values = new ArrayList<>();
-    int keys = CellCache.MAX_ENTRIES + 10;
+    int keys = 2 * CellCache.MAX_ENTRIES;
     for (int i = 0; i < keys; i++) {
       ValueState<Long> value = key("k" + i).state(NS, VALUE);
       value.write((long) i);
@@ -274,7 +278,7 @@ class CellCacheTest {
     assertThat("cells were dropped", backend.cells().dropped() > 0, is(true));
     assertThat(
         "dropped cells are not kept for a flush",
-        backend.cells().pendingCount() <= CellCache.MAX_ENTRIES,
+        backend.cells().pendingCount() < CellCache.MAX_ENTRIES * 3 / 2,
         is(true));
     assertThat(
         "the hot cell's change is still held back", backend.getUncached(stored), is(nullValue()));
@@ -283,5 +287,106 @@ class CellCacheTest {
         "the first cold cell was dropped and written",
         backend.getUncached(StateKeys.statePrefix(key("k0").keyPrefix(), NS, VALUE.getId())),
         is(notNullValue()));
+  }
+
+  @Test
+  void aBagFilledReadAndClearedBetweenCommitsNeverReachesTheDatabase() {
+    BagState<Long> bag = key("a").state(NS, BAG_OF_LONGS);
+    bag.add(1L);
+    bag.add(2L);
+    backend.endBundle();
+    assertThat(bag.isEmpty().read(), is(false));
+    assertThat(bag.read(), contains(1L, 2L));
+    bag.clear();
+    assertThat(bag.isEmpty().read(), is(true));
+    assertThat(backend.pendingWrites(), is(0));
+    backend.commit();
+    assertThat(backend.scan(new byte[0], null).size(), is(0));
+  }
+
+  @Test
+  void aBagKeepsItsOrderAcrossWriteOutsCommitsAndDrops() {
+    List<Long> expected = new ArrayList<>();
+    BagState<Long> bag = key("a").state(NS, BAG_OF_LONGS);
+    // Past the bag's own bound: the first elements are written out while later ones are held.
+    for (long i = 0; i < CachedBag.MAX_HELD + 10; i++) {
+      bag.add(i);
+      expected.add(i);
+    }
+    backend.commit();
+    bag.add(-1L);
+    expected.add(-1L);
+    // So many other bags that the cache drops this one, writing what it holds.
+    long droppedBefore = backend.cells().dropped();
+    for (int k = 0; k < CellCache.MAX_ENTRIES; k++) {
+      key("other" + k).state(NS, BAG_OF_LONGS).add((long) k);
+    }
+    assertThat(backend.cells().dropped() > droppedBefore, is(true));
+    bag.add(-2L);
+    expected.add(-2L);
+    assertThat(bag.read(), contains(expected.toArray()));
+    assertThat(
+        key("other" + (CellCache.MAX_ENTRIES - 1)).state(NS, BAG_OF_LONGS).read(),
+        contains((long) CellCache.MAX_ENTRIES - 1));
+    bag.clear();
+    assertThat(bag.read(), emptyIterable());
+    bag.add(5L);
+    backend.commit();
+    assertThat(key("a").state(NS, BAG_OF_LONGS).read(), contains(5L));
+  }
+
+  @Test
+  void aCheckpointHoldsTheHeldElementsOfABag(@TempDir Path checkpoint) {
+    BagState<Long> bag = key("a").state(NS, BAG_OF_LONGS);
+    bag.add(1L);
+    backend.commit();
+    bag.add(2L);
+    backend.commit();
+    backend.checkpointTo(checkpoint.resolve("chk"));
+    try (RocksDbStateBackend restored =
+        RocksDbStateBackend.restoreTemporary(checkpoint.resolve("chk"))) {
+      BagState<Long> again =
+          RocksDbStateInternals.forKey(restored, "a", StringUtf8Coder.of(), 3)
+              .state(NS, BAG_OF_LONGS);
+      assertThat(again.read(), contains(1L, 2L));
+      again.add(3L);
+      assertThat(again.read(), contains(1L, 2L, 3L));
+    }
+  }
+
+  @Test
+  void aCacheBorrowsFromTheSharedBudgetBeforeDroppingAndGivesItBackAtClose() {
+    MemoryBudget shared = new MemoryBudget(32L << 20);
+    try (RocksDbStateBackend other = RocksDbStateBackend.openTemporary(shared)) {
+      long borrowedByBig;
+      try (RocksDbStateBackend big = RocksDbStateBackend.openTemporary(shared)) {
+        // More cells than a cache holds on its own, less than it may borrow.
+        for (long i = 0; i < CellCache.MAX_ENTRIES * 3 / 2; i++) {
+          RocksDbStateInternals.forKey(big, "k" + i, StringUtf8Coder.of(), 3)
+              .state(NS, VALUE)
+              .write(i);
+        }
+        assertThat("nothing dropped", big.cells().dropped(), is(0L));
+        borrowedByBig = shared.reservedBytes();
+        assertThat("it borrowed", borrowedByBig > 0, is(true));
+        // The other finds the budget mostly spent: it drops instead of borrowing more.
+        for (long i = 0; i < CellCache.MAX_ENTRIES * 3; i++) {
+          RocksDbStateInternals.forKey(other, "k" + i, StringUtf8Coder.of(), 3)
+              .state(NS, VALUE)
+              .write(i);
+        }
+        assertThat("the other dropped", other.cells().dropped() > 0, is(true));
+        assertThat(shared.reservedBytes() <= shared.limitBytes(), is(true));
+      }
+      assertThat(
+          "the closed cache gave back what it borrowed",
+          shared.reservedBytes() <= shared.limitBytes() - borrowedByBig,
+          is(true));
+      assertThat(
+          RocksDbStateInternals.forKey(other, "k7", StringUtf8Coder.of(), 3)
+              .state(NS, VALUE)
+              .read(),
+          is(7L));
+    }
   }
 }

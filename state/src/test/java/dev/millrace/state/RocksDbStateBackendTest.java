@@ -208,6 +208,9 @@ class RocksDbStateBackendTest {
         assertThat(files.count(), equalTo(0L));
       }
       bag.add(1);
+      assertThat(bag.read(), org.hamcrest.Matchers.contains(1));
+      // The bag holds its element until the commit writes it.
+      backend.commit();
       try (java.util.stream.Stream<Path> files = Files.list(backend.directory())) {
         assertThat(files.count() > 0, is(true));
       }
