@@ -1,9 +1,9 @@
 package dev.millrace.state;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.sdk.coders.Coder;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
@@ -34,7 +34,9 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
   private final Coder<K> keyCoder;
   private final Coder<V> valueCoder;
   private final Map<Object, Entry<K, V>> entries = new HashMap<>();
-  private final List<Entry<K, V>> changed = new ArrayList<>();
+  // Insertion-ordered, and an entry leaves it at once when it goes (identity: entries do not
+  // define equals).
+  private final Set<Entry<K, V>> changed = new LinkedHashSet<>();
 
   CachedMap(CellCache cache, byte[] prefix, Coder<K> keyCoder, Coder<V> valueCoder) {
     this.cache = cache;
@@ -48,29 +50,49 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
     Object id = keyCoder.structuralValue(key);
     Entry<K, V> entry = entries.get(id);
     if (entry == null) {
+      byte[] stored = storedKey(key);
+      if (!backend.mayHaveWritten(stored)) {
+        return null; // asking again costs no more than keeping the answer would
+      }
       entry = added(id, key);
-      cache.grew(0, entry.load(backend.getUncached(storedKey(key)), valueCoder));
+      cache.grew(0, entry.load(backend.getUncached(stored), valueCoder));
     }
     return entry.value;
   }
 
-  void put(K key, V value) {
-    Entry<K, V> entry = entry(key);
+  void put(RocksDbStateBackend backend, K key, V value) {
+    Entry<K, V> entry = entry(backend, key);
     cache.grew(0, entry.set(value, valueCoder));
     changed(entry);
   }
 
-  void remove(K key) {
-    Entry<K, V> entry = entry(key);
+  void remove(RocksDbStateBackend backend, K key) {
+    Entry<K, V> entry = entry(backend, key);
+    if (Boolean.FALSE.equals(entry.stored)) {
+      // Never stored: nothing to delete, so the entry goes now, not at the next flush (a job
+      // without checkpoints may flush rarely, and a map whose keys come and go would keep them
+      // all).
+      entries.remove(entry.id);
+      changed.remove(entry);
+      entry.changed = false;
+      cache.grew(-1, entry.forget() - CellCache.ENTRY_OVERHEAD);
+      return;
+    }
     entry.clear();
     changed(entry);
   }
 
   /** The entry of {@code key} about to be overwritten: no need to read it. */
-  private Entry<K, V> entry(K key) {
+  private Entry<K, V> entry(RocksDbStateBackend backend, K key) {
     Object id = keyCoder.structuralValue(key);
     Entry<K, V> entry = entries.get(id);
-    return entry != null ? entry : added(id, key);
+    if (entry == null) {
+      entry = added(id, key);
+      if (!backend.mayHaveWritten(storedKey(key))) {
+        entry.stored = false;
+      }
+    }
+    return entry;
   }
 
   private Entry<K, V> added(Object id, K key) {

@@ -73,6 +73,11 @@ final class CellCache {
     return pending.size();
   }
 
+  /** How many cells and map entries and bag elements the cache holds now. */
+  long entries() {
+    return entries;
+  }
+
   /** How many cells were dropped so far. */
   long dropped() {
     return dropped;

@@ -33,7 +33,7 @@ final class RocksDbMapState<K, V> extends RocksDbState implements MapState<K, V>
 
   @Override
   public void put(K key, V value) {
-    cell.get().put(key, value);
+    cell.get().put(backend, key, value);
   }
 
   /** Returns the previous value (null if there was none), evaluated now because it writes. */
@@ -44,14 +44,14 @@ final class RocksDbMapState<K, V> extends RocksDbState implements MapState<K, V>
       V value = mappingFunction.apply(key);
       // Found again after the user's function, which may touch other state and so make the
       // cache drop every cell: a cell held from before would take the put and lose it.
-      cell.get().put(key, value);
+      cell.get().put(backend, key, value);
     }
     return ReadableStates.immediate(previous);
   }
 
   @Override
   public void remove(K key) {
-    cell.get().remove(key);
+    cell.get().remove(backend, key);
   }
 
   @Override

@@ -485,6 +485,14 @@ public final class RocksDbStateBackend implements AutoCloseable {
   }
 
   /**
+   * Whether {@code key} may have been put since this backend was opened empty; false only if it
+   * certainly was not (always true for a restored backend).
+   */
+  boolean mayHaveWritten(byte[] key) {
+    return instance.ifOpen() != null && writtenKeys.mayContain(key);
+  }
+
+  /**
    * Whether {@link #append} may have been called for {@code group} since this backend was opened
    * empty; false only if it certainly was not (always true for a restored backend).
    */

@@ -389,4 +389,26 @@ class CellCacheTest {
           is(7L));
     }
   }
+
+  @Test
+  void mapKeysThatComeAndGoBetweenCommitsLeaveNothingBehind() {
+    MapState<Long, Long> map = key("a").state(NS, MAP);
+    map.put(-1L, -1L);
+    backend.commit(); // one stored entry
+    long before = backend.cells().entries();
+    for (long i = 0; i < 10_000; i++) {
+      assertThat(map.get(i).read(), is(nullValue()));
+      map.put(i, i);
+      assertThat(map.get(i).read(), is(i));
+      map.remove(i);
+      assertThat(map.get(i + 1).read(), is(nullValue())); // a probe of a key never written
+    }
+    assertThat(backend.cells().entries() - before <= 1, is(true));
+    map.remove(-1L); // stored: its delete is staged at the flush
+    map.put(7L, 7L);
+    backend.commit();
+    assertThat(key("a").state(NS, MAP).get(-1L).read(), is(nullValue()));
+    assertThat(backend.scan(new byte[0], null).size(), is(1)); // only 7 is stored
+    assertThat(key("a").state(NS, MAP).get(7L).read(), is(7L));
+  }
 }
