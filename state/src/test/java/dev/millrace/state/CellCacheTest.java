@@ -411,4 +411,29 @@ class CellCacheTest {
     assertThat(backend.scan(new byte[0], null).size(), is(1)); // only 7 is stored
     assertThat(key("a").state(NS, MAP).get(7L).read(), is(7L));
   }
+
+  @Test
+  void aStateIsFoundAgainByAnEqualTagInItsNamespaceOnly() {
+    RocksDbStateInternals<String> a = key("a");
+    org.apache.beam.sdk.state.StateSpec<ValueState<Long>> spec =
+        org.apache.beam.sdk.state.StateSpecs.value(VarLongCoder.of());
+    // As runners-core asks for a DoFn's state: a new tag each time, over the same spec.
+    ValueState<Long> first = a.state(NS, StateTags.tagForSpec("x", spec));
+    assertThat(a.state(NS, StateTags.tagForSpec("x", spec)) == first, is(true));
+    first.write(4L);
+    StateNamespace other =
+        StateNamespaces.window(
+            org.apache.beam.sdk.transforms.windowing.IntervalWindow.getCoder(),
+            new org.apache.beam.sdk.transforms.windowing.IntervalWindow(
+                new org.joda.time.Instant(0), new org.joda.time.Instant(10)));
+    ValueState<Long> elsewhere = a.state(other, StateTags.tagForSpec("x", spec));
+    assertThat(elsewhere == first, is(false));
+    assertThat(elsewhere.read(), is(nullValue()));
+    // Past the four remembered lookups, the table still answers with the same object.
+    for (int i = 0; i < 5; i++) {
+      a.state(NS, StateTags.value("other" + i, VarLongCoder.of()));
+    }
+    assertThat(a.state(NS, StateTags.tagForSpec("x", spec)) == first, is(true));
+    assertThat(first.read(), is(4L));
+  }
 }
