@@ -10,7 +10,9 @@ import dev.millrace.translation.operators.grouping.CombineSpec;
 import dev.millrace.translation.operators.grouping.FinalCombineOperator;
 import dev.millrace.translation.operators.grouping.GroupByKeyOperator;
 import dev.millrace.translation.operators.grouping.PartialCombineOperator;
+import dev.millrace.translation.operators.grouping.SlidingSlices;
 import dev.millrace.translation.operators.grouping.onepane.SessionCombineOperator;
+import dev.millrace.translation.operators.grouping.onepane.SlidingCombineOperator;
 import dev.millrace.translation.operators.grouping.onepane.WindowCombineOperator;
 import org.apache.beam.runners.core.SystemReduceFn;
 import org.apache.beam.sdk.coders.CannotProvideCoderException;
@@ -129,10 +131,19 @@ final class CombinePerKeyTranslator implements TransformTranslator {
       translateSessions(transform, combine, input, coder, name, context);
       return;
     }
+    // Sliding windows merged by slices are partly combined by slices too: an input goes once into
+    // its slice, not once into each of its windows, and one accumulator per slice is sent.
+    SlidingSlices slices =
+        lifting != Lifting.ONCE_AT_THE_END
+                && combine.getFn() instanceof Combine.CombineFn
+                && SlidingCombineOperator.applies(windowing)
+            ? SlidingSlices.of(windowing)
+            : null;
     PortRef partial =
         context.fuse(
             input,
-            new OperatorNode(name + "/Partial", () -> new PartialCombineOperator<>(spec), 1, 1));
+            new OperatorNode(
+                name + "/Partial", () -> new PartialCombineOperator<>(spec, slices), 1, 1));
     Coder<AccumT> accumulatorCoder = (Coder<AccumT>) accumulatorCoder(combine, input);
     KvCoder<K, AccumT> accumulators = KvCoder.of(coder.getKeyCoder(), accumulatorCoder);
     OperatorNode merge;
@@ -143,7 +154,21 @@ final class CombinePerKeyTranslator implements TransformTranslator {
           (Combine.CombineFn<InputT, AccumT, OutputT>) combine.getFn();
       AccumulatorMergingFn<AccumT, OutputT> mergingFn =
           new AccumulatorMergingFn<>(fn, accumulatorCoder);
-      if (WindowCombineOperator.applies(windowing)) {
+      if (SlidingCombineOperator.applies(windowing)) {
+        // Sliding windows: each input into one slice, merged as each window fires.
+        merge =
+            new OperatorNode(
+                name + "/Merge",
+                () ->
+                    new SlidingCombineOperator<>(
+                        accumulators,
+                        windowing,
+                        mergingFn,
+                        accumulatorCoder,
+                        context.stateBackend()),
+                1,
+                1);
+      } else if (WindowCombineOperator.applies(windowing)) {
         // One pane per window: the accumulators go straight into their window's, no ReduceFnRunner.
         merge =
             new OperatorNode(

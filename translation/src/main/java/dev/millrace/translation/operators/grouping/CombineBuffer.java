@@ -1,6 +1,7 @@
 package dev.millrace.translation.operators.grouping;
 
 import dev.millrace.state.keyed.EncodedKey;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -27,6 +28,10 @@ final class CombineBuffer<K, InputT, AccumT, OutputT> {
   static final class Entry<K, AccumT> {
     final K key;
     final BoundedWindow window;
+
+    /** The windows the accumulator goes out in: its window's own, or a slice's windows. */
+    Collection<? extends BoundedWindow> windows;
+
     AccumT accumulator;
     Instant timestamp;
 
@@ -50,6 +55,7 @@ final class CombineBuffer<K, InputT, AccumT, OutputT> {
       AccumT empty =
           runner.createAccumulator(spec.options(), NullSideInputReader.empty(), List.of(window));
       entry = new Entry<>(key, window, empty, timestamp);
+      entry.windows = List.of(window);
       entries.put(slot, entry);
     } else {
       entry.timestamp = spec.timestampCombiner().combine(entry.timestamp, timestamp);
@@ -64,6 +70,25 @@ final class CombineBuffer<K, InputT, AccumT, OutputT> {
     entry.accumulator =
         runner.addInput(
             entry.accumulator, input, spec.options(), NullSideInputReader.empty(), List.of(window));
+  }
+
+  /**
+   * Adds an input in all the windows of the slice {@code slice} ({@link SlidingSlices}) once, to
+   * that slice's accumulator, which goes out in those windows.
+   */
+  void addToSlice(
+      K key,
+      InputT input,
+      BoundedWindow slice,
+      Collection<? extends BoundedWindow> windows,
+      Instant elementTimestamp)
+      throws Exception {
+    Entry<K, AccumT> entry =
+        entry(key, slice, spec.timestampCombiner().assign(slice, elementTimestamp));
+    entry.windows = windows;
+    entry.accumulator =
+        runner.addInput(
+            entry.accumulator, input, spec.options(), NullSideInputReader.empty(), List.of(slice));
   }
 
   void mergeAccumulator(K key, AccumT accumulator, BoundedWindow window, Instant timestamp)

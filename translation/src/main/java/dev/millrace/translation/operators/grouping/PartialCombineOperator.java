@@ -8,6 +8,7 @@ import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * The first half of a lifted Combine.perKey, before the exchange: folds a bundle's inputs into one
@@ -15,16 +16,40 @@ import org.apache.beam.sdk.values.KV;
  */
 public final class PartialCombineOperator<K, InputT, AccumT> extends AbstractOperator {
   private final CombineBuffer<K, InputT, AccumT, ?> buffer;
+  private final @Nullable SlidingSlices slices;
 
   public PartialCombineOperator(CombineSpec<K, InputT, AccumT, ?> spec) {
+    this(spec, null);
+  }
+
+  /**
+   * A partial combine whose inputs in exactly the windows of one slice of {@code slices} go into
+   * one accumulator per key and slice, sent in all of the slice's windows: for a merge that keeps
+   * slices ({@code SlidingCombineOperator}), never for one that reads windows one by one.
+   */
+  public PartialCombineOperator(
+      CombineSpec<K, InputT, AccumT, ?> spec, @Nullable SlidingSlices slices) {
     super(1);
     this.buffer = new CombineBuffer<>(spec);
+    this.slices = slices;
   }
 
   @Override
   @SuppressWarnings("unchecked")
   public void processElement(int port, Object element) throws Exception {
     WindowedValue<KV<K, InputT>> value = (WindowedValue<KV<K, InputT>>) element;
+    if (slices != null) {
+      long slice = slices.sliceOf(value.getWindows());
+      if (slice != SlidingSlices.NO_SLICE) {
+        buffer.addToSlice(
+            value.getValue().getKey(),
+            value.getValue().getValue(),
+            slices.slice(slice),
+            value.getWindows(),
+            value.getTimestamp());
+        return;
+      }
+    }
     for (BoundedWindow window : value.getWindows()) {
       buffer.addInput(
           value.getValue().getKey(), value.getValue().getValue(), window, value.getTimestamp());
@@ -41,7 +66,7 @@ public final class PartialCombineOperator<K, InputT, AccumT> extends AbstractOpe
               WindowedValue.of(
                   KV.of(entry.key, buffer.compact(entry)),
                   entry.timestamp,
-                  entry.window,
+                  entry.windows,
                   PaneInfo.NO_FIRING));
       it.remove();
     }

@@ -43,7 +43,7 @@ final class OnePaneJudge {
   private OnePaneJudge() {}
 
   /** A window's values, sorted: a lost, doubled or misplaced value shows. */
-  static final class Values extends Combine.CombineFn<Long, List<Long>, String> {
+  static class Values extends Combine.CombineFn<Long, List<Long>, String> {
     @Override
     public List<Long> createAccumulator() {
       return new ArrayList<>();
