@@ -26,6 +26,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.DoFnSchemaInformation;
 import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.SerializableUtils;
@@ -169,8 +170,8 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
   private DoFnRunner<InputT, OutputT> statefulRunner(DoFnRunner<InputT, OutputT> simple) {
     WindowingStrategy<?, ?> windowing = spec.windowingStrategy();
     Coder<BoundedWindow> windowCoder = (Coder<BoundedWindow>) windowing.getWindowFn().windowCoder();
-    boolean timeSorted =
-        DoFnSignatures.getSignature(fn.getClass()).processElement().requiresTimeSortedInput();
+    DoFnSignature signature = DoFnSignatures.getSignature(fn.getClass());
+    boolean timeSorted = signature.processElement().requiresTimeSortedInput();
     WindowStateCleaner cleaner = new WindowStateCleaner(fn, currentKey.state, windowCoder);
     StatefulDoFnRunner<InputT, OutputT, BoundedWindow> stateful =
         new StatefulDoFnRunner<>(
@@ -178,7 +179,9 @@ public final class DoFnOperator<InputT, OutputT> extends DoFnRunnerOperator<Inpu
             spec.inputCoder(),
             stepContext,
             windowing,
-            new StatefulDoFnRunner.TimeInternalsCleanupTimer<>(currentKey.timers, windowing),
+            new GlobalWindowCleanupTimer<>(
+                new StatefulDoFnRunner.TimeInternalsCleanupTimer<>(currentKey.timers, windowing),
+                timeSorted || signature.onWindowExpiration() != null),
             cleaner,
             timeSorted);
     if (timeSorted) {
