@@ -12,4 +12,7 @@ interface HeldWrites {
 
   /** Forgets every held change. */
   void drop();
+
+  /** The backend closes: give back whatever was borrowed for the held changes. */
+  default void close() {}
 }

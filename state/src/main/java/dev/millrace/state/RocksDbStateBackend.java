@@ -603,6 +603,7 @@ public final class RocksDbStateBackend implements AutoCloseable {
   /** Closes the database, dropping uncommitted writes, and deletes a temporary directory. */
   @Override
   public void close() {
+    heldWrites.forEach(HeldWrites::close);
     cells.close();
     instance.close();
   }

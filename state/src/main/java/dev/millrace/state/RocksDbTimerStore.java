@@ -31,9 +31,10 @@ import org.joda.time.Instant;
  *
  * <p>New timers are first held on the heap ({@link HeldTimers}) and reach these indexes only at the
  * backend's {@link RocksDbStateBackend#commit()} (before each checkpoint) or when more than {@link
- * #MAX_HELD} are held. Most timers (a window's end, a key's timeout) are set and fire, or are set
- * again, between two checkpoints: held, they cost no read, write or seek of the database. Every
- * query looks at both; a timer is held or stored, never both.
+ * #MAX_HELD} are held and the heap budget the cell caches share ({@link CellCache#SHARED}) lends no
+ * room for more. Most timers (a window's end, a key's timeout) are set and fire, or are set again,
+ * between two checkpoints: held, they cost no read, write or seek of the database. Every query
+ * looks at both; a timer is held or stored, never both.
  */
 public final class RocksDbTimerStore implements HeldWrites {
   private static final byte BY_ID = (byte) 0x90;
@@ -43,13 +44,21 @@ public final class RocksDbTimerStore implements HeldWrites {
   private static final byte HOLDS = (byte) 0x94;
   private static final byte[] EMPTY = new byte[0];
 
-  /** Past this many held timers, those due last are written out. */
+  /** Past this many held timers a store borrows room for more; refused, it writes out the last. */
   static final int MAX_HELD = 100_000;
+
+  /**
+   * What a held timer takes on the heap: its identity, its TimerData, two tree nodes, a map node.
+   */
+  static final int HELD_TIMER_BYTES = 256;
+
+  private static final long BORROW_STEP = 4L << 20;
 
   private final RocksDbStateBackend backend;
   private final Coder<? extends BoundedWindow> windowCoder;
   private final HeldTimers held = new HeldTimers();
   private final int maxHeld;
+  private final MemoryBudget.Reservation borrowed;
   // False while the identity index is known to be empty, so that a new timer needs no lookup.
   private boolean mayHaveStored;
   private long changes;
@@ -59,15 +68,22 @@ public final class RocksDbTimerStore implements HeldWrites {
 
   public RocksDbTimerStore(
       RocksDbStateBackend backend, Coder<? extends BoundedWindow> windowCoder) {
-    this(backend, windowCoder, MAX_HELD);
+    this(backend, windowCoder, MAX_HELD, CellCache.SHARED);
   }
 
-  /** A store holding at most {@code maxHeld} timers on the heap. */
+  /**
+   * A store holding {@code maxHeld} timers on the heap, and more while {@code budget} lends room
+   * for them.
+   */
   RocksDbTimerStore(
-      RocksDbStateBackend backend, Coder<? extends BoundedWindow> windowCoder, int maxHeld) {
+      RocksDbStateBackend backend,
+      Coder<? extends BoundedWindow> windowCoder,
+      int maxHeld,
+      MemoryBudget budget) {
     this.backend = backend;
     this.windowCoder = windowCoder;
     this.maxHeld = maxHeld;
+    this.borrowed = budget.reservation(BORROW_STEP);
     this.mayHaveStored =
         backend.firstKeyOfIndex(new byte[] {BY_ID}, new byte[] {(byte) (BY_ID + 1)}) != null;
     backend.holdWritesIn(this);
@@ -124,10 +140,23 @@ public final class RocksDbTimerStore implements HeldWrites {
     }
     changes++;
     held.add(new HeldTimers.Held(id, timer));
-    if (held.size() > maxHeld) {
-      while (held.size() > maxHeld * 3 / 4) {
+    if (held.size() > maxHeld && !borrowed.cover(borrowedBytes(held.size()))) {
+      // Refused: back to three quarters of what this store may hold now.
+      long target = (maxHeld + borrowed.reservedBytes() / HELD_TIMER_BYTES) * 3 / 4;
+      while (held.size() > target) {
         store(held.removeLatest());
       }
+    }
+  }
+
+  private long borrowedBytes(long timers) {
+    return Math.max(0, timers - maxHeld) * HELD_TIMER_BYTES;
+  }
+
+  /** Gives back borrowed room the held timers no longer need, a step spared. */
+  private void giveBackUnused() {
+    if (borrowed.reservedBytes() > 0) {
+      borrowed.shrinkTo(borrowedBytes(held.size()) + BORROW_STEP);
     }
   }
 
@@ -161,12 +190,19 @@ public final class RocksDbTimerStore implements HeldWrites {
     for (HeldTimers.Held timer : held.removeAll()) {
       store(timer);
     }
+    borrowed.releaseAll();
   }
 
   @Override
   public void drop() {
     held.clear();
+    borrowed.releaseAll();
     changes++;
+  }
+
+  @Override
+  public void close() {
+    borrowed.releaseAll();
   }
 
   /**
@@ -290,6 +326,9 @@ public final class RocksDbTimerStore implements HeldWrites {
     if (first instanceof HeldTimers.Held timer) {
       held.remove(timer.key);
       changes++;
+      if ((held.size() & 1023) == 0) {
+        giveBackUnused();
+      }
       return new Due(
           StateKeys.keyGroupOf(timer.identity), backend.encodedKeyOf(timer.identity), timer.timer);
     }

@@ -228,8 +228,10 @@ class RocksDbTimerStoreTest {
   @Test
   void heldAndStoredTimersAnswerAsIfAllWereStored() {
     try (RocksDbStateBackend reference = RocksDbStateBackend.openTemporary()) {
-      RocksDbTimerStore stored = new RocksDbTimerStore(reference, IntervalWindow.getCoder(), 0);
-      RocksDbTimerStore mixed = new RocksDbTimerStore(backend, IntervalWindow.getCoder(), 8);
+      RocksDbTimerStore stored =
+          new RocksDbTimerStore(reference, IntervalWindow.getCoder(), 0, new MemoryBudget(1));
+      RocksDbTimerStore mixed =
+          new RocksDbTimerStore(backend, IntervalWindow.getCoder(), 8, new MemoryBudget(1));
       java.util.Random random = new java.util.Random(24);
       TimeDomain[] domains = {TimeDomain.EVENT_TIME, TimeDomain.PROCESSING_TIME};
       for (int step = 0; step < 5000; step++) {
@@ -285,6 +287,39 @@ class RocksDbTimerStoreTest {
         Instant holdBound = mixed.minimumHoldLowerBound();
         assertThat(
             stored.minimumHold() == null || !holdBound.isAfter(stored.minimumHold()), is(true));
+      }
+    }
+  }
+
+  @Test
+  void aStoreHoldsPastItsOwnBoundWhileTheBudgetLendsAndWritesTheLastOutWhenRefused() {
+    MemoryBudget budget = new MemoryBudget(8L << 20);
+    RocksDbTimerStore lending =
+        new RocksDbTimerStore(backend, IntervalWindow.getCoder(), 10, budget);
+    for (int i = 0; i < 1000; i++) {
+      lending.set(prefix(1, "k" + i), timer("t", i, i, TimeDomain.EVENT_TIME));
+    }
+    backend.endBundle();
+    assertThat("all held", backend.scan(new byte[0], null).size(), is(0));
+    assertThat("room borrowed", budget.reservedBytes() > 0, is(true));
+    backend.commit();
+    assertThat("given back once written", budget.reservedBytes(), is(0L));
+
+    try (RocksDbStateBackend other = RocksDbStateBackend.openTemporary()) {
+      RocksDbTimerStore refused =
+          new RocksDbTimerStore(other, IntervalWindow.getCoder(), 10, new MemoryBudget(1));
+      for (int i = 0; i < 1000; i++) {
+        refused.set(other.keyPrefix(1, key("k" + i)), timer("t", i, i, TimeDomain.EVENT_TIME));
+      }
+      other.endBundle();
+      assertThat(
+          "all but the few due first written",
+          other.scan(new byte[0], null).size() >= 3 * 990,
+          is(true));
+      for (int i = 0; i < 1000; i++) {
+        assertThat(
+            refused.pollDue(TimeDomain.EVENT_TIME, new Instant(5000)).timer().getTimestamp(),
+            is(new Instant(i)));
       }
     }
   }
