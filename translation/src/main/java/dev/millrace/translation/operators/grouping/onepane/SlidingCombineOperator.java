@@ -96,14 +96,11 @@ public final class SlidingCombineOperator<K, InputT, AccumT, OutputT>
     }
     KeyedState.Entry<K> entry = keys.entry(value.getValue().getKey());
     ValueState<AccumT> cell = entry.state.state(namespace(slice, slice + period), sliceTag);
-    AccumT accumulator = cell.read();
-    if (accumulator == null) {
-      accumulator = fn.createAccumulator();
+    if (addTo(cell, value.getValue().getValue())) {
       // Windows after this one are set by the chain, as each fires.
       IntervalWindow first = new IntervalWindow(new Instant(end - size), new Instant(end));
       setWindowEndTimer(entry, StateNamespaces.window(windowCoder, first), first);
     }
-    cell.write(fn.addInput(accumulator, value.getValue().getValue()));
     keys.track(entry, false);
   }
 
@@ -116,13 +113,9 @@ public final class SlidingCombineOperator<K, InputT, AccumT, OutputT>
   @Override
   void add(KeyedState.Entry<K> entry, BoundedWindow window, InputT input) {
     StateNamespace namespace = StateNamespaces.window(windowCoder, window);
-    ValueState<AccumT> cell = entry.state.state(namespace, windowTag);
-    AccumT accumulator = cell.read();
-    if (accumulator == null) {
-      accumulator = fn.createAccumulator();
+    if (addTo(entry.state.state(namespace, windowTag), input)) {
       setWindowEndTimer(entry, namespace, window);
     }
-    cell.write(fn.addInput(accumulator, input));
   }
 
   @Override

@@ -50,13 +50,9 @@ public final class WindowCombineOperator<K, InputT, AccumT, OutputT>
   @Override
   void add(KeyedState.Entry<K> entry, BoundedWindow window, InputT input) {
     StateNamespace namespace = StateNamespaces.window(windowCoder, window);
-    ValueState<AccumT> cell = entry.state.state(namespace, accumulatorTag);
-    AccumT accumulator = cell.read();
-    if (accumulator == null) {
-      accumulator = fn.createAccumulator();
+    if (addTo(entry.state.state(namespace, accumulatorTag), input)) {
       setWindowEndTimer(entry, namespace, window);
     }
-    cell.write(fn.addInput(accumulator, input));
   }
 
   @Override
