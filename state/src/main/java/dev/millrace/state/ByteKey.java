@@ -29,14 +29,20 @@ public final class ByteKey {
    * two or three bytes) onto few values, so many distinct keys would share a hash.
    */
   public static int hash(byte[] bytes) {
-    long h = 0xcbf29ce484222325L;
-    for (byte b : bytes) {
-      h = (h ^ (b & 0xff)) * 0x100000001b3L;
-    }
+    long h = fnv1a(bytes);
     h ^= h >>> 33;
     h *= 0xff51afd7ed558ccdL;
     h ^= h >>> 33;
     return (int) h;
+  }
+
+  /** 64-bit FNV-1a of {@code bytes}, before any finaliser. */
+  static long fnv1a(byte[] bytes) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : bytes) {
+      h = (h ^ (b & 0xff)) * 0x100000001b3L;
+    }
+    return h;
   }
 
   @Override

@@ -42,7 +42,8 @@ final class CellCache {
    */
   private static final long OWN_FOOTPRINT = MAX_BYTES + (long) MAX_ENTRIES * ENTRY_OVERHEAD;
 
-  private static final long BORROW_STEP = 4L << 20;
+  /** What a cache, or a timer store, borrows from {@link #SHARED} at a time. */
+  static final long BORROW_STEP = 4L << 20;
 
   /**
    * An eighth of the heap, shared by the cell caches of every backend of this JVM: a job whose

@@ -52,8 +52,6 @@ public final class RocksDbTimerStore implements HeldWrites {
    */
   static final int HELD_TIMER_BYTES = 256;
 
-  private static final long BORROW_STEP = 4L << 20;
-
   private final RocksDbStateBackend backend;
   private final Coder<? extends BoundedWindow> windowCoder;
   private final HeldTimers held = new HeldTimers();
@@ -83,7 +81,7 @@ public final class RocksDbTimerStore implements HeldWrites {
     this.backend = backend;
     this.windowCoder = windowCoder;
     this.maxHeld = maxHeld;
-    this.borrowed = budget.reservation(BORROW_STEP);
+    this.borrowed = budget.reservation(CellCache.BORROW_STEP);
     this.mayHaveStored =
         backend.firstKeyOfIndex(new byte[] {BY_ID}, new byte[] {(byte) (BY_ID + 1)}) != null;
     backend.holdWritesIn(this);
@@ -156,7 +154,7 @@ public final class RocksDbTimerStore implements HeldWrites {
   /** Gives back borrowed room the held timers no longer need, a step spared. */
   private void giveBackUnused() {
     if (borrowed.reservedBytes() > 0) {
-      borrowed.shrinkTo(borrowedBytes(held.size()) + BORROW_STEP);
+      borrowed.shrinkTo(borrowedBytes(held.size()) + CellCache.BORROW_STEP);
     }
   }
 

@@ -100,10 +100,7 @@ final class WrittenKeys {
 
   /** 64-bit FNV-1a, then a murmur finaliser so both halves are well mixed. */
   private static long hash(byte[] key) {
-    long h = 0xcbf29ce484222325L;
-    for (byte b : key) {
-      h = (h ^ (b & 0xff)) * 0x100000001b3L;
-    }
+    long h = ByteKey.fnv1a(key);
     h ^= h >>> 33;
     h *= 0xff51afd7ed558ccdL;
     h ^= h >>> 33;
