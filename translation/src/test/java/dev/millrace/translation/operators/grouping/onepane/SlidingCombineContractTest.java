@@ -2,7 +2,9 @@ package dev.millrace.translation.operators.grouping.onepane;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.millrace.engine.testing.OperatorHarness;
 import dev.millrace.plan.InMemorySnapshot;
@@ -146,6 +148,37 @@ class SlidingCombineContractTest {
               line(-4, 8, "[1, 2]"),
               line(0, 12, "[1, 2]"),
               line(4, 16, "[2]")));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StateBackend.class)
+  void aCheckpointOfOneAccumulatorPerWindowIsRefusedByName(StateBackend backend, @TempDir Path dir)
+      throws Exception {
+    WindowingStrategy<?, ?> windowing = WindowingStrategy.of(SLIDING);
+    InMemorySnapshot earlier;
+    try (OperatorHarness perWindow =
+        OperatorHarness.open(
+            () ->
+                new WindowCombineOperator<>(
+                    OnePaneJudge.CODER,
+                    windowing,
+                    new OnePaneJudge.Values(),
+                    ListCoder.of(VarLongCoder.of()),
+                    backend),
+            1,
+            1,
+            true)) {
+      perWindow.element(0, OnePaneJudge.at("a", 1, 1, m -> windowsOf(SLIDING, m)));
+      earlier = perWindow.snapshot(1, dir);
+    }
+    try (OperatorHarness now =
+        OperatorHarness.open(slices(windowing, backend, new OnePaneJudge.Values()), 1, 1, true)) {
+      IllegalStateException refused =
+          assertThrows(
+              IllegalStateException.class, () -> now.operator().restoreState(earlier.reader()));
+      assertThat(refused.getMessage(), containsString("one-pane window combine v1"));
+      assertThat(refused.getMessage(), containsString("one-pane sliding combine by slices v1"));
     }
   }
 
