@@ -109,6 +109,13 @@ final class CachedBag<T> extends CellCache.CachedCell {
   }
 
   @Override
+  void describeTo(HeldChanges out) {
+    for (T value : held) {
+      out.append(prefix, Codec.encode(coder, value));
+    }
+  }
+
+  @Override
   void forget(CellCache cache) {
     release();
     stored = null;

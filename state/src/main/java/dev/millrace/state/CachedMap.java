@@ -129,6 +129,13 @@ final class CachedMap<K, V> extends CellCache.CachedCell {
   }
 
   @Override
+  void describeTo(HeldChanges out) {
+    for (Entry<K, V> entry : changed) {
+      entry.describe(out, storedKey(entry.key), valueCoder);
+    }
+  }
+
+  @Override
   void forget(CellCache cache) {
     for (Entry<K, V> entry : entries.values()) {
       cache.grew(-1, entry.forget() - CellCache.ENTRY_OVERHEAD);

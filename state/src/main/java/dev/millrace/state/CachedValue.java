@@ -66,6 +66,13 @@ final class CachedValue<T> extends CellCache.CachedCell {
   }
 
   @Override
+  void describeTo(HeldChanges out) {
+    if (changed) {
+      held.describe(out, key, coder);
+    }
+  }
+
+  @Override
   void forget(CellCache cache) {
     loaded = false;
     changed = false;

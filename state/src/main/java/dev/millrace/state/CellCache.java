@@ -139,6 +139,15 @@ final class CellCache {
     }
   }
 
+  /** Describes every held-back change to {@code out}, holding them all back still. */
+  void describeHeld(HeldChanges out) {
+    for (CachedCell cell : pending) {
+      if (cell.pending) {
+        cell.describeTo(out);
+      }
+    }
+  }
+
   /**
    * Keeps within the budget: over it, drops cells, oldest first, until a quarter of the budget is
    * free; a cell used since the last round is spared once and goes to the back (a second chance, as
@@ -303,6 +312,9 @@ final class CellCache {
 
     /** Stages the held-back changes in the backend. */
     abstract void writeTo(RocksDbStateBackend backend);
+
+    /** Describes the held-back changes as {@link #writeTo} would stage them, holding them still. */
+    abstract void describeTo(HeldChanges out);
 
     /** Drops contents and held-back changes: the stored cell was deleted. */
     abstract void forget(CellCache cache);

@@ -2,6 +2,8 @@ package dev.millrace.state;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -117,6 +119,11 @@ final class HeldTimers {
   }
 
   /** Every held timer, then none. */
+  /** Every held timer, in no order; a view, valid until the next change. */
+  Collection<Held> all() {
+    return Collections.unmodifiableCollection(byIdentity.values());
+  }
+
   List<Held> removeAll() {
     List<Held> all = new ArrayList<>(byIdentity.values());
     clear();

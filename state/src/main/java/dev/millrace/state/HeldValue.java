@@ -62,6 +62,15 @@ class HeldValue<T> {
     return change;
   }
 
+  /** Describes what {@link #stage} would stage, changing nothing. */
+  void describe(HeldChanges out, byte[] key, Coder<T> coder) {
+    if (present) {
+      out.put(key, Codec.encode(coder, value));
+    } else if (!Boolean.FALSE.equals(stored)) {
+      out.delete(key);
+    }
+  }
+
   /** Forgets the value and what is known of it. */
   int forget() {
     present = false;

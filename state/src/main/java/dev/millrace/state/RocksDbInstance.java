@@ -98,6 +98,9 @@ final class RocksDbInstance implements AutoCloseable {
     try (Stream<Path> files = Files.list(checkpoint)) {
       boolean any = false;
       for (Path file : (Iterable<Path>) files::iterator) {
+        if (file.getFileName().toString().equals(HeldChangesFile.NAME)) {
+          continue; // not RocksDB's: the backend applies it once the database is open
+        }
         Path target = instance.directory.resolve(file.getFileName().toString());
         if (file.getFileName().toString().endsWith(".sst")) {
           try {

@@ -89,18 +89,55 @@ public final class RocksDbStateBackend implements AutoCloseable {
    * {@link #checkpointTo} wrote to {@code checkpoint}, which is left as it was.
    */
   public static RocksDbStateBackend restoreTemporary(Path checkpoint) {
-    return new RocksDbStateBackend(
-        RocksDbInstance.restoreTemporary(checkpoint), WrittenKeys.unknown(), CellCache.SHARED);
+    RocksDbStateBackend backend =
+        new RocksDbStateBackend(
+            RocksDbInstance.restoreTemporary(checkpoint), WrittenKeys.unknown(), CellCache.SHARED);
+    try {
+      HeldChangesFile.replay(checkpoint, backend.writes());
+      backend.commit();
+      return backend;
+    } catch (RuntimeException e) {
+      backend.close();
+      throw e;
+    }
   }
 
   /**
-   * Writes everything committed so far to {@code target}, which must not exist yet, as a RocksDB
-   * checkpoint (the memtable is flushed first, SST files are hard links, so it costs little more
-   * than the flush). Staged writes are not in it. A backend never written to leaves an empty
-   * directory, which restores to an empty backend.
+   * Writes the state as it is now to {@code target}, which must not exist yet: the staged writes
+   * are applied, the database checkpointed (the memtable is flushed first, SST files are hard
+   * links, so it costs little more than the flush), and the changes the cells and timers hold back
+   * go to a file beside it ({@link HeldChangesFile}) while they stay held. A backend never written
+   * to leaves an empty directory, which restores to an empty backend.
    */
   public void checkpointTo(Path target) {
+    writeBatch();
     instance.checkpointTo(target);
+    HeldChangesFile.write(
+        target,
+        held -> {
+          cells.describeHeld(held);
+          heldWrites.forEach(writes -> writes.describeTo(held));
+        });
+  }
+
+  /** This backend's own writes, as a restore applies held changes. */
+  private HeldChanges writes() {
+    return new HeldChanges() {
+      @Override
+      public void put(byte[] key, byte[] value) {
+        RocksDbStateBackend.this.put(key, value);
+      }
+
+      @Override
+      public void delete(byte[] key) {
+        RocksDbStateBackend.this.delete(key);
+      }
+
+      @Override
+      public void append(byte[] group, byte[] value) {
+        RocksDbStateBackend.this.append(group, value);
+      }
+    };
   }
 
   /** Opens (or creates) a backend in {@code directory}, which is kept on close. */

@@ -176,11 +176,34 @@ public final class RocksDbTimerStore implements HeldWrites {
     mayHaveStored = true;
     byte[] id = timer.identity;
     backend.put(key(BY_ID, id), storedValue(timer.timer));
-    byte[] timeKey =
-        key(indexOf(timer.timer.getDomain()), StateKeys.sortableMillis(timer.timestamp()), id);
     // Index entries are only found by seeks: they stay out of the backend's read cache.
-    backend.putUnread(timeKey, EMPTY);
-    backend.putUnread(key(HOLDS, StateKeys.sortableMillis(timer.output), id), EMPTY);
+    backend.putUnread(timeKey(timer), EMPTY);
+    backend.putUnread(holdKey(timer), EMPTY);
+  }
+
+  private static byte[] timeKey(HeldTimers.Held timer) {
+    return key(
+        indexOf(timer.timer.getDomain()),
+        StateKeys.sortableMillis(timer.timestamp()),
+        timer.identity);
+  }
+
+  private static byte[] holdKey(HeldTimers.Held timer) {
+    return key(HOLDS, StateKeys.sortableMillis(timer.output), timer.identity);
+  }
+
+  /** How many timers the store holds on the heap now. */
+  int heldCount() {
+    return held.size();
+  }
+
+  @Override
+  public void describeTo(HeldChanges out) {
+    for (HeldTimers.Held timer : held.all()) {
+      out.put(key(BY_ID, timer.identity), storedValue(timer.timer));
+      out.put(timeKey(timer), EMPTY);
+      out.put(holdKey(timer), EMPTY);
+    }
   }
 
   @Override

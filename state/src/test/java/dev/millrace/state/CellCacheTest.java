@@ -172,18 +172,18 @@ class CellCacheTest {
   }
 
   @Test
-  void aCheckpointHoldsWhatWasCommitted(@TempDir Path dir) {
-    // The keyed store commits before it checkpoints; a change after the commit is not in it.
+  void aCheckpointHoldsWhatWasCommittedAndWhatTheCellsHold(@TempDir Path dir) {
     key("a").state(NS, VALUE).write(1L);
     key("a").state(NS, MAP).put(5L, 6L);
     backend.commit();
-    key("a").state(NS, VALUE).write(2L); // after the commit: not in the checkpoint
+    key("a").state(NS, VALUE).write(2L); // held by its cell: in the checkpoint too
     Path checkpoint = dir.resolve("chk");
     backend.checkpointTo(checkpoint);
+    key("a").state(NS, VALUE).write(3L); // after the checkpoint: not in it
     try (RocksDbStateBackend restored = RocksDbStateBackend.restoreTemporary(checkpoint)) {
       RocksDbStateInternals<String> a =
           RocksDbStateInternals.forKey(restored, "a", StringUtf8Coder.of(), 3);
-      assertThat(a.state(NS, VALUE).read(), is(1L));
+      assertThat(a.state(NS, VALUE).read(), is(2L));
       assertThat(a.state(NS, MAP).get(5L).read(), is(6L));
     }
   }

@@ -26,8 +26,7 @@ public final class RocksDbKeyedStore extends KeyedStateStore {
 
   @Override
   public void snapshotTo(Path directory, Collection<? extends KeyedState.Entry<?>> entries) {
-    // What the cells still hold back goes into the checkpoint too.
-    backend.commit();
+    // What the cells and timers hold back goes beside the database, and stays held.
     backend.checkpointTo(directory);
   }
 
