@@ -36,8 +36,15 @@ public final class BenchmarkJob {
       Timed timed = time(runner, query, events, seed);
       result(
           String.format(
-              "RESULT runner=%s query=%s events=%d seconds=%.4f checksum=%s peakHeapMb=%d",
-              runner, query.name(), events, timed.seconds, timed.checksum, heap.peakBytes() >> 20));
+              "RESULT runner=%s query=%s events=%d seconds=%.4f checksum=%s peakHeapMb=%d"
+                  + " heapAfterGcMb=%d",
+              runner,
+              query.name(),
+              events,
+              timed.seconds,
+              timed.checksum,
+              heap.peakBytes() >> 20,
+              heap.peakAfterGcBytes() >> 20));
     }
     exit();
   }

@@ -42,7 +42,13 @@ public final class BenchmarkSuite {
 
   /** One job's result; a job that failed or was killed has {@link #FAILED} as its checksum. */
   record Measurement(
-      String runner, String query, long events, double seconds, String checksum, long peakHeapMb) {
+      String runner,
+      String query,
+      long events,
+      double seconds,
+      String checksum,
+      long peakHeapMb,
+      long heapAfterGcMb) {
     static final String FAILED = "failed";
 
     double eventsPerSecond() {
@@ -102,11 +108,12 @@ public final class BenchmarkSuite {
                     n,
                     Double.parseDouble(result.get("seconds")),
                     result.get("checksum"),
-                    Long.parseLong(result.get("peakHeapMb")));
+                    Long.parseLong(result.get("peakHeapMb")),
+                    Long.parseLong(result.getOrDefault("heapAfterGcMb", "-1")));
           } catch (IllegalStateException e) {
             // One runner failing one query must not cost the whole run its other measurements.
             System.err.println(e.getMessage());
-            m = new Measurement(runner, query, n, Double.NaN, Measurement.FAILED, -1);
+            m = new Measurement(runner, query, n, Double.NaN, Measurement.FAILED, -1, -1);
           }
           System.err.printf(
               "round %d %-6s %-17s %,12.0f events/s  %s%n",

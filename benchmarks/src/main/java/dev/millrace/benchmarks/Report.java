@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
 
 /** Turns the measurements of one suite run into its markdown table. */
@@ -48,9 +49,17 @@ final class Report {
   }
 
   long peakHeap(String runner, String query) {
+    return maxOver(runner, query, Measurement::peakHeapMb);
+  }
+
+  long heapAfterGc(String runner, String query) {
+    return maxOver(runner, query, Measurement::heapAfterGcMb);
+  }
+
+  private long maxOver(String runner, String query, ToLongFunction<Measurement> value) {
     return measurements.stream()
         .filter(m -> m.runner().equals(runner) && m.query().equals(query))
-        .mapToLong(Measurement::peakHeapMb)
+        .mapToLong(value)
         .max()
         .orElse(-1);
   }
@@ -146,6 +155,18 @@ final class Report {
     for (String query : queries) {
       out.append("| ").append(query).append(" |");
       runners.forEach(r -> out.append(' ').append(peakHeap(r, query)).append(" |"));
+      out.append('\n');
+    }
+    out.append(
+        "\nHeap left after a garbage collection (MB, the most over the run and rounds): what the"
+            + " job keeps on the heap, with its state; the peak above counts garbage too:\n\n| Query |");
+    runners.forEach(r -> out.append(' ').append(r).append(" |"));
+    out.append("\n|---|");
+    runners.forEach(r -> out.append("---:|"));
+    out.append('\n');
+    for (String query : queries) {
+      out.append("| ").append(query).append(" |");
+      runners.forEach(r -> out.append(' ').append(heapAfterGc(r, query)).append(" |"));
       out.append('\n');
     }
     out.append(

@@ -63,16 +63,17 @@ class HarnessSmokeTest {
         result.get("checksum"),
         equalTo(BenchmarkJob.plain(Queries.byName("Q2"), EVENTS, SEED).toString()));
     assertThat(Double.parseDouble(result.get("seconds")) > 0, equalTo(true));
+    assertThat(Long.parseLong(result.get("heapAfterGcMb")) >= 0, equalTo(true));
   }
 
   @Test
   void theReportFlagsRunnersThatDisagree() {
     List<BenchmarkSuite.Measurement> measurements =
         List.of(
-            new BenchmarkSuite.Measurement("plain-java", "Q1", 10, 1.0, "5:a", 1),
-            new BenchmarkSuite.Measurement("millrace", "Q1", 10, 0.5, "5:a", 1),
-            new BenchmarkSuite.Measurement("plain-java", "Q2", 10, 1.0, "5:b", 1),
-            new BenchmarkSuite.Measurement("millrace", "Q2", 10, 0.5, "4:b", 1));
+            new BenchmarkSuite.Measurement("plain-java", "Q1", 10, 1.0, "5:a", 1, 1),
+            new BenchmarkSuite.Measurement("millrace", "Q1", 10, 0.5, "5:a", 3, 2),
+            new BenchmarkSuite.Measurement("plain-java", "Q2", 10, 1.0, "5:b", 1, 1),
+            new BenchmarkSuite.Measurement("millrace", "Q2", 10, 0.5, "4:b", 1, 1));
     Report report =
         new Report(
             List.of("plain-java", "millrace"),
@@ -85,11 +86,14 @@ class HarnessSmokeTest {
     assertThat(report.disagreements(), hasSize(1));
     assertThat(report.disagreements().get(0), containsString("Q2"));
     assertThat(report.markdown(), containsString("| Q1 | 10 | 10 | 20 | 200.0% | 5:a |"));
+    assertThat(report.markdown(), containsString("after a garbage collection"));
+    assertThat(report.markdown(), containsString("| Q1 | 1 | 2 |"));
+    assertThat(report.markdown(), containsString("| Q1 | 1 | 3 |"));
     List<BenchmarkSuite.Measurement> withFailure =
         List.of(
-            new BenchmarkSuite.Measurement("plain-java", "Q1", 10, 1.0, "5:a", 1),
+            new BenchmarkSuite.Measurement("plain-java", "Q1", 10, 1.0, "5:a", 1, 1),
             new BenchmarkSuite.Measurement(
-                "millrace", "Q1", 10, Double.NaN, BenchmarkSuite.Measurement.FAILED, -1));
+                "millrace", "Q1", 10, Double.NaN, BenchmarkSuite.Measurement.FAILED, -1, -1));
     Report failing =
         new Report(
             List.of("plain-java", "millrace"),
