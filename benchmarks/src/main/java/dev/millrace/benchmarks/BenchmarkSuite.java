@@ -163,7 +163,9 @@ public final class BenchmarkSuite {
     String classPath =
         Runners.FLINK.contains(runner)
             ? FlinkClassPath.get()
-            : System.getProperty("java.class.path");
+            : Runners.IN_PROCESS_MILLRACE.contains(runner)
+                ? MillraceClassPath.get()
+                : System.getProperty("java.class.path");
     // Each job gets a temporary directory of its own, removed afterwards: Flink's mini-cluster
     // leaves its working directories and RPC jars in java.io.tmpdir, one set per job.
     Path tmp = Files.createTempDirectory("millrace-bench-job-");

@@ -21,6 +21,21 @@ public final class Runners {
           "millrace-streaming-heap-chk1s",
           "direct");
 
+  /**
+   * Millrace in the job's own JVM: their jobs get the class path of a Java user of the runner
+   * ({@link MillraceClassPath}); the portable column needs the job server, the rest what the suite
+   * has.
+   */
+  public static final List<String> IN_PROCESS_MILLRACE =
+      List.of(
+          "millrace",
+          "millrace-rocksdb",
+          "millrace-streaming",
+          "millrace-streaming-chk1s",
+          "millrace-streaming-chk10s",
+          "millrace-streaming-heap",
+          "millrace-streaming-heap-chk1s");
+
   /** Runners whose jobs need Flink's own class path (see {@code flink-classpath/pom.xml}). */
   public static final List<String> FLINK = List.of("flink-batch", "flink-streaming-rocksdb");
 
