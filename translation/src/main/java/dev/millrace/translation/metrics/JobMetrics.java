@@ -227,7 +227,7 @@ public final class JobMetrics {
 
     private BundleMetrics(String step) {
       this.step = step;
-      this.container = new MetricsContainerImpl(step);
+      this.container = new StepMetricsContainer(step);
     }
 
     /**
