@@ -2,7 +2,6 @@ package dev.millrace.translation;
 
 import dev.millrace.plan.ElementCodec;
 import dev.millrace.translation.java.Translations;
-import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.util.WindowedValue;
@@ -38,7 +37,7 @@ public final class CoderElementCodec<T> implements ElementCodec {
 
   @Override
   public Object decode(byte[] bytes, int offset, int length) throws Exception {
-    return coder.decode(new ByteArrayInputStream(bytes, offset, length));
+    return coder.decode(new ByteArrayInput(bytes, offset, length));
   }
 
   @Override
