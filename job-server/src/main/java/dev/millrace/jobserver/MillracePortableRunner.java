@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
 final class MillracePortableRunner implements PortablePipelineRunner {
   private static final Logger LOG = LoggerFactory.getLogger(MillracePortableRunner.class);
 
+  /** How long a job's end waits for its harnesses to close before it reaches the client. */
+  private static final java.time.Duration CLOSE_LIMIT = java.time.Duration.ofSeconds(30);
+
   private final PipelineOptions options;
   private final List<String> allowedProcessCommands;
   private final BoundServerFactory harnessServers;
@@ -48,7 +51,9 @@ final class MillracePortableRunner implements PortablePipelineRunner {
             options.as(MillracePipelineOptions.class),
             allowedProcessCommands,
             harnessServers);
-    try (JobHarnesses bundles = started.harnesses()) {
+    JobHarnesses bundles = started.harnesses();
+    Throwable failed = null;
+    try {
       TranslatedJob job = started.job();
       MillracePipelineResult result = started.result();
       LOG.info(
@@ -78,6 +83,18 @@ final class MillracePortableRunner implements PortablePipelineRunner {
       }
       LOG.info("Job {} ended {}", jobInfo.jobId(), state);
       return new EndedJob(state, job);
+    } catch (Throwable t) {
+      failed = t;
+      throw t;
+    } finally {
+      try {
+        BoundedClose.close(bundles, "the SDK harnesses of job " + jobInfo.jobId(), CLOSE_LIMIT);
+      } catch (Exception e) {
+        if (failed == null) {
+          throw e;
+        }
+        failed.addSuppressed(e);
+      }
     }
   }
 

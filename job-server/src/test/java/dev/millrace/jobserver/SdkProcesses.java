@@ -46,10 +46,19 @@ final class SdkProcesses {
     Thread reader = new Thread(() -> readAll(process, log), "sdk-process-output");
     reader.start();
     if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      // Python dumps every thread's traceback on SIGABRT (PYTHONFAULTHANDLER): where it waits.
+      new ProcessBuilder("kill", "-ABRT", Long.toString(process.pid())).start().waitFor();
+      process.waitFor(5, TimeUnit.SECONDS);
       process.destroyForcibly();
       reader.join(5000);
       throw new AssertionError(
-          command.get(0) + " did not finish in " + timeoutSeconds + " s:\n" + log);
+          command.get(0)
+              + " did not finish in "
+              + timeoutSeconds
+              + " s:\n"
+              + log
+              + "\nThis JVM's job threads then:\n"
+              + jobThreads());
     }
     reader.join(5000);
     return new Run(process.exitValue(), log.toString());
@@ -89,7 +98,26 @@ final class SdkProcesses {
   /** {@code builder}, its process's temporary files in {@link #SDK_TMP}. */
   static ProcessBuilder withBuildTmp(ProcessBuilder builder) throws IOException {
     builder.environment().put("TMPDIR", Files.createDirectories(SDK_TMP).toString());
+    builder.environment().put("PYTHONFAULTHANDLER", "1");
     return builder;
+  }
+
+  /** The stacks of this JVM's threads that run jobs or serve the SDKs (the job server's side). */
+  private static String jobThreads() {
+    StringBuilder dump = new StringBuilder();
+    Thread.getAllStackTraces()
+        .forEach(
+            (thread, frames) -> {
+              String name = thread.getName();
+              if (name.startsWith("millrace") || name.startsWith("grpc")) {
+                dump.append('"').append(name).append("\" ").append(thread.getState());
+                for (StackTraceElement frame : frames) {
+                  dump.append("\n\tat ").append(frame);
+                }
+                dump.append('\n');
+              }
+            });
+    return dump.toString();
   }
 
   /** A running worker pool, the address pipelines name it by, and the directory it runs in. */
