@@ -14,6 +14,7 @@ class HeapSamplerTest {
   @Timeout(60)
   void whatACollectionLeavesCountsWhatIsKeptAndNotTheGarbage() throws InterruptedException {
     byte[][] kept = new byte[64][];
+    long withKept;
     try (HeapSampler heap = new HeapSampler()) {
       for (int i = 0; i < kept.length; i++) {
         kept[i] = new byte[MB];
@@ -26,6 +27,7 @@ class HeapSamplerTest {
       }
       assertThat(heap.peakAfterGcBytes(), greaterThanOrEqualTo(64L * MB));
       assertThat(heap.peakBytes(), greaterThanOrEqualTo(64L * MB));
+      withKept = heap.peakAfterGcBytes();
     }
     kept = null;
     System.gc(); // a young collection would leave the old generation's garbage in place
@@ -39,7 +41,8 @@ class HeapSamplerTest {
       while (heap.collections() == seen) {
         Thread.sleep(10);
       }
-      assertThat(heap.peakAfterGcBytes(), lessThan(64L * MB));
+      // Whatever else this JVM holds (other tests' classes and data) is in both figures.
+      assertThat(heap.peakAfterGcBytes(), lessThan(withKept - 32L * MB));
     }
   }
 }
