@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToLongBiFunction;
 import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
 
@@ -62,6 +63,21 @@ final class Report {
         .mapToLong(value)
         .max()
         .orElse(-1);
+  }
+
+  /** A table of one figure per query (rows) and runner (columns), under {@code title}. */
+  private void appendPerRunner(
+      StringBuilder out, String title, ToLongBiFunction<String, String> figure) {
+    out.append('\n').append(title).append("\n\n| Query |");
+    runners.forEach(r -> out.append(' ').append(r).append(" |"));
+    out.append("\n|---|");
+    runners.forEach(r -> out.append("---:|"));
+    out.append('\n');
+    for (String query : queries) {
+      out.append("| ").append(query).append(" |");
+      runners.forEach(r -> out.append(' ').append(figure.applyAsLong(r, query)).append(" |"));
+      out.append('\n');
+    }
   }
 
   /** Queries whose runners did not all produce one checksum, with what each produced. */
@@ -147,28 +163,12 @@ final class Report {
                   : "")
           .append(" |\n");
     }
-    out.append("\nPeak heap used (MB, max over rounds):\n\n| Query |");
-    runners.forEach(r -> out.append(' ').append(r).append(" |"));
-    out.append("\n|---|");
-    runners.forEach(r -> out.append("---:|"));
-    out.append('\n');
-    for (String query : queries) {
-      out.append("| ").append(query).append(" |");
-      runners.forEach(r -> out.append(' ').append(peakHeap(r, query)).append(" |"));
-      out.append('\n');
-    }
-    out.append(
-        "\nHeap left after a garbage collection (MB, the most over the run and rounds): what the"
-            + " job keeps on the heap, with its state; the peak above counts garbage too:\n\n| Query |");
-    runners.forEach(r -> out.append(' ').append(r).append(" |"));
-    out.append("\n|---|");
-    runners.forEach(r -> out.append("---:|"));
-    out.append('\n');
-    for (String query : queries) {
-      out.append("| ").append(query).append(" |");
-      runners.forEach(r -> out.append(' ').append(heapAfterGc(r, query)).append(" |"));
-      out.append('\n');
-    }
+    appendPerRunner(out, "Peak heap used (MB, max over rounds):", this::peakHeap);
+    appendPerRunner(
+        out,
+        "Heap left after a garbage collection (MB, the most over the run and rounds): what the"
+            + " job keeps on the heap, with its state; the peak above counts garbage too:",
+        this::heapAfterGc);
     out.append(
         "\nFixed cost: a 1,000-event Q0 job, seconds in-process (first job of a fresh JVM / third):\n\n");
     out.append("| Runner | cold | warm |\n|---|---:|---:|\n");
