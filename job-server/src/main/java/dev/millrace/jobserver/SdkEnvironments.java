@@ -30,14 +30,15 @@ final class SdkEnvironments {
 
   /**
    * How each environment starts its harnesses; the services a PROCESS or EXTERNAL harness connects
-   * to are made by {@code servers} (EMBEDDED ones are in-process, with no socket).
+   * to are made by {@code servers} (EMBEDDED ones are in-process, with no socket). Every data
+   * service takes what harnesses send off gRPC's thread at once ({@link UnblockedDataServers}).
    */
   static Map<String, EnvironmentFactory.Provider> providers(
       PipelineOptions options, ServerFactory servers) {
     return Map.of(
-        PROCESS, new ProcessHarnesses.Provider(servers),
-        EXTERNAL, new ExternalHarnesses.Provider(servers),
-        EMBEDDED, new EmbeddedEnvironmentFactory.Provider(options));
+        PROCESS, UnblockedDataServers.of(new ProcessHarnesses.Provider(servers)),
+        EXTERNAL, UnblockedDataServers.of(new ExternalHarnesses.Provider(servers)),
+        EMBEDDED, UnblockedDataServers.of(new EmbeddedEnvironmentFactory.Provider(options)));
   }
 
   /**
