@@ -414,7 +414,7 @@ def start_servers(args, runners, work):
     ports = ['--job-host=localhost', '--job-port=%d' % job_port, '--artifact-port=%d' % artifact_port,
              '--expansion-port=-1', '--artifacts-dir=' + os.path.join(work, runner + '-artifacts')]
     if runner == 'millrace':
-      command = [java, '-Xmx%s' % args.heap, '-jar', args.millrace_jar] + ports
+      command = [java, '-Xmx%s' % args.heap, '-jar', args.millrace_jar] + ports + ['--ui-port=0']
     else:
       launch, _ = flink_job_server_command(args)
       command = [java, '-Xmx%s' % args.heap] + launch + ports + ['--flink-master=[local]']

@@ -50,7 +50,7 @@ done < "$here/../resources/sdk-exclusions/go.txt"
 
 server_log="$reports/go-job-server.log"
 java -Xmx2g -Djava.io.tmpdir="$TMPDIR" -Dorg.slf4j.simpleLogger.defaultLogLevel=info -jar "$jar" \
-  --job-host=localhost --job-port=0 --artifact-port=0 --expansion-port=-1 > "$server_log" 2>&1 &
+  --job-host=localhost --job-port=0 --artifact-port=0 --expansion-port=-1 --ui-port=0 > "$server_log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 endpoint=""

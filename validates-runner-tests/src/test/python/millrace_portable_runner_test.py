@@ -44,6 +44,7 @@ class _OnMillrace(object):
         '--job-port=%d' % job_port,
         '--artifact-port=0',
         '--expansion-port=%d' % expansion_port,
+        '--ui-port=0',
     ]
 
   # Skipped by Beam for every runner.

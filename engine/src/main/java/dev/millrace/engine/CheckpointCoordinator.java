@@ -1,13 +1,17 @@
 package dev.millrace.engine;
 
+import dev.millrace.engine.checkpoint.CheckpointRecord;
 import dev.millrace.engine.checkpoint.CheckpointSettings;
 import dev.millrace.engine.checkpoint.CheckpointStorage;
 import dev.millrace.plan.Plan;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -56,6 +60,15 @@ final class CheckpointCoordinator {
   private ScheduledFuture<?> timer;
   private boolean stopped;
 
+  /** How many checkpoints the history keeps, newest last. */
+  static final int HISTORY = 100;
+
+  private final ArrayDeque<CheckpointRecord> history = new ArrayDeque<>();
+  private String pendingTrigger;
+  private long pendingStartMillis;
+  private long pendingAlignedNanos;
+  private volatile Restore restoredFrom;
+
   CheckpointCoordinator(
       JobControl job,
       Runnable wakeWorkers,
@@ -93,6 +106,7 @@ final class CheckpointCoordinator {
       snapshots.put(key, SubtaskSnapshot.read(checkpoint.directory().resolve(key)));
     }
     completed = checkpoint.id();
+    restoredFrom = new Restore(checkpoint.id(), checkpoint.directory(), Map.of());
     LOG.info(
         "Job {} resumes from checkpoint {} in {}",
         jobName,
@@ -130,19 +144,67 @@ final class CheckpointCoordinator {
     return lastDurationMillis;
   }
 
+  /** The checkpoint this run resumed from (its snapshots left out), or null. */
+  Restore restoredFrom() {
+    return restoredFrom;
+  }
+
+  /** The latest checkpoints, oldest first, the one being taken last. */
+  synchronized List<CheckpointRecord> history() {
+    List<CheckpointRecord> all = new ArrayList<>(history);
+    if (pending != 0) {
+      all.add(pendingRecord("IN_PROGRESS", 0));
+    }
+    return all;
+  }
+
+  private CheckpointRecord pendingRecord(String status, long bytes) {
+    long now = System.nanoTime();
+    return new CheckpointRecord(
+        pending,
+        pendingTrigger,
+        pendingStartMillis,
+        TimeUnit.NANOSECONDS.toMillis(now - pendingStartNanos),
+        pendingAlignedNanos == 0
+            ? 0
+            : TimeUnit.NANOSECONDS.toMillis(pendingAlignedNanos - pendingStartNanos),
+        bytes,
+        status);
+  }
+
+  private void record(CheckpointRecord record) {
+    if (history.size() == HISTORY) {
+      history.removeFirst();
+    }
+    history.addLast(record);
+  }
+
   private void triggerOrFail() {
     try {
-      trigger();
+      trigger("periodic");
     } catch (RuntimeException | Error e) {
       job.fail(e);
     }
   }
 
-  synchronized void trigger() {
+  /**
+   * Starts a checkpoint now, unless one is being taken or the job is stopping; returns its id, or 0
+   * when none was started.
+   */
+  synchronized long triggerNow() {
+    long before = nextId;
+    trigger("manual");
+    return nextId != before ? before : 0;
+  }
+
+  synchronized void trigger(String trigger) {
     if (pending != 0 || stopped || job.isStopping()) {
       return;
     }
     pending = nextId++;
+    pendingTrigger = trigger;
+    pendingStartMillis = System.currentTimeMillis();
+    pendingAlignedNanos = 0;
     pendingStartNanos = System.nanoTime();
     pendingDirectory = storage.begin(pending);
     acknowledged.clear();
@@ -164,11 +226,15 @@ final class CheckpointCoordinator {
     return pendingDirectory.resolve(key);
   }
 
-  /** Subtask {@code key} wrote its snapshot for checkpoint {@code id} and sent its barriers on. */
-  synchronized void acknowledge(String key, long id) {
+  /**
+   * Subtask {@code key} wrote its snapshot for checkpoint {@code id}, begun at {@code
+   * snapshotStartNanos} once its barriers were aligned, and sent its barriers on.
+   */
+  synchronized void acknowledge(String key, long id, long snapshotStartNanos) {
     if (id != pending || !acknowledged.add(key)) {
       return;
     }
+    pendingAlignedNanos = Math.max(pendingAlignedNanos, snapshotStartNanos);
     if (acknowledged.size() == subtaskCount) {
       complete();
     }
@@ -200,6 +266,7 @@ final class CheckpointCoordinator {
   private void complete() {
     storage.complete(pending, planFingerprint);
     lastDurationMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pendingStartNanos);
+    record(pendingRecord("COMPLETED", storage.sizeOf(pending)));
     LOG.debug("Checkpoint {} of {} complete in {} ms", pending, jobName, lastDurationMillis);
     completed = pending;
     completedCount++;
@@ -213,6 +280,10 @@ final class CheckpointCoordinator {
    */
   synchronized void stop(boolean removeAll) {
     stopped = true;
+    if (pending != 0) {
+      record(pendingRecord("ABANDONED", 0));
+      pending = 0;
+    }
     if (timer != null) {
       timer.cancel(false);
     }

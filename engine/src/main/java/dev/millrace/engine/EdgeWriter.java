@@ -71,8 +71,16 @@ final class EdgeWriter implements Emitter {
     return edge;
   }
 
+  /** Elements emitted on this edge so far, by the thread stepping the producer. */
+  private long emitted;
+
+  long emitted() {
+    return emitted;
+  }
+
   @Override
   public void emit(Object element) throws Exception {
+    emitted++;
     switch (edge.kind()) {
       case FORWARD -> add(producerSubtask, element);
       case HASH -> {

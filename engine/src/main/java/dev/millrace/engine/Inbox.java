@@ -11,11 +11,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class Inbox {
   private final BlockingQueue<Message> queue;
+  private final int capacity;
   private final Runnable wakeWorkers;
   private final AtomicBoolean producerWaiting = new AtomicBoolean();
 
   Inbox(int capacity, Runnable wakeWorkers) {
     this.queue = new ArrayBlockingQueue<>(capacity);
+    this.capacity = capacity;
     this.wakeWorkers = wakeWorkers;
   }
 
@@ -46,6 +48,14 @@ final class Inbox {
       wakeWorkers.run();
     }
     return message;
+  }
+
+  int size() {
+    return queue.size();
+  }
+
+  int capacity() {
+    return capacity;
   }
 
   boolean isEmpty() {

@@ -1,5 +1,6 @@
 package dev.millrace.engine;
 
+import dev.millrace.engine.checkpoint.CheckpointRecord;
 import dev.millrace.plan.Edge;
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.ElementCodec;
@@ -36,6 +37,8 @@ public final class JobExecution implements JobControl {
   private final ExecutionSettings settings;
   private final List<Thread> threads = new ArrayList<>();
   private final List<Worker> workers = new ArrayList<>();
+  private final long startedAtMillis = System.currentTimeMillis();
+  private volatile Subtask[] subtasks = new Subtask[0];
   private final CountDownLatch ended;
   private final AtomicInteger running;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -47,6 +50,9 @@ public final class JobExecution implements JobControl {
 
   /** Null unless the job checkpoints. */
   private final CheckpointCoordinator checkpoints;
+
+  /** Where the job's failure came from, when a subtask's own error failed it. */
+  private volatile String failedIn;
 
   private Consumer<JobExecution> endListener;
   private boolean endReported;
@@ -144,6 +150,7 @@ public final class JobExecution implements JobControl {
       }
     }
     Subtask[] subtasks = all.toArray(new Subtask[0]);
+    this.subtasks = subtasks;
     int[] firstOfVertex = new int[vertices.size()];
     for (int v = 1; v < vertices.size(); v++) {
       firstOfVertex[v] = firstOfVertex[v - 1] + vertices.get(v - 1).parallelism();
@@ -240,6 +247,7 @@ public final class JobExecution implements JobControl {
   @Override
   public void subtaskEnded(Subtask subtask, Throwable error) {
     if (error != null && !cancelRequested && failure.compareAndSet(null, error)) {
+      failedIn = subtask.describe();
       stopAll();
     }
     if (checkpoints != null && error == null) {
@@ -361,6 +369,14 @@ public final class JobExecution implements JobControl {
     return status;
   }
 
+  /**
+   * The vertex and subtask whose error failed the job ("v2 ParDo(Format) subtask 1"), or null when
+   * it did not fail that way.
+   */
+  public String failedIn() {
+    return failedIn;
+  }
+
   /** The first error of any subtask, or null. */
   public Throwable failure() {
     return failure.get();
@@ -373,6 +389,44 @@ public final class JobExecution implements JobControl {
   /** The job's checkpoint coordinator, null unless the job checkpoints. */
   CheckpointCoordinator checkpoints() {
     return checkpoints;
+  }
+
+  /** When this run of the job started (wall clock, ms). */
+  public long startedAtMillis() {
+    return startedAtMillis;
+  }
+
+  /** Every subtask's latest figures, by vertex and subtask. */
+  public List<SubtaskFigures> figures() {
+    List<SubtaskFigures> all = new ArrayList<>();
+    for (Subtask subtask : subtasks) {
+      all.add(subtask.figures());
+    }
+    return all;
+  }
+
+  /** Whether the job takes checkpoints. */
+  public boolean takesCheckpoints() {
+    return checkpoints != null;
+  }
+
+  /** The latest checkpoints of this run, oldest first; empty without checkpoints. */
+  public List<CheckpointRecord> checkpointHistory() {
+    return checkpoints == null ? List.of() : checkpoints.history();
+  }
+
+  /** The id of the checkpoint this run resumed from, or 0. */
+  public long restoredFromCheckpoint() {
+    CheckpointCoordinator.Restore restore = checkpoints == null ? null : checkpoints.restoredFrom();
+    return restore == null ? 0 : restore.checkpointId();
+  }
+
+  /**
+   * Takes a checkpoint now; returns its id, or 0 when the job takes no checkpoints, one is being
+   * taken, or the job is stopping.
+   */
+  public long checkpointNow() {
+    return checkpoints == null || status.isTerminal() ? 0 : checkpoints.triggerNow();
   }
 
   /** Whether a completed checkpoint (of this run, or the one it resumed from) can be resumed. */

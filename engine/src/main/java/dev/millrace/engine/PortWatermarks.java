@@ -271,6 +271,62 @@ final class PortWatermarks {
     return channels.length;
   }
 
+  /** The lowest watermark of any input channel; {@link Watermarks#END} without channels. */
+  long inputWatermark() {
+    long wm = Watermarks.END;
+    for (long channel : channels) {
+      wm = Math.min(wm, channel);
+    }
+    return wm;
+  }
+
+  /** The lowest output watermark of the chain's operators. */
+  long outputWatermark() {
+    long wm = Watermarks.END;
+    for (long out : outputs) {
+      wm = Math.min(wm, out);
+    }
+    return wm;
+  }
+
+  /**
+   * What holds the chain's lowest output watermark where it is, for people watching the job: the
+   * first operator, in chain order, whose output is below what its inputs allow (a source, or an
+   * operator holding it with timers, state or a side input it waits for; {@code explain} says how
+   * in the operator's own words), or else the slowest input channel. Null when every output ended.
+   *
+   * @param channelSender names the sender of a channel
+   */
+  String holder(Operator[] operators, java.util.function.IntFunction<String> channelSender) {
+    long lowest = outputWatermark();
+    if (lowest == Watermarks.END) {
+      return null;
+    }
+    for (int op = 0; op < outputs.length; op++) {
+      if (outputs[op] != lowest) {
+        continue;
+      }
+      long input = Watermarks.END;
+      for (int port = 0; port < delivered[op].length; port++) {
+        if (operators[op] == null || operators[op].boundsOutput(port)) {
+          input = Math.min(input, delivered[op][port]);
+        }
+      }
+      if (outputs[op] < input) {
+        String why = operators[op] == null ? "" : operators[op].describeWatermarkHold();
+        String kind = delivered[op].length == 0 ? "source " : "";
+        return kind + operatorNames[op] + (why.isEmpty() ? "" : ": " + why);
+      }
+    }
+    int slowest = -1;
+    for (int c = 0; c < channels.length; c++) {
+      if (slowest < 0 || channels[c] < channels[slowest]) {
+        slowest = c;
+      }
+    }
+    return slowest < 0 ? null : "input from " + channelSender.apply(slowest);
+  }
+
   /** What a checkpoint keeps of these watermarks. */
   Saved save() {
     long[][] ports = new long[delivered.length][];

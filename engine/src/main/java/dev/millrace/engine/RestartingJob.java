@@ -156,6 +156,11 @@ public final class RestartingJob {
     return restarts;
   }
 
+  /** The job's current attempt (a new one after each restart), for whoever watches it. */
+  public JobExecution currentAttempt() {
+    return current;
+  }
+
   /** Checkpoints the current attempt completed. */
   public long completedCheckpoints() {
     return current.completedCheckpoints();

@@ -53,6 +53,17 @@ final class Subtask {
 
   private long wakeUpAt = Long.MAX_VALUE;
 
+  /** Elements read from the inbox or emitted by the chain's sources so far. */
+  private long recordsIn;
+
+  /** Where each inbox channel comes from, for the figures: "v2 subtask 1". */
+  private final String[] channelSenders;
+
+  private volatile SubtaskFigures figures;
+  private long figuresAtMillis;
+  private long lastOutputWatermark = Long.MIN_VALUE;
+  private long outputWatermarkSinceMillis = System.currentTimeMillis();
+
   Subtask(
       SubtaskServices services,
       Vertex vertex,
@@ -89,6 +100,79 @@ final class Subtask {
         new SubtaskCheckpoints(
             services.checkpoints(), "v" + vertex.id() + "-s" + index, channels.size());
     this.reader = new ChannelReader(channels, names, watermarks, this::deliver);
+    this.channelSenders = new String[channels.size()];
+    for (int c = 0; c < channelSenders.length; c++) {
+      channelSenders[c] =
+          "v" + channels.get(c).fromVertex() + " subtask " + channels.get(c).fromSubtask();
+    }
+    this.figures =
+        new SubtaskFigures(
+            vertex.id(),
+            index,
+            0,
+            0,
+            0,
+            inbox == null ? 0 : inbox.capacity(),
+            Long.MIN_VALUE,
+            Long.MIN_VALUE,
+            outputWatermarkSinceMillis,
+            "not started",
+            false);
+  }
+
+  /** Names it for people: "v2 ParDo(Format) subtask 1". */
+  String describe() {
+    return "v" + vertex.id() + " " + vertex.name() + " subtask " + index;
+  }
+
+  /** Its latest figures, with its inbox as it is now. */
+  SubtaskFigures figures() {
+    SubtaskFigures last = figures;
+    boolean done = ended;
+    return new SubtaskFigures(
+        last.vertex(),
+        last.subtask(),
+        last.recordsIn(),
+        last.recordsOut(),
+        done || inbox == null ? 0 : inbox.size(),
+        last.queueCapacity(),
+        last.inputWatermark(),
+        last.outputWatermark(),
+        last.outputWatermarkSinceMillis(),
+        done ? null : last.watermarkHeldBy(),
+        done);
+  }
+
+  /** Publishes new figures, unless some were published less than a moment ago. */
+  private void publishFigures(boolean now) {
+    long millis = System.currentTimeMillis();
+    if (!now && millis - figuresAtMillis < SubtaskFigures.PUBLISH_MILLIS) {
+      return;
+    }
+    figuresAtMillis = millis;
+    long recordsOut = 0;
+    for (EdgeWriter writer : writers) {
+      recordsOut += writer.emitted();
+    }
+    long output = watermarks.outputWatermark();
+    if (output != lastOutputWatermark) {
+      lastOutputWatermark = output;
+      outputWatermarkSinceMillis = millis;
+    }
+    long input = channelSenders.length == 0 ? output : watermarks.inputWatermark();
+    figures =
+        new SubtaskFigures(
+            vertex.id(),
+            index,
+            recordsIn,
+            recordsOut,
+            inbox == null ? 0 : inbox.size(),
+            inbox == null ? 0 : inbox.capacity(),
+            input,
+            output,
+            outputWatermarkSinceMillis,
+            watermarks.holder(operators, c -> channelSenders[c]),
+            false);
   }
 
   /** Its watermarks, which the subtasks it sends to read to know whether its END will come. */
@@ -209,6 +293,7 @@ final class Subtask {
       progress |= next != status || next == SourceOperator.Status.ACTIVE;
     }
     bundleElements += (int) Math.min(sourceOutput, Integer.MAX_VALUE);
+    recordsIn += sourceOutput;
     progress |= sourceOutput > 0;
     if (inbox != null) {
       Message message;
@@ -245,6 +330,7 @@ final class Subtask {
         && allSourcesDone()
         && !outputBlocked()) {
       if (finished()) {
+        publishFigures(true);
         return Step.DONE;
       }
       if (watermarks.inputsEnded()) {
@@ -427,7 +513,9 @@ final class Subtask {
 
   private void handle(Message message) throws Exception {
     if (!checkpoints.intercept(message)) {
-      bundleElements += reader.read(message);
+      int read = reader.read(message);
+      bundleElements += read;
+      recordsIn += read;
     }
   }
 
@@ -453,6 +541,7 @@ final class Subtask {
       moved |= writer.advanceWatermark(watermarks.output(writer.edge().from().operator()));
     }
     bundleElements = 0;
+    publishFigures(false);
     return moved;
   }
 

@@ -153,6 +153,7 @@ final class SubtaskCheckpoints {
       boolean[] sourceDone,
       List<EdgeWriter> writers)
       throws Exception {
+    long startNanos = System.nanoTime();
     Path directory = coordinator.directoryFor(id, key);
     byte[][] data = new byte[operators.length][];
     for (int op = 0; op < operators.length; op++) {
@@ -174,7 +175,7 @@ final class SubtaskCheckpoints {
     lastSnapshot = id;
     released.addAll(heldBack);
     heldBack.clear();
-    coordinator.acknowledge(key, id);
+    coordinator.acknowledge(key, id, startNanos);
   }
 
   /** Tells the operators, between bundles, of a checkpoint that completed since they last heard. */
@@ -212,7 +213,7 @@ final class SubtaskCheckpoints {
     if (awaited(operators)
         && coordinator.requested() <= lastSnapshot
         && coordinator.completed() >= lastSnapshot) {
-      coordinator.trigger();
+      coordinator.trigger("at end of input");
     }
   }
 

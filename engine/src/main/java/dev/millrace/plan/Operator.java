@@ -37,6 +37,16 @@ public interface Operator {
   long outputWatermark();
 
   /**
+   * Why {@link #outputWatermark()} is below what the inputs allow, in a few words for people
+   * watching the job (a source's position, the earliest pending timer, a watermark hold, a side
+   * input not ready yet); empty to say nothing. Called between bundles, on the thread that runs the
+   * operator, a few times a second at most.
+   */
+  default String describeWatermarkHold() {
+    return "";
+  }
+
+  /**
    * Whether the watermark of input {@code port} bounds {@link #outputWatermark()}. Every input does
    * but a side input: an operator waits for a side input by holding back the main input that needs
    * it, so its output may run ahead of the side input's own watermark.

@@ -1,5 +1,7 @@
 package dev.millrace.jobserver;
 
+import dev.millrace.runner.monitor.MonitoredJobs;
+import dev.millrace.runner.web.WebUi;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +29,9 @@ public final class MillraceJobServerDriver extends JobServerDriver {
 
   private EmbeddedExpansionServer expansion;
 
+  private final MillraceServerConfiguration configuration;
+  private WebUi ui;
+
   private MillraceJobServerDriver(
       MillraceServerConfiguration configuration, BoundServerFactory servers, int expansionPort) {
     super(
@@ -38,11 +43,13 @@ public final class MillraceJobServerDriver extends JobServerDriver {
                 configuration.allowedProcessCommands(), configuration.imageCommands(), servers));
     this.host = configuration.getHost();
     this.expansionPort = expansionPort;
+    this.configuration = configuration;
   }
 
   @Override
   public synchronized String start() throws IOException {
     startExpansion();
+    startUi();
     return super.start();
   }
 
@@ -54,7 +61,33 @@ public final class MillraceJobServerDriver extends JobServerDriver {
       LOG.error("The Java expansion service could not start on port {}", expansionPort, e);
       return;
     }
+    try {
+      startUi();
+    } catch (IOException e) {
+      LOG.error(
+          "The web UI could not start on {}:{} (--ui-port; -1 for none): {}",
+          configuration.uiHost(),
+          configuration.uiPort(),
+          e.toString());
+      return;
+    }
     super.run();
+  }
+
+  private synchronized void startUi() throws IOException {
+    if (configuration.uiPort() >= 0 && ui == null) {
+      ui =
+          WebUi.start(
+              configuration.uiHost(),
+              configuration.uiPort(),
+              configuration.uiToken(),
+              MonitoredJobs.ofThisJvm());
+    }
+  }
+
+  /** The web UI's address once started, else null. */
+  public synchronized String uiUrl() {
+    return ui == null ? null : ui.url();
   }
 
   private synchronized void startExpansion() throws IOException {
@@ -71,6 +104,10 @@ public final class MillraceJobServerDriver extends JobServerDriver {
   @Override
   public synchronized void stop() {
     super.stop();
+    if (ui != null) {
+      ui.close();
+      ui = null;
+    }
     if (expansion != null) {
       try {
         expansion.close();
@@ -119,7 +156,8 @@ public final class MillraceJobServerDriver extends JobServerDriver {
                 "--job-host=localhost",
                 "--job-port=0",
                 "--artifact-port=0",
-                "--expansion-port=-1"));
+                "--expansion-port=-1",
+                "--ui-port=0"));
     args.addAll(List.of(moreArgs));
     return fromParams(args.toArray(new String[0]));
   }

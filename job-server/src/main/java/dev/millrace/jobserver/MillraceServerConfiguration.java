@@ -26,6 +26,40 @@ public class MillraceServerConfiguration extends JobServerDriver.ServerConfigura
               + "Example: apache/beam_go_sdk=/opt/millrace/go-boot")
   private String imageCommands = "";
 
+  @Option(
+      name = "--ui-port",
+      usage =
+          "Port of the web UI, the REST API (/api/v1) and Prometheus's /metrics: 0 picks a free one"
+              + " (logged at start), -1 serves none.")
+  private int uiPort = 8081;
+
+  @Option(
+      name = "--ui-host",
+      usage =
+          "Host the web UI binds, --job-host unless given: on loopback it serves this machine only,"
+              + " and anyone on it may cancel, drain or checkpoint jobs; any other address needs"
+              + " --ui-token for those actions.")
+  private String uiHost = "";
+
+  @Option(
+      name = "--ui-token",
+      usage =
+          "Token the web UI's actions must carry ('Authorization: Bearer <token>') when it is not"
+              + " bound to loopback. Without it, such a UI refuses actions.")
+  private String uiToken = "";
+
+  int uiPort() {
+    return uiPort;
+  }
+
+  String uiHost() {
+    return uiHost.isEmpty() ? getHost() : uiHost;
+  }
+
+  String uiToken() {
+    return uiToken;
+  }
+
   /** How DOCKER environments of some images run as processes here. */
   ImageCommands imageCommands() {
     return ImageCommands.parse(imageCommands);

@@ -46,7 +46,7 @@ record PortableJobStart(TranslatedJob job, MillracePipelineResult result, JobHar
           new PortablePipelineTranslator(launcher.translationOptions())
               .translate(pipeline, harnesses);
       // Checkpoints by default on the same terms as a Java job: streaming, without TestStream.
-      MillracePipelineResult result = launcher.start(job);
+      MillracePipelineResult result = launcher.start(job, SdkEnvironments.origin(pipeline));
       harnesses.onHarnessLost(result::fail);
       return new PortableJobStart(job, result, harnesses);
     } catch (Exception | Error e) {

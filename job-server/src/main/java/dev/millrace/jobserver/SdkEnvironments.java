@@ -1,5 +1,6 @@
 package dev.millrace.jobserver;
 
+import dev.millrace.runner.monitor.JobOrigin;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -90,6 +91,53 @@ final class SdkEnvironments {
       }
     }
     return problems;
+  }
+
+  /**
+   * Which SDK {@code pipeline} was written with and where its harnesses run, for the jobs page: the
+   * SDK from the base image its environments name (a capability every SDK declares, or a DOCKER
+   * payload), the environments by type.
+   */
+  static JobOrigin origin(RunnerApi.Pipeline pipeline) {
+    java.util.Set<String> sdks = new java.util.TreeSet<>();
+    java.util.Set<String> types = new java.util.TreeSet<>();
+    for (RunnerApi.Environment environment :
+        pipeline.getComponents().getEnvironmentsMap().values()) {
+      String urn = environment.getUrn();
+      types.add(
+          urn.equals(EMBEDDED)
+              ? "EMBEDDED"
+              : urn.equals(PROCESS) ? "PROCESS" : urn.equals(EXTERNAL) ? "EXTERNAL" : urn);
+      String image = "";
+      for (String capability : environment.getCapabilitiesList()) {
+        if (capability.startsWith("beam:version:sdk_base:")) {
+          image = capability.substring("beam:version:sdk_base:".length());
+        }
+      }
+      if (image.isEmpty() && urn.equals(DOCKER)) {
+        image = ImageCommands.image(environment);
+      }
+      String sdk = sdkOfImage(image);
+      if (sdk == null && urn.equals(EMBEDDED)) {
+        sdk = "java";
+      }
+      if (sdk != null) {
+        sdks.add(sdk);
+      }
+    }
+    return new JobOrigin(
+        sdks.isEmpty() ? "unknown" : String.join("+", sdks),
+        types.isEmpty() ? "none" : String.join("+", types));
+  }
+
+  /** "apache/beam_python3.11_sdk:2.62.0" is python; null when the image says no SDK. */
+  static String sdkOfImage(String image) {
+    for (String sdk : List.of("python", "go", "java", "typescript")) {
+      if (image.contains("beam_" + sdk)) {
+        return sdk;
+      }
+    }
+    return null;
   }
 
   private static String processCommand(RunnerApi.Environment environment) {

@@ -35,7 +35,7 @@ class PortableJavaPipelineTest {
     return PipelineOptionsFactory.fromArgs(
             "--runner=org.apache.beam.runners.portability.testing.TestPortableRunner",
             "--jobServerDriver=" + MillraceJobServerDriver.class.getName(),
-            "--jobServerConfig=--job-host=localhost,--job-port=0,--artifact-port=0,--expansion-port=-1",
+            "--jobServerConfig=--job-host=localhost,--job-port=0,--artifact-port=0,--expansion-port=-1,--ui-port=0",
             "--defaultEnvironmentType=EMBEDDED")
         .create();
   }

@@ -47,11 +47,13 @@ class ServerBindingTest {
     List<InetSocketAddress> opened =
         serversOf(
             MillraceJobServerDriver.fromParams(
-                new String[] {"--job-port=0", "--artifact-port=0", "--expansion-port=0"}));
+                new String[] {
+                  "--job-port=0", "--artifact-port=0", "--expansion-port=0", "--ui-port=0"
+                }));
     assertThat(
-        "job service, artifact staging, expansion service and six harness services",
+        "job service, artifact staging, expansion service, web UI and six harness services",
         opened,
-        hasSize(greaterThanOrEqualTo(9)));
+        hasSize(greaterThanOrEqualTo(10)));
     for (InetSocketAddress address : opened) {
       assertThat(address + " is loopback", address.getAddress().isLoopbackAddress(), is(true));
     }
@@ -65,9 +67,13 @@ class ServerBindingTest {
         serversOf(
             MillraceJobServerDriver.fromParams(
                 new String[] {
-                  "--job-host=127.0.0.2", "--job-port=0", "--artifact-port=0", "--expansion-port=0"
+                  "--job-host=127.0.0.2",
+                  "--job-port=0",
+                  "--artifact-port=0",
+                  "--expansion-port=0",
+                  "--ui-port=0"
                 }));
-    assertThat(opened, hasSize(greaterThanOrEqualTo(9)));
+    assertThat(opened, hasSize(greaterThanOrEqualTo(10)));
     assertThat(
         opened.stream().map(a -> a.getAddress().getHostAddress()).collect(Collectors.toList()),
         everyItem(is("127.0.0.2")));

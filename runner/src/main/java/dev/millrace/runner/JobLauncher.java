@@ -4,6 +4,8 @@ import dev.millrace.engine.ExecutionSettings;
 import dev.millrace.engine.JobClock;
 import dev.millrace.engine.RestartingJob;
 import dev.millrace.engine.checkpoint.CheckpointSettings;
+import dev.millrace.runner.monitor.JobOrigin;
+import dev.millrace.runner.monitor.MonitoredJobs;
 import dev.millrace.translation.TranslatedJob;
 import dev.millrace.translation.TranslationOptions;
 import java.nio.file.Path;
@@ -47,6 +49,20 @@ public final class JobLauncher {
    * soon as it runs.
    */
   public MillracePipelineResult start(TranslatedJob job) {
+    return start(job, JobOrigin.JAVA_IN_PROCESS);
+  }
+
+  /**
+   * Like {@link #start(TranslatedJob)}, for a job from {@code origin}; the job is watched by this
+   * JVM's {@link MonitoredJobs} (the web UI, the REST API, Prometheus).
+   */
+  public MillracePipelineResult start(TranslatedJob job, JobOrigin origin) {
+    MillracePipelineResult result = launch(job);
+    MonitoredJobs.ofThisJvm().add(result.id(), options.getJobName(), origin, result);
+    return result;
+  }
+
+  private MillracePipelineResult launch(TranslatedJob job) {
     MetricsEnvironment.setMetricsSupported(true);
     if (LOG.isDebugEnabled()) {
       LOG.debug(
@@ -68,7 +84,7 @@ public final class JobLauncher {
                 job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
             .withCheckpoints(checkpointSettings(options, job.streaming() && !job.usesTestStream()));
     String name = "job" + JOB_IDS.incrementAndGet();
-    return new MillracePipelineResult(RestartingJob.start(job.plan(), name, settings), job);
+    return new MillracePipelineResult(name, RestartingJob.start(job.plan(), name, settings), job);
   }
 
   /** Checkpoints of a streaming job that does not say otherwise. */

@@ -82,4 +82,35 @@ public interface MillracePipelineOptions
   int getMaxRestarts();
 
   void setMaxRestarts(int restarts);
+
+  @Description(
+      "Serves the web UI, the REST API (/api/v1) and Prometheus's /metrics for this process's jobs"
+          + " on this port while they run (0: a free port, logged). Unset: none. Pipelines of one"
+          + " process asking for the same port share it.")
+  Integer getWebUiPort();
+
+  void setWebUiPort(Integer port);
+
+  @Description(
+      "Host the web UI binds (--webUiPort): localhost by default. Any other address needs"
+          + " --webUiToken for cancel, drain and checkpoint.")
+  @Default.String("localhost")
+  String getWebUiHost();
+
+  void setWebUiHost(String host);
+
+  @Description(
+      "Token the web UI's actions must carry ('Authorization: Bearer <token>') when it is not bound"
+          + " to loopback.")
+  String getWebUiToken();
+
+  void setWebUiToken(String token);
+
+  @Description(
+      "Shows the job's progress on the console: one updating line on a terminal, a log line every"
+          + " few seconds otherwise.")
+  @Default.Boolean(true)
+  boolean isConsoleProgress();
+
+  void setConsoleProgress(boolean show);
 }

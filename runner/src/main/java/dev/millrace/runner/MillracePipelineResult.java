@@ -1,5 +1,6 @@
 package dev.millrace.runner;
 
+import dev.millrace.engine.JobExecution;
 import dev.millrace.engine.JobStatus;
 import dev.millrace.engine.RestartingJob;
 import dev.millrace.translation.TranslatedJob;
@@ -11,12 +12,19 @@ import org.joda.time.Duration;
 
 /** A job started by {@link MillraceRunner}. */
 public class MillracePipelineResult implements PipelineResult {
+  private final String id;
   private final RestartingJob execution;
   private final TranslatedJob job;
 
-  MillracePipelineResult(RestartingJob execution, TranslatedJob job) {
+  MillracePipelineResult(String id, RestartingJob execution, TranslatedJob job) {
+    this.id = id;
     this.execution = execution;
     this.job = job;
+  }
+
+  /** How this JVM knows the job: "job3"; its web UI's address names it so. */
+  public String id() {
+    return id;
   }
 
   @Override
@@ -92,6 +100,31 @@ public class MillracePipelineResult implements PipelineResult {
   @Override
   public MetricResults metrics() {
     return job.metrics().results();
+  }
+
+  /** The engine's current attempt at the job (a new one after each restart). */
+  public JobExecution currentAttempt() {
+    return execution.currentAttempt();
+  }
+
+  /** What was translated: the plan, the metrics, how it runs. */
+  public TranslatedJob translatedJob() {
+    return job;
+  }
+
+  /** Asks the job to drain without waiting for it (see {@link #drain(Duration)}). */
+  public void requestDrain() {
+    execution.drain();
+  }
+
+  /** Asks the job to stop without waiting for it to end CANCELLED. */
+  public void requestCancel() {
+    execution.cancel();
+  }
+
+  /** The failure the job ended with, null unless it failed. */
+  public Throwable failure() {
+    return execution.status() == JobStatus.FAILED ? userCause(execution.failure()) : null;
   }
 
   /** Checkpoints the job's current attempt completed so far. */

@@ -1,7 +1,11 @@
 package dev.millrace.runner;
 
+import dev.millrace.runner.monitor.ConsoleProgress;
+import dev.millrace.runner.monitor.MonitoredJobs;
+import dev.millrace.runner.web.WebUi;
 import dev.millrace.translation.TranslatedJob;
 import dev.millrace.translation.java.PipelineTranslator;
+import java.io.IOException;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineRunner;
@@ -32,6 +36,31 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
     }
     JobLauncher launcher = JobLauncher.of(options);
     TranslatedJob job = new PipelineTranslator(launcher.translationOptions()).translate(pipeline);
-    return launcher.start(job);
+    MillracePipelineResult result = launcher.start(job);
+    watch(result, options);
+    return result;
+  }
+
+  /** The web UI ({@code --webUiPort}) and the console's progress line, as the options ask. */
+  static void watch(MillracePipelineResult result, MillracePipelineOptions options) {
+    if (options.getWebUiPort() != null) {
+      try {
+        WebUi.startOnce(options.getWebUiHost(), options.getWebUiPort(), options.getWebUiToken());
+      } catch (IOException e) {
+        result.requestCancel();
+        throw new IllegalStateException(
+            "--webUiPort="
+                + options.getWebUiPort()
+                + ": the web UI could not start on "
+                + options.getWebUiHost()
+                + " ("
+                + e.getMessage()
+                + "); the job was cancelled",
+            e);
+      }
+    }
+    if (options.isConsoleProgress()) {
+      MonitoredJobs.ofThisJvm().get(result.id()).ifPresent(ConsoleProgress::follow);
+    }
   }
 }

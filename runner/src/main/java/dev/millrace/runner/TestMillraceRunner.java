@@ -20,6 +20,8 @@ public class TestMillraceRunner extends PipelineRunner<PipelineResult> {
   private final long timeoutSeconds;
 
   private TestMillraceRunner(PipelineOptions options) {
+    // A suite runs hundreds of pipelines: a progress line each would bury its output.
+    options.as(MillracePipelineOptions.class).setConsoleProgress(false);
     this.delegate = MillraceRunner.fromOptions(options);
     Long timeout = options.as(TestPipelineOptions.class).getTestTimeoutSeconds();
     this.timeoutSeconds = timeout == null ? DEFAULT_TIMEOUT_SECONDS : timeout;

@@ -95,6 +95,30 @@ public final class CheckpointStorage {
     removeAllBut(toKeep);
   }
 
+  /** The bytes checkpoint {@code id}'s files take, 0 if it is gone. */
+  public long sizeOf(long id) {
+    Path dir = directoryOf(id);
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+      return files
+          .filter(Files::isRegularFile)
+          .mapToLong(
+              file -> {
+                try {
+                  return Files.size(file);
+                } catch (IOException e) {
+                  // Removed while counted: it no longer takes room.
+                  return 0;
+                }
+              })
+          .sum();
+    } catch (IOException | UncheckedIOException e) {
+      return 0;
+    }
+  }
+
   /** Removes every checkpoint of the job: it ended and there is nothing to resume. */
   public void removeAll() {
     try {
