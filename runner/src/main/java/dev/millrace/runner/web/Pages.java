@@ -208,7 +208,7 @@ final class Pages {
             .append(escape(s.watermarkHeldBy() == null ? "" : s.watermarkHeldBy()))
             .append("</td></tr>");
       }
-      content.append("</table></details></td>");
+      content.append("</tbody></table></details></td>");
       cell(content, p + "-in", vertex.recordsIn(), true);
       cell(content, p + "-out", vertex.recordsOut(), true);
       cell(content, p + "-rate", Math.round(vertex.recordsInPerSecond()), true);
@@ -280,7 +280,7 @@ final class Pages {
       rows = Math.max(rows, r + 1);
     }
     int w = 230;
-    int h = 112;
+    int h = 122;
     int dx = 290;
     int dy = 140;
     StringBuilder svg = new StringBuilder();
@@ -330,7 +330,7 @@ final class Pages {
       int y = 10 + row.get(v.id()) * dy;
       JobViews.VertexView view = views.get(v.id());
       String id = "v" + v.id();
-      String name = v.name().length() > 30 ? v.name().substring(0, 29) + "…" : v.name();
+      String name = v.name().length() > 24 ? v.name().substring(0, 23) + "…" : v.name();
       svg.append("<g class=\"vertex\" id=\"node-")
           .append(id)
           .append("\"><title>")

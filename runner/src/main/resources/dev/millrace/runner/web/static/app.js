@@ -82,6 +82,15 @@
       set(row + "-lag", v.watermarkLagMillis === null ? "" : seconds(v.watermarkLagMillis));
       set(row + "-held", v.watermarkHeldBy || "");
       set(row + "-since", v.watermarkHeldSinceMillis ? new Date(v.watermarkHeldSinceMillis).toISOString() : "");
+      const subtasks = document.getElementById(row + "-subtasks");
+      if (subtasks) {
+        subtasks.innerHTML = v.subtasks.map((s) =>
+          "<tr><td>" + s.subtask + '</td><td class="num">' + s.recordsIn + '</td><td class="num">' +
+          s.recordsOut + '</td><td class="num">' + Math.round(s.recordsInPerSecond) +
+          '</td><td class="num">' + s.queued + "/" + s.queueCapacity + "</td><td>" +
+          esc(s.outputWatermarkText) + "</td><td>" + esc(s.watermarkHeldBy || "") + "</td></tr>"
+        ).join("");
+      }
     }
   }
 
