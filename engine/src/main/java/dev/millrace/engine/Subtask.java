@@ -3,6 +3,7 @@ package dev.millrace.engine;
 import dev.millrace.plan.Emitter;
 import dev.millrace.plan.Operator;
 import dev.millrace.plan.SourceOperator;
+import dev.millrace.plan.StateFigures;
 import dev.millrace.plan.Vertex;
 import java.nio.file.Path;
 import java.util.List;
@@ -117,6 +118,7 @@ final class Subtask {
             Long.MIN_VALUE,
             outputWatermarkSinceMillis,
             "not started",
+            null,
             false);
   }
 
@@ -140,7 +142,20 @@ final class Subtask {
         last.outputWatermark(),
         last.outputWatermarkSinceMillis(),
         done ? null : last.watermarkHeldBy(),
+        done ? null : last.state(),
         done);
+  }
+
+  /** The keyed state of the chain's operators together; null when none keeps any. */
+  private StateFigures stateFigures() {
+    StateFigures sum = null;
+    for (Operator operator : operators) {
+      StateFigures figures = operator == null ? null : operator.stateFigures();
+      if (figures != null) {
+        sum = sum == null ? figures : sum.plus(figures);
+      }
+    }
+    return sum;
   }
 
   /** Publishes new figures, unless some were published less than a moment ago. */
@@ -172,6 +187,7 @@ final class Subtask {
             output,
             outputWatermarkSinceMillis,
             watermarks.holder(operators, c -> channelSenders[c]),
+            stateFigures(),
             false);
   }
 

@@ -1,5 +1,7 @@
 package dev.millrace.engine;
 
+import dev.millrace.plan.StateFigures;
+
 /**
  * What one subtask has done so far, as whoever watches the job reads it while it runs. A subtask
  * publishes new figures when a bundle ends, at most every {@link #PUBLISH_MILLIS} ms, and when it
@@ -27,6 +29,7 @@ public record SubtaskFigures(
     long outputWatermark,
     long outputWatermarkSinceMillis,
     String watermarkHeldBy,
+    StateFigures state,
     boolean ended) {
 
   static final long PUBLISH_MILLIS = 100;

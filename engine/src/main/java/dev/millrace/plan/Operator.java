@@ -47,6 +47,15 @@ public interface Operator {
   }
 
   /**
+   * The keyed state this operator holds now, or null when it keeps none. Called between bundles, on
+   * the thread that runs the operator, a few times a second at most: answer from counts kept
+   * anyway, not by walking the state.
+   */
+  default StateFigures stateFigures() {
+    return null;
+  }
+
+  /**
    * Whether the watermark of input {@code port} bounds {@link #outputWatermark()}. Every input does
    * but a side input: an operator waits for a side input by holding back the main input that needs
    * it, so its output may run ahead of the side input's own watermark.

@@ -69,6 +69,11 @@ final class CellCache {
     this.borrowed = shared.reservation(BORROW_STEP);
   }
 
+  /** Bytes the cached cells are counted at. */
+  long heldBytes() {
+    return bytes;
+  }
+
   /** How many cells hold changes back now. */
   int pendingCount() {
     return pending.size();

@@ -159,6 +159,19 @@ final class RocksDbInstance implements AutoCloseable {
     return db;
   }
 
+  /** A numeric property of the data column family ({@code rocksdb.*}); 0 before it opened. */
+  long longProperty(String name) {
+    RocksDB open = ifOpen();
+    if (open == null) {
+      return 0;
+    }
+    try {
+      return open.getLongProperty(name);
+    } catch (RocksDBException e) {
+      return 0;
+    }
+  }
+
   /** The database, opened (and its layout version checked or recorded) on first use. */
   RocksDB database() {
     checkOpen();

@@ -7,6 +7,7 @@ import dev.millrace.plan.Edge;
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.Plan;
+import dev.millrace.plan.StateFigures;
 import dev.millrace.plan.Vertex;
 import dev.millrace.plan.Watermarks;
 import java.io.PrintWriter;
@@ -67,6 +68,8 @@ public final class JobViews {
    *     the first watermark and after the last
    * @param watermarkHeldBy what holds the slowest subtask's output watermark back
    * @param watermarkHeldSinceMillis when that watermark last moved
+   * @param state the keyed state of its subtasks together (-1: not known to the backend), null when
+   *     it keeps none
    */
   public record VertexView(
       int id,
@@ -83,6 +86,7 @@ public final class JobViews {
       Long watermarkLagMillis,
       String watermarkHeldBy,
       long watermarkHeldSinceMillis,
+      StateFigures state,
       boolean done,
       List<SubtaskView> subtasks) {}
 
@@ -97,6 +101,7 @@ public final class JobViews {
       String outputWatermarkText,
       String watermarkHeldBy,
       long outputWatermarkSinceMillis,
+      StateFigures state,
       boolean ended) {}
 
   public record CheckpointsView(
@@ -204,6 +209,7 @@ public final class JobViews {
       long inputWm = Watermarks.END;
       long outputWm = Watermarks.END;
       SubtaskFigures slowest = null;
+      StateFigures state = null;
       boolean done = true;
       List<SubtaskView> subtasks = new ArrayList<>();
       for (SubtaskFigures f : latest.figures()) {
@@ -225,6 +231,9 @@ public final class JobViews {
         }
         outputWm = Math.min(outputWm, f.outputWatermark());
         done &= f.ended();
+        if (f.state() != null) {
+          state = state == null ? f.state() : state.plus(f.state());
+        }
         subtasks.add(
             new SubtaskView(
                 f.subtask(),
@@ -237,6 +246,7 @@ public final class JobViews {
                 watermarkText(f.outputWatermark()),
                 f.watermarkHeldBy(),
                 f.outputWatermarkSinceMillis(),
+                f.state(),
                 f.ended()));
       }
       views.add(
@@ -255,6 +265,7 @@ public final class JobViews {
               watermarkMillis(outputWm) == null ? null : now - outputWm,
               slowest == null || done ? null : slowest.watermarkHeldBy(),
               slowest == null ? 0 : slowest.outputWatermarkSinceMillis(),
+              state,
               done,
               subtasks));
     }
@@ -270,6 +281,27 @@ public final class JobViews {
       return 0;
     }
     return Math.max(0, of.apply(now) - of.apply(before)) / seconds;
+  }
+
+  /** State figures for people: "1200 keys · 40 timers", "≈ 3.2 MB · ≈ 51000 entries". */
+  public static String stateText(StateFigures state) {
+    if (state == null) {
+      return "";
+    }
+    List<String> parts = new ArrayList<>();
+    if (state.keys() >= 0) {
+      parts.add(state.keys() + " keys");
+    }
+    if (state.bytes() >= 0) {
+      parts.add(String.format("≈ %.1f MB", state.bytes() / (1024.0 * 1024)));
+    }
+    if (state.entries() >= 0) {
+      parts.add("≈ " + state.entries() + " entries");
+    }
+    if (state.timers() >= 0) {
+      parts.add(state.timers() + " timers");
+    }
+    return String.join(" · ", parts);
   }
 
   /** A watermark as a time, or null before the first and at the end. */

@@ -160,7 +160,8 @@ final class Pages {
     content.append(
         "<h2>Vertices</h2><table class=\"vertices\"><thead><tr><th>Vertex</th><th>Records in</th>"
             + "<th>Records out</th><th>In/s</th><th>Queue</th><th>Input watermark</th>"
-            + "<th>Output watermark</th><th>Lag</th><th>Held by</th><th>Since</th></tr></thead>"
+            + "<th>Output watermark</th><th>Lag</th><th>Held by</th><th>Since</th><th>State</th>"
+            + "</tr></thead>"
             + "<tbody>");
     Map<Integer, JobViews.VertexPlan> plans = new HashMap<>();
     for (JobViews.VertexPlan plan : detail.plan().vertices()) {
@@ -232,6 +233,7 @@ final class Pages {
               ? ""
               : Instant.ofEpochMilli(vertex.watermarkHeldSinceMillis()),
           false);
+      cell(content, p + "-state", JobViews.stateText(vertex.state()), false);
       content.append("</tr>");
     }
     content.append("</tbody></table>");

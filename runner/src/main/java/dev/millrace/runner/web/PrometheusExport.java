@@ -1,6 +1,7 @@
 package dev.millrace.runner.web;
 
 import dev.millrace.engine.checkpoint.CheckpointRecord;
+import dev.millrace.plan.StateFigures;
 import dev.millrace.runner.monitor.JobViews;
 import dev.millrace.runner.monitor.MonitoredJob;
 import dev.millrace.runner.monitor.MonitoredJobs;
@@ -125,6 +126,23 @@ final class PrometheusExport implements MultiCollector {
             .name("millrace_checkpoint_size_bytes")
             .unit(Unit.BYTES)
             .help("The size of the latest completed checkpoint");
+    GaugeSnapshot.Builder stateKeys =
+        GaugeSnapshot.builder()
+            .name("millrace_state_keys")
+            .help("Keys with keyed state or timers in a vertex (heap state only)");
+    GaugeSnapshot.Builder stateEntries =
+        GaugeSnapshot.builder()
+            .name("millrace_state_entries")
+            .help("Stored entries of a vertex's keyed state, estimated (RocksDB state only)");
+    GaugeSnapshot.Builder stateBytes =
+        GaugeSnapshot.builder()
+            .name("millrace_state_size_bytes")
+            .unit(Unit.BYTES)
+            .help("Bytes of a vertex's keyed state, estimated (RocksDB state only)");
+    GaugeSnapshot.Builder stateTimers =
+        GaugeSnapshot.builder()
+            .name("millrace_state_timers")
+            .help("Timers set and not yet fired in a vertex (heap state only)");
     for (MonitoredJob job : jobs.all()) {
       String id = job.id();
       jobInfo.dataPoint(
@@ -193,6 +211,21 @@ final class PrometheusExport implements MultiCollector {
         if (vertex.watermarkLagMillis() != null) {
           lag.dataPoint(gauge(labels, vertex.watermarkLagMillis() / 1000.0));
         }
+        StateFigures state = vertex.state();
+        if (state != null) {
+          if (state.keys() >= 0) {
+            stateKeys.dataPoint(gauge(labels, state.keys()));
+          }
+          if (state.entries() >= 0) {
+            stateEntries.dataPoint(gauge(labels, state.entries()));
+          }
+          if (state.bytes() >= 0) {
+            stateBytes.dataPoint(gauge(labels, state.bytes()));
+          }
+          if (state.timers() >= 0) {
+            stateTimers.dataPoint(gauge(labels, state.timers()));
+          }
+        }
       }
       JobViews.CheckpointsView checkpoints = JobViews.checkpoints(job);
       if (checkpoints.enabled()) {
@@ -227,7 +260,11 @@ final class PrometheusExport implements MultiCollector {
         checkpointsCompleted.build(),
         checkpointsAbandoned.build(),
         checkpointDuration.build(),
-        checkpointSize.build());
+        checkpointSize.build(),
+        stateKeys.build(),
+        stateEntries.build(),
+        stateBytes.build(),
+        stateTimers.build());
   }
 
   private static CounterDataPointSnapshot counter(Labels labels, double value) {

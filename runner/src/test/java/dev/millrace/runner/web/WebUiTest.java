@@ -101,8 +101,10 @@ class WebUiTest {
     }
   }
 
-  static MillracePipelineResult runStreaming() {
-    Pipeline p = pipeline("--streaming", "--checkpointingInterval=300");
+  static MillracePipelineResult runStreaming(String... more) {
+    List<String> args = new ArrayList<>(List.of("--streaming", "--checkpointingInterval=300"));
+    args.addAll(List.of(more));
+    Pipeline p = pipeline(args.toArray(new String[0]));
     p.apply(GenerateSequence.from(0).withRate(500, Duration.standardSeconds(1)))
         .apply("Observe", ParDo.of(new Observe()))
         .apply(Window.into(FixedWindows.of(Duration.millis(200))))
@@ -159,6 +161,12 @@ class WebUiTest {
       assertThat(source.get("subtasks").size(), is(2));
       JsonNode downstream = vertex(later, 1);
       assertThat(downstream.get("watermarkHeldBy").isNull(), is(false));
+      // Streaming state is in RocksDB by default: it knows bytes and entries, not keys.
+      JsonNode state =
+          vertex(client.await(job, d -> vertex(d, 1).get("state").get("bytes").asLong() > 0, 30), 1)
+              .get("state");
+      assertThat(state.get("keys").asLong(), is(-1L));
+      assertThat(state.get("entries").asLong() >= 0, is(true));
 
       JsonNode checkpoints =
           client.await(job + "/checkpoints", c -> c.get("completed").asLong() >= 1, 30);
@@ -187,6 +195,33 @@ class WebUiTest {
       Document explain = Jsoup.parse(client.get("/jobs/" + result.id() + "/explain").body());
       assertThat(explain.select("pre.plan").text(), containsString("streaming job"));
       assertThat(client.get(job + "/plan.dot").body(), startsWith("digraph"));
+    } finally {
+      result.cancel();
+    }
+  }
+
+  @Test
+  void heapStateShowsItsKeysAndTimers() throws Exception {
+    MillracePipelineResult result = runStreaming("--stateBackend=memory");
+    try {
+      String job = "/api/v1/jobs/" + result.id();
+      JsonNode state =
+          vertex(
+                  client.await(
+                      job,
+                      d ->
+                          !vertex(d, 1).get("state").isNull()
+                              && vertex(d, 1).get("state").get("keys").asLong() > 0
+                              && vertex(d, 1).get("state").get("timers").asLong() > 0,
+                      30),
+                  1)
+              .get("state");
+      // Five keys, each with a window open (or two) and its end-of-window timer.
+      assertThat(state.get("keys").asLong() <= 5 * 3, is(true));
+      assertThat(state.get("bytes").asLong(), is(-1L));
+      assertThat(
+          client.get("/metrics").body(),
+          containsString("millrace_state_keys{beam_job=\"" + result.id()));
     } finally {
       result.cancel();
     }

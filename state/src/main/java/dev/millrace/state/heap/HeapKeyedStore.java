@@ -1,5 +1,6 @@
 package dev.millrace.state.heap;
 
+import dev.millrace.plan.StateFigures;
 import dev.millrace.state.keyed.KeyTimers;
 import dev.millrace.state.keyed.KeyedState;
 import dev.millrace.state.keyed.KeyedStateStore;
@@ -53,6 +54,12 @@ public final class HeapKeyedStore extends KeyedStateStore {
     HeapTimers keyTimers = new HeapTimers(timers, clocks);
     keyTimers.owner = owner;
     return keyTimers;
+  }
+
+  @Override
+  public StateFigures figures(int keysInUse) {
+    // Heap entries go once their key holds nothing: what is left are keys with state or timers.
+    return new StateFigures(keysInUse, -1, -1, timers.size());
   }
 
   @Override

@@ -46,6 +46,15 @@ final class HeapTimerStore {
     }
   }
 
+  /** Timers set and not fired or deleted, in every domain. */
+  long size() {
+    long size = 0;
+    for (TreeSet<Scheduled> domain : byTime) {
+      size += domain.size();
+    }
+    return size;
+  }
+
   Scheduled add(HeapTimers owner, TimerData timer) {
     Scheduled scheduled = new Scheduled(timer, owner, nextSequence++);
     byTime[timer.getDomain().ordinal()].add(scheduled);

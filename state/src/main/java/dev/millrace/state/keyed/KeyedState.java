@@ -4,6 +4,7 @@ import dev.millrace.plan.KeyGroups;
 import dev.millrace.plan.Operator;
 import dev.millrace.plan.SnapshotReader;
 import dev.millrace.plan.SnapshotWriter;
+import dev.millrace.plan.StateFigures;
 import dev.millrace.plan.Watermarks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -132,6 +133,11 @@ public final class KeyedState<K> implements AutoCloseable {
     } else if (store.holdsNothing(entry.state, entry.timers)) {
       entries.remove(entry.id);
     }
+  }
+
+  /** How much state and how many timers it holds, as its store can tell cheaply. */
+  public StateFigures figures() {
+    return store.figures(entries.size());
   }
 
   /** Keys with an entry now (heap: keys with state or timers, or in use). */

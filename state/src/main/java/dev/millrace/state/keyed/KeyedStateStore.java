@@ -1,5 +1,6 @@
 package dev.millrace.state.keyed;
 
+import dev.millrace.plan.StateFigures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +57,12 @@ public abstract class KeyedStateStore implements AutoCloseable {
 
   /** True when an entry only holds handles on data kept elsewhere (RocksDB), never the data. */
   public abstract boolean entriesAreHandles();
+
+  /**
+   * What it holds, as far as it can tell cheaply ({@link StateFigures}); {@code keysInUse}: the
+   * entries its {@link KeyedState} keeps.
+   */
+  public abstract StateFigures figures(int keysInUse);
 
   public void commit() {}
 

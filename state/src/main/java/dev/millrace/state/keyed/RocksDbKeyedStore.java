@@ -1,5 +1,6 @@
 package dev.millrace.state.keyed;
 
+import dev.millrace.plan.StateFigures;
 import dev.millrace.state.RocksDbStateBackend;
 import dev.millrace.state.RocksDbStateInternals;
 import dev.millrace.state.RocksDbTimerStore;
@@ -37,6 +38,13 @@ public final class RocksDbKeyedStore extends KeyedStateStore {
     backend.close();
     backend = restored;
     timers = new RocksDbTimerStore(backend, windowCoder);
+  }
+
+  @Override
+  public StateFigures figures(int keysInUse) {
+    // RocksDB is addressed by cell: it knows entries and bytes, not keys, and timers live among
+    // the entries.
+    return new StateFigures(-1, backend.estimatedEntries(), backend.estimatedBytes(), -1);
   }
 
   @Override

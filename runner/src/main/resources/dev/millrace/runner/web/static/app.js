@@ -23,6 +23,19 @@
     })[c]);
   }
 
+  // Mirrors JobViews.stateText: -1 is what a backend cannot tell.
+  function stateText(state) {
+    if (!state) {
+      return "";
+    }
+    const parts = [];
+    if (state.keys >= 0) parts.push(state.keys + " keys");
+    if (state.bytes >= 0) parts.push("≈ " + (state.bytes / 1048576).toFixed(1) + " MB");
+    if (state.entries >= 0) parts.push("≈ " + state.entries + " entries");
+    if (state.timers >= 0) parts.push(state.timers + " timers");
+    return parts.join(" · ");
+  }
+
   async function get(path) {
     const response = await fetch(path, { cache: "no-store" });
     if (!response.ok) {
@@ -82,6 +95,7 @@
       set(row + "-lag", v.watermarkLagMillis === null ? "" : seconds(v.watermarkLagMillis));
       set(row + "-held", v.watermarkHeldBy || "");
       set(row + "-since", v.watermarkHeldSinceMillis ? new Date(v.watermarkHeldSinceMillis).toISOString() : "");
+      set(row + "-state", stateText(v.state));
       const subtasks = document.getElementById(row + "-subtasks");
       if (subtasks) {
         subtasks.innerHTML = v.subtasks.map((s) =>

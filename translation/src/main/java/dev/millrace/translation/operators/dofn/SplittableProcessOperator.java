@@ -406,4 +406,9 @@ public final class SplittableProcessOperator<InputT, OutputT, RestrictionT>
       return "SplittableProcessOperator/TruncateRestriction";
     }
   }
+
+  @Override
+  public dev.millrace.plan.StateFigures stateFigures() {
+    return keys == null ? null : keys.figures();
+  }
 }

@@ -175,4 +175,9 @@ public abstract class KeyedGroupingOperator<K> extends AbstractOperator {
     flushPending();
     timers.fire();
   }
+
+  @Override
+  public dev.millrace.plan.StateFigures stateFigures() {
+    return keys == null ? null : keys.figures();
+  }
 }

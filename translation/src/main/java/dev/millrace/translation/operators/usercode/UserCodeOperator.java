@@ -38,6 +38,13 @@ public abstract class UserCodeOperator extends AbstractOperator {
     super(inputs);
   }
 
+  @Override
+  public dev.millrace.plan.StateFigures stateFigures() {
+    synchronized (lock) {
+      return keyedState == null ? null : keyedState.figures();
+    }
+  }
+
   /**
    * Port 0 is the main input; the others are side inputs, which hold back the main input instead.
    */
