@@ -156,6 +156,7 @@ class WebUiTest {
               30);
       JsonNode source = vertex(later, 0);
       assertThat(source.get("watermarkHeldBy").asText(), startsWith("source "));
+      assertThat(source.get("watermarkHeldBy").asText(), containsString(": split "));
       assertThat(source.get("watermarkLagMillis").asLong() >= 0, is(true));
       assertThat(source.get("subtasks"), notNullValue());
       assertThat(source.get("subtasks").size(), is(2));

@@ -119,6 +119,11 @@ public final class BoundedGroupByKeyOperator<K, V, W extends BoundedWindow>
   }
 
   @Override
+  public String describeWatermarkHold() {
+    return emitted ? "" : "batch grouping: held until every group has gone out at the input's end";
+  }
+
+  @Override
   public long outputWatermark() {
     // Everything is held until the grouped output has gone out.
     return OutputWatermark.buffered(

@@ -148,6 +148,15 @@ public abstract class KeyedGroupingOperator<K> extends AbstractOperator {
   }
 
   @Override
+  public String describeWatermarkHold() {
+    long hold = keys.holdBack(OutputWatermark.NO_HOLD);
+    return hold < minInputWatermark()
+        ? "windows not yet fired: a watermark hold or pending timer at "
+            + java.time.Instant.ofEpochMilli(hold)
+        : "";
+  }
+
+  @Override
   public void processWatermark(int port, long watermark) throws Exception {
     super.processWatermark(port, watermark);
     keys.outputWatermarkIs(outputWatermark());

@@ -371,6 +371,25 @@ public final class UnboundedReadOperator<T> implements SourceOperator {
     return watermark;
   }
 
+  /** The split whose reader's watermark is the lowest: it holds the source back. */
+  @Override
+  public String describeWatermarkHold() {
+    Reader<T> slowest = null;
+    for (Reader<T> r : readers) {
+      if (slowest == null || r.reader.getWatermark().isBefore(slowest.reader.getWatermark())) {
+        slowest = r;
+      }
+    }
+    return slowest == null
+        ? ""
+        : "split "
+            + slowest.split
+            + " of "
+            + splits.size()
+            + " at "
+            + slowest.reader.getWatermark();
+  }
+
   @Override
   public void close() throws Exception {
     metrics.abort();

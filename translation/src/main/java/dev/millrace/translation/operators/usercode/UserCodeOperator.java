@@ -119,6 +119,38 @@ public abstract class UserCodeOperator extends AbstractOperator {
         input, sideInputWait, stateAndTimers, residuals, OutputWatermark.NO_HOLD);
   }
 
+  /** Which of the holds in {@link #currentOutputWatermark()} is the lowest, in words. */
+  @Override
+  public String describeWatermarkHold() {
+    if (outputIncomplete()) {
+      return "work begun in a bundle may still emit output (a remote bundle open, timers firing)";
+    }
+    long input = inputWatermark(0);
+    long sideInputWait = sideInputHold();
+    long residuals = residualHold();
+    long stateAndTimers = OutputWatermark.NO_HOLD;
+    if (keyedState != null) {
+      synchronized (lock) {
+        stateAndTimers = keyedState.holdBack(OutputWatermark.NO_HOLD);
+      }
+    }
+    long lowest = Math.min(Math.min(input, sideInputWait), Math.min(residuals, stateAndTimers));
+    if (lowest == input) {
+      return "";
+    }
+    if (lowest == sideInputWait) {
+      return "main input waits for a side input, from " + time(sideInputWait);
+    }
+    if (lowest == stateAndTimers) {
+      return "a watermark hold or pending timer at " + time(stateAndTimers);
+    }
+    return "splittable DoFn work left to resume, from " + time(residuals);
+  }
+
+  private static String time(long millis) {
+    return java.time.Instant.ofEpochMilli(millis).toString();
+  }
+
   /**
    * At the moments the engine reads the output watermark (the end of a bundle, after a watermark):
    * records it as promised and tells keyed state (see {@link OutputWatermark}).
