@@ -11,13 +11,30 @@ import dev.millrace.translation.metrics.JobMetrics;
  * @param stateBackend where its keyed state lives
  * @param testClockStart null, or a TestStream drives the job: it needs the manual clock, starting
  *     at this time (ms)
+ * @param fusedTransforms by operator name, the Beam transforms an operator runs when they are more
+ *     than its name says (a portable job's stage: the transforms fused into it); empty for the rest
  */
 public record TranslatedJob(
     Plan plan,
     JobMetrics metrics,
     boolean streaming,
     StateBackend stateBackend,
-    Long testClockStart) {
+    Long testClockStart,
+    java.util.Map<String, java.util.List<String>> fusedTransforms) {
+
+  public TranslatedJob(
+      Plan plan,
+      JobMetrics metrics,
+      boolean streaming,
+      StateBackend stateBackend,
+      Long testClockStart) {
+    this(plan, metrics, streaming, stateBackend, testClockStart, java.util.Map.of());
+  }
+
+  /** The Beam transforms operator {@code name} runs: its own name unless it fuses several. */
+  public java.util.List<String> transformsOf(String name) {
+    return fusedTransforms.getOrDefault(name, java.util.List.of(name));
+  }
 
   /**
    * Where a TestStream's processing time starts in a Java pipeline, as Beam's DirectRunner starts

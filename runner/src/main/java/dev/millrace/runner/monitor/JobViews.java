@@ -163,16 +163,17 @@ public final class JobViews {
   }
 
   public static JobDetail detail(MonitoredJob job) {
-    return new JobDetail(
-        summary(job), plan(job.attempt().plan()), vertices(job), checkpoints(job), failure(job));
+    return new JobDetail(summary(job), plan(job), vertices(job), checkpoints(job), failure(job));
   }
 
-  public static PlanView plan(Plan plan) {
+  /** The job's plan, each vertex with the Beam transforms fused into it. */
+  public static PlanView plan(MonitoredJob job) {
+    Plan plan = job.attempt().plan();
     List<VertexPlan> vertices = new ArrayList<>();
     for (Vertex vertex : plan.vertices()) {
       List<String> transforms = new ArrayList<>();
       for (OperatorNode operator : vertex.operators()) {
-        transforms.add(operator.name());
+        transforms.addAll(job.result().translatedJob().transformsOf(operator.name()));
       }
       vertices.add(new VertexPlan(vertex.id(), vertex.name(), vertex.parallelism(), transforms));
     }

@@ -8,7 +8,7 @@ final class PlanDot {
   private PlanDot() {}
 
   static String of(MonitoredJob job) {
-    JobViews.PlanView plan = JobViews.plan(job.attempt().plan());
+    JobViews.PlanView plan = JobViews.plan(job);
     StringBuilder dot = new StringBuilder();
     dot.append("digraph \"").append(quote(job.id())).append("\" {\n");
     dot.append("  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");

@@ -66,7 +66,7 @@ final class RestApi {
     }
     switch (what) {
       case "" -> Http.json(exchange, 200, JobViews.detail(job));
-      case "plan" -> Http.json(exchange, 200, JobViews.plan(job.attempt().plan()));
+      case "plan" -> Http.json(exchange, 200, JobViews.plan(job));
       case "plan.dot" ->
           Http.text(exchange, 200, "text/vnd.graphviz; charset=utf-8", PlanDot.of(job));
       case "plan.txt" ->

@@ -180,6 +180,27 @@ public final class PortablePipelineTranslator {
         metrics,
         streaming,
         stateBackend,
-        testStream ? System.currentTimeMillis() : null);
+        testStream ? System.currentTimeMillis() : null,
+        stageTransforms(fused));
+  }
+
+  /** For each executable stage, by its name, the transforms fused into it. */
+  private static java.util.Map<String, List<String>> stageTransforms(RunnerApi.Pipeline fused)
+      throws Exception {
+    java.util.Map<String, List<String>> stages = new java.util.HashMap<>();
+    for (RunnerApi.PTransform transform : fused.getComponents().getTransformsMap().values()) {
+      if (!transform.getSpec().getUrn().equals(ExecutableStage.URN)) {
+        continue;
+      }
+      List<String> names = new java.util.ArrayList<>();
+      for (String id :
+          RunnerApi.ExecutableStagePayload.parseFrom(transform.getSpec().getPayload())
+              .getTransformsList()) {
+        RunnerApi.PTransform inner = fused.getComponents().getTransformsMap().get(id);
+        names.add(inner == null ? id : inner.getUniqueName());
+      }
+      stages.put(transform.getUniqueName(), names);
+    }
+    return stages;
   }
 }
