@@ -294,7 +294,7 @@ public final class JobViews {
       parts.add(state.keys() + " keys");
     }
     if (state.bytes() >= 0) {
-      parts.add(String.format("≈ %.1f MB", state.bytes() / (1024.0 * 1024)));
+      parts.add("≈ " + bytesText(state.bytes()));
     }
     if (state.entries() >= 0) {
       parts.add("≈ " + state.entries() + " entries");
@@ -303,6 +303,17 @@ public final class JobViews {
       parts.add(state.timers() + " timers");
     }
     return String.join(" · ", parts);
+  }
+
+  /** Bytes for people: "512 B", "3.4 KB", "12.0 MB". */
+  public static String bytesText(long bytes) {
+    if (bytes < 1024) {
+      return bytes + " B";
+    }
+    if (bytes < 1024 * 1024) {
+      return String.format("%.1f KB", bytes / 1024.0);
+    }
+    return String.format("%.1f MB", bytes / (1024.0 * 1024));
   }
 
   /** A watermark as a time, or null before the first and at the end. */

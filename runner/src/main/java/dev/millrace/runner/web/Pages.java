@@ -184,11 +184,12 @@ final class Pages {
         content.append("<li>").append(escape(transform)).append("</li>");
       }
       content
-          .append("</ol><table class=\"subtasks\" id=\"")
-          .append(p)
           .append(
-              "-subtasks\"><tr><th>Subtask</th><th>In</th><th>Out</th><th>In/s</th>"
-                  + "<th>Queue</th><th>Output watermark</th><th>Held by</th></tr>");
+              "</ol><table class=\"subtasks\"><thead><tr><th>Subtask</th><th>In</th><th>Out</th>"
+                  + "<th>In/s</th><th>Queue</th><th>Output watermark</th><th>Held by</th></tr>"
+                  + "</thead><tbody id=\"")
+          .append(p)
+          .append("-subtasks\">");
       for (JobViews.SubtaskView s : vertex.subtasks()) {
         content
             .append("<tr><td>")
@@ -282,9 +283,9 @@ final class Pages {
       rows = Math.max(rows, r + 1);
     }
     int w = 230;
-    int h = 122;
+    int h = 140;
     int dx = 290;
-    int dy = 140;
+    int dy = 160;
     StringBuilder svg = new StringBuilder();
     svg.append("<svg id=\"graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"")
         .append(20 + layers * dx)
@@ -332,7 +333,7 @@ final class Pages {
       int y = 10 + row.get(v.id()) * dy;
       JobViews.VertexView view = views.get(v.id());
       String id = "v" + v.id();
-      String name = v.name().length() > 24 ? v.name().substring(0, 23) + "…" : v.name();
+      String name = v.name().length() > 27 ? v.name().substring(0, 26) + "…" : v.name();
       svg.append("<g class=\"vertex\" id=\"node-")
           .append(id)
           .append("\"><title>")
@@ -348,15 +349,16 @@ final class Pages {
           .append("\" height=\"")
           .append(h)
           .append("\" rx=\"6\"/>");
-      line(svg, x, y + 18, "name", id + " " + name + " ×" + v.parallelism(), null);
-      line(svg, x, y + 38, "fig", "in " + view.recordsIn(), id + "-in");
-      line(svg, x, y + 56, "fig", "out " + view.recordsOut(), id + "-out");
-      line(svg, x, y + 74, "fig", Math.round(view.recordsInPerSecond()) + " /s", id + "-rate");
-      line(svg, x, y + 92, "fig", "wm " + view.outputWatermarkText(), id + "-wm");
+      line(svg, x, y + 18, "name", id + " " + name, null);
+      line(svg, x, y + 38, "fig", "×" + v.parallelism() + " subtasks", null);
+      line(svg, x, y + 56, "fig", "in " + view.recordsIn(), id + "-in");
+      line(svg, x, y + 74, "fig", "out " + view.recordsOut(), id + "-out");
+      line(svg, x, y + 92, "fig", Math.round(view.recordsInPerSecond()) + " /s", id + "-rate");
+      line(svg, x, y + 110, "fig", "wm " + view.outputWatermarkText(), id + "-wm");
       line(
           svg,
           x,
-          y + 108,
+          y + 128,
           "fig",
           "queue " + Math.round(view.queueFill() * 100) + "%",
           id + "-fill");

@@ -23,6 +23,13 @@
     })[c]);
   }
 
+  // Mirrors JobViews.bytesText.
+  function bytesText(bytes) {
+    if (bytes < 1024) return bytes + " B";
+    if (bytes < 1048576) return (bytes / 1024).toFixed(1) + " KB";
+    return (bytes / 1048576).toFixed(1) + " MB";
+  }
+
   // Mirrors JobViews.stateText: -1 is what a backend cannot tell.
   function stateText(state) {
     if (!state) {
@@ -30,7 +37,7 @@
     }
     const parts = [];
     if (state.keys >= 0) parts.push(state.keys + " keys");
-    if (state.bytes >= 0) parts.push("≈ " + (state.bytes / 1048576).toFixed(1) + " MB");
+    if (state.bytes >= 0) parts.push("≈ " + bytesText(state.bytes));
     if (state.entries >= 0) parts.push("≈ " + state.entries + " entries");
     if (state.timers >= 0) parts.push(state.timers + " timers");
     return parts.join(" · ");
