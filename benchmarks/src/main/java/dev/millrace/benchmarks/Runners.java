@@ -15,6 +15,7 @@ public final class Runners {
           "millrace-portable",
           "millrace-rocksdb",
           "millrace-streaming",
+          "millrace-streaming-ui",
           "millrace-streaming-chk1s",
           "millrace-streaming-chk10s",
           "millrace-streaming-heap",
@@ -31,6 +32,7 @@ public final class Runners {
           "millrace",
           "millrace-rocksdb",
           "millrace-streaming",
+          "millrace-streaming-ui",
           "millrace-streaming-chk1s",
           "millrace-streaming-chk10s",
           "millrace-streaming-heap",
@@ -71,6 +73,7 @@ public final class Runners {
       dir.toFile().deleteOnExit();
       return PipelineOptionsFactory.fromArgs(
               "--runner=MillraceRunner",
+              "--consoleProgress=false",
               "--streaming=true",
               "--stateBackend=" + stateBackend,
               "--checkpointingInterval=" + intervalMillis,
@@ -85,16 +88,31 @@ public final class Runners {
   public static PipelineOptions options(String runner) {
     switch (runner) {
       case "millrace":
-        return PipelineOptionsFactory.fromArgs("--runner=MillraceRunner").create();
+        return PipelineOptionsFactory.fromArgs("--runner=MillraceRunner", "--consoleProgress=false")
+            .create();
       case "millrace-rocksdb":
-        return PipelineOptionsFactory.fromArgs("--runner=MillraceRunner", "--stateBackend=ROCKSDB")
+        return PipelineOptionsFactory.fromArgs(
+                "--runner=MillraceRunner", "--consoleProgress=false", "--stateBackend=ROCKSDB")
             .create();
       case "millrace-streaming":
         // The streaming code path throughout (ReduceFnRunner per key, no lifted combines, no
         // grouping once at the end), with its default state backend, RocksDB, and without the
         // default checkpoints (every 10 s: the chk10s column), as it was measured before them.
         return PipelineOptionsFactory.fromArgs(
-                "--runner=MillraceRunner", "--streaming=true", "--checkpointingInterval=0")
+                "--runner=MillraceRunner",
+                "--consoleProgress=false",
+                "--streaming=true",
+                "--checkpointingInterval=0")
+            .create();
+      case "millrace-streaming-ui":
+        // The streaming column with the web UI on and scraped every second (UiScraper): what
+        // watching a job costs it.
+        return PipelineOptionsFactory.fromArgs(
+                "--runner=MillraceRunner",
+                "--consoleProgress=false",
+                "--streaming=true",
+                "--checkpointingInterval=0",
+                "--webUiPort=" + UiScraper.port())
             .create();
       case "millrace-streaming-chk1s":
         // The streaming column with a checkpoint every second, or every 10 s (the default for
@@ -107,6 +125,7 @@ public final class Runners {
         // checkpoint every second: what writing the heap state out costs.
         return PipelineOptionsFactory.fromArgs(
                 "--runner=MillraceRunner",
+                "--consoleProgress=false",
                 "--streaming=true",
                 "--stateBackend=MEMORY",
                 "--checkpointingInterval=0")
