@@ -59,63 +59,51 @@ final class PrometheusExport implements MultiCollector {
   @Override
   public MetricSnapshots collect() {
     CounterSnapshot.Builder counters =
-        CounterSnapshot.builder()
-            .name("beam_user_metric")
-            .help("Beam user counters, attempted, by job, step, namespace and name");
+        counterFamily(
+            "beam_user_metric", "Beam user counters, attempted, by job, step, namespace and name");
     SummarySnapshot.Builder distributions =
         SummarySnapshot.builder()
             .name("beam_user_distribution")
             .help("Beam user distributions, attempted: count and sum");
     GaugeSnapshot.Builder distributionMin =
-        GaugeSnapshot.builder()
-            .name("beam_user_distribution_min")
-            .help("Beam user distributions, attempted: the smallest value");
+        gaugeFamily(
+            "beam_user_distribution_min", "Beam user distributions, attempted: the smallest value");
     GaugeSnapshot.Builder distributionMax =
-        GaugeSnapshot.builder()
-            .name("beam_user_distribution_max")
-            .help("Beam user distributions, attempted: the largest value");
+        gaugeFamily(
+            "beam_user_distribution_max", "Beam user distributions, attempted: the largest value");
     GaugeSnapshot.Builder gauges =
-        GaugeSnapshot.builder()
-            .name("beam_user_latest_value")
-            .help("Beam user gauges: the latest value set");
+        gaugeFamily("beam_user_latest_value", "Beam user gauges: the latest value set");
     GaugeSnapshot.Builder stringSets =
         GaugeSnapshot.builder()
             .name("beam_user_string_set_size")
             .help(
                 "Beam user string sets: how many strings each holds (the strings are not labels)");
     GaugeSnapshot.Builder jobInfo =
-        GaugeSnapshot.builder()
-            .name("millrace_job_info")
-            .help("1 for every job this process keeps, with its name, SDK and state");
+        gaugeFamily(
+            "millrace_job_info",
+            "1 for every job this process keeps, with its name, SDK and state");
     GaugeSnapshot.Builder vertexInfo =
-        GaugeSnapshot.builder()
-            .name("millrace_vertex_info")
-            .help("1 for every vertex of a job, with its name");
+        gaugeFamily("millrace_vertex_info", "1 for every vertex of a job, with its name");
     CounterSnapshot.Builder recordsIn =
-        CounterSnapshot.builder()
-            .name("millrace_records_in")
-            .help("Elements a vertex read from its inputs or its sources emitted");
+        counterFamily(
+            "millrace_records_in", "Elements a vertex read from its inputs or its sources emitted");
     CounterSnapshot.Builder recordsOut =
-        CounterSnapshot.builder()
-            .name("millrace_records_out")
-            .help("Elements a vertex sent on its outgoing edges");
+        counterFamily("millrace_records_out", "Elements a vertex sent on its outgoing edges");
     GaugeSnapshot.Builder lag =
         GaugeSnapshot.builder()
             .name("millrace_watermark_lag_seconds")
             .unit(Unit.SECONDS)
             .help("How far a vertex's output watermark is behind the wall clock");
     GaugeSnapshot.Builder fill =
-        GaugeSnapshot.builder()
-            .name("millrace_queue_fill_ratio")
-            .help("The fullest inbox of a vertex's subtasks, 0 to 1 (1: it pushes back)");
+        gaugeFamily(
+            "millrace_queue_fill_ratio",
+            "The fullest inbox of a vertex's subtasks, 0 to 1 (1: it pushes back)");
     CounterSnapshot.Builder checkpointsCompleted =
-        CounterSnapshot.builder()
-            .name("millrace_checkpoints_completed")
-            .help("Checkpoints the job's current attempt completed");
+        counterFamily(
+            "millrace_checkpoints_completed", "Checkpoints the job's current attempt completed");
     CounterSnapshot.Builder checkpointsAbandoned =
-        CounterSnapshot.builder()
-            .name("millrace_checkpoints_abandoned")
-            .help("Checkpoints the job stopped before they completed");
+        counterFamily(
+            "millrace_checkpoints_abandoned", "Checkpoints the job stopped before they completed");
     GaugeSnapshot.Builder checkpointDuration =
         GaugeSnapshot.builder()
             .name("millrace_checkpoint_duration_seconds")
@@ -127,22 +115,20 @@ final class PrometheusExport implements MultiCollector {
             .unit(Unit.BYTES)
             .help("The size of the latest completed checkpoint");
     GaugeSnapshot.Builder stateKeys =
-        GaugeSnapshot.builder()
-            .name("millrace_state_keys")
-            .help("Keys with keyed state or timers in a vertex (heap state only)");
+        gaugeFamily(
+            "millrace_state_keys", "Keys with keyed state or timers in a vertex (heap state only)");
     GaugeSnapshot.Builder stateEntries =
-        GaugeSnapshot.builder()
-            .name("millrace_state_entries")
-            .help("Stored entries of a vertex's keyed state, estimated (RocksDB state only)");
+        gaugeFamily(
+            "millrace_state_entries",
+            "Stored entries of a vertex's keyed state, estimated (RocksDB state only)");
     GaugeSnapshot.Builder stateBytes =
         GaugeSnapshot.builder()
             .name("millrace_state_size_bytes")
             .unit(Unit.BYTES)
             .help("Bytes of a vertex's keyed state, estimated (RocksDB state only)");
     GaugeSnapshot.Builder stateTimers =
-        GaugeSnapshot.builder()
-            .name("millrace_state_timers")
-            .help("Timers set and not yet fired in a vertex (heap state only)");
+        gaugeFamily(
+            "millrace_state_timers", "Timers set and not yet fired in a vertex (heap state only)");
     for (MonitoredJob job : jobs.all()) {
       String id = job.id();
       jobInfo.dataPoint(
@@ -265,6 +251,14 @@ final class PrometheusExport implements MultiCollector {
         stateEntries.build(),
         stateBytes.build(),
         stateTimers.build());
+  }
+
+  private static GaugeSnapshot.Builder gaugeFamily(String name, String help) {
+    return GaugeSnapshot.builder().name(name).help(help);
+  }
+
+  private static CounterSnapshot.Builder counterFamily(String name, String help) {
+    return CounterSnapshot.builder().name(name).help(help);
   }
 
   private static CounterDataPointSnapshot counter(Labels labels, double value) {
