@@ -72,6 +72,40 @@ class InboundDataBufferTest {
     assertThat(buffer.heldBytes(), is(0L));
   }
 
+  private static long spillFiles() throws Exception {
+    try (java.util.stream.Stream<java.nio.file.Path> files =
+        java.nio.file.Files.list(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")))) {
+      return files
+          .filter(f -> f.getFileName().toString().startsWith("millrace-harness-data-"))
+          .count();
+    }
+  }
+
+  @Test
+  void pastItsMemoryWhatComesGoesToDiskAndComesBackInOrder() throws Exception {
+    long filesBefore = spillFiles();
+    BlockedReceiver receiver = new BlockedReceiver();
+    InboundDataBuffer buffer = new InboundDataBuffer(receiver, 2_000);
+    List<String> sent = new ArrayList<>();
+    String padding = "x".repeat(200);
+    for (int i = 0; i < 5_000; i++) {
+      buffer.onNext(message("bundle-" + i + padding));
+      sent.add("bundle-" + i + padding);
+    }
+    assertThat("at most its memory on the heap", buffer.heldBytes() <= 2_000, is(true));
+    assertThat(buffer.spilledBytes(), greaterThan(1_000_000L));
+    // The harness stops sending; then, with the bundle answered, everything is read.
+    Thread.sleep(200);
+    buffer.onNext(message("last"));
+    sent.add("last");
+    buffer.onCompleted();
+    receiver.released.countDown();
+    assertThat(receiver.ended.await(20, TimeUnit.SECONDS), is(true));
+    sent.add("completed");
+    assertThat(receiver.received, contains(sent.toArray()));
+    assertThat("spilled files removed once read", spillFiles(), is(filesBefore));
+  }
+
   @Test
   void anErrorIsPassedOnAfterWhatCameBeforeIt() throws Exception {
     BlockedReceiver receiver = new BlockedReceiver();
