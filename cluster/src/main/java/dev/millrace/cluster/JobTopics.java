@@ -1,0 +1,162 @@
+package dev.millrace.cluster;
+
+import dev.millrace.plan.Edge;
+import dev.millrace.plan.EdgeKind;
+import dev.millrace.plan.Plan;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * The Kafka topics of one job on a cluster of Millrace workers, by the job's plan:
+ *
+ * <ul>
+ *   <li>one exchange topic per HASH edge, a partition per key group (a record goes to the partition
+ *       its key group names, computed from the encoded key as in one process);
+ *   <li>one compacted changelog topic per vertex fed by a HASH edge, partitioned the same way, for
+ *       its keyed state;
+ *   <li>one compacted topic with one partition for the job's plan and options, which a worker
+ *       started with only the broker's address and the job's name reads.
+ * </ul>
+ *
+ * Names are {@code millrace.<job>.<kind>...}; a job's name must be a valid part of a topic name.
+ */
+public final class JobTopics {
+  /** What a topic is for, and how it is made. */
+  public record Topic(String name, int partitions, boolean compacted) {}
+
+  private final String job;
+  private final List<Topic> topics;
+
+  private JobTopics(String job, List<Topic> topics) {
+    this.job = job;
+    this.topics = List.copyOf(topics);
+  }
+
+  /** The topics {@code plan} needs when run as {@code job}. */
+  public static JobTopics of(String job, Plan plan) {
+    if (!job.matches("[A-Za-z0-9._-]+")) {
+      throw new IllegalArgumentException(
+          "job name '" + job + "' cannot name Kafka topics: use letters, digits, '.', '_' and '-'");
+    }
+    List<Topic> topics = new ArrayList<>();
+    topics.add(new Topic(planTopic(job), 1, true));
+    Map<Integer, Integer> keyedVertices = new HashMap<>();
+    for (Edge edge : plan.edges()) {
+      if (edge.kind() == EdgeKind.HASH) {
+        topics.add(new Topic(edgeTopic(job, edge.id()), edge.maxKeyGroups(), false));
+        keyedVertices.merge(edge.to().vertex(), edge.maxKeyGroups(), Math::max);
+      }
+    }
+    keyedVertices.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(e -> topics.add(new Topic(changelogTopic(job, e.getKey()), e.getValue(), true)));
+    return new JobTopics(job, topics);
+  }
+
+  public static String planTopic(String job) {
+    return "millrace." + job + ".plan";
+  }
+
+  public static String edgeTopic(String job, int edge) {
+    return "millrace." + job + ".edge." + edge;
+  }
+
+  public static String changelogTopic(String job, int vertex) {
+    return "millrace." + job + ".changelog.v" + vertex;
+  }
+
+  public String job() {
+    return job;
+  }
+
+  public List<Topic> topics() {
+    return topics;
+  }
+
+  /**
+   * Creates the topics that are missing. One that exists with another partition count belongs to
+   * another plan (or parallelism) under the same job name, and is refused by name: its records
+   * would land in the wrong key groups.
+   */
+  public void ensure(Admin admin) throws InterruptedException {
+    List<NewTopic> missing = new ArrayList<>();
+    Set<String> existing;
+    try {
+      existing = new HashSet<>(admin.listTopics().names().get());
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot list the broker's topics: " + e.getCause(), e);
+    }
+    for (Topic topic : topics) {
+      if (!existing.contains(topic.name())) {
+        NewTopic created = new NewTopic(topic.name(), topic.partitions(), (short) -1);
+        if (topic.compacted()) {
+          created.configs(
+              Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+        }
+        missing.add(created);
+      }
+    }
+    if (!missing.isEmpty()) {
+      try {
+        admin.createTopics(missing).all().get();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw new IllegalStateException(
+              "cannot create the topics of job " + job + ": " + e.getCause(), e);
+        }
+        // Another worker of the job created them at the same moment: checked below.
+      }
+    }
+    checkPartitions(admin);
+  }
+
+  private void checkPartitions(Admin admin) throws InterruptedException {
+    Map<String, TopicDescription> described;
+    try {
+      described =
+          admin.describeTopics(topics.stream().map(Topic::name).toList()).allTopicNames().get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(
+          "cannot describe the topics of job " + job + ": " + e.getCause(), e);
+    }
+    for (Topic topic : topics) {
+      int partitions = described.get(topic.name()).partitions().size();
+      if (partitions != topic.partitions()) {
+        throw new IllegalStateException(
+            "topic "
+                + topic.name()
+                + " has "
+                + partitions
+                + " partitions where this plan needs "
+                + topic.partitions()
+                + ": it belongs to another plan of job "
+                + job
+                + "; give this one another job name, or remove the old job's topics");
+      }
+    }
+  }
+
+  /** Removes every topic of the job: it finished, and nothing will read them again. */
+  public void remove(Admin admin) throws InterruptedException {
+    try {
+      Set<String> existing = new HashSet<>(admin.listTopics().names().get());
+      List<String> ours = topics.stream().map(Topic::name).filter(existing::contains).toList();
+      if (!ours.isEmpty()) {
+        admin.deleteTopics(ours).all().get();
+      }
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(
+          "cannot remove the topics of job " + job + ": " + e.getCause(), e);
+    }
+  }
+}

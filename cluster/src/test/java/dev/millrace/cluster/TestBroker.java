@@ -1,0 +1,60 @@
+package dev.millrace.cluster;
+
+import java.nio.file.Path;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+/**
+ * A real Kafka broker in this JVM for tests: Kafka's own KRaft test kit, one combined broker and
+ * controller, on loopback, its files in a temporary directory removed at close. No Docker.
+ */
+final class TestBroker implements AutoCloseable {
+  private final KafkaClusterTestKit cluster;
+
+  private TestBroker(KafkaClusterTestKit cluster) {
+    this.cluster = cluster;
+  }
+
+  static TestBroker start(Path directory) throws Exception {
+    KafkaClusterTestKit cluster =
+        new KafkaClusterTestKit.Builder(
+                new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1)
+                    .setBaseDirectory(directory)
+                    .build())
+            // One broker: internal topics cannot have more replicas than that.
+            .setConfigProp("offsets.topic.replication.factor", "1")
+            .setConfigProp("transaction.state.log.replication.factor", "1")
+            .setConfigProp("transaction.state.log.min.isr", "1")
+            .setConfigProp("group.initial.rebalance.delay.ms", "0")
+            .build();
+    try {
+      cluster.format();
+      cluster.startup();
+      cluster.waitForReadyBrokers();
+    } catch (Exception e) {
+      cluster.close();
+      throw e;
+    }
+    return new TestBroker(cluster);
+  }
+
+  String bootstrapServers() {
+    return cluster.bootstrapServers();
+  }
+
+  Admin admin() {
+    Properties properties = new Properties();
+    properties.put("bootstrap.servers", bootstrapServers());
+    return Admin.create(properties);
+  }
+
+  @Override
+  public void close() throws Exception {
+    cluster.close();
+  }
+}
