@@ -15,6 +15,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * The Kafka topics of one job on a cluster of Millrace workers, by the job's plan:
@@ -120,14 +121,25 @@ public final class JobTopics {
     checkPartitions(admin);
   }
 
+  /** How long a topic just created may take to be known to the broker that answers. */
+  static final long METADATA_WAIT_MILLIS = 30_000;
+
   private void checkPartitions(Admin admin) throws InterruptedException {
-    Map<String, TopicDescription> described;
-    try {
-      described =
-          admin.describeTopics(topics.stream().map(Topic::name).toList()).allTopicNames().get();
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(
-          "cannot describe the topics of job " + job + ": " + e.getCause(), e);
+    Map<String, TopicDescription> described = null;
+    long deadline = System.currentTimeMillis() + METADATA_WAIT_MILLIS;
+    while (described == null) {
+      try {
+        described =
+            admin.describeTopics(topics.stream().map(Topic::name).toList()).allTopicNames().get();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException(
+              "cannot describe the topics of job " + job + ": " + e.getCause(), e);
+        }
+        // Created a moment ago: the broker's metadata follows.
+        Thread.sleep(50);
+      }
     }
     for (Topic topic : topics) {
       int partitions = described.get(topic.name()).partitions().size();
