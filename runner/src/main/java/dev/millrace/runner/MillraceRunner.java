@@ -36,18 +36,23 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
     }
     JobLauncher launcher = JobLauncher.of(options);
     TranslatedJob job = new PipelineTranslator(launcher.translationOptions()).translate(pipeline);
+    startWebUi(options);
     MillracePipelineResult result = launcher.start(job);
-    watch(result, options);
+    if (options.isConsoleProgress()) {
+      MonitoredJobs.ofThisJvm().get(result.id()).ifPresent(ConsoleProgress::follow);
+    }
     return result;
   }
 
-  /** The web UI ({@code --webUiPort}) and the console's progress line, as the options ask. */
-  static void watch(MillracePipelineResult result, MillracePipelineOptions options) {
+  /**
+   * The web UI, when {@code --webUiPort} asks for one: before the job starts, so a port that cannot
+   * be had fails the pipeline before anything ran.
+   */
+  static void startWebUi(MillracePipelineOptions options) {
     if (options.getWebUiPort() != null) {
       try {
         WebUi.startOnce(options.getWebUiHost(), options.getWebUiPort(), options.getWebUiToken());
       } catch (IOException e) {
-        result.requestCancel();
         throw new IllegalStateException(
             "--webUiPort="
                 + options.getWebUiPort()
@@ -55,12 +60,9 @@ public class MillraceRunner extends PipelineRunner<MillracePipelineResult> {
                 + options.getWebUiHost()
                 + " ("
                 + e.getMessage()
-                + "); the job was cancelled",
+                + "); nothing was started",
             e);
       }
-    }
-    if (options.isConsoleProgress()) {
-      MonitoredJobs.ofThisJvm().get(result.id()).ifPresent(ConsoleProgress::follow);
     }
   }
 }

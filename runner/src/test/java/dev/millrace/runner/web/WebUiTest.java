@@ -366,6 +366,21 @@ class WebUiTest {
   }
 
   @Test
+  void aWebUiPortInUseFailsThePipelineBeforeAnythingRuns() throws Exception {
+    try (java.net.ServerSocket taken =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int jobsBefore = MonitoredJobs.ofThisJvm().all().size();
+      Pipeline p = pipeline("--webUiPort=" + taken.getLocalPort());
+      p.apply(Create.of(1L, 2L)).apply("Observe", ParDo.of(new Observe()));
+      IllegalStateException refused =
+          org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, p::run);
+      assertThat(refused.getMessage(), containsString("--webUiPort=" + taken.getLocalPort()));
+      assertThat(refused.getMessage(), containsString("nothing was started"));
+      assertThat(MonitoredJobs.ofThisJvm().all().size(), is(jobsBefore));
+    }
+  }
+
+  @Test
   void unknownJobsAndPathsAreClearErrors() throws Exception {
     HttpResponse<String> missing = client.get("/api/v1/jobs/no-such-job");
     assertThat(missing.statusCode(), is(404));
