@@ -10,7 +10,6 @@ import dev.millrace.plan.Plan;
 import dev.millrace.plan.PlanBuilder;
 import dev.millrace.plan.PortRef;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,25 +30,20 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A job's topics on a real (in-process) Kafka broker, and exchange frames through them. */
 @Timeout(120)
-class JobTopicsTest {
-  @TempDir static Path directory;
-  private static TestBroker broker;
+class JobTopicsTest extends OnTestBroker {
   private static Admin admin;
 
   @BeforeAll
-  static void startBroker() throws Exception {
-    broker = TestBroker.start(directory);
+  static void openAdmin() {
     admin = broker.admin();
   }
 
   @AfterAll
-  static void stopBroker() throws Exception {
+  static void closeAdmin() {
     admin.close();
-    broker.close();
   }
 
   /** A source, a HASH edge with {@code keyGroups} key groups, a keyed vertex, a FORWARD edge. */

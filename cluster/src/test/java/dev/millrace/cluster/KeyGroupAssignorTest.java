@@ -4,7 +4,6 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 
 import dev.millrace.plan.Plan;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -17,27 +16,12 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Workers of one job as one consumer group on a real broker, assigned by key group. */
 @Timeout(120)
-class KeyGroupAssignorTest {
-  @TempDir static Path directory;
-  private static TestBroker broker;
-
-  @BeforeAll
-  static void startBroker() throws Exception {
-    broker = TestBroker.start(directory);
-  }
-
-  @AfterAll
-  static void stopBroker() throws Exception {
-    broker.close();
-  }
+class KeyGroupAssignorTest extends OnTestBroker {
 
   /** One worker: a consumer polling on its own thread, its assignment as the listener saw it. */
   static final class Worker implements AutoCloseable {

@@ -5,32 +5,16 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Publishing a job and reading it back as a worker, on a real broker. */
 @Timeout(120)
-class PlanTopicTest {
-  @TempDir static Path directory;
-  private static TestBroker broker;
-
-  @BeforeAll
-  static void startBroker() throws Exception {
-    broker = TestBroker.start(directory);
-  }
-
-  @AfterAll
-  static void stopBroker() throws Exception {
-    broker.close();
-  }
+class PlanTopicTest extends OnTestBroker {
 
   private static PlanTopic topicOf(String job) throws Exception {
     try (var admin = broker.admin()) {

@@ -67,7 +67,9 @@ final class CheckpointCoordinator {
   private String pendingTrigger;
   private long pendingStartMillis;
   private long pendingAlignedNanos;
-  private volatile Restore restoredFrom;
+
+  /** The checkpoint this run resumed from, 0 if none. */
+  private volatile long restoredFrom;
 
   CheckpointCoordinator(
       JobControl job,
@@ -106,7 +108,7 @@ final class CheckpointCoordinator {
       snapshots.put(key, SubtaskSnapshot.read(checkpoint.directory().resolve(key)));
     }
     completed = checkpoint.id();
-    restoredFrom = new Restore(checkpoint.id(), checkpoint.directory(), Map.of());
+    restoredFrom = checkpoint.id();
     LOG.info(
         "Job {} resumes from checkpoint {} in {}",
         jobName,
@@ -144,8 +146,8 @@ final class CheckpointCoordinator {
     return lastDurationMillis;
   }
 
-  /** The checkpoint this run resumed from (its snapshots left out), or null. */
-  Restore restoredFrom() {
+  /** The id of the checkpoint this run resumed from, 0 if none. */
+  long restoredFrom() {
     return restoredFrom;
   }
 

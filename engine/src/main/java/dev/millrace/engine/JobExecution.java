@@ -37,7 +37,6 @@ public final class JobExecution implements JobControl {
   private final ExecutionSettings settings;
   private final List<Thread> threads = new ArrayList<>();
   private final List<Worker> workers = new ArrayList<>();
-  private final long startedAtMillis = System.currentTimeMillis();
   private volatile Subtask[] subtasks = new Subtask[0];
   private final CountDownLatch ended;
   private final AtomicInteger running;
@@ -391,11 +390,6 @@ public final class JobExecution implements JobControl {
     return checkpoints;
   }
 
-  /** When this run of the job started (wall clock, ms). */
-  public long startedAtMillis() {
-    return startedAtMillis;
-  }
-
   /** Every subtask's latest figures, by vertex and subtask. */
   public List<SubtaskFigures> figures() {
     List<SubtaskFigures> all = new ArrayList<>();
@@ -417,8 +411,7 @@ public final class JobExecution implements JobControl {
 
   /** The id of the checkpoint this run resumed from, or 0. */
   public long restoredFromCheckpoint() {
-    CheckpointCoordinator.Restore restore = checkpoints == null ? null : checkpoints.restoredFrom();
-    return restore == null ? 0 : restore.checkpointId();
+    return checkpoints == null ? 0 : checkpoints.restoredFrom();
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.millrace.runner.monitor;
 
 import java.io.PrintStream;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,9 +67,10 @@ public final class ConsoleProgress {
     JobViews.JobSummary summary = JobViews.summary(job);
     List<JobViews.VertexView> vertices = JobViews.vertices(job);
     long done = vertices.stream().filter(JobViews.VertexView::done).count();
+    Set<Integer> sources = JobViews.sourceVertices(job.attempt().plan());
     double rate = 0;
     for (JobViews.VertexView vertex : vertices) {
-      if (isSource(job, vertex.id())) {
+      if (sources.contains(vertex.id())) {
         rate += vertex.recordsInPerSecond();
       }
     }
@@ -82,9 +84,5 @@ public final class ConsoleProgress {
         vertices.size(),
         summary.recordsRead(),
         job.isRunning() ? rate : 0.0);
-  }
-
-  private static boolean isSource(MonitoredJob job, int vertex) {
-    return job.attempt().plan().edges().stream().noneMatch(e -> e.to().vertex() == vertex);
   }
 }

@@ -149,17 +149,26 @@ public final class JobViews {
   /** What the vertices without inputs emitted: the elements the job's sources read. */
   static long recordsRead(MonitoredJob job) {
     Plan plan = job.attempt().plan();
-    Set<Integer> fed = new HashSet<>();
-    for (Edge edge : plan.edges()) {
-      fed.add(edge.to().vertex());
-    }
+    Set<Integer> sources = sourceVertices(plan);
     long read = 0;
     for (SubtaskFigures figures : job.latest().figures()) {
-      if (!fed.contains(figures.vertex())) {
+      if (sources.contains(figures.vertex())) {
         read += figures.recordsIn();
       }
     }
     return read;
+  }
+
+  /** The vertices no edge feeds: those whose records in are what the job's sources read. */
+  static Set<Integer> sourceVertices(Plan plan) {
+    Set<Integer> sources = new HashSet<>();
+    for (Vertex vertex : plan.vertices()) {
+      sources.add(vertex.id());
+    }
+    for (Edge edge : plan.edges()) {
+      sources.remove(edge.to().vertex());
+    }
+    return sources;
   }
 
   public static JobDetail detail(MonitoredJob job) {

@@ -26,10 +26,6 @@ final class RestApi {
     this.guard = guard;
   }
 
-  MonitoredJobs jobs() {
-    return jobs;
-  }
-
   void handle(HttpExchange exchange, String path) throws IOException {
     String[] parts = path.substring(PREFIX.length()).replaceAll("^/+|/+$", "").split("/");
     if (parts.length == 0 || !parts[0].equals("jobs")) {

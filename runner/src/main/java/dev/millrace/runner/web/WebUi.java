@@ -31,6 +31,7 @@ public final class WebUi implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService threads;
   private final String host;
+  private final MonitoredJobs jobs;
   private final Pages pages;
   private final RestApi api;
 
@@ -43,6 +44,7 @@ public final class WebUi implements AutoCloseable {
     this.server = server;
     this.threads = threads;
     this.host = host;
+    this.jobs = jobs;
     this.pages = new Pages(jobs);
     this.api = new RestApi(jobs, guard);
   }
@@ -127,8 +129,6 @@ public final class WebUi implements AutoCloseable {
       } else {
         Http.text(exchange, 404, "text/plain; charset=utf-8", "Not found: " + path + "\n");
       }
-    } catch (IOException e) {
-      throw e;
     } catch (RuntimeException e) {
       LOG.warn("The web UI could not answer {}", path, e);
       Http.error(exchange, 500, "could not answer " + path + ": " + e);
@@ -136,7 +136,7 @@ public final class WebUi implements AutoCloseable {
   }
 
   private void jobPage(HttpExchange exchange, String[] parts) throws IOException {
-    Optional<MonitoredJob> job = pagesJob(parts[0]);
+    Optional<MonitoredJob> job = jobs.get(parts[0]);
     if (job.isEmpty()) {
       Http.text(
           exchange,
@@ -154,10 +154,6 @@ public final class WebUi implements AutoCloseable {
       case "explain" -> html(exchange, pages.explainPage(job.get()));
       default -> Http.text(exchange, 404, "text/plain; charset=utf-8", "No page " + tab + "\n");
     }
-  }
-
-  private Optional<MonitoredJob> pagesJob(String id) {
-    return api.jobs().get(id);
   }
 
   private static void html(HttpExchange exchange, String page) throws IOException {

@@ -149,8 +149,9 @@ public abstract class KeyedGroupingOperator<K> extends AbstractOperator {
 
   @Override
   public String describeWatermarkHold() {
-    long hold = keys.holdBack(OutputWatermark.NO_HOLD);
-    return hold < minInputWatermark()
+    long input = minInputWatermark();
+    long hold = keys.holdBack(input);
+    return hold < input
         ? "windows not yet fired: a watermark hold or pending timer at "
             + java.time.Instant.ofEpochMilli(hold)
         : "";

@@ -104,47 +104,53 @@ public abstract class UserCodeOperator extends AbstractOperator {
     return Math.max(promised, currentOutputWatermark());
   }
 
-  private long currentOutputWatermark() {
+  /**
+   * What the output watermark is the minimum of. {@code stateAndTimers} is searched for only below
+   * the others: {@code holdBack(w)} is min(w, holds), found without a full scan when the holds are
+   * above w.
+   */
+  private record Holds(long input, long sideInputWait, long residuals, long stateAndTimers) {
+    long lowest() {
+      return OutputWatermark.of(
+          input, sideInputWait, stateAndTimers, residuals, OutputWatermark.NO_HOLD);
+    }
+  }
+
+  private Holds holds() {
     long input = inputWatermark(0);
     long sideInputWait = sideInputHold();
     long residuals = residualHold();
     long stateAndTimers = OutputWatermark.NO_HOLD;
     if (keyedState != null) {
       synchronized (lock) {
-        // holdBack(w) is min(w, holds), found without a full scan when the holds are above w.
         stateAndTimers = keyedState.holdBack(Math.min(Math.min(input, sideInputWait), residuals));
       }
     }
-    return OutputWatermark.of(
-        input, sideInputWait, stateAndTimers, residuals, OutputWatermark.NO_HOLD);
+    return new Holds(input, sideInputWait, residuals, stateAndTimers);
   }
 
-  /** Which of the holds in {@link #currentOutputWatermark()} is the lowest, in words. */
+  private long currentOutputWatermark() {
+    return holds().lowest();
+  }
+
+  /** Which of the {@link #holds()} is the lowest, in words. */
   @Override
   public String describeWatermarkHold() {
     if (outputIncomplete()) {
       return "work begun in a bundle may still emit output (a remote bundle open, timers firing)";
     }
-    long input = inputWatermark(0);
-    long sideInputWait = sideInputHold();
-    long residuals = residualHold();
-    long stateAndTimers = OutputWatermark.NO_HOLD;
-    if (keyedState != null) {
-      synchronized (lock) {
-        stateAndTimers = keyedState.holdBack(OutputWatermark.NO_HOLD);
-      }
-    }
-    long lowest = Math.min(Math.min(input, sideInputWait), Math.min(residuals, stateAndTimers));
-    if (lowest == input) {
+    Holds holds = holds();
+    long lowest = holds.lowest();
+    if (lowest == holds.input()) {
       return "";
     }
-    if (lowest == sideInputWait) {
-      return "main input waits for a side input, from " + time(sideInputWait);
+    if (lowest == holds.sideInputWait()) {
+      return "main input waits for a side input, from " + time(lowest);
     }
-    if (lowest == stateAndTimers) {
-      return "a watermark hold or pending timer at " + time(stateAndTimers);
+    if (lowest == holds.stateAndTimers()) {
+      return "a watermark hold or pending timer at " + time(lowest);
     }
-    return "splittable DoFn work left to resume, from " + time(residuals);
+    return "splittable DoFn work left to resume, from " + time(lowest);
   }
 
   private static String time(long millis) {
