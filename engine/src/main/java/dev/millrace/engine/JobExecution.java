@@ -32,9 +32,13 @@ public final class JobExecution implements JobControl {
   record ChannelTarget(
       int operator, int port, ElementCodec codec, int fromVertex, int fromSubtask) {}
 
+  /** {@link ChannelTarget#fromSubtask()} of a channel a remote exchange feeds. */
+  static final int REMOTE = -1;
+
   private final Plan plan;
   private final String jobName;
   private final ExecutionSettings settings;
+  private final RemoteExchange exchange;
   private final List<Thread> threads = new ArrayList<>();
   private final List<Worker> workers = new ArrayList<>();
   private volatile Subtask[] subtasks = new Subtask[0];
@@ -56,11 +60,31 @@ public final class JobExecution implements JobControl {
   private Consumer<JobExecution> endListener;
   private boolean endReported;
 
-  private JobExecution(Plan plan, String jobName, ExecutionSettings settings) {
+  private JobExecution(
+      Plan plan, String jobName, ExecutionSettings settings, RemoteExchange exchange) {
     this.plan = plan;
     this.jobName = jobName;
     this.settings = settings;
-    int subtasks = plan.vertices().stream().mapToInt(Vertex::parallelism).sum();
+    this.exchange = exchange;
+    int subtasks = 0;
+    for (Vertex v : plan.vertices()) {
+      for (int s = 0; s < v.parallelism(); s++) {
+        subtasks += exchange.runsHere(v.id(), s) ? 1 : 0;
+      }
+    }
+    if (exchange != RemoteExchange.NONE) {
+      // Barriers and the manual clock's quiescence would have to cross processes too.
+      if (settings.checkpoints().enabled()) {
+        throw new IllegalArgumentException(
+            "job " + jobName + " is spread over several processes, which take no checkpoints yet");
+      }
+      if (settings.clock().isManual()) {
+        throw new IllegalArgumentException(
+            "job "
+                + jobName
+                + " is spread over several processes, which cannot share a test clock");
+      }
+    }
     this.ended = new CountDownLatch(subtasks);
     this.running = new AtomicInteger(subtasks);
     this.quiescence = new Quiescence(settings.clock(), subtasks, this::wakeWorkers);
@@ -78,7 +102,16 @@ public final class JobExecution implements JobControl {
 
   /** Builds every subtask of the plan and starts their threads. */
   public static JobExecution start(Plan plan, String jobName, ExecutionSettings settings) {
-    JobExecution job = new JobExecution(plan, jobName, settings);
+    return start(plan, jobName, settings, RemoteExchange.NONE);
+  }
+
+  /**
+   * Builds the subtasks of the plan that {@code exchange} places in this process, connects them to
+   * the other processes through it, and starts their threads.
+   */
+  public static JobExecution start(
+      Plan plan, String jobName, ExecutionSettings settings, RemoteExchange exchange) {
+    JobExecution job = new JobExecution(plan, jobName, settings, exchange);
     job.launch();
     return job;
   }
@@ -88,8 +121,10 @@ public final class JobExecution implements JobControl {
     Inbox[][] inboxes = new Inbox[vertices.size()][];
     // channels[v][s]: the channels of subtask s of vertex v, in the order their ids are given.
     List<List<List<ChannelTarget>>> channels = new ArrayList<>();
-    // channelIds[edge][producer][consumer]
+    // channelIds[edge][producer][consumer], for edges within this process
     int[][][] channelIds = new int[plan.edges().size()][][];
+    // remoteChannels[edge][consumer]: the channel a remote edge feeds, -1 where none
+    int[][] remoteChannels = new int[plan.edges().size()][];
     for (Vertex v : vertices) {
       List<List<ChannelTarget>> perSubtask = new ArrayList<>();
       for (int s = 0; s < v.parallelism(); s++) {
@@ -100,11 +135,46 @@ public final class JobExecution implements JobControl {
     for (Edge edge : plan.edges()) {
       Vertex from = vertices.get(edge.from().vertex());
       Vertex to = vertices.get(edge.to().vertex());
+      if (exchange.isRemote(edge)) {
+        if (edge.codec() == null) {
+          throw new IllegalArgumentException(
+              "the edge " + describe(edge) + " crosses processes but has no codec for its elements");
+        }
+        int[] ids = new int[to.parallelism()];
+        Arrays.fill(ids, -1);
+        for (int c = 0; c < to.parallelism(); c++) {
+          if (exchange.runsHere(to.id(), c)) {
+            List<ChannelTarget> consumer = channels.get(to.id()).get(c);
+            ids[c] = consumer.size();
+            consumer.add(
+                new ChannelTarget(
+                    edge.to().operator(), edge.to().port(), edge.codec(), from.id(), REMOTE));
+          }
+        }
+        remoteChannels[edge.id()] = ids;
+        continue;
+      }
       int[][] ids = new int[from.parallelism()][to.parallelism()];
       for (int p = 0; p < from.parallelism(); p++) {
         Arrays.fill(ids[p], -1);
         for (int c = 0; c < to.parallelism(); c++) {
           if (edge.kind() == EdgeKind.FORWARD && p != c) {
+            continue;
+          }
+          boolean producerHere = exchange.runsHere(from.id(), p);
+          if (producerHere != exchange.runsHere(to.id(), c)) {
+            throw new IllegalArgumentException(
+                "the "
+                    + edge.kind()
+                    + " edge "
+                    + describe(edge)
+                    + " joins subtask "
+                    + p
+                    + " and subtask "
+                    + c
+                    + ", placed in different processes, but is not remote");
+          }
+          if (!producerHere) {
             continue;
           }
           List<ChannelTarget> consumer = channels.get(to.id()).get(c);
@@ -127,43 +197,59 @@ public final class JobExecution implements JobControl {
     SubtaskServices services =
         new SubtaskServices(settings, this, quiescence, checkpoints, this::scheduler);
     List<Subtask> all = new ArrayList<>();
+    Subtask[][] placed = new Subtask[vertices.size()][];
     for (Vertex v : vertices) {
+      placed[v.id()] = new Subtask[v.parallelism()];
       for (int s = 0; s < v.parallelism(); s++) {
+        if (!exchange.runsHere(v.id(), s)) {
+          continue;
+        }
         List<EdgeWriter> writers = new ArrayList<>();
         for (Edge edge : plan.edges()) {
-          if (edge.from().vertex() == v.id()) {
-            EdgeWriter writer =
-                new EdgeWriter(
+          if (edge.from().vertex() != v.id()) {
+            continue;
+          }
+          if (exchange.isRemote(edge)) {
+            writers.add(new RemoteEdgeWriter(edge, exchange.outlet(edge, s, this::wakeWorkers)));
+          } else {
+            writers.add(
+                new LocalEdgeWriter(
                     edge,
                     describe(edge),
                     quiescence,
                     s,
                     inboxes[edge.to().vertex()],
                     channelIds[edge.id()][s],
-                    settings.batchSize());
-            writers.add(writer);
+                    settings.batchSize()));
           }
         }
-        all.add(
-            new Subtask(services, v, s, inboxes[v.id()][s], channels.get(v.id()).get(s), writers));
+        Subtask subtask =
+            new Subtask(services, v, s, inboxes[v.id()][s], channels.get(v.id()).get(s), writers);
+        placed[v.id()][s] = subtask;
+        all.add(subtask);
       }
     }
     Subtask[] subtasks = all.toArray(new Subtask[0]);
     this.subtasks = subtasks;
-    int[] firstOfVertex = new int[vertices.size()];
-    for (int v = 1; v < vertices.size(); v++) {
-      firstOfVertex[v] = firstOfVertex[v - 1] + vertices.get(v - 1).parallelism();
+    for (Subtask subtask : subtasks) {
+      List<ChannelTarget> inbound = channels.get(subtask.vertexId()).get(subtask.index());
+      PortWatermarks[] senders = new PortWatermarks[inbound.size()];
+      for (int c = 0; c < senders.length; c++) {
+        ChannelTarget channel = inbound.get(c);
+        // A remote sender's watermarks are not known here.
+        senders[c] =
+            channel.fromSubtask() == REMOTE
+                ? null
+                : placed[channel.fromVertex()][channel.fromSubtask()].watermarks();
+      }
+      subtask.watermarks().linkSenders(senders);
     }
-    for (Vertex v : vertices) {
-      for (int s = 0; s < v.parallelism(); s++) {
-        List<ChannelTarget> inbound = channels.get(v.id()).get(s);
-        PortWatermarks[] senders = new PortWatermarks[inbound.size()];
-        for (int c = 0; c < senders.length; c++) {
-          senders[c] =
-              subtasks[firstOfVertex[inbound.get(c).fromVertex()] + inbound.get(c).fromSubtask()]
-                  .watermarks();
+    for (Edge edge : plan.edges()) {
+      int[] ids = remoteChannels[edge.id()];
+      for (int c = 0; ids != null && c < ids.length; c++) {
+        if (ids[c] >= 0) {
+          exchange.bind(edge, c, new RemoteChannel(inboxes[edge.to().vertex()][c], ids[c]));
         }
-        subtasks[firstOfVertex[v.id()] + s].watermarks().linkSenders(senders);
       }
     }
     if (checkpoints != null) {
@@ -180,6 +266,7 @@ public final class JobExecution implements JobControl {
               });
       checkpoints.start(subtasks.length, scheduler());
     }
+    exchange.start();
     int workerCount = Math.min(settings.workerThreads(), subtasks.length);
     for (int w = 0; w < workerCount; w++) {
       // Each worker starts its rounds at a different place, so they rarely meet.
@@ -261,6 +348,11 @@ public final class JobExecution implements JobControl {
         if (scheduler != null) {
           scheduler.shutdownNow();
         }
+      }
+      try {
+        exchange.close();
+      } catch (RuntimeException | Error e) {
+        failure.compareAndSet(null, e);
       }
       JobStatus end =
           failure.get() != null

@@ -93,7 +93,8 @@ final class PortWatermarks {
   }
 
   /**
-   * Once every subtask of the job exists: the watermarks of the subtask sending on each channel.
+   * Once every subtask of the job exists: the watermarks of the subtask sending on each channel,
+   * null for a channel fed from another process.
    */
   void linkSenders(PortWatermarks[] channelSenders) {
     this.senders = channelSenders;
@@ -128,7 +129,8 @@ final class PortWatermarks {
       return now;
     }
     for (int c = 0; c < channels.length; c++) {
-      if (channels[c] != Watermarks.END && !senders[c].willEnd()) {
+      // A sender in another process (null) may not end: nothing is held for it.
+      if (channels[c] != Watermarks.END && (senders[c] == null || !senders[c].willEnd())) {
         return now;
       }
     }
@@ -147,7 +149,7 @@ final class PortWatermarks {
       return false;
     }
     for (PortWatermarks sender : senders) {
-      if (!sender.outputEnded) {
+      if (sender == null || !sender.outputEnded) {
         return false;
       }
     }

@@ -103,8 +103,11 @@ final class Subtask {
     this.reader = new ChannelReader(channels, names, watermarks, this::deliver);
     this.channelSenders = new String[channels.size()];
     for (int c = 0; c < channelSenders.length; c++) {
+      JobExecution.ChannelTarget channel = channels.get(c);
       channelSenders[c] =
-          "v" + channels.get(c).fromVertex() + " subtask " + channels.get(c).fromSubtask();
+          channel.fromSubtask() == JobExecution.REMOTE
+              ? "v" + channel.fromVertex() + " in other processes"
+              : "v" + channel.fromVertex() + " subtask " + channel.fromSubtask();
     }
     this.figures =
         new SubtaskFigures(
@@ -120,6 +123,14 @@ final class Subtask {
             "not started",
             null,
             false);
+  }
+
+  int vertexId() {
+    return vertex.id();
+  }
+
+  int index() {
+    return index;
   }
 
   /** Names it for people: "v2 ParDo(Format) subtask 1". */
