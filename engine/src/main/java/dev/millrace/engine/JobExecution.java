@@ -138,7 +138,9 @@ public final class JobExecution implements JobControl {
       if (exchange.isRemote(edge)) {
         if (edge.codec() == null) {
           throw new IllegalArgumentException(
-              "the edge " + describe(edge) + " crosses processes but has no codec for its elements");
+              "the edge "
+                  + describe(edge)
+                  + " crosses processes but has no codec for its elements");
         }
         int[] ids = new int[to.parallelism()];
         Arrays.fill(ids, -1);
@@ -266,7 +268,7 @@ public final class JobExecution implements JobControl {
               });
       checkpoints.start(subtasks.length, scheduler());
     }
-    exchange.start();
+    exchange.start(this::fail);
     int workerCount = Math.min(settings.workerThreads(), subtasks.length);
     for (int w = 0; w < workerCount; w++) {
       // Each worker starts its rounds at a different place, so they rarely meet.

@@ -1,6 +1,7 @@
 package dev.millrace.engine;
 
 import dev.millrace.plan.Edge;
+import java.util.function.Consumer;
 
 /**
  * How a job is spread over several processes, each running a {@link JobExecution} of the same plan:
@@ -52,8 +53,11 @@ public interface RemoteExchange {
   /** The channel through which consumer subtask {@code consumerSubtask} (placed here) reads. */
   void bind(Edge edge, int consumerSubtask, RemoteInlet inlet);
 
-  /** Every subtask here exists and every inlet is bound: the transport may start delivering. */
-  default void start() {}
+  /**
+   * Every subtask here exists and every inlet is bound: the transport may start delivering. When it
+   * cannot go on (its connection lost for good, a record it cannot read), it calls {@code failJob}.
+   */
+  default void start(Consumer<Throwable> failJob) {}
 
   /** The job ended here, whatever its status: stop delivering and let go of the transport. */
   default void close() {}

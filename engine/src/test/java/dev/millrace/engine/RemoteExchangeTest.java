@@ -223,7 +223,7 @@ class RemoteExchangeTest {
         }
 
         @Override
-        public void start() {
+        public void start(java.util.function.Consumer<Throwable> failJob) {
           started();
         }
 

@@ -1,4 +1,4 @@
-package dev.millrace.cluster;
+package dev.millrace.cluster.testing;
 
 import java.nio.file.Path;
 import java.util.Properties;
@@ -10,14 +10,14 @@ import org.apache.kafka.common.test.TestKitNodes;
  * A real Kafka broker in this JVM for tests: Kafka's own KRaft test kit, one combined broker and
  * controller, on loopback, its files in a temporary directory removed at close. No Docker.
  */
-final class TestBroker implements AutoCloseable {
+public final class TestBroker implements AutoCloseable {
   private final KafkaClusterTestKit cluster;
 
   private TestBroker(KafkaClusterTestKit cluster) {
     this.cluster = cluster;
   }
 
-  static TestBroker start(Path directory) throws Exception {
+  public static TestBroker start(Path directory) throws Exception {
     KafkaClusterTestKit cluster =
         new KafkaClusterTestKit.Builder(
                 new TestKitNodes.Builder()
@@ -43,11 +43,11 @@ final class TestBroker implements AutoCloseable {
     return new TestBroker(cluster);
   }
 
-  String bootstrapServers() {
+  public String bootstrapServers() {
     return cluster.bootstrapServers();
   }
 
-  Admin admin() {
+  public Admin admin() {
     Properties properties = new Properties();
     properties.put("bootstrap.servers", bootstrapServers());
     return Admin.create(properties);

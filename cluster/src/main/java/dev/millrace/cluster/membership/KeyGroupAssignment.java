@@ -1,4 +1,4 @@
-package dev.millrace.cluster;
+package dev.millrace.cluster.membership;
 
 import java.util.ArrayList;
 import java.util.BitSet;

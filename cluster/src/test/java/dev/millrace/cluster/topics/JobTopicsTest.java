@@ -1,31 +1,22 @@
-package dev.millrace.cluster;
+package dev.millrace.cluster.topics;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
 
+import dev.millrace.cluster.testing.OnTestBroker;
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.OperatorNode;
 import dev.millrace.plan.Plan;
 import dev.millrace.plan.PlanBuilder;
 import dev.millrace.plan.PortRef;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** A job's topics on a real (in-process) Kafka broker, and exchange frames through them. */
 @Timeout(120)
-class JobTopicsTest extends OnTestBroker {
+public class JobTopicsTest extends OnTestBroker {
   private static Admin admin;
 
   @BeforeAll
@@ -47,7 +38,7 @@ class JobTopicsTest extends OnTestBroker {
   }
 
   /** A source, a HASH edge with {@code keyGroups} key groups, a keyed vertex, a FORWARD edge. */
-  static Plan plan(int keyGroups) {
+  public static Plan plan(int keyGroups) {
     PlanBuilder plan = new PlanBuilder();
     int source = plan.newVertex("source", 2);
     int sourceOp = plan.addOperator(source, new OperatorNode("read", () -> null, 0, 1));
@@ -134,45 +125,5 @@ class JobTopicsTest extends OnTestBroker {
         org.junit.jupiter.api.Assertions.assertThrows(
             IllegalArgumentException.class, () -> JobTopics.of("my job/1", plan(4)));
     assertThat(refused.getMessage(), containsString("'my job/1' cannot name Kafka topics"));
-  }
-
-  @Test
-  void aFrameSentToItsKeyGroupsPartitionComesBackWhole() throws Exception {
-    JobTopics.of("frames", plan(8)).ensure(admin);
-    String topic = JobTopics.edgeTopic("frames", 0);
-    KeyGroupFrame sent =
-        new KeyGroupFrame(
-            5,
-            List.of(
-                "a".getBytes(StandardCharsets.UTF_8),
-                new byte[0],
-                "x".repeat(300).getBytes(StandardCharsets.UTF_8)));
-    Properties producerProperties = new Properties();
-    producerProperties.put("bootstrap.servers", broker.bootstrapServers());
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(
-            producerProperties, new ByteArraySerializer(), new ByteArraySerializer())) {
-      producer.send(new ProducerRecord<>(topic, sent.keyGroup(), null, sent.encode())).get();
-    }
-    Properties consumerProperties = new Properties();
-    consumerProperties.put("bootstrap.servers", broker.bootstrapServers());
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(
-            consumerProperties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      TopicPartition partition = new TopicPartition(topic, 5);
-      consumer.assign(List.of(partition));
-      consumer.seekToBeginning(List.of(partition));
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (records.isEmpty() && System.nanoTime() < deadline) {
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-      }
-    }
-    assertThat(records.size(), is(1));
-    KeyGroupFrame received = KeyGroupFrame.decode(records.get(0).value());
-    assertThat(received.keyGroup(), is(5));
-    assertThat(received.elements().size(), is(3));
-    assertThat(new String(received.elements().get(2), StandardCharsets.UTF_8), is("x".repeat(300)));
-    assertThat(received.elements().get(1).length, is(0));
   }
 }

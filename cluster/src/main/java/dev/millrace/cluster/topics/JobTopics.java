@@ -1,4 +1,4 @@
-package dev.millrace.cluster;
+package dev.millrace.cluster.topics;
 
 import dev.millrace.plan.Edge;
 import dev.millrace.plan.EdgeKind;
@@ -21,8 +21,9 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * The Kafka topics of one job on a cluster of Millrace workers, by the job's plan:
  *
  * <ul>
- *   <li>one exchange topic per HASH edge, a partition per key group (a record goes to the partition
- *       its key group names, computed from the encoded key as in one process);
+ *   <li>one exchange topic per edge between workers, partitioned as {@link EdgePartitions} says (a
+ *       HASH edge's has a partition per key group, named by the key group computed from the encoded
+ *       key as in one process);
  *   <li>one compacted changelog topic per vertex fed by a HASH edge, partitioned the same way, for
  *       its keyed state;
  *   <li>one compacted topic with one partition for the job's plan and options, which a worker
@@ -53,8 +54,10 @@ public final class JobTopics {
     topics.add(new Topic(planTopic(job), 1, true));
     Map<Integer, Integer> keyedVertices = new HashMap<>();
     for (Edge edge : plan.edges()) {
+      if (EdgePartitions.isRemote(edge)) {
+        topics.add(new Topic(edgeTopic(job, edge.id()), EdgePartitions.count(plan, edge), false));
+      }
       if (edge.kind() == EdgeKind.HASH) {
-        topics.add(new Topic(edgeTopic(job, edge.id()), edge.maxKeyGroups(), false));
         keyedVertices.merge(edge.to().vertex(), edge.maxKeyGroups(), Math::max);
       }
     }
@@ -118,15 +121,14 @@ public final class JobTopics {
         // Another worker of the job created them at the same moment: checked below.
       }
     }
-    checkPartitions(admin);
+    checkPartitions(admin, System.currentTimeMillis() + METADATA_WAIT_MILLIS);
   }
 
   /** How long a topic just created may take to be known to the broker that answers. */
   static final long METADATA_WAIT_MILLIS = 30_000;
 
-  private void checkPartitions(Admin admin) throws InterruptedException {
+  private void checkPartitions(Admin admin, long deadline) throws InterruptedException {
     Map<String, TopicDescription> described = null;
-    long deadline = System.currentTimeMillis() + METADATA_WAIT_MILLIS;
     while (described == null) {
       try {
         described =
@@ -139,6 +141,19 @@ public final class JobTopics {
         }
         // Created a moment ago: the broker's metadata follows.
         Thread.sleep(50);
+      }
+    }
+    for (Topic topic : topics) {
+      TopicDescription description = described.get(topic.name());
+      if (description.partitions().stream().anyMatch(p -> p.leader() == null)) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException(
+              "topic " + topic.name() + " of job " + job + " has partitions without a leader");
+        }
+        // Created a moment ago: a partition's leader is chosen after its metadata exists.
+        Thread.sleep(50);
+        checkPartitions(admin, deadline);
+        return;
       }
     }
     for (Topic topic : topics) {

@@ -1,4 +1,4 @@
-package dev.millrace.cluster;
+package dev.millrace.cluster.membership;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;

@@ -1,9 +1,10 @@
-package dev.millrace.cluster;
+package dev.millrace.cluster.topics;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
 
+import dev.millrace.cluster.testing.OnTestBroker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.millrace.cluster;
+package dev.millrace.cluster.topics;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

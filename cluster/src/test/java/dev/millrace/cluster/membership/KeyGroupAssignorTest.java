@@ -1,8 +1,11 @@
-package dev.millrace.cluster;
+package dev.millrace.cluster.membership;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 
+import dev.millrace.cluster.testing.OnTestBroker;
+import dev.millrace.cluster.topics.JobTopics;
+import dev.millrace.cluster.topics.JobTopicsTest;
 import dev.millrace.plan.Plan;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.millrace.cluster;
+package dev.millrace.cluster.testing;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -6,17 +6,17 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Tests of a class share one {@link TestBroker}, started before the first and closed after. */
-abstract class OnTestBroker {
-  @TempDir static Path brokerDirectory;
-  static TestBroker broker;
+public abstract class OnTestBroker {
+  @TempDir protected static Path brokerDirectory;
+  protected static TestBroker broker;
 
   @BeforeAll
-  static void startBroker() throws Exception {
+  public static void startBroker() throws Exception {
     broker = TestBroker.start(brokerDirectory);
   }
 
   @AfterAll
-  static void stopBroker() throws Exception {
+  public static void stopBroker() throws Exception {
     broker.close();
   }
 }

@@ -1,4 +1,4 @@
-package dev.millrace.cluster;
+package dev.millrace.cluster.topics;
 
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.millrace.cluster;
+package dev.millrace.cluster.membership;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
