@@ -18,10 +18,11 @@ import java.util.HexFormat;
  * must never change: a test pins the fingerprint of a known plan, and a change needs a new
  * checkpoint format version that still reads the old one.
  */
-final class PlanFingerprint {
+public final class PlanFingerprint {
   private PlanFingerprint() {}
 
-  static String of(Plan plan) {
+  /** The plan's fingerprint: 32 hex digits. */
+  public static String of(Plan plan) {
     try {
       byte[] digest =
           MessageDigest.getInstance("SHA-256").digest(text(plan).getBytes(StandardCharsets.UTF_8));

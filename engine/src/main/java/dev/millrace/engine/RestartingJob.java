@@ -4,6 +4,7 @@ import dev.millrace.plan.Plan;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,21 +34,35 @@ public final class RestartingJob {
   private volatile Throwable failedFromOutside;
   private volatile int restarts;
 
-  private RestartingJob(Plan plan, String jobName, ExecutionSettings settings) {
+  /** Each attempt's part of a job spread over several processes; NONE's for one process. */
+  private final Supplier<RemoteExchange> exchanges;
+
+  private RestartingJob(
+      Plan plan, String jobName, ExecutionSettings settings, Supplier<RemoteExchange> exchanges) {
     this.plan = plan;
     this.jobName = jobName;
     this.settings = settings;
+    this.exchanges = exchanges;
   }
 
   /** Starts the first attempt; returns as soon as it runs. */
   public static RestartingJob start(Plan plan, String jobName, ExecutionSettings settings) {
-    RestartingJob job = new RestartingJob(plan, jobName, settings);
+    return start(plan, jobName, settings, () -> RemoteExchange.NONE);
+  }
+
+  /**
+   * Starts the first attempt of this process's part of a job spread over several, each attempt with
+   * a new exchange from {@code exchanges}; returns as soon as it runs.
+   */
+  public static RestartingJob start(
+      Plan plan, String jobName, ExecutionSettings settings, Supplier<RemoteExchange> exchanges) {
+    RestartingJob job = new RestartingJob(plan, jobName, settings, exchanges);
     job.attempt();
     return job;
   }
 
   private void attempt() {
-    JobExecution execution = JobExecution.start(plan, jobName, settings);
+    JobExecution execution = JobExecution.start(plan, jobName, settings, exchanges.get());
     current = execution;
     // A cancel, failure or drain that came while this attempt was starting reached the last one.
     if (cancelled) {

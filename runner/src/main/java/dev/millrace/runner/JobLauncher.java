@@ -2,6 +2,7 @@ package dev.millrace.runner;
 
 import dev.millrace.engine.ExecutionSettings;
 import dev.millrace.engine.JobClock;
+import dev.millrace.engine.RemoteExchange;
 import dev.millrace.engine.RestartingJob;
 import dev.millrace.engine.checkpoint.CheckpointSettings;
 import dev.millrace.runner.monitor.JobOrigin;
@@ -10,6 +11,7 @@ import dev.millrace.translation.TranslatedJob;
 import dev.millrace.translation.TranslationOptions;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,8 +84,23 @@ public final class JobLauncher {
                 ExecutionSettings.defaults().inboxCapacity(),
                 parallelism,
                 job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
-            .withCheckpoints(checkpointSettings(options, job.streaming() && !job.usesTestStream()));
+            .withCheckpoints(
+                checkpointSettings(
+                    options,
+                    // A job spread over several workers takes no checkpoints yet.
+                    job.streaming() && !job.usesTestStream() && !ClusterShare.requested(options)));
     String name = "job" + JOB_IDS.incrementAndGet();
+    if (ClusterShare.requested(options)) {
+      Supplier<RemoteExchange> exchanges;
+      try {
+        exchanges = ClusterShare.join(options, job.plan());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while joining " + options.getClusterJob(), e);
+      }
+      return new MillracePipelineResult(
+          name, RestartingJob.start(job.plan(), name, settings, exchanges), job);
+    }
     return new MillracePipelineResult(name, RestartingJob.start(job.plan(), name, settings), job);
   }
 

@@ -113,4 +113,33 @@ public interface MillracePipelineOptions
   boolean isConsoleProgress();
 
   void setConsoleProgress(boolean show);
+
+  @Description(
+      "Kafka brokers (host:port,...) through which this JVM runs its share of --clusterJob with the"
+          + " job's other workers: each runs the same pipeline with its own --clusterWorker. Unset:"
+          + " the whole job runs in this JVM.")
+  String getClusterBootstrap();
+
+  void setClusterBootstrap(String brokers);
+
+  @Description(
+      "The job's name on the cluster, the same for all its workers; names its Kafka topics"
+          + " (letters, digits, '.', '_' and '-').")
+  String getClusterJob();
+
+  void setClusterJob(String job);
+
+  @Description("Which worker of the job this JVM is, from 0 to --clusterWorkers - 1.")
+  @Default.Integer(0)
+  int getClusterWorker();
+
+  void setClusterWorker(int worker);
+
+  @Description(
+      "How many workers run the job: subtask s of every step runs on worker s % --clusterWorkers,"
+          + " so --parallelism is the job's total over all workers.")
+  @Default.Integer(1)
+  int getClusterWorkers();
+
+  void setClusterWorkers(int workers);
 }

@@ -1,20 +1,31 @@
 package dev.millrace.cluster.worker;
 
 import dev.millrace.cluster.exchange.KafkaExchange;
+import dev.millrace.cluster.topics.JobDefinition;
 import dev.millrace.cluster.topics.JobTopics;
+import dev.millrace.cluster.topics.PlanTopic;
 import dev.millrace.engine.ExecutionSettings;
 import dev.millrace.engine.JobExecution;
+import dev.millrace.engine.PlanFingerprint;
+import dev.millrace.engine.RemoteExchange;
 import dev.millrace.plan.Plan;
 import java.util.Map;
+import java.util.Properties;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Runs one worker's share of a job spread over several through Kafka: makes sure the job's topics
- * exist, then runs the subtasks its slot owns, exchanging with the other workers through the job's
- * topics.
+ * One worker's share of a job spread over several through Kafka. Before it runs anything it makes
+ * sure the job's topics exist and that the job's plan topic names the same plan as its own (the
+ * first worker publishes it; one whose plan differs is refused, naming both fingerprints), then it
+ * runs the subtasks its slot owns, exchanging with the other workers through the job's topics.
  */
 public final class ClusterWorker {
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterWorker.class);
+
   private ClusterWorker() {}
 
   /** Worker {@code index} of {@code count}: subtask s of every vertex runs in slot s % count. */
@@ -32,17 +43,48 @@ public final class ClusterWorker {
     }
   }
 
-  /** Starts the worker's share of {@code plan}; {@code kafka} holds the brokers' address. */
-  public static JobExecution start(
-      Map<String, Object> kafka, String job, Plan plan, Slot slot, ExecutionSettings settings)
+  /**
+   * Joins job {@code job} on the brokers {@code kafka} names with {@code plan}, built from {@code
+   * pipeline} (its bytes, for the plan topic) and {@code options}; returns the exchanges each
+   * attempt of the worker's share runs with.
+   */
+  public static Supplier<RemoteExchange> join(
+      Map<String, Object> kafka,
+      String job,
+      Plan plan,
+      Slot slot,
+      byte[] pipeline,
+      Map<String, String> options)
       throws InterruptedException {
     JobTopics topics = JobTopics.of(job, plan);
     try (Admin admin = Admin.create(adminConfig(kafka))) {
       topics.ensure(admin);
     }
+    String fingerprint = PlanFingerprint.of(plan);
+    Properties clients = new Properties();
+    clients.putAll(kafka);
+    PlanTopic planTopic = new PlanTopic(clients, job);
+    planTopic.publish(new JobDefinition(pipeline, options, fingerprint));
+    // Read back: of two workers that published different plans at the same moment, the one whose
+    // plan is not the topic's latest is refused here.
+    planTopic.readFor(fingerprint, java.time.Duration.ofSeconds(30));
+    LOG.info(
+        "Worker {} of {} joined job {} (plan {}) on {}",
+        slot.index(),
+        slot.count(),
+        job,
+        fingerprint,
+        kafka.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG));
     String worker = job + "-w" + slot.index();
-    return JobExecution.start(
-        plan, worker, settings, new KafkaExchange(job, plan, slot, kafka, worker));
+    return () -> new KafkaExchange(job, plan, slot, kafka, worker);
+  }
+
+  /** Joins the job and starts the worker's share of {@code plan} at once (for tests and tools). */
+  public static JobExecution start(
+      Map<String, Object> kafka, String job, Plan plan, Slot slot, ExecutionSettings settings)
+      throws InterruptedException {
+    Supplier<RemoteExchange> exchanges = join(kafka, job, plan, slot, new byte[0], Map.of());
+    return JobExecution.start(plan, job + "-w" + slot.index(), settings, exchanges.get());
   }
 
   private static Map<String, Object> adminConfig(Map<String, Object> kafka) {

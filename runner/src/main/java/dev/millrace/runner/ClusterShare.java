@@ -1,0 +1,48 @@
+package dev.millrace.runner;
+
+import dev.millrace.cluster.worker.ClusterWorker;
+import dev.millrace.engine.RemoteExchange;
+import dev.millrace.plan.Plan;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * This JVM's share of a job spread over several workers ({@code --clusterBootstrap}): the options
+ * checked, the job joined on its brokers, and the exchanges each attempt runs with.
+ */
+final class ClusterShare {
+  private ClusterShare() {}
+
+  /** Whether the options spread the job over several workers. */
+  static boolean requested(MillracePipelineOptions options) {
+    return options.getClusterBootstrap() != null && !options.getClusterBootstrap().isBlank();
+  }
+
+  static Supplier<RemoteExchange> join(MillracePipelineOptions options, Plan plan)
+      throws InterruptedException {
+    String job = options.getClusterJob();
+    if (job == null || job.isBlank()) {
+      throw new IllegalArgumentException(
+          "--clusterBootstrap needs --clusterJob: the name every worker of the job gives");
+    }
+    ClusterWorker.Slot slot;
+    try {
+      slot = new ClusterWorker.Slot(options.getClusterWorker(), options.getClusterWorkers());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--clusterWorker="
+              + options.getClusterWorker()
+              + " and --clusterWorkers="
+              + options.getClusterWorkers()
+              + ": the worker is one of 0 to --clusterWorkers - 1",
+          e);
+    }
+    return ClusterWorker.join(
+        Map.of("bootstrap.servers", options.getClusterBootstrap()),
+        job,
+        plan,
+        slot,
+        new byte[0],
+        Map.of("clusterWorkers", String.valueOf(slot.count())));
+  }
+}
