@@ -12,8 +12,11 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -121,7 +124,35 @@ public final class JobTopics {
         // Another worker of the job created them at the same moment: checked below.
       }
     }
-    checkPartitions(admin, System.currentTimeMillis() + METADATA_WAIT_MILLIS);
+    long deadline = System.currentTimeMillis() + METADATA_WAIT_MILLIS;
+    checkPartitions(admin, deadline);
+    awaitLeaders(admin, deadline);
+  }
+
+  /**
+   * Waits until every partition's leader answers: right after creation the broker's metadata may
+   * name a leader that still refuses requests, and every producer's first batches would be retried.
+   */
+  private void awaitLeaders(Admin admin, long deadline) throws InterruptedException {
+    Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+    for (Topic topic : topics) {
+      for (int p = 0; p < topic.partitions(); p++) {
+        partitions.put(new TopicPartition(topic.name(), p), OffsetSpec.latest());
+      }
+    }
+    while (true) {
+      try {
+        admin.listOffsets(partitions).all().get();
+        return;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof RetriableException)
+            || System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException(
+              "the partitions of job " + job + " have no leader that answers: " + e.getCause(), e);
+        }
+        Thread.sleep(50);
+      }
+    }
   }
 
   /** How long a topic just created may take to be known to the broker that answers. */

@@ -22,14 +22,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -91,6 +100,83 @@ class SpreadPipelineTest {
   }
 
   @Test
+  void aStreamingPipelineWithWindowsAndASideInputSpreadsToo() throws Exception {
+    assertThat(
+        run(windowPipeline("windows-single", List.of("--parallelism=3"))),
+        is(PipelineResult.State.DONE));
+    ExecutorService workers = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<PipelineResult.State>> states = new ArrayList<>();
+      for (int w = 0; w < 2; w++) {
+        List<String> args =
+            List.of(
+                "--parallelism=4",
+                "--clusterBootstrap=" + broker.bootstrapServers(),
+                "--clusterJob=windows",
+                "--clusterWorker=" + w,
+                "--clusterWorkers=2");
+        states.add(workers.submit(() -> run(windowPipeline("windows-spread", args))));
+      }
+      for (Future<PipelineResult.State> state : states) {
+        assertThat(state.get(240, TimeUnit.SECONDS), is(PipelineResult.State.DONE));
+      }
+    } finally {
+      workers.shutdownNow();
+    }
+    Map<Long, Long> expected = new HashMap<>();
+    for (long n = 0; n < 20_000; n++) {
+      // Key n % 7, window of n / 1000: one number per key and window.
+      expected.merge((n % 7) * 1_000_000 + n / 1000, n + 1000, Long::sum);
+    }
+    assertThat(SUMS.get("windows-single"), equalTo(expected));
+    assertThat(SUMS.get("windows-spread"), equalTo(expected));
+  }
+
+  /**
+   * A streaming job: numbers with their own value as event time in milliseconds, in windows of a
+   * second, each plus a side input's 1000, summed per key and window: a number behind the watermark
+   * would be dropped as late and change a sum.
+   */
+  private static Pipeline windowPipeline(String run, List<String> args) {
+    List<String> all = new ArrayList<>(args);
+    all.add("--streaming=true");
+    Pipeline p = Pipeline.create(options(all));
+    PCollectionView<Long> offset = p.apply("Offset", Create.of(1000L)).apply(View.asSingleton());
+    p.apply(
+            GenerateSequence.from(0)
+                .to(20_000)
+                .withRate(50_000, Duration.standardSeconds(1))
+                .withTimestampFn(Instant::new))
+        .apply(Window.into(FixedWindows.of(Duration.standardSeconds(1))))
+        .apply(
+            "Plus offset",
+            ParDo.of(
+                    new DoFn<Long, KV<Long, Long>>() {
+                      @ProcessElement
+                      public void process(ProcessContext c) {
+                        c.output(KV.of(c.element() % 7, c.element() + c.sideInput(offset)));
+                      }
+                    })
+                .withSideInputs(offset))
+        .apply(Sum.longsPerKey())
+        .apply(
+            "Key and window",
+            ParDo.of(
+                new DoFn<KV<Long, Long>, KV<Long, Long>>() {
+                  @ProcessElement
+                  public void process(
+                      @Element KV<Long, Long> sum,
+                      BoundedWindow window,
+                      OutputReceiver<KV<Long, Long>> out) {
+                    long second = ((IntervalWindow) window).start().getMillis() / 1000;
+                    out.output(KV.of(sum.getKey() * 1_000_000 + second, sum.getValue()));
+                  }
+                }))
+        .apply(ParDo.of(new Record(run)));
+    return p;
+  }
+
+  @Test
   void aClusterJobNeedsItsNameAndAWorkerOfItsWorkers() {
     IllegalArgumentException noJob =
         assertThrows(
@@ -119,14 +205,16 @@ class SpreadPipelineTest {
     return pipeline.run().waitUntilFinish();
   }
 
-  private static Pipeline sumPipeline(String run, List<String> args) {
+  private static MillracePipelineOptions options(List<String> args) {
     List<String> all = new ArrayList<>(args);
     all.add("--runner=" + MillraceRunner.class.getName());
     all.add("--consoleProgress=false");
-    MillracePipelineOptions options =
-        PipelineOptionsFactory.fromArgs(all.toArray(new String[0]))
-            .as(MillracePipelineOptions.class);
-    Pipeline p = Pipeline.create(options);
+    return PipelineOptionsFactory.fromArgs(all.toArray(new String[0]))
+        .as(MillracePipelineOptions.class);
+  }
+
+  private static Pipeline sumPipeline(String run, List<String> args) {
+    Pipeline p = Pipeline.create(options(args));
     p.apply(Create.of(LongStream.range(0, 20_000).boxed().toList()))
         .apply(WithKeys.of((Long n) -> n % 37).withKeyType(TypeDescriptors.longs()))
         .apply(Sum.longsPerKey())
