@@ -41,6 +41,9 @@ final class CheckpointCoordinator {
   private final CheckpointStorage storage;
   private final String planFingerprint;
 
+  /** Told of each checkpoint's start and completion when the job is spread over processes. */
+  private final RemoteExchange exchange;
+
   /** The keys of the subtasks that ended, and of those that acknowledged the pending checkpoint. */
   private final Set<String> finished = new HashSet<>();
 
@@ -76,7 +79,9 @@ final class CheckpointCoordinator {
       Runnable wakeWorkers,
       String jobName,
       Plan plan,
-      CheckpointSettings settings) {
+      CheckpointSettings settings,
+      RemoteExchange exchange) {
+    this.exchange = exchange;
     this.job = job;
     this.wakeWorkers = wakeWorkers;
     this.jobName = jobName;
@@ -91,7 +96,15 @@ final class CheckpointCoordinator {
    * from; fails when it belongs to another plan.
    */
   Optional<Restore> latest(Iterable<String> subtaskKeys) {
-    Optional<CheckpointStorage.CompletedCheckpoint> latest = storage.latestCompleted();
+    Optional<CheckpointStorage.CompletedCheckpoint> latest;
+    if (exchange == RemoteExchange.NONE) {
+      latest = storage.latestCompleted();
+    } else {
+      // A share of a spread job resumes the checkpoint its transport made durable, not a later
+      // one written here whose output the other processes never saw.
+      long durable = exchange.checkpointToResume();
+      latest = durable == 0 ? Optional.empty() : Optional.of(storage.completed(durable));
+    }
     if (latest.isEmpty()) {
       return Optional.empty();
     }
@@ -213,6 +226,7 @@ final class CheckpointCoordinator {
     for (String key : finished) {
       acknowledgeFinished(key);
     }
+    exchange.checkpointStarted(pending);
     requested = pending;
     if (acknowledged.size() == subtaskCount) {
       complete();
@@ -267,6 +281,7 @@ final class CheckpointCoordinator {
 
   private void complete() {
     storage.complete(pending, planFingerprint);
+    exchange.checkpointCompleted(pending);
     lastDurationMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pendingStartNanos);
     record(pendingRecord("COMPLETED", storage.sizeOf(pending)));
     LOG.debug("Checkpoint {} of {} complete in {} ms", pending, jobName, lastDurationMillis);

@@ -73,11 +73,7 @@ public final class JobExecution implements JobControl {
       }
     }
     if (exchange != RemoteExchange.NONE) {
-      // Barriers and the manual clock's quiescence would have to cross processes too.
-      if (settings.checkpoints().enabled()) {
-        throw new IllegalArgumentException(
-            "job " + jobName + " is spread over several processes, which take no checkpoints yet");
-      }
+      // The manual clock's quiescence would have to cross processes too.
       if (settings.clock().isManual()) {
         throw new IllegalArgumentException(
             "job "
@@ -91,7 +87,7 @@ public final class JobExecution implements JobControl {
     this.checkpoints =
         settings.checkpoints().enabled() && subtasks > 0
             ? new CheckpointCoordinator(
-                this, this::wakeWorkers, jobName, plan, settings.checkpoints())
+                this, this::wakeWorkers, jobName, plan, settings.checkpoints(), exchange)
             : null;
     if (subtasks == 0) {
       // A pipeline without transforms: no subtask will ever end and say so, and nothing is left to
@@ -269,6 +265,10 @@ public final class JobExecution implements JobControl {
       checkpoints.start(subtasks.length, scheduler());
     }
     exchange.start(this::fail);
+    if (subtasks.length == 0) {
+      // Nothing of the job runs here (a share that finished before): the job has ended already.
+      exchange.close(true);
+    }
     int workerCount = Math.min(settings.workerThreads(), subtasks.length);
     for (int w = 0; w < workerCount; w++) {
       // Each worker starts its rounds at a different place, so they rarely meet.
@@ -352,7 +352,7 @@ public final class JobExecution implements JobControl {
         }
       }
       try {
-        exchange.close();
+        exchange.close(failure.get() == null && !cancelRequested);
       } catch (RuntimeException | Error e) {
         failure.compareAndSet(null, e);
       }

@@ -20,6 +20,11 @@ final class RemoteChannel implements RemoteInlet {
   }
 
   @Override
+  public boolean offerBarrier(long checkpointId) {
+    return inbox.offerOrWaitForRoom(new Message.Barrier(channel, checkpointId));
+  }
+
+  @Override
   public boolean offerWatermark(long watermark) {
     return inbox.offerOrWaitForRoom(new Message.WatermarkAdvance(channel, watermark));
   }

@@ -59,6 +59,32 @@ public interface RemoteExchange {
    */
   default void start(Consumer<Throwable> failJob) {}
 
-  /** The job ended here, whatever its status: stop delivering and let go of the transport. */
-  default void close() {}
+  /**
+   * The job ended here: stop delivering and let go of the transport. {@code succeeded}: every
+   * subtask here finished, and what they sent since the last checkpoint is final; otherwise it is
+   * to be forgotten (the job will resume from its last checkpoint, or not at all).
+   */
+  default void close(boolean succeeded) {}
+
+  /**
+   * With checkpoints on: the checkpoint this process's share resumes from, the latest whose
+   * completion the transport made durable ({@link #checkpointCompleted}); 0 to start afresh, even
+   * when later checkpoints were written here.
+   */
+  default long checkpointToResume() {
+    return 0;
+  }
+
+  /**
+   * Checkpoint {@code id} starts: the transport puts its barrier into every inlet, right behind
+   * what it delivered so far, and notes how far it has read.
+   */
+  default void checkpointStarted(long id) {}
+
+  /**
+   * Every subtask here wrote its part of checkpoint {@code id}, which is complete on disk: the
+   * transport makes the output sent before the barrier and the reading positions noted at its start
+   * durable together, before any operator hears of the completion. Throwing fails the job.
+   */
+  default void checkpointCompleted(long id) {}
 }

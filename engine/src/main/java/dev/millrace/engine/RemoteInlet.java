@@ -20,4 +20,10 @@ public interface RemoteInlet {
 
   /** Offers a watermark alone; false when the inbox is full. */
   boolean offerWatermark(long watermark);
+
+  /**
+   * Offers checkpoint {@code checkpointId}'s barrier: everything offered before belongs before the
+   * checkpoint, everything after behind it. False when the inbox is full.
+   */
+  boolean offerBarrier(long checkpointId);
 }

@@ -18,6 +18,13 @@ public interface RemoteOutlet extends Emitter {
    */
   void advanceWatermark(long watermark);
 
+  /**
+   * Flushes: what was sent so far belongs to checkpoint {@code checkpointId}; what comes after
+   * belongs behind it, and the transport keeps it back from the consumers until the checkpoint's
+   * completion is durable ({@link RemoteExchange#checkpointCompleted}).
+   */
+  void barrier(long checkpointId);
+
   /** True while the transport holds as much of this subtask's output as it may. */
   boolean isBlocked();
 

@@ -7,7 +7,6 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.millrace.engine.checkpoint.CheckpointSettings;
 import dev.millrace.engine.testing.KeyedSumPlan;
 import dev.millrace.plan.Edge;
 import dev.millrace.plan.EdgeKind;
@@ -15,7 +14,6 @@ import dev.millrace.plan.KeyGroups;
 import dev.millrace.plan.Plan;
 import dev.millrace.plan.Watermarks;
 import java.io.ByteArrayOutputStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A plan spread over several {@link JobExecution}s through {@link RemoteExchange}: each runs the
@@ -78,20 +75,6 @@ class RemoteExchangeTest {
                     sums.build(), "crossing", ExecutionSettings.defaults(), nothingRemote));
     assertThat(refused.getMessage(), containsString("from count to sum by key"));
     assertThat(refused.getMessage(), containsString("placed in different processes"));
-  }
-
-  @Test
-  void aSpreadJobTakesNoCheckpointsYet(@TempDir Path checkpoints) {
-    KeyedSumPlan sums = new KeyedSumPlan(10, 2, 2, 2, 16);
-    ExecutionSettings checkpointing =
-        ExecutionSettings.defaults().withCheckpoints(new CheckpointSettings(1_000, checkpoints, 2));
-    IllegalArgumentException refused =
-        assertThrows(
-            IllegalArgumentException.class,
-            () ->
-                JobExecution.start(
-                    sums.build(), "cp", checkpointing, new Wire(sums.build(), 2).process(0)));
-    assertThat(refused.getMessage(), containsString("take no checkpoints"));
   }
 
   /**
@@ -228,7 +211,7 @@ class RemoteExchangeTest {
         }
 
         @Override
-        public void close() {
+        public void close(boolean succeeded) {
           closed();
         }
       };
@@ -262,6 +245,11 @@ class RemoteExchangeTest {
       @Override
       public void flush() {
         send(RemoteInlet.NO_WATERMARK);
+      }
+
+      @Override
+      public void barrier(long checkpointId) {
+        throw new UnsupportedOperationException("this wire takes no checkpoints");
       }
 
       @Override

@@ -2,6 +2,7 @@ package dev.millrace.runner;
 
 import dev.millrace.cluster.worker.ClusterWorker;
 import dev.millrace.engine.RemoteExchange;
+import dev.millrace.engine.checkpoint.CheckpointSettings;
 import dev.millrace.plan.Plan;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -13,13 +14,33 @@ import java.util.function.Supplier;
 final class ClusterShare {
   private ClusterShare() {}
 
+  /**
+   * A streaming job's checkpoints on a cluster unless {@code --checkpointingInterval} says
+   * otherwise: each one commits what the worker sent since the one before, and its consumers read
+   * committed records only, so this is the latency each exchange between workers adds.
+   */
+  static final long DEFAULT_CHECKPOINT_MILLIS = 1_000;
+
+  /**
+   * The checkpoints of this worker's share, in a directory of its own ({@code
+   * <clusterJob>-w<worker>}); at least two are kept, so the one its last transaction committed is
+   * still there when a later one completed here but was not committed.
+   */
+  static CheckpointSettings checkpointSettings(MillracePipelineOptions options, boolean streaming) {
+    return JobLauncher.checkpointSettings(
+        options,
+        streaming ? DEFAULT_CHECKPOINT_MILLIS : 0,
+        options.getClusterJob() + "-w" + options.getClusterWorker(),
+        2);
+  }
+
   /** Whether the options spread the job over several workers. */
   static boolean requested(MillracePipelineOptions options) {
     return options.getClusterBootstrap() != null && !options.getClusterBootstrap().isBlank();
   }
 
-  static Supplier<RemoteExchange> join(MillracePipelineOptions options, Plan plan)
-      throws InterruptedException {
+  static Supplier<RemoteExchange> join(
+      MillracePipelineOptions options, Plan plan, boolean checkpoints) throws InterruptedException {
     String job = options.getClusterJob();
     if (job == null || job.isBlank()) {
       throw new IllegalArgumentException(
@@ -43,6 +64,7 @@ final class ClusterShare {
         plan,
         slot,
         new byte[0],
-        Map.of("clusterWorkers", String.valueOf(slot.count())));
+        Map.of("clusterWorkers", String.valueOf(slot.count())),
+        checkpoints);
   }
 }

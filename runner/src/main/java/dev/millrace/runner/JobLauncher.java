@@ -85,15 +85,14 @@ public final class JobLauncher {
                 parallelism,
                 job.usesTestStream() ? JobClock.manual(job.testClockStart()) : JobClock.system())
             .withCheckpoints(
-                checkpointSettings(
-                    options,
-                    // A job spread over several workers takes no checkpoints yet.
-                    job.streaming() && !job.usesTestStream() && !ClusterShare.requested(options)));
+                ClusterShare.requested(options)
+                    ? ClusterShare.checkpointSettings(options, job.streaming())
+                    : checkpointSettings(options, job.streaming() && !job.usesTestStream()));
     String name = "job" + JOB_IDS.incrementAndGet();
     if (ClusterShare.requested(options)) {
       Supplier<RemoteExchange> exchanges;
       try {
-        exchanges = ClusterShare.join(options, job.plan());
+        exchanges = ClusterShare.join(options, job.plan(), settings.checkpoints().enabled());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while joining " + options.getClusterJob(), e);
@@ -116,12 +115,25 @@ public final class JobLauncher {
    */
   static CheckpointSettings checkpointSettings(
       MillracePipelineOptions options, boolean checkpointsFitByDefault) {
+    return checkpointSettings(
+        options,
+        checkpointsFitByDefault ? DEFAULT_STREAMING_CHECKPOINT_MILLIS : 0,
+        options.getJobName(),
+        1);
+  }
+
+  /**
+   * Checkpoint settings with {@code defaultInterval} when {@code --checkpointingInterval} is unset
+   * (0: none), in a directory named after {@code name}, keeping at least {@code leastToKeep}.
+   */
+  static CheckpointSettings checkpointSettings(
+      MillracePipelineOptions options, long defaultInterval, String name, int leastToKeep) {
     Long interval = options.getCheckpointingInterval();
     if (interval == null || interval == -1) {
-      if (!checkpointsFitByDefault) {
+      if (defaultInterval == 0) {
         return CheckpointSettings.OFF;
       }
-      interval = DEFAULT_STREAMING_CHECKPOINT_MILLIS;
+      interval = defaultInterval;
     }
     if (interval == 0) {
       return CheckpointSettings.OFF;
@@ -140,7 +152,7 @@ public final class JobLauncher {
         options.getCheckpointDir() == null
             ? Path.of(System.getProperty("java.io.tmpdir"), "millrace-checkpoints")
             : Path.of(options.getCheckpointDir());
-    String jobDirectory = options.getJobName().replaceAll("[^A-Za-z0-9._-]", "_");
+    String jobDirectory = name.replaceAll("[^A-Za-z0-9._-]", "_");
     if (options.getMaxRestarts() < 0) {
       throw new IllegalArgumentException(
           "--maxRestarts must not be negative, was " + options.getMaxRestarts());
@@ -148,7 +160,7 @@ public final class JobLauncher {
     return new CheckpointSettings(
         interval,
         root.resolve(jobDirectory),
-        options.getCheckpointsToKeep(),
+        Math.max(leastToKeep, options.getCheckpointsToKeep()),
         options.getMaxRestarts());
   }
 

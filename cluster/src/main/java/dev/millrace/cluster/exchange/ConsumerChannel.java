@@ -19,8 +19,11 @@ final class ConsumerChannel {
   private final ArrayDeque<Delivery> waiting = new ArrayDeque<>();
   private long delivered = Long.MIN_VALUE;
 
-  /** A frame of one partition, and whether its elements went in already (its watermark not). */
-  private record Delivery(int partition, ExchangeFrame frame, boolean elementsIn) {}
+  /**
+   * A frame of one partition, and whether its elements went in already (its watermark not); or,
+   * with no frame, a checkpoint's barrier.
+   */
+  private record Delivery(int partition, ExchangeFrame frame, boolean elementsIn, long barrier) {}
 
   ConsumerChannel(RemoteInlet inlet, int firstPartition, int partitions, int producers) {
     this.inlet = inlet;
@@ -32,7 +35,12 @@ final class ConsumerChannel {
   }
 
   void add(int partition, ExchangeFrame frame) {
-    waiting.addLast(new Delivery(partition, frame, false));
+    waiting.addLast(new Delivery(partition, frame, false, 0));
+  }
+
+  /** Checkpoint {@code checkpointId}'s barrier goes in behind every frame read so far. */
+  void addBarrier(long checkpointId) {
+    waiting.addLast(new Delivery(-1, null, false, checkpointId));
   }
 
   boolean hasWaiting() {
@@ -45,6 +53,14 @@ final class ConsumerChannel {
     Delivery next;
     while ((next = waiting.peekFirst()) != null) {
       ExchangeFrame frame = next.frame();
+      if (frame == null) {
+        if (!inlet.offerBarrier(next.barrier())) {
+          return moved;
+        }
+        waiting.removeFirst();
+        moved = true;
+        continue;
+      }
       if (!next.elementsIn() && frame.count() > 0) {
         if (!inlet.offer(frame.data(), frame.ends(), frame.count(), RemoteInlet.NO_WATERMARK)) {
           return moved;
@@ -56,7 +72,7 @@ final class ConsumerChannel {
         if (channel > delivered) {
           if (!inlet.offerWatermark(channel)) {
             waiting.removeFirst();
-            waiting.addFirst(new Delivery(next.partition(), frame, true));
+            waiting.addFirst(new Delivery(next.partition(), frame, true, 0));
             return moved;
           }
           delivered = channel;

@@ -4,12 +4,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -20,25 +24,50 @@ import org.slf4j.LoggerFactory;
  * subtasks that read its partition (every local one of a BROADCAST edge). A partition whose frames
  * wait for room in an inbox is paused until they went in, so a slow subtask holds back only its own
  * partitions and nothing piles up here.
+ *
+ * <p>At a checkpoint's start it puts the barrier into every channel behind what it read so far, and
+ * reports how far that is in each partition: the positions to commit with the checkpoint. A worker
+ * resuming a checkpoint starts from the positions committed with it.
  */
 final class ExchangePoller implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(ExchangePoller.class);
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Map<TopicPartition, List<ConsumerChannel>> readers = new HashMap<>();
+  private final Set<ConsumerChannel> channels = new LinkedHashSet<>();
   private final Consumer<Throwable> failJob;
+  private final boolean resume;
+  private final BiConsumer<Long, Map<TopicPartition, OffsetAndMetadata>> positionsAtBarrier;
+  private final ConcurrentLinkedQueue<Long> barriers = new ConcurrentLinkedQueue<>();
+  private volatile Map<TopicPartition, OffsetAndMetadata> finalPositions = Map.of();
   private volatile boolean stopped;
 
-  ExchangePoller(KafkaConsumer<byte[], byte[]> consumer, Consumer<Throwable> failJob) {
+  /**
+   * {@code resume}: start from the positions the consumer's group committed, not the beginning.
+   * {@code positionsAtBarrier} hears each checkpoint's positions.
+   */
+  ExchangePoller(
+      KafkaConsumer<byte[], byte[]> consumer,
+      boolean resume,
+      BiConsumer<Long, Map<TopicPartition, OffsetAndMetadata>> positionsAtBarrier,
+      Consumer<Throwable> failJob) {
     this.consumer = consumer;
+    this.resume = resume;
+    this.positionsAtBarrier = positionsAtBarrier;
     this.failJob = failJob;
   }
 
   /** Before the thread starts: {@code channel} reads {@code topic}'s partitions [from, to). */
   void read(String topic, int from, int to, ConsumerChannel channel) {
+    channels.add(channel);
     for (int p = from; p < to; p++) {
       readers.computeIfAbsent(new TopicPartition(topic, p), k -> new ArrayList<>()).add(channel);
     }
+  }
+
+  /** Checkpoint {@code id} starts: its barriers go in on the thread's next round. */
+  void barrier(long id) {
+    barriers.add(id);
   }
 
   void stop() {
@@ -46,11 +75,16 @@ final class ExchangePoller implements Runnable {
     consumer.wakeup();
   }
 
+  /** Where every partition was read to when the thread stopped. */
+  Map<TopicPartition, OffsetAndMetadata> finalPositions() {
+    return finalPositions;
+  }
+
   @Override
   public void run() {
     try {
       consumer.assign(readers.keySet());
-      consumer.seekToBeginning(readers.keySet());
+      startPositions();
       Set<TopicPartition> paused = new HashSet<>();
       while (!stopped) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(20))) {
@@ -64,6 +98,13 @@ final class ExchangePoller implements Runnable {
           }
           for (ConsumerChannel channel : readers.get(partition)) {
             channel.add(record.partition(), frame);
+          }
+        }
+        Long barrier;
+        while ((barrier = barriers.poll()) != null) {
+          positionsAtBarrier.accept(barrier, positions());
+          for (ConsumerChannel channel : channels) {
+            channel.addBarrier(barrier);
           }
         }
         Set<TopicPartition> waiting = new HashSet<>();
@@ -95,7 +136,38 @@ final class ExchangePoller implements Runnable {
       LOG.error("the exchange's reader failed", t);
       failJob.accept(t);
     } finally {
+      try {
+        finalPositions = positions();
+      } catch (RuntimeException e) {
+        // Closing after a failure: no positions to commit.
+      }
       consumer.close(Duration.ZERO);
     }
+  }
+
+  private void startPositions() {
+    Set<TopicPartition> fromStart = new HashSet<>(readers.keySet());
+    if (resume) {
+      Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(readers.keySet());
+      for (Map.Entry<TopicPartition, OffsetAndMetadata> e : committed.entrySet()) {
+        if (e.getValue() != null) {
+          consumer.seek(e.getKey(), e.getValue().offset());
+          fromStart.remove(e.getKey());
+        }
+      }
+      LOG.info(
+          "Resuming {} exchange partitions where the last commit left them, {} from the start",
+          readers.size() - fromStart.size(),
+          fromStart.size());
+    }
+    consumer.seekToBeginning(fromStart);
+  }
+
+  private Map<TopicPartition, OffsetAndMetadata> positions() {
+    Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
+    for (TopicPartition partition : readers.keySet()) {
+      positions.put(partition, new OffsetAndMetadata(consumer.position(partition)));
+    }
+    return positions;
   }
 }

@@ -1,5 +1,6 @@
 package dev.millrace.cluster.exchange;
 
+import dev.millrace.cluster.topics.CommitLog;
 import dev.millrace.cluster.topics.EdgePartitions;
 import dev.millrace.cluster.topics.JobTopics;
 import dev.millrace.engine.RemoteExchange;
@@ -8,16 +9,20 @@ import dev.millrace.engine.RemoteOutlet;
 import dev.millrace.plan.Edge;
 import dev.millrace.plan.Plan;
 import dev.millrace.plan.Vertex;
-import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One worker's part of a job spread over several through Kafka: the subtasks its {@link Placement}
@@ -25,20 +30,37 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * EdgePartitions}). One producer sends what this worker's subtasks emit; one reader thread ({@link
  * ExchangePoller}) feeds its consumer subtasks, each channel's watermark the minimum over every
  * producer subtask of the edge in every partition it reads.
+ *
+ * <p>With checkpoints ({@code exactlyOnce}) each worker checkpoints on its own, the topics between
+ * workers keeping what is in flight: at a checkpoint's start the reader notes its positions and
+ * puts barriers behind them; once every local subtask wrote its part, one Kafka transaction commits
+ * the output sent before the barriers, the positions, and the checkpoint's id ({@link CommitLog});
+ * output sent after a barrier waits in its outlet until then. Consumers read committed records
+ * only, so a worker killed at any point is seen to have sent exactly what its last committed
+ * checkpoint covers, and resumes from there.
  */
 public final class KafkaExchange implements RemoteExchange {
-  /** Unacknowledged bytes past which this worker's subtasks take no new input. */
-  static final long SEND_WINDOW_BYTES = 32L << 20;
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaExchange.class);
 
   private final String job;
   private final Plan plan;
-  private final Placement placement;
   private final Map<String, Object> kafkaConfig;
   private final String worker;
-  private final SendWindow window = new SendWindow(SEND_WINDOW_BYTES);
-  private KafkaProducer<byte[], byte[]> producer;
+  private final boolean exactlyOnce;
+  private final Placement placement;
+  private final SendWindow window = new SendWindow(ExchangeProducer.SEND_WINDOW_BYTES);
+  private final List<KafkaOutlet> outlets = new ArrayList<>();
+  private final Map<Long, Map<TopicPartition, OffsetAndMetadata>> positionsAt =
+      new ConcurrentHashMap<>();
+
+  /** What this worker's last transaction committed, for a job that takes checkpoints. */
+  private final Optional<CommitLog.Entry> committed;
+
+  private ExchangeProducer producer;
   private ExchangePoller poller;
   private Thread pollerThread;
+  private volatile long lastCommitted;
+  private volatile Consumer<Throwable> failJob = t -> {};
 
   /** Where each subtask of a job runs. */
   public interface Placement {
@@ -47,15 +69,28 @@ public final class KafkaExchange implements RemoteExchange {
 
   /**
    * {@code kafkaConfig} holds at least {@code bootstrap.servers}; {@code worker} names this worker
-   * in client ids and thread names.
+   * in the job (client ids, thread names, its transactional id and consumer group), the same name
+   * each time it starts again.
    */
   public KafkaExchange(
-      String job, Plan plan, Placement placement, Map<String, Object> kafkaConfig, String worker) {
+      String job,
+      Plan plan,
+      Placement placement,
+      Map<String, Object> kafkaConfig,
+      String worker,
+      boolean exactlyOnce) {
     this.job = job;
     this.plan = plan;
-    this.placement = placement;
     this.kafkaConfig = Map.copyOf(kafkaConfig);
     this.worker = worker;
+    this.exactlyOnce = exactlyOnce;
+    this.committed = exactlyOnce ? CommitLog.latest(kafkaConfig, job, worker) : Optional.empty();
+    this.lastCommitted = committed.map(CommitLog.Entry::checkpointId).orElse(0L);
+    boolean finished = committed.map(CommitLog.Entry::finished).orElse(false);
+    if (finished) {
+      LOG.info("Worker {} of job {} finished its share before: nothing to run", worker, job);
+    }
+    this.placement = finished ? (vertex, subtask) -> false : placement;
   }
 
   @Override
@@ -69,25 +104,44 @@ public final class KafkaExchange implements RemoteExchange {
   }
 
   @Override
+  public long checkpointToResume() {
+    return lastCommitted;
+  }
+
+  @Override
   public synchronized RemoteOutlet outlet(Edge edge, int producerSubtask, Runnable wakeWorkers) {
     if (producer == null) {
-      producer = new KafkaProducer<>(producerConfig());
       window.wakeWith(wakeWorkers);
+      producer =
+          new ExchangeProducer(
+              kafkaConfig,
+              "millrace-" + worker + "-producer",
+              exactlyOnce ? "millrace." + job + "." + worker : null,
+              window);
     }
-    return new KafkaOutlet(
-        edge,
-        JobTopics.edgeTopic(job, edge.id()),
-        describe(edge),
-        EdgePartitions.count(plan, edge),
-        producerSubtask,
-        producer,
-        window);
+    KafkaOutlet outlet =
+        new KafkaOutlet(
+            edge,
+            JobTopics.edgeTopic(job, edge.id()),
+            describe(edge),
+            EdgePartitions.count(plan, edge),
+            producerSubtask,
+            producer,
+            window,
+            wakeWorkers);
+    outlets.add(outlet);
+    return outlet;
   }
 
   @Override
   public synchronized void bind(Edge edge, int consumerSubtask, RemoteInlet inlet) {
     if (poller == null) {
-      poller = new ExchangePoller(new KafkaConsumer<>(consumerConfig()), this::failLater);
+      poller =
+          new ExchangePoller(
+              new KafkaConsumer<>(consumerConfig()),
+              lastCommitted > 0,
+              positionsAt::put,
+              t -> failJob.accept(t));
     }
     int[] partitions = EdgePartitions.readBy(plan, edge, consumerSubtask);
     int producers = plan.vertices().get(edge.from().vertex()).parallelism();
@@ -98,15 +152,18 @@ public final class KafkaExchange implements RemoteExchange {
         new ConsumerChannel(inlet, partitions[0], partitions[1] - partitions[0], producers));
   }
 
-  private volatile Consumer<Throwable> failJob = t -> {};
-
-  private void failLater(Throwable t) {
-    failJob.accept(t);
-  }
-
   @Override
   public synchronized void start(Consumer<Throwable> failJob) {
     this.failJob = failJob;
+    if (exactlyOnce && producer == null) {
+      // No outlet here, but the commits still go through a transaction of this worker's.
+      producer =
+          new ExchangeProducer(
+              kafkaConfig,
+              "millrace-" + worker + "-producer",
+              "millrace." + job + "." + worker,
+              window);
+    }
     if (poller != null) {
       pollerThread = new Thread(poller, "millrace-" + worker + "-exchange");
       pollerThread.setDaemon(true);
@@ -115,7 +172,46 @@ public final class KafkaExchange implements RemoteExchange {
   }
 
   @Override
-  public synchronized void close() {
+  public void checkpointStarted(long id) {
+    if (poller != null) {
+      poller.barrier(id);
+    } else {
+      positionsAt.put(id, Map.of());
+    }
+  }
+
+  @Override
+  public void checkpointCompleted(long id) {
+    if (!exactlyOnce) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> positions = positionsAt.remove(id);
+    if (positions == null) {
+      throw new IllegalStateException(
+          "checkpoint " + id + " of " + worker + " completed before its barriers went in");
+    }
+    positionsAt.keySet().removeIf(older -> older < id);
+    long start = System.nanoTime();
+    commit(positions, new CommitLog.Entry(id, false));
+    lastCommitted = id;
+    LOG.debug("{} committed checkpoint {} in {} ms", worker, id, (System.nanoTime() - start) / 1e6);
+    List<KafkaOutlet> all;
+    synchronized (this) {
+      all = List.copyOf(outlets);
+    }
+    for (KafkaOutlet outlet : all) {
+      outlet.release();
+    }
+  }
+
+  private void commit(Map<TopicPartition, OffsetAndMetadata> positions, CommitLog.Entry entry) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(positions);
+    offsets.putAll(CommitLog.marker(job, entry));
+    producer.commit(offsets, CommitLog.group(job, worker), entry.finished());
+  }
+
+  @Override
+  public synchronized void close(boolean succeeded) {
     if (poller != null) {
       poller.stop();
       try {
@@ -126,39 +222,36 @@ public final class KafkaExchange implements RemoteExchange {
         Thread.currentThread().interrupt();
       }
     }
-    if (producer != null) {
-      // Waits for what was sent, the END of every edge included, to be acknowledged.
-      producer.close(Duration.ofSeconds(30));
-      Exception failure = window.failure();
-      if (failure != null) {
-        throw new IllegalStateException(
-            "worker " + worker + " could not send all its output: " + failure, failure);
-      }
+    if (producer == null) {
+      return;
     }
-  }
-
-  private Map<String, Object> producerConfig() {
-    Map<String, Object> config = new HashMap<>(kafkaConfig);
-    config.put(ProducerConfig.CLIENT_ID_CONFIG, "millrace-" + worker + "-producer");
-    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    config.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
-    config.putIfAbsent(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
-    config.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    // Above the send window, so send() itself never blocks a worker thread.
-    config.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, 2 * SEND_WINDOW_BYTES + (8L << 20));
-    config.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 << 20);
-    // One request in flight per broker: with more, a batch refused while a new partition's leader
-    // was being set up could be retried behind later ones the broker took as the producer's first
-    // (seen on Kafka 4.1: OUT_OF_ORDER_SEQUENCE_NUMBER retried forever, the job stuck).
-    config.putIfAbsent(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
-    return config;
+    try {
+      if (exactlyOnce) {
+        if (succeeded) {
+          // The share is done: what it sent since its last checkpoint is final, and a restart
+          // of this worker runs nothing.
+          commit(
+              poller == null ? Map.of() : poller.finalPositions(),
+              new CommitLog.Entry(lastCommitted, true));
+        } else {
+          producer.abort();
+        }
+      }
+    } finally {
+      // Waits for what was sent, the END of every edge included, to be acknowledged.
+      producer.close();
+    }
+    Exception failure = window.failure();
+    if (failure != null && succeeded) {
+      throw new IllegalStateException(
+          "worker " + worker + " could not send all its output: " + failure, failure);
+    }
   }
 
   private Map<String, Object> consumerConfig() {
     Map<String, Object> config = new HashMap<>(kafkaConfig);
     config.put(ConsumerConfig.CLIENT_ID_CONFIG, "millrace-" + worker + "-exchange");
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, CommitLog.group(job, worker));
     config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

@@ -2,8 +2,7 @@ package dev.millrace.cluster.exchange;
 
 import dev.millrace.engine.RemoteOutlet;
 import dev.millrace.plan.Edge;
-import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import java.util.ArrayDeque;
 
 /**
  * Where one producer subtask sends a remote edge's elements: into a frame per partition (the key
@@ -19,10 +18,22 @@ final class KafkaOutlet implements RemoteOutlet {
   private final String topic;
   private final String description;
   private final int producer;
-  private final Producer<byte[], byte[]> kafka;
+  private final ExchangeProducer kafka;
   private final SendWindow window;
+  private final Runnable wakeWorkers;
   private final FrameBuffer[] buffers;
   private int nextRoundRobin;
+
+  /** Held frames past which the subtask takes no new input until the checkpoint is committed. */
+  static final long HELD_BYTES = 16L << 20;
+
+  /** Frames sent after a checkpoint's barrier, kept until its completion is committed. */
+  private final ArrayDeque<Held> held = new ArrayDeque<>();
+
+  private long heldBytes;
+  private boolean holding;
+
+  private record Held(int partition, byte[] frame) {}
 
   KafkaOutlet(
       Edge edge,
@@ -30,14 +41,16 @@ final class KafkaOutlet implements RemoteOutlet {
       String description,
       int partitions,
       int producer,
-      Producer<byte[], byte[]> kafka,
-      SendWindow window) {
+      ExchangeProducer kafka,
+      SendWindow window,
+      Runnable wakeWorkers) {
     this.edge = edge;
     this.topic = topic;
     this.description = description;
     this.producer = producer;
     this.kafka = kafka;
     this.window = window;
+    this.wakeWorkers = wakeWorkers;
     this.buffers = new FrameBuffer[partitions];
     this.nextRoundRobin = producer % partitions;
   }
@@ -94,10 +107,41 @@ final class KafkaOutlet implements RemoteOutlet {
 
   private void send(int partition, long watermark) {
     byte[] frame = buffers[partition].take(producer, watermark);
-    window.sent(frame.length);
-    kafka.send(
-        new ProducerRecord<>(topic, partition, null, frame),
-        (metadata, error) -> window.acknowledged(frame.length, error));
+    synchronized (this) {
+      if (holding) {
+        held.addLast(new Held(partition, frame));
+        heldBytes += frame.length;
+        return;
+      }
+    }
+    kafka.send(topic, partition, frame);
+  }
+
+  @Override
+  public void barrier(long checkpointId) {
+    flush();
+    if (kafka.transactional()) {
+      synchronized (this) {
+        holding = true;
+      }
+    }
+  }
+
+  /**
+   * The checkpoint whose barrier came last is committed: what was held goes out, in the new
+   * transaction. Called by the thread that committed.
+   */
+  synchronized void release() {
+    holding = false;
+    while (!held.isEmpty()) {
+      Held next = held.removeFirst();
+      kafka.send(topic, next.partition(), next.frame());
+    }
+    boolean wasBlocked = heldBytes >= HELD_BYTES;
+    heldBytes = 0;
+    if (wasBlocked) {
+      wakeWorkers.run();
+    }
   }
 
   private void checkSent() {
@@ -112,7 +156,15 @@ final class KafkaOutlet implements RemoteOutlet {
   @Override
   public boolean isBlocked() {
     // A failed send is not waited out: the subtask goes on and its next call here fails the job.
-    return window.isFull() && window.failure() == null;
+    if (window.failure() != null) {
+      return false;
+    }
+    synchronized (this) {
+      if (heldBytes >= HELD_BYTES) {
+        return true;
+      }
+    }
+    return window.isFull();
   }
 
   @Override

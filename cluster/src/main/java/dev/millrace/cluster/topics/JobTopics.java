@@ -1,7 +1,6 @@
 package dev.millrace.cluster.topics;
 
 import dev.millrace.plan.Edge;
-import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.Plan;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,10 +26,10 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  *   <li>one exchange topic per edge between workers, partitioned as {@link EdgePartitions} says (a
  *       HASH edge's has a partition per key group, named by the key group computed from the encoded
  *       key as in one process);
- *   <li>one compacted changelog topic per vertex fed by a HASH edge, partitioned the same way, for
- *       its keyed state;
  *   <li>one compacted topic with one partition for the job's plan and options, which a worker
- *       started with only the broker's address and the job's name reads.
+ *       started with only the broker's address and the job's name reads;
+ *   <li>one compacted topic with one partition where each worker's transactions say which of its
+ *       checkpoints they made durable ({@code CommitLog}).
  * </ul>
  *
  * Names are {@code millrace.<job>.<kind>...}; a job's name must be a valid part of a topic name.
@@ -55,18 +54,12 @@ public final class JobTopics {
     }
     List<Topic> topics = new ArrayList<>();
     topics.add(new Topic(planTopic(job), 1, true));
-    Map<Integer, Integer> keyedVertices = new HashMap<>();
+    topics.add(new Topic(commitsTopic(job), 1, true));
     for (Edge edge : plan.edges()) {
       if (EdgePartitions.isRemote(edge)) {
         topics.add(new Topic(edgeTopic(job, edge.id()), EdgePartitions.count(plan, edge), false));
       }
-      if (edge.kind() == EdgeKind.HASH) {
-        keyedVertices.merge(edge.to().vertex(), edge.maxKeyGroups(), Math::max);
-      }
     }
-    keyedVertices.entrySet().stream()
-        .sorted(Map.Entry.comparingByKey())
-        .forEach(e -> topics.add(new Topic(changelogTopic(job, e.getKey()), e.getValue(), true)));
     return new JobTopics(job, topics);
   }
 
@@ -74,12 +67,13 @@ public final class JobTopics {
     return "millrace." + job + ".plan";
   }
 
-  public static String edgeTopic(String job, int edge) {
-    return "millrace." + job + ".edge." + edge;
+  /** Where each worker's transactions record the checkpoint they made durable. */
+  public static String commitsTopic(String job) {
+    return "millrace." + job + ".commits";
   }
 
-  public static String changelogTopic(String job, int vertex) {
-    return "millrace." + job + ".changelog.v" + vertex;
+  public static String edgeTopic(String job, int edge) {
+    return "millrace." + job + ".edge." + edge;
   }
 
   public String job() {

@@ -46,7 +46,8 @@ public final class ClusterWorker {
   /**
    * Joins job {@code job} on the brokers {@code kafka} names with {@code plan}, built from {@code
    * pipeline} (its bytes, for the plan topic) and {@code options}; returns the exchanges each
-   * attempt of the worker's share runs with.
+   * attempt of the worker's share runs with, transactional when {@code exactlyOnce} (the job takes
+   * checkpoints).
    */
   public static Supplier<RemoteExchange> join(
       Map<String, Object> kafka,
@@ -54,12 +55,15 @@ public final class ClusterWorker {
       Plan plan,
       Slot slot,
       byte[] pipeline,
-      Map<String, String> options)
+      Map<String, String> options,
+      boolean exactlyOnce)
       throws InterruptedException {
+    long start = System.nanoTime();
     JobTopics topics = JobTopics.of(job, plan);
     try (Admin admin = Admin.create(adminConfig(kafka))) {
       topics.ensure(admin);
     }
+    long topicsReady = System.nanoTime();
     String fingerprint = PlanFingerprint.of(plan);
     Properties clients = new Properties();
     clients.putAll(kafka);
@@ -68,22 +72,27 @@ public final class ClusterWorker {
     // Read back: of two workers that published different plans at the same moment, the one whose
     // plan is not the topic's latest is refused here.
     planTopic.readFor(fingerprint, java.time.Duration.ofSeconds(30));
+    long joined = System.nanoTime();
     LOG.info(
-        "Worker {} of {} joined job {} (plan {}) on {}",
+        "Worker {} of {} joined job {} (plan {}) on {} in {} ms ({} ms for its {} topics)",
         slot.index(),
         slot.count(),
         job,
         fingerprint,
-        kafka.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG));
+        kafka.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG),
+        (joined - start) / 1_000_000,
+        (topicsReady - start) / 1_000_000,
+        topics.topics().size());
     String worker = job + "-w" + slot.index();
-    return () -> new KafkaExchange(job, plan, slot, kafka, worker);
+    return () -> new KafkaExchange(job, plan, slot, kafka, worker, exactlyOnce);
   }
 
   /** Joins the job and starts the worker's share of {@code plan} at once (for tests and tools). */
   public static JobExecution start(
       Map<String, Object> kafka, String job, Plan plan, Slot slot, ExecutionSettings settings)
       throws InterruptedException {
-    Supplier<RemoteExchange> exchanges = join(kafka, job, plan, slot, new byte[0], Map.of());
+    Supplier<RemoteExchange> exchanges =
+        join(kafka, job, plan, slot, new byte[0], Map.of(), settings.checkpoints().enabled());
     return JobExecution.start(plan, job + "-w" + slot.index(), settings, exchanges.get());
   }
 

@@ -124,7 +124,7 @@ class KeyGroupAssignorTest extends OnTestBroker {
       topics.ensure(admin);
     }
     List<String> subscribed =
-        List.of(JobTopics.edgeTopic("assign", 0), JobTopics.changelogTopic("assign", 1));
+        List.of(JobTopics.edgeTopic("assign", 0), JobTopics.edgeTopic("assign", 1));
     Map<String, TreeSet<Integer>> assignments = new ConcurrentHashMap<>();
     List<Worker> workers = new ArrayList<>();
     try {

@@ -37,13 +37,18 @@ public class JobTopicsTest extends OnTestBroker {
     admin.close();
   }
 
-  /** A source, a HASH edge with {@code keyGroups} key groups, a keyed vertex, a FORWARD edge. */
+  /**
+   * A source, a HASH edge with {@code keyGroups} key groups to a keyed vertex, another to a second
+   * keyed vertex, a FORWARD edge to a sink.
+   */
   public static Plan plan(int keyGroups) {
     PlanBuilder plan = new PlanBuilder();
     int source = plan.newVertex("source", 2);
     int sourceOp = plan.addOperator(source, new OperatorNode("read", () -> null, 0, 1));
     int keyed = plan.newVertex("keyed", 2);
     int keyedOp = plan.addOperator(keyed, new OperatorNode("group", () -> null, 1, 1));
+    int counted = plan.newVertex("counted", 2);
+    int countedOp = plan.addOperator(counted, new OperatorNode("count", () -> null, 1, 1));
     int sink = plan.newVertex("sink", 2);
     int sinkOp = plan.addOperator(sink, new OperatorNode("write", () -> null, 1, 0));
     plan.edge(
@@ -55,6 +60,13 @@ public class JobTopicsTest extends OnTestBroker {
         null);
     plan.edge(
         new PortRef(keyed, keyedOp, 0),
+        new PortRef(counted, countedOp, 0),
+        EdgeKind.HASH,
+        element -> 0,
+        keyGroups,
+        null);
+    plan.edge(
+        new PortRef(counted, countedOp, 0),
         new PortRef(sink, sinkOp, 0),
         EdgeKind.FORWARD,
         null,
@@ -64,7 +76,7 @@ public class JobTopicsTest extends OnTestBroker {
   }
 
   @Test
-  void aHashEdgeGetsAPartitionPerKeyGroupAndItsVertexACompactedChangelog() throws Exception {
+  void aHashEdgeGetsAPartitionPerKeyGroup() throws Exception {
     JobTopics topics = JobTopics.of("shapes", plan(16));
     topics.ensure(admin);
     topics.ensure(admin); // a second worker of the job finds them made
@@ -74,16 +86,23 @@ public class JobTopicsTest extends OnTestBroker {
                 List.of(
                     JobTopics.planTopic("shapes"),
                     JobTopics.edgeTopic("shapes", 0),
-                    JobTopics.changelogTopic("shapes", 1)))
+                    JobTopics.edgeTopic("shapes", 1)))
             .allTopicNames()
             .get();
     assertThat(described.get(JobTopics.planTopic("shapes")).partitions().size(), is(1));
     assertThat(described.get(JobTopics.edgeTopic("shapes", 0)).partitions().size(), is(16));
-    assertThat(described.get(JobTopics.changelogTopic("shapes", 1)).partitions().size(), is(16));
-    assertThat(cleanupPolicy(JobTopics.changelogTopic("shapes", 1)), is("compact"));
+    assertThat(described.get(JobTopics.edgeTopic("shapes", 1)).partitions().size(), is(16));
     assertThat(cleanupPolicy(JobTopics.planTopic("shapes")), is("compact"));
     assertThat(cleanupPolicy(JobTopics.edgeTopic("shapes", 0)), is("delete"));
-    assertThat("FORWARD edges stay in the worker", topics.topics().size(), is(3));
+    assertThat(cleanupPolicy(JobTopics.commitsTopic("shapes")), is("compact"));
+    assertThat(
+        "FORWARD edges stay in the worker",
+        topics.topics().stream().map(JobTopics.Topic::name).toList(),
+        org.hamcrest.Matchers.containsInAnyOrder(
+            JobTopics.planTopic("shapes"),
+            JobTopics.commitsTopic("shapes"),
+            JobTopics.edgeTopic("shapes", 0),
+            JobTopics.edgeTopic("shapes", 1)));
 
     topics.remove(admin);
     // Deleting is asynchronous on the broker: the topics go within moments.

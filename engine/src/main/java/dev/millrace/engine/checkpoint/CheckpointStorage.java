@@ -56,6 +56,22 @@ public final class CheckpointStorage {
     return Optional.empty();
   }
 
+  /** Checkpoint {@code id}, which must have completed here and still be kept. */
+  public CompletedCheckpoint completed(long id) {
+    Path metadata = directoryOf(id).resolve(METADATA);
+    if (!Files.isRegularFile(metadata)) {
+      throw new IllegalStateException(
+          "checkpoint "
+              + id
+              + " is not in "
+              + root
+              + ": a process resuming its share of a spread job needs the checkpoint directory"
+              + " of its last run");
+    }
+    return new CompletedCheckpoint(
+        directoryOf(id), CheckpointMetadata.fromText(read(metadata), metadata.toString()));
+  }
+
   /** An id above that of every checkpoint ever started here, complete or not. */
   public long nextId() {
     List<Long> ids = ids();

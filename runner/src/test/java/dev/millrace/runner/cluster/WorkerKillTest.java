@@ -1,0 +1,175 @@
+package dev.millrace.runner.cluster;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+
+import dev.millrace.cluster.testing.TestBroker;
+import dev.millrace.cluster.topics.CommitLog;
+import dev.millrace.engine.testing.Await;
+import dev.millrace.runner.recovery.RecoveryPipeline;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Exactly once through a worker's death: three worker processes run the recovery pipeline (an
+ * unbounded source, keyed state with event-time timers, a side input, a GroupByKey, an idempotent
+ * file sink) as one job through a real broker; one is killed with SIGKILL at a random point after
+ * its first commit and started again in its slot. The results equal a single process's, and the
+ * workers' committed "records read" add up to exactly the records.
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class WorkerKillTest {
+  private static final long RECORDS = 12_000;
+  private static final long PER_SECOND = 2_000;
+  private static final long RUN_TIMEOUT_SECONDS = 180;
+  private static final int WORKERS = 3;
+
+  @TempDir static Path brokerDirectory;
+  static TestBroker broker;
+  @TempDir Path work;
+
+  @BeforeAll
+  static void startBroker() throws Exception {
+    broker = TestBroker.start(brokerDirectory);
+  }
+
+  @AfterAll
+  static void stopBroker() throws Exception {
+    broker.close();
+  }
+
+  @Test
+  void aWorkerKilledAfterItsFirstCommitAndStartedAgainLosesAndRepeatsNothing() throws Exception {
+    Path reference = work.resolve("reference");
+    Process single = start(reference, "reference", List.of("--jobName=reference"));
+    assertThat("the single-process run succeeds", finish(single, "reference"), is(0));
+    Map<String, String> expected = RecoveryPipeline.results(reference);
+    // Record x's event time is 10x ms: one-second windows of 100 records, 7 keys, a sum and a
+    // count each.
+    assertThat(expected.size(), is(2 * 7 * (int) (RECORDS / 100)));
+
+    String job = "killed";
+    Path output = work.resolve(job);
+    List<Process> workers = new ArrayList<>();
+    for (int w = 0; w < WORKERS; w++) {
+      workers.add(start(output, worker(job, w), clusterArgs(job, w)));
+    }
+    String victimName = worker(job, 1);
+    Await.until(
+        () ->
+            CommitLog.latest(
+                        Map.of("bootstrap.servers", broker.bootstrapServers()), job, victimName)
+                    .isPresent()
+                || !workers.get(1).isAlive(),
+        Duration.ofSeconds(RUN_TIMEOUT_SECONDS),
+        "worker 1 committed a checkpoint");
+    long seed = System.nanoTime();
+    long killAfterMillis = new Random(seed).nextInt(1500);
+    assertThat(
+        "worker 1 ended by itself, so it was not killed",
+        workers.get(1).waitFor(killAfterMillis, TimeUnit.MILLISECONDS),
+        is(false));
+    workers.get(1).destroyForcibly(); // SIGKILL: no shutdown hook, no finally
+    workers.get(1).waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    workers.set(1, start(output, victimName, clusterArgs(job, 1)));
+
+    long committedReads = 0;
+    for (int w = 0; w < WORKERS; w++) {
+      assertThat("worker " + w + " succeeds", finish(workers.get(w), worker(job, w)), is(0));
+      committedReads += committedReads(worker(job, w));
+    }
+    assertThat(
+        "the second run of worker 1 resumed its committed checkpoint",
+        Files.readString(log(victimName)),
+        containsString("resumes from checkpoint"));
+    assertThat(
+        "killed after " + killAfterMillis + " ms (seed " + seed + ")",
+        RecoveryPipeline.results(output),
+        equalTo(expected));
+    assertThat(committedReads, is(RECORDS));
+  }
+
+  private static String worker(String job, int w) {
+    return job + "-w" + w;
+  }
+
+  private List<String> clusterArgs(String job, int w) {
+    return List.of(
+        "--clusterBootstrap=" + broker.bootstrapServers(),
+        "--clusterJob=" + job,
+        "--clusterWorker=" + w,
+        "--clusterWorkers=" + WORKERS);
+  }
+
+  /** The last "committed records read" a worker's runs printed (the resumed run's counts all). */
+  private long committedReads(String name) throws IOException {
+    Matcher matcher =
+        Pattern.compile("committed records read: (\\d+)").matcher(Files.readString(log(name)));
+    long last = -1;
+    while (matcher.find()) {
+      last = Long.parseLong(matcher.group(1));
+    }
+    assertThat(name + " printed its committed reads", last >= 0, is(true));
+    return last;
+  }
+
+  private Path log(String name) {
+    return work.resolve(name + ".log");
+  }
+
+  private int finish(Process run, String name) throws Exception {
+    if (!run.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+      run.destroyForcibly();
+      throw new AssertionError(
+          "the run of "
+              + name
+              + " did not end in "
+              + RUN_TIMEOUT_SECONDS
+              + " s:\n"
+              + Files.readString(log(name)));
+    }
+    return run.exitValue();
+  }
+
+  private Process start(Path output, String name, List<String> args) throws IOException {
+    Path tmp = Files.createDirectories(work.resolve("tmp"));
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.add("-Xmx256m");
+    command.add("-Djava.io.tmpdir=" + tmp);
+    command.add("-Dorg.slf4j.simpleLogger.log.dev.millrace.cluster.shaded.kafka=warn");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(RecoveryPipeline.class.getName());
+    command.add(output.toString());
+    command.add(Long.toString(RECORDS));
+    command.add(Long.toString(PER_SECOND));
+    command.add("--streaming");
+    command.add("--checkpointingInterval=300");
+    command.add("--checkpointDir=" + work.resolve("checkpoints"));
+    command.add("--parallelism=" + WORKERS);
+    command.add("--stateBackend=rocksdb");
+    command.add("--consoleProgress=false");
+    command.addAll(args);
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log(name).toFile()))
+        .start();
+  }
+}
