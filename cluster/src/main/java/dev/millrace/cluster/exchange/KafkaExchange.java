@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -58,7 +59,7 @@ public final class KafkaExchange implements RemoteExchange {
 
   private ExchangeProducer producer;
   private ExchangePoller poller;
-  private Thread pollerThread;
+  private volatile Thread pollerThread;
   private volatile long lastCommitted;
   private volatile Consumer<Throwable> failJob = t -> {};
 
@@ -185,12 +186,8 @@ public final class KafkaExchange implements RemoteExchange {
     if (!exactlyOnce) {
       return;
     }
-    Map<TopicPartition, OffsetAndMetadata> positions = positionsAt.remove(id);
-    if (positions == null) {
-      throw new IllegalStateException(
-          "checkpoint " + id + " of " + worker + " completed before its barriers went in");
-    }
-    positionsAt.keySet().removeIf(older -> older < id);
+    Map<TopicPartition, OffsetAndMetadata> positions = awaitPositions(id);
+    positionsAt.keySet().removeIf(older -> older <= id);
     long start = System.nanoTime();
     commit(positions, new CommitLog.Entry(id, false));
     lastCommitted = id;
@@ -202,6 +199,33 @@ public final class KafkaExchange implements RemoteExchange {
     for (KafkaOutlet outlet : all) {
       outlet.release();
     }
+  }
+
+  /**
+   * The reader's positions at checkpoint {@code id}'s barriers. A checkpoint may complete before
+   * the reader got to them: when every local subtask that reads had already ended (each ended
+   * subtask counts as done with every later checkpoint), nothing waited for their barriers.
+   */
+  private Map<TopicPartition, OffsetAndMetadata> awaitPositions(long id) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    Map<TopicPartition, OffsetAndMetadata> positions;
+    while ((positions = positionsAt.get(id)) == null) {
+      if (System.nanoTime() > deadline || (pollerThread != null && !pollerThread.isAlive())) {
+        throw new IllegalStateException(
+            "checkpoint "
+                + id
+                + " of "
+                + worker
+                + " completed, but the exchange's reader never noted its positions");
+      }
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while committing checkpoint " + id, e);
+      }
+    }
+    return positions;
   }
 
   private void commit(Map<TopicPartition, OffsetAndMetadata> positions, CommitLog.Entry entry) {

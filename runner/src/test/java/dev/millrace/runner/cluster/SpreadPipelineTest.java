@@ -6,10 +6,9 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.millrace.cluster.testing.TestBroker;
+import dev.millrace.cluster.testing.OnTestBroker;
 import dev.millrace.runner.MillracePipelineOptions;
 import dev.millrace.runner.MillraceRunner;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.LongStream;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -39,58 +39,24 @@ import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A Java pipeline run as one job by several workers (here three in one JVM, each its own
  * pipeline.run() with its own --clusterWorker) through a real broker gives what one JVM gives.
  */
 @Timeout(300)
-class SpreadPipelineTest {
-  @TempDir static Path brokerDirectory;
-  static TestBroker broker;
-
+class SpreadPipelineTest extends OnTestBroker {
   /** What the pipelines' last step saw, by run and key; all workers of a run share this JVM. */
   static final Map<String, Map<Long, Long>> SUMS = new ConcurrentHashMap<>();
-
-  @BeforeAll
-  static void startBroker() throws Exception {
-    broker = TestBroker.start(brokerDirectory);
-  }
-
-  @AfterAll
-  static void stopBroker() throws Exception {
-    broker.close();
-  }
 
   @Test
   void threeWorkersSumWhatOneJvmDoes() throws Exception {
     List<String> single = List.of("--parallelism=3");
     assertThat(run(sumPipeline("single", single)), is(PipelineResult.State.DONE));
 
-    ExecutorService workers = Executors.newFixedThreadPool(3);
-    try {
-      List<Future<PipelineResult.State>> states = new ArrayList<>();
-      for (int w = 0; w < 3; w++) {
-        List<String> args =
-            List.of(
-                "--parallelism=3",
-                "--clusterBootstrap=" + broker.bootstrapServers(),
-                "--clusterJob=sums",
-                "--clusterWorker=" + w,
-                "--clusterWorkers=3");
-        states.add(workers.submit(() -> run(sumPipeline("spread", args))));
-      }
-      for (Future<PipelineResult.State> state : states) {
-        assertThat(state.get(240, TimeUnit.SECONDS), is(PipelineResult.State.DONE));
-      }
-    } finally {
-      workers.shutdownNow();
-    }
+    runOnWorkers(3, "sums", 3, args -> sumPipeline("spread", args));
     Map<Long, Long> expected = new HashMap<>();
     for (long n = 0; n < 20_000; n++) {
       expected.merge(n % 37, n, Long::sum);
@@ -104,25 +70,7 @@ class SpreadPipelineTest {
     assertThat(
         run(windowPipeline("windows-single", List.of("--parallelism=3"))),
         is(PipelineResult.State.DONE));
-    ExecutorService workers = Executors.newFixedThreadPool(2);
-    try {
-      List<Future<PipelineResult.State>> states = new ArrayList<>();
-      for (int w = 0; w < 2; w++) {
-        List<String> args =
-            List.of(
-                "--parallelism=4",
-                "--clusterBootstrap=" + broker.bootstrapServers(),
-                "--clusterJob=windows",
-                "--clusterWorker=" + w,
-                "--clusterWorkers=2");
-        states.add(workers.submit(() -> run(windowPipeline("windows-spread", args))));
-      }
-      for (Future<PipelineResult.State> state : states) {
-        assertThat(state.get(240, TimeUnit.SECONDS), is(PipelineResult.State.DONE));
-      }
-    } finally {
-      workers.shutdownNow();
-    }
+    runOnWorkers(2, "windows", 4, args -> windowPipeline("windows-spread", args));
     Map<Long, Long> expected = new HashMap<>();
     for (long n = 0; n < 20_000; n++) {
       // Key n % 7, window of n / 1000: one number per key and window.
@@ -199,6 +147,35 @@ class SpreadPipelineTest {
                             "--clusterWorker=3",
                             "--clusterWorkers=3"))));
     assertThat(badSlot.getMessage(), containsString("--clusterWorker=3 and --clusterWorkers=3"));
+  }
+
+  /**
+   * Runs the pipeline {@code build} makes as job {@code job} on {@code workers} workers in this JVM
+   * (each its own pipeline, run on a thread of its own), {@code parallelism} subtasks per step over
+   * all of them; fails unless every worker's share ends DONE.
+   */
+  private static void runOnWorkers(
+      int workers, String job, int parallelism, Function<List<String>, Pipeline> build)
+      throws Exception {
+    ExecutorService threads = Executors.newFixedThreadPool(workers);
+    try {
+      List<Future<PipelineResult.State>> states = new ArrayList<>();
+      for (int w = 0; w < workers; w++) {
+        List<String> args =
+            List.of(
+                "--parallelism=" + parallelism,
+                "--clusterBootstrap=" + broker.bootstrapServers(),
+                "--clusterJob=" + job,
+                "--clusterWorker=" + w,
+                "--clusterWorkers=" + workers);
+        states.add(threads.submit(() -> run(build.apply(args))));
+      }
+      for (Future<PipelineResult.State> state : states) {
+        assertThat(state.get(240, TimeUnit.SECONDS), is(PipelineResult.State.DONE));
+      }
+    } finally {
+      threads.shutdownNow();
+    }
   }
 
   private static PipelineResult.State run(Pipeline pipeline) {

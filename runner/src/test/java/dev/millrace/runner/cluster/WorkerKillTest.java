@@ -2,10 +2,9 @@ package dev.millrace.runner.cluster;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
-import dev.millrace.cluster.testing.TestBroker;
+import dev.millrace.cluster.testing.OnTestBroker;
 import dev.millrace.cluster.topics.CommitLog;
 import dev.millrace.engine.testing.Await;
 import dev.millrace.runner.recovery.RecoveryPipeline;
@@ -20,8 +19,6 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,25 +31,19 @@ import org.junit.jupiter.api.io.TempDir;
  * workers' committed "records read" add up to exactly the records.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
-class WorkerKillTest {
+class WorkerKillTest extends OnTestBroker {
   private static final long RECORDS = 12_000;
   private static final long PER_SECOND = 2_000;
   private static final long RUN_TIMEOUT_SECONDS = 180;
   private static final int WORKERS = 3;
 
-  @TempDir static Path brokerDirectory;
-  static TestBroker broker;
   @TempDir Path work;
 
-  @BeforeAll
-  static void startBroker() throws Exception {
-    broker = TestBroker.start(brokerDirectory);
-  }
-
-  @AfterAll
-  static void stopBroker() throws Exception {
-    broker.close();
-  }
+  /**
+   * How many jobs to run, each with one worker killed (worker k % 3 in job k): 1 in the build, more
+   * with {@code -Dmillrace.clusterKills=N} (the README's "Running on several machines").
+   */
+  private static final int KILLS = Integer.getInteger("millrace.clusterKills", 1);
 
   @Test
   void aWorkerKilledAfterItsFirstCommitAndStartedAgainLosesAndRepeatsNothing() throws Exception {
@@ -64,45 +55,81 @@ class WorkerKillTest {
     // count each.
     assertThat(expected.size(), is(2 * 7 * (int) (RECORDS / 100)));
 
-    String job = "killed";
+    long seed = System.nanoTime();
+    Random random = new Random(seed);
+    List<String> report = new ArrayList<>();
+    int identical = 0;
+    for (int kill = 0; kill < KILLS; kill++) {
+      int victim = kill % WORKERS;
+      long killAfterMillis = random.nextInt(1500);
+      Map<String, String> results = runKilling("killed-" + kill, victim, killAfterMillis);
+      String round =
+          "job killed-"
+              + kill
+              + ": worker "
+              + victim
+              + " killed "
+              + killAfterMillis
+              + " ms after its first commit (seed "
+              + seed
+              + ")";
+      if (results.equals(expected)) {
+        identical++;
+      } else {
+        report.add(round + ": " + results.size() + " results, not the " + expected.size());
+      }
+      System.out.println(round + (results.equals(expected) ? ": identical" : ": DIFFERENT"));
+    }
+    assertThat(report.toString(), identical, is(KILLS));
+  }
+
+  /**
+   * Runs {@code job} on three workers, kills {@code victim} with SIGKILL {@code killAfterMillis}
+   * after its first commit, starts it again, and returns the results once all ended.
+   */
+  private Map<String, String> runKilling(String job, int victim, long killAfterMillis)
+      throws Exception {
     Path output = work.resolve(job);
     List<Process> workers = new ArrayList<>();
     for (int w = 0; w < WORKERS; w++) {
       workers.add(start(output, worker(job, w), clusterArgs(job, w)));
     }
-    String victimName = worker(job, 1);
+    String victimName = worker(job, victim);
     Await.until(
         () ->
             CommitLog.latest(
                         Map.of("bootstrap.servers", broker.bootstrapServers()), job, victimName)
                     .isPresent()
-                || !workers.get(1).isAlive(),
+                || !workers.get(victim).isAlive(),
         Duration.ofSeconds(RUN_TIMEOUT_SECONDS),
-        "worker 1 committed a checkpoint");
-    long seed = System.nanoTime();
-    long killAfterMillis = new Random(seed).nextInt(1500);
+        victimName + " committed a checkpoint");
     assertThat(
-        "worker 1 ended by itself, so it was not killed",
-        workers.get(1).waitFor(killAfterMillis, TimeUnit.MILLISECONDS),
+        victimName + " ended by itself, so it was not killed",
+        workers.get(victim).waitFor(killAfterMillis, TimeUnit.MILLISECONDS),
         is(false));
-    workers.get(1).destroyForcibly(); // SIGKILL: no shutdown hook, no finally
-    workers.get(1).waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    workers.set(1, start(output, victimName, clusterArgs(job, 1)));
+    workers.get(victim).destroyForcibly(); // SIGKILL: no shutdown hook, no finally
+    workers.get(victim).waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    workers.set(victim, start(output, victimName, clusterArgs(job, victim)));
 
     long committedReads = 0;
     for (int w = 0; w < WORKERS; w++) {
-      assertThat("worker " + w + " succeeds", finish(workers.get(w), worker(job, w)), is(0));
+      int exit = finish(workers.get(w), worker(job, w));
+      if (exit != 0) {
+        throw new AssertionError(
+            worker(job, w)
+                + " failed (exit "
+                + exit
+                + "):\n"
+                + Files.readString(log(worker(job, w))));
+      }
       committedReads += committedReads(worker(job, w));
     }
     assertThat(
-        "the second run of worker 1 resumed its committed checkpoint",
+        "the second run of " + victimName + " resumed its committed checkpoint",
         Files.readString(log(victimName)),
         containsString("resumes from checkpoint"));
-    assertThat(
-        "killed after " + killAfterMillis + " ms (seed " + seed + ")",
-        RecoveryPipeline.results(output),
-        equalTo(expected));
-    assertThat(committedReads, is(RECORDS));
+    assertThat(job + ": committed records read over all workers", committedReads, is(RECORDS));
+    return RecoveryPipeline.results(output);
   }
 
   private static String worker(String job, int w) {
