@@ -280,7 +280,17 @@ final class CheckpointCoordinator {
   }
 
   private void complete() {
-    storage.complete(pending, planFingerprint);
+    // A cancel interrupts the job's threads, and an interrupted thread's file channels close at
+    // once: a checkpoint completed by one would be left half done (its metadata in place, older
+    // checkpoints not yet removed). The interrupt waits until the files are.
+    boolean interrupted = Thread.interrupted();
+    try {
+      storage.complete(pending, planFingerprint);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
     exchange.checkpointCompleted(pending);
     lastDurationMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pendingStartNanos);
     record(pendingRecord("COMPLETED", storage.sizeOf(pending)));

@@ -94,7 +94,7 @@ class CheckpointTest {
     Files.write(torn.resolve(SubtaskSnapshot.FILE), new byte[] {1, 2, 3});
 
     JobExecution second = JobExecution.start(plan(n, new AtomicLong(), sink), "half", settings());
-    assertThat(second.await(WAIT), is(JobStatus.DONE));
+    assertThat(String.valueOf(second.failure()), second.await(WAIT), is(JobStatus.DONE));
     assertThat(sink, equalTo(expectedSums(n)));
   }
 
