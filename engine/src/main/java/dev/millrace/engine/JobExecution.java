@@ -135,7 +135,7 @@ public final class JobExecution implements JobControl {
         if (edge.codec() == null) {
           throw new IllegalArgumentException(
               "the edge "
-                  + describe(edge)
+                  + plan.describe(edge)
                   + " crosses processes but has no codec for its elements");
         }
         int[] ids = new int[to.parallelism()];
@@ -165,7 +165,7 @@ public final class JobExecution implements JobControl {
                 "the "
                     + edge.kind()
                     + " edge "
-                    + describe(edge)
+                    + plan.describe(edge)
                     + " joins subtask "
                     + p
                     + " and subtask "
@@ -213,7 +213,7 @@ public final class JobExecution implements JobControl {
             writers.add(
                 new LocalEdgeWriter(
                     edge,
-                    describe(edge),
+                    plan.describe(edge),
                     quiescence,
                     s,
                     inboxes[edge.to().vertex()],
@@ -280,15 +280,6 @@ public final class JobExecution implements JobControl {
       threads.add(thread);
     }
     threads.forEach(Thread::start);
-  }
-
-  /** Names the operators on both sides of {@code edge}, for errors. */
-  private String describe(Edge edge) {
-    List<Vertex> vertices = plan.vertices();
-    return "from "
-        + vertices.get(edge.from().vertex()).operators().get(edge.from().operator()).name()
-        + " to "
-        + vertices.get(edge.to().vertex()).operators().get(edge.to().operator()).name();
   }
 
   @Override

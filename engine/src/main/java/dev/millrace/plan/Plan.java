@@ -5,6 +5,14 @@ import java.util.List;
 /** A job as the engine sees it: plain data, printable with {@link #explain()}. */
 public record Plan(List<Vertex> vertices, List<Edge> edges) {
 
+  /** Names the operators on both sides of {@code edge}, for errors: "from Read to Count". */
+  public String describe(Edge edge) {
+    return "from "
+        + vertices.get(edge.from().vertex()).operators().get(edge.from().operator()).name()
+        + " to "
+        + vertices.get(edge.to().vertex()).operators().get(edge.to().operator()).name();
+  }
+
   public String explain() {
     StringBuilder out = new StringBuilder();
     for (Vertex vertex : vertices) {

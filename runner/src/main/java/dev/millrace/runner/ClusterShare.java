@@ -30,7 +30,7 @@ final class ClusterShare {
     return JobLauncher.checkpointSettings(
         options,
         streaming ? DEFAULT_CHECKPOINT_MILLIS : 0,
-        options.getClusterJob() + "-w" + options.getClusterWorker(),
+        slot(options).workerName(options.getClusterJob()),
         2);
   }
 
@@ -39,16 +39,15 @@ final class ClusterShare {
     return options.getClusterBootstrap() != null && !options.getClusterBootstrap().isBlank();
   }
 
-  static Supplier<RemoteExchange> join(
-      MillracePipelineOptions options, Plan plan, boolean checkpoints) throws InterruptedException {
+  /** This JVM's slot in the job, the cluster options checked. */
+  private static ClusterWorker.Slot slot(MillracePipelineOptions options) {
     String job = options.getClusterJob();
     if (job == null || job.isBlank()) {
       throw new IllegalArgumentException(
           "--clusterBootstrap needs --clusterJob: the name every worker of the job gives");
     }
-    ClusterWorker.Slot slot;
     try {
-      slot = new ClusterWorker.Slot(options.getClusterWorker(), options.getClusterWorkers());
+      return new ClusterWorker.Slot(options.getClusterWorker(), options.getClusterWorkers());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "--clusterWorker="
@@ -58,9 +57,14 @@ final class ClusterShare {
               + ": the worker is one of 0 to --clusterWorkers - 1",
           e);
     }
+  }
+
+  static Supplier<RemoteExchange> join(
+      MillracePipelineOptions options, Plan plan, boolean checkpoints) throws InterruptedException {
+    ClusterWorker.Slot slot = slot(options);
     return ClusterWorker.join(
         Map.of("bootstrap.servers", options.getClusterBootstrap()),
-        job,
+        options.getClusterJob(),
         plan,
         slot,
         new byte[0],

@@ -8,7 +8,6 @@ import dev.millrace.engine.RemoteInlet;
 import dev.millrace.engine.RemoteOutlet;
 import dev.millrace.plan.Edge;
 import dev.millrace.plan.Plan;
-import dev.millrace.plan.Vertex;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -54,9 +53,6 @@ public final class KafkaExchange implements RemoteExchange {
   private final Map<Long, Map<TopicPartition, OffsetAndMetadata>> positionsAt =
       new ConcurrentHashMap<>();
 
-  /** What this worker's last transaction committed, for a job that takes checkpoints. */
-  private final Optional<CommitLog.Entry> committed;
-
   private ExchangeProducer producer;
   private ExchangePoller poller;
   private volatile Thread pollerThread;
@@ -85,7 +81,9 @@ public final class KafkaExchange implements RemoteExchange {
     this.kafkaConfig = Map.copyOf(kafkaConfig);
     this.worker = worker;
     this.exactlyOnce = exactlyOnce;
-    this.committed = exactlyOnce ? CommitLog.latest(kafkaConfig, job, worker) : Optional.empty();
+    // What this worker's last transaction committed, for a job that takes checkpoints.
+    Optional<CommitLog.Entry> committed =
+        exactlyOnce ? CommitLog.latest(kafkaConfig, job, worker) : Optional.empty();
     this.lastCommitted = committed.map(CommitLog.Entry::checkpointId).orElse(0L);
     boolean finished = committed.map(CommitLog.Entry::finished).orElse(false);
     if (finished) {
@@ -113,18 +111,13 @@ public final class KafkaExchange implements RemoteExchange {
   public synchronized RemoteOutlet outlet(Edge edge, int producerSubtask, Runnable wakeWorkers) {
     if (producer == null) {
       window.wakeWith(wakeWorkers);
-      producer =
-          new ExchangeProducer(
-              kafkaConfig,
-              "millrace-" + worker + "-producer",
-              exactlyOnce ? "millrace." + job + "." + worker : null,
-              window);
+      producer = newProducer();
     }
     KafkaOutlet outlet =
         new KafkaOutlet(
             edge,
             JobTopics.edgeTopic(job, edge.id()),
-            describe(edge),
+            plan.describe(edge),
             EdgePartitions.count(plan, edge),
             producerSubtask,
             producer,
@@ -158,18 +151,24 @@ public final class KafkaExchange implements RemoteExchange {
     this.failJob = failJob;
     if (exactlyOnce && producer == null) {
       // No outlet here, but the commits still go through a transaction of this worker's.
-      producer =
-          new ExchangeProducer(
-              kafkaConfig,
-              "millrace-" + worker + "-producer",
-              "millrace." + job + "." + worker,
-              window);
+      producer = newProducer();
     }
     if (poller != null) {
       pollerThread = new Thread(poller, "millrace-" + worker + "-exchange");
       pollerThread.setDaemon(true);
       pollerThread.start();
     }
+  }
+
+  /**
+   * The worker's one producer, transactional (the same id each time it starts) when exactly once.
+   */
+  private ExchangeProducer newProducer() {
+    return new ExchangeProducer(
+        kafkaConfig,
+        "millrace-" + worker + "-producer",
+        exactlyOnce ? "millrace." + job + "." + worker : null,
+        window);
   }
 
   @Override
@@ -283,14 +282,5 @@ public final class KafkaExchange implements RemoteExchange {
     config.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
     config.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000);
     return config;
-  }
-
-  private String describe(Edge edge) {
-    Vertex from = plan.vertices().get(edge.from().vertex());
-    Vertex to = plan.vertices().get(edge.to().vertex());
-    return "from "
-        + from.operators().get(edge.from().operator()).name()
-        + " to "
-        + to.operators().get(edge.to().operator()).name();
   }
 }

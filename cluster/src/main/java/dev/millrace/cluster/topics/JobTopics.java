@@ -169,19 +169,6 @@ public final class JobTopics {
       }
     }
     for (Topic topic : topics) {
-      TopicDescription description = described.get(topic.name());
-      if (description.partitions().stream().anyMatch(p -> p.leader() == null)) {
-        if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException(
-              "topic " + topic.name() + " of job " + job + " has partitions without a leader");
-        }
-        // Created a moment ago: a partition's leader is chosen after its metadata exists.
-        Thread.sleep(50);
-        checkPartitions(admin, deadline);
-        return;
-      }
-    }
-    for (Topic topic : topics) {
       int partitions = described.get(topic.name()).partitions().size();
       if (partitions != topic.partitions()) {
         throw new IllegalStateException(

@@ -41,6 +41,14 @@ public final class ClusterWorker {
     public boolean runsHere(int vertex, int subtask) {
       return subtask % count == index;
     }
+
+    /**
+     * The worker's name in job {@code job}: its transactional id, consumer group, checkpoint
+     * directory and threads carry it, the same each time the slot starts again.
+     */
+    public String workerName(String job) {
+      return job + "-w" + index;
+    }
   }
 
   /**
@@ -83,8 +91,7 @@ public final class ClusterWorker {
         (joined - start) / 1_000_000,
         (topicsReady - start) / 1_000_000,
         topics.topics().size());
-    String worker = job + "-w" + slot.index();
-    return () -> new KafkaExchange(job, plan, slot, kafka, worker, exactlyOnce);
+    return () -> new KafkaExchange(job, plan, slot, kafka, slot.workerName(job), exactlyOnce);
   }
 
   /** Joins the job and starts the worker's share of {@code plan} at once (for tests and tools). */
@@ -93,7 +100,7 @@ public final class ClusterWorker {
       throws InterruptedException {
     Supplier<RemoteExchange> exchanges =
         join(kafka, job, plan, slot, new byte[0], Map.of(), settings.checkpoints().enabled());
-    return JobExecution.start(plan, job + "-w" + slot.index(), settings, exchanges.get());
+    return JobExecution.start(plan, slot.workerName(job), settings, exchanges.get());
   }
 
   private static Map<String, Object> adminConfig(Map<String, Object> kafka) {
