@@ -49,7 +49,11 @@ public final class JobExecution implements JobControl {
   private volatile boolean draining;
   private volatile JobStatus status = JobStatus.RUNNING;
   private final Quiescence quiescence;
-  private ScheduledExecutorService scheduler;
+  private ScheduledThreadPoolExecutor scheduler;
+  private volatile Thread schedulerThread;
+
+  /** How long a job that ended well waits for a scheduled task it is running (a checkpoint). */
+  private static final long SCHEDULER_END_WAIT_SECONDS = 60;
 
   /** Null unless the job checkpoints. */
   private final CheckpointCoordinator checkpoints;
@@ -315,9 +319,11 @@ public final class JobExecution implements JobControl {
               r -> {
                 Thread t = new Thread(r, "millrace-" + jobName + "-scheduler");
                 t.setDaemon(true);
+                schedulerThread = t;
                 return t;
               });
       executor.setRemoveOnCancelPolicy(true);
+      executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
       scheduler = executor;
     }
     return scheduler;
@@ -337,11 +343,7 @@ public final class JobExecution implements JobControl {
       }
     }
     if (running.decrementAndGet() == 0) {
-      synchronized (this) {
-        if (scheduler != null) {
-          scheduler.shutdownNow();
-        }
-      }
+      stopScheduler(failure.get() == null && !cancelRequested);
       try {
         exchange.close(failure.get() == null && !cancelRequested);
       } catch (RuntimeException | Error e) {
@@ -393,6 +395,34 @@ public final class JobExecution implements JobControl {
     } catch (RuntimeException | Error e) {
       // The job has ended either way; whoever listens must not take a worker thread down with it.
       failure.compareAndSet(null, e);
+    }
+  }
+
+  /**
+   * Stops the job's scheduler. At a job's good end a task it is running (a checkpoint writing the
+   * last snapshots) finishes first: interrupting it would close its files under it and fail a job
+   * that had succeeded. Tasks not yet begun are dropped either way.
+   */
+  private void stopScheduler(boolean letRunningFinish) {
+    ScheduledThreadPoolExecutor executor;
+    synchronized (this) {
+      executor = scheduler;
+    }
+    if (executor == null) {
+      return;
+    }
+    if (!letRunningFinish || Thread.currentThread() == schedulerThread) {
+      executor.shutdownNow();
+      return;
+    }
+    executor.shutdown();
+    try {
+      if (!executor.awaitTermination(SCHEDULER_END_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        executor.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      executor.shutdownNow();
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -78,6 +78,21 @@ class CheckpointTest {
   }
 
   @Test
+  void aJobThatEndsWhileACheckpointIsBeingWrittenEndsDone() throws Exception {
+    // A checkpoint every millisecond: the last subtask often ends while one writes the snapshots
+    // of subtasks that ended before it. Stopping the scheduler then must not fail that checkpoint.
+    ExecutionSettings constantly = settings(new CheckpointSettings(1, checkpoints, 2, 0));
+    for (int run = 0; run < 15; run++) {
+      Map<Long, Long> sink = new ConcurrentHashMap<>();
+      JobExecution job =
+          JobExecution.start(plan(2_000, new AtomicLong(), sink), "ends-" + run, constantly);
+      JobStatus end = job.await(WAIT);
+      assertThat("run " + run + ": " + job.failure(), end, is(JobStatus.DONE));
+      assertThat(sink, equalTo(expectedSums(2_000)));
+    }
+  }
+
+  @Test
   void aCheckpointThatNeverCompletedIsNotUsed() throws Exception {
     long n = 20_000;
     Map<Long, Long> sink = new ConcurrentHashMap<>();
