@@ -19,6 +19,9 @@ final class ConsumerChannel {
   private final ArrayDeque<Delivery> waiting = new ArrayDeque<>();
   private long delivered = Long.MIN_VALUE;
 
+  /** Watermarks were seeded from a commit: the channel's may be offered before any frame. */
+  private boolean seeded;
+
   /**
    * A frame of one partition, and whether its elements went in already (its watermark not); or,
    * with no frame, a checkpoint's barrier.
@@ -32,6 +35,22 @@ final class ConsumerChannel {
     for (long[] row : watermarks) {
       Arrays.fill(row, Long.MIN_VALUE);
     }
+  }
+
+  int producers() {
+    return watermarks[0].length;
+  }
+
+  /**
+   * Before any frame: the producers' watermarks {@code row} in {@code partition} as committed with
+   * the position the reading resumes from (see {@link ReadWatermarks}).
+   */
+  void seed(int partition, long[] row) {
+    long[] mine = watermarks[partition - firstPartition];
+    for (int producer = 0; producer < mine.length; producer++) {
+      mine[producer] = Math.max(mine[producer], row[producer]);
+    }
+    seeded = true;
   }
 
   void add(int partition, ExchangeFrame frame) {
@@ -50,6 +69,17 @@ final class ConsumerChannel {
   /** Moves waiting frames into the inbox until it is full; returns whether any moved. */
   boolean deliver() {
     boolean moved = false;
+    if (seeded) {
+      long channel = least();
+      if (channel > delivered) {
+        if (!inlet.offerWatermark(channel)) {
+          return false;
+        }
+        delivered = channel;
+        moved = true;
+      }
+      seeded = false;
+    }
     Delivery next;
     while ((next = waiting.peekFirst()) != null) {
       ExchangeFrame frame = next.frame();
@@ -92,6 +122,10 @@ final class ConsumerChannel {
           "a frame from producer subtask " + producer + " of " + row.length);
     }
     row[producer] = Math.max(row[producer], watermark);
+    return least();
+  }
+
+  private long least() {
     long min = Long.MAX_VALUE;
     for (long[] r : watermarks) {
       for (long w : r) {

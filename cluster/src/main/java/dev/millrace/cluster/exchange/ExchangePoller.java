@@ -26,14 +26,19 @@ import org.slf4j.LoggerFactory;
  * partitions and nothing piles up here.
  *
  * <p>At a checkpoint's start it puts the barrier into every channel behind what it read so far, and
- * reports how far that is in each partition: the positions to commit with the checkpoint. A worker
- * resuming a checkpoint starts from the positions committed with it.
+ * reports how far that is in each partition, with the latest watermark of each producer read there
+ * ({@link ReadWatermarks}): the positions to commit with the checkpoint. A worker resuming a
+ * checkpoint starts from the positions committed with it, its channels knowing those watermarks.
  */
 final class ExchangePoller implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(ExchangePoller.class);
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Map<TopicPartition, List<ConsumerChannel>> readers = new HashMap<>();
+
+  /** The latest watermark of each producer read so far in each partition, committed beside it. */
+  private final Map<TopicPartition, long[]> readWatermarks = new HashMap<>();
+
   private final Set<ConsumerChannel> channels = new LinkedHashSet<>();
   private final Consumer<Throwable> failJob;
   private final boolean resume;
@@ -61,7 +66,10 @@ final class ExchangePoller implements Runnable {
   void read(String topic, int from, int to, ConsumerChannel channel) {
     channels.add(channel);
     for (int p = from; p < to; p++) {
-      readers.computeIfAbsent(new TopicPartition(topic, p), k -> new ArrayList<>()).add(channel);
+      TopicPartition partition = new TopicPartition(topic, p);
+      readers.computeIfAbsent(partition, k -> new ArrayList<>()).add(channel);
+      readWatermarks.computeIfAbsent(
+          partition, k -> ReadWatermarks.decode(null, channel.producers()));
     }
   }
 
@@ -96,6 +104,7 @@ final class ExchangePoller implements Runnable {
             throw new IllegalStateException(
                 "cannot read the record at offset " + record.offset() + " of " + partition, e);
           }
+          noteWatermark(partition, frame);
           for (ConsumerChannel channel : readers.get(partition)) {
             channel.add(record.partition(), frame);
           }
@@ -151,8 +160,15 @@ final class ExchangePoller implements Runnable {
       Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(readers.keySet());
       for (Map.Entry<TopicPartition, OffsetAndMetadata> e : committed.entrySet()) {
         if (e.getValue() != null) {
-          consumer.seek(e.getKey(), e.getValue().offset());
-          fromStart.remove(e.getKey());
+          TopicPartition partition = e.getKey();
+          consumer.seek(partition, e.getValue().offset());
+          fromStart.remove(partition);
+          long[] row = readWatermarks.get(partition);
+          System.arraycopy(
+              ReadWatermarks.decode(e.getValue().metadata(), row.length), 0, row, 0, row.length);
+          for (ConsumerChannel channel : readers.get(partition)) {
+            channel.seed(partition.partition(), row);
+          }
         }
       }
       LOG.info(
@@ -163,10 +179,26 @@ final class ExchangePoller implements Runnable {
     consumer.seekToBeginning(fromStart);
   }
 
+  private void noteWatermark(TopicPartition partition, ExchangeFrame frame) {
+    if (frame.watermark() == ExchangeFrame.NO_WATERMARK) {
+      return;
+    }
+    long[] row = readWatermarks.get(partition);
+    int producer = frame.producer();
+    if (producer < 0 || producer >= row.length) {
+      throw new IllegalArgumentException(
+          "a frame from producer subtask " + producer + " of " + row.length + " in " + partition);
+    }
+    row[producer] = Math.max(row[producer], frame.watermark());
+  }
+
   private Map<TopicPartition, OffsetAndMetadata> positions() {
     Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
     for (TopicPartition partition : readers.keySet()) {
-      positions.put(partition, new OffsetAndMetadata(consumer.position(partition)));
+      positions.put(
+          partition,
+          new OffsetAndMetadata(
+              consumer.position(partition), ReadWatermarks.encode(readWatermarks.get(partition))));
     }
     return positions;
   }

@@ -2,13 +2,17 @@ package dev.millrace.cluster.exchange;
 
 import dev.millrace.engine.RemoteOutlet;
 import dev.millrace.plan.Edge;
+import dev.millrace.plan.Watermarks;
 import java.util.ArrayDeque;
 
 /**
  * Where one producer subtask sends a remote edge's elements: into a frame per partition (the key
  * group of a HASH edge, round robin over the consumers of a REBALANCE edge, the one partition of a
- * BROADCAST edge), produced when it grows large, at each flush, and with every watermark: a
- * watermark goes to every partition, so whoever reads one knows how far this producer has come.
+ * BROADCAST edge), produced when it grows large and at each flush. A watermark goes to every
+ * partition, so whoever reads one knows how far this producer has come. Inside transactions it goes
+ * at the next barrier, once: consumers see a transaction's records only when it commits, so the
+ * watermarks of the advances before it would say nothing the last one does not, and each would cost
+ * a record in every partition (and the commit a marker in each).
  */
 final class KafkaOutlet implements RemoteOutlet {
   /** A frame is sent once it holds this much, without waiting for the bundle's end. */
@@ -32,6 +36,11 @@ final class KafkaOutlet implements RemoteOutlet {
 
   private long heldBytes;
   private boolean holding;
+
+  /** The latest watermark, and the last one sent to every partition. */
+  private long watermark = Long.MIN_VALUE;
+
+  private long sentWatermark = Long.MIN_VALUE;
 
   private record Held(int partition, byte[] frame) {}
 
@@ -97,12 +106,29 @@ final class KafkaOutlet implements RemoteOutlet {
   @Override
   public void advanceWatermark(long watermark) {
     checkSent();
+    this.watermark = Math.max(this.watermark, watermark);
+    // The end goes at once: a consumer waiting for it need not wait for this worker's next commit
+    // to learn there is nothing more (the commit that ends the share carries it anyway).
+    if (kafka.transactional() && watermark != Watermarks.END) {
+      flush();
+    } else {
+      sendWatermark();
+    }
+  }
+
+  /** Every partition hears the latest watermark, after this producer's elements before it. */
+  private void sendWatermark() {
+    if (watermark == sentWatermark) {
+      flush();
+      return;
+    }
     for (int p = 0; p < buffers.length; p++) {
       if (buffers[p] == null) {
         buffers[p] = new FrameBuffer();
       }
       send(p, watermark);
     }
+    sentWatermark = watermark;
   }
 
   private void send(int partition, long watermark) {
@@ -119,7 +145,8 @@ final class KafkaOutlet implements RemoteOutlet {
 
   @Override
   public void barrier(long checkpointId) {
-    flush();
+    checkSent();
+    sendWatermark();
     if (kafka.transactional()) {
       synchronized (this) {
         holding = true;

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.millrace.engine.RemoteInlet;
+import dev.millrace.plan.Watermarks;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -98,6 +99,35 @@ class ConsumerChannelTest {
     // The barrier sits between the frames read before it and after it.
     assertThat(inlet.taken, contains("elements 5", "watermark 10", "barrier 7", "elements 1"));
     assertThat(channel.hasWaiting(), is(false));
+  }
+
+  @Test
+  void watermarksCommittedWithThePositionCountBeforeAnyFrameIsRead() {
+    RecordingInlet inlet = new RecordingInlet();
+    // Partitions 0 and 1, two producers; producer 0 had ended before the position resumed from.
+    ConsumerChannel channel = new ConsumerChannel(inlet, 0, 2, 2);
+    channel.seed(0, new long[] {Watermarks.END, 40});
+    channel.seed(1, new long[] {Watermarks.END, 30});
+    channel.deliver();
+    assertThat(inlet.taken, contains("watermark 30"));
+    // Producer 0 says nothing more; producer 1's end is enough to end the channel.
+    channel.add(0, frame(1, 0, Watermarks.END));
+    channel.add(1, frame(1, 0, Watermarks.END));
+    channel.deliver();
+    assertThat(inlet.taken, contains("watermark 30", "watermark " + Watermarks.END));
+  }
+
+  @Test
+  void aSeededWatermarkWaitsForRoomInTheInbox() {
+    RecordingInlet inlet = new RecordingInlet();
+    ConsumerChannel channel = new ConsumerChannel(inlet, 0, 1, 1);
+    channel.seed(0, new long[] {70});
+    inlet.room = 0;
+    channel.deliver();
+    assertThat(inlet.taken, is(empty()));
+    inlet.room = 1;
+    channel.deliver();
+    assertThat(inlet.taken, contains("watermark 70"));
   }
 
   @Test
