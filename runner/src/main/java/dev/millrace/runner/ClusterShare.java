@@ -4,6 +4,7 @@ import dev.millrace.cluster.worker.ClusterWorker;
 import dev.millrace.engine.RemoteExchange;
 import dev.millrace.engine.checkpoint.CheckpointSettings;
 import dev.millrace.plan.Plan;
+import java.time.Duration;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -69,6 +70,7 @@ final class ClusterShare {
         slot,
         new byte[0],
         Map.of("clusterWorkers", String.valueOf(slot.count())),
-        checkpoints);
+        checkpoints,
+        Duration.ofSeconds(options.getClusterConnectTimeoutSeconds()));
   }
 }

@@ -142,4 +142,12 @@ public interface MillracePipelineOptions
   int getClusterWorkers();
 
   void setClusterWorkers(int workers);
+
+  @Description(
+      "How long a worker waits at start for a broker of --clusterBootstrap to answer, asking again"
+          + " every half second, before it fails naming the address (nothing of the job made).")
+  @Default.Integer(60)
+  int getClusterConnectTimeoutSeconds();
+
+  void setClusterConnectTimeoutSeconds(int seconds);
 }

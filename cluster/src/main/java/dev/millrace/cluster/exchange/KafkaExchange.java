@@ -58,6 +58,8 @@ public final class KafkaExchange implements RemoteExchange {
   private volatile Thread pollerThread;
   private volatile long lastCommitted;
   private volatile Consumer<Throwable> failJob = t -> {};
+  private final boolean finishedBefore;
+  private final Runnable shareFinished;
 
   /** Where each subtask of a job runs. */
   public interface Placement {
@@ -67,7 +69,8 @@ public final class KafkaExchange implements RemoteExchange {
   /**
    * {@code kafkaConfig} holds at least {@code bootstrap.servers}; {@code worker} names this worker
    * in the job (client ids, thread names, its transactional id and consumer group), the same name
-   * each time it starts again.
+   * each time it starts again. {@code shareFinished} runs once the worker's share has finished and
+   * that is recorded (at once if it was before).
    */
   public KafkaExchange(
       String job,
@@ -75,21 +78,28 @@ public final class KafkaExchange implements RemoteExchange {
       Placement placement,
       Map<String, Object> kafkaConfig,
       String worker,
-      boolean exactlyOnce) {
+      boolean exactlyOnce,
+      Runnable shareFinished) {
     this.job = job;
     this.plan = plan;
     this.kafkaConfig = Map.copyOf(kafkaConfig);
     this.worker = worker;
     this.exactlyOnce = exactlyOnce;
-    // What this worker's last transaction committed, for a job that takes checkpoints.
-    Optional<CommitLog.Entry> committed =
-        exactlyOnce ? CommitLog.latest(kafkaConfig, job, worker) : Optional.empty();
-    this.lastCommitted = committed.map(CommitLog.Entry::checkpointId).orElse(0L);
-    boolean finished = committed.map(CommitLog.Entry::finished).orElse(false);
-    if (finished) {
+    this.shareFinished = shareFinished;
+    if (exactlyOnce) {
+      // First, as the same transactional id, fence the worker's last run: a transaction it left
+      // open is aborted, one it was committing completes. Only then is its commit log final.
+      producer = newProducer();
+    }
+    // What this worker's last transaction committed (a job that takes checkpoints), or whether its
+    // share finished (one that does not).
+    Optional<CommitLog.Entry> committed = CommitLog.latest(kafkaConfig, job, worker);
+    this.lastCommitted = exactlyOnce ? committed.map(CommitLog.Entry::checkpointId).orElse(0L) : 0L;
+    this.finishedBefore = committed.map(CommitLog.Entry::finished).orElse(false);
+    if (finishedBefore) {
       LOG.info("Worker {} of job {} finished its share before: nothing to run", worker, job);
     }
-    this.placement = finished ? (vertex, subtask) -> false : placement;
+    this.placement = finishedBefore ? (vertex, subtask) -> false : placement;
   }
 
   @Override
@@ -109,8 +119,8 @@ public final class KafkaExchange implements RemoteExchange {
 
   @Override
   public synchronized RemoteOutlet outlet(Edge edge, int producerSubtask, Runnable wakeWorkers) {
+    window.wakeWith(wakeWorkers);
     if (producer == null) {
-      window.wakeWith(wakeWorkers);
       producer = newProducer();
     }
     KafkaOutlet outlet =
@@ -149,10 +159,6 @@ public final class KafkaExchange implements RemoteExchange {
   @Override
   public synchronized void start(Consumer<Throwable> failJob) {
     this.failJob = failJob;
-    if (exactlyOnce && producer == null) {
-      // No outlet here, but the commits still go through a transaction of this worker's.
-      producer = newProducer();
-    }
     if (poller != null) {
       pollerThread = new Thread(poller, "millrace-" + worker + "-exchange");
       pollerThread.setDaemon(true);
@@ -245,30 +251,36 @@ public final class KafkaExchange implements RemoteExchange {
         Thread.currentThread().interrupt();
       }
     }
-    if (producer == null) {
+    if (producer != null) {
+      try {
+        if (exactlyOnce) {
+          if (succeeded) {
+            // The share is done: what it sent since its last checkpoint is final, and a restart
+            // of this worker runs nothing.
+            commit(
+                poller == null ? Map.of() : poller.finalPositions(),
+                new CommitLog.Entry(lastCommitted, true));
+          } else {
+            producer.abort();
+          }
+        }
+      } finally {
+        // Waits for what was sent, the END of every edge included, to be acknowledged.
+        producer.close();
+      }
+      Exception failure = window.failure();
+      if (failure != null && succeeded) {
+        throw new IllegalStateException(
+            "worker " + worker + " could not send all its output: " + failure, failure);
+      }
+    }
+    if (!succeeded) {
       return;
     }
-    try {
-      if (exactlyOnce) {
-        if (succeeded) {
-          // The share is done: what it sent since its last checkpoint is final, and a restart
-          // of this worker runs nothing.
-          commit(
-              poller == null ? Map.of() : poller.finalPositions(),
-              new CommitLog.Entry(lastCommitted, true));
-        } else {
-          producer.abort();
-        }
-      }
-    } finally {
-      // Waits for what was sent, the END of every edge included, to be acknowledged.
-      producer.close();
+    if (!exactlyOnce && !finishedBefore) {
+      CommitLog.markFinished(kafkaConfig, job, worker);
     }
-    Exception failure = window.failure();
-    if (failure != null && succeeded) {
-      throw new IllegalStateException(
-          "worker " + worker + " could not send all its output: " + failure, failure);
-    }
+    shareFinished.run();
   }
 
   private Map<String, Object> consumerConfig() {

@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
@@ -16,7 +17,10 @@ import org.apache.kafka.common.TopicPartition;
  * its share of the job had finished. A worker that starts again resumes exactly that checkpoint (a
  * later one it wrote locally was never committed, and the other workers never saw its output), or
  * does nothing if its share had finished. Offsets are read from the group coordinator, which shows
- * committed transactions only, and is not held up by another worker's open one.
+ * committed transactions only, and is not held up by another worker's open one. A job without
+ * transactions (no checkpoints) records only that a worker's share finished ({@link
+ * #markFinished}). Once every worker's share finished, the job's other topics are removed; this log
+ * stays.
  */
 public final class CommitLog {
   private CommitLog() {}
@@ -57,13 +61,52 @@ public final class CommitLog {
 
   /** The latest committed entry of {@code worker}, if it ever committed. */
   public static Optional<Entry> latest(Map<String, Object> kafka, String job, String worker) {
-    try (Admin admin =
-        Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                kafka.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)))) {
+    try (Admin admin = admin(kafka)) {
+      return latest(admin, job, worker);
+    }
+  }
+
+  /**
+   * Records that {@code worker}'s share of a job without transactions (one that takes no
+   * checkpoints) finished; a job with transactions commits it in its last one.
+   */
+  public static void markFinished(Map<String, Object> kafka, String job, String worker) {
+    try (Admin admin = admin(kafka)) {
+      admin
+          .alterConsumerGroupOffsets(group(job, worker), marker(job, new Entry(0, true)))
+          .all()
+          .get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(
+          "cannot record that worker " + worker + " of job " + job + " finished: " + e.getCause(),
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while recording the end of " + worker, e);
+    }
+  }
+
+  private static Admin admin(Map<String, Object> kafka) {
+    return Admin.create(
+        Map.of(
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+            kafka.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)));
+  }
+
+  /**
+   * The latest committed entry of {@code worker}, if it ever committed. An entry a transaction is
+   * committing at this moment is waited for, not skipped; one left by a worker that died inside its
+   * transaction stays pending until a new run of that worker fences it, so a worker reads its own
+   * entry only after it did.
+   */
+  public static Optional<Entry> latest(Admin admin, String job, String worker) {
+    try {
       Map<TopicPartition, OffsetAndMetadata> offsets =
-          admin.listConsumerGroupOffsets(group(job, worker)).partitionsToOffsetAndMetadata().get();
+          admin
+              .listConsumerGroupOffsets(
+                  group(job, worker), new ListConsumerGroupOffsetsOptions().requireStable(true))
+              .partitionsToOffsetAndMetadata()
+              .get();
       OffsetAndMetadata marker = offsets.get(new TopicPartition(JobTopics.commitsTopic(job), 0));
       return marker == null ? Optional.empty() : Optional.of(Entry.decode(marker.metadata()));
     } catch (ExecutionException e) {

@@ -185,14 +185,25 @@ public final class JobTopics {
     }
   }
 
-  /** Removes every topic of the job: it finished, and nothing will read them again. */
-  public void remove(Admin admin) throws InterruptedException {
+  /**
+   * Removes the topics of a job every worker finished: its exchanges and its plan, which nothing
+   * will read again. The commits topic stays (one empty partition; the workers' consumer groups
+   * hold the commit log beside it), so a worker started again under the job's name learns its share
+   * is done and runs nothing, rather than running the job again alone. Returns how many it removed.
+   */
+  public int removeFinished(Admin admin) throws InterruptedException {
     try {
       Set<String> existing = new HashSet<>(admin.listTopics().names().get());
-      List<String> ours = topics.stream().map(Topic::name).filter(existing::contains).toList();
+      List<String> ours =
+          topics.stream()
+              .map(Topic::name)
+              .filter(existing::contains)
+              .filter(name -> !name.equals(commitsTopic(job)))
+              .toList();
       if (!ours.isEmpty()) {
         admin.deleteTopics(ours).all().get();
       }
+      return ours.size();
     } catch (ExecutionException e) {
       throw new IllegalStateException(
           "cannot remove the topics of job " + job + ": " + e.getCause(), e);

@@ -1,6 +1,7 @@
 package dev.millrace.cluster.worker;
 
 import dev.millrace.cluster.exchange.KafkaExchange;
+import dev.millrace.cluster.topics.CommitLog;
 import dev.millrace.cluster.topics.JobDefinition;
 import dev.millrace.cluster.topics.JobTopics;
 import dev.millrace.cluster.topics.PlanTopic;
@@ -9,6 +10,7 @@ import dev.millrace.engine.JobExecution;
 import dev.millrace.engine.PlanFingerprint;
 import dev.millrace.engine.RemoteExchange;
 import dev.millrace.plan.Plan;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Supplier;
@@ -51,11 +53,16 @@ public final class ClusterWorker {
     }
   }
 
+  /** How long a worker started by {@link #start} waits for its broker to answer. */
+  public static final Duration DEFAULT_BROKER_WAIT = Duration.ofSeconds(30);
+
   /**
    * Joins job {@code job} on the brokers {@code kafka} names with {@code plan}, built from {@code
    * pipeline} (its bytes, for the plan topic) and {@code options}; returns the exchanges each
    * attempt of the worker's share runs with, transactional when {@code exactlyOnce} (the job takes
-   * checkpoints).
+   * checkpoints). A broker that does not answer within {@code brokerWait} is an error naming it,
+   * before anything of the job is made. A worker whose share finished before makes nothing and runs
+   * nothing.
    */
   public static Supplier<RemoteExchange> join(
       Map<String, Object> kafka,
@@ -64,10 +71,22 @@ public final class ClusterWorker {
       Slot slot,
       byte[] pipeline,
       Map<String, String> options,
-      boolean exactlyOnce)
+      boolean exactlyOnce,
+      Duration brokerWait)
       throws InterruptedException {
     long start = System.nanoTime();
     JobTopics topics = JobTopics.of(job, plan);
+    Brokers.awaitAnswer(kafka, brokerWait);
+    Runnable shareFinished = () -> removeTopicsOnceAllFinished(kafka, topics, slot);
+    String name = slot.workerName(job);
+    if (CommitLog.latest(kafka, job, name).map(CommitLog.Entry::finished).orElse(false)) {
+      LOG.warn(
+          "Worker {} of job {} finished its share before: it runs nothing (to run the job again,"
+              + " give it another job name)",
+          slot.index(),
+          job);
+      return () -> new KafkaExchange(job, plan, slot, kafka, name, exactlyOnce, shareFinished);
+    }
     try (Admin admin = Admin.create(adminConfig(kafka))) {
       topics.ensure(admin);
     }
@@ -79,7 +98,7 @@ public final class ClusterWorker {
     planTopic.publish(new JobDefinition(pipeline, options, fingerprint));
     // Read back: of two workers that published different plans at the same moment, the one whose
     // plan is not the topic's latest is refused here.
-    planTopic.readFor(fingerprint, java.time.Duration.ofSeconds(30));
+    planTopic.readFor(fingerprint, Duration.ofSeconds(30));
     long joined = System.nanoTime();
     LOG.info(
         "Worker {} of {} joined job {} (plan {}) on {} in {} ms ({} ms for its {} topics)",
@@ -91,7 +110,35 @@ public final class ClusterWorker {
         (joined - start) / 1_000_000,
         (topicsReady - start) / 1_000_000,
         topics.topics().size());
-    return () -> new KafkaExchange(job, plan, slot, kafka, slot.workerName(job), exactlyOnce);
+    return () -> new KafkaExchange(job, plan, slot, kafka, name, exactlyOnce, shareFinished);
+  }
+
+  /**
+   * Run by each worker once its share finished: the last to finish finds every share done and
+   * removes the job's exchange and plan topics. Two finishing at once may both remove them, which
+   * is harmless; the commit log each wrote before looking means the last one always sees all.
+   */
+  private static void removeTopicsOnceAllFinished(
+      Map<String, Object> kafka, JobTopics topics, Slot slot) {
+    String job = topics.job();
+    try (Admin admin = Admin.create(adminConfig(kafka))) {
+      for (int w = 0; w < slot.count(); w++) {
+        String worker = new Slot(w, slot.count()).workerName(job);
+        if (!CommitLog.latest(admin, job, worker).map(CommitLog.Entry::finished).orElse(false)) {
+          return;
+        }
+      }
+      int removed = topics.removeFinished(admin);
+      if (removed > 0) {
+        LOG.info(
+            "Job {} finished on all {} workers: removed its {} topics", job, slot.count(), removed);
+      }
+    } catch (RuntimeException e) {
+      // The job's result stands; what is left costs only disk until removed by hand.
+      LOG.warn("Job {} finished, but its topics could not be removed: {}", job, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Joins the job and starts the worker's share of {@code plan} at once (for tests and tools). */
@@ -99,7 +146,15 @@ public final class ClusterWorker {
       Map<String, Object> kafka, String job, Plan plan, Slot slot, ExecutionSettings settings)
       throws InterruptedException {
     Supplier<RemoteExchange> exchanges =
-        join(kafka, job, plan, slot, new byte[0], Map.of(), settings.checkpoints().enabled());
+        join(
+            kafka,
+            job,
+            plan,
+            slot,
+            new byte[0],
+            Map.of(),
+            settings.checkpoints().enabled(),
+            DEFAULT_BROKER_WAIT);
     return JobExecution.start(plan, slot.workerName(job), settings, exchanges.get());
   }
 

@@ -2,6 +2,7 @@ package dev.millrace.cluster.topics;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
 import dev.millrace.cluster.testing.OnTestBroker;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
@@ -104,17 +106,27 @@ public class JobTopicsTest extends OnTestBroker {
             JobTopics.edgeTopic("shapes", 0),
             JobTopics.edgeTopic("shapes", 1)));
 
-    topics.remove(admin);
-    // Deleting is asynchronous on the broker: the topics go within moments.
+    assertThat(topics.removeFinished(admin), is(3));
+    // Deleting is asynchronous on the broker: the topics go within moments. The commit log stays.
+    Set<String> commitLog = Set.of(JobTopics.commitsTopic("shapes"));
+    assertThat(awaitTopics(admin, "millrace.shapes.", commitLog), equalTo(commitLog));
+  }
+
+  /**
+   * The topics named {@code prefix}..., once they are {@code expected} (deleting is asynchronous on
+   * the broker) or 30 s passed.
+   */
+  public static Set<String> awaitTopics(Admin admin, String prefix, Set<String> expected)
+      throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    Set<String> left = admin.listTopics().names().get();
-    while (left.stream().anyMatch(t -> t.startsWith("millrace.shapes."))
-        && System.nanoTime() < deadline) {
+    while (true) {
+      Set<String> now = new TreeSet<>(admin.listTopics().names().get());
+      now.removeIf(t -> !t.startsWith(prefix));
+      if (now.equals(expected) || System.nanoTime() > deadline) {
+        return now;
+      }
       Thread.sleep(100);
-      left = admin.listTopics().names().get();
     }
-    assertThat(
-        left.toString(), left.stream().anyMatch(t -> t.startsWith("millrace.shapes.")), is(false));
   }
 
   private static String cleanupPolicy(String topic) throws Exception {

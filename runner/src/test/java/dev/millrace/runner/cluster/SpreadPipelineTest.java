@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.millrace.cluster.testing.OnTestBroker;
 import dev.millrace.runner.MillracePipelineOptions;
 import dev.millrace.runner.MillraceRunner;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -147,6 +149,32 @@ class SpreadPipelineTest extends OnTestBroker {
                             "--clusterWorker=3",
                             "--clusterWorkers=3"))));
     assertThat(badSlot.getMessage(), containsString("--clusterWorker=3 and --clusterWorkers=3"));
+  }
+
+  @Test
+  void aBrokerThatIsDownFailsTheRunNamingItsAddress() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    String address = "127.0.0.1:" + closedPort;
+    RuntimeException failed =
+        assertThrows(
+            RuntimeException.class,
+            () ->
+                run(
+                    sumPipeline(
+                        "down",
+                        List.of(
+                            "--clusterBootstrap=" + address,
+                            "--clusterJob=down",
+                            "--clusterConnectTimeoutSeconds=2"))));
+    String messages = "";
+    for (Throwable t = failed; t != null; t = t.getCause()) {
+      messages += t.getMessage() + "\n";
+    }
+    assertThat(messages, containsString("no Kafka broker answered at " + address + " within 2 s"));
+    assertThat(SUMS.containsKey("down"), is(false));
   }
 
   /**
