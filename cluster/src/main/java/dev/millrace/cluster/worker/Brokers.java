@@ -20,8 +20,11 @@ import org.slf4j.LoggerFactory;
 final class Brokers {
   private static final Logger LOG = LoggerFactory.getLogger(Brokers.class);
 
-  /** One question's time: a broker that is up answers within it. */
-  private static final int ATTEMPT_MILLIS = 2_000;
+  /**
+   * One question's time at most: a broker that is up answers within it, even to a client whose JVM
+   * has just started on a busy machine (2 s was seen to be too short there).
+   */
+  private static final int ATTEMPT_MILLIS = 5_000;
 
   private Brokers() {}
 
@@ -51,9 +54,12 @@ final class Brokers {
       while (true) {
         attempts++;
         Throwable last;
+        int attemptMillis =
+            (int)
+                Math.max(500, Math.min(ATTEMPT_MILLIS, (deadline - System.nanoTime()) / 1_000_000));
         try {
           admin
-              .describeCluster(new DescribeClusterOptions().timeoutMs(ATTEMPT_MILLIS))
+              .describeCluster(new DescribeClusterOptions().timeoutMs(attemptMillis))
               .nodes()
               .get();
           if (attempts > 1) {

@@ -1,7 +1,9 @@
 package dev.millrace.cluster.testing;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Properties;
+import kafka.server.BrokerServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -45,6 +47,21 @@ public final class TestBroker implements AutoCloseable {
 
   public String bootstrapServers() {
     return cluster.bootstrapServers();
+  }
+
+  /**
+   * Stops the broker (its controller keeps running), waits {@code down}, and starts it again on the
+   * same port with the same log: what clients see of a broker's restart.
+   */
+  public void restart(Duration down) throws InterruptedException {
+    for (BrokerServer server : cluster.brokers().values()) {
+      server.shutdown();
+      server.awaitShutdown();
+    }
+    Thread.sleep(down.toMillis());
+    for (BrokerServer server : cluster.brokers().values()) {
+      server.startup();
+    }
   }
 
   public Admin admin() {

@@ -2,6 +2,7 @@ package dev.millrace.runner.cluster;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
 import dev.millrace.cluster.testing.OnTestBroker;
@@ -45,15 +46,54 @@ class WorkerKillTest extends OnTestBroker {
    */
   private static final int KILLS = Integer.getInteger("millrace.clusterKills", 1);
 
+  /** The single-process run's results, made by the first test that needs them. */
+  private static Map<String, String> reference;
+
+  private Map<String, String> reference() throws Exception {
+    if (reference == null) {
+      Path output = work.resolve("reference");
+      Process single = start(output, "reference", List.of("--jobName=reference"));
+      assertThat("the single-process run succeeds", finish(single, "reference"), is(0));
+      Map<String, String> results = RecoveryPipeline.results(output);
+      // Record x's event time is 10x ms: one-second windows of 100 records, 7 keys, a sum and a
+      // count each.
+      assertThat(results.size(), is(2 * 7 * (int) (RECORDS / 100)));
+      reference = results;
+    }
+    return reference;
+  }
+
+  @Test
+  void aBrokerRestartedMidJobLosesAndRepeatsNothing() throws Exception {
+    Map<String, String> expected = reference();
+    String job = "broker-restart";
+    Path output = work.resolve(job);
+    List<Process> workers = new ArrayList<>();
+    for (int w = 0; w < WORKERS; w++) {
+      workers.add(start(output, worker(job, w), clusterArgs(job, w)));
+    }
+    Await.until(
+        () ->
+            CommitLog.latest(
+                        Map.of("bootstrap.servers", broker.bootstrapServers()), job, worker(job, 0))
+                    .isPresent()
+                || !workers.get(0).isAlive(),
+        Duration.ofSeconds(RUN_TIMEOUT_SECONDS),
+        worker(job, 0) + " committed a checkpoint");
+    assertThat(worker(job, 0) + " still runs", workers.get(0).isAlive(), is(true));
+    broker.restart(Duration.ofSeconds(3));
+    assertThat(job + ": committed records read", finishAll(job, workers), is(RECORDS));
+    assertThat(RecoveryPipeline.results(output), equalTo(expected));
+    String logs = "";
+    for (int w = 0; w < WORKERS; w++) {
+      logs += Files.readString(log(worker(job, w)));
+    }
+    assertThat("the workers saw the broker go", logs, containsString("Node may not be available"));
+  }
+
   @Test
   void aWorkerKilledAfterItsFirstCommitAndStartedAgainLosesAndRepeatsNothing() throws Exception {
-    Path reference = work.resolve("reference");
-    Process single = start(reference, "reference", List.of("--jobName=reference"));
-    assertThat("the single-process run succeeds", finish(single, "reference"), is(0));
-    Map<String, String> expected = RecoveryPipeline.results(reference);
-    // Record x's event time is 10x ms: one-second windows of 100 records, 7 keys, a sum and a
-    // count each.
-    assertThat(expected.size(), is(2 * 7 * (int) (RECORDS / 100)));
+    Map<String, String> expected = reference();
 
     long seed = System.nanoTime();
     Random random = new Random(seed);
@@ -111,6 +151,17 @@ class WorkerKillTest extends OnTestBroker {
     workers.get(victim).waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     workers.set(victim, start(output, victimName, clusterArgs(job, victim)));
 
+    long committedReads = finishAll(job, workers);
+    assertThat(
+        "the second run of " + victimName + " resumed its committed checkpoint",
+        Files.readString(log(victimName)),
+        containsString("resumes from checkpoint"));
+    assertThat(job + ": committed records read over all workers", committedReads, is(RECORDS));
+    return RecoveryPipeline.results(output);
+  }
+
+  /** Waits for every worker of {@code job} to end well; returns their committed reads' sum. */
+  private long finishAll(String job, List<Process> workers) throws Exception {
     long committedReads = 0;
     for (int w = 0; w < WORKERS; w++) {
       int exit = finish(workers.get(w), worker(job, w));
@@ -124,12 +175,7 @@ class WorkerKillTest extends OnTestBroker {
       }
       committedReads += committedReads(worker(job, w));
     }
-    assertThat(
-        "the second run of " + victimName + " resumed its committed checkpoint",
-        Files.readString(log(victimName)),
-        containsString("resumes from checkpoint"));
-    assertThat(job + ": committed records read over all workers", committedReads, is(RECORDS));
-    return RecoveryPipeline.results(output);
+    return committedReads;
   }
 
   private static String worker(String job, int w) {
