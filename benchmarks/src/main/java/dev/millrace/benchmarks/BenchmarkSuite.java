@@ -163,7 +163,7 @@ public final class BenchmarkSuite {
     String classPath =
         Runners.FLINK.contains(runner)
             ? FlinkClassPath.get()
-            : Runners.IN_PROCESS_MILLRACE.contains(runner)
+            : Runners.IN_PROCESS_MILLRACE.contains(runner) || Runners.CLUSTER.contains(runner)
                 ? MillraceClassPath.get()
                 : System.getProperty("java.class.path");
     // Each job gets a temporary directory of its own, removed afterwards: Flink's mini-cluster
@@ -196,6 +196,9 @@ public final class BenchmarkSuite {
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp",
                 classPath));
+    if (Runners.CLUSTER.contains(runner)) {
+      command.add("-Dbench.kafka=" + LocalKafka.address());
+    }
     command.addAll(
         List.of(
             BenchmarkJob.class.getName(),

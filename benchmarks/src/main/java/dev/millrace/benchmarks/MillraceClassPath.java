@@ -79,6 +79,10 @@ final class MillraceClassPath {
   }
 
   private static String moduleClasses(Path root, String module) {
+    if (module.equals("cluster")) {
+      // Its Kafka clients are shaded into its jar, and the runner does not bring them otherwise.
+      return shadedJar(root.resolve(module).resolve("target"));
+    }
     Path classes = root.resolve(module).resolve("target").resolve("classes");
     if (!Files.isDirectory(classes)) {
       throw new IllegalStateException(
@@ -87,8 +91,24 @@ final class MillraceClassPath {
     return classes.toString();
   }
 
+  private static String shadedJar(Path target) {
+    try (var files = Files.list(target)) {
+      return files
+          .map(Path::toString)
+          .filter(n -> n.matches(".*[/\\\\]millrace-cluster-[^/\\\\]*\\.jar"))
+          .filter(n -> !n.endsWith("-tests.jar") && !n.endsWith("-sources.jar"))
+          .findFirst()
+          .orElseThrow(
+              () ->
+                  new IllegalStateException(
+                      "The runner needs module cluster's shaded jar, not built in " + target));
+    } catch (IOException e) {
+      throw new UncheckedIOException("The runner needs module cluster, not built in " + target, e);
+    }
+  }
+
   /** The benchmarks module's parent, from {@code bench.dir} or the working directory. */
-  private static Path projectRoot() {
+  static Path projectRoot() {
     return Path.of(System.getProperty("bench.dir", ".")).toAbsolutePath().normalize().getParent();
   }
 }

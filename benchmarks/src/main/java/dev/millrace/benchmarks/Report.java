@@ -198,6 +198,12 @@ final class Report {
         "x"
       },
       {"millrace-portable ÷ millrace", "millrace-portable", "millrace", "%"},
+      {
+        "millrace-cluster-1 ÷ millrace-streaming-chk1s",
+        "millrace-cluster-1",
+        "millrace-streaming-chk1s",
+        "%"
+      },
       {"millrace ÷ direct", "millrace", "direct", "x"},
       {"millrace ÷ plain-java", "millrace", Runners.PLAIN, "%"},
     };

@@ -38,6 +38,15 @@ public final class Runners {
           "millrace-streaming-heap",
           "millrace-streaming-heap-chk1s");
 
+  /**
+   * Millrace with its exchanges through Kafka ({@link LocalKafka}'s broker, a process of its own):
+   * one worker of a cluster job, the streaming path with a checkpoint (a Kafka transaction) every
+   * second. Against {@code millrace-streaming-chk1s}, the same but in one process, it shows what
+   * going through Kafka costs. Not in the default set: it needs Maven to find the broker's class
+   * path; name it in {@code --runners}.
+   */
+  public static final List<String> CLUSTER = List.of("millrace-cluster-1");
+
   /** Runners whose jobs need Flink's own class path (see {@code flink-classpath/pom.xml}). */
   public static final List<String> FLINK = List.of("flink-batch", "flink-streaming-rocksdb");
 
@@ -66,19 +75,22 @@ public final class Runners {
   }
 
   private static PipelineOptions streamingWithCheckpoints(
-      long intervalMillis, String stateBackend) {
+      long intervalMillis, String stateBackend, String... more) {
     try {
       java.nio.file.Path dir =
           java.nio.file.Files.createTempDirectory("millrace-bench-checkpoints-");
       dir.toFile().deleteOnExit();
-      return PipelineOptionsFactory.fromArgs(
-              "--runner=MillraceRunner",
-              "--consoleProgress=false",
-              "--streaming=true",
-              "--stateBackend=" + stateBackend,
-              "--checkpointingInterval=" + intervalMillis,
-              "--checkpointDir=" + dir)
-          .create();
+      List<String> args =
+          new java.util.ArrayList<>(
+              List.of(
+                  "--runner=MillraceRunner",
+                  "--consoleProgress=false",
+                  "--streaming=true",
+                  "--stateBackend=" + stateBackend,
+                  "--checkpointingInterval=" + intervalMillis,
+                  "--checkpointDir=" + dir));
+      args.addAll(List.of(more));
+      return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).create();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -132,6 +144,22 @@ public final class Runners {
             .create();
       case "millrace-streaming-heap-chk1s":
         return streamingWithCheckpoints(1000, "MEMORY");
+      case "millrace-cluster-1":
+        {
+          String kafka = System.getProperty("bench.kafka");
+          if (kafka == null) {
+            throw new IllegalStateException(
+                "millrace-cluster-1 needs -Dbench.kafka=host:port (the suite starts a broker)");
+          }
+          // Each job a name of its own: a finished job's name runs nothing again.
+          return streamingWithCheckpoints(
+              1000,
+              "ROCKSDB",
+              "--clusterBootstrap=" + kafka,
+              "--clusterJob=bench-" + System.nanoTime(),
+              "--clusterWorker=0",
+              "--clusterWorkers=1");
+        }
       case "millrace-portable":
         // The same engine, the pipeline submitted to a Millrace job server in this JVM and its user
         // code run by the embedded Java SDK harness: what the Fn API costs.

@@ -67,6 +67,33 @@ class MillraceClassPathTest {
   }
 
   @Test
+  void theClusterModuleIsItsShadedJarWhichCarriesItsKafkaClients() throws Exception {
+    for (String module : List.of("runner", "benchmarks")) {
+      Files.createDirectories(root.resolve(module).resolve("target").resolve("classes"));
+    }
+    Path target = Files.createDirectories(root.resolve("cluster").resolve("target"));
+    Files.createDirectories(target.resolve("classes"));
+    for (String jar :
+        List.of(
+            "original-millrace-cluster-0.1.0-SNAPSHOT.jar",
+            "millrace-cluster-0.1.0-SNAPSHOT-tests.jar",
+            "millrace-cluster-0.1.0-SNAPSHOT.jar")) {
+      Files.createFile(target.resolve(jar));
+    }
+    String repo = "/home/u/.m2/repository/";
+    Files.writeString(
+        root.resolve("runner").resolve("target").resolve("runtime.classpath"),
+        repo + "dev/millrace/millrace-cluster/0.1.0-SNAPSHOT/millrace-cluster-0.1.0-SNAPSHOT.jar");
+
+    assertThat(
+        entries(MillraceClassPath.of(root, "")),
+        hasItem(target.resolve("millrace-cluster-0.1.0-SNAPSHOT.jar").toString()));
+    assertThat(
+        entries(MillraceClassPath.of(root, "")),
+        not(hasItem(target.resolve("classes").toString())));
+  }
+
+  @Test
   void aRunnerNotBuiltIsNamed() {
     UncheckedIOException missing =
         assertThrows(UncheckedIOException.class, () -> MillraceClassPath.of(root, ""));
