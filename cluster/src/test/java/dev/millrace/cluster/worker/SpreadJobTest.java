@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.millrace.cluster.testing.NoBroker;
 import dev.millrace.cluster.testing.OnTestBroker;
 import dev.millrace.cluster.topics.JobTopics;
 import dev.millrace.cluster.topics.JobTopicsTest;
@@ -16,8 +17,6 @@ import dev.millrace.engine.JobExecution;
 import dev.millrace.engine.JobStatus;
 import dev.millrace.engine.testing.KeyedSumPlan;
 import dev.millrace.plan.Plan;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,11 +101,7 @@ class SpreadJobTest extends OnTestBroker {
 
   @Test
   void aBrokerThatDoesNotAnswerIsAClearErrorAfterAskingAgain() throws Exception {
-    int closedPort;
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      closedPort = socket.getLocalPort();
-    }
-    String address = "127.0.0.1:" + closedPort;
+    String address = NoBroker.address();
     long start = System.nanoTime();
     IllegalStateException refused =
         assertThrows(

@@ -6,11 +6,10 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.millrace.cluster.testing.NoBroker;
 import dev.millrace.cluster.testing.OnTestBroker;
 import dev.millrace.runner.MillracePipelineOptions;
 import dev.millrace.runner.MillraceRunner;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -153,11 +152,7 @@ class SpreadPipelineTest extends OnTestBroker {
 
   @Test
   void aBrokerThatIsDownFailsTheRunNamingItsAddress() throws Exception {
-    int closedPort;
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      closedPort = socket.getLocalPort();
-    }
-    String address = "127.0.0.1:" + closedPort;
+    String address = NoBroker.address();
     RuntimeException failed =
         assertThrows(
             RuntimeException.class,
