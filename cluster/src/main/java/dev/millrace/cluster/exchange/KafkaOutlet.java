@@ -8,7 +8,8 @@ import java.util.ArrayDeque;
 /**
  * Where one producer subtask sends a remote edge's elements: into a frame per partition (the key
  * group of a HASH edge, round robin over the consumers of a REBALANCE edge, the one partition of a
- * BROADCAST edge), produced when it grows large and at each flush. A watermark goes to every
+ * BROADCAST edge), produced when it grows large and at each flush (inside a transaction a flush
+ * sends only frames that have grown; the rest go at the barrier). A watermark goes to every
  * partition, so whoever reads one knows how far this producer has come. Inside transactions it goes
  * at the next barrier, once: consumers see a transaction's records only when it commits, so the
  * watermarks of the advances before it would say nothing the last one does not, and each would cost
@@ -17,6 +18,12 @@ import java.util.ArrayDeque;
 final class KafkaOutlet implements RemoteOutlet {
   /** A frame is sent once it holds this much, without waiting for the bundle's end. */
   static final int FRAME_BYTES = 256 * 1024;
+
+  /** Inside a transaction, a flush sends only frames this large ... */
+  static final int GROWN_FRAME_BYTES = 32 * 1024;
+
+  /** ... unless the outlet holds this much unsent in all; the barrier sends everything. */
+  static final long BUFFERED_BYTES = 4L << 20;
 
   private final Edge edge;
   private final String topic;
@@ -96,6 +103,29 @@ final class KafkaOutlet implements RemoteOutlet {
   @Override
   public void flush() {
     checkSent();
+    if (!kafka.transactional()) {
+      flushAll();
+      return;
+    }
+    // Inside a transaction nobody sees a frame before the commit, so a small one may grow until
+    // the barrier: a bundle spread over 128 key groups would otherwise send 128 records of a few
+    // elements each, and every record costs the broker and the reader as much as its bytes do.
+    long buffered = 0;
+    for (FrameBuffer buffer : buffers) {
+      buffered += buffer == null ? 0 : buffer.bytes();
+    }
+    if (buffered >= BUFFERED_BYTES) {
+      flushAll();
+      return;
+    }
+    for (int p = 0; p < buffers.length; p++) {
+      if (buffers[p] != null && buffers[p].bytes() >= GROWN_FRAME_BYTES) {
+        send(p, ExchangeFrame.NO_WATERMARK);
+      }
+    }
+  }
+
+  private void flushAll() {
     for (int p = 0; p < buffers.length; p++) {
       if (buffers[p] != null && buffers[p].count() > 0) {
         send(p, ExchangeFrame.NO_WATERMARK);
@@ -119,7 +149,7 @@ final class KafkaOutlet implements RemoteOutlet {
   /** Every partition hears the latest watermark, after this producer's elements before it. */
   private void sendWatermark() {
     if (watermark == sentWatermark) {
-      flush();
+      flushAll();
       return;
     }
     for (int p = 0; p < buffers.length; p++) {

@@ -141,6 +141,30 @@ class ExchangeWatermarksTest extends OnTestBroker {
   }
 
   @Test
+  void insideATransactionSmallFramesGrowUntilTheBarrier() throws Exception {
+    String topic = "grown";
+    createTopic(topic, PARTITIONS);
+    SendWindow window = new SendWindow(ExchangeProducer.SEND_WINDOW_BYTES);
+    ExchangeProducer kafka = producer("test-grown", window);
+    KafkaOutlet outlet =
+        new KafkaOutlet(hashEdge(), topic, "test edge", PARTITIONS, 0, kafka, window, () -> {});
+    // Ten bundles of a few elements per partition, each ending in a flush.
+    for (int bundle = 0; bundle < 10; bundle++) {
+      for (long i = 0; i < 3 * PARTITIONS; i++) {
+        outlet.emit(i);
+      }
+      outlet.flush();
+    }
+    outlet.barrier(1);
+    kafka.commit(Map.of(), "test-grown", true);
+    kafka.close();
+    List<ExchangeFrame> frames = committedFrames(topic, PARTITIONS);
+    // One frame per partition, holding all thirty of its elements.
+    assertThat(frames, hasSize(PARTITIONS));
+    assertThat(frames.stream().map(ExchangeFrame::count).toList(), everyItem(is(30)));
+  }
+
+  @Test
   void withoutTransactionsEachAdvanceGoesToEveryPartitionAtOnce() throws Exception {
     String topic = "immediate";
     createTopic(topic, PARTITIONS);
