@@ -67,6 +67,19 @@ public final class CommitLog {
   }
 
   /**
+   * Whether {@code worker}'s share finished, by its last commit that has completed, not waiting for
+   * one in flight: that one may belong to a run that died inside its transaction and stays pending
+   * until the worker's next run fences it. A finish being committed reads as not yet, which is safe
+   * where the exchange, once fenced, reads the log again ({@link #latest}).
+   */
+  public static boolean finishedAsFarAsCommitted(
+      Map<String, Object> kafka, String job, String worker) {
+    try (Admin admin = admin(kafka)) {
+      return read(admin, job, worker, false).map(Entry::finished).orElse(false);
+    }
+  }
+
+  /**
    * Records that {@code worker}'s share of a job without transactions (one that takes no
    * checkpoints) finished; a job with transactions commits it in its last one.
    */
@@ -100,11 +113,15 @@ public final class CommitLog {
    * entry only after it did.
    */
   public static Optional<Entry> latest(Admin admin, String job, String worker) {
+    return read(admin, job, worker, true);
+  }
+
+  private static Optional<Entry> read(Admin admin, String job, String worker, boolean stable) {
     try {
       Map<TopicPartition, OffsetAndMetadata> offsets =
           admin
               .listConsumerGroupOffsets(
-                  group(job, worker), new ListConsumerGroupOffsetsOptions().requireStable(true))
+                  group(job, worker), new ListConsumerGroupOffsetsOptions().requireStable(stable))
               .partitionsToOffsetAndMetadata()
               .get();
       OffsetAndMetadata marker = offsets.get(new TopicPartition(JobTopics.commitsTopic(job), 0));

@@ -79,7 +79,9 @@ public final class ClusterWorker {
     Brokers.awaitAnswer(kafka, brokerWait);
     Runnable shareFinished = () -> removeTopicsOnceAllFinished(kafka, topics, slot);
     String name = slot.workerName(job);
-    if (CommitLog.latest(kafka, job, name).map(CommitLog.Entry::finished).orElse(false)) {
+    // Not waiting for a commit in flight: this worker's last run may have died inside one, and
+    // only the exchange, once it has fenced that run, can wait for it.
+    if (CommitLog.finishedAsFarAsCommitted(kafka, job, name)) {
       LOG.warn(
           "Worker {} of job {} finished its share before: it runs nothing (to run the job again,"
               + " give it another job name)",
