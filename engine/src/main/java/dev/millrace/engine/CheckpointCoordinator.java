@@ -103,6 +103,10 @@ final class CheckpointCoordinator {
       // A share of a spread job resumes the checkpoint its transport made durable, not a later
       // one written here whose output the other processes never saw.
       long durable = exchange.checkpointToResume();
+      if (durable != 0 && !storage.hasCompleted(durable)) {
+        // Not on this disk: the share moved here, or the disk was lost. The transport may have it.
+        storage.receive(durable, directory -> exchange.fetchCheckpoint(durable, directory));
+      }
       latest = durable == 0 ? Optional.empty() : Optional.of(storage.completed(durable));
     }
     if (latest.isEmpty()) {
@@ -116,6 +120,9 @@ final class CheckpointCoordinator {
               + " was taken by another pipeline, or with another parallelism; it cannot be resumed. Start this"
               + " pipeline with another --jobName or --checkpointDir, or remove that directory");
     }
+    exchange.resumed(checkpoint.id(), checkpoint.directory());
+    // A checkpoint fetched from the transport may be the only one here: ids go on above it.
+    nextId = Math.max(nextId, checkpoint.id() + 1);
     Map<String, SubtaskSnapshot> snapshots = new HashMap<>();
     for (String key : subtaskKeys) {
       snapshots.put(key, SubtaskSnapshot.read(checkpoint.directory().resolve(key)));
@@ -291,7 +298,7 @@ final class CheckpointCoordinator {
         Thread.currentThread().interrupt();
       }
     }
-    exchange.checkpointCompleted(pending);
+    exchange.checkpointCompleted(pending, pendingDirectory);
     lastDurationMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pendingStartNanos);
     record(pendingRecord("COMPLETED", storage.sizeOf(pending)));
     LOG.debug("Checkpoint {} of {} complete in {} ms", pending, jobName, lastDurationMillis);

@@ -1,6 +1,7 @@
 package dev.millrace.engine;
 
 import dev.millrace.plan.Edge;
+import java.nio.file.Path;
 import java.util.function.Consumer;
 
 /**
@@ -82,9 +83,24 @@ public interface RemoteExchange {
   default void checkpointStarted(long id) {}
 
   /**
-   * Every subtask here wrote its part of checkpoint {@code id}, which is complete on disk: the
-   * transport makes the output sent before the barrier and the reading positions noted at its start
-   * durable together, before any operator hears of the completion. Throwing fails the job.
+   * Every subtask here wrote its part of checkpoint {@code id}, which is complete on disk in {@code
+   * directory}: the transport makes the output sent before the barrier and the reading positions
+   * noted at its start durable together, before any operator hears of the completion; a transport
+   * that keeps state off this machine makes the directory's files durable with them. Throwing fails
+   * the job.
    */
-  default void checkpointCompleted(long id) {}
+  default void checkpointCompleted(long id, Path directory) {}
+
+  /**
+   * Checkpoint {@code id}, the one to resume ({@link #checkpointToResume}), is not on this
+   * process's disk (the share runs on another machine now, or the disk was lost): the transport
+   * writes the files it made durable with it into the empty {@code directory}, the checkpoint's
+   * metadata included, and says whether it had them.
+   */
+  default boolean fetchCheckpoint(long id, Path directory) {
+    return false;
+  }
+
+  /** The share resumes from checkpoint {@code id}, whose files are in {@code directory}. */
+  default void resumed(long id, Path directory) {}
 }

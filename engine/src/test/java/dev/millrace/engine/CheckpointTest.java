@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.millrace.engine.checkpoint.CheckpointSettings;
 import dev.millrace.engine.testing.Await;
+import dev.millrace.plan.Edge;
 import dev.millrace.plan.EdgeKind;
 import dev.millrace.plan.Operator;
 import dev.millrace.plan.OperatorContext;
@@ -23,6 +24,8 @@ import dev.millrace.plan.SnapshotWriter;
 import dev.millrace.plan.SourceOperator;
 import dev.millrace.plan.Watermarks;
 import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -75,6 +78,120 @@ class CheckpointTest {
     assertThat(
         "the second run resumed where a checkpoint was taken", emittedAgain.get(), lessThan(n));
     assertThat("a job that ended has nothing to resume", Files.exists(checkpoints), is(false));
+  }
+
+  @Test
+  void aShareResumesACheckpointItsTransportKeptWhenItsDiskLostItAndNumbersOnAboveIt()
+      throws Exception {
+    long n = 20_000;
+    Map<Long, Long> sink = new ConcurrentHashMap<>();
+    Path remote = checkpoints.resolve("remote");
+    KeepingTransport transport = new KeepingTransport(remote);
+    ExecutionSettings first = settings(new CheckpointSettings(10, checkpoints.resolve("a"), 2, 0));
+    AtomicLong emitted = new AtomicLong();
+    JobExecution one = JobExecution.start(plan(n, emitted, sink), "moved", first, transport);
+    Await.until(
+        () -> one.completedCheckpoints() >= 3 || one.status().isTerminal(),
+        WAIT,
+        "3 checkpoints completed");
+    one.cancel();
+    assertThat(one.await(WAIT), is(JobStatus.CANCELLED));
+    long durable = transport.checkpointToResume();
+    assertThat(durable > 0, is(true));
+
+    // Another disk: nothing of the first run's checkpoints is there.
+    ExecutionSettings second = settings(new CheckpointSettings(10, checkpoints.resolve("b"), 2, 0));
+    AtomicLong emittedAgain = new AtomicLong();
+    transport.completedAfterResume.clear();
+    JobExecution two = JobExecution.start(plan(n, emittedAgain, sink), "moved", second, transport);
+    assertThat(String.valueOf(two.failure()), two.await(WAIT), is(JobStatus.DONE));
+    assertThat(sink, equalTo(expectedSums(n)));
+    assertThat("it resumed the fetched checkpoint", transport.resumed, is(durable));
+    assertThat("and went on from there", emittedAgain.get(), lessThan(n));
+    assertThat(
+        "checkpoints after it are numbered above it, not from 1 again",
+        transport.completedAfterResume.stream().allMatch(id -> id > durable),
+        is(true));
+  }
+
+  /**
+   * A transport with nothing remote that keeps each completed checkpoint's files, as a broker
+   * would, and gives them back to a process that does not have them.
+   */
+  private static final class KeepingTransport implements RemoteExchange {
+    private final Path kept;
+    private volatile long durable;
+    private volatile long resumed;
+    final java.util.List<Long> completedAfterResume =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    KeepingTransport(Path kept) {
+      this.kept = kept;
+    }
+
+    @Override
+    public boolean runsHere(int vertex, int subtask) {
+      return true;
+    }
+
+    @Override
+    public boolean isRemote(Edge edge) {
+      return false;
+    }
+
+    @Override
+    public RemoteOutlet outlet(Edge edge, int producerSubtask, Runnable wakeWorkers) {
+      throw new IllegalStateException("no edge is remote");
+    }
+
+    @Override
+    public void bind(Edge edge, int consumerSubtask, RemoteInlet inlet) {
+      throw new IllegalStateException("no edge is remote");
+    }
+
+    @Override
+    public long checkpointToResume() {
+      return durable;
+    }
+
+    @Override
+    public void checkpointCompleted(long id, Path directory) {
+      try {
+        copy(directory, kept.resolve("chk-" + id));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      durable = id;
+      completedAfterResume.add(id);
+    }
+
+    @Override
+    public boolean fetchCheckpoint(long id, Path directory) {
+      try {
+        copy(kept.resolve("chk-" + id), directory);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return true;
+    }
+
+    @Override
+    public void resumed(long id, Path directory) {
+      resumed = id;
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+      try (Stream<Path> files = Files.walk(from)) {
+        for (Path file : files.toList()) {
+          Path target = to.resolve(from.relativize(file).toString());
+          if (Files.isDirectory(file)) {
+            Files.createDirectories(target);
+          } else {
+            Files.copy(file, target);
+          }
+        }
+      }
+    }
   }
 
   @Test

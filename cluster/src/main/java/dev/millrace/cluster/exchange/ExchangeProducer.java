@@ -1,5 +1,6 @@
 package dev.millrace.cluster.exchange;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -73,6 +74,16 @@ final class ExchangeProducer {
     producer.send(
         new ProducerRecord<>(topic, partition, null, frame),
         (metadata, error) -> window.acknowledged(frame.length, error));
+  }
+
+  /**
+   * A record of the job's state topic, inside the open transaction: not counted in the send window
+   * (the thread committing a checkpoint sends it, not a subtask), and a failed send fails the
+   * commit.
+   */
+  void sendState(String topic, int partition, String key, byte[] value) {
+    producer.send(
+        new ProducerRecord<>(topic, partition, key.getBytes(StandardCharsets.UTF_8), value));
   }
 
   /**

@@ -1,5 +1,8 @@
 package dev.millrace.cluster.exchange;
 
+import dev.millrace.cluster.state.CheckpointDownload;
+import dev.millrace.cluster.state.CheckpointUpload;
+import dev.millrace.cluster.state.StateManifest;
 import dev.millrace.cluster.topics.CommitLog;
 import dev.millrace.cluster.topics.EdgePartitions;
 import dev.millrace.cluster.topics.JobTopics;
@@ -8,6 +11,7 @@ import dev.millrace.engine.RemoteInlet;
 import dev.millrace.engine.RemoteOutlet;
 import dev.millrace.plan.Edge;
 import dev.millrace.plan.Plan;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -61,6 +65,11 @@ public final class KafkaExchange implements RemoteExchange {
   private final boolean finishedBefore;
   private final Runnable shareFinished;
 
+  /** This worker's partition of the job's state topic. */
+  private final int statePartition;
+
+  private final CheckpointUpload upload;
+
   /** Where each subtask of a job runs. */
   public interface Placement {
     boolean runsHere(int vertex, int subtask);
@@ -69,8 +78,10 @@ public final class KafkaExchange implements RemoteExchange {
   /**
    * {@code kafkaConfig} holds at least {@code bootstrap.servers}; {@code worker} names this worker
    * in the job (client ids, thread names, its transactional id and consumer group), the same name
-   * each time it starts again. {@code shareFinished} runs once the worker's share has finished and
-   * that is recorded (at once if it was before).
+   * each time it starts again; its checkpoints go to partition {@code statePartition} of the job's
+   * state topic (with checkpoints), whence it resumes on a machine without them. {@code
+   * shareFinished} runs once the worker's share has finished and that is recorded (at once if it
+   * was before).
    */
   public KafkaExchange(
       String job,
@@ -79,8 +90,11 @@ public final class KafkaExchange implements RemoteExchange {
       Map<String, Object> kafkaConfig,
       String worker,
       boolean exactlyOnce,
+      int statePartition,
       Runnable shareFinished) {
     this.job = job;
+    this.statePartition = statePartition;
+    this.upload = new CheckpointUpload(worker);
     this.plan = plan;
     this.kafkaConfig = Map.copyOf(kafkaConfig);
     this.worker = worker;
@@ -115,6 +129,18 @@ public final class KafkaExchange implements RemoteExchange {
   @Override
   public long checkpointToResume() {
     return lastCommitted;
+  }
+
+  @Override
+  public boolean fetchCheckpoint(long id, Path directory) {
+    return CheckpointDownload.fetch(
+            kafkaConfig, JobTopics.stateTopic(job), statePartition, worker, id, directory)
+        .isPresent();
+  }
+
+  @Override
+  public void resumed(long id, Path directory) {
+    upload.resumedFrom(directory);
   }
 
   @Override
@@ -187,16 +213,28 @@ public final class KafkaExchange implements RemoteExchange {
   }
 
   @Override
-  public void checkpointCompleted(long id) {
+  public void checkpointCompleted(long id, Path directory) {
     if (!exactlyOnce) {
       return;
     }
     Map<TopicPartition, OffsetAndMetadata> positions = awaitPositions(id);
     positionsAt.keySet().removeIf(older -> older <= id);
     long start = System.nanoTime();
+    String stateTopic = JobTopics.stateTopic(job);
+    StateManifest state =
+        upload.upload(
+            id,
+            directory,
+            (key, value) -> producer.sendState(stateTopic, statePartition, key, value));
     commit(positions, new CommitLog.Entry(id, false));
     lastCommitted = id;
-    LOG.debug("{} committed checkpoint {} in {} ms", worker, id, (System.nanoTime() - start) / 1e6);
+    LOG.debug(
+        "{} committed checkpoint {} in {} ms ({} bytes of state, {} sent)",
+        worker,
+        id,
+        (System.nanoTime() - start) / 1e6,
+        state.bytes(),
+        upload.lastSentBytes());
     List<KafkaOutlet> all;
     synchronized (this) {
       all = List.copyOf(outlets);

@@ -29,7 +29,9 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  *   <li>one compacted topic with one partition for the job's plan and options, which a worker
  *       started with only the broker's address and the job's name reads;
  *   <li>one compacted topic with one partition where each worker's transactions say which of its
- *       checkpoints they made durable ({@code CommitLog}).
+ *       checkpoints they made durable ({@code CommitLog});
+ *   <li>one compacted topic with a partition per worker holding the files of each worker's
+ *       committed checkpoint ({@code CheckpointUpload}).
  * </ul>
  *
  * Names are {@code millrace.<job>.<kind>...}; a job's name must be a valid part of a topic name.
@@ -46,8 +48,8 @@ public final class JobTopics {
     this.topics = List.copyOf(topics);
   }
 
-  /** The topics {@code plan} needs when run as {@code job}. */
-  public static JobTopics of(String job, Plan plan) {
+  /** The topics {@code plan} needs when run as {@code job} on {@code workers} workers. */
+  public static JobTopics of(String job, Plan plan, int workers) {
     if (!job.matches("[A-Za-z0-9._-]+")) {
       throw new IllegalArgumentException(
           "job name '" + job + "' cannot name Kafka topics: use letters, digits, '.', '_' and '-'");
@@ -55,6 +57,7 @@ public final class JobTopics {
     List<Topic> topics = new ArrayList<>();
     topics.add(new Topic(planTopic(job), 1, true));
     topics.add(new Topic(commitsTopic(job), 1, true));
+    topics.add(new Topic(stateTopic(job), workers, true));
     for (Edge edge : plan.edges()) {
       if (EdgePartitions.isRemote(edge)) {
         topics.add(new Topic(edgeTopic(job, edge.id()), EdgePartitions.count(plan, edge), false));
@@ -70,6 +73,14 @@ public final class JobTopics {
   /** Where each worker's transactions record the checkpoint they made durable. */
   public static String commitsTopic(String job) {
     return "millrace." + job + ".commits";
+  }
+
+  /**
+   * Where each worker's committed checkpoints go, a partition per worker (see {@code
+   * CheckpointUpload}), so a worker can resume on another machine.
+   */
+  public static String stateTopic(String job) {
+    return "millrace." + job + ".state";
   }
 
   public static String edgeTopic(String job, int edge) {

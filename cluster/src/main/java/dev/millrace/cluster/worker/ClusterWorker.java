@@ -75,7 +75,7 @@ public final class ClusterWorker {
       Duration brokerWait)
       throws InterruptedException {
     long start = System.nanoTime();
-    JobTopics topics = JobTopics.of(job, plan);
+    JobTopics topics = JobTopics.of(job, plan, slot.count());
     Brokers.awaitAnswer(kafka, brokerWait);
     Runnable shareFinished = () -> removeTopicsOnceAllFinished(kafka, topics, slot);
     String name = slot.workerName(job);
@@ -87,7 +87,8 @@ public final class ClusterWorker {
               + " give it another job name)",
           slot.index(),
           job);
-      return () -> new KafkaExchange(job, plan, slot, kafka, name, exactlyOnce, shareFinished);
+      return () ->
+          new KafkaExchange(job, plan, slot, kafka, name, exactlyOnce, slot.index(), shareFinished);
     }
     try (Admin admin = Admin.create(adminConfig(kafka))) {
       topics.ensure(admin);
@@ -112,7 +113,8 @@ public final class ClusterWorker {
         (joined - start) / 1_000_000,
         (topicsReady - start) / 1_000_000,
         topics.topics().size());
-    return () -> new KafkaExchange(job, plan, slot, kafka, name, exactlyOnce, shareFinished);
+    return () ->
+        new KafkaExchange(job, plan, slot, kafka, name, exactlyOnce, slot.index(), shareFinished);
   }
 
   /**

@@ -119,7 +119,7 @@ class KeyGroupAssignorTest extends OnTestBroker {
   @Test
   void aKeyGroupsPartitionsOfEveryTopicGoToOneWorkerAndRescalingMovesAThird() throws Exception {
     Plan plan = JobTopicsTest.plan(12);
-    JobTopics topics = JobTopics.of("assign", plan);
+    JobTopics topics = JobTopics.of("assign", plan, 1);
     try (var admin = broker.admin()) {
       topics.ensure(admin);
     }

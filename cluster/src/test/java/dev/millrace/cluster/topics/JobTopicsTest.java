@@ -79,7 +79,7 @@ public class JobTopicsTest extends OnTestBroker {
 
   @Test
   void aHashEdgeGetsAPartitionPerKeyGroup() throws Exception {
-    JobTopics topics = JobTopics.of("shapes", plan(16));
+    JobTopics topics = JobTopics.of("shapes", plan(16), 2);
     topics.ensure(admin);
     topics.ensure(admin); // a second worker of the job finds them made
     Map<String, TopicDescription> described =
@@ -97,16 +97,28 @@ public class JobTopicsTest extends OnTestBroker {
     assertThat(cleanupPolicy(JobTopics.planTopic("shapes")), is("compact"));
     assertThat(cleanupPolicy(JobTopics.edgeTopic("shapes", 0)), is("delete"));
     assertThat(cleanupPolicy(JobTopics.commitsTopic("shapes")), is("compact"));
+    assertThat(cleanupPolicy(JobTopics.stateTopic("shapes")), is("compact"));
+    assertThat(
+        "a partition of state per worker",
+        admin
+            .describeTopics(List.of(JobTopics.stateTopic("shapes")))
+            .allTopicNames()
+            .get()
+            .get(JobTopics.stateTopic("shapes"))
+            .partitions()
+            .size(),
+        is(2));
     assertThat(
         "FORWARD edges stay in the worker",
         topics.topics().stream().map(JobTopics.Topic::name).toList(),
         org.hamcrest.Matchers.containsInAnyOrder(
             JobTopics.planTopic("shapes"),
             JobTopics.commitsTopic("shapes"),
+            JobTopics.stateTopic("shapes"),
             JobTopics.edgeTopic("shapes", 0),
             JobTopics.edgeTopic("shapes", 1)));
 
-    assertThat(topics.removeFinished(admin), is(3));
+    assertThat(topics.removeFinished(admin), is(4));
     // Deleting is asynchronous on the broker: the topics go within moments. The commit log stays.
     Set<String> commitLog = Set.of(JobTopics.commitsTopic("shapes"));
     assertThat(awaitTopics(admin, "millrace.shapes.", commitLog), equalTo(commitLog));
@@ -142,10 +154,10 @@ public class JobTopicsTest extends OnTestBroker {
 
   @Test
   void anotherPlanUnderTheSameJobNameIsRefusedByName() throws Exception {
-    JobTopics.of("renamed", plan(16)).ensure(admin);
+    JobTopics.of("renamed", plan(16), 2).ensure(admin);
     IllegalStateException refused =
         org.junit.jupiter.api.Assertions.assertThrows(
-            IllegalStateException.class, () -> JobTopics.of("renamed", plan(8)).ensure(admin));
+            IllegalStateException.class, () -> JobTopics.of("renamed", plan(8), 2).ensure(admin));
     assertThat(refused.getMessage(), containsString("millrace.renamed.edge.0 has 16 partitions"));
     assertThat(refused.getMessage(), containsString("needs 8"));
   }
@@ -154,7 +166,7 @@ public class JobTopicsTest extends OnTestBroker {
   void aJobNameThatCannotNameTopicsIsAClearError() {
     IllegalArgumentException refused =
         org.junit.jupiter.api.Assertions.assertThrows(
-            IllegalArgumentException.class, () -> JobTopics.of("my job/1", plan(4)));
+            IllegalArgumentException.class, () -> JobTopics.of("my job/1", plan(4), 2));
     assertThat(refused.getMessage(), containsString("'my job/1' cannot name Kafka topics"));
   }
 }

@@ -19,7 +19,7 @@ class PlanTopicTest extends OnTestBroker {
 
   private static PlanTopic topicOf(String job) throws Exception {
     try (var admin = broker.admin()) {
-      JobTopics.of(job, JobTopicsTest.plan(4)).ensure(admin);
+      JobTopics.of(job, JobTopicsTest.plan(4), 2).ensure(admin);
     }
     Properties kafka = new Properties();
     kafka.put("bootstrap.servers", broker.bootstrapServers());

@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -70,6 +71,35 @@ public final class CheckpointStorage {
     }
     return new CompletedCheckpoint(
         directoryOf(id), CheckpointMetadata.fromText(read(metadata), metadata.toString()));
+  }
+
+  /** Whether checkpoint {@code id} completed here and is still kept. */
+  public boolean hasCompleted(long id) {
+    return Files.isRegularFile(directoryOf(id).resolve(METADATA));
+  }
+
+  /**
+   * Checkpoint {@code id} from elsewhere: {@code writer} fills an empty directory with its files,
+   * metadata included, and says whether it had them; only a complete one takes the checkpoint's
+   * place (moved in at once), so a process dying half way leaves nothing that could be resumed.
+   */
+  public boolean receive(long id, Predicate<Path> writer) {
+    Path target = directoryOf(id);
+    Path receiving = root.resolve(target.getFileName() + ".receiving");
+    try {
+      Directories.deleteRecursively(receiving);
+      Files.createDirectories(receiving);
+      if (!writer.test(receiving) || !Files.isRegularFile(receiving.resolve(METADATA))) {
+        Directories.deleteRecursively(receiving);
+        return false;
+      }
+      Directories.deleteRecursively(target);
+      Files.move(receiving, target, StandardCopyOption.ATOMIC_MOVE);
+      sync(root);
+      return true;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot receive checkpoint " + id + " into " + target, e);
+    }
   }
 
   /** An id above that of every checkpoint ever started here, complete or not. */

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.is;
 
 import dev.millrace.cluster.testing.OnTestBroker;
 import dev.millrace.cluster.topics.CommitLog;
+import dev.millrace.engine.checkpoint.Directories;
 import dev.millrace.engine.testing.Await;
 import dev.millrace.runner.recovery.RecoveryPipeline;
 import java.io.IOException;
@@ -28,8 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Exactly once through a worker's death: three worker processes run the recovery pipeline (an
  * unbounded source, keyed state with event-time timers, a side input, a GroupByKey, an idempotent
  * file sink) as one job through a real broker; one is killed with SIGKILL at a random point after
- * its first commit and started again in its slot. The results equal a single process's, and the
- * workers' committed "records read" add up to exactly the records.
+ * its first commit and started again in its slot, in the build without its checkpoint directory (as
+ * on another machine: its state comes back from the job's state topic). The results equal a single
+ * process's, and the workers' committed "records read" add up to exactly the records.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class WorkerKillTest extends OnTestBroker {
@@ -102,7 +104,8 @@ class WorkerKillTest extends OnTestBroker {
     for (int kill = 0; kill < KILLS; kill++) {
       int victim = kill % WORKERS;
       long killAfterMillis = random.nextInt(1500);
-      Map<String, String> results = runKilling("killed-" + kill, victim, killAfterMillis);
+      boolean diskLost = kill % 2 == 0;
+      Map<String, String> results = runKilling("killed-" + kill, victim, killAfterMillis, diskLost);
       String round =
           "job killed-"
               + kill
@@ -110,58 +113,131 @@ class WorkerKillTest extends OnTestBroker {
               + victim
               + " killed "
               + killAfterMillis
-              + " ms after its first commit (seed "
+              + " ms after its first commit"
+              + (diskLost ? ", its checkpoints removed" : "")
+              + " (seed "
               + seed
               + ")";
       if (results.equals(expected)) {
         identical++;
       } else {
-        report.add(round + ": " + results.size() + " results, not the " + expected.size());
+        report.add(
+            round
+                + ": "
+                + results.size()
+                + " results, not the "
+                + expected.size()
+                + difference(expected, results));
       }
-      System.out.println(round + (results.equals(expected) ? ": identical" : ": DIFFERENT"));
+      System.out.println(
+          round
+              + (results.equals(expected)
+                  ? ": identical"
+                  : ": DIFFERENT" + difference(expected, results)));
     }
     assertThat(report.toString(), identical, is(KILLS));
   }
 
+  /** The first entries where {@code actual} differs from {@code expected}. */
+  private static String difference(Map<String, String> expected, Map<String, String> actual) {
+    List<String> lines = new ArrayList<>();
+    new java.util.TreeSet<>(expected.keySet())
+        .forEach(
+            key -> {
+              if (!expected.get(key).equals(actual.get(key)) && lines.size() < 10) {
+                lines.add(
+                    key + ": " + actual.get(key) + " where one process has " + expected.get(key));
+              }
+            });
+    actual.keySet().stream()
+        .filter(key -> !expected.containsKey(key))
+        .limit(5)
+        .forEach(
+            key -> lines.add(key + ": " + actual.get(key) + " that one process does not have"));
+    return "; " + String.join("; ", lines);
+  }
+
   /**
    * Runs {@code job} on three workers, kills {@code victim} with SIGKILL {@code killAfterMillis}
-   * after its first commit, starts it again, and returns the results once all ended.
+   * after its first commit, starts it again (when {@code diskLost}, without its checkpoint
+   * directory), and returns the results once all ended.
    */
-  private Map<String, String> runKilling(String job, int victim, long killAfterMillis)
-      throws Exception {
+  private Map<String, String> runKilling(
+      String job, int victim, long killAfterMillis, boolean diskLost) throws Exception {
     Path output = work.resolve(job);
     List<Process> workers = new ArrayList<>();
     for (int w = 0; w < WORKERS; w++) {
       workers.add(start(output, worker(job, w), clusterArgs(job, w)));
     }
     String victimName = worker(job, victim);
+    // After its first commit in the build. Later kills (-Dmillrace.clusterKillAfterCommits=4) show
+    // a bug not fixed yet: the victim's keys come out doubled (issue 26's notes).
+    long commits = Long.getLong("millrace.clusterKillAfterCommits", 1);
     Await.until(
         () ->
             CommitLog.latest(
                         Map.of("bootstrap.servers", broker.bootstrapServers()), job, victimName)
-                    .isPresent()
+                    .map(entry -> entry.checkpointId() >= commits)
+                    .orElse(false)
                 || !workers.get(victim).isAlive(),
         Duration.ofSeconds(RUN_TIMEOUT_SECONDS),
-        victimName + " committed a checkpoint");
+        victimName + " committed " + commits + " checkpoints");
     assertThat(
         victimName + " ended by itself, so it was not killed",
         workers.get(victim).waitFor(killAfterMillis, TimeUnit.MILLISECONDS),
         is(false));
     workers.get(victim).destroyForcibly(); // SIGKILL: no shutdown hook, no finally
     workers.get(victim).waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    if (diskLost) {
+      Directories.deleteRecursively(work.resolve("checkpoints").resolve(victimName));
+    }
     workers.set(victim, start(output, victimName, clusterArgs(job, victim)));
 
     long committedReads = finishAll(job, workers);
+    String victimLog = Files.readString(log(victimName));
     assertThat(
         "the second run of " + victimName + " resumed its committed checkpoint",
-        Files.readString(log(victimName)),
+        victimLog,
         containsString("resumes from checkpoint"));
+    if (diskLost) {
+      assertThat(
+          "the second run of " + victimName + " fetched its checkpoint from the state topic",
+          victimLog,
+          containsString("fetched checkpoint"));
+      Matcher fetched = Pattern.compile("fetched checkpoint .*").matcher(victimLog);
+      if (fetched.find()) {
+        System.out.println(victimName + " " + fetched.group());
+      }
+    }
     assertThat(job + ": committed records read over all workers", committedReads, is(RECORDS));
     return RecoveryPipeline.results(output);
   }
 
-  /** Waits for every worker of {@code job} to end well; returns their committed reads' sum. */
+  /**
+   * Waits for every worker of {@code job} to end well; returns their committed reads' sum. A
+   * failure carries the end of every worker's log: one stuck worker holds the others up.
+   */
   private long finishAll(String job, List<Process> workers) throws Exception {
+    try {
+      return finishEach(job, workers);
+    } catch (AssertionError e) {
+      // None outlives the test: the ones still running wait for the one that failed.
+      workers.forEach(Process::destroyForcibly);
+      StringBuilder tails = new StringBuilder(e.getMessage());
+      for (int w = 0; w < WORKERS; w++) {
+        List<String> lines =
+            Files.readAllLines(log(worker(job, w))).stream()
+                .filter(line -> !line.contains("Sender - "))
+                .toList();
+        tails.append("\n--- last lines of ").append(worker(job, w)).append(" ---\n");
+        tails.append(
+            String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
+      }
+      throw new AssertionError(tails.toString(), e);
+    }
+  }
+
+  private long finishEach(String job, List<Process> workers) throws Exception {
     long committedReads = 0;
     for (int w = 0; w < WORKERS; w++) {
       int exit = finish(workers.get(w), worker(job, w));
