@@ -176,7 +176,11 @@ final class ExchangePoller implements Runnable {
           readers.size() - fromStart.size(),
           fromStart.size());
     }
-    consumer.seekToBeginning(fromStart);
+    // Never with none: Kafka takes an empty collection as every assigned partition, and a worker
+    // resuming with all its positions committed read everything again from the start.
+    if (!fromStart.isEmpty()) {
+      consumer.seekToBeginning(fromStart);
+    }
   }
 
   private void noteWatermark(TopicPartition partition, ExchangeFrame frame) {
