@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The arrows between this module's packages that its README allows, on the compiled classes: {@code
- * worker} on top, {@code exchange} under it, {@code topics} under both; {@code membership} apart;
- * nothing imports {@code worker}.
+ * worker} on top, {@code exchange} under it, {@code topics} and {@code state} under both; {@code
+ * membership} apart; nothing imports {@code worker}.
  */
 class PackageArrowsTest {
   private static PackageArrows arrows;
@@ -29,6 +29,7 @@ class PackageArrowsTest {
     assertThat(arrows.from("exchange/", List.of("worker/"), false), is(empty()));
     assertThat(arrows.from("topics/", List.of("worker/"), false), is(empty()));
     assertThat(arrows.from("membership/", List.of("worker/"), false), is(empty()));
+    assertThat(arrows.from("state/", List.of("worker/"), false), is(empty()));
   }
 
   @Test
@@ -39,6 +40,15 @@ class PackageArrowsTest {
   @Test
   void theExchangeKnowsNoMembership() {
     assertThat(arrows.from("exchange/", List.of("membership/"), false), is(empty()));
+  }
+
+  @Test
+  void checkpointFilesKnowNothingElseOfTheCluster() {
+    assertThat(
+        arrows.from("state/", List.of("exchange/", "topics/", "membership/", "worker/"), false),
+        is(empty()));
+    assertThat(arrows.from("topics/", List.of("state/"), false), is(empty()));
+    assertThat(arrows.from("exchange/", List.of("state/"), false), is(not(empty())));
   }
 
   @Test
