@@ -263,4 +263,45 @@ class ExchangeWatermarksTest extends OnTestBroker {
     kafka.close();
     assertThat(second.watermarks, contains(100L, Watermarks.END));
   }
+
+  @Test
+  void aReaderResumingWithEveryPartitionsPositionCommittedReadsOnlyWhatCameAfter()
+      throws Exception {
+    String topic = "all-committed";
+    String group = "all-committed-reader";
+    createTopic(topic, 2);
+    ExchangeProducer kafka = producer(null, new SendWindow(ExchangeProducer.SEND_WINDOW_BYTES));
+    kafka.send(topic, 0, new FrameBuffer().take(0, 10));
+    kafka.send(topic, 1, new FrameBuffer().take(0, 10));
+    try (Admin admin = broker.admin()) {
+      admin
+          .alterConsumerGroupOffsets(
+              group,
+              Map.of(
+                  new TopicPartition(topic, 0), new OffsetAndMetadata(1),
+                  new TopicPartition(topic, 1), new OffsetAndMetadata(1)))
+          .all()
+          .get();
+    }
+    kafka.send(topic, 0, new FrameBuffer().take(0, 20));
+    kafka.send(topic, 1, new FrameBuffer().take(0, 20));
+
+    WatermarkInlet inlet = new WatermarkInlet();
+    ExchangePoller resumed =
+        new ExchangePoller(
+            new KafkaConsumer<>(consumerConfig(group)),
+            true,
+            (id, at) -> {},
+            Throwable::printStackTrace);
+    resumed.read(topic, 0, 2, new ConsumerChannel(inlet, 0, 2, 1));
+    Thread thread = new Thread(resumed);
+    thread.start();
+    awaitLast(inlet.watermarks, 20);
+    resumed.stop();
+    thread.join();
+    kafka.close();
+    // Read again from the start (as a resumed worker once did), the frames of watermark 10 came
+    // first.
+    assertThat(inlet.watermarks, contains(20L));
+  }
 }
