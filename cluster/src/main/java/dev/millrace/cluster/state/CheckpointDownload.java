@@ -30,16 +30,14 @@ import org.slf4j.LoggerFactory;
 public final class CheckpointDownload {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointDownload.class);
 
-  /** What a download found: the manifest it rebuilt, and what it read to do it. */
-  public record Fetched(StateManifest manifest, long bytesRead, long millis) {}
-
   private CheckpointDownload() {}
 
   /**
-   * Writes checkpoint {@code id} of {@code worker} into the empty {@code directory}; empty when the
-   * topic's latest manifest of the worker is of another checkpoint (or there is none).
+   * Writes checkpoint {@code id} of {@code worker} into the empty {@code directory} and returns its
+   * manifest; empty when the topic's latest manifest of the worker is of another checkpoint (or
+   * there is none).
    */
-  public static Optional<Fetched> fetch(
+  public static Optional<StateManifest> fetch(
       Map<String, Object> kafka,
       String topic,
       int partition,
@@ -143,7 +141,7 @@ public final class CheckpointDownload {
           read,
           millis,
           String.format("%.1f", read / 1e6 / Math.max(millis, 1) * 1000));
-      return Optional.of(new Fetched(manifest, read, millis));
+      return Optional.of(manifest);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint " + id + " into " + directory, e);
     } finally {

@@ -1,5 +1,6 @@
 package dev.millrace.cluster.state;
 
+import dev.millrace.engine.checkpoint.CheckpointStorage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -181,7 +182,8 @@ public final class CheckpointUpload {
   }
 
   /**
-   * Every regular file under {@code directory}, the metadata last (its presence means complete).
+   * Every regular file and empty directory under {@code directory} (a state backend may look for
+   * one), but the state manifest; the checkpoint's metadata last, as it is written on disk.
    */
   private static List<Path> filesOf(Path directory) {
     try (Stream<Path> walk = Files.walk(directory)) {
@@ -210,6 +212,6 @@ public final class CheckpointUpload {
   }
 
   private static boolean isMetadata(Path directory, Path file) {
-    return directory.relativize(file).toString().equals("_metadata");
+    return directory.relativize(file).toString().equals(CheckpointStorage.METADATA);
   }
 }

@@ -247,21 +247,9 @@ class ExchangeWatermarksTest extends OnTestBroker {
 
     // Producer 0 said its end before the committed position and says nothing more.
     send(kafka, topic, 1, Watermarks.END);
-    WatermarkInlet second = new WatermarkInlet();
-    ExchangePoller resumed =
-        new ExchangePoller(
-            new KafkaConsumer<>(consumerConfig(group)),
-            true,
-            (id, at) -> {},
-            Throwable::printStackTrace);
-    resumed.read(topic, 0, 1, new ConsumerChannel(second, 0, 1, 2));
-    Thread again = new Thread(resumed);
-    again.start();
-    awaitLast(second.watermarks, Watermarks.END);
-    resumed.stop();
-    again.join();
+    List<Long> second = readResumed(topic, 1, group, 2, Watermarks.END);
     kafka.close();
-    assertThat(second.watermarks, contains(100L, Watermarks.END));
+    assertThat(second, contains(100L, Watermarks.END));
   }
 
   @Test
@@ -286,6 +274,20 @@ class ExchangeWatermarksTest extends OnTestBroker {
     kafka.send(topic, 0, new FrameBuffer().take(0, 20));
     kafka.send(topic, 1, new FrameBuffer().take(0, 20));
 
+    List<Long> watermarks = readResumed(topic, 2, group, 1, 20);
+    kafka.close();
+    // Read again from the start (as a resumed worker once did), the frames of watermark 10 came
+    // first.
+    assertThat(watermarks, contains(20L));
+  }
+
+  /**
+   * The watermarks a reader of {@code group} offers, resuming at its committed positions in {@code
+   * topic}'s {@code partitions} partitions written by {@code producers} producers, until {@code
+   * last} came (or 30 s passed).
+   */
+  private static List<Long> readResumed(
+      String topic, int partitions, String group, int producers, long last) throws Exception {
     WatermarkInlet inlet = new WatermarkInlet();
     ExchangePoller resumed =
         new ExchangePoller(
@@ -293,15 +295,12 @@ class ExchangeWatermarksTest extends OnTestBroker {
             true,
             (id, at) -> {},
             Throwable::printStackTrace);
-    resumed.read(topic, 0, 2, new ConsumerChannel(inlet, 0, 2, 1));
+    resumed.read(topic, 0, partitions, new ConsumerChannel(inlet, 0, partitions, producers));
     Thread thread = new Thread(resumed);
     thread.start();
-    awaitLast(inlet.watermarks, 20);
+    awaitLast(inlet.watermarks, last);
     resumed.stop();
     thread.join();
-    kafka.close();
-    // Read again from the start (as a resumed worker once did), the frames of watermark 10 came
-    // first.
-    assertThat(inlet.watermarks, contains(20L));
+    return inlet.watermarks;
   }
 }

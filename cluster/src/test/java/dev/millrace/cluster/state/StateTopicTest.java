@@ -80,10 +80,10 @@ class StateTopicTest extends OnTestBroker {
 
     Path fetched = disk.resolve("fetched");
     Files.createDirectories(fetched);
-    Optional<CheckpointDownload.Fetched> result =
+    Optional<StateManifest> result =
         CheckpointDownload.fetch(kafka(), JobTopics.stateTopic(JOB), 1, WORKER, 2, fetched);
     assertThat(result.isPresent(), is(true));
-    assertThat(result.get().manifest().checkpointId(), is(2L));
+    assertThat(result.get().checkpointId(), is(2L));
     for (String file :
         List.of("v1-s0/db/000007.sst", "v1-s0/db/MANIFEST-000005", "v2-s1/snapshot", "_metadata")) {
       assertThat(

@@ -24,7 +24,9 @@ import java.util.stream.Stream;
  */
 public final class CheckpointStorage {
   private static final Pattern CHECKPOINT = Pattern.compile("chk-(\\d+)");
-  private static final String METADATA = "_metadata";
+
+  /** The file whose presence says a checkpoint completed. */
+  public static final String METADATA = "_metadata";
 
   private final Path root;
   private final int toKeep;

@@ -49,7 +49,13 @@ class WorkerKillTest extends OnTestBroker {
    */
   private static final int KILLS = Integer.getInteger("millrace.clusterKills", 1);
 
-  /** Which commit of the victim it is killed after ({@code -Dmillrace.clusterKillAfterCommits}). */
+  /**
+   * Which checkpoint the victim has committed when it is killed ({@code
+   * -Dmillrace.clusterKillAfterCommits}): a few in, when it has read from its partitions, its
+   * committed positions matter (a worker resuming once read everything again from the start,
+   * doubling its keys' results; killed after its first commit, having read nothing, it did not
+   * show).
+   */
   private static final long KILL_AFTER_COMMITS =
       Long.getLong("millrace.clusterKillAfterCommits", 4);
 
@@ -126,20 +132,13 @@ class WorkerKillTest extends OnTestBroker {
               + ")";
       if (results.equals(expected)) {
         identical++;
+        System.out.println(round + ": identical");
       } else {
+        String difference = difference(expected, results);
         report.add(
-            round
-                + ": "
-                + results.size()
-                + " results, not the "
-                + expected.size()
-                + difference(expected, results));
+            round + ": " + results.size() + " results, not the " + expected.size() + difference);
+        System.out.println(round + ": DIFFERENT" + difference);
       }
-      System.out.println(
-          round
-              + (results.equals(expected)
-                  ? ": identical"
-                  : ": DIFFERENT" + difference(expected, results)));
     }
     assertThat(report.toString(), identical, is(KILLS));
   }
@@ -176,19 +175,15 @@ class WorkerKillTest extends OnTestBroker {
       workers.add(start(output, worker(job, w), clusterArgs(job, w)));
     }
     String victimName = worker(job, victim);
-    // A few commits in, when the victim has read from its partitions: its committed positions
-    // then matter (a worker resuming once read everything again from the start, doubling its keys'
-    // results; killed after its first commit, when it had read nothing, that did not show).
-    long commits = KILL_AFTER_COMMITS;
     Await.until(
         () ->
             CommitLog.latest(
                         Map.of("bootstrap.servers", broker.bootstrapServers()), job, victimName)
-                    .map(entry -> entry.checkpointId() >= commits)
+                    .map(entry -> entry.checkpointId() >= KILL_AFTER_COMMITS)
                     .orElse(false)
                 || !workers.get(victim).isAlive(),
         Duration.ofSeconds(RUN_TIMEOUT_SECONDS),
-        victimName + " committed " + commits + " checkpoints");
+        victimName + " committed " + KILL_AFTER_COMMITS + " checkpoints");
     assertThat(
         victimName + " ended by itself, so it was not killed",
         workers.get(victim).waitFor(killAfterMillis, TimeUnit.MILLISECONDS),
